@@ -1,0 +1,18 @@
+/**
+ * A vCenter named in a backup (`spec.server`) may be written as a host, host:port or URL.
+ * Every part of the detector compares vCenters by this key: lower-case host, with the port
+ * only when it is not 443.
+ */
+export function vcenterKey(server: string): string {
+  const raw = server.trim();
+  if (raw === '') throw new Error('empty vCenter server');
+  const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`);
+  const host = url.hostname.toLowerCase();
+  const port = url.port && url.port !== '443' ? `:${url.port}` : '';
+  return `${host}${port}`;
+}
+
+/** The SDK endpoint of a vCenter key or server string. */
+export function vcenterSdkUrl(server: string): URL {
+  return new URL(`https://${vcenterKey(server)}/sdk`);
+}

@@ -1,0 +1,18 @@
+/** A Node of a workload cluster, as far as the drift analysis needs it. */
+export interface WorkloadNode {
+  name: string;
+  /** `spec.providerID`, e.g. `vsphere://4223a39e-...`. */
+  providerID?: string;
+  /** Carries `node-role.kubernetes.io/control-plane` (or the legacy `.../master`). */
+  controlPlane: boolean;
+}
+
+/** The Nodes of one backed-up cluster, or why they could not be read. */
+export interface WorkloadNodeListing {
+  namespace: string;
+  cluster: string;
+  reached: boolean;
+  nodes: WorkloadNode[];
+  /** Why the API server could not be read. Never holds a credential. */
+  error?: string;
+}
