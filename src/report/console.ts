@@ -1,0 +1,86 @@
+/**
+ * The console report in the original tool's three parts: the summary, the resource list, and
+ * where the JSON report went. Colour only when the stream is a terminal.
+ */
+import type { DriftReport, ListingReport, MachineReport, MachineStatus, RollupStatus } from '../model/report.js';
+
+export interface ConsoleOptions {
+  color: boolean;
+  /** Path of the JSON report, when one was written. */
+  reportPath?: string;
+}
+
+const RED = 31;
+const GREEN = 32;
+const YELLOW = 33;
+const CYAN = 36;
+
+const STATUS_COLOR: Record<RollupStatus | MachineStatus, number> = {
+  ManualRemediationRequired: RED,
+  Ghost: RED,
+  NeedFurtherConfirmation: YELLOW,
+  NeedFurtherConfirmationInfraMachines: YELLOW,
+  Unknown: YELLOW,
+  ManualRemediationNotRequired: CYAN,
+  Stale: CYAN,
+  Healthy: GREEN,
+};
+
+export function renderConsole(report: DriftReport, options: ConsoleOptions): string {
+  const paint = (status: RollupStatus | MachineStatus) =>
+    options.color ? `\u001b[${STATUS_COLOR[status]}m${status}\u001b[0m` : status;
+  const bold = (text: string) => (options.color ? `\u001b[1m${text}\u001b[0m` : text);
+  const out: string[] = [];
+  const { summary } = report;
+
+  out.push(bold('Summary'));
+  out.push(`  Status:                     ${paint(summary.status)}`);
+  out.push(
+    `  Clusters:                   ${summary.clusters.total} total, ${summary.clusters.Healthy} Healthy, ` +
+      `${summary.clusters.ManualRemediationNotRequired} ManualRemediationNotRequired, ` +
+      `${summary.clusters.ManualRemediationRequired} ManualRemediationRequired, ` +
+      `${summary.clusters.NeedFurtherConfirmation} NeedFurtherConfirmation`,
+  );
+  out.push(`  Infra machines to confirm:  ${summary.infraMachinesNeedFurtherConfirmation}`);
+  out.push(`  VMs out of scope:           ${summary.outOfScopeVMs}`);
+  out.push(`  Errors occurred:            ${summary.hasErrors ? 'yes' : 'no'}`);
+  out.push('');
+
+  out.push(bold('Resources'));
+  if (report.clusters.length === 0 && report.infraMachines.length === 0) out.push('  (none to list)');
+  for (const cluster of report.clusters) {
+    const api = cluster.apiServer.skipped
+      ? 'API server not contacted'
+      : cluster.apiServer.reached
+        ? `API server reached, ${cluster.apiServer.nodes ?? 0} nodes`
+        : 'API server not reached';
+    out.push(`  Cluster ${cluster.namespace}/${cluster.name}: ${paint(cluster.status)} (${api})`);
+    listing('Control plane', cluster.controlPlane);
+    listing('Workers', cluster.workers);
+  }
+  if (report.infraMachines.length > 0) {
+    out.push(`  Infrastructure machines that need further confirmation:`);
+    for (const vm of report.infraMachines) {
+      out.push(`    VM ${vm.name} on ${vm.vcenter}${vm.biosUUID ? ` (BIOS UUID ${vm.biosUUID})` : ''}: ${vm.reason}`);
+    }
+  }
+  if (report.errors.length > 0) {
+    out.push('');
+    out.push(bold('Errors'));
+    for (const e of report.errors) out.push(`  [${e.severity}] ${e.scope}: ${e.message}`);
+  }
+  out.push('');
+  if (options.reportPath) out.push(`JSON report written to ${options.reportPath}`);
+  return `${out.join('\n')}\n`;
+
+  function listing(title: string, l: ListingReport): void {
+    out.push(`    ${title}: ${paint(l.status)}`);
+    for (const m of l.machines) out.push(`      ${machineLine(m)}`);
+  }
+
+  function machineLine(m: MachineReport): string {
+    const node = m.nodeName && m.nodeName !== m.name ? ` node ${m.nodeName}` : '';
+    const warn = m.warnings?.length ? ` [warning: ${m.warnings.join('; ')}]` : '';
+    return `${m.name}${node}: ${paint(m.status)} - ${m.reason}${warn}`;
+  }
+}
