@@ -1,0 +1,92 @@
+import test from 'ava';
+import { mkdtemp, readdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyzeDrift } from '../../src/drift/analyze.js';
+import type { DriftReport } from '../../src/model/report.js';
+import { renderConsole } from '../../src/report/console.js';
+import { withoutHealthy } from '../../src/report/filter.js';
+import { writeJsonReport } from '../../src/report/json.js';
+
+const VC = 'vc.example.com';
+const uuid = (n: number) => `00000000-0000-0000-0000-${n.toString().padStart(12, '0')}`;
+
+function sample(): DriftReport {
+  const machine = (name: string, n: number, controlPlane = false) => ({
+    namespace: 'default',
+    name,
+    cluster: name.split('-')[0]!,
+    controlPlane,
+    biosUuid: uuid(n),
+    vmName: name,
+    placement: { vcenter: VC, datacenter: 'DC0' },
+  });
+  const vm = (name: string, n: number) => ({ moref: `vm-${n}`, name, biosUuid: uuid(n), template: false, powerState: 'poweredOn', datacenter: 'DC0', capvMetadata: true });
+  return analyzeDrift({
+    clusters: [
+      { namespace: 'default', name: 'wc1', placement: { vcenter: VC }, machines: [machine('wc1-cp-a', 1, true), machine('wc1-md-a', 2)] },
+      { namespace: 'default', name: 'wc2', placement: { vcenter: VC }, machines: [machine('wc2-md-a', 3)] },
+    ],
+    vcenters: [{ ok: true, vcenter: VC, vms: [vm('wc1-cp-a', 1), vm('wc1-md-a', 2), vm('wc1-md-b', 4)] }],
+  });
+}
+
+test('console report has the summary, the resource list and where the JSON went, without colour off a TTY', (t) => {
+  const text = renderConsole(sample(), { color: false, reportPath: 'report.json' });
+  t.regex(text, /^Summary\n {2}Status: +ManualRemediationRequired\n/);
+  t.regex(text, /Clusters: +2 total, 0 Healthy, 1 ManualRemediationNotRequired, 1 ManualRemediationRequired, 0 NeedFurtherConfirmation/);
+  t.regex(text, /Errors occurred: +no/);
+  t.regex(text, /\nResources\n {2}Cluster default\/wc1: ManualRemediationRequired/);
+  t.regex(text, /wc1-md-b: Ghost - /);
+  t.regex(text, /wc2-md-a: Stale - /);
+  t.regex(text, /JSON report written to report\.json\n$/);
+  t.false(text.includes('\u001b['));
+});
+
+test('console report colours statuses on a TTY', (t) => {
+  t.true(renderConsole(sample(), { color: true }).includes('\u001b[31mManualRemediationRequired\u001b[0m'));
+});
+
+test('--ignore-healthy-resources drops Healthy machines and clusters but keeps the summary whole', (t) => {
+  const full = sample();
+  const shown = withoutHealthy(full);
+  t.deepEqual(shown.summary, full.summary);
+  const wc1 = shown.clusters.find((c) => c.name === 'wc1')!;
+  t.deepEqual(wc1.controlPlane.machines, []);
+  t.deepEqual(wc1.workers.machines.map((m) => m.status), ['Ghost']);
+  const healthyOnly = analyzeDrift({ clusters: [], vcenters: [] });
+  t.deepEqual(withoutHealthy({ ...healthyOnly, clusters: full.clusters.map((c) => ({ ...c, status: 'Healthy' as const })) }).clusters, []);
+});
+
+test('the JSON report keeps the section 6 field names and is written atomically', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-'));
+  const path = join(dir, 'report.json');
+  await writeJsonReport(path, sample());
+  const parsed = JSON.parse(await readFile(path, 'utf8'));
+  t.deepEqual(Object.keys(parsed.summary).sort(), ['clusters', 'hasErrors', 'infraMachinesNeedFurtherConfirmation', 'outOfScopeVMs', 'status']);
+  t.deepEqual(Object.keys(parsed.summary.clusters).sort(), ['Healthy', 'ManualRemediationNotRequired', 'ManualRemediationRequired', 'NeedFurtherConfirmation', 'total']);
+  for (const c of parsed.clusters) {
+    t.truthy(c.namespace && c.name && c.status && c.controlPlane.status && c.workers.status);
+    for (const m of [...c.controlPlane.machines, ...c.workers.machines]) t.truthy(m.name && m.status && m.reason);
+  }
+  t.deepEqual(await readdir(dir), ['report.json']);
+});
+
+test('a report that cannot be written leaves the old one whole and no temp file', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-'));
+  const path = join(dir, 'report.json');
+  await writeFile(path, 'previous');
+  await chmod(dir, 0o500);
+  try {
+    if (process.getuid?.() === 0) {
+      // root ignores directory permissions; write through a path whose parent is a file instead.
+      await t.throwsAsync(writeJsonReport(join(path, 'nested.json'), sample()));
+    } else {
+      await t.throwsAsync(writeJsonReport(path, sample()));
+    }
+  } finally {
+    await chmod(dir, 0o700);
+  }
+  t.is(await readFile(path, 'utf8'), 'previous');
+  t.deepEqual(await readdir(dir), ['report.json']);
+});
