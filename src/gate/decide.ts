@@ -1,0 +1,264 @@
+/**
+ * The restore gate (drift-semantics section 7): for one Cluster being restored, what happens to it
+ * and which annotations it carries. Pure: the caller brings the report (or the analysis failure),
+ * the Restore's annotations and the gate configuration.
+ *
+ * Two cases the section leaves open are decided here:
+ * - A Cluster that is not in the report (the detector left it out, e.g. it is not a vSphere cluster
+ *   or its objects are unusable) was never checked. It is treated like NeedFurtherConfirmation:
+ *   failurePolicy Fail blocks it, Ignore lets it through; either way its status annotation says
+ *   `NotAnalyzed`.
+ * - When the analysis itself failed (backup unreadable, storage unreachable, ...), failurePolicy
+ *   Fail blocks every Cluster; Ignore restores it with status `CheckFailed` and the cause in
+ *   `driftdetector.dev/check-error`.
+ * An override covers both, as it covers a drift: the admin has taken responsibility.
+ */
+import type { ClusterReport, DriftReport, MachineReport, RollupStatus } from '../model/report.js';
+import { OVERRIDE_ANNOTATION, OVERRIDE_CLUSTERS_ANNOTATION, overrideCovers, parseOverride, type Override } from './override.js';
+import { verdictForStatus, type FailurePolicy, type Verdict } from './verdict.js';
+
+export type GateMode = 'block' | 'annotate';
+
+export interface GateConfig {
+  mode: GateMode;
+  failurePolicy: FailurePolicy;
+  pauseOnDrift: boolean;
+}
+
+export const DEFAULT_GATE_CONFIG: GateConfig = { mode: 'block', failurePolicy: 'Fail', pauseOnDrift: false };
+
+export const STATUS_ANNOTATION = 'driftdetector.dev/status';
+export const GHOST_MACHINES_ANNOTATION = 'driftdetector.dev/ghost-machines';
+export const STALE_MACHINES_ANNOTATION = 'driftdetector.dev/stale-machines';
+export const UNKNOWN_MACHINES_ANNOTATION = 'driftdetector.dev/unknown-machines';
+export const VERDICT_ANNOTATION = 'driftdetector.dev/verdict';
+export const OVERRIDE_REASON_ANNOTATION = 'driftdetector.dev/override-reason';
+export const CHECK_ERROR_ANNOTATION = 'driftdetector.dev/check-error';
+
+/** Status of a Cluster the report does not hold, and of every Cluster when the analysis failed. */
+export type GateStatus = RollupStatus | 'NotAnalyzed' | 'CheckFailed';
+
+/** What the restore does with the Cluster item. */
+export type GateAction = 'restore' | 'pause' | 'fail';
+
+export interface GateDecision {
+  namespace: string;
+  name: string;
+  status: GateStatus;
+  /** The verdict of the drift alone, before any override. */
+  driftVerdict: Verdict;
+  /** The verdict that counts: ALLOW when an override covers a BLOCK. */
+  verdict: Verdict;
+  overridden: boolean;
+  action: GateAction;
+  paused: boolean;
+  /** One line for people: why this verdict. */
+  reason: string;
+  /** To set on the restored Cluster (also computed for a failed item, for the Check API). */
+  annotations: Record<string, string>;
+  /** For action `fail`: the message the Execute fails with. */
+  error?: string;
+  ghostMachines: string[];
+  staleMachines: string[];
+  unknownMachines: string[];
+}
+
+/** Most machine names listed in one annotation or message; a runaway list helps nobody. */
+const MAX_LISTED = 50;
+
+export function decide(
+  report: DriftReport,
+  clusterNamespace: string,
+  clusterName: string,
+  restoreAnnotations: Record<string, unknown> | undefined | null,
+  config: GateConfig,
+): GateDecision {
+  const cluster = report.clusters.find((c) => c.namespace === clusterNamespace && c.name === clusterName);
+  const override = parseOverride(restoreAnnotations);
+  const backup = report.metadata?.backup;
+  if (!cluster) {
+    const scoped = report.errors.filter((e) => e.scope === `cluster:${clusterNamespace}/${clusterName}`).map((e) => e.message);
+    const why =
+      `cluster ${clusterNamespace}/${clusterName} is not in the drift report${backup ? ` of ${backup}` : ''}` +
+      (scoped.length ? `: ${scoped.join('; ')}` : ' (the detector found no usable Cluster API objects for it)');
+    return finish({
+      namespace: clusterNamespace,
+      name: clusterName,
+      status: 'NotAnalyzed',
+      driftVerdict: verdictForStatus('NeedFurtherConfirmation', config),
+      why,
+      blockDetail: `it was not analysed: ${why}`,
+      machines: { ghost: [], stale: [], unknown: [] },
+      override,
+      config,
+      extra: {},
+    });
+  }
+  const machines = machinesOf(cluster);
+  return finish({
+    namespace: clusterNamespace,
+    name: clusterName,
+    status: cluster.status,
+    driftVerdict: verdictForStatus(cluster.status, config),
+    why: statusReason(cluster, machines, report),
+    blockDetail: blockDetail(cluster, machines, backup),
+    machines,
+    override,
+    config,
+    extra: {},
+  });
+}
+
+/** The decision when no report exists because the analysis failed; `failure` is the cause (no secrets). */
+export function decideOnCheckFailure(
+  clusterNamespace: string,
+  clusterName: string,
+  restoreAnnotations: Record<string, unknown> | undefined | null,
+  config: GateConfig,
+  failure: string,
+): GateDecision {
+  const override = parseOverride(restoreAnnotations);
+  const driftVerdict: Verdict = config.failurePolicy === 'Fail' ? 'BLOCK' : 'ALLOW';
+  return finish({
+    namespace: clusterNamespace,
+    name: clusterName,
+    status: 'CheckFailed',
+    driftVerdict,
+    why: `the drift check failed: ${failure}`,
+    blockDetail: `the drift check failed (failurePolicy Fail): ${failure}`,
+    machines: { ghost: [], stale: [], unknown: [] },
+    override,
+    config,
+    extra: { [CHECK_ERROR_ANNOTATION]: truncate(failure, 1024) },
+  });
+}
+
+interface MachineNames {
+  ghost: string[];
+  stale: string[];
+  unknown: string[];
+}
+
+interface DecisionInput {
+  namespace: string;
+  name: string;
+  status: GateStatus;
+  driftVerdict: Verdict;
+  why: string;
+  blockDetail: string;
+  machines: MachineNames;
+  override: Override | undefined;
+  config: GateConfig;
+  extra: Record<string, string>;
+}
+
+function finish(input: DecisionInput): GateDecision {
+  const { namespace, name, status, driftVerdict, machines, override, config } = input;
+  const covered = overrideCovers(override, namespace, name);
+  const overridden = driftVerdict === 'BLOCK' && covered;
+  const verdict: Verdict = overridden ? 'ALLOW' : driftVerdict;
+  let action: GateAction = 'restore';
+  if (verdict === 'BLOCK') action = config.mode === 'block' ? 'fail' : config.pauseOnDrift ? 'pause' : 'restore';
+
+  let reason = input.why;
+  if (overridden) reason += `; overridden: ${override!.reason}`;
+  else if (driftVerdict === 'BLOCK' && override && override.invalidEntries.length) {
+    reason += `; the override does not cover it (${OVERRIDE_CLUSTERS_ANNOTATION} entries not of the form ns/name: ${override.invalidEntries.join(', ')})`;
+  }
+  if (action === 'pause') reason += '; restored paused (pauseOnDrift)';
+
+  const annotations: Record<string, string> = {
+    [STATUS_ANNOTATION]: status,
+    [VERDICT_ANNOTATION]: verdict,
+    [GHOST_MACHINES_ANNOTATION]: listed(machines.ghost),
+    [STALE_MACHINES_ANNOTATION]: listed(machines.stale),
+    ...(machines.unknown.length ? { [UNKNOWN_MACHINES_ANNOTATION]: listed(machines.unknown) } : {}),
+    ...(overridden ? { [OVERRIDE_REASON_ANNOTATION]: override!.reason } : {}),
+    ...input.extra,
+  };
+
+  const decision: GateDecision = {
+    namespace,
+    name,
+    status,
+    driftVerdict,
+    verdict,
+    overridden,
+    action,
+    paused: action === 'pause',
+    reason,
+    annotations,
+    ghostMachines: machines.ghost,
+    staleMachines: machines.stale,
+    unknownMachines: machines.unknown,
+  };
+  if (action === 'fail') decision.error = blockMessage(namespace, name, input.blockDetail, override);
+  return decision;
+}
+
+function machinesOf(cluster: ClusterReport): MachineNames {
+  const all = [...cluster.controlPlane.machines, ...cluster.workers.machines];
+  const named = (status: MachineReport['status']) => all.filter((m) => m.status === status).map((m) => m.name);
+  return { ghost: named('Ghost'), stale: named('Stale'), unknown: named('Unknown') };
+}
+
+function statusReason(cluster: ClusterReport, machines: MachineNames, report: DriftReport): string {
+  switch (cluster.status) {
+    case 'Healthy':
+      return 'every backed-up machine matched a VM and no ghost machine was found';
+    case 'ManualRemediationNotRequired':
+      return `stale machines (objects without a VM; Cluster API replaces them): ${shortList(machines.stale)}`;
+    case 'ManualRemediationRequired':
+      return `ghost machines (VMs with no object in the backup): ${shortList(machines.ghost)}`;
+    default: {
+      const parts: string[] = [];
+      const unknown = [...cluster.controlPlane.machines, ...cluster.workers.machines].filter((m) => m.status === 'Unknown');
+      if (unknown.length) parts.push(`unknown machines: ${shortList(unknown.map((m) => `${m.name} (${m.reason})`))}`);
+      const errors = report.errors.filter((e) => e.severity === 'error' && e.scope === `cluster:${cluster.namespace}/${cluster.name}`);
+      if (errors.length) parts.push(`errors: ${errors.map((e) => e.message).join('; ')}`);
+      return `the detector could not confirm every machine${parts.length ? `: ${parts.join('; ')}` : ''}`;
+    }
+  }
+}
+
+function blockDetail(cluster: ClusterReport, machines: MachineNames, backup: string | undefined): string {
+  if (cluster.status === 'ManualRemediationRequired') {
+    return (
+      `it has ghost machines ${shortList(machines.ghost)} (VMs in vSphere with no object in ` +
+      `${backup ?? 'the backup'}; the restored Cluster would not manage them, and they would compete with the machines Cluster API creates)`
+    );
+  }
+  const unknown = [...cluster.controlPlane.machines, ...cluster.workers.machines].filter((m) => m.status === 'Unknown');
+  return (
+    `the detector could not confirm its machines (NeedFurtherConfirmation, failurePolicy Fail)` +
+    (unknown.length ? `: unknown machines ${shortList(unknown.map((m) => `${m.name} (${m.reason})`))}` : '')
+  );
+}
+
+function blockMessage(namespace: string, name: string, detail: string, override: Override | undefined): string {
+  const scopedHint =
+    override?.clusters !== undefined
+      ? ` (the Restore's override covers only: ${override.clusters.map((c) => `${c.namespace}/${c.name}`).join(', ') || 'no valid entry'})`
+      : '';
+  return (
+    `drift-detector blocked the restore of Cluster ${namespace}/${name}: ${detail}. ` +
+    `Clean up the drift and restore again, or restore it anyway by setting the annotation ` +
+    `${OVERRIDE_ANNOTATION}: "<reason>" on the Restore (narrowed with ${OVERRIDE_CLUSTERS_ANNOTATION}: "${namespace}/${name}")` +
+    scopedHint
+  );
+}
+
+function shortList(items: string[]): string {
+  if (items.length === 0) return '(none)';
+  const shown = items.slice(0, MAX_LISTED).join(', ');
+  return items.length > MAX_LISTED ? `${shown} and ${items.length - MAX_LISTED} more` : shown;
+}
+
+function listed(names: string[]): string {
+  if (names.length <= MAX_LISTED) return names.join(',');
+  return `${names.slice(0, MAX_LISTED).join(',')},+${names.length - MAX_LISTED} more`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

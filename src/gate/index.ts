@@ -1,0 +1,3 @@
+export * from './verdict.js';
+export * from './override.js';
+export * from './decide.js';
