@@ -1,0 +1,320 @@
+import type { InventoryVM, VCenterListing } from '../model/inventory.js';
+import { vcenterKey } from '../model/vcenter.js';
+import { VimError } from './errors.js';
+import {
+  withVimSession,
+  type ObjectContent,
+  type PropertySpec,
+  type RetrievePage,
+  type VimSession,
+  type VimSessionOptions,
+  type VimTarget,
+} from './session.js';
+import { asArray, readBoolean, readMoRef, readText, type MoRef } from './wire.js';
+
+export type { VimTarget } from './session.js';
+
+export interface ListOptions extends VimSessionOptions {
+  /** Objects per RetrievePropertiesEx page (default 500). */
+  pageSize?: number;
+}
+
+export interface ListManyOptions extends ListOptions {
+  /** vCenters read at the same time (default 4). */
+  concurrency?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_CONCURRENCY = 4;
+
+/** The extraConfig key CAPV writes on every machine it reconciles (cloud-init metadata). */
+const CAPV_METADATA_KEY = 'guestinfo.metadata';
+
+/**
+ * VM properties read in the walk. `config.extraConfig` is requested whole (keyed paths such as
+ * `config.extraConfig["guestinfo.metadata"]` are not accepted everywhere) and reduced at once to
+ * whether CAPV's key is present: its values hold cloud-init secrets and are never kept.
+ */
+const VM_PROPERTIES = [
+  'name',
+  'config.uuid',
+  'config.instanceUuid',
+  'config.template',
+  'runtime.powerState',
+  'parent',
+  'resourcePool',
+  'config.extraConfig',
+];
+
+/** Without these the drift rules cannot match a VM; a vCenter that rejects one is not listed. */
+const REQUIRED_VM_PROPERTIES = new Set(['name', 'parent', 'config.uuid', 'config.instanceUuid', 'config.template']);
+
+/**
+ * The inventory tree above the VMs: enough to name each VM's datacenter, folder path and pool
+ * path. ComputeResource covers ClusterComputeResource and ResourcePool covers VirtualApp.
+ */
+const TREE_TYPES = ['Folder', 'Datacenter', 'ResourcePool', 'ComputeResource'];
+const TREE_PROPERTIES = ['name', 'parent'];
+
+/**
+ * Reads every VM of one vCenter in one paged property-collector walk: a ContainerView over the
+ * root folder holding the VMs and the folders, datacenters, pools and compute resources above
+ * them, RetrievePropertiesEx + ContinueRetrievePropertiesEx until no token, DestroyView, Logout.
+ * Never throws for a vCenter problem: it returns `{ ok: false, reason }` instead.
+ */
+export async function listVCenter(target: VimTarget, options: ListOptions = {}): Promise<VCenterListing> {
+  let vcenter: string;
+  try {
+    vcenter = vcenterKey(target.server);
+  } catch (err) {
+    return { ok: false, vcenter: target.server.trim(), reason: `invalid vCenter server: ${(err as Error).message}` };
+  }
+  try {
+    const vms = await withVimSession(target, options, (session) => readInventory(session, options));
+    return { ok: true, vcenter, vms };
+  } catch (err) {
+    const reason = err instanceof VimError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`;
+    return { ok: false, vcenter, reason: redact(reason, target.password) };
+  }
+}
+
+/** Lists several vCenters, a few at a time; one listing per target, in the order given. */
+export async function listVCenters(targets: VimTarget[], options: ListManyOptions = {}): Promise<VCenterListing[]> {
+  const listings = new Array<VCenterListing>(targets.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const index = next++;
+      listings[index] = await listVCenter(targets[index]!, options);
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, targets.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return listings;
+}
+
+async function readInventory(session: VimSession, options: ListOptions): Promise<InventoryVM[]> {
+  const started = Date.now();
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const tree = new InventoryTree(session.content.rootFolder);
+  const view = await session.createContainerView(session.content.rootFolder, ['VirtualMachine', ...TREE_TYPES], true);
+  let pages = 0;
+  try {
+    const first = await retrieveFirstPage(session, view, pageSize, options.debug);
+    let token = first.token;
+    try {
+      tree.add(first.objects);
+      pages++;
+      while (token) {
+        const page = await session.continueRetrieve(token);
+        token = page.token;
+        tree.add(page.objects);
+        pages++;
+      }
+    } catch (err) {
+      // Frees the collector's state for the pages we will not read.
+      if (token) await session.cancelRetrieve(token);
+      throw err;
+    }
+  } catch (err) {
+    if (err instanceof VimError && err.kind === 'fault') {
+      throw new VimError('fault', `listing the VMs failed: ${err.message}`, err.fault);
+    }
+    throw err;
+  } finally {
+    await session.destroyView(view);
+  }
+  const vms = tree.resolveVMs();
+  for (const line of tree.missingSummary()) options.debug?.(`${session.address}: ${line}`);
+  options.debug?.(
+    `${session.address}: ${vms.length} VMs and ${tree.entityCount} folders/datacenters/pools/compute resources ` +
+      `in ${pages} page(s), ${Date.now() - started} ms`,
+  );
+  return vms;
+}
+
+/**
+ * The first RetrievePropertiesEx. Where a vCenter faults the whole call with
+ * InvalidProperty (vcsim reports a bad path per object instead), it retries without that path
+ * if the drift rules can do without it.
+ */
+async function retrieveFirstPage(
+  session: VimSession,
+  view: MoRef,
+  pageSize: number,
+  debug: ((msg: string) => void) | undefined,
+): Promise<RetrievePage> {
+  let vmPaths = VM_PROPERTIES;
+  for (;;) {
+    const propSet: PropertySpec[] = [
+      { type: 'VirtualMachine', pathSet: vmPaths },
+      ...TREE_TYPES.map((type) => ({ type, pathSet: TREE_PROPERTIES })),
+    ];
+    try {
+      return await session.retrieveFromView(view, propSet, pageSize);
+    } catch (err) {
+      const rejected = err instanceof VimError && err.fault?.type === 'InvalidProperty' ? err.fault.propertyName : undefined;
+      if (!rejected || !vmPaths.includes(rejected) || REQUIRED_VM_PROPERTIES.has(rejected)) {
+        if (rejected && REQUIRED_VM_PROPERTIES.has(rejected)) {
+          throw new VimError('fault', `the vCenter rejects the VM property ${rejected} (InvalidProperty), which the drift rules need`, (err as VimError).fault);
+        }
+        throw err;
+      }
+      debug?.(`${session.address}: the vCenter rejects the VM property ${rejected}; listing without it`);
+      vmPaths = vmPaths.filter((path) => path !== rejected);
+    }
+  }
+}
+
+interface TreeEntity {
+  name?: string;
+  parent?: string;
+}
+
+interface VMRecord {
+  vm: InventoryVM;
+  parent?: string;
+  pool?: string;
+}
+
+/** The objects of the walk, joined into VMs with their datacenter, folder and pool paths. */
+class InventoryTree {
+  private readonly entities = new Map<string, TreeEntity>();
+  private readonly vms: VMRecord[] = [];
+  private readonly paths = new Map<string, string | undefined>();
+  /** `path (fault)` -> how many objects lacked it. */
+  private readonly missing = new Map<string, number>();
+  private readonly rootKey: string;
+
+  constructor(rootFolder: MoRef) {
+    this.rootKey = refKey(rootFolder);
+  }
+
+  get entityCount(): number {
+    return this.entities.size;
+  }
+
+  add(objects: ObjectContent[]): void {
+    for (const object of objects) {
+      for (const missing of object.missingSet) {
+        const key = `${object.obj.type}.${missing.path} (${missing.fault})`;
+        this.missing.set(key, (this.missing.get(key) ?? 0) + 1);
+      }
+      if (object.obj.type === 'VirtualMachine') this.vms.push(readVM(object));
+      else this.entities.set(refKey(object.obj), readEntity(object));
+    }
+  }
+
+  resolveVMs(): InventoryVM[] {
+    const vms = this.vms.map(({ vm, parent, pool }) => {
+      const datacenter = this.datacenterOf(parent ?? pool);
+      const folder = parent ? this.pathOf(parent) : undefined;
+      const resourcePool = pool ? this.pathOf(pool) : undefined;
+      if (datacenter !== undefined) vm.datacenter = datacenter;
+      if (folder !== undefined) vm.folder = folder;
+      if (resourcePool !== undefined) vm.resourcePool = resourcePool;
+      return vm;
+    });
+    return vms.sort((a, b) => compare(a.name, b.name) || compare(a.moref, b.moref));
+  }
+
+  missingSummary(): string[] {
+    return [...this.missing].map(([what, count]) => `${count} object(s) without ${what}`);
+  }
+
+  /** Inventory path below the root folder, e.g. `/DC0/vm/tkg`; undefined when not rooted. */
+  private pathOf(key: string): string | undefined {
+    if (this.paths.has(key)) return this.paths.get(key);
+    let path: string | undefined;
+    const entity = this.entities.get(key);
+    if (entity?.name !== undefined && entity.parent !== undefined) {
+      const parentPath = entity.parent === this.rootKey ? '' : this.pathOf(entity.parent);
+      path = parentPath === undefined ? undefined : `${parentPath}/${entity.name}`;
+    }
+    this.paths.set(key, path);
+    return path;
+  }
+
+  private datacenterOf(key: string | undefined): string | undefined {
+    for (let hops = 0; key !== undefined && key !== this.rootKey && hops < 256; hops++) {
+      const entity = this.entities.get(key);
+      if (!entity) return undefined;
+      if (key.startsWith('Datacenter:')) return entity.name;
+      key = entity.parent;
+    }
+    return undefined;
+  }
+}
+
+function readVM(object: ObjectContent): VMRecord {
+  const vm: InventoryVM = { moref: object.obj.value, name: '', template: false, capvMetadata: false };
+  const record: VMRecord = { vm };
+  for (const { name, val } of object.propSet) {
+    switch (name) {
+      case 'name':
+        vm.name = readText(val) ?? '';
+        break;
+      case 'config.uuid': {
+        const uuid = readText(val);
+        if (uuid) vm.biosUuid = uuid.toLowerCase();
+        break;
+      }
+      case 'config.instanceUuid': {
+        const uuid = readText(val);
+        if (uuid) vm.instanceUuid = uuid.toLowerCase();
+        break;
+      }
+      case 'config.template':
+        vm.template = readBoolean(val) ?? false;
+        break;
+      case 'runtime.powerState': {
+        const state = readText(val);
+        if (state) vm.powerState = state;
+        break;
+      }
+      case 'parent': {
+        const ref = readMoRef(val);
+        if (ref) record.parent = refKey(ref);
+        break;
+      }
+      case 'resourcePool': {
+        const ref = readMoRef(val);
+        if (ref) record.pool = refKey(ref);
+        break;
+      }
+      case 'config.extraConfig':
+        // Only the keys are looked at; the values are dropped with the parsed page.
+        vm.capvMetadata = asArray<{ key?: unknown }>((val as { OptionValue?: unknown } | null)?.OptionValue).some(
+          (option) => readText(option?.key) === CAPV_METADATA_KEY,
+        );
+        break;
+    }
+  }
+  return record;
+}
+
+function readEntity(object: ObjectContent): TreeEntity {
+  const entity: TreeEntity = {};
+  for (const { name, val } of object.propSet) {
+    if (name === 'name') entity.name = readText(val);
+    else if (name === 'parent') {
+      const ref = readMoRef(val);
+      if (ref) entity.parent = refKey(ref);
+    }
+  }
+  return entity;
+}
+
+/** MoRef values are unique per type; the type keeps a Datacenter recognisable on the way up. */
+function refKey(ref: MoRef): string {
+  return `${ref.type}:${ref.value}`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Defence in depth: a server that echoes the password in a fault must not put it in a report. */
+function redact(text: string, password: string): string {
+  return password.length >= 3 ? text.split(password).join('***') : text;
+}

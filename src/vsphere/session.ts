@@ -1,0 +1,351 @@
+import soap from 'soap';
+import { vcenterSdkUrl } from '../model/vcenter.js';
+import { VimError, describeSoapFailure, faultFromSoapError } from './errors.js';
+import { parseThumbprint, type PinnedThumbprint } from './thumbprint.js';
+import { VimTransport, type PostOptions } from './transport.js';
+import { VIM25_WSDL } from './vim25-wsdl.js';
+import { asArray, readMoRef, readText, toSoapMoRef, xsiTypeOf, type MoRef } from './wire.js';
+
+/** A vCenter to read, with the credentials and pinned thumbprint found for it in the backup. */
+export interface VimTarget {
+  /** `spec.server`: a host, host:port or URL. */
+  server: string;
+  username: string;
+  password: string;
+  /** `spec.thumbprint`: SHA-1 (or SHA-256) of the vCenter certificate, hex pairs. */
+  thumbprint?: string;
+}
+
+export interface VimSessionOptions {
+  /** Turns every certificate check off, pinned thumbprint included. */
+  insecureSkipVerify?: boolean;
+  /** Deadline of each request (default 30 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Receives progress lines; never a credential or the session cookie. */
+  debug?: (msg: string) => void;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** The managed objects of a vCenter that the inventory reader uses. */
+export interface ServiceContent {
+  rootFolder: MoRef;
+  propertyCollector: MoRef;
+  viewManager: MoRef;
+  sessionManager: MoRef;
+  /** `VirtualCenter` or `HostAgent`. */
+  apiType?: string;
+  apiVersion?: string;
+}
+
+/** `PropertySpec`: which properties to read from objects of one type. */
+export interface PropertySpec {
+  type: string;
+  pathSet: string[];
+}
+
+/** One `ObjectContent`; values are left as `soap` parsed them, for the caller to decode. */
+export interface ObjectContent {
+  obj: MoRef;
+  propSet: Array<{ name: string; val: unknown }>;
+  /** Properties the server could not read for this object, with the fault type (e.g. `InvalidProperty`). */
+  missingSet: Array<{ path: string; fault: string }>;
+}
+
+/** One page of `RetrievePropertiesEx`; a token means more pages remain. */
+export interface RetrievePage {
+  token?: string;
+  objects: ObjectContent[];
+}
+
+type SoapMethod = (
+  args: unknown,
+  callback: (err: unknown, result: unknown) => void,
+  options: PostOptions,
+) => void;
+
+let vim25Wsdl: Promise<soap.WSDL> | undefined;
+
+/** Parses the minimal WSDL once per process; every session shares it. */
+function loadWsdl(): Promise<soap.WSDL> {
+  vim25Wsdl ??= new Promise((resolve, reject) => {
+    const wsdl = new soap.WSDL(VIM25_WSDL, 'urn:vim25', {});
+    wsdl.onReady((err) => (err ? reject(err) : resolve(wsdl)));
+  });
+  return vim25Wsdl;
+}
+
+/**
+ * A logged-in vim25 session on one vCenter. Open it with `withVimSession`, which logs out
+ * whatever happens.
+ */
+export class VimSession {
+  private loggedIn = false;
+
+  private constructor(
+    readonly address: string,
+    private readonly client: soap.Client,
+    private readonly transport: VimTransport,
+    readonly content: ServiceContent,
+  ) {}
+
+  /** RetrieveServiceContent + Login. Throws a VimError; the password never appears in it. */
+  static async open(target: VimTarget, options: VimSessionOptions = {}): Promise<VimSession> {
+    let url: URL;
+    let pinned: PinnedThumbprint | undefined;
+    try {
+      url = vcenterSdkUrl(target.server);
+      pinned = target.thumbprint?.trim() ? parseThumbprint(target.thumbprint) : undefined;
+    } catch (err) {
+      throw new VimError('config', (err as Error).message);
+    }
+    const transport = new VimTransport({
+      url,
+      pinned,
+      insecureSkipVerify: options.insecureSkipVerify,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      signal: options.signal,
+      debug: options.debug,
+    });
+    try {
+      const wsdl = await loadWsdl();
+      const client = new soap.Client(wsdl, url.href, {
+        httpClient: transport as unknown as soap.IHttpClient,
+      });
+      const content = await retrieveServiceContent(client, transport.address);
+      const session = new VimSession(transport.address, client, transport, content);
+      await session.login(target.username, target.password);
+      return session;
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+  }
+
+  /** ViewManager.CreateContainerView. */
+  async createContainerView(container: MoRef, types: string[], recursive: boolean): Promise<MoRef> {
+    const result = await this.invoke('CreateContainerView', {
+      _this: toSoapMoRef(this.content.viewManager),
+      container: toSoapMoRef(container),
+      type: types,
+      recursive,
+    });
+    const view = readMoRef((result as { returnval?: unknown } | undefined)?.returnval);
+    if (!view) throw this.protocolError('CreateContainerView', 'returned no view');
+    return view;
+  }
+
+  /** View.DestroyView; a cleanup call, skipped when the connection is gone. */
+  async destroyView(view: MoRef): Promise<void> {
+    await this.cleanup('DestroyView', { _this: toSoapMoRef(view) });
+  }
+
+  /**
+   * PropertyCollector.RetrievePropertiesEx over every object of a ContainerView (the ObjectSpec
+   * govmomi's ContainerView.Retrieve uses), at most `maxObjects` per page.
+   */
+  async retrieveFromView(view: MoRef, propSet: PropertySpec[], maxObjects: number): Promise<RetrievePage> {
+    const result = await this.invoke('RetrievePropertiesEx', {
+      _this: toSoapMoRef(this.content.propertyCollector),
+      specSet: [
+        {
+          propSet: propSet.map((spec) => ({ type: spec.type, all: false, pathSet: spec.pathSet })),
+          objectSet: [
+            {
+              obj: toSoapMoRef(view),
+              skip: true,
+              selectSet: [
+                {
+                  attributes: { xsi_type: { type: 'TraversalSpec', xmlns: 'urn:vim25' } },
+                  name: 'traverseEntities',
+                  type: 'ContainerView',
+                  path: 'view',
+                  skip: false,
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      options: { maxObjects },
+    });
+    return this.readPage('RetrievePropertiesEx', result);
+  }
+
+  /** PropertyCollector.ContinueRetrievePropertiesEx: the next page of a paged retrieval. */
+  async continueRetrieve(token: string): Promise<RetrievePage> {
+    const result = await this.invoke('ContinueRetrievePropertiesEx', {
+      _this: toSoapMoRef(this.content.propertyCollector),
+      token,
+    });
+    return this.readPage('ContinueRetrievePropertiesEx', result);
+  }
+
+  /** PropertyCollector.CancelRetrievePropertiesEx: frees the server's state for an unfinished retrieval. */
+  async cancelRetrieve(token: string): Promise<void> {
+    await this.cleanup('CancelRetrievePropertiesEx', {
+      _this: toSoapMoRef(this.content.propertyCollector),
+      token,
+    });
+  }
+
+  /** SessionManager.Logout, then closes the connections. Never throws. */
+  async close(): Promise<void> {
+    try {
+      if (this.loggedIn) {
+        await this.cleanup('Logout', { _this: toSoapMoRef(this.content.sessionManager) });
+        this.loggedIn = false;
+      }
+    } finally {
+      this.transport.close();
+    }
+  }
+
+  private async login(username: string, password: string): Promise<void> {
+    try {
+      await this.invoke('Login', { _this: toSoapMoRef(this.content.sessionManager), userName: username, password });
+    } catch (err) {
+      if (err instanceof VimError && err.kind === 'fault' && err.fault) {
+        throw new VimError(
+          'fault',
+          `login of user ${JSON.stringify(username)} refused (${err.fault.type}: ${err.fault.message || 'no message'}); ` +
+            'check the vSphere credentials',
+          err.fault,
+        );
+      }
+      throw err;
+    } finally {
+      // soap keeps the last request, which here holds the password.
+      this.client.lastRequest = undefined;
+      this.client.lastMessage = undefined;
+    }
+    this.loggedIn = true;
+  }
+
+  /** Best effort: a failed cleanup call is reported to debug and otherwise ignored. */
+  private async cleanup(method: string, args: unknown): Promise<void> {
+    if (this.transport.broken) return;
+    try {
+      await callSoap(this.client, this.address, method, args, { call: method, cleanup: true });
+    } catch (err) {
+      this.debug(`${this.address} ${method} failed: ${(err as Error).message}`);
+    }
+  }
+
+  private invoke(method: string, args: unknown): Promise<unknown> {
+    return callSoap(this.client, this.address, method, args, { call: method });
+  }
+
+  private readPage(call: string, result: unknown): RetrievePage {
+    const returnval = (result as { returnval?: Record<string, unknown> } | null | undefined)?.returnval;
+    // An empty result has no returnval at all.
+    if (!returnval) return { objects: [] };
+    const token = readText(returnval.token);
+    const objects = asArray<Record<string, unknown>>(returnval.objects).map((raw) => {
+      const obj = readMoRef(raw.obj);
+      if (!obj) throw this.protocolError(call, 'returned an object without a reference');
+      return {
+        obj,
+        propSet: asArray<Record<string, unknown>>(raw.propSet).map((prop) => ({
+          name: readText(prop.name) ?? '',
+          val: prop.val,
+        })),
+        missingSet: asArray<Record<string, unknown>>(raw.missingSet).map((missing) => ({
+          path: readText(missing.path) ?? '',
+          fault: xsiTypeOf((missing.fault as { fault?: unknown } | undefined)?.fault) ?? 'MethodFault',
+        })),
+      };
+    });
+    return token ? { token, objects } : { objects };
+  }
+
+  private protocolError(call: string, what: string): VimError {
+    return new VimError('protocol', `${call} ${what}; is ${this.address} a vSphere SDK endpoint?`);
+  }
+
+  private debug(msg: string): void {
+    this.transport.debug(msg);
+  }
+}
+
+/** Opens a session, runs `work`, and logs out whatever happens. */
+export async function withVimSession<T>(
+  target: VimTarget,
+  options: VimSessionOptions,
+  work: (session: VimSession) => Promise<T>,
+): Promise<T> {
+  const session = await VimSession.open(target, options);
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
+
+async function retrieveServiceContent(client: soap.Client, address: string): Promise<ServiceContent> {
+  const result = await callSoap(client, address, 'RetrieveServiceContent', {
+    _this: { attributes: { type: 'ServiceInstance' }, $value: 'ServiceInstance' },
+  });
+  const raw = (result as { returnval?: Record<string, unknown> } | undefined)?.returnval;
+  const rootFolder = readMoRef(raw?.rootFolder);
+  const propertyCollector = readMoRef(raw?.propertyCollector);
+  const viewManager = readMoRef(raw?.viewManager);
+  const sessionManager = readMoRef(raw?.sessionManager);
+  if (!rootFolder || !propertyCollector || !viewManager || !sessionManager) {
+    throw new VimError(
+      'protocol',
+      `RetrieveServiceContent lacks the root folder, property collector, view manager or session manager; is ${address} a vSphere SDK endpoint?`,
+    );
+  }
+  const about = raw?.about as Record<string, unknown> | undefined;
+  return {
+    rootFolder,
+    propertyCollector,
+    viewManager,
+    sessionManager,
+    apiType: readText(about?.apiType),
+    apiVersion: readText(about?.apiVersion),
+  };
+}
+
+/** Calls one vim25 method through `soap`, turning SOAP faults and parse failures into VimErrors. */
+function callSoap(
+  client: soap.Client,
+  address: string,
+  method: string,
+  args: unknown,
+  options: PostOptions = { call: method },
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const fn = client[method] as SoapMethod;
+    fn.call(
+      client,
+      args,
+      (err, result) => {
+        if (!err) {
+          resolve(result);
+          return;
+        }
+        if (err instanceof VimError) {
+          reject(err);
+          return;
+        }
+        const fault = faultFromSoapError(err);
+        if (fault) {
+          reject(
+            new VimError('fault', `${method} failed with ${fault.type}: ${fault.message || 'no message'}`, fault),
+          );
+          return;
+        }
+        reject(
+          new VimError(
+            'protocol',
+            `the answer to ${method} is not a vim25 response (${describeSoapFailure(err)}); is ${address} a vSphere SDK endpoint?`,
+          ),
+        );
+      },
+      options,
+    );
+  });
+}

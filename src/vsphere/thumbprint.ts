@@ -1,0 +1,94 @@
+import type { PeerCertificate } from 'node:tls';
+
+/**
+ * A pinned vCenter certificate thumbprint, as written in `VSphereCluster.spec.thumbprint`:
+ * SHA-1 (what govmomi and TKG write) or SHA-256 of the DER certificate, hex pairs joined by `:`.
+ */
+export interface PinnedThumbprint {
+  algorithm: 'sha1' | 'sha256';
+  /** Upper-case hex pairs joined by `:`, the form govmomi prints. */
+  display: string;
+}
+
+/** Parses a thumbprint; case, `:` separators and surrounding blanks do not matter. */
+export function parseThumbprint(raw: string): PinnedThumbprint {
+  const hex = raw.trim().replace(/:/g, '').toUpperCase();
+  if (!/^[0-9A-F]+$/.test(hex) || (hex.length !== 40 && hex.length !== 64)) {
+    throw new Error(
+      `invalid vCenter thumbprint ${JSON.stringify(raw)}: expected the SHA-1 (20 bytes) or SHA-256 (32 bytes) ` +
+        'certificate fingerprint as hex pairs, e.g. 3F:A2:...',
+    );
+  }
+  return { algorithm: hex.length === 40 ? 'sha1' : 'sha256', display: hexPairs(hex) };
+}
+
+/** The peer certificate's thumbprint in the same algorithm and form as the pinned one. */
+export function peerThumbprint(cert: PeerCertificate, algorithm: PinnedThumbprint['algorithm']): string {
+  // Node already gives upper-case colon-separated fingerprints; normalise anyway.
+  const raw = algorithm === 'sha1' ? cert.fingerprint : cert.fingerprint256;
+  return hexPairs((raw ?? '').replace(/:/g, '').toUpperCase());
+}
+
+/**
+ * Verification failures after which govmomi falls back to the pinned thumbprint: an unknown
+ * authority (self-signed or private CA) or a host name that the certificate does not name.
+ * Anything else (expired, revoked, malformed) fails even when a thumbprint is known.
+ * Node reports them as OpenSSL verify codes and, for the host name, ERR_TLS_CERT_ALTNAME_INVALID.
+ */
+const PINNABLE_FAILURES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+export type TlsVerdict =
+  | { ok: true; via: 'ca' | 'thumbprint' | 'skip' }
+  | { ok: false; kind: 'untrusted' | 'thumbprint-mismatch'; message: string };
+
+/**
+ * Decides whether to talk to a vCenter over an established TLS connection, the way govmomi's
+ * `dialTLS` does: normal CA + host name verification first; when that fails for a pinnable
+ * reason and a thumbprint is pinned, accept iff the peer certificate has that thumbprint.
+ */
+export function judgePeer(input: {
+  address: string;
+  authorized: boolean;
+  authorizationError?: string;
+  cert: PeerCertificate;
+  pinned?: PinnedThumbprint;
+  insecureSkipVerify?: boolean;
+}): TlsVerdict {
+  if (input.insecureSkipVerify) return { ok: true, via: 'skip' };
+  if (input.authorized) return { ok: true, via: 'ca' };
+  const code = input.authorizationError ?? 'UNKNOWN';
+  const sha1 = peerThumbprint(input.cert, 'sha1');
+  if (input.pinned && PINNABLE_FAILURES.has(code)) {
+    const actual = peerThumbprint(input.cert, input.pinned.algorithm);
+    if (actual === input.pinned.display) return { ok: true, via: 'thumbprint' };
+    return {
+      ok: false,
+      kind: 'thumbprint-mismatch',
+      message:
+        `TLS thumbprint mismatch for ${input.address}: expected ${input.pinned.display}, actual ${actual}. ` +
+        'The vCenter certificate changed or another host answers at this address; check the certificate ' +
+        'before updating the thumbprint (VSphereCluster spec.thumbprint).',
+    };
+  }
+  const hint = input.pinned
+    ? 'a pinned thumbprint cannot override this failure'
+    : `to trust it, pin its thumbprint (VSphereCluster spec.thumbprint; its SHA-1 thumbprint is ${sha1}) ` +
+      'or add its CA to the trusted certificates (NODE_EXTRA_CA_CERTS)';
+  return {
+    ok: false,
+    kind: 'untrusted',
+    message: `TLS certificate of ${input.address} is not trusted (${code}); ${hint}`,
+  };
+}
+
+function hexPairs(hex: string): string {
+  return hex.match(/../g)?.join(':') ?? '';
+}

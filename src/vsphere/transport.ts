@@ -1,0 +1,237 @@
+import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { VimError, networkError } from './errors.js';
+import { judgePeer, type PinnedThumbprint } from './thumbprint.js';
+
+/** The cookie vCenter sets on Login and expects back on every later call. */
+const SESSION_COOKIE = 'vmware_soap_session';
+
+export interface TransportOptions {
+  /** The SDK endpoint, `https://host[:port]/sdk`. */
+  url: URL;
+  pinned?: PinnedThumbprint;
+  insecureSkipVerify?: boolean;
+  /** Deadline of one request: connect, TLS, send and the whole response. */
+  timeoutMs: number;
+  /** Cancels every request in flight and refuses new ones. */
+  signal?: AbortSignal;
+  debug?: (msg: string) => void;
+}
+
+export interface PostOptions {
+  /** The vim25 method, for messages. */
+  call: string;
+  /** Cleanup calls (Logout, DestroyView) still run after a cancel, under their own short deadline. */
+  cleanup?: boolean;
+}
+
+/** The response `soap` expects from an HTTP client. */
+interface SoapHttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  data: string;
+}
+
+type SoapCallback = (err: Error | null, response?: SoapHttpResponse, body?: string) => void;
+
+/** Longest wait for a cleanup call (Logout, DestroyView): never hold up the result for long. */
+const CLEANUP_TIMEOUT_MS = 5_000;
+
+/**
+ * HTTPS to one vCenter's SDK endpoint, used by `soap` as its HTTP client. It owns what `soap`
+ * cannot do for vim25: the govmomi-style TLS decision (CA, then pinned thumbprint), the session
+ * cookie, a deadline and cancellation on every request, and errors that say what to fix.
+ * Request bodies are never logged: Login carries the password.
+ */
+export class VimTransport {
+  readonly address: string;
+  /** Set after a network failure or timeout: the peer is gone, cleanup calls would only wait. */
+  broken = false;
+  private readonly agent: VerifyingAgent;
+  private sessionCookie: string | undefined;
+
+  constructor(private readonly options: TransportOptions) {
+    this.address = options.url.host;
+    this.agent = new VerifyingAgent((socket) => {
+      const verdict = judgePeer({
+        address: this.address,
+        authorized: socket.authorized,
+        authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+        cert: socket.getPeerCertificate(),
+        pinned: options.pinned,
+        insecureSkipVerify: options.insecureSkipVerify,
+      });
+      if (verdict.ok) {
+        options.debug?.(`${this.address}: TLS accepted (${verdict.via})`);
+        return undefined;
+      }
+      return new VimError(verdict.kind === 'thumbprint-mismatch' ? 'thumbprint' : 'tls', verdict.message);
+    }, options.timeoutMs);
+  }
+
+  /** `soap`'s HttpClient interface; `exoptions` is what the caller passed to the soap method. */
+  request(
+    _rurl: string,
+    data: string,
+    callback: SoapCallback,
+    exheaders: Record<string, string> | undefined,
+    exoptions: PostOptions | undefined,
+  ): void {
+    this.post(data, exheaders ?? {}, exoptions ?? { call: 'request' }).then(
+      (response) => callback(null, response, response.data),
+      (err: Error) => callback(err),
+    );
+  }
+
+  async post(body: string, soapHeaders: Record<string, string>, options: PostOptions): Promise<SoapHttpResponse> {
+    const userSignal = this.options.signal;
+    if (userSignal?.aborted && !options.cleanup) {
+      throw new VimError('cancelled', `cancelled before ${options.call}`);
+    }
+    const timeoutMs = options.cleanup ? Math.min(this.options.timeoutMs, CLEANUP_TIMEOUT_MS) : this.options.timeoutMs;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const onUserAbort = () => deadline.abort();
+    if (!options.cleanup) userSignal?.addEventListener('abort', onUserAbort, { once: true });
+    const started = Date.now();
+    try {
+      const response = await this.send(body, soapHeaders, deadline.signal);
+      this.rememberCookie(response.headers);
+      this.options.debug?.(
+        `${this.address} ${options.call}: HTTP ${response.status}, ${response.data.length} chars, ${Date.now() - started} ms`,
+      );
+      if (response.status !== 200 && !isSoapEnvelope(response)) {
+        throw new VimError(
+          'http',
+          `HTTP ${response.status} answer to ${options.call} from ${this.options.url.href}; check that it is a vSphere SDK endpoint`,
+        );
+      }
+      return response;
+    } catch (err) {
+      throw this.explain(err, options, deadline.signal, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      userSignal?.removeEventListener('abort', onUserAbort);
+    }
+  }
+
+  debug(msg: string): void {
+    this.options.debug?.(msg);
+  }
+
+  /** Closes idle and pending connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private send(body: string, soapHeaders: Record<string, string>, signal: AbortSignal): Promise<SoapHttpResponse> {
+    const headers: Record<string, string | number> = {
+      'Content-Type': soapHeaders['Content-Type'] ?? 'text/xml; charset=utf-8',
+      SOAPAction: soapHeaders.SOAPAction ?? '',
+      'Content-Length': Buffer.byteLength(body, 'utf8'),
+      'User-Agent': 'drift-detector',
+      Accept: 'text/xml',
+    };
+    if (this.sessionCookie) headers.Cookie = this.sessionCookie;
+    return new Promise((resolve, reject) => {
+      const req = https.request(this.options.url, { method: 'POST', agent: this.agent, headers, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('aborted', () => reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
+        res.on('end', () => {
+          if (!res.complete) {
+            reject(Object.assign(new Error('response truncated'), { code: 'ECONNRESET' }));
+            return;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, data: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Keeps the session cookie exactly as the server wrote it (a real vCenter may quote it). */
+  private rememberCookie(headers: IncomingHttpHeaders): void {
+    for (const line of headers['set-cookie'] ?? []) {
+      const pair = line.split(';', 1)[0]?.trim() ?? '';
+      if (pair.startsWith(`${SESSION_COOKIE}=`)) this.sessionCookie = pair;
+    }
+  }
+
+  private explain(err: unknown, options: PostOptions, deadline: AbortSignal, timeoutMs: number): Error {
+    if (err instanceof VimError) {
+      if (err.kind !== 'http') this.broken = true;
+      return err;
+    }
+    this.broken = true;
+    if (deadline.aborted) {
+      if (this.options.signal?.aborted && !options.cleanup) {
+        return new VimError('cancelled', `cancelled during ${options.call}`);
+      }
+      return new VimError(
+        'timeout',
+        `no answer from ${this.address} to ${options.call} within ${formatSeconds(timeoutMs)} (timed out); check that the vCenter is up and reachable, or raise the timeout`,
+      );
+    }
+    return networkError(this.address, options.call, err as NodeJS.ErrnoException);
+  }
+}
+
+/**
+ * An HTTPS agent that hands a socket to a request only once the TLS handshake is done and the
+ * peer is accepted, so nothing (least of all the Login password) is written to a refused peer.
+ * Node's own checks run with rejectUnauthorized off; their result feeds `judgePeer`.
+ */
+class VerifyingAgent extends https.Agent {
+  private readonly pending = new Set<TLSSocket>();
+
+  constructor(
+    private readonly check: (socket: TLSSocket) => VimError | undefined,
+    private readonly handshakeTimeoutMs: number,
+  ) {
+    // Resumed TLS sessions skip Node's verification; pinning needs the full handshake every time.
+    super({ keepAlive: true, maxSockets: 1, maxCachedSessions: 0, rejectUnauthorized: false });
+  }
+
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const socket = super.createConnection({ ...options, rejectUnauthorized: false }) as TLSSocket;
+    this.pending.add(socket);
+    let settled = false;
+    const settle = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      this.pending.delete(socket);
+      socket.setTimeout(0);
+      if (err) socket.destroy();
+      callback?.(err, socket);
+    };
+    socket.setTimeout(this.handshakeTimeoutMs, () =>
+      settle(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
+    );
+    // Stays attached after the handshake: a late error must not go unhandled before the request listens.
+    socket.on('error', settle);
+    socket.once('secureConnect', () => settle(this.check(socket) ?? null));
+    return undefined;
+  }
+
+  override destroy(): void {
+    for (const socket of this.pending) socket.destroy();
+    this.pending.clear();
+    super.destroy();
+  }
+}
+
+function isSoapEnvelope(response: SoapHttpResponse): boolean {
+  return /xml/i.test(String(response.headers['content-type'] ?? '')) && /<([\w.-]+:)?Envelope[\s>]/.test(response.data);
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,254 @@
+/**
+ * A tiny vim25 endpoint on 127.0.0.1 for what vcsim 0.24.2 cannot show: paging (it ignores
+ * maxObjects), a whole-call InvalidProperty fault and a fault while paging. It answers the way a
+ * real vCenter does: `xsi:` prefix, a quoted session cookie, HTTP 500 for faults. Its certificate
+ * is a throwaway self-signed one made with the openssl CLI (Node cannot issue certificates).
+ */
+import { execFile } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface FakeVM {
+  moref: string;
+  name: string;
+  uuid: string;
+  instanceUuid: string;
+  /** A folder moref from the fake tree. */
+  parent: string;
+  /** A pool moref from the fake tree. */
+  pool: string;
+  extraConfig?: { [key: string]: string };
+}
+
+export interface FakeVimOptions {
+  vms: FakeVM[];
+  /** Objects per page, whatever maxObjects the client asks (0: one page). */
+  pageSize: number;
+  /** Fault the whole RetrievePropertiesEx with InvalidProperty while its pathSet holds this path. */
+  rejectPath?: string;
+  /** Fault ContinueRetrievePropertiesEx on this page number (1-based, counting the first page). */
+  failOnPage?: number;
+}
+
+export interface RecordedCall {
+  method: string;
+  cookie?: string;
+  soapAction?: string;
+  body: string;
+}
+
+export interface FakeVim {
+  server: string;
+  /** SHA-1 thumbprint of its certificate, govmomi style. */
+  thumbprint: string;
+  calls: RecordedCall[];
+  /** Views created and not destroyed. */
+  liveViews: Set<string>;
+  stop(): Promise<void>;
+}
+
+const COOKIE = 'vmware_soap_session="52c1a3f0-fake-session"';
+const VIEW = 'session[52c1a3f0]52b3e5d1-view';
+
+/** The tree above the VMs: one datacenter, its VM folder with a `tkg` subfolder, a cluster with a `tkg` pool. */
+const TREE = [
+  { type: 'Datacenter', moref: 'datacenter-2', name: 'DC1', parent: ['Folder', 'group-d1'] },
+  { type: 'Folder', moref: 'group-v3', name: 'vm', parent: ['Datacenter', 'datacenter-2'] },
+  { type: 'Folder', moref: 'group-v10', name: 'tkg', parent: ['Folder', 'group-v3'] },
+  { type: 'Folder', moref: 'group-h4', name: 'host', parent: ['Datacenter', 'datacenter-2'] },
+  { type: 'ClusterComputeResource', moref: 'domain-c7', name: 'C1', parent: ['Folder', 'group-h4'] },
+  { type: 'ResourcePool', moref: 'resgroup-8', name: 'Resources', parent: ['ClusterComputeResource', 'domain-c7'] },
+  { type: 'ResourcePool', moref: 'resgroup-20', name: 'tkg', parent: ['ResourcePool', 'resgroup-8'] },
+] as const;
+
+export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
+  const dir = await mkdtemp(join(tmpdir(), 'fake-vim-'));
+  let key: Buffer;
+  let cert: Buffer;
+  try {
+    await run('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
+      '-subj', '/CN=fake-vcenter', '-addext', 'subjectAltName=IP:127.0.0.1',
+    ]);
+    key = await readFile(join(dir, 'key.pem'));
+    cert = await readFile(join(dir, 'cert.pem'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const der = new X509Certificate(cert).raw;
+  const thumbprint = createHash('sha1').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+
+  const calls: RecordedCall[] = [];
+  const liveViews = new Set<string>();
+  const objects = [...TREE.map(treeObject), ...options.vms.map(vmObject)];
+  const pages: FakeObject[][] = [];
+  /** The pathSet of the last RetrievePropertiesEx: continuations answer with the same properties. */
+  let requested = new Set<string>();
+  const size = options.pageSize > 0 ? options.pageSize : objects.length;
+  for (let i = 0; i < objects.length; i += size) pages.push(objects.slice(i, i + size));
+
+  const server = https.createServer({ key, cert }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const method = /<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?(\w+)/.exec(body)?.[1] ?? '?';
+      calls.push({ method, cookie: req.headers.cookie, soapAction: req.headers.soapaction as string | undefined, body });
+      const answer = (status: number, inner: string, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { 'Content-Type': 'text/xml; charset=utf-8', ...headers });
+        res.end(envelope(inner));
+      };
+      if (method !== 'RetrieveServiceContent' && method !== 'Login' && req.headers.cookie !== COOKIE) {
+        answer(500, fault('NotAuthenticated', 'The session is not authenticated.'));
+        return;
+      }
+      switch (method) {
+        case 'RetrieveServiceContent':
+          answer(200, response(method, serviceContent()));
+          return;
+        case 'Login':
+          answer(200, response(method, '<returnval><key>52c1a3f0</key><userName>admin</userName><fullName>Admin</fullName></returnval>'), {
+            'Set-Cookie': `${COOKIE}; Path=/; HttpOnly; Secure;`,
+          });
+          return;
+        case 'CreateContainerView':
+          liveViews.add(VIEW);
+          answer(200, response(method, `<returnval type="ContainerView">${VIEW}</returnval>`));
+          return;
+        case 'DestroyView':
+          liveViews.delete(VIEW);
+          answer(200, response(method, ''));
+          return;
+        case 'RetrievePropertiesEx':
+          if (options.rejectPath && body.includes(`>${options.rejectPath}<`)) {
+            answer(500, fault('InvalidProperty', '', `<name>${options.rejectPath}</name>`));
+            return;
+          }
+          requested = new Set([...body.matchAll(/<(?:\w+:)?pathSet>([^<]+)</g)].map((m) => m[1]!));
+          answer(200, response(method, page(pages, 0, requested)));
+          return;
+        case 'ContinueRetrievePropertiesEx': {
+          const index = Number(/<(?:\w+:)?token>page-(\d+)</.exec(body)?.[1] ?? NaN);
+          if (!Number.isInteger(index) || index >= pages.length) {
+            answer(500, fault('InvalidArgument', 'A specified parameter was not correct: token', '<invalidProperty>token</invalidProperty>'));
+            return;
+          }
+          if (options.failOnPage === index + 1) {
+            answer(500, fault('RuntimeFault', 'The collector ran out of memory'));
+            return;
+          }
+          answer(200, response(method, page(pages, index, requested)));
+          return;
+        }
+        case 'CancelRetrievePropertiesEx':
+        case 'Logout':
+          answer(200, response(method, ''));
+          return;
+        default:
+          answer(500, fault('MethodNotFound', `unknown method ${method}`));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server: `127.0.0.1:${port}`,
+    thumbprint,
+    calls,
+    liveViews,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** An ObjectContent: its reference and its properties as `<propSet>` XML by name. */
+interface FakeObject {
+  obj: string;
+  props: Array<[string, string]>;
+}
+
+function page(pages: FakeObject[][], index: number, requested: Set<string>): string {
+  const token = index + 1 < pages.length ? `<token>page-${index + 1}</token>` : '';
+  const objects = (pages[index] ?? []).map(
+    (o) => `<objects>${o.obj}${o.props.filter(([name]) => requested.has(name)).map(([, xml]) => xml).join('')}</objects>`,
+  );
+  return `<returnval>${token}${objects.join('')}</returnval>`;
+}
+
+function treeObject(entity: (typeof TREE)[number]): FakeObject {
+  return {
+    obj: `<obj type="${entity.type}">${entity.moref}</obj>`,
+    props: [
+      prop('name', `<val xsi:type="xsd:string">${entity.name}</val>`),
+      prop('parent', `<val type="${entity.parent[0]}" xsi:type="ManagedObjectReference">${entity.parent[1]}</val>`),
+    ],
+  };
+}
+
+function vmObject(vm: FakeVM): FakeObject {
+  const options = Object.entries(vm.extraConfig ?? {})
+    .map(([k, v]) => `<OptionValue xsi:type="OptionValue"><key>${k}</key><value xsi:type="xsd:string">${v}</value></OptionValue>`)
+    .join('');
+  const poolType = TREE.find((e) => e.moref === vm.pool)?.type ?? 'ResourcePool';
+  return {
+    obj: `<obj type="VirtualMachine">${vm.moref}</obj>`,
+    props: [
+      prop('config.extraConfig', `<val xsi:type="ArrayOfOptionValue">${options}</val>`),
+      prop('config.instanceUuid', `<val xsi:type="xsd:string">${vm.instanceUuid}</val>`),
+      prop('config.template', '<val xsi:type="xsd:boolean">false</val>'),
+      prop('config.uuid', `<val xsi:type="xsd:string">${vm.uuid}</val>`),
+      prop('name', `<val xsi:type="xsd:string">${vm.name}</val>`),
+      prop('parent', `<val type="Folder" xsi:type="ManagedObjectReference">${vm.parent}</val>`),
+      prop('resourcePool', `<val type="${poolType}" xsi:type="ManagedObjectReference">${vm.pool}</val>`),
+      prop('runtime.powerState', '<val xsi:type="VirtualMachinePowerState">poweredOn</val>'),
+    ],
+  };
+}
+
+function prop(name: string, val: string): [string, string] {
+  return [name, `<propSet><name>${name}</name>${val}</propSet>`];
+}
+
+function serviceContent(): string {
+  return (
+    '<returnval><rootFolder type="Folder">group-d1</rootFolder>' +
+    '<propertyCollector type="PropertyCollector">propertyCollector</propertyCollector>' +
+    '<viewManager type="ViewManager">ViewManager</viewManager>' +
+    '<about><name>VMware vCenter Server</name><fullName>VMware vCenter Server 8.0.2 build-1</fullName>' +
+    '<vendor>VMware, Inc.</vendor><version>8.0.2</version><build>1</build><osType>linux-x64</osType>' +
+    '<productLineId>vpx</productLineId><apiType>VirtualCenter</apiType><apiVersion>8.0.2.0</apiVersion></about>' +
+    '<sessionManager type="SessionManager">SessionManager</sessionManager></returnval>'
+  );
+}
+
+function response(method: string, inner: string): string {
+  return `<${method}Response xmlns="urn:vim25">${inner}</${method}Response>`;
+}
+
+function fault(type: string, message: string, fields = ''): string {
+  return (
+    '<soapenv:Fault><faultcode>ServerFaultCode</faultcode>' +
+    `<faultstring>${message}</faultstring>` +
+    `<detail><${type}Fault xmlns="urn:vim25" xsi:type="${type}">${fields}</${type}Fault></detail></soapenv:Fault>`
+  );
+}
+
+function envelope(inner: string): string {
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ' +
+    'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' +
+    `<soapenv:Body>${inner}</soapenv:Body></soapenv:Envelope>`
+  );
+}
