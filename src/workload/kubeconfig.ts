@@ -1,0 +1,192 @@
+/**
+ * Reads the kubeconfig that Cluster API stores in `<cluster>-kubeconfig` (key `value`) into what
+ * one HTTPS connection needs. Only embedded credentials are accepted: a kubeconfig that comes out
+ * of a backup must not make the detector read local files or run credential plugins.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { parseDocument } from 'yaml';
+
+/** The parts of a workload kubeconfig used to reach its API server. Holds secrets: never log it. */
+export interface WorkloadCredentials {
+  /** `https://host:port` without a trailing slash. */
+  server: string;
+  /** PEM of `certificate-authority-data`; absent: the system trust store. */
+  caPem?: string;
+  clientCertPem?: string;
+  clientKeyPem?: string;
+  token?: string;
+  username?: string;
+  password?: string;
+  insecureSkipTLSVerify: boolean;
+  tlsServerName?: string;
+  /** Names from the kubeconfig, for messages. */
+  clusterEntry: string;
+  userEntry: string;
+}
+
+/** A kubeconfig that cannot be used; the message names the missing or bad field, never a value. */
+export class KubeconfigError extends Error {
+  override name = 'KubeconfigError';
+}
+
+type YamlMap = Record<string, unknown>;
+
+/**
+ * Parses kubeconfig YAML text. `source` names where it came from (e.g. `ns/c1-kubeconfig`) and
+ * prefixes every error.
+ */
+export function parseWorkloadKubeconfig(text: string, source: string): WorkloadCredentials {
+  const fail = (what: string): never => {
+    throw new KubeconfigError(`the kubeconfig in ${source} is malformed: ${what}`);
+  };
+  if (text.trim() === '') fail('it is empty');
+  const doc = parseDocument(text);
+  const firstError = doc.errors[0];
+  if (firstError) {
+    // The parser's own message quotes the offending line, which may be key material.
+    const at = firstError.linePos?.[0];
+    fail(`it is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}`);
+  }
+  const root: unknown = doc.toJS();
+  if (!isMap(root)) return fail('it is not a YAML mapping');
+
+  const contexts = namedEntries(root, 'contexts', 'context', fail);
+  let contextName = str(root['current-context']);
+  if (!contextName) {
+    // Cluster API always sets current-context; accept a lone context when it is missing.
+    if (contexts.length !== 1) fail('current-context is missing');
+    contextName = contexts[0]!.name;
+  }
+  const context = contexts.find((c) => c.name === contextName)?.body;
+  if (!context) return fail(`current-context "${contextName}" has no entry in contexts`);
+  const clusterName = str(context['cluster']) ?? fail(`contexts["${contextName}"].context.cluster is missing`);
+  const userName = str(context['user']) ?? fail(`contexts["${contextName}"].context.user is missing`);
+
+  const cluster = namedEntries(root, 'clusters', 'cluster', fail).find((c) => c.name === clusterName)?.body;
+  if (!cluster) return fail(`cluster "${clusterName}" (named by the current context) has no entry in clusters`);
+  const user = namedEntries(root, 'users', 'user', fail).find((u) => u.name === userName)?.body;
+  if (!user) return fail(`user "${userName}" (named by the current context) has no entry in users`);
+
+  const clusterField = (key: string) => `clusters["${clusterName}"].cluster.${key}`;
+  const userField = (key: string) => `users["${userName}"].user.${key}`;
+
+  const rawServer = str(cluster['server']) ?? fail(`${clusterField('server')} is missing`);
+  let server: URL;
+  try {
+    server = new URL(rawServer);
+  } catch {
+    return fail(`${clusterField('server')} is not a URL`);
+  }
+  if (server.protocol !== 'https:') fail(`${clusterField('server')} is not an https:// address`);
+
+  if (cluster['certificate-authority'] !== undefined && cluster['certificate-authority-data'] === undefined) {
+    fail(`${clusterField('certificate-authority')} points to a local file; a backed-up kubeconfig must embed certificate-authority-data`);
+  }
+  let caPem: string | undefined;
+  if (cluster['certificate-authority-data'] !== undefined) {
+    caPem = pemFromBase64(cluster['certificate-authority-data'], 'CERTIFICATE', clusterField('certificate-authority-data'), fail);
+    try {
+      new X509Certificate(caPem);
+    } catch {
+      fail(`${clusterField('certificate-authority-data')} does not hold a readable certificate`);
+    }
+  }
+
+  for (const plugin of ['exec', 'auth-provider'] as const) {
+    if (user[plugin] !== undefined && user[plugin] !== null) {
+      fail(`${userField(plugin)} asks for a credential plugin, which the detector does not run; use a kubeconfig with an embedded client certificate`);
+    }
+  }
+  for (const fileKey of ['client-certificate', 'client-key', 'token-file'] as const) {
+    if (user[fileKey] !== undefined && user[fileKey] !== null) {
+      fail(`${userField(fileKey)} points to a local file; a backed-up kubeconfig must embed its credentials`);
+    }
+  }
+
+  const hasCert = user['client-certificate-data'] !== undefined;
+  const hasKey = user['client-key-data'] !== undefined;
+  let clientCertPem: string | undefined;
+  let clientKeyPem: string | undefined;
+  if (hasCert !== hasKey) {
+    fail(`${userField(hasCert ? 'client-key-data' : 'client-certificate-data')} is missing`);
+  }
+  if (hasCert) {
+    clientCertPem = pemFromBase64(user['client-certificate-data'], 'CERTIFICATE', userField('client-certificate-data'), fail);
+    clientKeyPem = pemFromBase64(user['client-key-data'], 'PRIVATE KEY', userField('client-key-data'), fail);
+    try {
+      new X509Certificate(clientCertPem);
+    } catch {
+      fail(`${userField('client-certificate-data')} does not hold a readable certificate`);
+    }
+    try {
+      createPrivateKey(clientKeyPem);
+    } catch {
+      fail(`${userField('client-key-data')} does not hold a readable private key`);
+    }
+  }
+  const token = str(user['token']);
+  const username = str(user['username']);
+  const password = str(user['password']);
+  if (!hasCert && !token && !username) {
+    fail(`${userField('client-certificate-data')} and ${userField('client-key-data')} are missing (and there is no token)`);
+  }
+
+  const tlsServerName = str(cluster['tls-server-name']);
+  return {
+    server: server.origin + server.pathname.replace(/\/+$/, ''),
+    ...(caPem ? { caPem } : {}),
+    ...(clientCertPem && clientKeyPem ? { clientCertPem, clientKeyPem } : {}),
+    ...(token ? { token } : {}),
+    ...(username ? { username, password: password ?? '' } : {}),
+    insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
+    ...(tlsServerName ? { tlsServerName } : {}),
+    clusterEntry: clusterName,
+    userEntry: userName,
+  };
+}
+
+/** The validity window of the kubeconfig's client certificate, if it has one. */
+export function clientCertificateValidity(credentials: WorkloadCredentials): { notBefore: Date; notAfter: Date; subject: string } | undefined {
+  if (!credentials.clientCertPem) return undefined;
+  const cert = new X509Certificate(credentials.clientCertPem);
+  return {
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
+    subject: cert.subject.replace(/\n/g, ', '),
+  };
+}
+
+function namedEntries(
+  root: YamlMap,
+  listKey: string,
+  bodyKey: string,
+  fail: (what: string) => never,
+): { name: string; body: YamlMap }[] {
+  const list = root[listKey];
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) return fail(`${listKey} is not a list`);
+  return list.map((entry: unknown, i) => {
+    if (!isMap(entry)) return fail(`${listKey}[${i}] is not a mapping`);
+    const name = str(entry['name']) ?? fail(`${listKey}[${i}].name is missing`);
+    const body = entry[bodyKey];
+    if (!isMap(body)) return fail(`${listKey}[${i}].${bodyKey} is missing`);
+    return { name, body };
+  });
+}
+
+function pemFromBase64(value: unknown, label: string, field: string, fail: (what: string) => never): string {
+  if (typeof value !== 'string' || value.trim() === '') return fail(`${field} is empty`);
+  const compact = value.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return fail(`${field} is not base64`);
+  const pem = Buffer.from(compact, 'base64').toString('utf8');
+  if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(pem)) return fail(`${field} does not hold a PEM ${label.toLowerCase()}`);
+  return pem;
+}
+
+function isMap(value: unknown): value is YamlMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -1,0 +1,228 @@
+/**
+ * Lists the Nodes of backed-up workload clusters through the kubeconfig stored in the backup, to
+ * confirm ghosts by providerID and control-plane role (drift-semantics.md section 4). A cluster
+ * that cannot be read yields `reached: false` with a plain-words reason; it never throws.
+ */
+import https from 'node:https';
+import { CoreV1Api, KubeConfig, Observable, type ObservableMiddleware, type V1Node } from '@kubernetes/client-node';
+import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
+import { describeFailure, ListingAborted, redactSecrets } from './failure.js';
+import { KubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
+
+export interface WorkloadNodeRequest {
+  namespace: string;
+  cluster: string;
+  /** YAML text of `<cluster>-kubeconfig` key `value`. */
+  kubeconfig: string;
+}
+
+export interface WorkloadNodeOptions {
+  /** Bound on the whole listing of one cluster (all pages), in ms; default 10000. */
+  timeoutMs?: number;
+  /** Do not verify the API server's certificate. */
+  insecureSkipVerify?: boolean;
+  /** Nodes per page (`limit`); default 500. */
+  pageSize?: number;
+  signal?: AbortSignal;
+  /** One line per step; never carries a credential. */
+  debug?: (msg: string) => void;
+}
+
+export interface AllWorkloadNodeOptions extends WorkloadNodeOptions {
+  /** Clusters listed at the same time; default 8. */
+  concurrency?: number;
+}
+
+const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_CONCURRENCY = 8;
+
+export async function listWorkloadNodes(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadNodeListing> {
+  const { namespace, cluster } = request;
+  const secretName = `${cluster}-kubeconfig`;
+  const debug = (msg: string) => options.debug?.(`workload ${namespace}/${cluster}: ${msg}`);
+  const unreached = (reason: string): WorkloadNodeListing => {
+    const error = redactSecrets(reason);
+    debug(`not reached: ${error}`);
+    return { namespace, cluster, reached: false, nodes: [], error };
+  };
+
+  let server: string | undefined;
+  try {
+    let credentials: WorkloadCredentials;
+    try {
+      credentials = parseWorkloadKubeconfig(request.kubeconfig, `${namespace}/${secretName}`);
+    } catch (err) {
+      if (err instanceof KubeconfigError) return unreached(err.message);
+      throw err;
+    }
+    server = credentials.server;
+    debug(`kubeconfig read: server ${server}, user ${credentials.userEntry}`);
+
+    // Connecting with a certificate we know has expired only earns a 401 that says less.
+    const validity = clientCertificateValidity(credentials);
+    if (validity) {
+      const now = new Date();
+      if (validity.notAfter.getTime() <= now.getTime()) {
+        return unreached(
+          `the client certificate in ${secretName} expired on ${formatDate(validity.notAfter)}; ` +
+            `Cluster API issues them for one year, so old backups often hold expired ones. ` +
+            `Nodes were not read; get a current kubeconfig for ${cluster} to confirm ghosts by Node.`,
+        );
+      }
+      if (validity.notBefore.getTime() > now.getTime()) {
+        return unreached(
+          `the client certificate in ${secretName} is not valid before ${formatDate(validity.notBefore)}; ` +
+            `check this machine's clock.`,
+        );
+      }
+      debug(`client certificate ${validity.subject} valid until ${formatDate(validity.notAfter)}`);
+    }
+
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    const insecure = options.insecureSkipVerify === true || credentials.insecureSkipTLSVerify;
+    if (insecure) debug('server certificate will not be verified');
+    const agent = agentFor(credentials, insecure);
+    const nodes = await withDeadline(timeoutMs, options.signal, agent, (signal) =>
+      readAllPages(credentials, agent, signal, pageSize, debug),
+    );
+    debug(`done: ${nodes.length} Nodes`);
+    return { namespace, cluster, reached: true, nodes };
+  } catch (err) {
+    return unreached(describeFailure(err, { secretName, server, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
+  }
+}
+
+/** Lists many clusters, at most `concurrency` at once; results follow the order of `requests`. */
+export async function listAllWorkloadNodes(
+  requests: readonly WorkloadNodeRequest[],
+  options: AllWorkloadNodeOptions = {},
+): Promise<WorkloadNodeListing[]> {
+  const { concurrency = DEFAULT_CONCURRENCY, ...perCluster } = options;
+  const lanes = Math.max(1, Math.min(Math.floor(concurrency) || 1, requests.length));
+  const results = new Array<WorkloadNodeListing>(requests.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < requests.length) {
+      const index = next++;
+      results[index] = await listWorkloadNodes(requests[index]!, perCluster);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return results;
+}
+
+export function toWorkloadNode(node: V1Node): WorkloadNode {
+  const labels = node.metadata?.labels ?? {};
+  const providerID = node.spec?.providerID;
+  return {
+    name: node.metadata?.name ?? '',
+    ...(providerID ? { providerID } : {}),
+    controlPlane: CONTROL_PLANE_LABELS.some((label) => label in labels),
+  };
+}
+
+async function readAllPages(
+  credentials: WorkloadCredentials,
+  agent: https.Agent,
+  signal: AbortSignal,
+  pageSize: number,
+  debug: (msg: string) => void,
+): Promise<WorkloadNode[]> {
+  const api = apiFor(credentials);
+  // Our agent replaces the one client-node builds per request: it carries the TLS material, keeps
+  // one connection across pages, and can be destroyed when the deadline passes.
+  const transport: ObservableMiddleware = {
+    pre: (context) => {
+      context.setAgent(agent);
+      context.setSignal(signal);
+      return new Observable(Promise.resolve(context));
+    },
+    post: (context) => new Observable(Promise.resolve(context)),
+  };
+  const nodes: WorkloadNode[] = [];
+  let continueToken: string | undefined;
+  let page = 0;
+  do {
+    page += 1;
+    debug(`GET /api/v1/nodes page ${page} (limit ${pageSize})`);
+    const list = await api.listNode(
+      { limit: pageSize, ...(continueToken ? { _continue: continueToken } : {}) },
+      { middleware: [transport], middlewareMergeStrategy: 'append' },
+    );
+    nodes.push(...list.items.map(toWorkloadNode));
+    continueToken = list.metadata?._continue || undefined;
+    debug(`page ${page}: ${list.items.length} Nodes${continueToken ? ', more to come' : ''}`);
+  } while (continueToken);
+  return nodes;
+}
+
+function apiFor(credentials: WorkloadCredentials): CoreV1Api {
+  const kc = new KubeConfig();
+  // Only the address and header credentials go to client-node; the TLS material stays in our agent
+  // so that client-node never reads files or runs plugins on behalf of a backup.
+  kc.loadFromClusterAndUser(
+    { name: credentials.clusterEntry, server: credentials.server, skipTLSVerify: false },
+    {
+      name: credentials.userEntry,
+      ...(credentials.token ? { token: credentials.token } : {}),
+      ...(credentials.username ? { username: credentials.username, password: credentials.password ?? '' } : {}),
+    },
+  );
+  return kc.makeApiClient(CoreV1Api);
+}
+
+function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Agent {
+  return new https.Agent({
+    keepAlive: true,
+    maxSockets: 1,
+    rejectUnauthorized: !insecure,
+    ...(credentials.caPem ? { ca: credentials.caPem } : {}),
+    ...(credentials.clientCertPem ? { cert: credentials.clientCertPem, key: credentials.clientKeyPem } : {}),
+    ...(credentials.tlsServerName ? { servername: credentials.tlsServerName } : {}),
+  });
+}
+
+/**
+ * Runs `work` under one deadline for the whole listing. The signal aborts node-fetch; the race
+ * and `agent.destroy()` make sure a socket that never answers cannot outlive the deadline even if
+ * some layer ignores the signal.
+ */
+async function withDeadline<T>(
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+  agent: https.Agent,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (outer?.aborted) {
+    agent.destroy();
+    throw new ListingAborted('cancelled');
+  }
+  const controller = new AbortController();
+  let stop: (reason: ListingAborted) => void = () => {};
+  const stopped = new Promise<never>((_, reject) => {
+    stop = (reason) => {
+      controller.abort(reason);
+      agent.destroy();
+      reject(reason);
+    };
+  });
+  const timer = setTimeout(() => stop(new ListingAborted('timeout')), timeoutMs);
+  const onOuterAbort = () => stop(new ListingAborted('cancelled'));
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  const running = work(controller.signal);
+  running.catch(() => {}); // its rejection after a deadline is already reported by `stopped`
+  try {
+    return await Promise.race([running, stopped]);
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+    agent.destroy();
+  }
+}
+
+function formatDate(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
