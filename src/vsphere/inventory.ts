@@ -206,15 +206,21 @@ class InventoryTree {
   }
 
   resolveVMs(): InventoryVM[] {
-    const vms = this.vms.map(({ vm, parent, pool }) => {
-      const datacenter = this.datacenterOf(parent ?? pool);
-      const folder = parent ? this.pathOf(parent) : undefined;
-      const resourcePool = pool ? this.pathOf(pool) : undefined;
-      if (datacenter !== undefined) vm.datacenter = datacenter;
-      if (folder !== undefined) vm.folder = folder;
-      if (resourcePool !== undefined) vm.resourcePool = resourcePool;
-      return vm;
-    });
+    const vms = this.vms.map(({ vm, parent, pool }) =>
+      // Rebuilt in the model's field order, so snapshot files read naturally.
+      withoutUndefined({
+        moref: vm.moref,
+        name: vm.name,
+        biosUuid: vm.biosUuid,
+        instanceUuid: vm.instanceUuid,
+        template: vm.template,
+        powerState: vm.powerState,
+        datacenter: this.datacenterOf(parent ?? pool),
+        folder: parent ? this.pathOf(parent) : undefined,
+        resourcePool: pool ? this.pathOf(pool) : undefined,
+        capvMetadata: vm.capvMetadata,
+      }),
+    );
     return vms.sort((a, b) => compare(a.name, b.name) || compare(a.moref, b.moref));
   }
 
@@ -308,6 +314,11 @@ function readEntity(object: ObjectContent): TreeEntity {
 /** MoRef values are unique per type; the type keeps a Datacenter recognisable on the way up. */
 function refKey(ref: MoRef): string {
   return `${ref.type}:${ref.value}`;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
+  return value;
 }
 
 function compare(a: string, b: string): number {

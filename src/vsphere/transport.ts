@@ -92,6 +92,8 @@ export class VimTransport {
     }
     const timeoutMs = options.cleanup ? Math.min(this.options.timeoutMs, CLEANUP_TIMEOUT_MS) : this.options.timeoutMs;
     const deadline = new AbortController();
+    // A request waiting for its TLS handshake has no socket to abort yet: end the handshake too.
+    deadline.signal.addEventListener('abort', () => this.agent.abortHandshakes(), { once: true });
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
     const onUserAbort = () => deadline.abort();
     if (!options.cleanup) userSignal?.addEventListener('abort', onUserAbort, { once: true });
@@ -187,7 +189,8 @@ export class VimTransport {
  * Node's own checks run with rejectUnauthorized off; their result feeds `judgePeer`.
  */
 class VerifyingAgent extends https.Agent {
-  private readonly pending = new Set<TLSSocket>();
+  /** Sockets in their TLS handshake, with the function that ends their wait. */
+  private readonly pending = new Map<TLSSocket, (err: Error) => void>();
 
   constructor(
     private readonly check: (socket: TLSSocket) => VimError | undefined,
@@ -202,7 +205,6 @@ class VerifyingAgent extends https.Agent {
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
     const socket = super.createConnection({ ...options, rejectUnauthorized: false }) as TLSSocket;
-    this.pending.add(socket);
     let settled = false;
     const settle = (err: Error | null) => {
       if (settled) return;
@@ -212,6 +214,7 @@ class VerifyingAgent extends https.Agent {
       if (err) socket.destroy();
       callback?.(err, socket);
     };
+    this.pending.set(socket, settle);
     socket.setTimeout(this.handshakeTimeoutMs, () =>
       settle(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
     );
@@ -221,9 +224,14 @@ class VerifyingAgent extends https.Agent {
     return undefined;
   }
 
+  abortHandshakes(): void {
+    for (const settle of [...this.pending.values()]) {
+      settle(Object.assign(new Error('TLS handshake aborted'), { code: 'ECONNABORTED' }));
+    }
+  }
+
   override destroy(): void {
-    for (const socket of this.pending) socket.destroy();
-    this.pending.clear();
+    this.abortHandshakes();
     super.destroy();
   }
 }

@@ -35,6 +35,15 @@ export interface FakeVimOptions {
   rejectPath?: string;
   /** Fault ContinueRetrievePropertiesEx on this page number (1-based, counting the first page). */
   failOnPage?: number;
+  /** Read this method's request and never answer it. */
+  hangOn?: string;
+  /** Answer every request with an HTML 404 page, as a web server that is not a vCenter would. */
+  notSdk?: boolean;
+  /**
+   * Write property values the way vcsim does: `<val xmlns:P="...XMLSchema-instance" P:type="...">`
+   * with this prefix P, instead of the envelope's `xsi:`.
+   */
+  xsiPrefix?: string;
 }
 
 export interface RecordedCall {
@@ -102,9 +111,22 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
       const body = Buffer.concat(chunks).toString('utf8');
       const method = /<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?(\w+)/.exec(body)?.[1] ?? '?';
       calls.push({ method, cookie: req.headers.cookie, soapAction: req.headers.soapaction as string | undefined, body });
+      if (options.hangOn === method) return;
+      if (options.notSdk) {
+        res.writeHead(404, { 'Content-Type': 'text/html' });
+        res.end('<html><body>Not Found</body></html>');
+        return;
+      }
       const answer = (status: number, inner: string, headers: Record<string, string> = {}) => {
         res.writeHead(status, { 'Content-Type': 'text/xml; charset=utf-8', ...headers });
-        res.end(envelope(inner));
+        const p = options.xsiPrefix;
+        res.end(
+          envelope(
+            p && status === 200
+              ? inner.replaceAll('<val ', `<val xmlns:${p}="http://www.w3.org/2001/XMLSchema-instance" `).replaceAll(' xsi:type=', ` ${p}:type=`)
+              : inner,
+          ),
+        );
       };
       if (method !== 'RetrieveServiceContent' && method !== 'Login' && req.headers.cookie !== COOKIE) {
         answer(500, fault('NotAuthenticated', 'The session is not authenticated.'));

@@ -73,6 +73,28 @@ test('reads every page until no token, then destroys the view and logs out', asy
   t.true(debug.some((m) => /10 VMs .* in 5 page\(s\)/.test(m)), debug.join('\n'));
 });
 
+test('values typed with vcsim\'s XMLSchema-instance: prefix read the same as with vCenter\'s xsi:', async (t) => {
+  const listings = [];
+  for (const xsiPrefix of [undefined, 'XMLSchema-instance']) {
+    const fake = await startFakeVim({ vms: fakeVMs(4), pageSize: 0, xsiPrefix });
+    t.teardown(() => fake.stop());
+    const listing = await listVCenter({ server: fake.server, username: 'admin', password: PASSWORD, thumbprint: fake.thumbprint });
+    if (!listing.ok) return t.fail(listing.reason);
+    listings.push(listing.vms);
+  }
+  t.deepEqual(listings[0], listings[1]);
+  // VM 1 has a single OptionValue: still read as a list of options; VM 0 has CAPV's key among three.
+  t.deepEqual(
+    listings[1]!.map((vm) => [vm.template, vm.capvMetadata, vm.folder]),
+    [
+      [false, true, '/DC1/vm/tkg'],
+      [false, false, '/DC1/vm/tkg'],
+      [false, true, '/DC1/vm/tkg'],
+      [false, false, '/DC1/vm/tkg'],
+    ],
+  );
+});
+
 test('a SHA-256 thumbprint pins the certificate too', async (t) => {
   const fake = await startFakeVim({ vms: fakeVMs(1), pageSize: 0 });
   t.teardown(() => fake.stop());
@@ -120,6 +142,29 @@ test('a fault while paging fails the vCenter, cancels the retrieval and still cl
     ['CancelRetrievePropertiesEx', 'DestroyView', 'Logout'],
   );
   t.is(fake.liveViews.size, 0);
+});
+
+test('a call that never gets an answer times out once, without waiting again for cleanup calls', async (t) => {
+  const fake = await startFakeVim({ vms: fakeVMs(3), pageSize: 0, hangOn: 'RetrievePropertiesEx' });
+  t.teardown(() => fake.stop());
+  const started = Date.now();
+  const listing = await listVCenter(
+    { server: fake.server, username: 'admin', password: PASSWORD, thumbprint: fake.thumbprint },
+    { timeoutMs: 800 },
+  );
+  const elapsed = Date.now() - started;
+  if (listing.ok) return t.fail('listed a vCenter that never answered');
+  t.regex(listing.reason, /no answer from 127\.0\.0\.1:\d+ to RetrievePropertiesEx within 0\.8 s \(timed out\)/);
+  t.true(elapsed < 1_600, `took ${elapsed} ms`);
+  t.is(fake.calls.at(-1)!.method, 'RetrievePropertiesEx');
+});
+
+test('a web server that is not a vSphere SDK endpoint is reported as such', async (t) => {
+  const fake = await startFakeVim({ vms: [], pageSize: 0, notSdk: true });
+  t.teardown(() => fake.stop());
+  const listing = await listVCenter({ server: fake.server, username: 'admin', password: PASSWORD, thumbprint: fake.thumbprint });
+  if (listing.ok) return t.fail('listed a plain web server');
+  t.regex(listing.reason, /^HTTP 404 answer to RetrieveServiceContent from https:\/\/127\.0\.0\.1:\d+\/sdk; check that it is a vSphere SDK endpoint$/);
 });
 
 async function fetchPeerCertificate(server: string): Promise<Buffer> {
