@@ -212,7 +212,8 @@ export async function listBackups(
 ): Promise<string[]> {
   const prefix = `${prefixPath(location)}backups/`;
   const s3 = connect(location, options);
-  const names: string[] = [];
+  // A set: some stores (s3rver among them) repeat a common prefix on the page after it.
+  const names = new Set<string>();
   try {
     let token: string | undefined;
     do {
@@ -234,14 +235,14 @@ export async function listBackups(
       }
       for (const common of page.CommonPrefixes ?? []) {
         const name = common.Prefix?.slice(prefix.length).replace(/\/$/, '');
-        if (name) names.push(name);
+        if (name) names.add(name);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   } finally {
     s3.client.destroy();
   }
-  return names.sort();
+  return [...names].sort();
 }
 
 /** Where an `s3://` backup URL points. */

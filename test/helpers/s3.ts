@@ -28,7 +28,13 @@ const run = promisify(execFile);
 /** The part of s3rver's (untyped) API this helper uses. */
 interface S3rverApp {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
-  logger: { close(): void };
+  store: {
+    getBucket(bucket: string): Promise<unknown>;
+    listObjects(
+      bucket: string,
+      options: { prefix?: string },
+    ): Promise<{ objects: { key: string; size: number; lastModifiedDate: Date; metadata: { etag?: string } }[] }>;
+  };
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverApp;
 
@@ -82,6 +88,8 @@ export interface S3Server {
 }
 
 export async function startS3(options: S3Options = {}): Promise<S3Server> {
+  // The SDK's notice that its 2027 releases need Node 22 is noise in test output.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const S3rver = require('s3rver') as S3rverConstructor;
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
@@ -116,6 +124,17 @@ export async function startS3(options: S3Options = {}): Promise<S3Server> {
     }
     // Verified: s3rver serves the request as anonymous, so it never judges the signature itself.
     delete req.headers['authorization'];
+    if (entry.method === 'GET' && bucket && !key && url.searchParams.get('list-type') === '2') {
+      listObjectsV2(s3rver, bucket, url.searchParams).then(
+        ({ status, xml }) => {
+          entry.status = status;
+          entry.bytesSent = Buffer.byteLength(xml);
+          res.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) }).end(xml);
+        },
+        (err: unknown) => res.destroy(err as Error),
+      );
+      return;
+    }
     const fault = entry.method === 'GET' && entry.key !== undefined ? faults.get(`${bucket}/${entry.key}`) : undefined;
     if (fault) faults.delete(`${bucket}/${entry.key}`);
     countAndBreak(res, entry, fault);
@@ -193,7 +212,6 @@ export async function startS3(options: S3Options = {}): Promise<S3Server> {
       client.destroy();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      s3rver.logger.close();
       await rm(directory, { recursive: true, force: true });
     },
   };
@@ -226,6 +244,72 @@ export function completedBackup(name: string, overrides: { phase?: string; stora
       progress: { totalItems: 120, itemsBackedUp: 120 },
     },
   };
+}
+
+/**
+ * ListObjectsV2, answered from s3rver's store: s3rver's own continuation tokens are DES-encrypted,
+ * which Node 20's OpenSSL 3 refuses (a 500 on every truncated page), and its max-keys counts keys
+ * but not common prefixes. This counts both together and pages with an opaque token, as S3 does.
+ */
+async function listObjectsV2(
+  s3rver: S3rverApp,
+  bucket: string,
+  query: URLSearchParams,
+): Promise<{ status: number; xml: string }> {
+  const head = '<?xml version="1.0" encoding="UTF-8"?>\n';
+  if (!(await s3rver.store.getBucket(bucket))) {
+    return { status: 404, xml: `${head}<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>${xmlText(bucket)}</BucketName></Error>` };
+  }
+  const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') ?? '';
+  const maxKeys = Math.min(1000, Number(query.get('max-keys') ?? 1000));
+  const token = query.get('continuation-token');
+  const after = token ? Buffer.from(token, 'base64url').toString('utf8') : (query.get('start-after') ?? '');
+
+  const { objects } = await s3rver.store.listObjects(bucket, { prefix });
+  objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  type Entry = { prefix: string } | { object: (typeof objects)[number] };
+  const entries: Entry[] = [];
+  for (const object of objects) {
+    const cut = delimiter ? object.key.indexOf(delimiter, prefix.length) : -1;
+    if (cut >= 0) {
+      const common = object.key.slice(0, cut + delimiter.length);
+      const last = entries[entries.length - 1];
+      if (!(last && 'prefix' in last && last.prefix === common)) entries.push({ prefix: common });
+    } else {
+      entries.push({ object });
+    }
+  }
+  const name = (entry: Entry) => ('prefix' in entry ? entry.prefix : entry.object.key);
+  const remaining = entries.filter((entry) => !after || name(entry) > after);
+  const page = remaining.slice(0, maxKeys);
+  const truncated = remaining.length > page.length;
+  const next = truncated ? Buffer.from(name(page[page.length - 1]!), 'utf8').toString('base64url') : undefined;
+  const contents = page
+    .filter((entry): entry is { object: (typeof objects)[number] } => 'object' in entry)
+    .map(
+      ({ object }) =>
+        `<Contents><Key>${xmlText(object.key)}</Key><LastModified>${object.lastModifiedDate.toISOString()}</LastModified>` +
+        `<ETag>${xmlText(object.metadata.etag ?? '')}</ETag><Size>${object.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+    );
+  const prefixes = page
+    .filter((entry): entry is { prefix: string } => 'prefix' in entry)
+    .map((entry) => `<CommonPrefixes><Prefix>${xmlText(entry.prefix)}</Prefix></CommonPrefixes>`);
+  const xml =
+    `${head}<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+    `<Name>${xmlText(bucket)}</Name><Prefix>${xmlText(prefix)}</Prefix>` +
+    (delimiter ? `<Delimiter>${xmlText(delimiter)}</Delimiter>` : '') +
+    `<MaxKeys>${maxKeys}</MaxKeys><KeyCount>${page.length}</KeyCount><IsTruncated>${truncated}</IsTruncated>` +
+    (token ? `<ContinuationToken>${xmlText(token)}</ContinuationToken>` : '') +
+    (next ? `<NextContinuationToken>${next}</NextContinuationToken>` : '') +
+    contents.join('') +
+    prefixes.join('') +
+    '</ListBucketResult>';
+  return { status: 200, xml };
+}
+
+function xmlText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** Counts body bytes into the log entry; with a fault, cuts or stalls the body after `afterBytes`. */
