@@ -201,18 +201,10 @@ class TarballScan {
           this.bytesIn += head.length;
           this.gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
           this.debug(`${this.source}: ${this.gzip ? 'gzip' : 'plain'} tarball`);
-          const self = this;
-          input = Readable.from(
-            (async function* () {
-              if (head.length > 0) yield head;
-              if (done) return;
-              for (let r = await chunks.next(); !r.done; r = await chunks.next()) {
-                self.bytesIn += r.value.length;
-                yield r.value;
-              }
-            })(),
-            { objectMode: false },
-          );
+          const counted = (bytes: number) => {
+            this.bytesIn += bytes;
+          };
+          input = Readable.from(headThenRest(head, done ? undefined : chunks, counted), { objectMode: false });
           input.on('error', onSourceError);
           if (this.gzip) input.pipe(gunzip).pipe(extract);
           else input.pipe(extract);
@@ -289,12 +281,8 @@ class TarballScan {
     return new BackupError(this.source, entry, detail);
   }
 
-  private where(): string | undefined {
-    return this.lastEntry;
-  }
-
   private truncated(): BackupError {
-    const entry = this.where();
+    const entry = this.lastEntry;
     return this.error(
       entry,
       entry === undefined
@@ -307,7 +295,7 @@ class TarballScan {
 
   private gzipError(err: NodeJS.ErrnoException): BackupError {
     if (err.code === 'Z_BUF_ERROR') return this.truncated();
-    return this.error(this.where(), `corrupt gzip data (${err.message})`);
+    return this.error(this.lastEntry, `corrupt gzip data (${err.message})`);
   }
 
   private tarError(err: Error): BackupError {
@@ -316,8 +304,22 @@ class TarballScan {
       return this.error(undefined, this.gzip ? 'the gzip data is not a tar archive' : 'not a gzip or tar archive');
     }
     if (endOfData) return this.truncated();
-    if (/invalid tar header/i.test(err.message)) return this.error(this.where(), 'corrupt tar header after this entry');
-    return this.error(this.where(), `unreadable tar archive (${err.message})`);
+    if (/invalid tar header/i.test(err.message)) return this.error(this.lastEntry, 'corrupt tar header after this entry');
+    return this.error(this.lastEntry, `unreadable tar archive (${err.message})`);
+  }
+}
+
+/** The bytes read to sniff the format, then the rest of the source. */
+async function* headThenRest(
+  head: Buffer,
+  rest: AsyncIterator<Buffer> | undefined,
+  counted: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  if (head.length > 0) yield head;
+  if (!rest) return;
+  for (let r = await rest.next(); !r.done; r = await rest.next()) {
+    counted(r.value.length);
+    yield r.value;
   }
 }
 

@@ -77,4 +77,6 @@ export interface BackedUpCluster {
   /** Its VSphereCluster's vCenter key and placement defaults. */
   placement: Placement;
   machines: BackedUpMachine[];
+  /** True when the backup has Machines of this cluster but no Cluster object. */
+  synthetic?: boolean;
 }
