@@ -88,14 +88,14 @@ export async function listVCenters(targets: VimTarget[], options: ListManyOption
       listings[index] = await listVCenter(targets[index]!, options);
     }
   };
-  const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, targets.length));
+  const workers = Math.max(1, Math.min(positiveInteger(options.concurrency) ?? DEFAULT_CONCURRENCY, targets.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return listings;
 }
 
 async function readInventory(session: VimSession, options: ListOptions): Promise<InventoryVM[]> {
   const started = Date.now();
-  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const pageSize = positiveInteger(options.pageSize) ?? DEFAULT_PAGE_SIZE;
   const tree = new InventoryTree(session.content.rootFolder);
   const view = await session.createContainerView(session.content.rootFolder, ['VirtualMachine', ...TREE_TYPES], true);
   let pages = 0;
@@ -319,6 +319,10 @@ function refKey(ref: MoRef): string {
 function withoutUndefined<T extends object>(value: T): T {
   for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
   return value;
+}
+
+function positiveInteger(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 function compare(a: string, b: string): number {

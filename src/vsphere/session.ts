@@ -104,7 +104,7 @@ export class VimSession {
       url,
       pinned,
       insecureSkipVerify: options.insecureSkipVerify,
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeoutMs: Number.isFinite(options.timeoutMs) && options.timeoutMs! > 0 ? Math.min(options.timeoutMs!, 2 ** 31 - 1) : DEFAULT_TIMEOUT_MS,
       signal: options.signal,
       debug: options.debug,
     });
@@ -215,10 +215,6 @@ export class VimSession {
         );
       }
       throw err;
-    } finally {
-      // soap keeps the last request, which here holds the password.
-      this.client.lastRequest = undefined;
-      this.client.lastMessage = undefined;
     }
     this.loggedIn = true;
   }
@@ -323,6 +319,10 @@ function callSoap(
       client,
       args,
       (err, result) => {
+        // soap keeps the last exchange; responses hold extraConfig values (cloud-init secrets).
+        client.lastResponse = undefined;
+        client.lastRequest = undefined;
+        client.lastMessage = undefined;
         if (!err) {
           resolve(result);
           return;

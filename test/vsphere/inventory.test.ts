@@ -180,6 +180,13 @@ test('a closed port gives an unreachable reason', async (t) => {
   t.regex(listing.reason, /connection refused by 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
 });
 
+test('an unknown host name gives a DNS reason', async (t) => {
+  const listing = await listVCenter(target({ server: 'vcenter.example.invalid' }), { timeoutMs: 5_000 });
+  if (listing.ok) return t.fail('listed an unknown host');
+  t.is(listing.vcenter, 'vcenter.example.invalid');
+  t.regex(listing.reason, /^cannot resolve host vcenter\.example\.invalid \((ENOTFOUND|EAI_AGAIN)\); check the server name and DNS$/);
+});
+
 test('a vCenter that accepts and never answers times out within the timeout', async (t) => {
   const silent = await silentServer();
   t.teardown(() => silent.close());
