@@ -10,7 +10,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { GetObjectCommand, ListObjectsV2Command, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type GetObjectCommandOutput,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BackupSource } from './source.js';
@@ -351,7 +357,7 @@ function connect(location: StorageLocation, options: S3SourceOptions): S3Connect
   const region = location.region ?? DEFAULT_REGION;
   const endpoint = location.s3Url ?? `https://s3.${region}.amazonaws.com`;
 
-  let credentials: S3Client['config']['credentials'] | S3Credentials | (() => Promise<S3Credentials>);
+  let credentials: S3ClientConfig['credentials'];
   let credentialsDescription: string;
   let credentialsFile: string | undefined;
   let profile: string | undefined;
@@ -382,7 +388,7 @@ function connect(location: StorageLocation, options: S3SourceOptions): S3Connect
     // Without an endpoint or region the bucket may live elsewhere: follow S3's redirect, as
     // Velero's auto-detection of the bucket region does.
     followRegionRedirects: !location.s3Url && !location.region,
-    credentials: credentials as S3Credentials,
+    credentials,
     // S3-compatible stores reject the SDK's default CRC32 checksums (ecosystem-notes F8).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -181,7 +181,8 @@ export function parseStorageLocationFile(text: string, file: string): StorageLoc
     throw new StorageLocationError(origin, key, detail);
   };
   if (text.trim() === '') fail(undefined, 'the file is empty');
-  const doc = parseDocument(text, { prettyErrors: false });
+  // prettyErrors fills in linePos; the message itself (which quotes the line) is not used.
+  const doc = parseDocument(text, { prettyErrors: true });
   const firstError = doc.errors[0];
   if (firstError) {
     const at = firstError.linePos?.[0];
@@ -390,22 +391,24 @@ export async function readStorageLocationFromCluster(
   };
   const callOptions = { middleware: [withSignal], middlewareMergeStrategy: 'append' as const };
 
-  const describe = (what: string, err: unknown): StorageLocationError => {
-    if (options.signal?.aborted) return new StorageLocationError(origin, undefined, `cancelled while reading ${what}`, { cause: err });
-    if (controller.signal.aborted) {
-      return new StorageLocationError(origin, undefined, `reading ${what} from ${server} timed out after ${timeoutMs} ms`, { cause: err });
-    }
+  /** `what` is the object read: undefined for the BSL itself, else e.g. `Secret velero/x (named by spec.credential)`. */
+  const describe = (what: string | undefined, err: unknown): StorageLocationError => {
+    const fail = (detail: string) => new StorageLocationError(origin, undefined, detail, { cause: err });
+    const it = what ?? 'it';
+    if (options.signal?.aborted) return fail(`cancelled while reading ${it}`);
+    if (controller.signal.aborted) return fail(`reading ${it} from ${server} timed out after ${timeoutMs} ms`);
     // An ApiException's message quotes the response body and headers: only its code is used.
     if (err instanceof k8s.ApiException) {
       const code = err.code;
-      if (code === 404) return new StorageLocationError(origin, undefined, `${what} not found`, { cause: err });
-      if (code === 401 || code === 403) {
-        return new StorageLocationError(origin, undefined, `not allowed to read ${what} (HTTP ${code}): check the kubeconfig's user and its RBAC`, { cause: err });
-      }
-      return new StorageLocationError(origin, undefined, `reading ${what} failed with HTTP ${code}`, { cause: err });
+      if (code === 404) return fail(what ? `${what} not found` : `not found in the cluster at ${server}`);
+      if (code === 401 || code === 403) return fail(`not allowed to read ${it} (HTTP ${code}): check the kubeconfig's user and its RBAC`);
+      return fail(`reading ${it} from ${server} failed with HTTP ${code}`);
     }
     const code = (err as { code?: string }).code;
-    return new StorageLocationError(origin, undefined, `cannot reach ${server} to read ${what}${code ? ` (${code})` : ''}`, { cause: err });
+    if (code) return fail(`cannot reach ${server} to read ${it} (${code})`);
+    // A client-side refusal (e.g. an http:// server without skipTLSVerify): its first line says why.
+    const why = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : String(err);
+    return fail(`cannot read ${it} from ${server}: ${why}`);
   };
 
   try {
@@ -417,7 +420,7 @@ export async function readStorageLocationFromCluster(
         callOptions,
       );
     } catch (err) {
-      throw describe(origin, err);
+      throw describe(undefined, err);
     }
     const parsed = parseBackupStorageLocation(bsl, origin);
     const location = parsed.location;
