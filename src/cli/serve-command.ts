@@ -1,0 +1,53 @@
+import { Command, Option } from 'commander';
+import { loadServiceSecrets } from '../grpc/auth.js';
+import { loadServiceConfig, type ConfigOverrides } from '../grpc/config.js';
+import { startService } from '../grpc/server.js';
+import { jsonLogger } from '../util/jsonlog.js';
+
+interface ServeFlags extends ConfigOverrides {
+  config?: string;
+}
+
+export function addServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'Run the gRPC service: drift reports and restore verdicts for backups in the storage locations, and the ' +
+        'Velero RestoreItemAction that gates the restore of Cluster API Clusters',
+    )
+    .option('--config <file>', 'the YAML configuration (see src/grpc/config.ts); flags and DRIFT_DETECTOR_* variables override it')
+    .option('--listen <address>', 'host:port or unix:/path to listen on (default 127.0.0.1:50051; non-loopback needs TLS)')
+    .option('--metrics-listen <address>', 'host:port for Prometheus metrics (GET /metrics)')
+    .option('--storage-location <file>', 'the default storage location: a BackupStorageLocation manifest or a flat location file')
+    .addOption(new Option('--mode <mode>', 'block: fail the restore of a drifted Cluster; annotate: restore it annotated').choices(['block', 'annotate']))
+    .addOption(new Option('--failure-policy <policy>', 'what unconfirmed clusters and failed analyses get').choices(['Fail', 'Ignore']))
+    .option('--pause-on-drift', 'annotate mode: restore drifted Clusters with spec.paused: true')
+    .option('--cache-ttl <duration>', 'how long a finished analysis is reused, e.g. 10m')
+    .option('--analysis-timeout <duration>', 'bound on one analysis, e.g. 15m')
+    .option('--skip-access-apiserver', 'do not read the workload clusters\' Nodes')
+    .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
+    .option('--token-file <file>', 'require `authorization: Bearer <token>` with the token in this file')
+    .option('--tls-cert <file>', 'server certificate (PEM)')
+    .option('--tls-key <file>', 'server private key (PEM)')
+    .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
+    .addOption(new Option('--log-level <level>', 'JSON log level on stderr').choices(['debug', 'info', 'warn', 'error']))
+    .action(async (flags: ServeFlags, cmd: Command) => {
+      const { debug } = cmd.optsWithGlobals<{ debug?: boolean }>();
+      const { config: file, ...overrides } = flags;
+      if (debug && !overrides.logLevel) overrides.logLevel = 'debug';
+      const config = await loadServiceConfig({ ...(file ? { file } : {}), overrides });
+      const secrets = await loadServiceSecrets(config);
+      const logger = jsonLogger({ level: config.logLevel });
+      const running = await startService({ config, secrets, logger });
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          logger.info('signal received', { signal });
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          running.shutdown().then(resolve, resolve);
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+    });
+}

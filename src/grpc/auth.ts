@@ -1,0 +1,75 @@
+/**
+ * Who may call the service: TLS (optionally mutual, with a client CA) and a bearer token in the
+ * `authorization` metadata, compared in constant time. Without TLS the service only listens on
+ * loopback (config.ts refuses anything else). Health stays open for probes.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ServerCredentials, status, type Metadata } from '@grpc/grpc-js';
+import type { CredentialOverrides } from '../detect.js';
+import { credentialOverrides } from '../cli/options.js';
+import { ConfigError, type ServiceConfig } from './config.js';
+import { ServiceError } from './errors.js';
+
+export interface ServiceSecrets {
+  /** The bearer token callers must send; undefined: no token required. */
+  token?: string;
+  credentials: ServerCredentials;
+  vcenterCredentials: CredentialOverrides;
+}
+
+/** Reads the files the configuration names. Errors name the key and the file, never the content. */
+export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
+  const read = async (key: string, path: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
+    }
+  };
+  let token: string | undefined;
+  if (config.tokenFile) {
+    token = (await read('auth.tokenFile', config.tokenFile)).toString('utf8').trim();
+    if (token.length < 16) throw new ConfigError(`${config.origin}: auth.tokenFile: ${config.tokenFile} holds a token shorter than 16 characters`);
+  }
+  let credentials = ServerCredentials.createInsecure();
+  if (config.tls) {
+    const cert = await read('tls.certFile', config.tls.certFile);
+    const key = await read('tls.keyFile', config.tls.keyFile);
+    const ca = config.tls.clientCAFile ? await read('tls.clientCAFile', config.tls.clientCAFile) : null;
+    try {
+      credentials = ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
+    } catch (err) {
+      throw new ConfigError(`${config.origin}: tls: the certificate or key is not usable PEM (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+  const vcenterCredentials = await credentialOverrides(
+    {
+      ...(config.vsphere.username ? { vsphereUsername: config.vsphere.username } : {}),
+      ...(config.vsphere.passwordFile ? { vspherePasswordFile: config.vsphere.passwordFile } : {}),
+      ...(config.vsphere.credentialsFile ? { vsphereCredentials: config.vsphere.credentialsFile } : {}),
+    },
+    env,
+  ).catch((err: unknown) => {
+    throw new ConfigError(`${config.origin}: vsphere: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  return { ...(token ? { token } : {}), credentials, vcenterCredentials };
+}
+
+/** Throws UNAUTHENTICATED unless the metadata carries `authorization: Bearer <token>`. */
+export function checkBearerToken(metadata: Metadata, token: string | undefined): void {
+  if (token === undefined) return;
+  const values = metadata.get('authorization');
+  const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (!match) throw new ServiceError(status.UNAUTHENTICATED, 'missing credentials: send the metadata "authorization: Bearer <token>"');
+  if (!sameSecret(match[1]!, token)) throw new ServiceError(status.UNAUTHENTICATED, 'invalid bearer token');
+}
+
+/** Constant time whatever the lengths: both sides are hashed to the same size first. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}

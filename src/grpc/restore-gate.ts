@@ -1,0 +1,130 @@
+/**
+ * Velero's RestoreItemAction for Cluster API Clusters (velero-plugin-protocol.md sections 3 and 4):
+ * AppliesTo selects `clusters.cluster.x-k8s.io`; Execute judges the Cluster with the restore gate
+ * and returns the item annotated (and paused, with pauseOnDrift), or fails it so Velero keeps the
+ * Cluster out of the restore. On success the item bytes are always returned: Velero unmarshals
+ * them even when nothing changed.
+ *
+ * The backup is read from the service's default storage location (a Restore does not name one).
+ * When the analysis itself fails, failurePolicy decides: Fail fails the item (block mode) with the
+ * cause and its status code; Ignore restores it with `driftdetector.dev/status: CheckFailed` and
+ * the cause in `driftdetector.dev/check-error` (see gate/decide.ts).
+ */
+import { status } from '@grpc/grpc-js';
+import { decide, decideOnCheckFailure, type GateDecision } from '../gate/decide.js';
+import type { Logger } from '../util/jsonlog.js';
+import type { CallContext } from './calls.js';
+import { checkBackupName, type DriftService } from './drift-service.js';
+import { messageOf, ServiceError, statusCodeOf } from './errors.js';
+import type { ServiceMetrics } from './metrics.js';
+
+export const CLUSTER_RESOURCE = 'clusters.cluster.x-k8s.io';
+
+/** The selector AppliesTo answers (field names as in Velero's ResourceSelector message). */
+export function clusterSelector(): Record<string, unknown> {
+  return {
+    includedNamespaces: [],
+    excludedNamespaces: [],
+    includedResources: [CLUSTER_RESOURCE],
+    excludedResources: [],
+    selector: '',
+  };
+}
+
+export interface ExecuteInput {
+  plugin?: string;
+  item: Buffer | Uint8Array;
+  restore: Buffer | Uint8Array;
+  itemFromBackup?: Buffer | Uint8Array;
+}
+
+export interface ExecuteOutput {
+  item: Buffer;
+  decision?: GateDecision;
+}
+
+type KubeObject = {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown; annotations?: unknown };
+  spec?: Record<string, unknown>;
+};
+
+function parseJson(bytes: Buffer | Uint8Array | undefined, field: string): KubeObject {
+  if (!bytes || bytes.length === 0) throw new ServiceError(status.INVALID_ARGUMENT, `${field}: empty`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new ServiceError(status.INVALID_ARGUMENT, `${field}: not valid JSON (${bytes.length} bytes)`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ServiceError(status.INVALID_ARGUMENT, `${field}: not a JSON object`);
+  }
+  return value as KubeObject;
+}
+
+function isCapiCluster(o: KubeObject): boolean {
+  return o.kind === 'Cluster' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('cluster.x-k8s.io/');
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+export class RestoreGate {
+  constructor(
+    private readonly service: DriftService,
+    private readonly logger: Logger,
+    private readonly metrics?: ServiceMetrics,
+  ) {}
+
+  async execute(input: ExecuteInput, ctx: Pick<CallContext, 'signal' | 'fields'>): Promise<ExecuteOutput> {
+    const item = parseJson(input.item, 'item');
+    // Velero only sends what AppliesTo selected; anything else passes untouched.
+    if (!isCapiCluster(item)) return { item: Buffer.from(input.item) };
+    const restore = parseJson(input.restore, 'restore');
+    const backupName = checkBackupName(restore.spec?.['backupName'], 'restore: spec.backupName');
+    const restoreAnnotations = stringMap(restore.metadata?.annotations);
+    // The item's namespace is still the backed-up one (Velero maps it after the actions run).
+    const fromBackup = input.itemFromBackup && input.itemFromBackup.length ? parseJson(input.itemFromBackup, 'itemFromBackup') : undefined;
+    const namespace = String(item.metadata?.namespace ?? fromBackup?.metadata?.namespace ?? '');
+    const name = item.metadata?.name;
+    if (typeof name !== 'string' || name === '') throw new ServiceError(status.INVALID_ARGUMENT, 'item: metadata.name: required');
+    Object.assign(ctx.fields, {
+      backup: backupName,
+      cluster: `${namespace}/${name}`,
+      restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,
+    });
+
+    const gate = this.service.gate;
+    let decision: GateDecision;
+    let failureCode: status | undefined;
+    try {
+      const { report } = await this.service.analyze(backupName, { signal: ctx.signal });
+      decision = decide(report, namespace, name, restoreAnnotations, gate);
+    } catch (err) {
+      // The caller went away: nothing to decide for.
+      if (ctx.signal.aborted) throw err;
+      failureCode = statusCodeOf(err);
+      decision = decideOnCheckFailure(namespace, name, restoreAnnotations, gate, messageOf(err));
+    }
+    this.metrics?.verdicts.inc({ verdict: decision.verdict, action: decision.action, source: 'execute' });
+    const fields = { backup: backupName, cluster: `${namespace}/${name}`, status: decision.status, verdict: decision.verdict, action: decision.action };
+    if (decision.action === 'fail') {
+      this.logger.warn('restore of the Cluster blocked', { ...fields, reason: decision.reason });
+      const code = failureCode === undefined || failureCode === status.INTERNAL ? status.FAILED_PRECONDITION : failureCode;
+      throw new ServiceError(code, decision.error!);
+    }
+    this.logger.info(decision.overridden ? 'restore of the Cluster allowed by override' : 'restore of the Cluster allowed', {
+      ...fields,
+      ...(decision.overridden ? { overrideReason: decision.annotations['driftdetector.dev/override-reason'] } : {}),
+    });
+
+    const metadata = (item.metadata ??= {});
+    metadata.annotations = { ...stringMap(metadata.annotations), ...decision.annotations };
+    if (decision.paused) item.spec = { ...(item.spec ?? {}), paused: true };
+    return { item: Buffer.from(JSON.stringify(item)), decision };
+  }
+}

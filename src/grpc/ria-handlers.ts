@@ -1,0 +1,41 @@
+/**
+ * Velero's generated.RestoreItemAction (v1) and v2.RestoreItemAction services over the restore
+ * gate. The gate starts no asynchronous operation and asks for no additional items, so v2's
+ * Progress has nothing to report, Cancel nothing to stop, and additional items are always ready.
+ */
+import { status, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { unary, type CallEnvironment } from './calls.js';
+import { ServiceError } from './errors.js';
+import { clusterSelector, type RestoreGate } from './restore-gate.js';
+
+interface ExecuteRequest {
+  plugin: string;
+  item: Buffer;
+  restore: Buffer;
+  itemFromBackup: Buffer;
+}
+
+export function restoreItemActionV1(env: CallEnvironment, gate: RestoreGate): UntypedServiceImplementation {
+  return {
+    AppliesTo: unary(env, 'RestoreItemAction/AppliesTo', async () => ({ ResourceSelector: clusterSelector() })),
+    Execute: unary<ExecuteRequest, unknown>(env, 'RestoreItemAction/Execute', async (request, ctx) => {
+      const { item } = await gate.execute(request, ctx);
+      return { item, additionalItems: [], skipRestore: false };
+    }),
+  };
+}
+
+export function restoreItemActionV2(env: CallEnvironment, gate: RestoreGate): UntypedServiceImplementation {
+  return {
+    AppliesTo: unary(env, 'v2.RestoreItemAction/AppliesTo', async () => ({ ResourceSelector: clusterSelector() })),
+    Execute: unary<ExecuteRequest, unknown>(env, 'v2.RestoreItemAction/Execute', async (request, ctx) => {
+      const { item } = await gate.execute(request, ctx);
+      return { item, additionalItems: [], skipRestore: false, operationID: '', waitForAdditionalItems: false };
+    }),
+    Progress: unary(env, 'v2.RestoreItemAction/Progress', async () => {
+      throw new ServiceError(status.UNIMPLEMENTED, 'drift-detector starts no asynchronous operations');
+    }),
+    Cancel: unary(env, 'v2.RestoreItemAction/Cancel', async () => ({})),
+    AreAdditionalItemsReady: unary(env, 'v2.RestoreItemAction/AreAdditionalItemsReady', async () => ({ ready: true })),
+  };
+}

@@ -1,0 +1,341 @@
+/**
+ * Shared pieces of the gRPC tests: the service started for real on loopback (with an injected or
+ * the real detection), @grpc/grpc-js clients of every service it carries, and Velero-shaped
+ * Restore and Cluster JSON (velero-plugin-protocol.md 3.6, 4.2, 5.4).
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { BackupSource } from '../../src/backup/source.js';
+import type { DetectOptions } from '../../src/detect.js';
+import type { ServiceSecrets } from '../../src/grpc/auth.js';
+import type { ServiceConfig } from '../../src/grpc/config.js';
+import type { ServiceDeps } from '../../src/grpc/drift-service.js';
+import { createMetrics } from '../../src/grpc/metrics.js';
+import { loadProto, PROTO_FILES } from '../../src/grpc/protos.js';
+import { startService, type RunningService } from '../../src/grpc/server.js';
+import { MACHINE_ROLLUP, worst, type ClusterReport, type DriftReport, type MachineReport, type MachineStatus, type RollupStatus } from '../../src/model/report.js';
+import { jsonLogger, type Logger } from '../../src/util/jsonlog.js';
+
+const require = createRequire(import.meta.url);
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+export function machine(name: string, status: MachineStatus): MachineReport {
+  return { name, status, reason: `${status} in the test`, source: status === 'Ghost' ? 'vm' : 'backup' };
+}
+
+export function cluster(namespace: string, name: string, cp: MachineReport[], workers: MachineReport[] = []): ClusterReport {
+  const cpStatus = worst(cp.map((m) => MACHINE_ROLLUP[m.status]));
+  const wStatus = worst(workers.map((m) => MACHINE_ROLLUP[m.status]));
+  return {
+    namespace,
+    name,
+    status: worst([cpStatus, wStatus]),
+    controlPlane: { status: cpStatus, machines: cp },
+    workers: { status: wStatus, machines: workers },
+    apiServer: { reached: false, skipped: true },
+  };
+}
+
+export function report(backup: string, ...clusters: ClusterReport[]): DriftReport {
+  const count = (s: RollupStatus) => clusters.filter((c) => c.status === s).length;
+  return {
+    summary: {
+      status: worst(clusters.map((c) => c.status)),
+      clusters: {
+        total: clusters.length,
+        Healthy: count('Healthy'),
+        ManualRemediationNotRequired: count('ManualRemediationNotRequired'),
+        ManualRemediationRequired: count('ManualRemediationRequired'),
+        NeedFurtherConfirmation: count('NeedFurtherConfirmation'),
+      },
+      infraMachinesNeedFurtherConfirmation: 0,
+      outOfScopeVMs: 0,
+      hasErrors: false,
+    },
+    clusters,
+    infraMachines: [],
+    errors: [],
+    metadata: { backup, generatedAt: '2026-01-01T00:00:00.000Z', detectorVersion: 'test', apiServerAccess: false, vcenters: ['vc.example.com'] },
+  };
+}
+
+/** wc-ghost has ghosts, wc-ok is Healthy, wc-stale has a Stale worker, wc-unknown an Unknown control plane. */
+export function standardReport(backup: string): DriftReport {
+  return report(
+    `s3://velero/backups/${backup}/${backup}.tar.gz`,
+    cluster('default', 'wc-ghost', [machine('wc-ghost-cp-a', 'Healthy')], [machine('wc-ghost-md-0-x', 'Ghost')]),
+    cluster('default', 'wc-ok', [machine('wc-ok-cp-a', 'Healthy')], [machine('wc-ok-md-0-a', 'Healthy')]),
+    cluster('tkg', 'wc-stale', [machine('wc-stale-cp-a', 'Healthy')], [machine('wc-stale-md-0-a', 'Stale')]),
+    cluster('default', 'wc-unknown', [machine('wc-unknown-cp-a', 'Unknown')], []),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A detection the tests control
+
+export class FakeDetection {
+  calls: Array<{ source: string; options: DetectOptions }> = [];
+  /** Backups that exist, by name. */
+  reports = new Map<string, DriftReport>();
+  delayMs = 0;
+  /** Thrown by the next detections instead of a report. */
+  failWith?: Error;
+
+  deps(): Partial<ServiceDeps> {
+    return {
+      resolveBackup: (name, location) => ({
+        description: `s3://${location.location.bucket}/backups/${name}/${name}.tar.gz`,
+        open: () => Promise.reject(new Error('the fake detection never opens the backup')),
+      }),
+      detect: (source: BackupSource, options: DetectOptions) => this.detect(source, options),
+    };
+  }
+
+  private async detect(source: BackupSource, options: DetectOptions): Promise<DriftReport> {
+    this.calls.push({ source: source.description, options });
+    options.onProgress?.({ stage: 'backup', message: `reading ${source.description}` });
+    if (this.delayMs) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, this.delayMs);
+        options.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(options.signal!.reason);
+        });
+      });
+    }
+    options.onProgress?.({ stage: 'vsphere', message: 'listing 1 vCenter(s)' });
+    if (this.failWith) throw this.failWith;
+    const name = /backups\/([^/]+)\//.exec(source.description)?.[1] ?? '';
+    const found = this.reports.get(name);
+    if (!found) {
+      const { BackupSourceError } = await import('../../src/backup/s3-source.js');
+      const { BackupError } = await import('../../src/backup/errors.js');
+      const cause = new BackupSourceError('not-found', 'velero', `backups/${name}/${name}.tar.gz`, `backup ${name} not found: ${source.description}`);
+      throw new BackupError(source.description, undefined, `cannot open the backup: ${cause.message}`, { cause });
+    }
+    options.onProgress?.({ stage: 'analysis', message: `done: ${found.summary.status}` });
+    return structuredClone(found);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service
+
+export function testConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfig {
+  return {
+    origin: 'test',
+    listen: '127.0.0.1:0',
+    logLevel: 'debug',
+    storageLocations: [{ name: 'default', isDefault: true, location: { bucket: 'velero' }, timeoutMs: 5000 }],
+    gate: { mode: 'block', failurePolicy: 'Fail', pauseOnDrift: false },
+    analysis: {
+      cacheTtlMs: 60_000,
+      failureCacheTtlMs: 1_000,
+      timeoutMs: 60_000,
+      skipAccessApiServer: true,
+      insecureSkipVerify: false,
+      vcenterTimeoutMs: 10_000,
+      apiserverTimeoutMs: 5_000,
+      apiserverConcurrency: 4,
+    },
+    vsphere: {},
+    maxReceiveMessageBytes: 64 * 1024 * 1024,
+    shutdownTimeoutMs: 2_000,
+    ...overrides,
+  };
+}
+
+export interface TestService {
+  running: RunningService;
+  clients: Clients;
+  /** Every log line the service wrote. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startTestService(options: {
+  config?: Partial<ServiceConfig>;
+  secrets?: Partial<ServiceSecrets>;
+  deps?: Partial<ServiceDeps>;
+  channel?: grpc.ChannelCredentials;
+  clientOptions?: grpc.ChannelOptions;
+}): Promise<TestService> {
+  const logs: string[] = [];
+  const logger: Logger = jsonLogger({ level: 'debug', write: (line) => logs.push(line) });
+  const running = await startService({
+    config: testConfig(options.config),
+    secrets: { credentials: grpc.ServerCredentials.createInsecure(), vcenterCredentials: {}, ...options.secrets },
+    ...(options.deps ? { deps: options.deps } : {}),
+    logger,
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
+  // Velero's client takes messages of any size (MaxInt32); so do the test clients.
+  const clients = makeClients(running.address, options.channel ?? grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+    ...options.clientOptions,
+  });
+  return {
+    running,
+    clients,
+    logs,
+    async stop() {
+      clients.close();
+      await running.shutdown(2000);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+type Ctor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client;
+
+export interface Clients {
+  detector: grpc.Client;
+  riaV1: grpc.Client;
+  riaV2: grpc.Client;
+  health: grpc.Client;
+  reflection: grpc.Client;
+  close(): void;
+}
+
+const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+export function makeClients(address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): Clients {
+  const ours = grpc.loadPackageDefinition(
+    loadProto(PROTO_FILES.driftDetector, PROTO_FILES.veleroRestoreItemActionV1, PROTO_FILES.veleroRestoreItemActionV2),
+  ) as unknown as {
+    driftdetector: { v1: { DriftDetector: Ctor } };
+    generated: { RestoreItemAction: Ctor };
+    v2: { RestoreItemAction: Ctor };
+  };
+  const health = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, LOADER_OPTIONS)) as unknown as {
+    grpc: { health: { v1: { Health: Ctor } } };
+  };
+  const reflectionProto = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
+  const reflection = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionProto, LOADER_OPTIONS)) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: Ctor } } };
+  };
+  const clients = {
+    detector: new ours.driftdetector.v1.DriftDetector(address, credentials, options),
+    riaV1: new ours.generated.RestoreItemAction(address, credentials, options),
+    riaV2: new ours.v2.RestoreItemAction(address, credentials, options),
+    health: new health.grpc.health.v1.Health(address, credentials, options),
+    reflection: new reflection.grpc.reflection.v1.ServerReflection(address, credentials, options),
+  };
+  return { ...clients, close: () => Object.values(clients).forEach((c) => c.close()) };
+}
+
+/** A unary call as a promise; rejects with the grpc ServiceError. */
+export function call<Res = Record<string, unknown>>(
+  client: grpc.Client,
+  method: string,
+  request: object,
+  options: { metadata?: grpc.Metadata; deadlineMs?: number } = {},
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const fn = (client as unknown as Record<string, Function>)[method]!.bind(client);
+    fn(
+      request,
+      options.metadata ?? new grpc.Metadata(),
+      { deadline: Date.now() + (options.deadlineMs ?? 30_000) },
+      (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)),
+    );
+  });
+}
+
+/** A server-streaming call: every message, then the end (or the error). */
+export function collect<Res = Record<string, unknown>>(
+  client: grpc.Client,
+  method: string,
+  request: object,
+  metadata = new grpc.Metadata(),
+): Promise<Res[]> {
+  return new Promise((resolve, reject) => {
+    const stream = (client as unknown as Record<string, Function>)[method]!.call(client, request, metadata, { deadline: Date.now() + 30_000 }) as grpc.ClientReadableStream<Res>;
+    const messages: Res[] = [];
+    stream.on('data', (m: Res) => messages.push(m));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(messages));
+  });
+}
+
+/** Lists the services through server reflection (grpc.reflection.v1). */
+export function listServices(client: grpc.Client, metadata = new grpc.Metadata()): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const stream = (client as unknown as { ServerReflectionInfo: Function }).ServerReflectionInfo(metadata) as grpc.ClientDuplexStream<object, Record<string, unknown>>;
+    stream.on('data', (res: { list_services_response?: { service: Array<{ name: string }> }; error_response?: { error_message: string } }) => {
+      if (res.error_response) reject(new Error(res.error_response.error_message));
+      else resolve((res.list_services_response?.service ?? []).map((s) => s.name).sort());
+      stream.end();
+    });
+    stream.on('error', reject);
+    stream.write({ list_services: '*' });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Velero-shaped JSON
+
+/** A Restore as Velero marshals its Go struct (TypeMeta may be empty; status InProgress). */
+export function restoreJson(backupName: string, annotations: Record<string, string> = {}, name = `${backupName}-20260101120000`): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      metadata: {
+        name,
+        namespace: 'velero',
+        uid: '0d1c3f86-9b8e-4c8a-a7a3-3c2e5b7d9f10',
+        resourceVersion: '4711',
+        generation: 1,
+        creationTimestamp: '2026-01-01T12:00:00Z',
+        ...(Object.keys(annotations).length ? { annotations } : {}),
+        finalizers: ['restores.velero.io/external-resources-finalizer'],
+      },
+      spec: {
+        backupName,
+        excludedResources: ['nodes', 'events', 'events.events.k8s.io', 'backups.velero.io', 'restores.velero.io', 'resticrepositories.velero.io', 'csinodes.storage.k8s.io', 'volumeattachments.storage.k8s.io', 'backuprepositories.velero.io'],
+        includedNamespaces: ['*'],
+        itemOperationTimeout: '4h0m0s',
+        hooks: {},
+        uploaderConfig: {},
+      },
+      status: { phase: 'InProgress', startTimestamp: '2026-01-01T12:00:01Z', progress: { totalItems: 120, itemsRestored: 40 } },
+    }),
+  );
+}
+
+/** A Cluster API Cluster after Velero's resetMetadataAndStatus (no uid, resourceVersion, status). */
+export function clusterItem(namespace: string, name: string, extra: { annotations?: Record<string, string>; padding?: number } = {}): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      apiVersion: 'cluster.x-k8s.io/v1beta1',
+      kind: 'Cluster',
+      metadata: {
+        name,
+        namespace,
+        labels: { 'cluster.x-k8s.io/cluster-name': name, 'tkg.tanzu.vmware.com/cluster-name': name },
+        annotations: { 'tkg.tanzu.vmware.com/cluster-controlplane-endpoint': '10.0.0.10', ...extra.annotations },
+      },
+      spec: {
+        clusterNetwork: { pods: { cidrBlocks: ['100.96.0.0/11'] }, services: { cidrBlocks: ['100.64.0.0/13'] } },
+        controlPlaneEndpoint: { host: '10.0.0.10', port: 6443 },
+        controlPlaneRef: { apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'KubeadmControlPlane', name: `${name}-control-plane`, namespace },
+        infrastructureRef: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'VSphereCluster', name, namespace },
+        ...(extra.padding ? { padding: 'x'.repeat(extra.padding) } : {}),
+      },
+    }),
+  );
+}
+
+export function executeRequest(item: Buffer, restore: Buffer, plugin = 'driftdetector.dev/restore-gate'): Record<string, unknown> {
+  return { plugin, item, restore, itemFromBackup: item };
+}
+
+export function parseItem(bytes: Buffer): { metadata: { annotations?: Record<string, string> }; spec: Record<string, unknown> } {
+  return JSON.parse(bytes.toString('utf8'));
+}

@@ -1,0 +1,436 @@
+/**
+ * The service started for real on loopback with a detection the tests control: every RPC over a
+ * real grpc-js channel, the gate's rules through Check and through Velero's Execute (v1 and v2).
+ */
+import test from 'ava';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import {
+  call,
+  clusterItem,
+  collect,
+  executeRequest,
+  FakeDetection,
+  listServices,
+  parseItem,
+  restoreJson,
+  standardReport,
+  startTestService,
+  type TestService,
+} from './helpers.js';
+
+const OVERRIDE = 'driftdetector.dev/override';
+const SCOPE = 'driftdetector.dev/override-clusters';
+
+async function withService(
+  t: { teardown(fn: () => Promise<void>): void },
+  setup: (fake: FakeDetection) => void = () => {},
+  config: Parameters<typeof startTestService>[0]['config'] = {},
+): Promise<{ service: TestService; fake: FakeDetection }> {
+  const fake = new FakeDetection();
+  fake.reports.set('b1', standardReport('b1'));
+  setup(fake);
+  const service = await startTestService({ deps: fake.deps(), config });
+  t.teardown(() => service.stop());
+  return { service, fake };
+}
+
+function execute(service: TestService, version: 'v1' | 'v2', namespace: string, name: string, annotations: Record<string, string> = {}, backup = 'b1') {
+  const client = version === 'v1' ? service.clients.riaV1 : service.clients.riaV2;
+  return call<{ item: Buffer; skipRestore: boolean; additionalItems: unknown[] }>(
+    client,
+    'Execute',
+    executeRequest(clusterItem(namespace, name), restoreJson(backup, annotations)),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// DriftDetector
+
+test('Detect returns the typed report and the section 6 JSON', async (t) => {
+  const { service } = await withService(t);
+  const res = await call<{ report: any; report_json: string; cached: boolean }>(service.clients.detector, 'Detect', { backup_name: 'b1' });
+  t.is(res.report.summary.status, 'ManualRemediationRequired');
+  t.is(res.report.summary.clusters.total, 4);
+  t.is(res.report.summary.clusters.manual_remediation_required, 1);
+  const ghost = res.report.clusters.find((c: any) => c.name === 'wc-ghost');
+  t.is(ghost.workers.machines[0].status, 'Ghost');
+  t.is(ghost.control_plane.status, 'Healthy');
+  const json = JSON.parse(res.report_json);
+  t.deepEqual(Object.keys(json).sort(), ['clusters', 'errors', 'infraMachines', 'metadata', 'summary']);
+  t.is(json.summary.infraMachinesNeedFurtherConfirmation, 0);
+  t.is(json.clusters.length, 4);
+  t.false(res.cached);
+});
+
+test('Detect with ignore_healthy_resources leaves Healthy clusters out and keeps the counts', async (t) => {
+  const { service } = await withService(t);
+  const res = await call<{ report: any; report_json: string }>(service.clients.detector, 'Detect', { backup_name: 'b1', ignore_healthy_resources: true });
+  t.deepEqual(res.report.clusters.map((c: any) => c.name).sort(), ['wc-ghost', 'wc-stale', 'wc-unknown']);
+  t.is(res.report.summary.clusters.total, 4);
+  t.false(JSON.parse(res.report_json).clusters.some((c: any) => c.name === 'wc-ok'));
+});
+
+test('DetectStream sends progress events, then the report', async (t) => {
+  const { service } = await withService(t);
+  const events = await collect<{ progress?: { stage: string; message: string }; result?: { report: any } }>(service.clients.detector, 'DetectStream', { backup_name: 'b1' });
+  const progress = events.filter((e) => e.progress).map((e) => e.progress!.stage);
+  t.deepEqual(progress, ['backup', 'vsphere', 'analysis']);
+  t.truthy(events[events.length - 1]!.result);
+  t.is(events[events.length - 1]!.result!.report.summary.status, 'ManualRemediationRequired');
+});
+
+test('DetectStream joining an analysis in flight sees its earlier progress and the same result', async (t) => {
+  const { service, fake } = await withService(t, (f) => (f.delayMs = 300));
+  const first = collect<any>(service.clients.detector, 'DetectStream', { backup_name: 'b1' });
+  await new Promise((r) => setTimeout(r, 100));
+  const second = collect<any>(service.clients.detector, 'DetectStream', { backup_name: 'b1' });
+  const [a, b] = await Promise.all([first, second]);
+  t.is(fake.calls.length, 1);
+  t.deepEqual(
+    b.filter((e: any) => e.progress).map((e: any) => e.progress.stage),
+    ['backup', 'vsphere', 'analysis'],
+  );
+  t.false(a[a.length - 1].result.cached);
+  t.true(b[b.length - 1].result.cached);
+});
+
+test('Check: per-cluster verdicts, overall BLOCK', async (t) => {
+  const { service } = await withService(t);
+  const res = await call<any>(service.clients.detector, 'Check', { backup_name: 'b1' });
+  t.is(res.verdict, 'BLOCK');
+  const byName = Object.fromEntries(res.clusters.map((c: any) => [c.name, c]));
+  t.is(byName['wc-ghost'].verdict, 'BLOCK');
+  t.is(byName['wc-ghost'].action, 'fail');
+  t.deepEqual(byName['wc-ghost'].ghost_machines, ['wc-ghost-md-0-x']);
+  t.regex(byName['wc-ghost'].block_message, /driftdetector\.dev\/override/);
+  t.is(byName['wc-ok'].verdict, 'ALLOW');
+  t.is(byName['wc-stale'].verdict, 'ALLOW');
+  t.is(byName['wc-unknown'].verdict, 'BLOCK', 'failurePolicy Fail blocks unconfirmed clusters');
+  t.is(byName['wc-ok'].annotations['driftdetector.dev/status'], 'Healthy');
+  t.is(res.summary_status, 'ManualRemediationRequired');
+});
+
+test('Check: failure_policy IGNORE lets the unconfirmed cluster through', async (t) => {
+  const { service } = await withService(t);
+  const res = await call<any>(service.clients.detector, 'Check', { backup_name: 'b1', failure_policy: 'IGNORE' });
+  t.is(res.clusters.find((c: any) => c.name === 'wc-unknown').verdict, 'ALLOW');
+  t.is(res.verdict, 'BLOCK', 'the ghost cluster still blocks');
+});
+
+test('Check: an override for all clusters allows everything', async (t) => {
+  const { service } = await withService(t);
+  const res = await call<any>(service.clients.detector, 'Check', { backup_name: 'b1', override_reason: 'INC-42: ghosts deleted by hand' });
+  t.is(res.verdict, 'ALLOW');
+  const ghost = res.clusters.find((c: any) => c.name === 'wc-ghost');
+  t.true(ghost.overridden);
+  t.is(ghost.annotations['driftdetector.dev/override-reason'], 'INC-42: ghosts deleted by hand');
+});
+
+test('Check: a scoped override covers only its clusters', async (t) => {
+  const { service } = await withService(t);
+  const res = await call<any>(service.clients.detector, 'Check', { backup_name: 'b1', override_reason: 'r', override_clusters: ['default/wc-ghost'] });
+  t.is(res.verdict, 'BLOCK');
+  t.is(res.clusters.find((c: any) => c.name === 'wc-ghost').verdict, 'ALLOW');
+  t.is(res.clusters.find((c: any) => c.name === 'wc-unknown').verdict, 'BLOCK');
+});
+
+test('Check: a blank override reason overrides nothing', async (t) => {
+  const { service } = await withService(t);
+  const res = await call<any>(service.clients.detector, 'Check', { backup_name: 'b1', override_reason: '   ' });
+  t.is(res.verdict, 'BLOCK');
+  t.false(res.clusters.some((c: any) => c.overridden));
+});
+
+test('Check with fail_on_block answers FAILED_PRECONDITION naming the blocked clusters', async (t) => {
+  const { service } = await withService(t);
+  const err = await t.throwsAsync<ServiceError>(call(service.clients.detector, 'Check', { backup_name: 'b1', fail_on_block: true }));
+  t.is(err.code, status.FAILED_PRECONDITION);
+  t.regex(err.details, /default\/wc-ghost.*wc-ghost-md-0-x/);
+  t.regex(err.details, /default\/wc-unknown/);
+});
+
+test('requests are validated: backup name, storage location, override fields', async (t) => {
+  const { service, fake } = await withService(t);
+  const cases: Array<[string, object, RegExp]> = [
+    ['Detect', { backup_name: '' }, /backup_name: required/],
+    ['Detect', { backup_name: 'Not_A_Name' }, /not a Velero backup name/],
+    ['Detect', { backup_name: `a${'b'.repeat(253)}` }, /not a Velero backup name/],
+    ['Detect', { backup_name: '../etc' }, /not a Velero backup name/],
+    ['Detect', { backup_name: 'b1', storage_location: 'nowhere' }, /storage_location: "nowhere" is not configured/],
+    ['Check', { backup_name: 'b1', override_reason: 'x'.repeat(1025) }, /override_reason: longer than 1024/],
+    ['Check', { backup_name: 'b1', override_reason: 'r', override_clusters: ['just-a-name'] }, /override_clusters: "just-a-name" is not namespace\/name/],
+    ['Check', { backup_name: 'b1', override_clusters: ['default/wc-ghost'] }, /without override_reason/],
+  ];
+  for (const [method, request, message] of cases) {
+    const err = await t.throwsAsync<ServiceError>(call(service.clients.detector, method, request));
+    t.is(err.code, status.INVALID_ARGUMENT, JSON.stringify(request).slice(0, 80));
+    t.regex(err.details, message);
+  }
+  t.is(fake.calls.length, 0, 'nothing invalid reaches the detection');
+});
+
+test('a missing backup is NOT_FOUND, for Detect and Check', async (t) => {
+  const { service } = await withService(t);
+  for (const method of ['Detect', 'Check']) {
+    const err = await t.throwsAsync<ServiceError>(call(service.clients.detector, method, { backup_name: 'nope' }));
+    t.is(err.code, status.NOT_FOUND);
+    t.regex(err.details, /nope/);
+  }
+});
+
+test('a call whose deadline passes while the analysis runs gets DEADLINE_EXCEEDED, and the analysis goes on for the others', async (t) => {
+  const { service, fake } = await withService(t, (f) => (f.delayMs = 1500));
+  await call(service.clients.health, 'check', { service: '' });
+  const err = await t.throwsAsync<ServiceError>(call(service.clients.detector, 'Detect', { backup_name: 'b1' }, { deadlineMs: 400 }));
+  t.is(err.code, status.DEADLINE_EXCEEDED);
+  t.is(fake.calls.length, 1);
+  const res = await call<any>(service.clients.detector, 'Detect', { backup_name: 'b1' });
+  t.true(res.cached, 'joined the analysis the first call started');
+  t.is(fake.calls.length, 1);
+});
+
+test('an analysis that outlives analysis.timeout fails with DEADLINE_EXCEEDED', async (t) => {
+  const fake = new FakeDetection();
+  fake.reports.set('b1', standardReport('b1'));
+  fake.delayMs = 5000;
+  const service = await startTestService({
+    deps: fake.deps(),
+    config: { analysis: { ...(await import('./helpers.js')).testConfig().analysis, timeoutMs: 200 } },
+  });
+  t.teardown(() => service.stop());
+  const err = await t.throwsAsync<ServiceError>(call(service.clients.detector, 'Detect', { backup_name: 'b1' }));
+  t.is(err.code, status.DEADLINE_EXCEEDED);
+  t.regex(err.details, /did not finish within 0.2 s/);
+});
+
+test('finished analyses are reused; refresh runs a new one', async (t) => {
+  const { service, fake } = await withService(t);
+  await call(service.clients.detector, 'Detect', { backup_name: 'b1' });
+  const again = await call<any>(service.clients.detector, 'Check', { backup_name: 'b1' });
+  t.true(again.cached);
+  t.is(fake.calls.length, 1);
+  await call(service.clients.detector, 'Detect', { backup_name: 'b1', refresh: true });
+  t.is(fake.calls.length, 2);
+  const metrics = await service.running.metrics.registry.metrics();
+  t.regex(metrics, /drift_detector_analysis_cache_hits_total\{kind="cached"\} 1/);
+  t.regex(metrics, /drift_detector_analysis_cache_misses_total 2/);
+  t.regex(metrics, /drift_detector_detections_total\{result="ok"\} 2/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Health and reflection
+
+test('health reports SERVING for the server, go-plugin\'s "plugin" and each service', async (t) => {
+  const { service } = await withService(t);
+  for (const name of ['', 'plugin', 'driftdetector.v1.DriftDetector', 'generated.RestoreItemAction', 'v2.RestoreItemAction']) {
+    const res = await call<{ status: string }>(service.clients.health, 'check', { service: name });
+    t.is(res.status, 'SERVING', name);
+  }
+  const err = await t.throwsAsync<ServiceError>(call(service.clients.health, 'check', { service: 'nope' }));
+  t.is(err.code, status.NOT_FOUND);
+});
+
+test('reflection lists the services', async (t) => {
+  const { service } = await withService(t);
+  const names = await listServices(service.clients.reflection);
+  for (const name of ['driftdetector.v1.DriftDetector', 'generated.RestoreItemAction', 'v2.RestoreItemAction']) t.true(names.includes(name), name);
+});
+
+test('shutdown: health turns NOT_SERVING, the call in flight finishes, a stream left open is cancelled at the timeout', async (t) => {
+  const fake = new FakeDetection();
+  fake.reports.set('b1', standardReport('b1'));
+  fake.delayMs = 500;
+  const service = await startTestService({ deps: fake.deps() });
+  t.teardown(() => service.clients.close());
+  const watch = (service.clients.health as unknown as { watch: Function }).watch({ service: '' }) as import('@grpc/grpc-js').ClientReadableStream<{ status: string }>;
+  const statuses: string[] = [];
+  const watchEnded = new Promise<number>((resolve) => {
+    watch.on('data', (m: { status: string }) => statuses.push(m.status));
+    watch.on('error', (e: ServiceError) => resolve(e.code));
+    watch.on('end', () => resolve(-1));
+  });
+  const inFlight = call<any>(service.clients.detector, 'Detect', { backup_name: 'b1' });
+  while (fake.calls.length === 0) await new Promise((r) => setTimeout(r, 20));
+  const started = Date.now();
+  await service.running.shutdown(1500);
+  const res = await inFlight;
+  t.is(res.report.summary.status, 'ManualRemediationRequired');
+  t.deepEqual(statuses, ['SERVING', 'NOT_SERVING']);
+  t.is(await watchEnded, status.CANCELLED);
+  t.true(Date.now() - started >= 1400, 'the open stream held the shutdown until the timeout');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Velero RestoreItemAction
+
+for (const version of ['v1', 'v2'] as const) {
+  test(`${version} AppliesTo selects clusters.cluster.x-k8s.io`, async (t) => {
+    const { service } = await withService(t);
+    const res = await call<any>(version === 'v1' ? service.clients.riaV1 : service.clients.riaV2, 'AppliesTo', { plugin: 'driftdetector.dev/restore-gate' });
+    t.deepEqual(res.ResourceSelector.includedResources, ['clusters.cluster.x-k8s.io']);
+    t.deepEqual(res.ResourceSelector.includedNamespaces, []);
+    t.is(res.ResourceSelector.selector, '');
+  });
+
+  test(`${version} Execute, mode block: a drifted Cluster fails with the block message`, async (t) => {
+    const { service } = await withService(t);
+    const err = await t.throwsAsync<ServiceError>(execute(service, version, 'default', 'wc-ghost'));
+    t.is(err.code, status.FAILED_PRECONDITION);
+    t.regex(err.details, /Cluster default\/wc-ghost/);
+    t.regex(err.details, /wc-ghost-md-0-x/);
+    t.regex(err.details, /driftdetector\.dev\/override: "<reason>"/);
+  });
+
+  test(`${version} Execute, mode block: a clean Cluster is returned annotated`, async (t) => {
+    const { service } = await withService(t);
+    const res = await execute(service, version, 'default', 'wc-ok');
+    const item = parseItem(res.item);
+    t.is(item.metadata.annotations!['driftdetector.dev/status'], 'Healthy');
+    t.is(item.metadata.annotations!['driftdetector.dev/ghost-machines'], '');
+    t.is(item.metadata.annotations!['driftdetector.dev/stale-machines'], '');
+    t.is(item.metadata.annotations!['tkg.tanzu.vmware.com/cluster-controlplane-endpoint'], '10.0.0.10', 'existing annotations stay');
+    t.is(item.spec['paused'], undefined);
+    t.false(res.skipRestore);
+    t.deepEqual(res.additionalItems, []);
+  });
+
+  test(`${version} Execute: an override restores the drifted Cluster with the reason`, async (t) => {
+    const { service } = await withService(t);
+    const res = await execute(service, version, 'default', 'wc-ghost', { [OVERRIDE]: 'VMs adopted (INC-7)' });
+    const item = parseItem(res.item);
+    t.is(item.metadata.annotations!['driftdetector.dev/override-reason'], 'VMs adopted (INC-7)');
+    t.is(item.metadata.annotations!['driftdetector.dev/status'], 'ManualRemediationRequired');
+    t.is(item.metadata.annotations!['driftdetector.dev/ghost-machines'], 'wc-ghost-md-0-x');
+  });
+}
+
+test('Execute: a scoped override covers its cluster only', async (t) => {
+  const { service } = await withService(t);
+  const annotations = { [OVERRIDE]: 'checked', [SCOPE]: 'default/wc-ghost' };
+  const res = await execute(service, 'v2', 'default', 'wc-ghost', annotations);
+  t.is(parseItem(res.item).metadata.annotations!['driftdetector.dev/override-reason'], 'checked');
+  const err = await t.throwsAsync<ServiceError>(execute(service, 'v2', 'default', 'wc-unknown', annotations));
+  t.is(err.code, status.FAILED_PRECONDITION);
+  t.regex(err.details, /covers only: default\/wc-ghost/);
+});
+
+test('Execute: an empty override reason overrides nothing', async (t) => {
+  const { service } = await withService(t);
+  const err = await t.throwsAsync<ServiceError>(execute(service, 'v2', 'default', 'wc-ghost', { [OVERRIDE]: '' }));
+  t.is(err.code, status.FAILED_PRECONDITION);
+});
+
+test('Execute, mode annotate: every Cluster is restored and annotated', async (t) => {
+  const { service } = await withService(t, undefined, { gate: { mode: 'annotate', failurePolicy: 'Fail', pauseOnDrift: false } });
+  const ghost = parseItem((await execute(service, 'v2', 'default', 'wc-ghost')).item);
+  t.is(ghost.metadata.annotations!['driftdetector.dev/status'], 'ManualRemediationRequired');
+  t.is(ghost.metadata.annotations!['driftdetector.dev/verdict'], 'BLOCK');
+  t.is(ghost.metadata.annotations!['driftdetector.dev/ghost-machines'], 'wc-ghost-md-0-x');
+  t.is(ghost.spec['paused'], undefined);
+  const stale = parseItem((await execute(service, 'v1', 'tkg', 'wc-stale')).item);
+  t.is(stale.metadata.annotations!['driftdetector.dev/stale-machines'], 'wc-stale-md-0-a');
+});
+
+test('Execute, mode annotate with pauseOnDrift: BLOCK-worthy Clusters are restored paused', async (t) => {
+  const { service } = await withService(t, undefined, { gate: { mode: 'annotate', failurePolicy: 'Fail', pauseOnDrift: true } });
+  t.is(parseItem((await execute(service, 'v2', 'default', 'wc-ghost')).item).spec['paused'], true);
+  t.is(parseItem((await execute(service, 'v2', 'default', 'wc-unknown')).item).spec['paused'], true);
+  t.is(parseItem((await execute(service, 'v2', 'default', 'wc-ok')).item).spec['paused'], undefined);
+  t.is(parseItem((await execute(service, 'v2', 'default', 'wc-ghost', { [OVERRIDE]: 'r' })).item).spec['paused'], undefined);
+});
+
+test('Execute: failurePolicy Fail fails the item when the analysis fails, with the cause\'s code', async (t) => {
+  const { service } = await withService(t);
+  const err = await t.throwsAsync<ServiceError>(execute(service, 'v2', 'default', 'wc-ok', {}, 'missing-backup'));
+  t.is(err.code, status.NOT_FOUND);
+  t.regex(err.details, /drift check failed \(failurePolicy Fail\).*missing-backup/);
+  t.regex(err.details, /Cluster default\/wc-ok/);
+});
+
+test('Execute: failurePolicy Ignore restores the Cluster with the check failure annotated', async (t) => {
+  const { service } = await withService(t, (f) => (f.failWith = new Error('vCenter listing exploded')), {
+    gate: { mode: 'block', failurePolicy: 'Ignore', pauseOnDrift: false },
+  });
+  const item = parseItem((await execute(service, 'v1', 'default', 'wc-ok')).item);
+  t.is(item.metadata.annotations!['driftdetector.dev/status'], 'CheckFailed');
+  t.regex(item.metadata.annotations!['driftdetector.dev/check-error']!, /vCenter listing exploded/);
+});
+
+test('Execute: a failed analysis is not cached for long', async (t) => {
+  const { service, fake } = await withService(t, (f) => (f.failWith = new Error('transient')));
+  await t.throwsAsync(execute(service, 'v2', 'default', 'wc-ok'));
+  await t.throwsAsync(execute(service, 'v2', 'default', 'wc-ok'));
+  t.is(fake.calls.length, 1, 'a burst shares the failure');
+  delete fake.failWith;
+  await new Promise((r) => setTimeout(r, 1100));
+  await execute(service, 'v2', 'default', 'wc-ok');
+  t.is(fake.calls.length, 2);
+});
+
+test('concurrent Executes for one backup share one analysis', async (t) => {
+  const { service, fake } = await withService(t, (f) => (f.delayMs = 300));
+  const names = ['wc-ok', 'wc-ok', 'wc-ghost', 'wc-unknown', 'wc-ok', 'wc-ok', 'wc-ok', 'wc-ok'];
+  const results = await Promise.allSettled(names.map((n, i) => execute(service, i % 2 ? 'v1' : 'v2', 'default', n)));
+  t.is(fake.calls.length, 1);
+  t.is(results.filter((r) => r.status === 'fulfilled').length, 6);
+  const metrics = await service.running.metrics.registry.metrics();
+  t.regex(metrics, /drift_detector_analysis_cache_hits_total\{kind="shared"\} 7/);
+  t.regex(metrics, /drift_detector_gate_verdicts_total\{verdict="BLOCK",action="fail",source="execute"\} 2/);
+});
+
+test('Execute: a Cluster not in the report follows failurePolicy', async (t) => {
+  const { service } = await withService(t);
+  const err = await t.throwsAsync<ServiceError>(execute(service, 'v2', 'default', 'not-backed-up'));
+  t.is(err.code, status.FAILED_PRECONDITION);
+  t.regex(err.details, /not in the drift report/);
+});
+
+test('Execute: items that are not CAPI Clusters pass untouched; bad input is INVALID_ARGUMENT', async (t) => {
+  const { service, fake } = await withService(t);
+  const configMap = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } }));
+  const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(configMap, restoreJson('b1')));
+  t.deepEqual(Buffer.from(res.item), configMap);
+  t.is(fake.calls.length, 0);
+
+  const bad: Array<[object, RegExp]> = [
+    [executeRequest(Buffer.from('{not json'), restoreJson('b1')), /item: not valid JSON/],
+    [executeRequest(Buffer.alloc(0), restoreJson('b1')), /item: empty/],
+    [executeRequest(clusterItem('default', 'wc-ok'), Buffer.from('[]')), /restore: not a JSON object/],
+    [executeRequest(clusterItem('default', 'wc-ok'), Buffer.from(JSON.stringify({ spec: { scheduleName: 's' } }))), /spec.backupName: required/],
+  ];
+  for (const [request, message] of bad) {
+    const err = await t.throwsAsync<ServiceError>(call(service.clients.riaV1, 'Execute', request));
+    t.is(err.code, status.INVALID_ARGUMENT);
+    t.regex(err.details, message);
+  }
+});
+
+test('Execute takes items larger than grpc-js\'s 4 MiB default', async (t) => {
+  const { service } = await withService(t);
+  const big = clusterItem('default', 'wc-ok', { padding: 6 * 1024 * 1024 });
+  const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(big, restoreJson('b1')), {});
+  t.true(res.item.length > 6 * 1024 * 1024);
+  t.is(parseItem(res.item).metadata.annotations!['driftdetector.dev/status'], 'Healthy');
+});
+
+test('v2 Progress, Cancel and AreAdditionalItemsReady answer as for an action without operations', async (t) => {
+  const { service } = await withService(t);
+  const err = await t.throwsAsync<ServiceError>(call(service.clients.riaV2, 'Progress', { plugin: 'p', operationID: 'x', restore: restoreJson('b1') }));
+  t.is(err.code, status.UNIMPLEMENTED);
+  t.deepEqual(await call(service.clients.riaV2, 'Cancel', { plugin: 'p', operationID: 'x', restore: restoreJson('b1') }), {});
+  t.deepEqual(await call(service.clients.riaV2, 'AreAdditionalItemsReady', { plugin: 'p', restore: restoreJson('b1'), additionalItems: [] }), { ready: true });
+});
+
+test('the logs are JSON lines naming backup and cluster', async (t) => {
+  const { service } = await withService(t);
+  await t.throwsAsync(execute(service, 'v2', 'default', 'wc-ghost'));
+  const lines = service.logs.map((l) => JSON.parse(l));
+  const blocked = lines.find((l) => l['@message'] === 'restore of the Cluster blocked');
+  t.truthy(blocked);
+  t.is(blocked.backup, 'b1');
+  t.is(blocked.cluster, 'default/wc-ghost');
+  t.regex(blocked['@timestamp'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  const done = lines.find((l) => l['@message'] === 'call failed' && l.method === 'v2.RestoreItemAction/Execute');
+  t.is(done.code, 'FAILED_PRECONDITION');
+  t.is(done.cluster, 'default/wc-ghost');
+});
