@@ -278,7 +278,7 @@ export function parseS3BackupUrl(url: string): S3BackupUrl {
   if (bucket === '') fail('no bucket: expected s3://BUCKET/[PREFIX/]backups/NAME/NAME.tar.gz');
   if (/[?#]/.test(url)) fail('a query or fragment is not part of an S3 key');
   const key = path.replace(/^\/+/, '');
-  if (key === '' || key.endsWith('/') && !/(^|\/)backups\/[^/]+\/$/.test(key)) {
+  if (key === '' || (key.endsWith('/') && !/(^|\/)backups\/[^/]+\/$/.test(key))) {
     fail('no object key: expected s3://BUCKET/[PREFIX/]backups/NAME/NAME.tar.gz');
   }
 
