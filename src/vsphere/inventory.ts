@@ -261,12 +261,12 @@ function readVM(object: ObjectContent): VMRecord {
         vm.name = readText(val) ?? '';
         break;
       case 'config.uuid': {
-        const uuid = readText(val);
+        const uuid = readText(val)?.trim();
         if (uuid) vm.biosUuid = uuid.toLowerCase();
         break;
       }
       case 'config.instanceUuid': {
-        const uuid = readText(val);
+        const uuid = readText(val)?.trim();
         if (uuid) vm.instanceUuid = uuid.toLowerCase();
         break;
       }
@@ -291,7 +291,7 @@ function readVM(object: ObjectContent): VMRecord {
       case 'config.extraConfig':
         // Only the keys are looked at; the values are dropped with the parsed page.
         vm.capvMetadata = asArray<{ key?: unknown }>((val as { OptionValue?: unknown } | null)?.OptionValue).some(
-          (option) => readText(option?.key) === CAPV_METADATA_KEY,
+          (option) => readText(option?.key)?.trim() === CAPV_METADATA_KEY,
         );
         break;
     }

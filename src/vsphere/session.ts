@@ -112,6 +112,8 @@ export class VimSession {
       const wsdl = await loadWsdl();
       const client = new soap.Client(wsdl, url.href, {
         httpClient: transport as unknown as soap.IHttpClient,
+        // Names are data: keep leading and trailing blanks (soap trims text by default).
+        preserveWhitespace: true,
       });
       const content = await retrieveServiceContent(client, transport.address);
       const session = new VimSession(transport.address, client, transport, content);

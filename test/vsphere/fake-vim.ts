@@ -25,6 +25,8 @@ export interface FakeVM {
   /** A pool moref from the fake tree. */
   pool: string;
   extraConfig?: { [key: string]: string };
+  /** Properties reported in missingSet instead of propSet: path -> fault type (e.g. NoPermission). */
+  missing?: { [path: string]: string };
 }
 
 export interface FakeVimOptions {
@@ -198,12 +200,20 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
 interface FakeObject {
   obj: string;
   props: Array<[string, string]>;
+  missing?: Array<[string, string]>;
 }
 
 function page(pages: FakeObject[][], index: number, requested: Set<string>): string {
   const token = index + 1 < pages.length ? `<token>page-${index + 1}</token>` : '';
   const objects = (pages[index] ?? []).map(
-    (o) => `<objects>${o.obj}${o.props.filter(([name]) => requested.has(name)).map(([, xml]) => xml).join('')}</objects>`,
+    (o) =>
+      `<objects>${o.obj}` +
+      o.props.filter(([name]) => requested.has(name) && !o.missing?.some(([path]) => path === name)).map(([, xml]) => xml).join('') +
+      (o.missing ?? [])
+        .filter(([path]) => requested.has(path))
+        .map(([path, type]) => `<missingSet><path>${path}</path><fault><fault xsi:type="${type}"></fault></fault></missingSet>`)
+        .join('') +
+      '</objects>',
   );
   return `<returnval>${token}${objects.join('')}</returnval>`;
 }
@@ -235,6 +245,7 @@ function vmObject(vm: FakeVM): FakeObject {
       prop('resourcePool', `<val type="${poolType}" xsi:type="ManagedObjectReference">${vm.pool}</val>`),
       prop('runtime.powerState', '<val xsi:type="VirtualMachinePowerState">poweredOn</val>'),
     ],
+    missing: Object.entries(vm.missing ?? {}),
   };
 }
 

@@ -57,6 +57,12 @@ const SEED: VcsimSeed = {
           resourcePool: 'apps',
           powerState: 'poweredOff',
         },
+        {
+          // Names are data: blanks around them are kept, quotes and ampersands decoded.
+          name: ' "billing" & reports ',
+          uuid: '4223a39e-1d5c-4f7b-9a51-0c2e7a1b3c05',
+          instanceUuid: '5c0b4f0e-6d7b-4ad6-9a7e-00000000c005',
+        },
       ],
     },
   ],
@@ -125,7 +131,7 @@ test('reads every VM of two datacenters with folder, pool, power state, template
   // Only the seeded VMs (the simulator's default model has none left over), sorted by name.
   t.deepEqual(
     listing.vms.map((vm) => vm.name),
-    ['legacy-db', 'mgmt-control-plane-x7k2p', 'ubuntu-2204-kube-v1.28.7', 'wl-md-0-5f8d9-abcde'],
+    [' "billing" & reports ', 'legacy-db', 'mgmt-control-plane-x7k2p', 'ubuntu-2204-kube-v1.28.7', 'wl-md-0-5f8d9-abcde'],
   );
   // The self-signed certificate was accepted through the pinned thumbprint, in one walk.
   t.true(debug.includes(`${vcsim.server}: TLS accepted (thumbprint)`), debug.join('\n'));

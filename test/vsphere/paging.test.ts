@@ -95,6 +95,23 @@ test('values typed with vcsim\'s XMLSchema-instance: prefix read the same as wit
   );
 });
 
+test('properties in missingSet leave the VM listed without them', async (t) => {
+  const vms = fakeVMs(2);
+  vms[0]!.missing = { 'config.extraConfig': 'NoPermission', 'config.instanceUuid': 'NoPermission' };
+  const fake = await startFakeVim({ vms, pageSize: 0 });
+  t.teardown(() => fake.stop());
+  const debug: string[] = [];
+  const listing = await listVCenter(
+    { server: fake.server, username: 'admin', password: PASSWORD, thumbprint: fake.thumbprint },
+    { debug: (m) => debug.push(m) },
+  );
+  if (!listing.ok) return t.fail(listing.reason);
+  t.like(listing.vms[0], { moref: 'vm-100', capvMetadata: false, biosUuid: '4223a39e-0000-4000-8000-000000000000' });
+  t.is(listing.vms[0]!.instanceUuid, undefined);
+  t.like(listing.vms[1], { moref: 'vm-101', instanceUuid: '5c0b4f0e-0000-4000-8000-000000000001' });
+  t.true(debug.some((m) => m.endsWith('1 object(s) without VirtualMachine.config.extraConfig (NoPermission)')), debug.join('\n'));
+});
+
 test('a SHA-256 thumbprint pins the certificate too', async (t) => {
   const fake = await startFakeVim({ vms: fakeVMs(1), pageSize: 0 });
   t.teardown(() => fake.stop());
