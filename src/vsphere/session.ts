@@ -104,7 +104,7 @@ export class VimSession {
       url,
       pinned,
       insecureSkipVerify: options.insecureSkipVerify,
-      timeoutMs: Number.isFinite(options.timeoutMs) && options.timeoutMs! > 0 ? Math.min(options.timeoutMs!, 2 ** 31 - 1) : DEFAULT_TIMEOUT_MS,
+      timeoutMs: requestTimeout(options.timeoutMs),
       signal: options.signal,
       debug: options.debug,
     });
@@ -279,6 +279,11 @@ export async function withVimSession<T>(
   } finally {
     await session.close();
   }
+}
+
+/** The per-request deadline: the default unless a usable positive number (timers hold at most ~24.8 days). */
+function requestTimeout(ms: number | undefined): number {
+  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? Math.min(ms, 2 ** 31 - 1) : DEFAULT_TIMEOUT_MS;
 }
 
 async function retrieveServiceContent(client: soap.Client, address: string): Promise<ServiceContent> {
