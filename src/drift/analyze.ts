@@ -16,7 +16,7 @@ import {
   type RollupStatus,
 } from '../model/report.js';
 import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
-import { samePlace } from './paths.js';
+import { sameDatacenter, samePlace } from './paths.js';
 
 export interface DriftInput {
   clusters: BackedUpCluster[];
@@ -88,7 +88,7 @@ function matchByName(machine: BackedUpMachine, index: VCenterIndex, taken: Set<I
   const named = (index.byName.get(machine.vmName) ?? []).filter(
     (vm) =>
       !taken.has(vm) &&
-      (!datacenter || !vm.datacenter || vm.datacenter === datacenter) &&
+      sameDatacenter(vm.datacenter, datacenter) &&
       (!folder || !vm.folder || samePlace(vm.folder, folder)),
   );
   if (named.length === 1) return { kind: 'matched', vm: named[0]!, by: 'name' };
@@ -333,7 +333,7 @@ function ownerOf(
     if (!vm.name.startsWith(`${cluster.name}-`)) continue;
     if (best && best.name.length >= cluster.name.length) continue;
     const sitsWith = places.get(cluster)!.some(
-      (p) => p.vcenter === vcenter && (!p.datacenter || !vm.datacenter || p.datacenter === vm.datacenter),
+      (p) => p.vcenter === vcenter && sameDatacenter(vm.datacenter, p.datacenter),
     );
     if (!sitsWith) continue;
     best = cluster;

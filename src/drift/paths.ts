@@ -16,3 +16,13 @@ export function samePlace(inventoryPath: string | undefined, specPath: string | 
 function trimSlashes(path: string): string {
   return path.trim().replace(/^\/+|\/+$/g, '');
 }
+
+/**
+ * A datacenter is named by TKG as a name (`DC0`) or an inventory path (`/DC0`, `/folder/DC0`);
+ * the inventory gives its name.
+ */
+export function sameDatacenter(inventoryName: string | undefined, specDatacenter: string | undefined): boolean {
+  if (!inventoryName || !specDatacenter) return true;
+  const name = trimSlashes(specDatacenter).split('/').pop();
+  return name === inventoryName;
+}

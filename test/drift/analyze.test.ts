@@ -342,3 +342,12 @@ const places: [string | undefined, string | undefined, boolean][] = [
 for (const [inventory, spec, expected] of places) {
   test(`samePlace(${inventory}, ${spec}) = ${expected}`, (t) => t.is(samePlace(inventory, spec), expected));
 }
+
+test('datacenters named as inventory paths match the inventory name', (t) => {
+  const report = run({
+    clusters: [cluster('wc1', [machine('wc1-md-0-x-a', 8, { placement: { vcenter: VC, datacenter: '/DC0', folder: '/DC0/vm/tkg' } })])],
+    vms: [vm('wc1-md-0-x-a', 80), vm('wc1-md-0-x-b', 81)],
+  });
+  t.is(statusOf(report, 'wc1-md-0-x-a'), 'Healthy');
+  t.is(report.clusters[0]!.workers.machines.find((m) => m.name === 'wc1-md-0-x-b')?.status, 'Ghost');
+});

@@ -1,0 +1,75 @@
+import { Command } from 'commander';
+import { fileBackupSource } from '../backup/file-source.js';
+import { readBackup } from '../backup/reader.js';
+import { vcenterTargetsOf, type VCenterTarget } from '../backup/topology.js';
+import { withCredentials } from '../detect.js';
+import type { VCenterInventory } from '../model/inventory.js';
+import { vcenterKey } from '../model/vcenter.js';
+import { listVCenters } from '../vsphere/inventory.js';
+import { writeInventorySnapshot } from '../vsphere/snapshot.js';
+import { EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
+import { debugLogger } from './log.js';
+import { credentialOptions, credentialOverrides } from './options.js';
+
+interface InventoryFlags {
+  server: string[];
+  thumbprint?: string;
+  backup?: string;
+  output?: string;
+  insecureSkipVerify?: boolean;
+  vsphereUsername?: string;
+  vspherePasswordFile?: string;
+  vsphereCredentials?: string;
+  vsphereTimeout: number;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function addInventoryCommand(program: Command): void {
+  const command = program
+    .command('inventory')
+    .description('Read the VMs of vCenters into an inventory snapshot, for `detect --inventory` (air-gapped analysis)')
+    .option('--server <server>', 'a vCenter (host, host:port or URL); repeat for several', collect, [])
+    .option('--thumbprint <sha1>', 'pinned certificate thumbprint of the --server vCenter(s)')
+    .option('--backup <path>', 'take the vCenters, thumbprints and credentials from this backup')
+    .option('--insecure-skip-verify', 'skip TLS verification of the vCenters')
+    .option('-o, --output <file>', 'where to write the snapshot');
+  credentialOptions(command);
+  command.action(async (flags: InventoryFlags, cmd: Command) => {
+    const debug = debugLogger(cmd.optsWithGlobals<{ debug?: boolean }>().debug === true);
+    if (!flags.output) throw new UsageError('inventory', 'required option -o, --output <file> not given');
+    if (flags.server.length === 0 && !flags.backup) throw new UsageError('inventory', 'give --server <server> or --backup <path>');
+
+    const targets = new Map<string, VCenterTarget>();
+    if (flags.backup) {
+      const objects = await readBackup(fileBackupSource(flags.backup), { debug });
+      for (const t of vcenterTargetsOf(objects)) targets.set(t.vcenter, t);
+    }
+    for (const server of flags.server) {
+      const vcenter = vcenterKey(server);
+      targets.set(vcenter, { vcenter, server, ...(flags.thumbprint ? { thumbprint: flags.thumbprint } : {}) });
+    }
+    const { ready, missing } = withCredentials([...targets.values()], await credentialOverrides(flags));
+    if (missing.length > 0) {
+      throw new UsageError('inventory', missing.map((m) => (m.ok ? '' : `vCenter ${m.vcenter}: ${m.reason}`)).join('\n'));
+    }
+    const listings = await listVCenters(ready, {
+      insecureSkipVerify: flags.insecureSkipVerify === true,
+      timeoutMs: flags.vsphereTimeout * 1000,
+      debug,
+    });
+    const failed = listings.filter((l) => !l.ok);
+    for (const l of failed) if (!l.ok) process.stderr.write(`Error: vCenter ${l.vcenter}: ${l.reason}\n`);
+    const inventories: VCenterInventory[] = listings.flatMap((l) => (l.ok ? [{ vcenter: l.vcenter, vms: l.vms }] : []));
+    if (failed.length > 0) {
+      // A partial snapshot would later make the missing vCenter's machines look Unknown for the wrong reason.
+      process.stderr.write(`No snapshot written: ${failed.length} vCenter(s) could not be read.\n`);
+      process.exitCode = EXIT_ERROR;
+      return;
+    }
+    await writeInventorySnapshot(flags.output, inventories, new Date());
+    for (const inv of inventories) process.stdout.write(`${inv.vcenter}: ${inv.vms.length} VMs\n`);
+    process.stdout.write(`Inventory snapshot written to ${flags.output}\n`);
+    process.exitCode = EXIT_OK;
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * `drift-detector`: the command-line door. Flag names follow VMware's original tool
+ * (`detect --backup --format --ignore-healthy-resources --insecure-skip-verify -o
+ * --skip-access-apiserver`, global `-D/--debug`).
+ */
+import { Command, CommanderError } from 'commander';
+import { DETECTOR_VERSION } from '../version.js';
+import { addDetectCommand } from './detect-command.js';
+import { addInventoryCommand } from './inventory-command.js';
+import { addServeCommand } from './serve-command.js';
+import { addCheckCommand } from './check-command.js';
+import { EXIT_ERROR, UsageError, describeError } from './errors.js';
+
+export function buildProgram(): Command {
+  const program = new Command('drift-detector')
+    .description('Detect the drift between a Velero backup of a TKG management cluster and its vSphere infrastructure')
+    .version(DETECTOR_VERSION)
+    .option('-D, --debug', 'log each step to stderr')
+    .showHelpAfterError()
+    .exitOverride();
+  addDetectCommand(program);
+  addInventoryCommand(program);
+  addServeCommand(program);
+  addCheckCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version end with code 0; usage mistakes were already printed by commander.
+      return err.exitCode === 0 ? 0 : EXIT_ERROR;
+    }
+    const usage = err instanceof UsageError;
+    process.stderr.write(`Error: ${describeError(err)}\n`);
+    if (usage) process.stderr.write(`Run 'drift-detector ${err.command} -h' for usage.\n`);
+    return EXIT_ERROR;
+  }
+}
+

@@ -1,0 +1,162 @@
+/**
+ * The one use case every door calls: detect the drift of one backup.
+ * Sources (backup, vSphere, workload Nodes) are read here; the analysis itself is pure.
+ */
+import { readBackup } from './backup/reader.js';
+import type { BackupSource } from './backup/source.js';
+import { backedUpClusters, excludedManagementClusters, kubeconfigOf, vcenterTargetsOf, type VCenterTarget } from './backup/topology.js';
+import { analyzeDrift } from './drift/analyze.js';
+import type { InventorySnapshot, VCenterListing } from './model/inventory.js';
+import type { DriftReport, ReportError } from './model/report.js';
+import { vcenterKey } from './model/vcenter.js';
+import type { WorkloadNodeListing } from './model/workload.js';
+import { listVCenters, type VimTarget } from './vsphere/inventory.js';
+import { listAllWorkloadNodes } from './workload/nodes.js';
+import { DETECTOR_VERSION } from './version.js';
+
+export type DetectStage = 'backup' | 'vsphere' | 'workload' | 'analysis';
+
+export interface ProgressEvent {
+  stage: DetectStage;
+  message: string;
+}
+
+/** vCenter credentials given by the operator; they win over the ones found in the backup. */
+export interface CredentialOverrides {
+  username?: string;
+  password?: string;
+  /** Per vCenter (any spelling of the server: host, host:port or URL). */
+  byServer?: Record<string, { username?: string; password?: string }>;
+}
+
+export interface DetectOptions {
+  insecureSkipVerify?: boolean;
+  skipAccessApiServer?: boolean;
+  /** Use this inventory snapshot instead of live vCenters. */
+  inventory?: { path: string; snapshot: InventorySnapshot };
+  credentials?: CredentialOverrides;
+  vcenterTimeoutMs?: number;
+  apiserverTimeoutMs?: number;
+  apiserverConcurrency?: number;
+  signal?: AbortSignal;
+  debug?: (message: string) => void;
+  onProgress?: (event: ProgressEvent) => void;
+  /** For the report's metadata; tests pin it. */
+  now?: () => Date;
+}
+
+export async function detectDrift(source: BackupSource, options: DetectOptions = {}): Promise<DriftReport> {
+  const debug = options.debug ?? (() => {});
+  const progress = (stage: DetectStage, message: string) => {
+    debug(`${stage}: ${message}`);
+    options.onProgress?.({ stage, message });
+  };
+
+  progress('backup', `reading ${source.description}`);
+  const objects = await readBackup(source, { signal: options.signal, debug });
+  const clusters = backedUpClusters(objects);
+  const excluded = excludedManagementClusters(objects);
+  const machines = clusters.reduce((n, c) => n + c.machines.length, 0);
+  progress('backup', `${clusters.length} clusters, ${machines} machines`);
+  const errors: ReportError[] = excluded.map((e) => ({ scope: `cluster:${e.namespace}/${e.name}`, message: e.reason, severity: 'warning' }));
+
+  const targets = vcenterTargetsOf(objects);
+  let vcenters: VCenterListing[];
+  if (options.inventory) {
+    progress('vsphere', `using inventory snapshot ${options.inventory.path} taken ${options.inventory.snapshot.takenAt}`);
+    vcenters = fromSnapshot(targets, options.inventory.path, options.inventory.snapshot);
+  } else {
+    progress('vsphere', `listing ${targets.length} vCenter(s): ${targets.map((t) => t.vcenter).join(', ')}`);
+    vcenters = await listLive(targets, options, debug);
+  }
+  for (const v of vcenters) {
+    progress('vsphere', v.ok ? `${v.vcenter}: ${v.vms.length} VMs` : `${v.vcenter}: not listed: ${v.reason}`);
+  }
+
+  let workloads: WorkloadNodeListing[] | undefined;
+  if (options.skipAccessApiServer) {
+    progress('workload', 'API servers not contacted (--skip-access-apiserver)');
+  } else {
+    const requests = clusters.flatMap((c) => {
+      const kubeconfig = kubeconfigOf(objects, c.namespace, c.name);
+      return kubeconfig ? [{ namespace: c.namespace, cluster: c.name, kubeconfig }] : [];
+    });
+    progress('workload', `reading Nodes of ${requests.length} workload cluster(s)`);
+    workloads = await listAllWorkloadNodes(requests, {
+      timeoutMs: options.apiserverTimeoutMs,
+      concurrency: options.apiserverConcurrency,
+      insecureSkipVerify: options.insecureSkipVerify,
+      signal: options.signal,
+      debug,
+    });
+  }
+
+  progress('analysis', 'comparing');
+  const report = analyzeDrift({ clusters, vcenters, workloads, errors });
+  report.metadata = {
+    backup: source.description,
+    generatedAt: (options.now ?? (() => new Date()))().toISOString(),
+    detectorVersion: DETECTOR_VERSION,
+    apiServerAccess: !options.skipAccessApiServer,
+    vcenters: vcenters.map((v) => v.vcenter),
+  };
+  progress('analysis', `done: ${report.summary.status}`);
+  return report;
+}
+
+function fromSnapshot(targets: VCenterTarget[], path: string, snapshot: InventorySnapshot): VCenterListing[] {
+  return targets.map((t) => {
+    const found = snapshot.vcenters.find((v) => v.vcenter === t.vcenter);
+    return found
+      ? { ok: true, ...found }
+      : { ok: false, vcenter: t.vcenter, reason: `the inventory snapshot ${path} holds no vCenter ${t.vcenter}` };
+  });
+}
+
+async function listLive(targets: VCenterTarget[], options: DetectOptions, debug: (m: string) => void): Promise<VCenterListing[]> {
+  const { ready, missing } = withCredentials(targets, options.credentials);
+  for (const t of ready) debug(`vsphere: ${vcenterKey(t.server)}: credentials from ${t.credentialsFrom}`);
+  const listed = await listVCenters(ready, {
+    insecureSkipVerify: options.insecureSkipVerify,
+    timeoutMs: options.vcenterTimeoutMs,
+    signal: options.signal,
+    debug,
+  });
+  return [...listed, ...missing];
+}
+
+/**
+ * Pairs each vCenter with its credentials: per-vCenter overrides, then global overrides, then what
+ * the backup holds. A vCenter without credentials becomes a failed listing that says what to give.
+ */
+export function withCredentials(
+  targets: VCenterTarget[],
+  overrides: CredentialOverrides | undefined,
+): { ready: (VimTarget & { credentialsFrom: string })[]; missing: VCenterListing[] } {
+  const ready: (VimTarget & { credentialsFrom: string })[] = [];
+  const missing: VCenterListing[] = [];
+  for (const target of targets) {
+    const perServer = Object.entries(overrides?.byServer ?? {}).find(([server]) => vcenterKey(server) === target.vcenter)?.[1];
+    const username = perServer?.username ?? overrides?.username ?? target.credentials?.username;
+    const password = perServer?.password ?? overrides?.password ?? target.credentials?.password;
+    if (!username || !password) {
+      missing.push({
+        ok: false,
+        vcenter: target.vcenter,
+        reason:
+          `no vSphere credentials${target.credentialsProblem ? ` (${target.credentialsProblem})` : ''}: ` +
+          'give --vsphere-username and VSPHERE_PASSWORD, or --vsphere-credentials',
+      });
+      continue;
+    }
+    const overridden = perServer?.username || perServer?.password || overrides?.username || overrides?.password;
+    ready.push({
+      server: target.server,
+      ...(target.thumbprint ? { thumbprint: target.thumbprint } : {}),
+      username,
+      password,
+      credentialsFrom: overridden ? 'the command line or environment' : target.credentialsFrom ?? 'the backup',
+    });
+  }
+  return { ready, missing };
+}

@@ -1,0 +1,338 @@
+/** `drift-detector detect` end to end: fixture backups against a real vSphere simulator. */
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { access, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DriftReport, MachineReport } from '../../src/model/report.js';
+import { buildBackup, writeNotAnArchive, writeTruncatedCopy } from '../fixtures/builder.js';
+import { runCli, scenario, tempDir, tkgCluster, VCSIM, type CliResult } from '../helpers/scenario.js';
+import type { SeedDatacenter, SeedVM } from '../helpers/seed.js';
+import { closedPort } from '../helpers/vcsim.js';
+
+const capvMetadata = (name: string) => ({ 'guestinfo.metadata': Buffer.from(`instance-id: "${name}"\n`).toString('base64') });
+
+function allVMs(datacenters: SeedDatacenter[]): SeedVM[] {
+  return datacenters.flatMap((d) => d.vms);
+}
+
+function newVM(name: string, extra: Partial<SeedVM> = {}): SeedVM {
+  return { name, uuid: randomUUID(), instanceUuid: randomUUID(), folder: 'tkg', resourcePool: 'tkg', extraConfig: capvMetadata(name), ...extra };
+}
+
+async function detect(backupPath: string, ...flags: string[]): Promise<{ result: CliResult; report?: DriftReport; output: string }> {
+  const dir = await tempDir();
+  const output = join(dir, 'report.json');
+  const result = await runCli(['detect', '--backup', backupPath, '-o', output, '--skip-access-apiserver', ...flags]);
+  const report = await readFile(output, 'utf8').then((text) => JSON.parse(text) as DriftReport, () => undefined);
+  return { result, report, output };
+}
+
+const machines = (report: DriftReport, cluster: string, part: 'controlPlane' | 'workers'): MachineReport[] =>
+  report.clusters.find((c) => c.name === cluster)![part].machines;
+
+test('no drift: every cluster Healthy, exit 0, the three console parts', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1'), tkgCluster('wc2', { classBased: true })] });
+  const { result, report, output } = await detect(backup.path);
+  t.is(result.code, 0, result.stderr);
+  t.is(report!.summary.status, 'Healthy');
+  t.deepEqual(report!.summary.clusters, { total: 2, Healthy: 2, ManualRemediationNotRequired: 0, ManualRemediationRequired: 0, NeedFurtherConfirmation: 0 });
+  t.is(report!.clusters.flatMap((c) => [...c.controlPlane.machines, ...c.workers.machines]).length, 6);
+  t.regex(result.stdout, /^Summary\n/);
+  t.regex(result.stdout, /\nResources\n/);
+  t.true(result.stdout.trimEnd().endsWith(`JSON report written to ${output}`));
+  t.false(result.stdout.includes('\u001b['), 'no colour off a TTY');
+  t.is(report!.metadata!.apiServerAccess, false);
+});
+
+test('workers scaled out after the backup: the new VM is a Ghost worker', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
+    mutate: (dcs, b) => dcs[0]!.vms.push(newVM(`${b.clusters[0]!.machineDeploymentName}-7f9c8d-zzzzz`)),
+  });
+  const { result, report } = await detect(backup.path, '--exit-code');
+  t.is(result.code, 1);
+  t.is(report!.summary.status, 'ManualRemediationRequired');
+  const ghost = machines(report!, 'wc1', 'workers').filter((m) => m.status === 'Ghost');
+  t.is(ghost.length, 1);
+  t.regex(ghost[0]!.name, /-zzzzz$/);
+  t.is(report!.clusters[0]!.controlPlane.status, 'Healthy');
+});
+
+test('workers scaled in after the backup: the removed machine is Stale, nothing to do', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
+    mutate: (dcs, b) => {
+      const gone = b.clusters[0]!.machines.find((m) => !m.controlPlane)!.name;
+      dcs[0]!.vms = dcs[0]!.vms.filter((vm) => vm.name !== gone);
+    },
+  });
+  const { result, report } = await detect(backup.path, '--exit-code');
+  t.is(result.code, 0);
+  t.is(report!.summary.status, 'ManualRemediationNotRequired');
+  t.deepEqual(machines(report!, 'wc1', 'workers').map((m) => m.status).sort(), ['Healthy', 'Stale']);
+});
+
+test('a control-plane machine replaced after the backup: Ghost and Stale on the control plane', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1', { controlPlane: 3 })] }, {
+    mutate: (dcs, b) => {
+      const c = b.clusters[0]!;
+      const gone = c.machines.find((m) => m.controlPlane)!.name;
+      dcs[0]!.vms = dcs[0]!.vms.filter((vm) => vm.name !== gone);
+      dcs[0]!.vms.push(newVM(`${c.controlPlaneName}-qqqqq`));
+    },
+  });
+  const { report } = await detect(backup.path);
+  const cp = report!.clusters[0]!.controlPlane;
+  t.is(cp.status, 'ManualRemediationRequired');
+  t.deepEqual(cp.machines.map((m) => m.status).sort(), ['Ghost', 'Healthy', 'Healthy', 'Stale']);
+  t.regex(cp.machines.find((m) => m.status === 'Ghost')!.reason, /etcd member/);
+  t.is(report!.clusters[0]!.workers.status, 'Healthy');
+});
+
+test('a cluster deleted after the backup: all its machines Stale', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1'), tkgCluster('wc2')] }, {
+    mutate: (dcs) => {
+      dcs[0]!.vms = dcs[0]!.vms.filter((vm) => !vm.name.startsWith('wc2-'));
+    },
+  });
+  const { report } = await detect(backup.path);
+  const wc2 = report!.clusters.find((c) => c.name === 'wc2')!;
+  t.is(wc2.status, 'ManualRemediationNotRequired');
+  t.true([...wc2.controlPlane.machines, ...wc2.workers.machines].every((m) => m.status === 'Stale'));
+  t.is(report!.clusters.find((c) => c.name === 'wc1')!.status, 'Healthy');
+});
+
+test('a cluster created after the backup: its VMs need further confirmation; unrelated VMs are out of scope', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
+    mutate: (dcs) => {
+      dcs[0]!.vms.push(newVM('wc9-control-plane-aaaaa'), newVM('wc9-md-0-5d6f7-bbbbb'));
+      dcs[0]!.folders = [...(dcs[0]!.folders ?? []), 'apps'];
+      dcs[0]!.vms.push(newVM('database-01', { folder: 'apps', resourcePool: undefined, extraConfig: {} }));
+    },
+  });
+  const { report, result } = await detect(backup.path);
+  t.is(report!.summary.status, 'NeedFurtherConfirmationInfraMachines');
+  t.is(report!.summary.infraMachinesNeedFurtherConfirmation, 2);
+  t.deepEqual(report!.infraMachines.map((m) => m.name).sort(), ['wc9-control-plane-aaaaa', 'wc9-md-0-5d6f7-bbbbb']);
+  t.is(report!.summary.outOfScopeVMs, 1);
+  t.false(JSON.stringify(report).includes('database-01'));
+  t.regex(result.stdout, /Infrastructure machines that need further confirmation/);
+});
+
+test('a duplicate BIOS UUID makes the machine Unknown', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
+    mutate: (dcs, b) => {
+      const worker = b.clusters[0]!.machines.find((m) => !m.controlPlane)!;
+      const vm = allVMs(dcs).find((v) => v.name === worker.name)!;
+      vm.instanceUuid = randomUUID();
+      dcs[0]!.vms.push(newVM('copy-of-a-worker', { uuid: vm.uuid }));
+    },
+  });
+  const { report } = await detect(backup.path);
+  const unknown = machines(report!, 'wc1', 'workers').filter((m) => m.status === 'Unknown');
+  t.is(unknown.length, 1);
+  t.regex(unknown[0]!.reason, /duplicate BIOS UUID/);
+  t.is(report!.clusters[0]!.status, 'NeedFurtherConfirmation');
+  t.is(report!.summary.outOfScopeVMs + report!.summary.infraMachinesNeedFurtherConfirmation, 0, 'the copy is not a ghost');
+});
+
+test('templates are ignored', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
+    mutate: (dcs) => dcs[0]!.vms.push(newVM('wc1-ubuntu-2204-template', { template: true, resourcePool: undefined })),
+  });
+  const { report } = await detect(backup.path);
+  t.is(report!.summary.status, 'Healthy');
+  t.is(report!.summary.outOfScopeVMs, 0);
+});
+
+test('a vCenter that is down: machines Unknown, clusters NeedFurtherConfirmation, the run goes on', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, { server: await closedPort() });
+  const { result, report } = await detect(backup.path);
+  t.is(result.code, 0, 'the report was written');
+  t.is(report!.clusters[0]!.status, 'NeedFurtherConfirmation');
+  t.true(report!.summary.hasErrors);
+  t.regex(report!.errors[0]!.message, /refused|unreachable/i);
+  t.true([...report!.clusters[0]!.controlPlane.machines, ...report!.clusters[0]!.workers.machines].every((m) => m.status === 'Unknown'));
+  t.regex(result.stdout, /Errors occurred: +yes/);
+});
+
+test('a pinned thumbprint that does not match is refused', async (t) => {
+  const wrong = Array.from({ length: 20 }, () => 'AB').join(':');
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, { thumbprint: wrong });
+  const { report } = await detect(backup.path);
+  t.is(report!.clusters[0]!.status, 'NeedFurtherConfirmation');
+  t.regex(report!.errors[0]!.message, /thumbprint mismatch/);
+});
+
+test('an untrusted certificate without a thumbprint is refused unless --insecure-skip-verify', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, { thumbprint: 'none' });
+  const refused = await detect(backup.path);
+  t.is(refused.report!.clusters[0]!.status, 'NeedFurtherConfirmation');
+  t.regex(refused.report!.errors[0]!.message, /certificate/i);
+  const skipped = await detect(backup.path, '--insecure-skip-verify');
+  t.is(skipped.report!.summary.status, 'Healthy');
+});
+
+test('--ignore-healthy-resources lists only what needs attention, with the summary whole', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1'), tkgCluster('wc2')] }, {
+    mutate: (dcs) => dcs[0]!.vms.push(newVM('wc1-md-0-abcde-zzzzz')),
+  });
+  const { report } = await detect(backup.path, '--ignore-healthy-resources');
+  t.deepEqual(report!.clusters.map((c) => c.name), ['wc1']);
+  t.deepEqual(machines(report!, 'wc1', 'workers').map((m) => m.status), ['Ghost']);
+  t.deepEqual(machines(report!, 'wc1', 'controlPlane'), []);
+  t.is(report!.summary.clusters.total, 2);
+  t.is(report!.summary.clusters.Healthy, 1);
+});
+
+test('several vCenters: one down makes only its clusters NeedFurtherConfirmation', async (t) => {
+  const down = await closedPort();
+  const { backup } = await scenario(t, {
+    clusters: [tkgCluster('wc1'), tkgCluster('wc2', { vcenter: { server: `https://${down}/sdk`, datacenter: '/DC0' } })],
+  });
+  const { report } = await detect(backup.path);
+  t.is(report!.clusters.find((c) => c.name === 'wc1')!.status, 'Healthy');
+  t.is(report!.clusters.find((c) => c.name === 'wc2')!.status, 'NeedFurtherConfirmation');
+  t.deepEqual(report!.errors.map((e) => e.scope), [`vcenter:${down}`]);
+  t.is(report!.metadata!.vcenters.length, 2);
+});
+
+test('credentials: a refused login is reported without the password; the operator can override them', async (t) => {
+  const password = `s3cret-${randomUUID()}`;
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1', { vcenter: { server: VCSIM, datacenter: '/DC0', password: 'stale-password' } })] }, {
+    login: { username: 'administrator@vsphere.local', password },
+  });
+  const refused = await detect(backup.path, '-D');
+  t.is(refused.report!.clusters[0]!.status, 'NeedFurtherConfirmation');
+  t.regex(refused.report!.errors[0]!.message, /login/i);
+  for (const text of [refused.result.stdout, refused.result.stderr, JSON.stringify(refused.report)]) {
+    t.false(text.includes('stale-password'));
+  }
+  const dir = await tempDir();
+  const output = join(dir, 'report.json');
+  const overridden = await runCli(['detect', '--backup', backup.path, '-o', output, '--skip-access-apiserver', '-D'], {
+    VSPHERE_USERNAME: 'administrator@vsphere.local',
+    VSPHERE_PASSWORD: password,
+  });
+  t.is(overridden.code, 0, overridden.stderr);
+  t.is(JSON.parse(await readFile(output, 'utf8')).summary.status, 'Healthy');
+  t.false(overridden.stderr.includes(password));
+  t.regex(overridden.stderr, /credentials from the command line or environment/);
+});
+
+test('-D logs each step to stderr, never to stdout', async (t) => {
+  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] });
+  const { result } = await detect(backup.path, '-D');
+  for (const step of ['backup: reading', 'vsphere: listing', 'RetrievePropertiesEx', 'analysis: done', 'report: written']) {
+    t.true(result.stderr.includes(step), step);
+  }
+  t.regex(result.stderr, /API servers not contacted/);
+  t.false(result.stdout.includes('[debug]'));
+});
+
+test('inventory snapshot: written from the live vCenter, then used by detect with no vCenter', async (t) => {
+  const { backup, vcsim } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
+    mutate: (dcs) => dcs[0]!.vms.push(newVM('wc1-md-0-abcde-zzzzz')),
+  });
+  const dir = await tempDir();
+  const snapshot = join(dir, 'inventory.json');
+  const inv = await runCli(['inventory', '--backup', backup.path, '-o', snapshot]);
+  t.is(inv.code, 0, inv.stderr);
+  t.regex(inv.stdout, /4 VMs/);
+  const text = await readFile(snapshot, 'utf8');
+  t.false(text.includes('instance-id'), 'no extraConfig values in the snapshot');
+  await vcsim.stop();
+  const { result, report } = await detect(backup.path, '--inventory', snapshot);
+  t.is(result.code, 0, result.stderr);
+  t.is(report!.summary.status, 'ManualRemediationRequired');
+
+  const byServer = await runCli(['inventory', '--server', vcsim.server, '-o', join(dir, 'down.json')], { VSPHERE_USERNAME: 'u', VSPHERE_PASSWORD: 'p' });
+  t.is(byServer.code, 2, 'a vCenter that cannot be read writes no snapshot');
+  await t.throwsAsync(access(join(dir, 'down.json')));
+});
+
+test('detect -h lists the original flags', async (t) => {
+  const { code, stdout } = await runCli(['detect', '-h']);
+  t.is(code, 0);
+  for (const flag of ['--backup', '--format', '-h, --help', '--ignore-healthy-resources', '--insecure-skip-verify', '-o, --output', '--skip-access-apiserver']) {
+    t.true(stdout.includes(flag), flag);
+  }
+  const root = await runCli(['-h']);
+  t.true(root.stdout.includes('-D, --debug'));
+});
+
+test('usage mistakes exit 2 with a clear message', async (t) => {
+  const noOutput = await runCli(['detect', '--backup', 'x.tar.gz']);
+  t.is(noOutput.code, 2);
+  t.regex(noOutput.stderr, /-o, --output/);
+  const badFormat = await runCli(['detect', '--backup', 'x.tar.gz', '-o', 'r.json', '--format', 'yaml']);
+  t.is(badFormat.code, 2);
+  t.regex(badFormat.stderr, /json/);
+});
+
+// Bad input (issue: backup reader): exit 2, an error naming the file and the entry, no report.
+const badBackups: { title: string; make: (dir: string, good: string) => Promise<string>; expect: RegExp }[] = [
+  {
+    title: 'not gzip or tar',
+    make: async (dir) => {
+      const p = join(dir, 'notes.tar.gz');
+      await writeNotAnArchive(p);
+      return p;
+    },
+    expect: /notes\.tar\.gz/,
+  },
+  {
+    title: 'truncated',
+    make: async (dir, good) => {
+      const p = join(dir, 'truncated.tar.gz');
+      await writeTruncatedCopy(good, p, { fraction: 0.5 });
+      return p;
+    },
+    expect: /truncated\.tar\.gz.*(truncated|unexpected end)/i,
+  },
+  {
+    title: 'an entry that is not JSON',
+    make: async (dir) =>
+      (
+        await buildBackup(
+          { clusters: [tkgCluster('wc1')], extra: [{ path: 'resources/machines.cluster.x-k8s.io/namespaces/default/broken.json', content: '{not json' }] },
+          { path: join(dir, 'broken.tar.gz') },
+        )
+      ).path,
+    expect: /broken\.tar\.gz.*resources\/machines\.cluster\.x-k8s\.io\/namespaces\/default\/broken\.json/,
+  },
+  {
+    title: 'no Cluster API objects at all',
+    make: async (dir) => (await buildBackup({ clusters: [] }, { path: join(dir, 'empty.tar.gz') })).path,
+    expect: /empty\.tar\.gz.*Cluster API/,
+  },
+];
+
+for (const bad of badBackups) {
+  test(`bad input, ${bad.title}: exit 2, the file and entry named, no report written`, async (t) => {
+    const dir = await tempDir();
+    const good = (await buildBackup({ clusters: [tkgCluster('wc1')] }, { path: join(dir, 'good.tar.gz') })).path;
+    const path = await bad.make(dir, good);
+    const output = join(dir, 'report.json');
+    const result = await runCli(['detect', '--backup', path, '-o', output, '--skip-access-apiserver']);
+    t.is(result.code, 2);
+    t.regex(result.stderr.replace(/\n/g, ' '), bad.expect);
+    t.deepEqual((await readdir(dir)).filter((f) => f.includes('report')), []);
+  });
+}
+
+test('a missing backup file is a clear error', async (t) => {
+  const dir = await tempDir();
+  const result = await runCli(['detect', '--backup', join(dir, 'nope.tar.gz'), '-o', join(dir, 'r.json')]);
+  t.is(result.code, 2);
+  t.regex(result.stderr, /nope\.tar\.gz/);
+});
+
+test('an earlier report is left whole when a run fails', async (t) => {
+  const dir = await tempDir();
+  const output = join(dir, 'report.json');
+  await writeFile(output, '{"previous":true}');
+  const bad = join(dir, 'bad.tar.gz');
+  await writeNotAnArchive(bad);
+  const result = await runCli(['detect', '--backup', bad, '-o', output]);
+  t.is(result.code, 2);
+  t.is(await readFile(output, 'utf8'), '{"previous":true}');
+});
