@@ -3,7 +3,7 @@
  * `authorization` metadata, compared in constant time. Without TLS the service only listens on
  * loopback (config.ts refuses anything else). Health stays open for probes.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createPrivateKey, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ServerCredentials, status, type Metadata } from '@grpc/grpc-js';
 import type { CredentialOverrides } from '../detect.js';
@@ -38,11 +38,15 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
     const cert = await read('tls.certFile', config.tls.certFile);
     const key = await read('tls.keyFile', config.tls.keyFile);
     const ca = config.tls.clientCAFile ? await read('tls.clientCAFile', config.tls.clientCAFile) : null;
+    // grpc-js only parses them when it binds; check now so the error names the key.
+    checkCertificate(config.origin, 'tls.certFile', config.tls.certFile, cert);
+    if (ca && config.tls.clientCAFile) checkCertificate(config.origin, 'tls.clientCAFile', config.tls.clientCAFile, ca);
     try {
-      credentials = ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
-    } catch (err) {
-      throw new ConfigError(`${config.origin}: tls: the certificate or key is not usable PEM (${err instanceof Error ? err.message : String(err)})`);
+      createPrivateKey(key);
+    } catch {
+      throw new ConfigError(`${config.origin}: tls.keyFile: ${config.tls.keyFile} does not hold a PEM private key`);
     }
+    credentials = ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
   }
   const vcenterCredentials = await credentialOverrides(
     {
@@ -55,6 +59,14 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
     throw new ConfigError(`${config.origin}: vsphere: ${err instanceof Error ? err.message : String(err)}`);
   });
   return { ...(token ? { token } : {}), credentials, vcenterCredentials };
+}
+
+function checkCertificate(origin: string, key: string, path: string, pem: Buffer): void {
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new ConfigError(`${origin}: ${key}: ${path} does not hold a PEM certificate`);
+  }
 }
 
 /** Throws UNAUTHENTICATED unless the metadata carries `authorization: Bearer <token>`. */

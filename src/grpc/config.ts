@@ -173,7 +173,7 @@ export async function loadServiceConfig(options: LoadConfigOptions): Promise<Ser
       const code = (err as NodeJS.ErrnoException).code;
       throw new ConfigError(`${options.file}: cannot read the configuration file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
     }
-    const doc = parseDocument(text, { prettyErrors: false });
+    const doc = parseDocument(text);
     const first = doc.errors[0];
     if (first) {
       const at = first.linePos?.[0];
