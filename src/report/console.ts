@@ -53,7 +53,7 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
       ? 'API server not contacted'
       : cluster.apiServer.reached
         ? `API server reached, ${cluster.apiServer.nodes ?? 0} nodes`
-        : 'API server not reached';
+        : `API server not read: ${cluster.apiServer.error ?? 'unknown reason'}`;
     out.push(`  Cluster ${cluster.namespace}/${cluster.name}: ${paint(cluster.status)} (${api})`);
     listing('Control plane', cluster.controlPlane);
     listing('Workers', cluster.workers);
