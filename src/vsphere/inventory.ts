@@ -11,6 +11,7 @@ import {
   type VimTarget,
 } from './session.js';
 import { asArray, readBoolean, readMoRef, readText, type MoRef } from './wire.js';
+import { mapWithConcurrency } from '../util/concurrency.js';
 
 export type { VimTarget } from './session.js';
 
@@ -80,17 +81,8 @@ export async function listVCenter(target: VimTarget, options: ListOptions = {}):
 
 /** Lists several vCenters, a few at a time; one listing per target, in the order given. */
 export async function listVCenters(targets: VimTarget[], options: ListManyOptions = {}): Promise<VCenterListing[]> {
-  const listings = new Array<VCenterListing>(targets.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < targets.length) {
-      const index = next++;
-      listings[index] = await listVCenter(targets[index]!, options);
-    }
-  };
-  const workers = Math.max(1, Math.min(positiveInteger(options.concurrency) ?? DEFAULT_CONCURRENCY, targets.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return listings;
+  const limit = positiveInteger(options.concurrency) ?? DEFAULT_CONCURRENCY;
+  return mapWithConcurrency(targets, limit, (target) => listVCenter(target, options));
 }
 
 async function readInventory(session: VimSession, options: ListOptions): Promise<InventoryVM[]> {

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { InventorySnapshot, InventoryVM, VCenterInventory } from '../model/inventory.js';
 
 const KIND = 'DriftDetectorInventory';
@@ -13,18 +12,9 @@ const VERSION = 1;
 export async function writeInventorySnapshot(path: string, vcenters: VCenterInventory[], takenAt: Date): Promise<void> {
   const snapshot: InventorySnapshot = { kind: KIND, version: VERSION, takenAt: takenAt.toISOString(), vcenters };
   const text = `${JSON.stringify(snapshot, null, 2)}\n`;
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const file = await open(temp, 'wx', 0o644);
-    try {
-      await file.writeFile(text, 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomic(path, text, 0o644);
   } catch (err) {
-    await rm(temp, { force: true });
     throw new Error(`${path}: cannot write the inventory snapshot: ${(err as Error).message}`);
   }
 }

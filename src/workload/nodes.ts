@@ -8,6 +8,7 @@ import { CoreV1Api, KubeConfig, Observable, type ObservableMiddleware, type V1No
 import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
 import { describeFailure, ListingAborted, redactSecrets } from './failure.js';
 import { KubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
+import { mapWithConcurrency } from '../util/concurrency.js';
 
 export interface WorkloadNodeRequest {
   namespace: string;
@@ -101,17 +102,7 @@ export async function listAllWorkloadNodes(
   options: AllWorkloadNodeOptions = {},
 ): Promise<WorkloadNodeListing[]> {
   const { concurrency = DEFAULT_CONCURRENCY, ...perCluster } = options;
-  const lanes = Math.max(1, Math.min(Math.floor(concurrency) || 1, requests.length));
-  const results = new Array<WorkloadNodeListing>(requests.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < requests.length) {
-      const index = next++;
-      results[index] = await listWorkloadNodes(requests[index]!, perCluster);
-    }
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
-  return results;
+  return mapWithConcurrency(requests, concurrency, (request) => listWorkloadNodes(request, perCluster));
 }
 
 export function toWorkloadNode(node: V1Node): WorkloadNode {
