@@ -28,6 +28,11 @@ export interface AnalysisCacheOptions {
   timeoutMs: number;
   /** Finished entries kept at most; the oldest go first. */
   maxEntries?: number;
+  /**
+   * Analyses running at once, at most (default 4): each one streams a tarball and lists vCenters,
+   * so a caller asking for many backups must not be able to exhaust the process.
+   */
+  maxRunning?: number;
   now?: () => number;
   onOutcome?: (outcome: { request: AnalysisRequest; ok: boolean; seconds: number; error?: unknown }) => void;
 }
@@ -89,6 +94,9 @@ export class AnalysisCache {
       return { report: entry.report!, use: 'cached' };
     }
     const use: CacheUse = entry ? 'shared' : 'miss';
+    if (!entry && this.running() >= (this.options.maxRunning ?? 4)) {
+      throw new AnalysisBusyError(`${this.running()} analyses are already running; try backup ${request.backup} again when one has finished`);
+    }
     opts.onUse?.(use);
     const running = entry ?? this.start(key, request);
     if (opts.onProgress) {
@@ -109,6 +117,12 @@ export class AnalysisCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  private running(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.state === 'running') n++;
+    return n;
   }
 
   private start(key: string, request: AnalysisRequest): Running {
@@ -161,6 +175,10 @@ export class AnalysisCache {
       if (e.state !== 'running' && k !== key) this.entries.delete(k);
     }
   }
+}
+
+export class AnalysisBusyError extends Error {
+  override readonly name = 'AnalysisBusyError';
 }
 
 /** Named like the DOM's timeout error, so callers treat both alike. */

@@ -32,10 +32,13 @@
  *   vcenterTimeout: 30s
  *   apiserverTimeout: 10s
  *   apiserverConcurrency: 8
+ *   maxConcurrent: 4               # analyses of different backups at once; more: RESOURCE_EXHAUSTED
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
  * limits: { maxReceiveMessageBytes: 134217728 }
  * shutdownTimeout: 10s
  * ```
+ * VSPHERE_USERNAME and VSPHERE_PASSWORD work as for `detect`; vsphere.credentialsFile is the
+ * same YAML map of vCenter server to {username, password} as `detect --vsphere-credentials`.
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -73,6 +76,8 @@ export interface AnalysisConfig {
   vcenterTimeoutMs: number;
   apiserverTimeoutMs: number;
   apiserverConcurrency: number;
+  /** Analyses of different backups running at once. */
+  maxConcurrent: number;
 }
 
 export interface ServiceConfig {
@@ -144,6 +149,7 @@ const KNOWN_KEYS: Record<string, readonly string[] | null> = {
     'vcenterTimeout',
     'apiserverTimeout',
     'apiserverConcurrency',
+    'maxConcurrent',
   ],
   vsphere: ['username', 'passwordFile', 'credentialsFile'],
   limits: ['maxReceiveMessageBytes'],
@@ -242,6 +248,7 @@ export async function loadServiceConfig(options: LoadConfigOptions): Promise<Ser
     vcenterTimeoutMs: r.duration('analysis.vcenterTimeout', true) ?? 30_000,
     apiserverTimeoutMs: r.duration('analysis.apiserverTimeout', true) ?? 10_000,
     apiserverConcurrency: r.positiveInt('analysis.apiserverConcurrency') ?? 8,
+    maxConcurrent: r.positiveInt('analysis.maxConcurrent') ?? 4,
   };
   const vsphere: ServiceConfig['vsphere'] = {};
   const username = r.string('vsphere.username');
@@ -271,6 +278,8 @@ export async function loadServiceConfig(options: LoadConfigOptions): Promise<Ser
 }
 
 const LOCATION_KEYS = ['name', 'default', 'file', 'timeout'];
+/** The keys of a flat storage-location entry (a BSL manifest, with spec, is checked by its own parser). */
+const FLAT_LOCATION_KEYS = [...LOCATION_KEYS, 'bucket', 'prefix', 'region', 's3Url', 's3ForcePathStyle', 'insecureSkipTLSVerify', 'caCert', 'profile', 'credentialsFile'];
 
 async function readStorageLocations(
   raw: Record<string, unknown>,
@@ -294,6 +303,10 @@ async function readStorageLocations(
       if (!isMap(entry)) fail(key, 'expected a mapping');
       const e = entry as Record<string, unknown>;
       const r = new Reader(e, (k, detail) => fail(`${key}.${k}`, detail));
+      if (!('spec' in e || 'kind' in e || 'apiVersion' in e)) {
+        const unknown = Object.keys(e).find((k) => !FLAT_LOCATION_KEYS.includes(k));
+        if (unknown) fail(`${key}.${unknown}`, `unknown key (expected one of ${FLAT_LOCATION_KEYS.join(', ')})`);
+      }
       const name = r.string('name') ?? fail(`${key}.name`, 'required');
       if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) fail(`${key}.name`, `"${name}" is not a Kubernetes object name`);
       if (result.some((l) => l.name === name)) fail(`${key}.name`, `"${name}" is configured twice`);

@@ -67,6 +67,7 @@ export class DriftService {
       ttlMs: analysis.cacheTtlMs,
       failureTtlMs: analysis.failureCacheTtlMs,
       timeoutMs: analysis.timeoutMs,
+      maxRunning: analysis.maxConcurrent,
       run: (request, hooks) => {
         const location = this.location(request.location);
         const source = this.deps.resolveBackup(request.backup, location);

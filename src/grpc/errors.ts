@@ -3,7 +3,8 @@
  * INVALID_ARGUMENT a bad request or an unusable backup; NOT_FOUND no such backup (or bucket);
  * PERMISSION_DENIED the storage refused the detector's own credentials; UNAVAILABLE storage
  * unreachable or failing; DEADLINE_EXCEEDED the call's deadline or the analysis timeout passed;
- * FAILED_PRECONDITION the gate blocks; UNAUTHENTICATED no valid caller credentials.
+ * FAILED_PRECONDITION the gate blocks; UNAUTHENTICATED no valid caller credentials;
+ * RESOURCE_EXHAUSTED too many analyses of different backups at once.
  * vCenters and workload API servers that cannot be reached do not fail a call: the report carries
  * them as Unknown machines and errors (drift-semantics section 3), and the gate judges that.
  */
@@ -45,6 +46,7 @@ export function statusCodeOf(err: unknown): status {
     if (e instanceof StorageLocationError) return status.FAILED_PRECONDITION;
     const name = (e as { name?: string }).name;
     if (name === 'TimeoutError') return status.DEADLINE_EXCEEDED;
+    if (name === 'AnalysisBusyError') return status.RESOURCE_EXHAUSTED;
     if (name === 'AbortError') return status.CANCELLED;
   }
   // A backup that was read but is not a usable Velero backup of a TKG management cluster.

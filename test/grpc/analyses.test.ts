@@ -125,3 +125,20 @@ test('the number of finished entries is bounded', async (t) => {
   t.is((await cache.get({ ...request, backup: 'b9' })).use, 'cached');
   t.is((await cache.get({ ...request, backup: 'b0' })).use, 'miss');
 });
+
+test('new analyses beyond maxRunning are refused; joining a running one is not', async (t) => {
+  const { runs, run } = controlled();
+  const cache = new AnalysisCache({ run, ttlMs: 1000, failureTtlMs: 100, timeoutMs: 10_000, maxRunning: 2 });
+  const a = cache.get({ ...request, backup: 'a' });
+  const b = cache.get({ ...request, backup: 'b' });
+  const err = await t.throwsAsync(cache.get({ ...request, backup: 'c' }));
+  t.is(err!.name, 'AnalysisBusyError');
+  const joined = cache.get({ ...request, backup: 'a' });
+  await tick();
+  for (const r of runs) r.resolve(report('x'));
+  await Promise.all([a, b, joined]);
+  const c = cache.get({ ...request, backup: 'c' });
+  await tick();
+  runs[2]!.resolve(report('c'));
+  t.is((await c).use, 'miss');
+});

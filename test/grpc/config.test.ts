@@ -131,6 +131,7 @@ const invalid: Array<[string, string | { env?: Record<string, string>; overrides
   ['location without bucket', 'storageLocations: [{ name: a, prefix: p }]', /: storageLocations\[0\]\.bucket: required$/],
   ['location without name', 'storageLocations: [{ bucket: b }]', /: storageLocations\[0\]\.name: required$/],
   ['location with a bad URL', 'storageLocations: [{ name: a, bucket: b, s3Url: "ftp://x" }]', /: storageLocations\[0\]\.s3Url: "ftp:\/\/x" is not an http/],
+  ['location with an unknown key', 'storageLocations: [{ name: a, bucket: b, endpoint: x }]', /: storageLocations\[0\]\.endpoint: unknown key \(expected one of name, default, file, timeout, bucket/],
   ['location file and keys', 'storageLocations: [{ name: a, file: bsl.yaml, bucket: b }]', /: storageLocations\[0\]\.bucket: not allowed next to file/],
   ['location file missing', 'storageLocations: [{ name: a, file: nope.yaml }]', /: storageLocations\[0\]\.file: .*no such file/],
   ['two defaults', 'storageLocations: [{ name: a, bucket: b, default: true }, { name: c, bucket: d, default: true }]', /: storageLocations: more than one default: a, c$/],

@@ -142,6 +142,7 @@ export function testConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfi
       vcenterTimeoutMs: 10_000,
       apiserverTimeoutMs: 5_000,
       apiserverConcurrency: 4,
+      maxConcurrent: 4,
     },
     vsphere: {},
     maxReceiveMessageBytes: 64 * 1024 * 1024,
