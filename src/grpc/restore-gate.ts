@@ -11,7 +11,7 @@
  * the cause in `driftdetector.dev/check-error` (see gate/decide.ts).
  */
 import { status } from '@grpc/grpc-js';
-import { decide, decideOnCheckFailure, type GateDecision } from '../gate/decide.js';
+import { decide, decideOnCheckFailure, OVERRIDE_REASON_ANNOTATION, type GateDecision } from '../gate/decide.js';
 import type { Logger } from '../util/jsonlog.js';
 import type { CallContext } from './calls.js';
 import { checkBackupName, type DriftService } from './drift-service.js';
@@ -119,7 +119,7 @@ export class RestoreGate {
     }
     this.logger.info(decision.overridden ? 'restore of the Cluster allowed by override' : 'restore of the Cluster allowed', {
       ...fields,
-      ...(decision.overridden ? { overrideReason: decision.annotations['driftdetector.dev/override-reason'] } : {}),
+      ...(decision.overridden ? { overrideReason: decision.annotations[OVERRIDE_REASON_ANNOTATION] } : {}),
     });
 
     const metadata = (item.metadata ??= {});
