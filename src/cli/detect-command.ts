@@ -1,17 +1,16 @@
 import { Command, Option } from 'commander';
-import { fileBackupSource } from '../backup/file-source.js';
 import { detectDrift } from '../detect.js';
 import type { DriftReport } from '../model/report.js';
 import { renderConsole } from '../report/console.js';
 import { withoutHealthy } from '../report/filter.js';
 import { writeJsonReport } from '../report/json.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
+import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, credentialOverrides, positiveInt, seconds } from './options.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
 
-interface DetectFlags {
-  backup?: string;
+interface DetectFlags extends BackupFlags {
   format: string;
   output?: string;
   ignoreHealthyResources?: boolean;
@@ -30,8 +29,8 @@ interface DetectFlags {
 export function addDetectCommand(program: Command): void {
   const command = program
     .command('detect')
-    .description('Detect the drifts between the backup and the infrastructure, and write a report')
-    .option('--backup <path>', 'the Velero backup tarball (.tar.gz or .tar), e.g. from `velero backup download`')
+    .description('Detect the drifts between the backup and the infrastructure, and write a report');
+  backupOptions(command)
     .addOption(new Option('--format <format>', 'format of the report file').choices(['json']).default('json'))
     .option('--ignore-healthy-resources', 'leave Healthy clusters and machines out of the lists')
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
@@ -45,13 +44,13 @@ export function addDetectCommand(program: Command): void {
   command.action(async (flags: DetectFlags, cmd: Command) => {
     const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
     const debug = debugLogger(debugEnabled === true);
-    if (!flags.backup) throw new UsageError('detect', 'required option --backup <path> not given');
     if (!flags.output) throw new UsageError('detect', 'required option -o, --output <file> not given');
 
     const inventory = flags.inventory
       ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) }
       : undefined;
-    const report = await detectDrift(fileBackupSource(flags.backup), {
+    const source = await backupSourceFrom('detect', flags);
+    const report = await detectDrift(source, {
       insecureSkipVerify: flags.insecureSkipVerify === true,
       skipAccessApiServer: flags.skipAccessApiserver === true,
       inventory,

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { fileBackupSource } from '../backup/file-source.js';
 import { readBackup } from '../backup/reader.js';
 import { vcenterTargetsOf, type VCenterTarget } from '../backup/topology.js';
 import { withCredentials } from '../detect.js';
@@ -9,12 +8,12 @@ import { listVCenters } from '../vsphere/inventory.js';
 import { writeInventorySnapshot } from '../vsphere/snapshot.js';
 import { EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
+import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, credentialOverrides } from './options.js';
 
-interface InventoryFlags {
+interface InventoryFlags extends BackupFlags {
   server: string[];
   thumbprint?: string;
-  backup?: string;
   output?: string;
   insecureSkipVerify?: boolean;
   vsphereUsername?: string;
@@ -31,18 +30,19 @@ export function addInventoryCommand(program: Command): void {
     .description('Read the VMs of vCenters into an inventory snapshot, for `detect --inventory` (air-gapped analysis)')
     .option('--server <server>', 'a vCenter (host, host:port or URL); repeat for several', collect, [])
     .option('--thumbprint <sha1>', 'pinned certificate thumbprint of the --server vCenter(s)')
-    .option('--backup <path>', 'take the vCenters, thumbprints and credentials from this backup')
     .option('--insecure-skip-verify', 'skip TLS verification of the vCenters')
     .option('-o, --output <file>', 'where to write the snapshot');
+  backupOptions(command);
   credentialOptions(command);
   command.action(async (flags: InventoryFlags, cmd: Command) => {
     const debug = debugLogger(cmd.optsWithGlobals<{ debug?: boolean }>().debug === true);
     if (!flags.output) throw new UsageError('inventory', 'required option -o, --output <file> not given');
-    if (flags.server.length === 0 && !flags.backup) throw new UsageError('inventory', 'give --server <server> or --backup <path>');
+    const fromBackup = flags.backup !== undefined || flags.backupName !== undefined;
+    if (flags.server.length === 0 && !fromBackup) throw new UsageError('inventory', 'give --server <server>, or a backup to take the vCenters from');
 
     const targets = new Map<string, VCenterTarget>();
-    if (flags.backup) {
-      const objects = await readBackup(fileBackupSource(flags.backup), { debug });
+    if (fromBackup) {
+      const objects = await readBackup(await backupSourceFrom('inventory', flags), { debug });
       for (const t of vcenterTargetsOf(objects)) targets.set(t.vcenter, t);
     }
     for (const server of flags.server) {

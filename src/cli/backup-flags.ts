@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { fileBackupSource } from '../backup/file-source.js';
+import { s3BackupSource, s3BackupSourceFromUrl } from '../backup/s3-source.js';
+import type { BackupSource } from '../backup/source.js';
+import { readStorageLocationFile, readStorageLocationFromCluster } from '../backup/storage-location.js';
+import { UsageError } from './errors.js';
+import { seconds } from './options.js';
+
+export interface BackupFlags {
+  backup?: string;
+  backupName?: string;
+  storageLocation?: string;
+  storageLocationName?: string;
+  veleroNamespace: string;
+  s3Timeout: number;
+}
+
+/** Where `detect` and `inventory` take the backup from: a file, an s3:// URL, or a backup name in a storage location. */
+export function backupOptions(command: Command): Command {
+  return command
+    .option('--backup <path>', 'the Velero backup tarball: a file (.tar.gz or .tar, e.g. from `velero backup download`) or s3://bucket/prefix/backups/NAME/NAME.tar.gz')
+    .option('--backup-name <name>', 'a backup in the Velero bucket, with --storage-location or --storage-location-name')
+    .option('--storage-location <file>', 'a BackupStorageLocation manifest (or its flat fields) describing the bucket; also endpoint/credentials for s3:// URLs')
+    .option('--storage-location-name <name>', 'read the BackupStorageLocation object of this name from the cluster (in-cluster config or KUBECONFIG)')
+    .option('--velero-namespace <ns>', 'namespace of the BackupStorageLocation object', 'velero')
+    .option('--s3-timeout <seconds>', 'timeout of each object-storage request', seconds, 30);
+}
+
+export async function backupSourceFrom(command: string, flags: BackupFlags): Promise<BackupSource> {
+  const timeoutMs = flags.s3Timeout * 1000;
+  if (flags.backup && flags.backupName) throw new UsageError(command, 'give --backup or --backup-name, not both');
+  if (flags.backup?.startsWith('s3://')) {
+    const location = flags.storageLocation ? await readStorageLocationFile(flags.storageLocation) : undefined;
+    return s3BackupSourceFromUrl(flags.backup, { timeoutMs, ...(location ? { location } : {}) });
+  }
+  if (flags.backup) return fileBackupSource(flags.backup);
+  if (!flags.backupName) throw new UsageError(command, 'required option --backup <path> (or --backup-name <name>) not given');
+  if (flags.storageLocation && flags.storageLocationName) {
+    throw new UsageError(command, 'give --storage-location or --storage-location-name, not both');
+  }
+  if (flags.storageLocation) return s3BackupSource(await readStorageLocationFile(flags.storageLocation), flags.backupName, { timeoutMs });
+  if (flags.storageLocationName) {
+    const location = await readStorageLocationFromCluster(flags.storageLocationName, flags.veleroNamespace, { timeoutMs });
+    return s3BackupSource(location, flags.backupName, { timeoutMs });
+  }
+  throw new UsageError(command, '--backup-name needs --storage-location <file> or --storage-location-name <name>');
+}
