@@ -1,0 +1,44 @@
+/**
+ * Child process of the service measures: `drift-detector serve`'s server (startService) on
+ * loopback, with the real detection, reading backup BACKUP_NAME from FILE instead of a bucket
+ * (the download is not what is measured). Prints {"address"} when serving; stops when stdin closes.
+ *
+ *   node build/bench/probes/serve.js BACKUP_NAME FILE
+ */
+import * as grpc from '@grpc/grpc-js';
+import { fileBackupSource } from '../../src/backup/file-source.js';
+import type { BackupSource } from '../../src/backup/source.js';
+import { startService } from '../../src/grpc/server.js';
+import { createMetrics } from '../../src/grpc/metrics.js';
+import { jsonLogger } from '../../src/util/jsonlog.js';
+import { testConfig } from '../../test/grpc/helpers.js';
+
+const [backupName, file] = process.argv.slice(2);
+if (!backupName || !file) {
+  process.stderr.write('usage: serve.js BACKUP_NAME FILE\n');
+  process.exit(2);
+}
+
+const base = testConfig();
+const running = await startService({
+  config: testConfig({
+    logLevel: 'info',
+    analysis: { ...base.analysis, cacheTtlMs: 60 * 60_000, timeoutMs: 10 * 60_000, vcenterTimeoutMs: 120_000, skipAccessApiServer: true },
+  }),
+  secrets: { credentials: grpc.ServerCredentials.createInsecure(), vcenterCredentials: {} },
+  deps: {
+    resolveBackup: (name): BackupSource =>
+      name === backupName
+        ? fileBackupSource(file)
+        : { description: `bench:${name}`, open: () => Promise.reject(new Error(`backup ${name} not found`)) },
+  },
+  // Info-level lines, as a deployment writes them (the parent sends them to /dev/null).
+  logger: jsonLogger({ level: 'info' }),
+  metrics: createMetrics({ defaultMetrics: false }),
+});
+process.stdout.write(`${JSON.stringify({ address: running.address })}\n`);
+
+process.stdin.resume();
+process.stdin.on('end', () => {
+  void running.shutdown(2_000).then(() => process.exit(0));
+});
