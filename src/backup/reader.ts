@@ -23,6 +23,11 @@ export interface ReadBackupOptions {
 /** A kept entry larger than this is not a Kubernetes object (etcd caps objects near 1.5 MiB). */
 const MAX_ITEM_BYTES = 16 * 1024 * 1024;
 const VERSION_ENTRY = 'metadata/version';
+/**
+ * Output chunk of the gunzip stream. zlib's default (16 KiB) costs a round trip to the thread pool
+ * per 16 KiB; at 256 KiB inflating a 1 GiB backup takes about half as long.
+ */
+const GUNZIP_CHUNK_BYTES = 256 * 1024;
 
 const KIND_BY_DIR: ReadonlyMap<string, BackupResourceKind> = new Map(
   Object.entries(BACKUP_RESOURCES).map(([kind, dir]) => [dir, kind as BackupResourceKind]),
@@ -153,7 +158,7 @@ class TarballScan {
     return new Promise<void>((resolve, reject) => {
       const extract = tarExtract();
       let input: Readable | undefined;
-      const gunzip = createGunzip();
+      const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
       let settled = false;
 
       const teardown = (err: unknown) => {
