@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from './program.js';
+import { run } from './entry.js';
 
-process.exitCode = await main(process.argv);
+process.exitCode = await run(process.argv, process.argv[1] ?? process.argv0);

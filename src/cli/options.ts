@@ -53,21 +53,26 @@ export async function readCredentialsFile(path: string): Promise<NonNullable<Cre
   } catch (err) {
     throw new Error(`${path}: cannot read the credentials file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
+  return parseCredentialsYaml(text, path);
+}
+
+/** The YAML text of a credentials file; `origin` names it in errors (a path, or a Secret's key). */
+export function parseCredentialsYaml(text: string, origin: string): NonNullable<CredentialOverrides['byServer']> {
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch {
-    throw new Error(`${path}: not valid YAML`);
+    throw new Error(`${origin}: not valid YAML`);
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new Error(`${path}: expected a map of vCenter server to {username, password}`);
+    throw new Error(`${origin}: expected a map of vCenter server to {username, password}`);
   }
   const result: NonNullable<CredentialOverrides['byServer']> = {};
   for (const [server, entry] of Object.entries(doc as Record<string, unknown>)) {
-    if (!entry || typeof entry !== 'object') throw new Error(`${path}: ${server}: expected {username, password}`);
+    if (!entry || typeof entry !== 'object') throw new Error(`${origin}: ${server}: expected {username, password}`);
     const { username, password } = entry as Record<string, unknown>;
-    if (username !== undefined && typeof username !== 'string') throw new Error(`${path}: ${server}.username: expected a string`);
-    if (password !== undefined && typeof password !== 'string') throw new Error(`${path}: ${server}.password: expected a string`);
+    if (username !== undefined && typeof username !== 'string') throw new Error(`${origin}: ${server}.username: expected a string`);
+    if (password !== undefined && typeof password !== 'string') throw new Error(`${origin}: ${server}.password: expected a string`);
     result[server] = { ...(username ? { username } : {}), ...(password ? { password } : {}) };
   }
   return result;

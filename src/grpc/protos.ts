@@ -4,7 +4,7 @@
  * {@link useEmbeddedProtos} at start and they are materialised once in a private temp directory
  * (proto-loader resolves imports through include directories only).
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,9 @@ export const PROTO_FILES = {
   veleroPluginLister: 'velero/PluginLister.proto',
   veleroRestoreItemActionV1: 'velero/RestoreItemAction.proto',
   veleroRestoreItemActionV2: 'velero/restoreitemaction/v2/RestoreItemAction.proto',
+  goPluginController: 'goplugin/grpc_controller.proto',
+  goPluginBroker: 'goplugin/grpc_broker.proto',
+  goPluginStdio: 'goplugin/grpc_stdio.proto',
 } as const;
 
 export type ProtoFile = (typeof PROTO_FILES)[keyof typeof PROTO_FILES];
@@ -38,6 +41,13 @@ let directory: string | undefined;
 /** For a bundled build: the proto texts by path below proto/ (e.g. `velero/Shared.proto`). */
 export function useEmbeddedProtos(texts: Record<string, string>): void {
   embedded = texts;
+  directory = undefined;
+}
+
+/** Removes the directory the embedded texts were written to, if any (a plugin process ends often). */
+export function releaseEmbeddedProtos(): void {
+  if (!embedded || !directory) return;
+  rmSync(directory, { recursive: true, force: true });
   directory = undefined;
 }
 

@@ -73,6 +73,16 @@ function stringMap(value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
+/** The gate failed the item: the Execute error, with the decision behind it for the caller's summary. */
+export class GateBlockedError extends ServiceError {
+  constructor(
+    code: status,
+    readonly decision: GateDecision,
+  ) {
+    super(code, decision.error!);
+  }
+}
+
 export class RestoreGate {
   constructor(
     private readonly service: DriftService,
@@ -115,7 +125,7 @@ export class RestoreGate {
     if (decision.action === 'fail') {
       this.logger.warn('restore of the Cluster blocked', { ...fields, reason: decision.reason });
       const code = failureCode === undefined || failureCode === status.INTERNAL ? status.FAILED_PRECONDITION : failureCode;
-      throw new ServiceError(code, decision.error!);
+      throw new GateBlockedError(code, decision);
     }
     this.logger.info(decision.overridden ? 'restore of the Cluster allowed by override' : 'restore of the Cluster allowed', {
       ...fields,

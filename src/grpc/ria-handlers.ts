@@ -15,7 +15,7 @@ interface ExecuteRequest {
   itemFromBackup: Buffer;
 }
 
-export function restoreItemActionV1(env: CallEnvironment, gate: RestoreGate): UntypedServiceImplementation {
+export function restoreItemActionV1(env: CallEnvironment, gate: Pick<RestoreGate, 'execute'>): UntypedServiceImplementation {
   return {
     AppliesTo: unary(env, 'RestoreItemAction/AppliesTo', async () => ({ ResourceSelector: clusterSelector() })),
     Execute: unary<ExecuteRequest, unknown>(env, 'RestoreItemAction/Execute', async (request, ctx) => {
@@ -25,7 +25,7 @@ export function restoreItemActionV1(env: CallEnvironment, gate: RestoreGate): Un
   };
 }
 
-export function restoreItemActionV2(env: CallEnvironment, gate: RestoreGate): UntypedServiceImplementation {
+export function restoreItemActionV2(env: CallEnvironment, gate: Pick<RestoreGate, 'execute'>): UntypedServiceImplementation {
   return {
     AppliesTo: unary(env, 'v2.RestoreItemAction/AppliesTo', async () => ({ ResourceSelector: clusterSelector() })),
     Execute: unary<ExecuteRequest, unknown>(env, 'v2.RestoreItemAction/Execute', async (request, ctx) => {

@@ -24,6 +24,8 @@ export interface LoggerOptions {
   level?: LogLevel;
   write?: (line: string) => void;
   now?: () => Date;
+  /** Write `@timestamp` (default true). Velero's plugins leave it out: the host stamps each line. */
+  timestamp?: boolean;
   fields?: LogFields;
 }
 
@@ -36,7 +38,8 @@ export function jsonLogger(options: LoggerOptions = {}): Logger {
   const base = options.fields ?? {};
   const log = (level: LogLevel, message: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
-    const entry: LogFields = { '@level': level, '@message': message, '@timestamp': hclogTimestamp(now()) };
+    const entry: LogFields = { '@level': level, '@message': message };
+    if (options.timestamp !== false) entry['@timestamp'] = hclogTimestamp(now());
     for (const [key, value] of Object.entries({ ...base, ...fields })) {
       if (value === undefined || key.startsWith('@')) continue;
       entry[key] = SECRET_FIELD.test(key) ? '[redacted]' : value instanceof Error ? value.message : value;

@@ -41,11 +41,58 @@ require_source() {
   fi
 }
 
-# Sources that make a binary stale: the harness's Go files and this script.
+# Velero's gRPC client code, generated from proto/velero (the one source of the wire contract) with
+# Debian's protoc and protoc-gen-go 1.3, whose API matches go-plugin 1.0.1 and grpc 1.33. It is
+# written below bin/ (ignored by git) as a GOPATH entry at Velero's own import path.
+repo_root="$(cd "$harness_dir/../.." && pwd)"
+velero_protos=(Shared.proto PluginLister.proto RestoreItemAction.proto)
+generated_gopath="$bin_dir/gopath"
+velero_import=github.com/vmware-tanzu/velero/pkg/plugin/generated
+velero_stamp="$generated_gopath/src/$velero_import/.generated"
+
+uses_velero_protos() {
+  grep -qs "\"$velero_import\"" "$1"/*.go
+}
+
+generate_velero_protos() {
+  local stale=false proto
+  [[ -e "$velero_stamp" && ! "$harness_dir/build.sh" -nt "$velero_stamp" ]] || stale=true
+  for proto in "${velero_protos[@]}"; do
+    [[ "$repo_root/proto/velero/$proto" -nt "$velero_stamp" ]] && stale=true
+  done
+  $stale || return 0
+  command -v protoc >/dev/null 2>&1 || die "'protoc' not found; install it with: apt-get install protobuf-compiler"
+  command -v protoc-gen-go >/dev/null 2>&1 || die "'protoc-gen-go' not found; install it with: apt-get install golang-goprotobuf-dev"
+  # Shared.proto imports google/protobuf/timestamp.proto: take it from the Go protobuf sources,
+  # which match the generated code's imports (libprotobuf-dev is not needed).
+  local includes
+  includes="$(mktemp -d)"
+  mkdir -p "$includes/google/protobuf"
+  cp "$GOPATH/src/github.com/golang/protobuf/ptypes/timestamp/timestamp.proto" "$includes/google/protobuf/" ||
+    die "google/protobuf/timestamp.proto not found under GOPATH=$GOPATH; install it with: apt-get install golang-github-golang-protobuf-1-3-dev"
+  rm -rf "$generated_gopath/src/$velero_import"
+  mkdir -p "$generated_gopath/src"
+  echo "build-harness: generating $velero_import from proto/velero"
+  if ! protoc -I "$repo_root/proto/velero" -I "$includes" --go_out=plugins=grpc:"$generated_gopath/src" "${velero_protos[@]}"; then
+    rm -rf "$includes"
+    die "protoc failed on proto/velero"
+  fi
+  rm -rf "$includes"
+  touch "$velero_stamp"
+}
+
+# Sources that make a binary stale: the harness's Go files, generated code it uses, and this script.
 is_stale() {
   local dir="$1" bin="$2"
   [[ ! -x "$bin" ]] && return 0
   [[ "$harness_dir/build.sh" -nt "$bin" ]] && return 0
+  if uses_velero_protos "$dir"; then
+    [[ "$velero_stamp" -nt "$bin" ]] && return 0
+    local proto
+    for proto in "${velero_protos[@]}"; do
+      [[ "$repo_root/proto/velero/$proto" -nt "$bin" ]] && return 0
+    done
+  fi
   [[ -n "$(find "$dir" -name '*.go' ! -name '*_test.go' -newer "$bin" -print -quit)" ]]
 }
 
@@ -64,8 +111,16 @@ for main in "$harness_dir"/*/main.go; do
   fi
   prepare_go
   require_source "$dir" github.com/vmware/govmomi golang-github-vmware-govmomi-dev
+  require_source "$dir" github.com/hashicorp/go-plugin golang-github-hashicorp-go-plugin-dev
+  # Debian's go-plugin does not pull in the gRPC sources it builds with.
+  require_source "$dir" google.golang.org/grpc golang-google-grpc-dev
+  build_gopath="$GOPATH"
+  if uses_velero_protos "$dir"; then
+    generate_velero_protos
+    build_gopath="$generated_gopath:$GOPATH"
+  fi
   echo "build-harness: building $name"
-  if ! (cd "$dir" && go build -o "$bin.tmp" .); then
+  if ! (cd "$dir" && GOPATH="$build_gopath" go build -o "$bin.tmp" .); then
     rm -f "$bin.tmp"
     die "building $name failed (GOPATH=$GOPATH); a 'cannot find package' error means a Debian golang-*-dev package is missing"
   fi

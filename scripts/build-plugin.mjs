@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// Builds dist/drift-detector: the whole program as one Node single executable application, for
+// images without Node (Velero's) and without node_modules.
+//   1. esbuild bundles src/cli/sea-main.ts into one CommonJS file (Node 20's SEA runs only that);
+//   2. the protos are embedded: ours (proto/) and the ones grpc-health-check and @grpc/reflection
+//      read from their package folders at run time, whose `__dirname` is pointed at the copy;
+//   3. `node --experimental-sea-config` makes the blob, postject injects it into a copy of node;
+//   4. the result is run once from an empty directory to prove it stands alone.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const require = createRequire(join(root, 'package.json'));
+const esbuild = require('esbuild');
+const { inject } = require('postject');
+
+const output = join(root, 'dist', 'drift-detector');
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/** Packages that load .proto files relative to their own modules, and which modules do. */
+const VENDOR_PROTOS = [
+  { pkg: 'grpc-health-check', modules: ['build/src/health.js'], protoDir: 'proto' },
+  {
+    pkg: '@grpc/reflection',
+    modules: ['build/src/implementations/reflection-v1.js', 'build/src/implementations/reflection-v1alpha.js'],
+    protoDir: 'build/proto/grpc',
+  },
+];
+
+function protoFiles(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...protoFiles(path));
+    else if (entry.name.endsWith('.proto')) out.push(path);
+  }
+  return out;
+}
+
+function packageDir(pkg) {
+  return dirname(require.resolve(`${pkg}/package.json`));
+}
+
+/** Path below proto/ -> text; vendor protos under vendor/<package>/proto/... */
+function embeddedProtos() {
+  const texts = {};
+  const own = join(root, 'proto');
+  for (const file of protoFiles(own)) texts[relative(own, file).split(sep).join('/')] = readFileSync(file, 'utf8');
+  for (const { pkg, protoDir } of VENDOR_PROTOS) {
+    const dir = packageDir(pkg);
+    for (const file of protoFiles(join(dir, protoDir))) texts[`vendor/${pkg}/${relative(dir, file).split(sep).join('/')}`] = readFileSync(file, 'utf8');
+  }
+  return texts;
+}
+
+/** Gives each vendor module a `__dirname` inside the materialised copy of the embedded protos. */
+const vendorProtoDirs = {
+  name: 'vendor-proto-dirs',
+  setup(build) {
+    const targets = new Map();
+    for (const { pkg, modules } of VENDOR_PROTOS) {
+      const dir = packageDir(pkg);
+      for (const module of modules) targets.set(join(dir, module), `vendor/${pkg}/${dirname(module)}`);
+    }
+    const protosModule = join(root, 'src', 'grpc', 'protos.ts');
+    build.onLoad({ filter: /\.js$/ }, (args) => {
+      const below = targets.get(args.path);
+      if (below === undefined) return undefined;
+      const source = readFileSync(args.path, 'utf8');
+      const prelude =
+        `var __dirname = require("node:path").join(require(${JSON.stringify(protosModule)}).protoDirectory(), ${JSON.stringify(below)});\n`;
+      return { contents: prelude + source, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+/**
+ * Optional native helpers some dependencies try to load (`try { require('bufferutil') } catch {}`).
+ * They are not installed; left as require() calls, the executable's require (built-ins only) would
+ * print a warning at start. A module that throws "not found" keeps the dependencies' fallbacks.
+ */
+const OPTIONAL_MISSING = ['bufferutil', 'utf-8-validate', 'encoding'];
+const optionalMissing = {
+  name: 'optional-missing',
+  setup(build) {
+    const filter = new RegExp(`^(${OPTIONAL_MISSING.map((m) => m.replace(/[-/]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'optional-missing' }));
+    build.onLoad({ filter: /.*/, namespace: 'optional-missing' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find module '${args.path}'`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
+
+function run(command, args, options = {}) {
+  execFileSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
+}
+
+async function main() {
+  const started = Date.now();
+  const work = mkdtempSync(join(tmpdir(), 'drift-detector-sea-'));
+  try {
+    const bundle = join(work, 'drift-detector.cjs');
+    const texts = embeddedProtos();
+    const result = await esbuild.build({
+      entryPoints: [join(root, 'src', 'cli', 'sea-main.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile: bundle,
+      logLevel: 'warning',
+      legalComments: 'none',
+      define: {
+        DRIFT_DETECTOR_EMBEDDED_PROTOS: JSON.stringify(texts),
+        // Modules written as ESM read import.meta.url; in the executable it is the executable.
+        'import.meta.url': '__drift_detector_import_meta_url',
+      },
+      banner: { js: 'var __drift_detector_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+      plugins: [vendorProtoDirs, optionalMissing],
+    });
+    if (result.errors.length) throw new Error('esbuild failed');
+
+    const blob = join(work, 'sea-prep.blob');
+    const config = join(work, 'sea-config.json');
+    writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false }));
+    run(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+    mkdirSync(dirname(output), { recursive: true });
+    const staging = `${output}.tmp`;
+    copyFileSync(process.execPath, staging);
+    chmodSync(staging, 0o755);
+    // postject warns about ELF note sections it does not know; the result runs all the same.
+    const warn = console.warn;
+    console.warn = () => {};
+    try {
+      await inject(staging, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+    } finally {
+      console.warn = warn;
+    }
+
+    // Stands alone: no node_modules, no proto/ beside it, any working directory.
+    const empty = mkdtempSync(join(work, 'empty-'));
+    const version = execFileSync(staging, ['--version'], { cwd: empty, env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' }).trim();
+    rmSync(output, { force: true });
+    copyFileSync(staging, output);
+    chmodSync(output, 0o755);
+    rmSync(staging, { force: true });
+    const mb = (statSync(output).size / 1024 / 1024).toFixed(0);
+    console.log(`build-plugin: ${relative(root, output)} (${mb} MiB, version ${version}, ${Object.keys(texts).length} protos) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(`build-plugin: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+/**
+ * hashicorp/go-plugin's protocol as Velero's host speaks it (velero-plugin-protocol.md sections 1
+ * and 2): the magic cookie, the version negotiation, the listener and the handshake line. Pure
+ * apart from the listener, so each rule is tested on its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { ServerCredentials, type Server } from '@grpc/grpc-js';
+
+/** Velero's HandshakeConfig (pkg/plugin/framework/handshake.go), the same at every release since 1.0. */
+export const MAGIC_COOKIE_KEY = 'VELERO_PLUGIN';
+export const MAGIC_COOKIE_VALUE = 'hello';
+/** go-plugin's CoreProtocolVersion: any other value makes the host refuse the plugin. */
+export const CORE_PROTOCOL_VERSION = 1;
+/**
+ * Velero's app protocol version; the host requires an exact match. A Go server picks its highest
+ * version listed in PLUGIN_PROTOCOL_VERSIONS, else its lowest: with one version, always this one,
+ * and a host that wants another reports the mismatch itself ("incompatible API version").
+ */
+export const APP_PROTOCOL_VERSION = 2;
+
+/** What a Go plugin prints (go-plugin server.go) when run without the cookie. */
+export const NOT_A_PLUGIN_MESSAGE =
+  'This binary is a plugin. These are not meant to be executed directly.\n' +
+  'Please execute the program that consumes these plugins, which will\n' +
+  'load any plugins automatically\n';
+
+/**
+ * The file name the plugin image installs the executable under in /plugins. Run under this name the
+ * program is always the plugin (a multi-call binary, like busybox), so started by hand without the
+ * cookie it says it is a plugin instead of acting as the CLI.
+ */
+export const PLUGIN_EXECUTABLE_NAME = 'velero-plugin-drift-detector';
+
+/** The one (kind, name) this executable registers: v1 loads on every Velero from 1.9 (doc 2.5, 3.5). */
+export const RESTORE_GATE_KIND = 'RestoreItemAction';
+export const RESTORE_GATE_NAME = 'driftdetector.dev/restore-gate';
+
+/** Plugin mode: Velero (or any go-plugin host) set the cookie variable, or we were run as the plugin file. */
+export function isPluginInvocation(argv0: string, env: NodeJS.ProcessEnv): boolean {
+  return env[MAGIC_COOKIE_KEY] !== undefined || basename(argv0) === PLUGIN_EXECUTABLE_NAME;
+}
+
+export function hasMagicCookie(env: NodeJS.ProcessEnv): boolean {
+  return env[MAGIC_COOKIE_KEY] === MAGIC_COOKIE_VALUE;
+}
+
+export interface PluginAddress {
+  network: 'unix' | 'tcp';
+  /** A socket path, or `127.0.0.1:PORT`. */
+  address: string;
+}
+
+/** `CORE|APP|NETWORK|ADDR|grpc`: the first and only line the plugin writes to stdout. */
+export function handshakeLine(version: number, where: PluginAddress): string {
+  return `${CORE_PROTOCOL_VERSION}|${version}|${where.network}|${where.address}|grpc\n`;
+}
+
+/** go-plugin's defaults when the host sets no range. */
+const DEFAULT_MIN_PORT = 10000;
+const DEFAULT_MAX_PORT = 25000;
+
+/**
+ * Binds the server as a Go plugin would: a unix socket named like os.CreateTemp(dir, "plugin") in
+ * PLUGIN_UNIX_SOCKET_DIR (else the temp directory); when that fails, the first free TCP port on
+ * 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. The host accepts either.
+ */
+export async function bindPluginListener(server: Server, env: NodeJS.ProcessEnv): Promise<PluginAddress & { unixError?: string }> {
+  const credentials = ServerCredentials.createInsecure();
+  const bind = (address: string) =>
+    new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))));
+
+  let unixError: string;
+  const dir = env['PLUGIN_UNIX_SOCKET_DIR'] || tmpdir();
+  const path = join(dir, `plugin${randomBytes(5).readUInt32BE(0)}`);
+  if (existsSync(path)) {
+    unixError = `${path} exists`;
+  } else {
+    try {
+      await bind(`unix:${path}`);
+      return { network: 'unix', address: path };
+    } catch (err) {
+      unixError = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  const min = portOf(env['PLUGIN_MIN_PORT'], DEFAULT_MIN_PORT);
+  const max = portOf(env['PLUGIN_MAX_PORT'], DEFAULT_MAX_PORT);
+  let lastError = 'an empty port range';
+  for (let port = min; port <= max; port++) {
+    try {
+      await bind(`127.0.0.1:${port}`);
+      return { network: 'tcp', address: `127.0.0.1:${port}`, unixError };
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+  }
+  throw new Error(`cannot listen: unix socket in ${dir}: ${unixError}; no free TCP port in ${min}..${max} on 127.0.0.1 (${lastError})`);
+}
+
+function portOf(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== '' && Number.isInteger(n) && n > 0 && n <= 65535 ? n : fallback;
+}

@@ -1,0 +1,280 @@
+/**
+ * The restore gate inside Velero's pod. Execute runs the service's RestoreGate (or asks a remote
+ * `drift-detector serve`), with what the cluster says:
+ * - settings from the plugin's ConfigMap (read at the first Execute, kept for the process, which
+ *   Velero starts for one restore and kills after it);
+ * - the backup from the storage location its Backup object names, with Velero's credentials
+ *   (AWS_SHARED_CREDENTIALS_FILE, or the BSL's own credential Secret);
+ * - vCenter credentials from the Secret the settings name, else those found in the backup.
+ * Outside a cluster (tests, a developer's machine) DRIFT_DETECTOR_PLUGIN_CONFIG and
+ * DRIFT_DETECTOR_STORAGE_LOCATION name files that stand for the ConfigMap and the location.
+ *
+ * Nothing here runs before the first Execute: the handshake and ListPlugins never depend on the
+ * cluster, so a misconfiguration cannot stop Velero's server from starting. It surfaces as the
+ * Execute error of each Cluster instead, in the restore's errors.
+ */
+import { readFile } from 'node:fs/promises';
+import { status } from '@grpc/grpc-js';
+import type { BackupSource } from '../backup/source.js';
+import { s3BackupSource } from '../backup/s3-source.js';
+import { readStorageLocationFile, type StorageLocation } from '../backup/storage-location.js';
+import { parseCredentialsYaml } from '../cli/options.js';
+import { detectDrift, type CredentialOverrides } from '../detect.js';
+import type { CallContext } from '../grpc/calls.js';
+import { DriftService, type ServiceDeps } from '../grpc/drift-service.js';
+import { messageOf, ServiceError, statusCodeOf } from '../grpc/errors.js';
+import { GateBlockedError, RestoreGate, type ExecuteInput, type ExecuteOutput } from '../grpc/restore-gate.js';
+import type { Logger } from '../util/jsonlog.js';
+import { kubeVeleroCluster, loadKubeConfig, type VeleroCluster } from './cluster.js';
+import { RemoteGate, remoteCredentialsFromSecret } from './remote.js';
+import { outcomeFromDecision, outcomeFromError, outcomeFromItem, RestoreReporter } from './restore-report.js';
+import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, type PluginSettings } from './settings.js';
+
+export const SETTINGS_FILE_ENV = 'DRIFT_DETECTOR_PLUGIN_CONFIG';
+export const STORAGE_LOCATION_FILE_ENV = 'DRIFT_DETECTOR_STORAGE_LOCATION';
+
+export interface PluginEnvironment {
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** The cluster Velero runs in; default: the in-cluster service account (or KUBECONFIG). */
+  cluster?: () => Promise<VeleroCluster>;
+  /** The detection; tests count or fake it. */
+  detect?: ServiceDeps['detect'];
+}
+
+type Gate = Pick<RestoreGate, 'execute'>;
+
+interface Runtime {
+  settings: PluginSettings;
+  gate: Gate;
+  close(): void;
+}
+
+/** The analysis lives as long as the process (one restore); failures are kept briefly, for a burst of items. */
+const ANALYSIS_CACHE_TTL_MS = 60 * 60_000;
+const FAILURE_CACHE_TTL_MS = 15_000;
+
+/** A backup whose storage location is only read when its analysis starts (inside the analysis' timeout). */
+class BackupToLocate implements BackupSource {
+  constructor(readonly backupName: string) {}
+  get description(): string {
+    return `backup ${this.backupName}`;
+  }
+  open(): Promise<never> {
+    return Promise.reject(new Error(`backup ${this.backupName}: its storage location has not been read`));
+  }
+}
+
+export class PluginRestoreGate implements Gate {
+  private runtime: Promise<Runtime> | undefined;
+  private clusterAccess: Promise<VeleroCluster> | undefined;
+  private readonly reporter: RestoreReporter;
+
+  constructor(private readonly environment: PluginEnvironment) {
+    this.reporter = new RestoreReporter(() => this.cluster(), environment.logger);
+  }
+
+  get namespace(): string {
+    return this.environment.env['VELERO_NAMESPACE'] || 'velero';
+  }
+
+  async execute(input: ExecuteInput, ctx: Pick<CallContext, 'signal' | 'fields'>): Promise<ExecuteOutput> {
+    const target = peekTarget(input);
+    // Velero only sends what AppliesTo selected; anything else passes untouched, without reading settings.
+    if (!target.isCluster) return { item: Buffer.from(input.item) };
+
+    let outcome;
+    try {
+      const runtime = await this.loadRuntime(ctx.signal);
+      const output = await runtime.gate.execute(input, ctx);
+      outcome = output.decision ? outcomeFromDecision(output.decision) : outcomeFromItem(target.cluster, output.item);
+      return output;
+    } catch (err) {
+      outcome = err instanceof GateBlockedError ? outcomeFromDecision(err.decision) : outcomeFromError(target.cluster, err);
+      throw err;
+    } finally {
+      if (target.restore && outcome) await this.reporter.report(target.restore, outcome);
+    }
+  }
+
+  /** Stops background work (the remote client); the analysis cache goes with the process. */
+  close(): void {
+    void this.runtime?.then((r) => r.close(), () => {});
+  }
+
+  private cluster(): Promise<VeleroCluster> {
+    const make = this.environment.cluster ?? (async () => kubeVeleroCluster(await loadKubeConfig(this.environment.env), this.namespace));
+    // A failure to load the kubeconfig does not change within a process: keep it.
+    return (this.clusterAccess ??= make());
+  }
+
+  private loadRuntime(signal: AbortSignal): Promise<Runtime> {
+    if (!this.runtime) {
+      this.runtime = this.buildRuntime(signal);
+      // A failed read (API server busy, ConfigMap being fixed) is tried again at the next item.
+      this.runtime.catch(() => (this.runtime = undefined));
+    }
+    return this.runtime;
+  }
+
+  private async buildRuntime(signal: AbortSignal): Promise<Runtime> {
+    const { logger } = this.environment;
+    const misconfigured = (err: unknown): never => {
+      throw new ServiceError(
+        statusCodeOf(err) === status.INTERNAL ? status.FAILED_PRECONDITION : statusCodeOf(err),
+        `drift-detector plugin: ${messageOf(err)}`,
+        { cause: err },
+      );
+    };
+    const settings = await this.readSettings(signal).catch(misconfigured);
+    logger.info('settings read', {
+      origin: settings.origin,
+      mode: settings.gate.mode,
+      failurePolicy: settings.gate.failurePolicy,
+      pauseOnDrift: settings.gate.pauseOnDrift,
+      skipAccessApiServer: settings.skipAccessApiServer,
+      ...(settings.remote ? { remoteEndpoint: settings.remote.endpoint } : {}),
+    });
+
+    if (settings.remote) {
+      const remote = settings.remote;
+      const credentials = remote.credentialsSecret
+        ? await this.readSecret(remote.credentialsSecret, signal)
+            .then((data) => remoteCredentialsFromSecret(data, `Secret ${this.namespace}/${remote.credentialsSecret}`))
+            .catch(misconfigured)
+        : {};
+      let gate: RemoteGate;
+      try {
+        gate = new RemoteGate(remote, credentials);
+      } catch (err) {
+        return misconfigured(err);
+      }
+      return {
+        settings,
+        gate: { execute: async (input, ctx) => ({ item: await gate.execute(input, ctx.signal) }) },
+        close: () => gate.close(),
+      };
+    }
+
+    const vcenterCredentials = settings.vsphereCredentialsSecret
+      ? await this.readSecret(settings.vsphereCredentialsSecret, signal)
+          .then((data) => vcenterCredentialsFromSecret(data, `Secret ${this.namespace}/${settings.vsphereCredentialsSecret}`))
+          .catch(misconfigured)
+      : {};
+    const detect = this.environment.detect ?? detectDrift;
+    const service = new DriftService({
+      // The location is the Backup's, read when its analysis starts (see BackupToLocate).
+      storageLocations: [{ name: 'backup-storage-location', isDefault: true, location: { bucket: 'unread' }, timeoutMs: settings.storageTimeoutMs }],
+      analysis: {
+        cacheTtlMs: ANALYSIS_CACHE_TTL_MS,
+        failureCacheTtlMs: FAILURE_CACHE_TTL_MS,
+        timeoutMs: settings.analysisTimeoutMs,
+        skipAccessApiServer: settings.skipAccessApiServer,
+        insecureSkipVerify: settings.insecureSkipVerify,
+        vcenterTimeoutMs: settings.vsphereTimeoutMs,
+        apiserverTimeoutMs: settings.apiserverTimeoutMs,
+        apiserverConcurrency: 8,
+        maxConcurrent: 2,
+      },
+      gate: settings.gate,
+      vcenterCredentials,
+      deps: {
+        resolveBackup: (backupName) => new BackupToLocate(backupName),
+        detect: async (source, options) => {
+          const backupName = (source as BackupToLocate).backupName;
+          const location = await this.locateBackup(backupName, options.signal);
+          return detect(s3BackupSource(location, backupName, { timeoutMs: settings.storageTimeoutMs }), options);
+        },
+      },
+      logger,
+    });
+    return { settings, gate: new RestoreGate(service, logger), close: () => {} };
+  }
+
+  private async readSettings(signal: AbortSignal): Promise<PluginSettings> {
+    const file = this.environment.env[SETTINGS_FILE_ENV];
+    if (file) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new Error(`${SETTINGS_FILE_ENV}=${file}: cannot read it (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
+      }
+      return parsePluginSettingsFile(text, file);
+    }
+    const cluster = await this.cluster().catch((err: unknown) => {
+      throw new Error(`cannot read the plugin's ConfigMap: ${messageOf(err)} (outside a cluster, set ${SETTINGS_FILE_ENV})`, { cause: err });
+    });
+    const configMap = await cluster.findPluginConfigMap(signal);
+    if (!configMap) return defaultPluginSettings();
+    return parsePluginSettings(configMap.data, `ConfigMap ${cluster.namespace}/${configMap.name}`);
+  }
+
+  private async readSecret(name: string, signal: AbortSignal): Promise<Record<string, string>> {
+    const cluster = await this.cluster().catch((err: unknown) => {
+      throw new Error(`cannot read Secret ${this.namespace}/${name}: ${messageOf(err)}`, { cause: err });
+    });
+    return cluster.readSecret(name, signal);
+  }
+
+  /** Where the backup lives: the file given for tests, else the BackupStorageLocation its Backup names. */
+  private async locateBackup(backupName: string, signal: AbortSignal | undefined): Promise<StorageLocation> {
+    const file = this.environment.env[STORAGE_LOCATION_FILE_ENV];
+    if (file) return readStorageLocationFile(file);
+    const cluster = await this.cluster().catch((err: unknown) => {
+      throw new Error(`cannot find the storage location of backup ${backupName}: ${messageOf(err)} (outside a cluster, set ${STORAGE_LOCATION_FILE_ENV})`, { cause: err });
+    });
+    const name = await cluster.storageLocationNameOf(backupName, signal);
+    const location = await cluster.readStorageLocation(name, signal);
+    this.environment.logger.info('storage location read', { backup: backupName, storageLocation: name, bucket: location.bucket, ...(location.prefix ? { prefix: location.prefix } : {}) });
+    return location;
+  }
+}
+
+/** `username` + `password` for every vCenter, and/or `credentials.yaml` (server: {username, password}). */
+export function vcenterCredentialsFromSecret(data: Record<string, string>, origin: string): CredentialOverrides {
+  const known = ['username', 'password', 'credentials.yaml'];
+  for (const key of Object.keys(data)) {
+    if (!known.includes(key)) throw new Error(`${origin}: unknown key "${key}" (expected ${known.join(', ')})`);
+  }
+  const overrides: CredentialOverrides = {};
+  const username = data['username']?.trim();
+  if (username) overrides.username = username;
+  const password = data['password']?.replace(/\r?\n$/, '');
+  if (password) overrides.password = password;
+  if (data['credentials.yaml']) overrides.byServer = parseCredentialsYaml(data['credentials.yaml'], `${origin} key credentials.yaml`);
+  if (!overrides.username && !overrides.password && !overrides.byServer) throw new Error(`${origin}: holds no username, password or credentials.yaml`);
+  return overrides;
+}
+
+interface Target {
+  isCluster: boolean;
+  /** `namespace/name` of the Cluster item. */
+  cluster: string;
+  restore?: { name: string; namespace: string; uid?: string };
+}
+
+/** Just enough of the item and the Restore to report on; the gate itself validates them fully. */
+function peekTarget(input: ExecuteInput): Target {
+  const parse = (bytes: Buffer | Uint8Array | undefined): Record<string, any> | undefined => {
+    try {
+      const value: unknown = JSON.parse(Buffer.from(bytes ?? []).toString('utf8'));
+      return typeof value === 'object' && value !== null ? (value as Record<string, any>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const item = parse(input.item);
+  // Unreadable JSON goes to the gate, which names the problem.
+  if (!item) return { isCluster: true, cluster: '?' };
+  const isCluster = item['kind'] === 'Cluster' && typeof item['apiVersion'] === 'string' && item['apiVersion'].startsWith('cluster.x-k8s.io/');
+  const cluster = `${item['metadata']?.['namespace'] ?? ''}/${item['metadata']?.['name'] ?? '?'}`;
+  const metadata = parse(input.restore)?.['metadata'];
+  const name = metadata?.['name'];
+  const namespace = metadata?.['namespace'];
+  const restore = typeof name === 'string' && typeof namespace === 'string' && name && namespace
+    ? { name, namespace, ...(typeof metadata['uid'] === 'string' ? { uid: metadata['uid'] as string } : {}) }
+    : undefined;
+  return { isCluster, cluster, ...(restore ? { restore } : {}) };
+}
