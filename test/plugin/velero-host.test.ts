@@ -1,0 +1,299 @@
+/**
+ * The single executable as Velero runs it: hashicorp/go-plugin's client (the Go harness, set up as
+ * Velero's client_builder.go does) launches it, lists its plugins, resolves and executes the
+ * RestoreItemAction on Cluster items of a drifted and of a clean backup held in a real S3 server
+ * (s3rver) against a vSphere simulator, and kills it.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { randomUUID } from 'node:crypto';
+import { readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { closedPort } from '../helpers/vcsim.js';
+import { scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
+import type { SeedVM } from '../helpers/seed.js';
+import { startS3, type S3Server } from '../helpers/s3.js';
+import { backedUpObject, itemOf, PLUGIN_NAME, runHarness, SEA, veleroItem, veleroRestore, type HarnessRun, type HostLogLine } from './helpers.js';
+
+const BUCKET = 'velero';
+const PREFIX = 'tkg';
+const CLUSTERS = 'clusters.cluster.x-k8s.io';
+
+function ghostVM(name: string): SeedVM {
+  return {
+    name,
+    uuid: randomUUID(),
+    instanceUuid: randomUUID(),
+    folder: 'tkg',
+    resourcePool: 'tkg',
+    extraConfig: { 'guestinfo.metadata': Buffer.from(`instance-id: "${name}"\n`).toString('base64') },
+  };
+}
+
+/**
+ * Backup b-drift: wc-drift got a worker after the backup (a Ghost), wc-ok did not. Backup b-clean:
+ * wc-clean, which matches its vCenter. Both in one bucket, as Velero lays them out.
+ */
+async function backups(t: ExecutionContext) {
+  const drifted = await scenario(t, { clusters: [tkgCluster('wc-drift'), tkgCluster('wc-ok')], seed: 'drifted' }, {
+    mutate: (dcs, b) => dcs[0]!.vms.push(ghostVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
+  });
+  const clean = await scenario(t, { clusters: [tkgCluster('wc-clean')], seed: 'clean' });
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  await s3.putBackup(BUCKET, PREFIX, 'b-drift', drifted.backup.path);
+  await s3.putBackup(BUCKET, PREFIX, 'b-clean', clean.backup.path);
+  return { drifted: drifted.backup, clean: clean.backup, s3 };
+}
+
+/** The plugin's files for a run without a Kubernetes API: the ConfigMap and the BSL, as manifests. */
+async function pluginFiles(s3: S3Server | { endpoint: string }, settings: Record<string, string> = {}) {
+  const dir = await tempDir('drift-plugin-files-');
+  const config = join(dir, 'configmap.yaml');
+  const bsl = join(dir, 'bsl.yaml');
+  await writeFile(
+    config,
+    [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: drift-detector-plugin',
+      '  namespace: velero',
+      '  labels: { velero.io/plugin-config: "", driftdetector.dev/restore-gate: RestoreItemAction }',
+      'data:',
+      '  mode: block',
+      '  failurePolicy: Fail',
+      '  skipAccessAPIServer: "true"',
+      ...Object.entries(settings).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    bsl,
+    [
+      'apiVersion: velero.io/v1',
+      'kind: BackupStorageLocation',
+      'metadata: { name: default, namespace: velero }',
+      'spec:',
+      '  provider: aws',
+      `  objectStorage: { bucket: ${BUCKET}, prefix: ${PREFIX} }`,
+      `  config: { region: minio, s3ForcePathStyle: "true", s3Url: "${s3.endpoint}" }`,
+      '',
+    ].join('\n'),
+  );
+  return { DRIFT_DETECTOR_PLUGIN_CONFIG: config, DRIFT_DETECTOR_STORAGE_LOCATION: bsl, VELERO_NAMESPACE: 'velero' };
+}
+
+/** Every line the plugin wrote reached the host as hclog JSON: go-plugin adds `timestamp` only to lines it parsed. */
+function assertHclog(t: ExecutionContext, run: HarnessRun): void {
+  t.true(run.pluginLog.length > 0, 'the host logged lines from the plugin');
+  for (const line of run.pluginLog) {
+    t.truthy(line['timestamp'], `parsed as JSON by the host: ${JSON.stringify(line)}`);
+    t.true(['trace', 'debug', 'info', 'warn', 'error'].includes(line['@level']), JSON.stringify(line));
+  }
+}
+
+function assertCleanExit(t: ExecutionContext, run: HarnessRun): void {
+  t.true(run.outcome.exited, 'the plugin exited when killed');
+  t.true(run.outcome.killMs < 2000, `exited within go-plugin's 2 s grace (${run.outcome.killMs} ms)`);
+  t.false(run.hostLog.some((l) => l['@message'] === 'plugin failed to exit gracefully'));
+  const exited = run.hostLog.find((l) => l['@message'] === 'plugin process exited');
+  t.truthy(exited);
+  t.is(exited?.['error'], undefined, 'exit status 0');
+  t.deepEqual(run.leftovers, [], 'socket and proto copy removed');
+}
+
+const messages = (lines: HostLogLine[], level: string) => lines.filter((l) => l['@level'] === level).map((l) => l['@message']);
+
+test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of a drifted and a clean backup, kill', async (t) => {
+  const { drifted, clean, s3 } = await backups(t);
+  const files = await pluginFiles(s3);
+  const env = { ...files, AWS_SHARED_CREDENTIALS_FILE: s3.credentialsFile };
+
+  const driftCluster = backedUpObject(drifted, CLUSTERS, 'default', 'wc-drift');
+  const okCluster = backedUpObject(drifted, CLUSTERS, 'default', 'wc-ok');
+  const cleanCluster = backedUpObject(clean, CLUSTERS, 'default', 'wc-clean');
+  const item = (o: Record<string, any>) => Buffer.from(JSON.stringify(veleroItem(o)));
+  const pristine = (o: Record<string, any>) => Buffer.from(JSON.stringify(o));
+  const configMapItem = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, data: { a: 'b' } }));
+  const restoreDrift = veleroRestore('r-drift', 'b-drift');
+  const restoreOverride = veleroRestore('r-override', 'b-drift', { 'driftdetector.dev/override': 'ghost VM adopted by hand', 'driftdetector.dev/override-clusters': 'default/wc-drift' });
+  const restoreClean = veleroRestore('r-clean', 'b-clean');
+
+  const run = await runHarness({
+    args: ['--uploader-type=kopia', '--features=EnableCSI', '--log-level=info'],
+    env,
+    calls: [
+      { rpc: 'ListPlugins' },
+      { rpc: 'AppliesTo', plugin: PLUGIN_NAME },
+      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(cleanCluster), itemFromBackup: pristine(cleanCluster), restore: restoreClean },
+      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(driftCluster), itemFromBackup: pristine(driftCluster), restore: restoreDrift },
+      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(okCluster), itemFromBackup: pristine(okCluster), restore: restoreDrift },
+      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(driftCluster), itemFromBackup: pristine(driftCluster), restore: restoreOverride },
+      { rpc: 'Execute', plugin: PLUGIN_NAME, item: configMapItem, itemFromBackup: configMapItem, restore: restoreDrift },
+    ],
+  });
+  const { outcome } = run;
+  t.is(outcome.startError, undefined);
+
+  // Handshake: gRPC, Velero's protocol version, a unix socket as a Go plugin would make.
+  t.is(outcome.protocol, 'grpc');
+  t.is(outcome.negotiatedVersion, 2);
+  t.is(outcome.network, 'unix');
+  t.regex(outcome.address!, /\/plugin\d+$/);
+
+  const [list, applies, cleanExec, driftExec, okExec, overrideExec, otherExec] = outcome.results;
+  t.true(list!.ok, list!.error);
+  t.deepEqual(list!.plugins, [{ command: SEA, kind: 'RestoreItemAction', name: PLUGIN_NAME }]);
+  t.is(list!.registrationErrors, undefined, 'Velero\'s registry accepts the list');
+  t.true(applies!.ok, applies!.error);
+  t.deepEqual(applies!.resourceSelector, { includedResources: [CLUSTERS] });
+
+  // The clean backup's Cluster: restored, annotated; every other byte as Velero sent it.
+  t.true(cleanExec!.ok, cleanExec!.error);
+  const expectedClean = veleroItem(cleanCluster);
+  expectedClean['metadata'].annotations = {
+    ...expectedClean['metadata'].annotations,
+    'driftdetector.dev/status': 'Healthy',
+    'driftdetector.dev/verdict': 'ALLOW',
+    'driftdetector.dev/ghost-machines': '',
+    'driftdetector.dev/stale-machines': '',
+  };
+  t.is(itemOf(cleanExec!).toString('utf8'), JSON.stringify(expectedClean));
+
+  // The drifted Cluster: the item fails (Velero keeps it out and goes on), naming ghost and override.
+  t.false(driftExec!.ok);
+  t.is(driftExec!.code, 'FailedPrecondition');
+  t.regex(driftExec!.error!, /^rpc error: code = FailedPrecondition desc = drift-detector blocked the restore of Cluster default\/wc-drift: it has ghost machines .*-7f9c8d-zzzzz/);
+  t.regex(driftExec!.error!, /driftdetector\.dev\/override: "<reason>" on the Restore/);
+
+  t.true(okExec!.ok, okExec!.error);
+  t.is(JSON.parse(itemOf(okExec!).toString('utf8')).metadata.annotations['driftdetector.dev/status'], 'Healthy');
+
+  t.true(overrideExec!.ok, overrideExec!.error);
+  const overridden = JSON.parse(itemOf(overrideExec!).toString('utf8'));
+  t.is(overridden.metadata.annotations['driftdetector.dev/status'], 'ManualRemediationRequired');
+  t.is(overridden.metadata.annotations['driftdetector.dev/override-reason'], 'ghost VM adopted by hand');
+  t.regex(overridden.metadata.annotations['driftdetector.dev/ghost-machines'], /-7f9c8d-zzzzz$/);
+
+  // Not a Cluster: the very same bytes back.
+  t.true(otherExec!.ok, otherExec!.error);
+  t.deepEqual(itemOf(otherExec!), configMapItem);
+
+  // One analysis per backup and process, however many items.
+  const tarballGets = (name: string) => s3.requests.filter((r) => r.method === 'GET' && r.key === `${PREFIX}/backups/${name}/${name}.tar.gz`).length;
+  t.is(tarballGets('b-drift'), 1);
+  t.is(tarballGets('b-clean'), 1);
+
+  assertHclog(t, run);
+  t.true(messages(run.pluginLog, 'info').includes('plugin serving'));
+  t.true(messages(run.pluginLog, 'info').includes('settings read'));
+  t.true(messages(run.pluginLog, 'warn').includes('restore of the Cluster blocked'));
+  t.true(messages(run.pluginLog, 'info').includes('restore of the Cluster allowed by override'));
+  // --log-level=info: no debug lines; and no Kubernetes API here, which the plugin says once.
+  t.deepEqual(messages(run.pluginLog, 'debug'), []);
+  t.is(messages(run.pluginLog, 'warn').filter((m) => m === 'cannot annotate the Restore or record Events').length, 1);
+  t.false(JSON.stringify(run.hostLog).includes(s3.secretAccessKey));
+  assertCleanExit(t, run);
+});
+
+test('started with Velero\'s server arguments: unknown flags ignored, --log-level honoured, Velero\'s registry accepts the list', async (t) => {
+  const veleroServerArgs = [
+    '--features=EnableCSI,EnableAPIGroupVersions',
+    '--uploader-type=kopia',
+    '--default-volumes-to-fs-backup=false',
+    '--restore-resource-priorities=securitycontextconstraints,customresourcedefinitions,namespaces',
+    '--keep-latest-maintenance-jobs', '3',
+    '--log-level', 'debug',
+    '--restore-only',
+  ];
+  const debug = await runHarness({ args: veleroServerArgs, calls: [{ rpc: 'ListPlugins' }, { rpc: 'AppliesTo', plugin: PLUGIN_NAME }] });
+  t.is(debug.outcome.startError, undefined);
+  t.true(debug.outcome.results.every((r) => r.ok));
+  t.is(debug.outcome.results[0]!.registrationErrors, undefined);
+  t.true(messages(debug.pluginLog, 'debug').includes('ListPlugins'));
+  assertHclog(t, debug);
+  assertCleanExit(t, debug);
+
+  // logrus' "warning" is hclog's warn: info lines are not even written.
+  const quiet = await runHarness({ args: ['--log-level=warning'], calls: [{ rpc: 'ListPlugins' }] });
+  t.true(quiet.outcome.results[0]!.ok);
+  t.deepEqual(quiet.pluginLog.filter((l) => l['@level'] === 'info' || l['@level'] === 'debug'), []);
+  assertCleanExit(t, quiet);
+});
+
+test('no storage location reachable: ListPlugins and AppliesTo still succeed, Execute fails clearly', async (t) => {
+  const cluster = Buffer.from(JSON.stringify(veleroItem({ apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', metadata: { name: 'wc-1', namespace: 'default' }, spec: {} })));
+  const restore = veleroRestore('r-1', 'b-1');
+  const calls = [
+    { rpc: 'ListPlugins' as const },
+    { rpc: 'AppliesTo' as const, plugin: PLUGIN_NAME },
+    { rpc: 'Execute' as const, plugin: PLUGIN_NAME, item: cluster, itemFromBackup: cluster, restore },
+  ];
+
+  // The BSL points at a closed port.
+  const files = await pluginFiles({ endpoint: `http://${await closedPort()}` }, { storageTimeout: '3s' });
+  const credentials = join(await tempDir('drift-cloud-'), 'cloud');
+  await writeFile(credentials, '[default]\naws_access_key_id=AKIAEXAMPLE\naws_secret_access_key=example-secret\n');
+  const refused = await runHarness({ env: { ...files, AWS_SHARED_CREDENTIALS_FILE: credentials }, calls });
+  const [list, applies, exec] = refused.outcome.results;
+  t.true(list!.ok && applies!.ok);
+  t.false(exec!.ok);
+  t.regex(exec!.error!, /drift-detector blocked the restore of Cluster default\/wc-1: the drift check failed \(failurePolicy Fail\): .*cannot reach S3 endpoint http:\/\/127\.0\.0\.1:\d+: connection refused/);
+  t.is(exec!.code, 'Unavailable');
+  assertCleanExit(t, refused);
+
+  // No Kubernetes API and no files: the configuration cannot be read, said at Execute time.
+  const nowhere = await runHarness({ env: { VELERO_NAMESPACE: 'velero' }, calls });
+  t.true(nowhere.outcome.results[0]!.ok && nowhere.outcome.results[1]!.ok);
+  const failed = nowhere.outcome.results[2]!;
+  t.false(failed.ok);
+  t.is(failed.code, 'FailedPrecondition');
+  t.regex(failed.error!, /drift-detector plugin: cannot read the plugin's ConfigMap: not running in a pod .* \(outside a cluster, set DRIFT_DETECTOR_PLUGIN_CONFIG\)/);
+  assertCleanExit(t, nowhere);
+});
+
+test('no unix socket possible: TCP on 127.0.0.1 within the host\'s port range', async (t) => {
+  const run = await runHarness({ env: { PLUGIN_UNIX_SOCKET_DIR: '/nonexistent/dir' }, calls: [{ rpc: 'ListPlugins' }] });
+  t.is(run.outcome.network, 'tcp');
+  const port = Number(run.outcome.address!.split(':')[1]);
+  t.regex(run.outcome.address!, /^127\.0\.0\.1:\d+$/);
+  t.true(port >= 10000 && port <= 25000, `port ${port} in go-plugin's default range`);
+  t.true(run.outcome.results[0]!.ok);
+  assertCleanExit(t, run);
+});
+
+test('installed as /plugins/velero-plugin-drift-detector it is the plugin; run by hand without the cookie it says so', async (t) => {
+  const dir = await tempDir('drift-plugins-');
+  const installed = join(dir, 'velero-plugin-drift-detector');
+  await symlink(SEA, installed);
+  const { execFile } = await import('node:child_process');
+  const exec = (file: string, args: string[], env: NodeJS.ProcessEnv) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(file, args, { env: { PATH: '/usr/bin:/bin', ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+      ),
+    );
+  const notAPlugin = 'This binary is a plugin. These are not meant to be executed directly.\nPlease execute the program that consumes these plugins, which will\nload any plugins automatically\n';
+
+  const byName = await exec(installed, ['--log-level=info'], {});
+  t.is(byName.code, 1);
+  t.is(byName.stdout, '');
+  t.is(byName.stderr, notAPlugin);
+
+  const wrongCookie = await exec(SEA, [], { VELERO_PLUGIN: 'goodbye' });
+  t.is(wrongCookie.code, 1);
+  t.is(wrongCookie.stdout, '');
+  t.is(wrongCookie.stderr, notAPlugin);
+
+  // Under its own name and without the cookie it is the CLI.
+  const cli = await exec(SEA, ['--version'], {});
+  t.is(cli.code, 0);
+  t.regex(cli.stdout, /^\d+\.\d+\.\d+\n$/);
+
+  // And Velero runs the installed name with the cookie: the command it lists is the executable itself.
+  const run = await runHarness({ command: installed, calls: [{ rpc: 'ListPlugins' }] });
+  t.deepEqual(run.outcome.results[0]!.plugins, [{ command: SEA, kind: 'RestoreItemAction', name: PLUGIN_NAME }]);
+  t.true(run.pluginLog.length > 0, 'logged under the installed name');
+  assertCleanExit(t, run);
+  t.deepEqual(await readdir(dir), ['velero-plugin-drift-detector']);
+});
