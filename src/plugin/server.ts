@@ -110,23 +110,27 @@ export async function servePlugin(options: PluginProcess): Promise<number> {
     write: (line) => void options.stderr.write(line),
   });
   const restoreConsole = routeConsoleTo(logger);
+  // Installed before the handshake: the host may signal as soon as it has read it.
+  let running: RunningPlugin | undefined;
+  let stopBeforeStart: string | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // go-plugin servers ignore SIGINT: a Ctrl-C at the host's terminal is the host's to handle.
+    if (signal === 'SIGINT') logger.debug('plugin received interrupt signal, ignoring');
+    else if (running) running.stop(`signal ${signal}`);
+    else stopBeforeStart = `signal ${signal}`;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const running = await startPlugin({ ...options, logger });
-    const onSignal = (signal: NodeJS.Signals) => {
-      // go-plugin servers ignore SIGINT: a Ctrl-C at the host's terminal is the host's to handle.
-      if (signal === 'SIGINT') logger.debug('plugin received interrupt signal, ignoring');
-      else running.stop(`signal ${signal}`);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const code = await running.stopped;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    return code;
+    running = await startPlugin({ ...options, logger });
+    if (stopBeforeStart) running.stop(stopBeforeStart);
+    return await running.stopped;
   } catch (err) {
     logger.error('plugin failed to start', { error: err instanceof Error ? err.message : String(err) });
     return 1;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     restoreConsole();
   }
 }
