@@ -4,10 +4,11 @@
  * every `velero server` flag (`--log-level`, `--features`, ...), which the CLI would refuse, and
  * nothing but the handshake may reach stdout.
  */
-import { isPluginInvocation } from '../plugin/protocol.js';
+import { isPluginInvocation, useWritableTempDir } from '../plugin/protocol.js';
 
 export async function run(argv: string[], argv0: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (isPluginInvocation(argv0, env)) {
+    useWritableTempDir(env);
     const { servePlugin } = await import('../plugin/server.js');
     const code = await servePlugin({ argv: argv.slice(2), env, stdout: process.stdout, stderr: process.stderr });
     // Stray sockets or timers (keep-alive agents) must not keep the process past the host's 2 s grace.

@@ -4,7 +4,7 @@
  * apart from the listener, so each rule is tested on its own.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
@@ -45,6 +45,28 @@ export function isPluginInvocation(argv0: string, env: NodeJS.ProcessEnv): boole
 
 export function hasMagicCookie(env: NodeJS.ProcessEnv): boolean {
   return env[MAGIC_COOKIE_KEY] === MAGIC_COOKIE_VALUE;
+}
+
+/**
+ * The socket and the copy of the embedded protos go to the temporary directory. When it is not
+ * writable (Velero's container with a read-only root filesystem), Velero's scratch volume
+ * (VELERO_SCRATCH_DIR, an emptyDir Velero itself writes to) takes its place. Called before
+ * anything loads a proto. Returns the directory switched to, if any.
+ */
+export function useWritableTempDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const writable = (dir: string) => {
+    try {
+      accessSync(dir, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (writable(tmpdir())) return undefined;
+  const scratch = env['VELERO_SCRATCH_DIR'];
+  if (!scratch || !writable(scratch)) return undefined;
+  process.env['TMPDIR'] = scratch;
+  return scratch;
 }
 
 export interface PluginAddress {

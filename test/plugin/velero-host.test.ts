@@ -252,7 +252,7 @@ test('no storage location reachable: ListPlugins and AppliesTo still succeed, Ex
   assertCleanExit(t, nowhere);
 });
 
-test('no unix socket possible: TCP on 127.0.0.1 within the host\'s port range', async (t) => {
+test('no unix socket possible: TCP on 127.0.0.1 within the host\'s port range; no writable TMPDIR: Velero\'s scratch directory', async (t) => {
   const run = await runHarness({ env: { PLUGIN_UNIX_SOCKET_DIR: '/nonexistent/dir' }, calls: [{ rpc: 'ListPlugins' }] });
   t.is(run.outcome.network, 'tcp');
   const port = Number(run.outcome.address!.split(':')[1]);
@@ -260,6 +260,14 @@ test('no unix socket possible: TCP on 127.0.0.1 within the host\'s port range', 
   t.true(port >= 10000 && port <= 25000, `port ${port} in go-plugin's default range`);
   t.true(run.outcome.results[0]!.ok);
   assertCleanExit(t, run);
+
+  // A read-only temporary directory (Velero's root filesystem read-only): Velero's scratch volume instead.
+  const scratch = await tempDir('drift-scratch-');
+  const fromScratch = await runHarness({ env: { TMPDIR: '/nonexistent/tmp', VELERO_SCRATCH_DIR: scratch }, calls: [{ rpc: 'ListPlugins' }] });
+  t.is(fromScratch.outcome.network, 'unix');
+  t.true(fromScratch.outcome.address!.startsWith(`${scratch}/plugin`), fromScratch.outcome.address);
+  t.true(fromScratch.outcome.results[0]!.ok);
+  t.deepEqual(await readdir(scratch), [], 'socket and proto copy removed from the scratch directory');
 });
 
 test('installed as /plugins/velero-plugin-drift-detector it is the plugin; run by hand without the cookie it says so', async (t) => {
