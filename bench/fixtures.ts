@@ -50,7 +50,8 @@ export interface VCenterAddress {
 
 interface Manifest {
   generator: number;
-  preset: Preset;
+  /** The preset's fields that shape the content (not its run counts). */
+  content: FixtureContent;
   /** Uncompressed bytes of the cached filler member, its end-of-archive marker included. */
   fillerTarBytes: number;
   fillerGzipBytes: number;
@@ -58,6 +59,13 @@ interface Manifest {
   vms: number;
   ghosts: string[];
   stale: string[];
+}
+
+type FixtureContent = Pick<Preset, 'clusters' | 'machinesPerCluster' | 'controlPlane' | 'tarballBytes' | 'vms' | 'ghosts' | 'stale' | 'fillerPadBytes'>;
+
+function contentOf(p: Preset): FixtureContent {
+  const { clusters, machinesPerCluster, controlPlane, tarballBytes, vms, ghosts, stale, fillerPadBytes } = p;
+  return { clusters, machinesPerCluster, controlPlane, tarballBytes, vms, ghosts, stale, fillerPadBytes };
 }
 
 export interface ScaleFixture {
@@ -86,7 +94,7 @@ export async function prepareFixture(preset: Preset, cacheDir: string, log: (msg
   const seedPath = join(dir, 'seed.json');
   const manifestPath = join(dir, 'manifest.json');
   const cached = await readManifest(manifestPath);
-  if (cached && cached.generator === GENERATOR_VERSION && JSON.stringify(cached.preset) === JSON.stringify(preset)) {
+  if (cached && cached.generator === GENERATOR_VERSION && JSON.stringify(cached.content) === JSON.stringify(contentOf(preset))) {
     const [filler, seed] = await Promise.all([stat(fillerPath).catch(() => undefined), readFile(seedPath, 'utf8').catch(() => undefined)]);
     if (filler?.size === cached.fillerGzipBytes && seed !== undefined) {
       return { preset, dir, fillerPath, seed: JSON.parse(seed) as VcsimSeed, manifest: cached };
@@ -113,7 +121,7 @@ export async function prepareFixture(preset: Preset, cacheDir: string, log: (msg
   await writeFile(seedPath, JSON.stringify(seed));
   const manifest: Manifest = {
     generator: GENERATOR_VERSION,
-    preset,
+    content: contentOf(preset),
     fillerTarBytes: await gzipMemberSize(fillerPath),
     fillerGzipBytes,
     fillerItems: filler.items,

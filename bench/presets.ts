@@ -38,8 +38,8 @@ export const PRESETS: Record<string, Preset> = {
     ghosts: 12,
     stale: 12,
     fillerPadBytes: 8 * 1024,
-    runs: { scan: 3, inventory: 5, detect: 3, serviceCold: 2 },
-    executeCalls: 2_000,
+    runs: { scan: 5, inventory: 7, detect: 5, serviceCold: 3 },
+    executeCalls: 3_000,
   },
   small: {
     name: 'small',

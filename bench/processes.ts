@@ -53,7 +53,7 @@ export function runProcess(command: string, args: string[], options: RunOptions)
 }
 
 /** Fails with the child's stderr unless it exited with one of `codes`. */
-export function expectExit(result: ProcessResult, what: string, codes: number[] = [0]): ProcessResult {
+export function expectExit<R extends ProcessResult>(result: R, what: string, codes: number[] = [0]): R {
   if (result.code === null || !codes.includes(result.code)) {
     throw new Error(`${what} exited with ${result.code}: ${result.stderr.trim() || '(no stderr)'}`);
   }

@@ -9,9 +9,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startVcsim, type Vcsim } from '../test/helpers/vcsim.js';
 import { mib, prepareFixture, writeScaleBackup, type ScaleBackup, type ScaleFixture } from './fixtures.js';
-import { measureDetect, type DetectRun, type ReportCheck } from './measures/detect.js';
+import { measureDetect, measureStartup, type DetectRun, type ReportCheck } from './measures/detect.js';
 import { govmomiBinary, measureInventory, type InventorySamples } from './measures/inventory.js';
-import { measureScan, nodeFloorRss, readOnce, type ScanRun, type ScanSamples } from './measures/scan.js';
+import { measureScan, readOnce, type ScanRun, type ScanSamples } from './measures/scan.js';
 import { measureService, type ServiceSamples } from './measures/service.js';
 import { presetNamed, tenthOf, type Preset } from './presets.js';
 import { measure, MiB, renderTable, type Measure } from './results.js';
@@ -86,14 +86,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const large = await withSimulator(fixtures.full, runDir, log, async (backup, vcsim) => {
       log(`${full.name}: tarball scan, readBackup vs gzip -dc (${full.runs.scan} runs)`);
       const scan = await measureScan(backup.path, full.runs.scan);
-      const floor = await nodeFloorRss(full.runs.scan);
       log(`${full.name}: inventory walk, listVCenter vs govmomi (${full.runs.inventory} runs)`);
       const inventory = await measureInventory(vcsim, goBinary, full.runs.inventory);
       log(`${full.name}: detect end to end (${full.runs.detect} runs)`);
       const detect = await measureDetect(cli, backup, full.runs.detect);
+      const startup = await measureStartup(cli, full.runs.detect);
       log(`${full.name}: service, Detect cold/warm and Execute (${full.executeCalls} calls)`);
       const service = await measureService(backup, full.runs.serviceCold, full.executeCalls);
-      return { backup, scan, floor, inventory, detect, service };
+      return { backup, scan, inventory, detect, startup, service };
     });
 
     const measures = buildMeasures(full, { small, large });
@@ -143,9 +143,9 @@ interface Collected {
   large: {
     backup: ScaleBackup;
     scan: ScanSamples;
-    floor: number[];
     inventory: InventorySamples;
     detect: { runs: DetectRun[] };
+    startup: { cli: DetectRun[]; node: DetectRun[] };
     service: ServiceSamples;
   };
 }
@@ -158,7 +158,8 @@ function buildMeasures(full: Preset, { small, large }: Collected): Measure[] {
   const floorMs = median(large.scan.gzip) + median(ms(large.inventory.govmomi));
   const growth = median(ms(large.detect.runs)) / median(ms(small.detect.runs));
   const scale = large.backup.tarBytes / small.backup.tarBytes;
-  const { service } = large;
+  const { service, startup } = large;
+  const floor = large.scan.floorRssBytes.map((b) => b / MiB);
 
   return [
     measure({
@@ -176,9 +177,9 @@ function buildMeasures(full: Preset, { small, large }: Collected): Measure[] {
       label: `reader peak RSS, ${size(small.backup)} tarball`,
       unit: 'MiB',
       ours: median(rss(small.reader)),
-      baseline: median(large.floor.map((b) => b / MiB)),
+      baseline: median(floor),
       baselineLabel: 'node with the reader loaded',
-      samples: { ours: rss(small.reader), baseline: large.floor.map((b) => b / MiB) },
+      samples: { ours: rss(small.reader), baseline: floor },
     }),
     measure({
       id: 'scan.rss.full',
@@ -227,6 +228,16 @@ function buildMeasures(full: Preset, { small, large }: Collected): Measure[] {
       baseline: median(rss(large.scan.reader)),
       baselineLabel: 'readBackup alone',
       samples: { ours: rss(large.detect.runs), baseline: rss(large.scan.reader) },
+    }),
+    measure({
+      id: 'detect.startup',
+      label: 'CLI start (drift-detector --version)',
+      unit: 'ms',
+      ours: median(ms(startup.cli)),
+      baseline: median(ms(startup.node)),
+      baselineLabel: "node -e ''",
+      samples: { ours: ms(startup.cli), baseline: ms(startup.node) },
+      note: `peak RSS ${median(rss(startup.cli)).toFixed(0)} MiB (node -e '': ${median(rss(startup.node)).toFixed(0)} MiB)`,
     }),
     measure({
       id: 'detect.growth',

@@ -43,6 +43,21 @@ export async function measureDetect(cli: string, backup: ScaleBackup, runs: numb
   }
 }
 
+/**
+ * What every `detect` pays before reading anything: starting the CLI (`--version` loads the same
+ * modules), against a bare `node -e ''`; wall time and peak RSS of each.
+ */
+export async function measureStartup(cli: string, runs: number): Promise<{ cli: DetectRun[]; node: DetectRun[] }> {
+  const out = { cli: [] as DetectRun[], node: [] as DetectRun[] };
+  for (let i = 0; i < runs; i++) {
+    const bare = expectExit(await runNodeWithPeakRss(['-e', ''], { timeoutMs: 60_000, discardStdout: true }), "node -e ''");
+    out.node.push({ ms: bare.ms, maxRssBytes: bare.maxRssBytes });
+    const started = expectExit(await runNodeWithPeakRss([cli, '--version'], { timeoutMs: 60_000, discardStdout: true }), 'drift-detector --version');
+    out.cli.push({ ms: started.ms, maxRssBytes: started.maxRssBytes });
+  }
+  return out;
+}
+
 export function checkReport(report: DriftReport, expected: ScaleBackup['expected']): ReportCheck {
   const machines: MachineReport[] = report.clusters.flatMap((c) => [...c.controlPlane.machines, ...c.workers.machines]);
   const found = {

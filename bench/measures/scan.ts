@@ -3,7 +3,6 @@
  * same file (what no reader of a gzip tarball can beat), and the reader's peak RSS.
  */
 import { expectExit, lastJsonLine, probePath, runProcess } from '../processes.js';
-import { median } from '../stats.js';
 
 export interface ScanRun {
   ms: number;
@@ -16,16 +15,22 @@ export interface ScanSamples {
   reader: ScanRun[];
   /** Wall times of gzip -dc. */
   gzip: number[];
+  /** Peak RSS of a Node process that loaded the reader and read nothing. */
+  floorRssBytes: number[];
 }
 
 const READ_TIMEOUT_MS = 5 * 60_000;
 
-/** `runs` alternating runs of gzip -dc and the reader (after one unmeasured pass to warm the page cache). */
+/**
+ * `runs` rounds of gzip -dc, the reader's floor and the reader, one after the other, so each pair
+ * meets the same conditions (after one unmeasured pass to warm the page cache).
+ */
 export async function measureScan(path: string, runs: number): Promise<ScanSamples> {
   await gunzipToNull(path);
-  const samples: ScanSamples = { reader: [], gzip: [] };
+  const samples: ScanSamples = { reader: [], gzip: [], floorRssBytes: [] };
   for (let i = 0; i < runs; i++) {
     samples.gzip.push(await gunzipToNull(path));
+    samples.floorRssBytes.push(await nodeFloorRss());
     samples.reader.push(await readOnce(path));
   }
   return samples;
@@ -36,19 +41,12 @@ export async function readOnce(path: string): Promise<ScanRun> {
   return lastJsonLine<ScanRun>(result, 'read-backup probe');
 }
 
-/** Peak RSS of a Node process that loaded the reader and read nothing. */
-export async function nodeFloorRss(runs: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const result = expectExit(await runProcess(process.execPath, [probePath('read-backup'), '--noop'], { timeoutMs: 60_000 }), 'read-backup --noop');
-    out.push(lastJsonLine<ScanRun>(result, 'read-backup probe').maxRssBytes);
-  }
-  return out;
+async function nodeFloorRss(): Promise<number> {
+  const result = expectExit(await runProcess(process.execPath, [probePath('read-backup'), '--noop'], { timeoutMs: 60_000 }), 'read-backup --noop');
+  return lastJsonLine<ScanRun>(result, 'read-backup probe').maxRssBytes;
 }
 
 async function gunzipToNull(path: string): Promise<number> {
   const result = expectExit(await runProcess('gzip', ['-dc', path], { timeoutMs: READ_TIMEOUT_MS, discardStdout: true }), `gzip -dc ${path}`);
   return result.ms;
 }
-
-export const medianOf = (runs: ScanRun[], key: 'ms' | 'maxRssBytes') => median(runs.map((r) => r[key]));

@@ -19,7 +19,7 @@ export interface ServiceSamples {
   health: number[];
   executeRate: number;
   healthRate: number;
-  /** Execute outcomes: allowed, or refused by the gate (FAILED_PRECONDITION). */
+  /** Outcomes of the timed one-at-a-time Executes: allowed, or refused by the gate (FAILED_PRECONDITION). */
   allowed: number;
   blocked: number;
 }
@@ -62,8 +62,9 @@ export async function measureService(backup: ScaleBackup, coldRuns: number, call
     await timeEach(WARMUP_CALLS, health);
     outcome.allowed = outcome.blocked = 0;
     const latencies = { execute: await timeEach(calls, execute), health: await timeEach(calls, health) };
+    const outcomes = { ...outcome };
     const rates = { executeRate: await rate(calls, execute), healthRate: await rate(calls, health) };
-    return { detectCold, detectWarm, ...latencies, ...rates, ...outcome };
+    return { detectCold, detectWarm, ...latencies, ...rates, ...outcomes };
   } finally {
     clients.close();
     await server.stop();

@@ -25,6 +25,7 @@ test('the quick preset runs every measure and writes the results file', async (t
     'inventory.walk.warm',
     'detect.time',
     'detect.rss',
+    'detect.startup',
     'detect.growth',
     'service.execute.p50',
     'service.execute.p99',
