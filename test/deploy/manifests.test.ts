@@ -1,0 +1,240 @@
+/**
+ * deploy/ and the Dockerfile against the code: every manifest parses and is listed by its
+ * kustomization; the plugin's ConfigMap carries the labels the plugin selects by and settings it
+ * accepts; its Role allows exactly the requests the plugin makes (recorded against a loopback API
+ * server); the service's configuration loads, and its ports, labels, mounts and image agree with
+ * the Deployment, Service, NetworkPolicy and Dockerfile.
+ */
+import test from 'ava';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { DEFAULT_LISTEN, loadServiceConfig } from '../../src/grpc/config.js';
+import { kubeVeleroCluster } from '../../src/plugin/cluster.js';
+import { PLUGIN_EXECUTABLE_NAME, RESTORE_GATE_KIND, RESTORE_GATE_NAME } from '../../src/plugin/protocol.js';
+import { REMOTE_SECRET_KEYS } from '../../src/plugin/remote.js';
+import { PluginRestoreGate, vcenterCredentialsFromSecret } from '../../src/plugin/restore-gate-plugin.js';
+import { PLUGIN_CONFIG_LABELS, parsePluginSettings } from '../../src/plugin/settings.js';
+import { silentLogger } from '../../src/util/jsonlog.js';
+import { DETECTOR_VERSION } from '../../src/version.js';
+import { clusterItem, cluster, machine, report } from '../grpc/helpers.js';
+import { tempDir } from '../helpers/scenario.js';
+import { startFakeKube } from '../plugin/fake-kube.js';
+import { ROOT, veleroRestore } from '../plugin/helpers.js';
+
+type Doc = Record<string, any> & { kind: string; apiVersion: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
+
+const DEPLOY = join(ROOT, 'deploy');
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return name.endsWith('.yaml') ? [path] : [];
+  });
+}
+
+function docsOf(path: string): Doc[] {
+  return parseAllDocuments(readFileSync(path, 'utf8')).map((d) => {
+    if (d.errors.length) throw new Error(`${relative(ROOT, path)}: ${d.errors[0]!.message}`);
+    return d.toJS() as Doc;
+  });
+}
+
+const all = new Map(yamlFiles(DEPLOY).map((path) => [relative(DEPLOY, path), docsOf(path)]));
+const find = (kind: string, name: string, namespace?: string): Doc => {
+  for (const docs of all.values()) {
+    const doc = docs.find((d) => d.kind === kind && d.metadata?.name === name && (namespace === undefined || d.metadata?.namespace === namespace));
+    if (doc) return doc;
+  }
+  throw new Error(`no ${kind} ${namespace ?? '*'}/${name} in deploy/`);
+};
+const portOf = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
+
+test('every manifest parses, has a kind, and every file is listed by its kustomization (examples are not)', (t) => {
+  const kinds = new Set<string>();
+  for (const [file, docs] of all) {
+    for (const doc of docs) {
+      t.truthy(doc.apiVersion, `${file}: apiVersion`);
+      t.truthy(doc.kind, `${file}: kind`);
+      kinds.add(doc.kind);
+      if (doc.kind !== 'Kustomization') t.truthy(doc.metadata?.name, `${file}: metadata.name`);
+    }
+  }
+  t.deepEqual([...kinds].sort(), ['ConfigMap', 'Deployment', 'Kustomization', 'Namespace', 'NetworkPolicy', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount']);
+
+  for (const [file, docs] of all) {
+    const kustomization = docs.find((d) => d.kind === 'Kustomization');
+    if (!kustomization) continue;
+    const dir = join(DEPLOY, dirname(file));
+    for (const resource of kustomization['resources'] as string[]) {
+      const path = join(dir, resource);
+      t.true(existsSync(path) && (statSync(path).isFile() || existsSync(join(path, 'kustomization.yaml'))), `${file}: ${resource} exists`);
+      t.false(resource.includes('example'), `${file}: templates are not applied`);
+    }
+    const siblings = readdirSync(dir).filter((n) => n.endsWith('.yaml') && n !== 'kustomization.yaml' && !n.includes('.example.'));
+    for (const sibling of siblings) t.true((kustomization['resources'] as string[]).includes(sibling), `${file} lists ${sibling}`);
+    // Objects sit in the namespace the kustomization sets.
+    if (kustomization['namespace']) {
+      for (const sibling of siblings) {
+        for (const doc of all.get(join(dirname(file), sibling))!) {
+          if (doc.kind !== 'Namespace') t.is(doc.metadata?.namespace, kustomization['namespace'], `${sibling}: ${doc.kind} ${doc.metadata?.name}`);
+        }
+      }
+    }
+  }
+});
+
+test('plugin ConfigMap: the labels the plugin selects by, and settings it accepts (the commented ones too)', (t) => {
+  const configMap = find('ConfigMap', 'drift-detector-plugin', 'velero');
+  t.deepEqual(configMap.metadata!.labels, { ...PLUGIN_CONFIG_LABELS });
+  t.is(configMap.metadata!.labels![RESTORE_GATE_NAME], RESTORE_GATE_KIND);
+  t.notThrows(() => parsePluginSettings(configMap['data'], 'deploy/plugin/configmap.yaml'));
+
+  // The examples left commented out are valid settings too, once uncommented.
+  const text = readFileSync(join(DEPLOY, 'plugin', 'configmap.yaml'), 'utf8');
+  const commented = Object.fromEntries(
+    [...text.matchAll(/^ {2}# ([a-zA-Z]+): (\S+)$/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+  t.deepEqual(Object.keys(commented).sort(), ['remoteCredentialsSecret', 'remoteEndpoint', 'vsphereCredentialsSecret']);
+  const settings = parsePluginSettings({ ...configMap['data'], ...commented }, 'deploy/plugin/configmap.yaml');
+
+  // remoteEndpoint names the service's Service, at its gRPC port.
+  const service = find('Service', 'drift-detector', 'drift-detector');
+  const grpcPort = (service['spec'].ports as Array<{ name: string; port: number }>).find((p) => p.name === 'grpc')!.port;
+  t.is(settings.remote!.endpoint, `${service.metadata!.name}.${service.metadata!.namespace}.svc:${grpcPort}`);
+  // The Secrets they name have templates with keys the plugin reads.
+  const client = find('Secret', settings.remote!.credentialsSecret!, 'velero');
+  t.true(Object.keys(client['stringData']).every((k) => (Object.values(REMOTE_SECRET_KEYS) as string[]).includes(k)));
+  const vcenter = find('Secret', settings.vsphereCredentialsSecret!, 'velero');
+  t.notThrows(() => vcenterCredentialsFromSecret(vcenter['stringData'], 'template'));
+});
+
+test('plugin Role allows exactly the requests the plugin makes, for Velero\'s service account', async (t) => {
+  // Record the plugin's requests for one restore, with every Secret reference in use.
+  const kube = await startFakeKube();
+  t.teardown(() => kube.stop());
+  const ns = 'velero';
+  const configMap = find('ConfigMap', 'drift-detector-plugin', ns);
+  kube.put(`/api/v1/namespaces/${ns}/configmaps/drift-detector-plugin`, { ...configMap, data: { ...configMap['data'], vsphereCredentialsSecret: 'vc' } } as any);
+  kube.put(`/api/v1/namespaces/${ns}/secrets/vc`, { metadata: { name: 'vc' }, data: { username: 'dQ==', password: 'cA==' } });
+  kube.put(`/apis/velero.io/v1/namespaces/${ns}/backups/b1`, { metadata: { name: 'b1' }, spec: { storageLocation: 'default' } });
+  kube.put(`/apis/velero.io/v1/namespaces/${ns}/backupstoragelocations/default`, {
+    apiVersion: 'velero.io/v1', kind: 'BackupStorageLocation', metadata: { name: 'default' },
+    spec: { provider: 'aws', objectStorage: { bucket: 'b', caCertRef: { name: 'ca', key: 'ca.crt' } }, credential: { name: 'cloud', key: 'cloud' }, config: { region: 'r' } },
+  });
+  const { execFileSync } = await import('node:child_process');
+  const caPem = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=ca', '-days', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  kube.put(`/api/v1/namespaces/${ns}/secrets/ca`, { metadata: { name: 'ca' }, data: { 'ca.crt': Buffer.from(caPem).toString('base64') } });
+  kube.put(`/api/v1/namespaces/${ns}/secrets/cloud`, { metadata: { name: 'cloud' }, data: { cloud: Buffer.from('[default]\naws_access_key_id=a\naws_secret_access_key=b\n').toString('base64') } });
+  kube.put(`/apis/velero.io/v1/namespaces/${ns}/restores/r1`, { metadata: { name: 'r1', namespace: ns } });
+  const gate = new PluginRestoreGate({
+    env: { VELERO_NAMESPACE: ns },
+    logger: silentLogger,
+    cluster: () => kubeVeleroCluster(kube.kubeConfig, ns),
+    detect: async () => report('b1', cluster('default', 'wc', [machine('wc-cp', 'Healthy')])),
+  });
+  const item = clusterItem('default', 'wc');
+  await gate.execute({ plugin: RESTORE_GATE_NAME, item, restore: veleroRestore('r1', 'b1'), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} });
+
+  const requested = new Set(
+    kube.requests.map((r) => {
+      const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(\/[^/]+)?$/.exec(r.path)!;
+      const verb = r.method === 'GET' ? (m[3] ? 'get' : 'list') : r.method === 'PATCH' ? 'patch' : r.method === 'POST' ? 'create' : r.method;
+      return `${m[1] ?? ''}/${m[2]}:${verb}`;
+    }),
+  );
+  const role = find('Role', 'drift-detector-plugin', ns);
+  const allowed = new Set(
+    (role['rules'] as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>).flatMap((rule) =>
+      rule.apiGroups.flatMap((g) => rule.resources.flatMap((r) => rule.verbs.map((v) => `${g}/${r}:${v}`))),
+    ),
+  );
+  t.deepEqual([...requested].sort(), [...allowed].sort(), 'the Role grants what is used, and nothing else');
+
+  const binding = find('RoleBinding', 'drift-detector-plugin', ns);
+  t.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata!.name });
+  t.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'velero', namespace: ns }]);
+});
+
+test('service: its configuration loads; ports, labels, mounts and image agree across Deployment, Service, NetworkPolicy and Dockerfile', async (t) => {
+  const deployment = find('Deployment', 'drift-detector', 'drift-detector');
+  const pod = deployment['spec'].template;
+  const container = pod.spec.containers[0];
+  const configMap = find('ConfigMap', 'drift-detector-config', 'drift-detector');
+
+  // The configuration is one the service accepts.
+  const dir = await tempDir('drift-deploy-');
+  await writeFile(join(dir, 'config.yaml'), configMap['data']['config.yaml']);
+  const config = await loadServiceConfig({ file: join(dir, 'config.yaml'), env: {} });
+
+  // Ports: the configuration's, the container's, the Service's, the NetworkPolicy's, the image's.
+  const containerPorts = Object.fromEntries((container.ports as Array<{ name: string; containerPort: number }>).map((p) => [p.name, p.containerPort]));
+  t.deepEqual(containerPorts, { grpc: portOf(config.listen), metrics: portOf(config.metricsListen!) });
+  t.is(containerPorts['grpc'], portOf(DEFAULT_LISTEN), 'the usual gRPC port');
+  const service = find('Service', 'drift-detector', 'drift-detector');
+  for (const port of service['spec'].ports as Array<{ name: string; port: number; targetPort: string }>) {
+    t.is(port.targetPort, port.name);
+    t.is<number | undefined, number | undefined>(port.port, containerPorts[port.name]);
+  }
+  const policy = find('NetworkPolicy', 'drift-detector', 'drift-detector');
+  const policyPorts = (policy['spec'].ingress as Array<{ ports: Array<{ port: number }> }>).flatMap((i) => i.ports.map((p) => p.port)).sort();
+  t.deepEqual(policyPorts, Object.values(containerPorts).sort());
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  t.deepEqual(/^EXPOSE (.+)$/m.exec(dockerfile)![1]!.split(' ').map(Number).sort(), Object.values(containerPorts).sort());
+
+  // Labels: one set selects the pods everywhere.
+  const podLabels = pod.metadata.labels as Record<string, string>;
+  const subset = (labels: Record<string, string>) => Object.entries(labels).every(([k, v]) => podLabels[k] === v);
+  t.true(subset(deployment['spec'].selector.matchLabels));
+  t.true(subset(service['spec'].selector));
+  t.true(subset(policy['spec'].podSelector.matchLabels));
+  t.is(find('ServiceAccount', pod.spec.serviceAccountName, 'drift-detector')['automountServiceAccountToken'], false);
+
+  // Every file the configuration names is mounted, from a Secret whose template has that key.
+  const mounts = container.volumeMounts as Array<{ name: string; mountPath: string; subPath?: string }>;
+  const volumes = pod.spec.volumes as Array<{ name: string; secret?: { secretName: string }; configMap?: { name: string }; emptyDir?: object }>;
+  const files = [config.tls!.certFile, config.tls!.keyFile, config.tokenFile!, config.storageLocations[0]!.location.credentialsFile!];
+  for (const file of files) {
+    const mount = mounts.find((m) => file.startsWith(`${m.mountPath}/`));
+    t.truthy(mount, `${file} is mounted`);
+    const volume = volumes.find((v) => v.name === mount!.name)!;
+    const secret = find('Secret', volume.secret!.secretName, 'drift-detector');
+    t.true(file.slice(mount!.mountPath.length + 1) in secret['stringData'], `${secret.metadata!.name} has ${file}`);
+  }
+  const configMount = mounts.find((m) => m.subPath === 'config.yaml')!;
+  t.is<string | undefined, string | undefined>(volumes.find((v) => v.name === configMount.name)!.configMap!.name, configMap.metadata!.name);
+  t.deepEqual(container.args, ['serve', '--config', configMount.mountPath]);
+  t.true(dockerfile.includes(`CMD ["serve", "--config", "${configMount.mountPath}"]`));
+  // A read-only root: the executable's proto copy goes to an emptyDir at /tmp.
+  t.true(container.securityContext.readOnlyRootFilesystem);
+  t.truthy(volumes.find((v) => v.name === mounts.find((m) => m.mountPath === '/tmp')?.name)?.emptyDir);
+
+  // Image: the program's name, tagged with its version.
+  const kustomization = all.get(join('service', 'kustomization.yaml'))![0]!;
+  t.is(container.image, 'drift-detector');
+  t.deepEqual(kustomization['images'], [{ name: 'drift-detector', newTag: DETECTOR_VERSION }]);
+});
+
+test('Dockerfile and deploy/README: the plugin image installs the executable under its plugin name and copies it to /target', (t) => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const targets = [...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
+  t.true(targets.includes('plugin') && targets.includes('service'), targets.join(', '));
+  const plugin = dockerfile.slice(dockerfile.indexOf('AS plugin'), dockerfile.indexOf('AS service'));
+  t.regex(plugin, /^USER 65532:65532$/m, 'non-root');
+  t.regex(plugin, /^ENTRYPOINT \["cp", "-a", "\/plugins\/\.", "\/target\/\."\]$/m);
+  t.true(dockerfile.includes(`/out/plugins/${PLUGIN_EXECUTABLE_NAME}`));
+  t.regex(dockerfile, /chmod 0644 \/out\/plugins\/libstdc\+\+\.so\.6 \/out\/plugins\/libgcc_s\.so\.1/, 'libraries are not executable: Velero would run them as plugins');
+  t.regex(dockerfile, /^RUN npm run build:plugin$/m);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; version: string };
+  t.truthy(pkg.scripts['build:plugin']);
+  t.is(pkg.version, DETECTOR_VERSION);
+
+  const readme = readFileSync(join(DEPLOY, 'README.md'), 'utf8');
+  const images = [...readme.matchAll(/registry\.example\.com\/([a-z-]+):(\d+\.\d+\.\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+  t.true(images.length > 0);
+  t.deepEqual([...new Set(images)].sort(), [`drift-detector:${DETECTOR_VERSION}`, `${PLUGIN_EXECUTABLE_NAME}:${DETECTOR_VERSION}`]);
+  t.true(readme.includes(`velero plugin add registry.example.com/${PLUGIN_EXECUTABLE_NAME}:${DETECTOR_VERSION}`));
+  t.true(readme.includes(`${RESTORE_GATE_NAME}   ${RESTORE_GATE_KIND}`));
+});
