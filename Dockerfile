@@ -28,12 +28,13 @@ RUN mkdir -p /out/plugins /out/bin \
 # busybox's static cp, as in vmware-tanzu/velero-plugin-example.
 FROM busybox:1.36.1-uclibc AS busybox
 
-# The init container `velero plugin add` adds: copies the plugin into Velero's /plugins (mounted at /target).
+# The init container `velero plugin add` adds: copies the plugin into Velero's /plugins (mounted at
+# /target), modes kept (executable plugin, non-executable libraries); ownership is the copier's.
 FROM scratch AS plugin
 COPY --from=busybox /bin/cp /bin/cp
 COPY --from=build /out/plugins/ /plugins/
 USER 65532:65532
-ENTRYPOINT ["cp", "-a", "/plugins/.", "/target/."]
+ENTRYPOINT ["cp", "-r", "/plugins/.", "/target/."]
 
 # drift-detector serve, for remoteEndpoint and for `drift-detector check` in pipelines.
 FROM gcr.io/distroless/cc-debian12:nonroot AS service

@@ -223,7 +223,7 @@ test('Dockerfile and deploy/README: the plugin image installs the executable und
   t.true(targets.includes('plugin') && targets.includes('service'), targets.join(', '));
   const plugin = dockerfile.slice(dockerfile.indexOf('AS plugin'), dockerfile.indexOf('AS service'));
   t.regex(plugin, /^USER 65532:65532$/m, 'non-root');
-  t.regex(plugin, /^ENTRYPOINT \["cp", "-a", "\/plugins\/\.", "\/target\/\."\]$/m);
+  t.regex(plugin, /^ENTRYPOINT \["cp", "-r", "\/plugins\/\.", "\/target\/\."\]$/m);
   t.true(dockerfile.includes(`/out/plugins/${PLUGIN_EXECUTABLE_NAME}`));
   t.regex(dockerfile, /chmod 0644 \/out\/plugins\/libstdc\+\+\.so\.6 \/out\/plugins\/libgcc_s\.so\.1/, 'libraries are not executable: Velero would run them as plugins');
   t.regex(dockerfile, /^RUN npm run build:plugin$/m);
