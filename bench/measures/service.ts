@@ -19,6 +19,11 @@ export interface ServiceSamples {
   health: number[];
   executeRate: number;
   healthRate: number;
+  /**
+   * The same Executes as the server logged them ("call done"/"call failed" lines, `ms` field): the
+   * time inside the service, without the gRPC transport and the client. Whole milliseconds.
+   */
+  executeServerMs: number[];
   /** Outcomes of the timed one-at-a-time Executes: allowed, or refused by the gate (FAILED_PRECONDITION). */
   allowed: number;
   blocked: number;
@@ -61,7 +66,8 @@ export async function measureService(backup: ScaleBackup, coldRuns: number, call
     await timeEach(WARMUP_CALLS, execute);
     await timeEach(WARMUP_CALLS, health);
     outcome.allowed = outcome.blocked = 0;
-    const latencies = { execute: await timeEach(calls, execute), health: await timeEach(calls, health) };
+    server.executeMs.length = 0;
+    const latencies = { execute: await timeEach(calls, execute), executeServerMs: [...server.executeMs], health: await timeEach(calls, health) };
     const outcomes = { ...outcome };
     const rates = { executeRate: await rate(calls, execute), healthRate: await rate(calls, health) };
     return { detectCold, detectWarm, ...latencies, ...rates, ...outcomes };
@@ -98,15 +104,38 @@ async function rate(n: number, fn: () => Promise<unknown>): Promise<number> {
 
 interface Server {
   address: string;
+  /** `ms` of every Execute the server logged. */
+  executeMs: number[];
   stop(): Promise<void>;
+}
+
+/** The `ms` of a log line about an Execute call, if it is one. */
+function executeMsOf(line: string): number | undefined {
+  if (!line.includes('RestoreItemAction/Execute')) return undefined;
+  try {
+    const { method, ms } = JSON.parse(line) as { method?: unknown; ms?: unknown };
+    return typeof method === 'string' && method.endsWith('RestoreItemAction/Execute') && typeof ms === 'number' ? ms : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The serve probe; stdin is its lifeline, so it never outlives the benchmark. */
 function startServer(file: string): Promise<Server> {
   const child = spawn(process.execPath, [probePath('serve'), BACKUP_NAME, file], { stdio: ['pipe', 'pipe', 'pipe'] });
-  // Its log lines are read and dropped, as a container runtime would; the tail explains a failed start.
+  // Its log lines are read, as a container runtime would: the Execute times are kept, the tail explains a failed start.
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4_000)));
+  let pending = '';
+  const executeMs: number[] = [];
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-4_000);
+    const lines = (pending + d).split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      const ms = executeMsOf(line);
+      if (ms !== undefined) executeMs.push(ms);
+    }
+  });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const stop = async () => {
     child.stdin.end();
@@ -126,7 +155,7 @@ function startServer(file: string): Promise<Server> {
       if (newline < 0) return;
       clearTimeout(timer);
       try {
-        resolve({ address: (JSON.parse(stdout.slice(0, newline)) as { address: string }).address, stop });
+        resolve({ address: (JSON.parse(stdout.slice(0, newline)) as { address: string }).address, executeMs, stop });
       } catch {
         void stop();
         reject(new Error(`the service printed no address: ${stdout.slice(0, 200)}`));

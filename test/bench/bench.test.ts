@@ -37,6 +37,7 @@ test('the quick preset runs every measure and writes the results file', async (t
     t.true(Number.isFinite(m.ours) && m.ours > 0, `${m.id}: ours = ${m.ours}`);
     t.true(Number.isFinite(m.baseline) && m.baseline > 0, `${m.id}: baseline = ${m.baseline}`);
     t.true(Number.isFinite(m.ratio), `${m.id}: ratio = ${m.ratio}`);
+    t.false(/NaN|Infinity/.test(m.note ?? ''), `${m.id}: ${m.note}`);
   }
   for (const [preset, check] of Object.entries(results.reportChecks)) t.true(check.ok, `${preset}: ${JSON.stringify(check)}`);
 
