@@ -21,7 +21,7 @@ export interface BenchOptions {
   preset: string;
   /** Where fixtures are cached; default bench/.cache. */
   cacheDir?: string;
-  /** Default bench/results.json. */
+  /** Default bench/results.json for the default preset, bench/results-<preset>.json for the others (git-ignored). */
   resultsPath?: string;
   log?: (msg: string) => void;
 }
@@ -62,7 +62,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const log = options.log ?? ((msg: string) => process.stderr.write(`bench: ${msg}\n`));
   const root = repoRoot();
   const cacheDir = resolve(options.cacheDir ?? join(root, 'bench', '.cache'));
-  const resultsPath = resolve(options.resultsPath ?? join(root, 'bench', 'results.json'));
+  const resultsName = options.preset === 'default' ? 'results.json' : `results-${options.preset}.json`;
+  const resultsPath = resolve(options.resultsPath ?? join(root, 'bench', resultsName));
   const cli = join(root, 'build', 'src', 'cli', 'main.js');
   const goBinary = govmomiBinary(root);
   const full = presetNamed(options.preset);
