@@ -5,18 +5,12 @@ import { access, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DriftReport, MachineReport } from '../../src/model/report.js';
 import { buildBackup, writeNotAnArchive, writeTruncatedCopy } from '../fixtures/builder.js';
-import { runCli, scenario, tempDir, tkgCluster, VCSIM, type CliResult } from '../helpers/scenario.js';
+import { capvVM, runCli, scenario, tempDir, tkgCluster, VCSIM, type CliResult } from '../helpers/scenario.js';
 import type { SeedDatacenter, SeedVM } from '../helpers/seed.js';
 import { closedPort } from '../helpers/vcsim.js';
 
-const capvMetadata = (name: string) => ({ 'guestinfo.metadata': Buffer.from(`instance-id: "${name}"\n`).toString('base64') });
-
 function allVMs(datacenters: SeedDatacenter[]): SeedVM[] {
   return datacenters.flatMap((d) => d.vms);
-}
-
-function newVM(name: string, extra: Partial<SeedVM> = {}): SeedVM {
-  return { name, uuid: randomUUID(), instanceUuid: randomUUID(), folder: 'tkg', resourcePool: 'tkg', extraConfig: capvMetadata(name), ...extra };
 }
 
 async function detect(backupPath: string, ...flags: string[]): Promise<{ result: CliResult; report?: DriftReport; output: string }> {
@@ -46,7 +40,7 @@ test('no drift: every cluster Healthy, exit 0, the three console parts', async (
 
 test('workers scaled out after the backup: the new VM is a Ghost worker', async (t) => {
   const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
-    mutate: (dcs, b) => dcs[0]!.vms.push(newVM(`${b.clusters[0]!.machineDeploymentName}-7f9c8d-zzzzz`)),
+    mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters[0]!.machineDeploymentName}-7f9c8d-zzzzz`)),
   });
   const { result, report } = await detect(backup.path, '--exit-code');
   t.is(result.code, 1);
@@ -76,7 +70,7 @@ test('a control-plane machine replaced after the backup: Ghost and Stale on the 
       const c = b.clusters[0]!;
       const gone = c.machines.find((m) => m.controlPlane)!.name;
       dcs[0]!.vms = dcs[0]!.vms.filter((vm) => vm.name !== gone);
-      dcs[0]!.vms.push(newVM(`${c.controlPlaneName}-qqqqq`));
+      dcs[0]!.vms.push(capvVM(`${c.controlPlaneName}-qqqqq`));
     },
   });
   const { report } = await detect(backup.path);
@@ -103,9 +97,9 @@ test('a cluster deleted after the backup: all its machines Stale', async (t) => 
 test('a cluster created after the backup: its VMs need further confirmation; unrelated VMs are out of scope', async (t) => {
   const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
     mutate: (dcs) => {
-      dcs[0]!.vms.push(newVM('wc9-control-plane-aaaaa'), newVM('wc9-md-0-5d6f7-bbbbb'));
+      dcs[0]!.vms.push(capvVM('wc9-control-plane-aaaaa'), capvVM('wc9-md-0-5d6f7-bbbbb'));
       dcs[0]!.folders = [...(dcs[0]!.folders ?? []), 'apps'];
-      dcs[0]!.vms.push(newVM('database-01', { folder: 'apps', resourcePool: undefined, extraConfig: {} }));
+      dcs[0]!.vms.push(capvVM('database-01', { folder: 'apps', resourcePool: undefined, extraConfig: {} }));
     },
   });
   const { report, result } = await detect(backup.path);
@@ -123,7 +117,7 @@ test('a duplicate BIOS UUID makes the machine Unknown', async (t) => {
       const worker = b.clusters[0]!.machines.find((m) => !m.controlPlane)!;
       const vm = allVMs(dcs).find((v) => v.name === worker.name)!;
       vm.instanceUuid = randomUUID();
-      dcs[0]!.vms.push(newVM('copy-of-a-worker', { uuid: vm.uuid }));
+      dcs[0]!.vms.push(capvVM('copy-of-a-worker', { uuid: vm.uuid }));
     },
   });
   const { report } = await detect(backup.path);
@@ -136,7 +130,7 @@ test('a duplicate BIOS UUID makes the machine Unknown', async (t) => {
 
 test('templates are ignored', async (t) => {
   const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
-    mutate: (dcs) => dcs[0]!.vms.push(newVM('wc1-ubuntu-2204-template', { template: true, resourcePool: undefined })),
+    mutate: (dcs) => dcs[0]!.vms.push(capvVM('wc1-ubuntu-2204-template', { template: true, resourcePool: undefined })),
   });
   const { report } = await detect(backup.path);
   t.is(report!.summary.status, 'Healthy');
@@ -173,7 +167,7 @@ test('an untrusted certificate without a thumbprint is refused unless --insecure
 
 test('--ignore-healthy-resources lists only what needs attention, with the summary whole', async (t) => {
   const { backup } = await scenario(t, { clusters: [tkgCluster('wc1'), tkgCluster('wc2')] }, {
-    mutate: (dcs) => dcs[0]!.vms.push(newVM('wc1-md-0-abcde-zzzzz')),
+    mutate: (dcs) => dcs[0]!.vms.push(capvVM('wc1-md-0-abcde-zzzzz')),
   });
   const { report } = await detect(backup.path, '--ignore-healthy-resources');
   t.deepEqual(report!.clusters.map((c) => c.name), ['wc1']);
@@ -230,7 +224,7 @@ test('-D logs each step to stderr, never to stdout', async (t) => {
 
 test('inventory snapshot: written from the live vCenter, then used by detect with no vCenter', async (t) => {
   const { backup, vcsim } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
-    mutate: (dcs) => dcs[0]!.vms.push(newVM('wc1-md-0-abcde-zzzzz')),
+    mutate: (dcs) => dcs[0]!.vms.push(capvVM('wc1-md-0-abcde-zzzzz')),
   });
   const dir = await tempDir();
   const snapshot = join(dir, 'inventory.json');

@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import type { DriftReport } from '../../src/model/report.js';
 import type { FixtureBackup } from '../fixtures/builder.js';
 import { startApiServer, type ApiServer, type ApiServerMode, type KubeconfigOptions, type NodeSpec } from '../helpers/apiserver.js';
-import { runCli, scenario, tempDir, tkgCluster, type CliResult } from '../helpers/scenario.js';
+import { capvVM, runCli, scenario, tempDir, tkgCluster, type CliResult } from '../helpers/scenario.js';
 import type { SeedVM } from '../helpers/seed.js';
-
-const capvMetadata = (name: string) => ({ 'guestinfo.metadata': Buffer.from(`instance-id: "${name}"\n`).toString('base64') });
 
 /** The Nodes of the backed-up machines of a cluster, as the workload cluster lists them. */
 function nodesOf(backup: FixtureBackup, cluster: string): NodeSpec[] {
@@ -51,7 +49,7 @@ async function run(
 test('a ghost worker confirmed by its Node alone (its VM name lacks the cluster prefix)', async (t) => {
   const uuid = randomUUID();
   const { report } = await run(t, {
-    extraVMs: [{ name: 'recovered-vm-17', uuid, instanceUuid: randomUUID(), folder: 'tkg', extraConfig: capvMetadata('recovered-vm-17') }],
+    extraVMs: [capvVM('recovered-vm-17', { uuid })],
     extraNodes: () => [{ name: 'wc1-md-0-extra-node', providerID: `vsphere://${uuid.toUpperCase()}` }],
   });
   const cluster = report.clusters[0]!;
@@ -67,7 +65,7 @@ test('a ghost worker confirmed by its Node alone (its VM name lacks the cluster 
 test('a ghost control plane recognised by the Node role label', async (t) => {
   const uuid = randomUUID();
   const { report } = await run(t, {
-    extraVMs: [{ name: 'cp-rebuilt', uuid, instanceUuid: randomUUID(), folder: 'tkg', extraConfig: capvMetadata('cp-rebuilt') }],
+    extraVMs: [capvVM('cp-rebuilt', { uuid })],
     extraNodes: () => [{ name: 'cp-rebuilt', providerID: `vsphere://${uuid}`, controlPlane: true }],
   });
   const cp = report.clusters[0]!.controlPlane;
@@ -88,7 +86,7 @@ test('a Node whose VM is in no listed vCenter is a Ghost of its cluster', async 
 test('an unreachable API server is a warning scoped to the cluster; name evidence still finds ghosts', async (t) => {
   const { report } = await run(t, {
     mode: 'refuse',
-    extraVMs: [{ name: 'wc1-md-0-abcde-zzzzz', uuid: randomUUID(), instanceUuid: randomUUID(), folder: 'tkg', extraConfig: capvMetadata('x') }],
+    extraVMs: [capvVM('wc1-md-0-abcde-zzzzz')],
   });
   const cluster = report.clusters[0]!;
   t.false(cluster.apiServer.reached);

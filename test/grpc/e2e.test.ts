@@ -5,14 +5,13 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { ConfiguredStorageLocation } from '../../src/grpc/config.js';
-import { CLI, runCli, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
-import type { SeedVM } from '../helpers/seed.js';
+import { capvVM, CLI, runCli, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 import { DEFAULT_USERNAME } from '../fixtures/builder.js';
 import { call, clusterItem, collect, executeRequest, makeClients, parseItem, restoreJson, startTestService } from './helpers.js';
@@ -20,21 +19,10 @@ import { call, clusterItem, collect, executeRequest, makeClients, parseItem, res
 const BUCKET = 'velero';
 const PREFIX = 'tkg';
 
-function ghostVM(name: string): SeedVM {
-  return {
-    name,
-    uuid: randomUUID(),
-    instanceUuid: randomUUID(),
-    folder: 'tkg',
-    resourcePool: 'tkg',
-    extraConfig: { 'guestinfo.metadata': Buffer.from(`instance-id: "${name}"\n`).toString('base64') },
-  };
-}
-
 /** wc-clean matches vSphere; wc-drift got a worker after the backup (a Ghost). */
 async function driftScenario(t: ExecutionContext, login?: { username: string; password: string }) {
   const s = await scenario(t, { clusters: [tkgCluster('wc-clean'), tkgCluster('wc-drift')] }, {
-    mutate: (dcs, b) => dcs[0]!.vms.push(ghostVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
+    mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
     ...(login ? { login } : {}),
   });
   const s3 = await startS3();

@@ -3,13 +3,14 @@
  * "as they are now" (the test mutates them to model what changed after the backup).
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { buildBackup, seedVMsFor, type BackupDescription, type FixtureBackup, type FixtureCluster } from '../fixtures/builder.js';
-import type { SeedDatacenter, VcsimSeed } from './seed.js';
+import type { SeedDatacenter, SeedVM, VcsimSeed } from './seed.js';
 import { startVcsim, type Vcsim } from './vcsim.js';
 
 /** Stands for the simulator's address in a description; replaced once vcsim runs. */
@@ -46,6 +47,22 @@ export async function scenario(t: ExecutionContext, description: BackupDescripti
     c.vcenter.server === VCSIM ? { ...c, vcenter: { ...c.vcenter, server, ...(thumbprint ? { thumbprint } : { thumbprint: undefined }) } } : c;
   const backup = await buildBackup({ ...description, clusters: description.clusters.map(pointAt) });
   return { backup, vcsim, seed };
+}
+
+/**
+ * A VM that appeared after the backup, looking like a CAPV machine (guestinfo.metadata), in the
+ * folder and pool tkgCluster uses.
+ */
+export function capvVM(name: string, extra: Partial<SeedVM> = {}): SeedVM {
+  return {
+    name,
+    uuid: randomUUID(),
+    instanceUuid: randomUUID(),
+    folder: 'tkg',
+    resourcePool: 'tkg',
+    extraConfig: { 'guestinfo.metadata': Buffer.from(`instance-id: "${name}"\n`).toString('base64') },
+    ...extra,
+  };
 }
 
 /** A TKG cluster on the simulator's vCenter, in folder `tkg` and pool `tkg` of DC0. */

@@ -5,12 +5,10 @@
  * (s3rver) against a vSphere simulator, and kills it.
  */
 import test, { type ExecutionContext } from 'ava';
-import { randomUUID } from 'node:crypto';
 import { readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closedPort } from '../helpers/vcsim.js';
-import { scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
-import type { SeedVM } from '../helpers/seed.js';
+import { capvVM, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 import { backedUpObject, itemOf, PLUGIN_NAME, runHarness, SEA, veleroItem, veleroRestore, type HarnessRun, type HostLogLine } from './helpers.js';
 
@@ -18,24 +16,13 @@ const BUCKET = 'velero';
 const PREFIX = 'tkg';
 const CLUSTERS = 'clusters.cluster.x-k8s.io';
 
-function ghostVM(name: string): SeedVM {
-  return {
-    name,
-    uuid: randomUUID(),
-    instanceUuid: randomUUID(),
-    folder: 'tkg',
-    resourcePool: 'tkg',
-    extraConfig: { 'guestinfo.metadata': Buffer.from(`instance-id: "${name}"\n`).toString('base64') },
-  };
-}
-
 /**
  * Backup b-drift: wc-drift got a worker after the backup (a Ghost), wc-ok did not. Backup b-clean:
  * wc-clean, which matches its vCenter. Both in one bucket, as Velero lays them out.
  */
 async function backups(t: ExecutionContext) {
   const drifted = await scenario(t, { clusters: [tkgCluster('wc-drift'), tkgCluster('wc-ok')], seed: 'drifted' }, {
-    mutate: (dcs, b) => dcs[0]!.vms.push(ghostVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
+    mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
   });
   const clean = await scenario(t, { clusters: [tkgCluster('wc-clean')], seed: 'clean' });
   const s3 = await startS3();
