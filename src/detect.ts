@@ -10,8 +10,7 @@ import type { InventorySnapshot, VCenterListing } from './model/inventory.js';
 import type { DriftReport, ReportError } from './model/report.js';
 import { vcenterKey } from './model/vcenter.js';
 import type { WorkloadNodeListing } from './model/workload.js';
-import { listVCenters, type VimTarget } from './vsphere/inventory.js';
-import { listAllWorkloadNodes } from './workload/nodes.js';
+import type { VimTarget } from './vsphere/inventory.js';
 import { DETECTOR_VERSION } from './version.js';
 
 export type DetectStage = 'backup' | 'vsphere' | 'workload' | 'analysis';
@@ -82,6 +81,8 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
       return kubeconfig ? [{ namespace: c.namespace, cluster: c.name, kubeconfig }] : [];
     });
     progress('workload', `reading Nodes of ${requests.length} workload cluster(s)`);
+    // The Kubernetes client is heavy to load; only runs that read Nodes pay for it.
+    const { listAllWorkloadNodes } = await import('./workload/nodes.js');
     workloads = await listAllWorkloadNodes(requests, {
       timeoutMs: options.apiserverTimeoutMs,
       concurrency: options.apiserverConcurrency,
@@ -116,6 +117,7 @@ function fromSnapshot(targets: VCenterTarget[], path: string, snapshot: Inventor
 async function listLive(targets: VCenterTarget[], options: DetectOptions, debug: (m: string) => void): Promise<VCenterListing[]> {
   const { ready, missing } = withCredentials(targets, options.credentials);
   for (const t of ready) debug(`vsphere: ${vcenterKey(t.server)}: credentials from ${t.credentialsFrom}`);
+  const { listVCenters } = await import('./vsphere/inventory.js');
   const listed = await listVCenters(ready, {
     insecureSkipVerify: options.insecureSkipVerify,
     timeoutMs: options.vcenterTimeoutMs,

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { fileBackupSource } from '../backup/file-source.js';
-import { s3BackupSource, s3BackupSourceFromUrl } from '../backup/s3-source.js';
 import type { BackupSource } from '../backup/source.js';
-import { readStorageLocationFile, readStorageLocationFromCluster } from '../backup/storage-location.js';
 import { UsageError } from './errors.js';
 import { seconds } from './options.js';
 
@@ -29,11 +27,16 @@ export function backupOptions(command: Command): Command {
 export async function backupSourceFrom(command: string, flags: BackupFlags): Promise<BackupSource> {
   const timeoutMs = flags.s3Timeout * 1000;
   if (flags.backup && flags.backupName) throw new UsageError(command, 'give --backup or --backup-name, not both');
+  if (flags.backup && !flags.backup.startsWith('s3://')) return fileBackupSource(flags.backup);
+  // The S3 and Kubernetes clients load only for backups that need them.
+  const [{ s3BackupSource, s3BackupSourceFromUrl }, { readStorageLocationFile, readStorageLocationFromCluster }] = await Promise.all([
+    import('../backup/s3-source.js'),
+    import('../backup/storage-location.js'),
+  ]);
   if (flags.backup?.startsWith('s3://')) {
     const location = flags.storageLocation ? await readStorageLocationFile(flags.storageLocation) : undefined;
     return s3BackupSourceFromUrl(flags.backup, { timeoutMs, ...(location ? { location } : {}) });
   }
-  if (flags.backup) return fileBackupSource(flags.backup);
   if (!flags.backupName) throw new UsageError(command, 'required option --backup <path> (or --backup-name <name>) not given');
   if (flags.storageLocation && flags.storageLocationName) {
     throw new UsageError(command, 'give --storage-location or --storage-location-name, not both');

@@ -4,7 +4,6 @@ import { vcenterTargetsOf, type VCenterTarget } from '../backup/topology.js';
 import { withCredentials } from '../detect.js';
 import type { VCenterInventory } from '../model/inventory.js';
 import { vcenterKey } from '../model/vcenter.js';
-import { listVCenters } from '../vsphere/inventory.js';
 import { writeInventorySnapshot } from '../vsphere/snapshot.js';
 import { EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
@@ -53,6 +52,7 @@ export function addInventoryCommand(program: Command): void {
     if (missing.length > 0) {
       throw new UsageError('inventory', missing.map((m) => (m.ok ? '' : `vCenter ${m.vcenter}: ${m.reason}`)).join('\n'));
     }
+    const { listVCenters } = await import('../vsphere/inventory.js');
     const listings = await listVCenters(ready, {
       insecureSkipVerify: flags.insecureSkipVerify === true,
       timeoutMs: flags.vsphereTimeout * 1000,

@@ -1,8 +1,5 @@
 import { Command, Option } from 'commander';
-import { loadServiceSecrets } from '../grpc/auth.js';
-import { loadServiceConfig, type ConfigOverrides } from '../grpc/config.js';
-import { startService } from '../grpc/server.js';
-import { jsonLogger } from '../util/jsonlog.js';
+import type { ConfigOverrides } from '../grpc/config.js';
 
 interface ServeFlags extends ConfigOverrides {
   config?: string;
@@ -35,6 +32,13 @@ export function addServeCommand(program: Command): void {
       const { debug } = cmd.optsWithGlobals<{ debug?: boolean }>();
       const { config: file, ...overrides } = flags;
       if (debug && !overrides.logLevel) overrides.logLevel = 'debug';
+      // The service's modules load only when it runs, so that detect and inventory start fast.
+      const [{ loadServiceConfig }, { loadServiceSecrets }, { startService }, { jsonLogger }] = await Promise.all([
+        import('../grpc/config.js'),
+        import('../grpc/auth.js'),
+        import('../grpc/server.js'),
+        import('../util/jsonlog.js'),
+      ]);
       const config = await loadServiceConfig({ ...(file ? { file } : {}), overrides });
       const secrets = await loadServiceSecrets(config);
       const logger = jsonLogger({ level: config.logLevel });
