@@ -15,48 +15,11 @@ import {
   type GateConfig,
   type GateStatus,
 } from '../../src/gate/index.js';
-import type { ClusterReport, DriftReport, MachineReport, MachineStatus, RollupStatus } from '../../src/model/report.js';
-import { MACHINE_ROLLUP, worst } from '../../src/model/report.js';
+import type { ClusterReport, MachineReport, RollupStatus } from '../../src/model/report.js';
+import { cluster as clusterOf, machine, report as reportOf } from '../helpers/reports.js';
 
-function machine(name: string, status: MachineStatus): MachineReport {
-  return { name, status, reason: `${status.toLowerCase()} because of the test`, source: status === 'Ghost' ? 'vm' : 'backup' };
-}
-
-function cluster(name: string, cp: MachineReport[], workers: MachineReport[] = [], namespace = 'default'): ClusterReport {
-  const cpStatus = worst(cp.map((m) => MACHINE_ROLLUP[m.status]));
-  const wStatus = worst(workers.map((m) => MACHINE_ROLLUP[m.status]));
-  return {
-    namespace,
-    name,
-    status: worst([cpStatus, wStatus]),
-    controlPlane: { status: cpStatus, machines: cp },
-    workers: { status: wStatus, machines: workers },
-    apiServer: { reached: false, skipped: true },
-  };
-}
-
-function report(...clusters: ClusterReport[]): DriftReport {
-  const count = (s: RollupStatus) => clusters.filter((c) => c.status === s).length;
-  return {
-    summary: {
-      status: worst(clusters.map((c) => c.status)),
-      clusters: {
-        total: clusters.length,
-        Healthy: count('Healthy'),
-        ManualRemediationNotRequired: count('ManualRemediationNotRequired'),
-        ManualRemediationRequired: count('ManualRemediationRequired'),
-        NeedFurtherConfirmation: count('NeedFurtherConfirmation'),
-      },
-      infraMachinesNeedFurtherConfirmation: 0,
-      outOfScopeVMs: 0,
-      hasErrors: false,
-    },
-    clusters,
-    infraMachines: [],
-    errors: [],
-    metadata: { backup: 's3://velero/backups/b1/b1.tar.gz', generatedAt: '2026-01-01T00:00:00Z', detectorVersion: 't', apiServerAccess: false, vcenters: [] },
-  };
-}
+const report = (...clusters: ClusterReport[]) => reportOf('s3://velero/backups/b1/b1.tar.gz', ...clusters);
+const cluster = (name: string, cp: MachineReport[], workers: MachineReport[] = []) => clusterOf('default', name, cp, workers);
 
 const healthy = cluster('healthy', [machine('healthy-cp-1', 'Healthy')], [machine('healthy-md-1', 'Healthy')]);
 const stale = cluster('stale', [machine('stale-cp-1', 'Healthy')], [machine('stale-md-1', 'Stale'), machine('stale-md-2', 'Stale')]);
@@ -201,7 +164,7 @@ test('the block message names the cluster, its ghosts and the override annotatio
 
 test('the block message of an unconfirmed cluster names its unknown machines', (t) => {
   const d = decide(all, 'default', 'unknown', {}, block);
-  t.regex(d.error!, /unknown-cp-1 \(unknown because of the test\)/);
+  t.regex(d.error!, /unknown-cp-1 \(Unknown in the test\)/);
   t.regex(d.error!, /failurePolicy Fail/);
 });
 

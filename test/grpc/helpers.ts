@@ -13,56 +13,17 @@ import type { DetectOptions } from '../../src/detect.js';
 import type { ServiceSecrets } from '../../src/grpc/auth.js';
 import type { ServiceConfig } from '../../src/grpc/config.js';
 import type { ServiceDeps } from '../../src/grpc/drift-service.js';
+import type { DriftReport } from '../../src/model/report.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
 import { loadProto, PROTO_FILES } from '../../src/grpc/protos.js';
 import { startService, type RunningService } from '../../src/grpc/server.js';
-import { MACHINE_ROLLUP, worst, type ClusterReport, type DriftReport, type MachineReport, type MachineStatus, type RollupStatus } from '../../src/model/report.js';
 import { jsonLogger, type Logger } from '../../src/util/jsonlog.js';
 
 const require = createRequire(import.meta.url);
 
-// ---------------------------------------------------------------------------------------------
-// Reports
+import { cluster, machine, report } from '../helpers/reports.js';
 
-export function machine(name: string, status: MachineStatus): MachineReport {
-  return { name, status, reason: `${status} in the test`, source: status === 'Ghost' ? 'vm' : 'backup' };
-}
-
-export function cluster(namespace: string, name: string, cp: MachineReport[], workers: MachineReport[] = []): ClusterReport {
-  const cpStatus = worst(cp.map((m) => MACHINE_ROLLUP[m.status]));
-  const wStatus = worst(workers.map((m) => MACHINE_ROLLUP[m.status]));
-  return {
-    namespace,
-    name,
-    status: worst([cpStatus, wStatus]),
-    controlPlane: { status: cpStatus, machines: cp },
-    workers: { status: wStatus, machines: workers },
-    apiServer: { reached: false, skipped: true },
-  };
-}
-
-export function report(backup: string, ...clusters: ClusterReport[]): DriftReport {
-  const count = (s: RollupStatus) => clusters.filter((c) => c.status === s).length;
-  return {
-    summary: {
-      status: worst(clusters.map((c) => c.status)),
-      clusters: {
-        total: clusters.length,
-        Healthy: count('Healthy'),
-        ManualRemediationNotRequired: count('ManualRemediationNotRequired'),
-        ManualRemediationRequired: count('ManualRemediationRequired'),
-        NeedFurtherConfirmation: count('NeedFurtherConfirmation'),
-      },
-      infraMachinesNeedFurtherConfirmation: 0,
-      outOfScopeVMs: 0,
-      hasErrors: false,
-    },
-    clusters,
-    infraMachines: [],
-    errors: [],
-    metadata: { backup, generatedAt: '2026-01-01T00:00:00.000Z', detectorVersion: 'test', apiServerAccess: false, vcenters: ['vc.example.com'] },
-  };
-}
+export { cluster, machine, report };
 
 /** wc-ghost has ghosts, wc-ok is Healthy, wc-stale has a Stale worker, wc-unknown an Unknown control plane. */
 export function standardReport(backup: string): DriftReport {
