@@ -5,12 +5,13 @@ import {
   withVimSession,
   type ObjectContent,
   type PropertySpec,
+  type PropertyValue,
   type RetrievePage,
   type VimSession,
   type VimSessionOptions,
   type VimTarget,
 } from './session.js';
-import { asArray, readBoolean, readMoRef, readText, type MoRef } from './wire.js';
+import { readBoolean, type MoRef } from './wire.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 
 export type { VimTarget } from './session.js';
@@ -91,16 +92,16 @@ async function readInventory(session: VimSession, options: ListOptions): Promise
   const tree = new InventoryTree(session.content.rootFolder);
   const view = await session.createContainerView(session.content.rootFolder, ['VirtualMachine', ...TREE_TYPES], true);
   let pages = 0;
+  // Objects join the tree as they are read off the wire; no page is held whole.
+  const add = (object: ObjectContent) => tree.add(object);
   try {
-    const first = await retrieveFirstPage(session, view, pageSize, options.debug);
+    const first = await retrieveFirstPage(session, view, pageSize, add, options.debug);
     let token = first.token;
+    pages++;
     try {
-      tree.add(first.objects);
-      pages++;
       while (token) {
-        const page = await session.continueRetrieve(token);
+        const page = await session.continueRetrieve(token, add);
         token = page.token;
-        tree.add(page.objects);
         pages++;
       }
     } catch (err) {
@@ -134,6 +135,7 @@ async function retrieveFirstPage(
   session: VimSession,
   view: MoRef,
   pageSize: number,
+  onObject: (object: ObjectContent) => void,
   debug: ((msg: string) => void) | undefined,
 ): Promise<RetrievePage> {
   let vmPaths = VM_PROPERTIES;
@@ -143,7 +145,8 @@ async function retrieveFirstPage(
       ...TREE_TYPES.map((type) => ({ type, pathSet: TREE_PROPERTIES })),
     ];
     try {
-      return await session.retrieveFromView(view, propSet, pageSize);
+      // A faulted call has handed on no object, so the retry starts from nothing.
+      return await session.retrieveFromView(view, propSet, pageSize, onObject);
     } catch (err) {
       const rejected = err instanceof VimError && err.fault?.type === 'InvalidProperty' ? err.fault.propertyName : undefined;
       if (!rejected || !vmPaths.includes(rejected) || REQUIRED_VM_PROPERTIES.has(rejected)) {
@@ -186,15 +189,13 @@ class InventoryTree {
     return this.entities.size;
   }
 
-  add(objects: ObjectContent[]): void {
-    for (const object of objects) {
-      for (const missing of object.missingSet) {
-        const key = `${object.obj.type}.${missing.path} (${missing.fault})`;
-        this.missing.set(key, (this.missing.get(key) ?? 0) + 1);
-      }
-      if (object.obj.type === 'VirtualMachine') this.vms.push(readVM(object));
-      else this.entities.set(refKey(object.obj), readEntity(object));
+  add(object: ObjectContent): void {
+    for (const missing of object.missingSet) {
+      const key = `${object.obj.type}.${missing.path} (${missing.fault})`;
+      this.missing.set(key, (this.missing.get(key) ?? 0) + 1);
     }
+    if (object.obj.type === 'VirtualMachine') this.vms.push(readVM(object));
+    else this.entities.set(refKey(object.obj), readEntity(object));
   }
 
   resolveVMs(): InventoryVM[] {
@@ -250,41 +251,35 @@ function readVM(object: ObjectContent): VMRecord {
   for (const { name, val } of object.propSet) {
     switch (name) {
       case 'name':
-        vm.name = readText(val) ?? '';
+        vm.name = textOf(val) ?? '';
         break;
       case 'config.uuid': {
-        const uuid = readText(val)?.trim();
+        const uuid = textOf(val)?.trim();
         if (uuid) vm.biosUuid = uuid.toLowerCase();
         break;
       }
       case 'config.instanceUuid': {
-        const uuid = readText(val)?.trim();
+        const uuid = textOf(val)?.trim();
         if (uuid) vm.instanceUuid = uuid.toLowerCase();
         break;
       }
       case 'config.template':
-        vm.template = readBoolean(val) ?? false;
+        vm.template = readBoolean(textOf(val)) ?? false;
         break;
       case 'runtime.powerState': {
-        const state = readText(val);
+        const state = textOf(val);
         if (state) vm.powerState = state;
         break;
       }
-      case 'parent': {
-        const ref = readMoRef(val);
-        if (ref) record.parent = refKey(ref);
+      case 'parent':
+        if (val.kind === 'ref') record.parent = refKey(val.ref);
         break;
-      }
-      case 'resourcePool': {
-        const ref = readMoRef(val);
-        if (ref) record.pool = refKey(ref);
+      case 'resourcePool':
+        if (val.kind === 'ref') record.pool = refKey(val.ref);
         break;
-      }
       case 'config.extraConfig':
-        // Only the keys are looked at; the values are dropped with the parsed page.
-        vm.capvMetadata = asArray<{ key?: unknown }>((val as { OptionValue?: unknown } | null)?.OptionValue).some(
-          (option) => readText(option?.key)?.trim() === CAPV_METADATA_KEY,
-        );
+        // The page reader keeps only the keys: the values hold cloud-init secrets.
+        vm.capvMetadata = val.kind === 'optionKeys' && val.keys.some((key) => key.trim() === CAPV_METADATA_KEY);
         break;
     }
   }
@@ -294,13 +289,14 @@ function readVM(object: ObjectContent): VMRecord {
 function readEntity(object: ObjectContent): TreeEntity {
   const entity: TreeEntity = {};
   for (const { name, val } of object.propSet) {
-    if (name === 'name') entity.name = readText(val);
-    else if (name === 'parent') {
-      const ref = readMoRef(val);
-      if (ref) entity.parent = refKey(ref);
-    }
+    if (name === 'name') entity.name = textOf(val);
+    else if (name === 'parent' && val.kind === 'ref') entity.parent = refKey(val.ref);
   }
   return entity;
+}
+
+function textOf(val: PropertyValue): string | undefined {
+  return val.kind === 'text' ? val.text : undefined;
 }
 
 /** MoRef values are unique per type; the type keeps a Datacenter recognisable on the way up. */

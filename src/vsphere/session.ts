@@ -2,9 +2,19 @@ import soap from 'soap';
 import { vcenterSdkUrl } from '../model/vcenter.js';
 import { VimError, describeSoapFailure, faultFromSoapError } from './errors.js';
 import { parseThumbprint, type PinnedThumbprint } from './thumbprint.js';
+import {
+  continueRetrievePropertiesExBody,
+  retrievePropertiesExBody,
+  VIM25_HEADERS,
+  type PropertySpec,
+} from './retrieve-request.js';
+import { RetrieveResponseReader, type ObjectContent, type RetrievePage } from './retrieve-response.js';
 import { VimTransport, type PostOptions } from './transport.js';
 import { VIM25_WSDL } from './vim25-wsdl.js';
-import { asArray, readMoRef, readText, toSoapMoRef, xsiTypeOf, type MoRef } from './wire.js';
+import { readMoRef, readText, toSoapMoRef, type MoRef } from './wire.js';
+
+export type { PropertySpec } from './retrieve-request.js';
+export type { ObjectContent, PropertyValue, RetrievePage } from './retrieve-response.js';
 
 /** A vCenter to read, with the credentials and pinned thumbprint found for it in the backup. */
 export interface VimTarget {
@@ -37,26 +47,6 @@ export interface ServiceContent {
   /** `VirtualCenter` or `HostAgent`. */
   apiType?: string;
   apiVersion?: string;
-}
-
-/** `PropertySpec`: which properties to read from objects of one type. */
-export interface PropertySpec {
-  type: string;
-  pathSet: string[];
-}
-
-/** One `ObjectContent`; values are left as `soap` parsed them, for the caller to decode. */
-export interface ObjectContent {
-  obj: MoRef;
-  propSet: Array<{ name: string; val: unknown }>;
-  /** Properties the server could not read for this object, with the fault type (e.g. `InvalidProperty`). */
-  missingSet: Array<{ path: string; fault: string }>;
-}
-
-/** One page of `RetrievePropertiesEx`; a token means more pages remain. */
-export interface RetrievePage {
-  token?: string;
-  objects: ObjectContent[];
 }
 
 type SoapMethod = (
@@ -144,44 +134,23 @@ export class VimSession {
   }
 
   /**
-   * PropertyCollector.RetrievePropertiesEx over every object of a ContainerView (the ObjectSpec
-   * govmomi's ContainerView.Retrieve uses), at most `maxObjects` per page.
+   * PropertyCollector.RetrievePropertiesEx over every object of a ContainerView, at most
+   * `maxObjects` per page. Each object goes to `onObject` as it is read off the wire; the
+   * answer is the token of the next page, if any.
    */
-  async retrieveFromView(view: MoRef, propSet: PropertySpec[], maxObjects: number): Promise<RetrievePage> {
-    const result = await this.invoke('RetrievePropertiesEx', {
-      _this: toSoapMoRef(this.content.propertyCollector),
-      specSet: [
-        {
-          propSet: propSet.map((spec) => ({ type: spec.type, all: false, pathSet: spec.pathSet })),
-          objectSet: [
-            {
-              obj: toSoapMoRef(view),
-              skip: true,
-              selectSet: [
-                {
-                  attributes: { xsi_type: { type: 'TraversalSpec', xmlns: 'urn:vim25' } },
-                  name: 'traverseEntities',
-                  type: 'ContainerView',
-                  path: 'view',
-                  skip: false,
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      options: { maxObjects },
-    });
-    return this.readPage('RetrievePropertiesEx', result);
+  retrieveFromView(
+    view: MoRef,
+    propSet: PropertySpec[],
+    maxObjects: number,
+    onObject: (object: ObjectContent) => void,
+  ): Promise<RetrievePage> {
+    const body = retrievePropertiesExBody(this.content.propertyCollector, view, propSet, maxObjects);
+    return this.retrieve('RetrievePropertiesEx', body, onObject);
   }
 
   /** PropertyCollector.ContinueRetrievePropertiesEx: the next page of a paged retrieval. */
-  async continueRetrieve(token: string): Promise<RetrievePage> {
-    const result = await this.invoke('ContinueRetrievePropertiesEx', {
-      _this: toSoapMoRef(this.content.propertyCollector),
-      token,
-    });
-    return this.readPage('ContinueRetrievePropertiesEx', result);
+  continueRetrieve(token: string, onObject: (object: ObjectContent) => void): Promise<RetrievePage> {
+    return this.retrieve('ContinueRetrievePropertiesEx', continueRetrievePropertiesExBody(this.content.propertyCollector, token), onObject);
   }
 
   /** PropertyCollector.CancelRetrievePropertiesEx: frees the server's state for an unfinished retrieval. */
@@ -235,27 +204,17 @@ export class VimSession {
     return callSoap(this.client, this.address, method, args, { call: method });
   }
 
-  private readPage(call: string, result: unknown): RetrievePage {
-    const returnval = (result as { returnval?: Record<string, unknown> } | null | undefined)?.returnval;
-    // An empty result has no returnval at all.
-    if (!returnval) return { objects: [] };
-    const token = readText(returnval.token);
-    const objects = asArray<Record<string, unknown>>(returnval.objects).map((raw) => {
-      const obj = readMoRef(raw.obj);
-      if (!obj) throw this.protocolError(call, 'returned an object without a reference');
-      return {
-        obj,
-        propSet: asArray<Record<string, unknown>>(raw.propSet).map((prop) => ({
-          name: readText(prop.name) ?? '',
-          val: prop.val,
-        })),
-        missingSet: asArray<Record<string, unknown>>(raw.missingSet).map((missing) => ({
-          path: readText(missing.path) ?? '',
-          fault: xsiTypeOf((missing.fault as { fault?: unknown } | undefined)?.fault) ?? 'MethodFault',
-        })),
-      };
-    });
-    return token ? { token, objects } : { objects };
+  /**
+   * The property-collector pages bypass `soap`: its parser builds the whole 16 MB page as
+   * objects before we see the first one, and took most of the walk's time.
+   */
+  private retrieve(call: string, body: string, onObject: (object: ObjectContent) => void): Promise<RetrievePage> {
+    return this.transport.postStreaming(
+      body,
+      VIM25_HEADERS,
+      { call },
+      (status) => new RetrieveResponseReader(call, this.address, status, onObject),
+    );
   }
 
   private protocolError(call: string, what: string): VimError {

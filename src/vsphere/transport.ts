@@ -34,6 +34,27 @@ interface SoapHttpResponse {
   data: string;
 }
 
+/** Reads a response body chunk by chunk as it arrives. */
+export interface BodyReader<T> {
+  /** The next part of the body, decoded from UTF-8; may throw to stop the download. */
+  write(text: string): void;
+  /** The body is complete: the result, or a throw. */
+  end(): T;
+}
+
+interface Exchanged<T> {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Length of the body in UTF-16 code units. */
+  chars: number;
+  value: T;
+}
+
+/** An error of a body reader, kept apart from the network errors that `explain` translates. */
+class ReaderFailure {
+  constructor(readonly cause: unknown) {}
+}
+
 type SoapCallback = (err: Error | null, response?: SoapHttpResponse, body?: string) => void;
 
 /** Longest wait for a cleanup call (Logout, DestroyView): never hold up the result for long. */
@@ -85,7 +106,49 @@ export class VimTransport {
     );
   }
 
+  /** POSTs a SOAP request and answers the whole response body as one string (for `soap`). */
   async post(body: string, soapHeaders: Record<string, string>, options: PostOptions): Promise<SoapHttpResponse> {
+    const { status, headers, value: data } = await this.exchange(body, soapHeaders, options, () => bufferingReader());
+    const response = { status, headers, data };
+    if (status !== 200 && !isSoapEnvelope(response)) throw this.notSdk(status, options);
+    return response;
+  }
+
+  /**
+   * POSTs a SOAP request and hands the response body to a reader as it arrives, so a large
+   * answer is parsed while it downloads and never held whole. `open` gets the HTTP status once
+   * the headers are in; what the reader's `end` returns or throws is the result. A non-200
+   * answer that is not XML is refused before any of it is read.
+   */
+  async postStreaming<T>(
+    body: string,
+    soapHeaders: Record<string, string>,
+    options: PostOptions,
+    open: (status: number) => BodyReader<T>,
+  ): Promise<T> {
+    const { value } = await this.exchange(body, soapHeaders, options, (status, headers) => {
+      if (status !== 200 && !/xml/i.test(String(headers['content-type'] ?? ''))) throw this.notSdk(status, options);
+      return open(status);
+    });
+    return value;
+  }
+
+  debug(msg: string): void {
+    this.options.debug?.(msg);
+  }
+
+  /** Closes idle and pending connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** One request under the deadline and the caller's signal; the body goes to the reader `open` returns. */
+  private async exchange<T>(
+    body: string,
+    soapHeaders: Record<string, string>,
+    options: PostOptions,
+    open: (status: number, headers: IncomingHttpHeaders) => BodyReader<T>,
+  ): Promise<Exchanged<T>> {
     const userSignal = this.options.signal;
     if (userSignal?.aborted && !options.cleanup) {
       throw new VimError('cancelled', `cancelled before ${options.call}`);
@@ -99,19 +162,17 @@ export class VimTransport {
     if (!options.cleanup) userSignal?.addEventListener('abort', onUserAbort, { once: true });
     const started = Date.now();
     try {
-      const response = await this.send(body, soapHeaders, deadline.signal);
-      this.rememberCookie(response.headers);
+      const exchanged = await this.send(body, soapHeaders, deadline.signal, (status, headers) => {
+        this.rememberCookie(headers);
+        return open(status, headers);
+      });
       this.options.debug?.(
-        `${this.address} ${options.call}: HTTP ${response.status}, ${response.data.length} chars, ${Date.now() - started} ms`,
+        `${this.address} ${options.call}: HTTP ${exchanged.status}, ${exchanged.chars} chars, ${Date.now() - started} ms`,
       );
-      if (response.status !== 200 && !isSoapEnvelope(response)) {
-        throw new VimError(
-          'http',
-          `HTTP ${response.status} answer to ${options.call} from ${this.options.url.href}; check that it is a vSphere SDK endpoint`,
-        );
-      }
-      return response;
+      return exchanged;
     } catch (err) {
+      // The exchange itself worked: the answer was a fault, not vim25, or not from an SDK endpoint.
+      if (err instanceof ReaderFailure) throw err.cause;
       throw this.explain(err, options, deadline.signal, timeoutMs);
     } finally {
       clearTimeout(timer);
@@ -119,16 +180,12 @@ export class VimTransport {
     }
   }
 
-  debug(msg: string): void {
-    this.options.debug?.(msg);
-  }
-
-  /** Closes idle and pending connections. */
-  close(): void {
-    this.agent.destroy();
-  }
-
-  private send(body: string, soapHeaders: Record<string, string>, signal: AbortSignal): Promise<SoapHttpResponse> {
+  private send<T>(
+    body: string,
+    soapHeaders: Record<string, string>,
+    signal: AbortSignal,
+    open: (status: number, headers: IncomingHttpHeaders) => BodyReader<T>,
+  ): Promise<Exchanged<T>> {
     const headers: Record<string, string | number> = {
       'Content-Type': soapHeaders['Content-Type'] ?? 'text/xml; charset=utf-8',
       SOAPAction: soapHeaders.SOAPAction ?? '',
@@ -139,21 +196,56 @@ export class VimTransport {
     if (this.sessionCookie) headers.Cookie = this.sessionCookie;
     return new Promise((resolve, reject) => {
       const req = https.request(this.options.url, { method: 'POST', agent: this.agent, headers, signal }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const status = res.statusCode ?? 0;
+        let reader: BodyReader<T>;
+        try {
+          reader = open(status, res.headers);
+        } catch (err) {
+          reject(new ReaderFailure(err));
+          req.destroy();
+          return;
+        }
+        let chars = 0;
+        let failed = false;
+        // Decodes UTF-8 across chunk boundaries.
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (failed) return;
+          chars += chunk.length;
+          try {
+            reader.write(chunk);
+          } catch (err) {
+            // Nothing after a malformed part can be read; stop the download.
+            failed = true;
+            reject(new ReaderFailure(err));
+            req.destroy();
+          }
+        });
         res.on('error', reject);
         res.on('aborted', () => reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
         res.on('end', () => {
+          if (failed) return;
           if (!res.complete) {
             reject(Object.assign(new Error('response truncated'), { code: 'ECONNRESET' }));
             return;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, data: Buffer.concat(chunks).toString('utf8') });
+          try {
+            resolve({ status, headers: res.headers, chars, value: reader.end() });
+          } catch (err) {
+            reject(new ReaderFailure(err));
+          }
         });
       });
       req.on('error', reject);
       req.end(body);
     });
+  }
+
+  private notSdk(status: number, options: PostOptions): VimError {
+    return new VimError(
+      'http',
+      `HTTP ${status} answer to ${options.call} from ${this.options.url.href}; check that it is a vSphere SDK endpoint`,
+    );
   }
 
   /** Keeps the session cookie exactly as the server wrote it (a real vCenter may quote it). */
@@ -234,6 +326,14 @@ class VerifyingAgent extends https.Agent {
     this.abortHandshakes();
     super.destroy();
   }
+}
+
+function bufferingReader(): BodyReader<string> {
+  const parts: string[] = [];
+  return {
+    write: (text) => void parts.push(text),
+    end: () => parts.join(''),
+  };
 }
 
 function isSoapEnvelope(response: SoapHttpResponse): boolean {

@@ -1,5 +1,7 @@
 /**
- * A minimal vim25 WSDL: only the operations and types the inventory reader calls.
+ * A minimal vim25 WSDL: only the operations and types of the session calls the inventory reader
+ * makes through `soap`. The property-collector pages, RetrievePropertiesEx and its continuations,
+ * go around `soap` (retrieve-request.ts, retrieve-response.ts) so they can be parsed as they stream.
  *
  * vcsim serves no WSDL and a real vCenter's (vimService.wsdl + vim.wsdl + several XSDs, tens of
  * MB) takes `soap` a long time to parse, so we keep our own. Names, element order and namespaces
@@ -7,8 +9,7 @@
  * module rather than a file so a bundled single executable carries it without file reads.
  *
  * Types are declared flat (no DynamicData base) because nothing here reads `dynamicType` or
- * `dynamicProperty`. `DynamicProperty.val` and `OptionValue.value` are `xsd:anyType`: the
- * response says what they hold through `xsi:type`, which `soap` resolves against this schema.
+ * `dynamicProperty`.
  */
 export const VIM25_NAMESPACE = 'urn:vim25';
 
@@ -76,86 +77,6 @@ export const VIM25_WSDL = `<?xml version="1.0" encoding="UTF-8"?>
           <element name="key" type="xsd:string"/>
           <element name="userName" type="xsd:string"/>
           <element name="fullName" type="xsd:string"/>
-        </sequence>
-      </complexType>
-
-      <complexType name="SelectionSpec">
-        <sequence>
-          <element name="name" type="xsd:string" minOccurs="0"/>
-        </sequence>
-      </complexType>
-      <complexType name="TraversalSpec">
-        <complexContent>
-          <extension base="vim25:SelectionSpec">
-            <sequence>
-              <element name="type" type="xsd:string"/>
-              <element name="path" type="xsd:string"/>
-              <element name="skip" type="xsd:boolean" minOccurs="0"/>
-              <element name="selectSet" type="vim25:SelectionSpec" minOccurs="0" maxOccurs="unbounded"/>
-            </sequence>
-          </extension>
-        </complexContent>
-      </complexType>
-      <complexType name="ObjectSpec">
-        <sequence>
-          <element name="obj" type="vim25:ManagedObjectReference"/>
-          <element name="skip" type="xsd:boolean" minOccurs="0"/>
-          <element name="selectSet" type="vim25:SelectionSpec" minOccurs="0" maxOccurs="unbounded"/>
-        </sequence>
-      </complexType>
-      <complexType name="PropertySpec">
-        <sequence>
-          <element name="type" type="xsd:string"/>
-          <element name="all" type="xsd:boolean" minOccurs="0"/>
-          <element name="pathSet" type="xsd:string" minOccurs="0" maxOccurs="unbounded"/>
-        </sequence>
-      </complexType>
-      <complexType name="PropertyFilterSpec">
-        <sequence>
-          <element name="propSet" type="vim25:PropertySpec" maxOccurs="unbounded"/>
-          <element name="objectSet" type="vim25:ObjectSpec" maxOccurs="unbounded"/>
-          <element name="reportMissingObjectsInResults" type="xsd:boolean" minOccurs="0"/>
-        </sequence>
-      </complexType>
-      <complexType name="RetrieveOptions">
-        <sequence>
-          <element name="maxObjects" type="xsd:int" minOccurs="0"/>
-        </sequence>
-      </complexType>
-      <complexType name="DynamicProperty">
-        <sequence>
-          <element name="name" type="xsd:string"/>
-          <element name="val" type="xsd:anyType"/>
-        </sequence>
-      </complexType>
-      <complexType name="MissingProperty">
-        <sequence>
-          <element name="path" type="xsd:string"/>
-          <element name="fault" type="vim25:LocalizedMethodFault"/>
-        </sequence>
-      </complexType>
-      <complexType name="ObjectContent">
-        <sequence>
-          <element name="obj" type="vim25:ManagedObjectReference"/>
-          <element name="propSet" type="vim25:DynamicProperty" minOccurs="0" maxOccurs="unbounded"/>
-          <element name="missingSet" type="vim25:MissingProperty" minOccurs="0" maxOccurs="unbounded"/>
-        </sequence>
-      </complexType>
-      <complexType name="RetrieveResult">
-        <sequence>
-          <element name="token" type="xsd:string" minOccurs="0"/>
-          <element name="objects" type="vim25:ObjectContent" maxOccurs="unbounded"/>
-        </sequence>
-      </complexType>
-      <complexType name="OptionValue">
-        <sequence>
-          <element name="key" type="xsd:string"/>
-          <element name="value" type="xsd:anyType" minOccurs="0"/>
-        </sequence>
-      </complexType>
-      <complexType name="ArrayOfOptionValue">
-        <sequence>
-          <element name="OptionValue" type="vim25:OptionValue" minOccurs="0" maxOccurs="unbounded"/>
         </sequence>
       </complexType>
 
@@ -258,29 +179,6 @@ export const VIM25_WSDL = `<?xml version="1.0" encoding="UTF-8"?>
       <element name="DestroyView" type="vim25:DestroyViewRequestType"/>
       <element name="DestroyViewResponse"><complexType/></element>
 
-      <complexType name="RetrievePropertiesExRequestType">
-        <sequence>
-          <element name="_this" type="vim25:ManagedObjectReference"/>
-          <element name="specSet" type="vim25:PropertyFilterSpec" maxOccurs="unbounded"/>
-          <element name="options" type="vim25:RetrieveOptions"/>
-        </sequence>
-      </complexType>
-      <element name="RetrievePropertiesEx" type="vim25:RetrievePropertiesExRequestType"/>
-      <element name="RetrievePropertiesExResponse">
-        <complexType><sequence><element name="returnval" type="vim25:RetrieveResult" minOccurs="0"/></sequence></complexType>
-      </element>
-
-      <complexType name="ContinueRetrievePropertiesExRequestType">
-        <sequence>
-          <element name="_this" type="vim25:ManagedObjectReference"/>
-          <element name="token" type="xsd:string"/>
-        </sequence>
-      </complexType>
-      <element name="ContinueRetrievePropertiesEx" type="vim25:ContinueRetrievePropertiesExRequestType"/>
-      <element name="ContinueRetrievePropertiesExResponse">
-        <complexType><sequence><element name="returnval" type="vim25:RetrieveResult"/></sequence></complexType>
-      </element>
-
       <complexType name="CancelRetrievePropertiesExRequestType">
         <sequence>
           <element name="_this" type="vim25:ManagedObjectReference"/>
@@ -307,10 +205,6 @@ export const VIM25_WSDL = `<?xml version="1.0" encoding="UTF-8"?>
   <message name="CreateContainerViewResponseMsg"><part name="parameters" element="vim25:CreateContainerViewResponse"/></message>
   <message name="DestroyViewRequestMsg"><part name="parameters" element="vim25:DestroyView"/></message>
   <message name="DestroyViewResponseMsg"><part name="parameters" element="vim25:DestroyViewResponse"/></message>
-  <message name="RetrievePropertiesExRequestMsg"><part name="parameters" element="vim25:RetrievePropertiesEx"/></message>
-  <message name="RetrievePropertiesExResponseMsg"><part name="parameters" element="vim25:RetrievePropertiesExResponse"/></message>
-  <message name="ContinueRetrievePropertiesExRequestMsg"><part name="parameters" element="vim25:ContinueRetrievePropertiesEx"/></message>
-  <message name="ContinueRetrievePropertiesExResponseMsg"><part name="parameters" element="vim25:ContinueRetrievePropertiesExResponse"/></message>
   <message name="CancelRetrievePropertiesExRequestMsg"><part name="parameters" element="vim25:CancelRetrievePropertiesEx"/></message>
   <message name="CancelRetrievePropertiesExResponseMsg"><part name="parameters" element="vim25:CancelRetrievePropertiesExResponse"/></message>
 
@@ -342,18 +236,6 @@ export const VIM25_WSDL = `<?xml version="1.0" encoding="UTF-8"?>
       <output message="vim25:DestroyViewResponseMsg"/>
       <fault name="RuntimeFault" message="vim25:RuntimeFaultFaultMsg"/>
     </operation>
-    <operation name="RetrievePropertiesEx">
-      <input message="vim25:RetrievePropertiesExRequestMsg"/>
-      <output message="vim25:RetrievePropertiesExResponseMsg"/>
-      <fault name="InvalidPropertyFault" message="vim25:InvalidPropertyFaultMsg"/>
-      <fault name="RuntimeFault" message="vim25:RuntimeFaultFaultMsg"/>
-    </operation>
-    <operation name="ContinueRetrievePropertiesEx">
-      <input message="vim25:ContinueRetrievePropertiesExRequestMsg"/>
-      <output message="vim25:ContinueRetrievePropertiesExResponseMsg"/>
-      <fault name="InvalidPropertyFault" message="vim25:InvalidPropertyFaultMsg"/>
-      <fault name="RuntimeFault" message="vim25:RuntimeFaultFaultMsg"/>
-    </operation>
     <operation name="CancelRetrievePropertiesEx">
       <input message="vim25:CancelRetrievePropertiesExRequestMsg"/>
       <output message="vim25:CancelRetrievePropertiesExResponseMsg"/>
@@ -370,8 +252,6 @@ ${[
   'Logout',
   'CreateContainerView',
   'DestroyView',
-  'RetrievePropertiesEx',
-  'ContinueRetrievePropertiesEx',
   'CancelRetrievePropertiesEx',
 ]
   .map(
