@@ -37,6 +37,10 @@ export interface FakeVimOptions {
   rejectPath?: string;
   /** Fault ContinueRetrievePropertiesEx on this page number (1-based, counting the first page). */
   failOnPage?: number;
+  /** Answer this page (1-based) with malformed XML: its first `</objects>` closes as `</object>`. */
+  garblePage?: number;
+  /** Answer this method with an HTML 502 page, as a proxy in front of a vCenter might. */
+  badGatewayOn?: string;
   /** Read this method's request and never answer it. */
   hangOn?: string;
   /** Answer every request with an HTML 404 page, as a web server that is not a vCenter would. */
@@ -114,6 +118,11 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
       const method = /<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?(\w+)/.exec(body)?.[1] ?? '?';
       calls.push({ method, cookie: req.headers.cookie, soapAction: req.headers.soapaction as string | undefined, body });
       if (options.hangOn === method) return;
+      if (options.badGatewayOn === method) {
+        res.writeHead(502, { 'Content-Type': 'text/html' });
+        res.end('<html><body>Bad Gateway</body></html>');
+        return;
+      }
       if (options.notSdk) {
         res.writeHead(404, { 'Content-Type': 'text/html' });
         res.end('<html><body>Not Found</body></html>');
@@ -157,7 +166,7 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
             return;
           }
           requested = new Set([...body.matchAll(/<(?:\w+:)?pathSet>([^<]+)</g)].map((m) => m[1]!));
-          answer(200, response(method, page(pages, 0, requested)));
+          answer(200, garbled(options.garblePage === 1, response(method, page(pages, 0, requested))));
           return;
         case 'ContinueRetrievePropertiesEx': {
           const index = Number(/<(?:\w+:)?token>page-(\d+)</.exec(body)?.[1] ?? NaN);
@@ -169,7 +178,7 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
             answer(500, fault('RuntimeFault', 'The collector ran out of memory'));
             return;
           }
-          answer(200, response(method, page(pages, index, requested)));
+          answer(200, garbled(options.garblePage === index + 1, response(method, page(pages, index, requested))));
           return;
         }
         case 'CancelRetrievePropertiesEx':
@@ -216,6 +225,10 @@ function page(pages: FakeObject[][], index: number, requested: Set<string>): str
       '</objects>',
   );
   return `<returnval>${token}${objects.join('')}</returnval>`;
+}
+
+function garbled(garble: boolean, xml: string): string {
+  return garble ? xml.replace('</objects>', '</object>') : xml;
 }
 
 function treeObject(entity: (typeof TREE)[number]): FakeObject {

@@ -161,6 +161,32 @@ test('a fault while paging fails the vCenter, cancels the retrieval and still cl
   t.is(fake.liveViews.size, 0);
 });
 
+test('a malformed page fails the vCenter as not vim25, and the retrieval is still cancelled and cleaned up', async (t) => {
+  const fake = await startFakeVim({ vms: fakeVMs(10), pageSize: 4, garblePage: 2 });
+  t.teardown(() => fake.stop());
+  const listing = await listVCenter(
+    { server: fake.server, username: 'admin', password: PASSWORD, thumbprint: fake.thumbprint },
+    { pageSize: 4 },
+  );
+  if (listing.ok) return t.fail('listed a vCenter whose page was malformed');
+  t.regex(listing.reason, /^the answer to ContinueRetrievePropertiesEx is not a vim25 response \(malformed XML: .*\); is 127\.0\.0\.1:\d+ a vSphere SDK endpoint\?$/);
+  t.deepEqual(
+    fake.calls.slice(-3).map((c) => c.method),
+    ['CancelRetrievePropertiesEx', 'DestroyView', 'Logout'],
+  );
+  t.is(fake.liveViews.size, 0);
+});
+
+test('an HTML error page instead of a page is an HTTP failure, and the session is still closed', async (t) => {
+  const fake = await startFakeVim({ vms: fakeVMs(3), pageSize: 0, badGatewayOn: 'RetrievePropertiesEx' });
+  t.teardown(() => fake.stop());
+  const listing = await listVCenter({ server: fake.server, username: 'admin', password: PASSWORD, thumbprint: fake.thumbprint });
+  if (listing.ok) return t.fail('listed a vCenter behind a failing proxy');
+  t.regex(listing.reason, /^HTTP 502 answer to RetrievePropertiesEx from https:\/\/127\.0\.0\.1:\d+\/sdk; check that it is a vSphere SDK endpoint$/);
+  t.deepEqual(fake.calls.slice(-2).map((c) => c.method), ['DestroyView', 'Logout']);
+  t.is(fake.liveViews.size, 0);
+});
+
 test('a call that never gets an answer times out once, without waiting again for cleanup calls', async (t) => {
   const fake = await startFakeVim({ vms: fakeVMs(3), pageSize: 0, hangOn: 'RetrievePropertiesEx' });
   t.teardown(() => fake.stop());
