@@ -1,5 +1,6 @@
 /**
- * vim25 values as `soap` parses them, and the few shapes we send. `soap` puts XML attributes in
+ * vim25 values as `soap` parses them (the session calls; the property-collector pages are read by
+ * retrieve-response.ts), and the few shapes we send. `soap` puts XML attributes in
  * `attributes` and an element's text, when it also has attributes, in `$value`; an element seen
  * once is an object, seen several times an array, unless the schema says the field repeats.
  */
@@ -49,12 +50,6 @@ export function readBoolean(raw: unknown): boolean | undefined {
   if (text === 'true' || text === '1') return true;
   if (text === 'false' || text === '0') return false;
   return undefined;
-}
-
-/** A repeated element as an array, whatever `soap` made of it. */
-export function asArray<T = unknown>(raw: unknown): T[] {
-  if (raw === undefined || raw === null) return [];
-  return Array.isArray(raw) ? (raw as T[]) : [raw as T];
 }
 
 /** The `xsi:type` of a parsed element without its prefix, whatever prefix the server bound to XSI. */
