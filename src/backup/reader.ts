@@ -11,6 +11,7 @@ import { objectKey, type KubeObject } from '../model/kube.js';
 import { BackupError } from './errors.js';
 import { CAPV_NAMESPACE, neededSecretKeys } from './secrets.js';
 import type { BackupSource } from './source.js';
+import { errorMessage as messageOf } from '../util/values.js';
 
 export { BackupError } from './errors.js';
 
@@ -416,6 +417,3 @@ function slimSecret(secret: KubeObject): KubeObject {
   return slim;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

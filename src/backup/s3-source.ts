@@ -20,7 +20,9 @@ import {
 import { fromIni } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BackupSource } from './source.js';
-import { StorageLocationError, trimSlashes, type S3Credentials, type StorageLocation } from './storage-location.js';
+import { StorageLocationError, type S3Credentials, type StorageLocation } from './storage-location.js';
+import { trimSlashes } from '../util/values.js';
+import { isObjectName } from '../model/kube.js';
 
 export interface S3SourceOptions {
   /** Bound on connecting, on waiting for an answer, and on a stalled download, in ms; default 30000. */
@@ -331,7 +333,7 @@ export function s3BackupSourceFromUrl(
 
 function checkBackupName(location: StorageLocation, name: string): void {
   // A backup name is a Kubernetes object name: no '/', so it cannot climb out of backups/.
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
+  if (!isObjectName(name)) {
     throw new BackupSourceError('invalid', location.bucket, `${prefixPath(location)}backups/${name}`, `"${name}" is not a Velero backup name (a Kubernetes object name)`);
   }
 }

@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { KubeConfig, ObservableMiddleware, V1Secret } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
+import { isMap, trimSlashes } from '../util/values.js';
 
 /** Credentials for the S3 API. Holds a secret: never log it. */
 export interface S3Credentials {
@@ -258,9 +259,6 @@ function parseFlatLocation(map: Record<string, unknown>, fail: Fail): StorageLoc
 }
 
 /** `strings.Trim(s, "/")`, as Velero does for bucket and prefix. */
-export function trimSlashes(value: string): string {
-  return value.replace(/^\/+|\/+$/g, '');
-}
 
 /** Velero refuses a bucket with '/' inside, except an S3 access-point ARN. */
 function checkBucket(raw: string, key: string, fail: Fail): string {
@@ -301,10 +299,6 @@ function secretKeyRef(map: Record<string, unknown>, key: string, fail: Fail): Se
   const name = optionalString(map, 'name', `${key}.name`, fail) ?? fail(`${key}.name`, 'required');
   const secretKey = optionalString(map, 'key', `${key}.key`, fail) ?? fail(`${key}.key`, 'required');
   return { name, key: secretKey };
-}
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function optionalMap(

@@ -15,7 +15,4 @@ export class UsageError extends Error {
 }
 
 /** One line for the user: the error's own message, which names the file, object or field. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
+export { errorMessage as describeError } from '../util/values.js';

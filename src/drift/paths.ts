@@ -1,3 +1,5 @@
+import { trimSlashes } from '../util/values.js';
+
 /**
  * CAPV specs name folders and resource pools either as absolute inventory paths
  * (`/DC0/vm/tkg`) or relative to the datacenter (`tkg`, `vm/tkg`, `DC0_C0/Resources/tkg`).
@@ -11,10 +13,6 @@ export function samePlace(inventoryPath: string | undefined, specPath: string | 
   if (specPath.trim().startsWith('/')) return actual === wanted;
   // Relative: it must match whole trailing segments of the absolute path.
   return actual === wanted || actual.endsWith(`/${wanted}`);
-}
-
-function trimSlashes(path: string): string {
-  return path.trim().replace(/^\/+|\/+$/g, '');
 }
 
 /**

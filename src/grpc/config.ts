@@ -47,6 +47,7 @@ import { parseDocument, stringify } from 'yaml';
 import { parseStorageLocationFile, readStorageLocationFile, StorageLocationError, type StorageLocation } from '../backup/storage-location.js';
 import type { GateConfig } from '../gate/decide.js';
 import { parseLogLevel, type LogLevel } from '../util/jsonlog.js';
+import { isMap } from '../util/values.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -397,10 +398,6 @@ function setPath(raw: Record<string, unknown>, path: string, value: unknown): vo
     map = map[part] as Record<string, unknown>;
   }
   map[parts[parts.length - 1]!] = value;
-}
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Typed reads of dotted keys; every failure names the key. */

@@ -15,6 +15,7 @@ import { AnalysisCache, type AnalysisResult, type CacheUse } from './analyses.js
 import { defaultStorageLocation, type AnalysisConfig, type ConfiguredStorageLocation } from './config.js';
 import { messageOf, ServiceError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
+import { isObjectName } from '../model/kube.js';
 
 export interface ServiceDeps {
   /** The tarball of backup `backupName` in `location`. */
@@ -46,11 +47,10 @@ export interface AnalyzeOptions {
 }
 
 /** A Kubernetes object name (DNS-1123 subdomain), which every Velero backup name is. */
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export function checkBackupName(name: unknown, field = 'backup_name'): string {
   if (typeof name !== 'string' || name === '') throw new ServiceError(status.INVALID_ARGUMENT, `${field}: required`);
-  if (name.length > 253 || !OBJECT_NAME.test(name)) {
+  if (!isObjectName(name)) {
     throw new ServiceError(status.INVALID_ARGUMENT, `${field}: "${name.slice(0, 80)}" is not a Velero backup name (lower-case letters, digits, '-' and '.', at most 253)`);
   }
   return name;

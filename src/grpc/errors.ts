@@ -13,6 +13,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { BackupError } from '../backup/errors.js';
 import { BackupSourceError } from '../backup/s3-source.js';
 import { StorageLocationError } from '../backup/storage-location.js';
+import { errorMessage as messageOf } from '../util/values.js';
 
 /** An error that already knows its status code. */
 export class ServiceError extends Error {
@@ -55,10 +56,8 @@ export function statusCodeOf(err: unknown): status {
 }
 
 /** The message a caller sees: the error's own words, which name the object and never a secret. */
-export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
+
+export { messageOf };
 
 export function toGrpcError(err: unknown): Partial<GrpcServiceError> {
   const code = statusCodeOf(err);

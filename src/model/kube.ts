@@ -34,3 +34,10 @@ export interface KubeObject {
 export function objectKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
+
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** A Kubernetes object name (DNS-1123 subdomain): what Velero backups and Secrets are named by. */
+export function isObjectName(name: string): boolean {
+  return name.length <= 253 && OBJECT_NAME.test(name);
+}

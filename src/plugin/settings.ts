@@ -26,6 +26,8 @@ import { basename } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { GateConfig } from '../gate/decide.js';
 import { parseDuration } from '../grpc/config.js';
+import { isMap } from '../util/values.js';
+import { isObjectName } from '../model/kube.js';
 
 export const PLUGIN_CONFIG_LABELS = {
   'velero.io/plugin-config': '',
@@ -87,7 +89,6 @@ export class PluginSettingsError extends Error {
 }
 
 /** Kubernetes object names (Secrets): DNS-1123 subdomain. */
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export function parsePluginSettings(data: Record<string, unknown>, origin: string): PluginSettings {
   const fail = (key: string | undefined, detail: string): never => {
@@ -123,7 +124,7 @@ export function parsePluginSettings(data: Record<string, unknown>, origin: strin
   };
   const secretName = (key: (typeof SETTINGS_KEYS)[number]): string | undefined => {
     const value = text(key);
-    if (value !== undefined && (value.length > 253 || !OBJECT_NAME.test(value))) fail(key, `"${value}" is not a Secret name`);
+    if (value !== undefined && !isObjectName(value)) fail(key, `"${value}" is not a Secret name`);
     return value;
   };
 
@@ -184,8 +185,4 @@ export function parsePluginSettingsFile(textOfFile: string, path: string): Plugi
     return parsePluginSettings(data, origin);
   }
   return parsePluginSettings(root, origin);
-}
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
