@@ -18,7 +18,8 @@ import { status } from '@grpc/grpc-js';
 import type { BackupSource } from '../backup/source.js';
 import { s3BackupSource } from '../backup/s3-source.js';
 import { readStorageLocationFile, type StorageLocation } from '../backup/storage-location.js';
-import { parseCredentialsYaml } from '../cli/options.js';
+import { parseCredentialsYaml } from '../config/vcenter-credentials.js';
+
 import { detectDrift, type CredentialOverrides } from '../detect.js';
 import type { CallContext } from '../grpc/calls.js';
 import { DriftService, type ServiceDeps } from '../grpc/drift-service.js';
