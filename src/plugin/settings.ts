@@ -25,7 +25,8 @@
 import { basename } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { GateConfig } from '../gate/decide.js';
-import { parseDuration } from '../grpc/config.js';
+import { parseDuration } from '../config/values.js';
+
 import { isMap } from '../util/values.js';
 import { isObjectName } from '../model/kube.js';
 
