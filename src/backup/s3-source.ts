@@ -19,15 +19,16 @@ import {
 } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DEFAULTS } from '../config/defaults.js';
 import type { BackupSource } from './source.js';
 import { StorageLocationError, type S3Credentials, type StorageLocation } from './storage-location.js';
 import { trimSlashes } from '../util/values.js';
 import { isObjectName } from '../model/kube.js';
 
 export interface S3SourceOptions {
-  /** Bound on connecting, on waiting for an answer, and on a stalled download, in ms; default 30000. */
+  /** Bound on connecting, on waiting for an answer, and on a stalled download, in ms; default DEFAULTS.storage.requestTimeoutMs. */
   timeoutMs?: number;
-  /** Tries per request, retries included (the SDK's backoff); default 3. */
+  /** Tries per request, retries included (the SDK's backoff); default DEFAULTS.storage.maxAttempts. */
   maxAttempts?: number;
   /** Credentials to use instead of the location's credentials file. Hold a secret: never log them. */
   credentials?: S3Credentials | (() => Promise<S3Credentials>);
@@ -85,11 +86,11 @@ export interface VeleroBackup {
   [field: string]: unknown;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_TIMEOUT_MS = DEFAULTS.storage.requestTimeoutMs;
+const DEFAULT_MAX_ATTEMPTS = DEFAULTS.storage.maxAttempts;
 /** velero-backup.json is a few KiB; anything near this is not a Backup object. */
 const MAX_METADATA_BYTES = 4 * 1024 * 1024;
-const DEFAULT_REGION = 'us-east-1';
+const DEFAULT_REGION = DEFAULTS.storage.region;
 
 /** `<prefix>/` or '' (Velero's layout: the prefix gets a trailing '/'). */
 function prefixPath(location: StorageLocation): string {

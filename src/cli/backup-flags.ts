@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { fileBackupSource } from '../backup/file-source.js';
 import type { BackupSource } from '../backup/source.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { UsageError } from './errors.js';
-import { seconds } from './options.js';
+import { inSeconds, seconds } from './options.js';
 
 export interface BackupFlags {
   backup?: string;
@@ -20,8 +21,8 @@ export function backupOptions(command: Command): Command {
     .option('--backup-name <name>', 'a backup in the Velero bucket, with --storage-location or --storage-location-name')
     .option('--storage-location <file>', 'a BackupStorageLocation manifest (or its flat fields) describing the bucket; also endpoint/credentials for s3:// URLs')
     .option('--storage-location-name <name>', 'read the BackupStorageLocation object of this name from the cluster (in-cluster config or KUBECONFIG)')
-    .option('--velero-namespace <ns>', 'namespace of the BackupStorageLocation object', 'velero')
-    .option('--s3-timeout <seconds>', 'timeout of each object-storage request', seconds, 30);
+    .option('--velero-namespace <ns>', 'namespace of the BackupStorageLocation object', DEFAULTS.velero.namespace)
+    .option('--s3-timeout <seconds>', 'timeout of each object-storage request', seconds, inSeconds(DEFAULTS.storage.requestTimeoutMs));
 }
 
 export async function backupSourceFrom(command: string, flags: BackupFlags): Promise<BackupSource> {

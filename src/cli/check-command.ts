@@ -4,7 +4,8 @@
  * The gRPC client is loaded only when the command runs.
  */
 import { Command, Option } from 'commander';
-import { seconds } from './options.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { inSeconds, seconds } from './options.js';
 
 export interface CheckFlags {
   server: string;
@@ -40,6 +41,6 @@ export function addCheckCommand(program: Command): void {
     .addOption(new Option('--failure-policy <policy>', 'instead of the service\'s failurePolicy').choices(['Fail', 'Ignore']))
     .option('--skip-access-apiserver', 'analyse without reading the workload clusters\' Nodes')
     .option('--refresh', 'run a fresh analysis rather than reuse a cached one')
-    .option('--timeout <seconds>', 'deadline of the call', seconds, 900)
+    .option('--timeout <seconds>', 'deadline of the call', seconds, inSeconds(DEFAULTS.check.timeoutMs))
     .action(async (flags: CheckFlags) => (await import('./check-run.js')).runCheck(flags));
 }

@@ -1,4 +1,6 @@
 import { Command, Option } from 'commander';
+import { DEFAULTS } from '../config/defaults.js';
+import { credentialOverrides } from '../config/vcenter-credentials.js';
 import { detectDrift } from '../detect.js';
 import type { DriftReport } from '../model/report.js';
 import { renderConsole } from '../report/console.js';
@@ -6,7 +8,7 @@ import { withoutHealthy } from '../report/filter.js';
 import { writeJsonReport } from '../report/json.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
-import { credentialOptions, credentialOverrides, positiveInt, seconds } from './options.js';
+import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
 
@@ -38,8 +40,8 @@ export function addDetectCommand(program: Command): void {
     .option('--skip-access-apiserver', 'do not contact the workload clusters\' API servers')
     .option('--inventory <file>', 'use an inventory snapshot (from `drift-detector inventory`) instead of live vCenters')
     .option('--exit-code', 'exit 0 when nothing is to be done, 1 when remediation or confirmation is needed, 2 on error')
-    .option('--apiserver-timeout <seconds>', 'timeout for reading one workload cluster\'s Nodes', seconds, 10)
-    .option('--apiserver-concurrency <n>', 'workload clusters read at once', positiveInt, 8);
+    .option('--apiserver-timeout <seconds>', 'timeout for reading one workload cluster\'s Nodes', seconds, inSeconds(DEFAULTS.apiserver.timeoutMs))
+    .option('--apiserver-concurrency <n>', 'workload clusters read at once', positiveInt, DEFAULTS.apiserver.concurrency);
   credentialOptions(command);
   command.action(async (flags: DetectFlags, cmd: Command) => {
     const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { readBackup } from '../backup/reader.js';
 import { vcenterTargetsOf, type VCenterTarget } from '../backup/topology.js';
+import { credentialOverrides } from '../config/vcenter-credentials.js';
 import { withCredentials } from '../detect.js';
 import type { VCenterInventory } from '../model/inventory.js';
 import { vcenterKey } from '../model/vcenter.js';
@@ -8,7 +9,7 @@ import { writeInventorySnapshot } from '../vsphere/snapshot.js';
 import { EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
 import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
-import { credentialOptions, credentialOverrides } from './options.js';
+import { credentialOptions } from './options.js';
 
 interface InventoryFlags extends BackupFlags {
   server: string[];

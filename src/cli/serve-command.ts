@@ -1,9 +1,18 @@
 import { Command, Option } from 'commander';
-import type { ConfigOverrides } from '../grpc/config.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { FAILURE_POLICIES, GATE_MODES } from '../config/gate-settings.js';
+import type { ConfigOverrides } from '../config/service-sources.js';
+import { durationText } from '../config/values.js';
 
 interface ServeFlags extends ConfigOverrides {
   config?: string;
 }
+
+/**
+ * The flags set no commander default, which would hide the file's value: their help names the
+ * default the configuration takes when neither the file, the environment nor the flag sets it.
+ */
+const byDefault = (value: string | number) => `(default: ${value})`;
 
 export function addServeCommand(program: Command): void {
   program
@@ -13,28 +22,28 @@ export function addServeCommand(program: Command): void {
         'Velero RestoreItemAction that gates the restore of Cluster API Clusters',
     )
     .option('--config <file>', 'the YAML configuration (see README: Configuration); flags and DRIFT_DETECTOR_* variables override it')
-    .option('--listen <address>', 'host:port or unix:/path to listen on (default 127.0.0.1:50051; non-loopback needs TLS)')
+    .option('--listen <address>', `host:port or unix:/path to listen on; non-loopback needs TLS ${byDefault(DEFAULTS.service.listen)}`)
     .option('--metrics-listen <address>', 'host:port for Prometheus metrics (GET /metrics)')
     .option('--storage-location <file>', 'the default storage location: a BackupStorageLocation manifest or a flat location file')
-    .addOption(new Option('--mode <mode>', 'block: fail the restore of a drifted Cluster; annotate: restore it annotated').choices(['block', 'annotate']))
-    .addOption(new Option('--failure-policy <policy>', 'what unconfirmed clusters and failed analyses get').choices(['Fail', 'Ignore']))
+    .addOption(new Option('--mode <mode>', `block: fail the restore of a drifted Cluster; annotate: restore it annotated ${byDefault(DEFAULTS.gate.mode)}`).choices(GATE_MODES))
+    .addOption(new Option('--failure-policy <policy>', `what unconfirmed clusters and failed analyses get ${byDefault(DEFAULTS.gate.failurePolicy)}`).choices(FAILURE_POLICIES))
     .option('--pause-on-drift', 'annotate mode: restore drifted Clusters with spec.paused: true')
-    .option('--cache-ttl <duration>', 'how long a finished analysis is reused, e.g. 10m')
-    .option('--analysis-timeout <duration>', 'bound on one analysis, e.g. 15m')
+    .option('--cache-ttl <duration>', `how long a finished analysis is reused, e.g. 1h ${byDefault(durationText(DEFAULTS.service.cacheTtlMs))}`)
+    .option('--analysis-timeout <duration>', `bound on one analysis, e.g. 30m ${byDefault(durationText(DEFAULTS.service.analysisTimeoutMs))}`)
     .option('--skip-access-apiserver', 'do not read the workload clusters\' Nodes')
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
     .option('--token-file <file>', 'require `authorization: Bearer <token>` with the token in this file')
     .option('--tls-cert <file>', 'server certificate (PEM)')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
-    .addOption(new Option('--log-level <level>', 'JSON log level on stderr').choices(['debug', 'info', 'warn', 'error']))
+    .addOption(new Option('--log-level <level>', `JSON log level on stderr ${byDefault(DEFAULTS.service.logLevel)}`).choices(['debug', 'info', 'warn', 'error']))
     .action(async (flags: ServeFlags, cmd: Command) => {
       const { debug } = cmd.optsWithGlobals<{ debug?: boolean }>();
       const { config: file, ...overrides } = flags;
       if (debug && !overrides.logLevel) overrides.logLevel = 'debug';
       // The service's modules load only when it runs, so that detect and inventory start fast.
       const [{ loadServiceConfig }, { loadServiceSecrets }, { startService }, { jsonLogger }] = await Promise.all([
-        import('../grpc/config.js'),
+        import('../config/service-config.js'),
         import('../grpc/auth.js'),
         import('../grpc/server.js'),
         import('../util/jsonlog.js'),

@@ -25,8 +25,6 @@ export interface GateConfig {
   pauseOnDrift: boolean;
 }
 
-export const DEFAULT_GATE_CONFIG: GateConfig = { mode: 'block', failurePolicy: 'Fail', pauseOnDrift: false };
-
 export const STATUS_ANNOTATION = 'driftdetector.dev/status';
 export const GHOST_MACHINES_ANNOTATION = 'driftdetector.dev/ghost-machines';
 export const STALE_MACHINES_ANNOTATION = 'driftdetector.dev/stale-machines';

@@ -5,6 +5,7 @@
  * for `failureTtlMs`, long enough to answer a burst of Velero items with one error instead of one
  * scan each, short enough that a fixed bucket or network is seen on the next try.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { ProgressEvent } from '../detect.js';
 import type { DriftReport } from '../model/report.js';
 
@@ -29,8 +30,9 @@ export interface AnalysisCacheOptions {
   /** Finished entries kept at most; the oldest go first. */
   maxEntries?: number;
   /**
-   * Analyses running at once, at most (default 4): each one streams a tarball and lists vCenters,
-   * so a caller asking for many backups must not be able to exhaust the process.
+   * Analyses running at once, at most (default DEFAULTS.service.maxConcurrentAnalyses): each one
+   * streams a tarball and lists vCenters, so a caller asking for many backups must not be able to
+   * exhaust the process.
    */
   maxRunning?: number;
   now?: () => number;
@@ -94,7 +96,7 @@ export class AnalysisCache {
       return { report: entry.report!, use: 'cached' };
     }
     const use: CacheUse = entry ? 'shared' : 'miss';
-    if (!entry && this.running() >= (this.options.maxRunning ?? 4)) {
+    if (!entry && this.running() >= (this.options.maxRunning ?? DEFAULTS.service.maxConcurrentAnalyses)) {
       throw new AnalysisBusyError(`${this.running()} analyses are already running; try backup ${request.backup} again when one has finished`);
     }
     opts.onUse?.(use);
@@ -168,7 +170,7 @@ export class AnalysisCache {
 
   private settle(key: string, entry: Settled): void {
     this.entries.set(key, entry);
-    const max = this.options.maxEntries ?? 64;
+    const max = this.options.maxEntries ?? DEFAULTS.service.maxCachedAnalyses;
     if (this.entries.size <= max) return;
     for (const [k, e] of this.entries) {
       if (this.entries.size <= max) break;

@@ -7,8 +7,9 @@ import { createHash, createPrivateKey, timingSafeEqual, X509Certificate } from '
 import { readFile } from 'node:fs/promises';
 import { ServerCredentials, status, type Metadata } from '@grpc/grpc-js';
 import type { CredentialOverrides } from '../detect.js';
-import { credentialOverrides } from '../cli/options.js';
-import { ConfigError, type ServiceConfig } from './config.js';
+import type { ServiceConfig } from '../config/service-config.js';
+import { ConfigError } from '../config/values.js';
+import { credentialOverrides } from '../config/vcenter-credentials.js';
 import { ServiceError } from './errors.js';
 
 export interface ServiceSecrets {

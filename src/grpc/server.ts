@@ -6,10 +6,11 @@
 import { Server, type ServiceDefinition } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import { hostOf } from '../config/addresses.js';
+import type { ServiceConfig } from '../config/service-config.js';
 import { jsonLogger, type Logger } from '../util/jsonlog.js';
 import type { ServiceSecrets } from './auth.js';
 import { guarded, type CallEnvironment } from './calls.js';
-import { hostOf, type ServiceConfig } from './config.js';
 import { driftDetectorImplementation } from './detector-handlers.js';
 import { DriftService, type ServiceDeps } from './drift-service.js';
 import { createMetrics, serveMetrics, type ServiceMetrics } from './metrics.js';

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { KubeConfig, ObservableMiddleware } from '@kubernetes/client-node';
 import { readStorageLocationFromCluster, type StorageLocation } from '../backup/storage-location.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { PLUGIN_CONFIG_SELECTOR } from './settings.js';
 
 export interface PluginConfigMap {
@@ -50,7 +51,7 @@ export class ClusterAccessError extends Error {
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-export const DEFAULT_KUBE_TIMEOUT_MS = 10_000;
+export const DEFAULT_KUBE_TIMEOUT_MS = DEFAULTS.kube.requestTimeoutMs;
 /** Kubernetes truncates nothing for us: an Event message beyond this is cut. */
 const MAX_EVENT_MESSAGE = 1024;
 

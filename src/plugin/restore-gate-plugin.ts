@@ -18,7 +18,8 @@ import { status } from '@grpc/grpc-js';
 import type { BackupSource } from '../backup/source.js';
 import { s3BackupSource } from '../backup/s3-source.js';
 import { readStorageLocationFile, type StorageLocation } from '../backup/storage-location.js';
-import { parseCredentialsYaml } from '../cli/options.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { parseCredentialsYaml } from '../config/vcenter-credentials.js';
 import { detectDrift, type CredentialOverrides } from '../detect.js';
 import type { CallContext } from '../grpc/calls.js';
 import { DriftService, type ServiceDeps } from '../grpc/drift-service.js';
@@ -51,8 +52,8 @@ interface Runtime {
 }
 
 /** The analysis lives as long as the process (one restore); failures are kept briefly, for a burst of items. */
-const ANALYSIS_CACHE_TTL_MS = 60 * 60_000;
-const FAILURE_CACHE_TTL_MS = 15_000;
+const ANALYSIS_CACHE_TTL_MS = DEFAULTS.plugin.cacheTtlMs;
+const FAILURE_CACHE_TTL_MS = DEFAULTS.analysis.failureCacheTtlMs;
 
 /** A backup whose storage location is only read when its analysis starts (inside the analysis' timeout). */
 class BackupToLocate implements BackupSource {
@@ -75,7 +76,7 @@ export class PluginRestoreGate implements Gate {
   }
 
   get namespace(): string {
-    return this.environment.env['VELERO_NAMESPACE'] || 'velero';
+    return this.environment.env['VELERO_NAMESPACE'] || DEFAULTS.velero.namespace;
   }
 
   async execute(input: ExecuteInput, ctx: Pick<CallContext, 'signal' | 'fields'>): Promise<ExecuteOutput> {
@@ -173,8 +174,8 @@ export class PluginRestoreGate implements Gate {
         insecureSkipVerify: settings.insecureSkipVerify,
         vcenterTimeoutMs: settings.vsphereTimeoutMs,
         apiserverTimeoutMs: settings.apiserverTimeoutMs,
-        apiserverConcurrency: 8,
-        maxConcurrent: 2,
+        apiserverConcurrency: DEFAULTS.apiserver.concurrency,
+        maxConcurrent: DEFAULTS.plugin.maxConcurrentAnalyses,
       },
       gate: settings.gate,
       vcenterCredentials,

@@ -1,33 +1,35 @@
 /**
  * The plugin's settings: the `data` of the ConfigMap in Velero's namespace labelled
  * `velero.io/plugin-config: ""` and `driftdetector.dev/restore-gate: RestoreItemAction` (Velero's
- * convention for plugin configuration). Every key is optional:
+ * convention for plugin configuration). Every key is optional; an unset key takes its value from
+ * DEFAULTS (the gate's, and the plugin's own analysis timeout and remote call deadline):
  *
  * ```yaml
- * mode: block                      # block | annotate
- * failurePolicy: Fail              # Fail | Ignore
- * pauseOnDrift: "false"            # annotate mode: restore drifted Clusters paused
- * skipAccessAPIServer: "false"     # do not read the workload clusters' Nodes
- * insecureSkipVerify: "false"      # vCenters and workload API servers
+ * mode: annotate                   # block | annotate
+ * failurePolicy: Ignore            # Fail | Ignore
+ * pauseOnDrift: "true"             # annotate mode: restore drifted Clusters paused
+ * skipAccessAPIServer: "true"      # do not read the workload clusters' Nodes
+ * insecureSkipVerify: "true"       # vCenters and workload API servers
  * vsphereCredentialsSecret: name   # Secret: username + password, and/or credentials.yaml
- * analysisTimeout: 10m             # bound on one analysis (Velero gives Execute no deadline)
- * vsphereTimeout: 30s              # each vCenter request
- * apiserverTimeout: 10s            # each workload API server request
- * storageTimeout: 30s              # each object-storage request
+ * analysisTimeout: 20m             # bound on one analysis (Velero gives Execute no deadline)
+ * vsphereTimeout: 1m               # each vCenter request
+ * apiserverTimeout: 5s             # each workload API server request
+ * storageTimeout: 1m               # each object-storage request
  * remoteEndpoint: host:port        # ask `drift-detector serve` instead of analysing here
  * remoteCredentialsSecret: name    # Secret: ca.crt, token, tls.crt + tls.key (all optional)
  * remoteTLS: "true"                # TLS with the system CAs when the Secret has no ca.crt
- * remoteTimeout: 10m               # deadline of each call to the service
+ * remoteTimeout: 20m               # deadline of each call to the service
  * ```
  * A bad value is an error naming the ConfigMap (or file) and the key; the plugin reports it as
  * the Execute error of every Cluster, so it shows in the restore's errors.
  */
 import { basename } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseHostPort } from '../config/addresses.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { readGateConfig } from '../config/gate-settings.js';
+import { ConfigError, ConfigReader, parseYamlText, type Refuse } from '../config/values.js';
 import type { GateConfig } from '../gate/decide.js';
-import { parseDuration } from '../grpc/config.js';
 import { isMap } from '../util/values.js';
-import { isObjectName } from '../model/kube.js';
 
 export const PLUGIN_CONFIG_LABELS = {
   'velero.io/plugin-config': '',
@@ -81,85 +83,64 @@ export interface PluginSettings {
   remote?: RemoteSettings;
 }
 
-export class PluginSettingsError extends Error {
+export class PluginSettingsError extends ConfigError {
   override readonly name = 'PluginSettingsError';
   constructor(origin: string, key: string | undefined, detail: string) {
     super(`${origin}: ${key ? `${key}: ` : ''}${detail}`);
   }
 }
 
-/** Kubernetes object names (Secrets): DNS-1123 subdomain. */
+/** An example of remoteEndpoint: the service in Velero's cluster, on its usual port. */
+const REMOTE_ENDPOINT_EXAMPLE = `drift-detector.velero.svc:${parseHostPort(DEFAULTS.service.listen)?.port}`;
 
 export function parsePluginSettings(data: Record<string, unknown>, origin: string): PluginSettings {
-  const fail = (key: string | undefined, detail: string): never => {
-    throw new PluginSettingsError(origin, key, detail);
-  };
-  for (const key of Object.keys(data)) {
-    if (!(SETTINGS_KEYS as readonly string[]).includes(key)) fail(key, `unknown key (expected one of ${SETTINGS_KEYS.join(', ')})`);
-  }
-  const text = (key: (typeof SETTINGS_KEYS)[number]): string | undefined => {
-    const value = data[key];
-    if (value === undefined || value === null) return undefined;
-    // A hand-written file may hold YAML booleans and numbers; a ConfigMap holds strings.
-    if (typeof value !== 'string' && typeof value !== 'boolean' && typeof value !== 'number') fail(key, 'expected a string');
-    const trimmed = String(value).trim();
-    return trimmed === '' ? undefined : trimmed;
-  };
-  const choice = <T extends string>(key: (typeof SETTINGS_KEYS)[number], choices: readonly T[]): T | undefined => {
-    const value = text(key);
-    if (value === undefined) return undefined;
-    if (!(choices as readonly string[]).includes(value)) fail(key, `expected ${choices.join(' or ')}, not "${value}"`);
-    return value as T;
-  };
-  const bool = (key: (typeof SETTINGS_KEYS)[number]): boolean | undefined => {
-    const value = choice(key, ['true', 'false'] as const);
-    return value === undefined ? undefined : value === 'true';
-  };
-  const duration = (key: (typeof SETTINGS_KEYS)[number], fallback: number): number => {
-    const value = text(key);
-    if (value === undefined) return fallback;
-    const ms = parseDuration(value);
-    if (ms === undefined || ms === 0) fail(key, `expected a duration such as 30s, 10m or 1h (more than zero), not "${value}"`);
-    return ms!;
-  };
-  const secretName = (key: (typeof SETTINGS_KEYS)[number]): string | undefined => {
-    const value = text(key);
-    if (value !== undefined && !isObjectName(value)) fail(key, `"${value}" is not a Secret name`);
-    return value;
-  };
+  const refuse = refuseIn(origin);
+  new ConfigReader(data, refuse).onlyKeys(SETTINGS_KEYS);
+  // Refused values are quoted: a ConfigMap holds no secret, only names of Secrets.
+  const r = new ConfigReader(configMapText(data, refuse), refuse, { quoteRefused: true });
+  const duration = (key: (typeof SETTINGS_KEYS)[number], fallback: number): number => r.duration(key, { positive: true }) ?? fallback;
 
   const settings: PluginSettings = {
     origin,
-    gate: {
-      mode: choice('mode', ['block', 'annotate'] as const) ?? 'block',
-      failurePolicy: choice('failurePolicy', ['Fail', 'Ignore'] as const) ?? 'Fail',
-      pauseOnDrift: bool('pauseOnDrift') ?? false,
-    },
-    skipAccessApiServer: bool('skipAccessAPIServer') ?? false,
-    insecureSkipVerify: bool('insecureSkipVerify') ?? false,
-    analysisTimeoutMs: duration('analysisTimeout', 10 * 60_000),
-    vsphereTimeoutMs: duration('vsphereTimeout', 30_000),
-    apiserverTimeoutMs: duration('apiserverTimeout', 10_000),
-    storageTimeoutMs: duration('storageTimeout', 30_000),
+    gate: readGateConfig(r),
+    skipAccessApiServer: r.bool('skipAccessAPIServer') ?? DEFAULTS.analysis.skipAccessApiServer,
+    insecureSkipVerify: r.bool('insecureSkipVerify') ?? DEFAULTS.analysis.insecureSkipVerify,
+    analysisTimeoutMs: duration('analysisTimeout', DEFAULTS.plugin.analysisTimeoutMs),
+    vsphereTimeoutMs: duration('vsphereTimeout', DEFAULTS.vsphere.requestTimeoutMs),
+    apiserverTimeoutMs: duration('apiserverTimeout', DEFAULTS.apiserver.timeoutMs),
+    storageTimeoutMs: duration('storageTimeout', DEFAULTS.storage.requestTimeoutMs),
   };
-  const vsphereSecret = secretName('vsphereCredentialsSecret');
+  const vsphereSecret = r.objectName('vsphereCredentialsSecret', 'Secret');
   if (vsphereSecret) settings.vsphereCredentialsSecret = vsphereSecret;
 
-  const endpoint = text('remoteEndpoint');
-  const remoteSecret = secretName('remoteCredentialsSecret');
-  const remoteTls = bool('remoteTLS');
-  const remoteTimeoutMs = duration('remoteTimeout', 10 * 60_000);
+  const endpoint = r.address('remoteEndpoint', { example: REMOTE_ENDPOINT_EXAMPLE });
+  const remoteSecret = r.objectName('remoteCredentialsSecret', 'Secret');
+  const remoteTls = r.bool('remoteTLS');
+  const remoteTimeoutMs = duration('remoteTimeout', DEFAULTS.plugin.remoteTimeoutMs);
   if (endpoint) {
-    const m = /^(\[[^\]]+\]|[^:/[\]\s]+):(\d{1,5})$/.exec(endpoint);
-    if (!m || Number(m[2]) === 0 || Number(m[2]) > 65535) fail('remoteEndpoint', `"${endpoint}" is not host:port (e.g. drift-detector.velero.svc:50051)`);
-    settings.remote = { endpoint, tls: remoteTls ?? false, timeoutMs: remoteTimeoutMs, ...(remoteSecret ? { credentialsSecret: remoteSecret } : {}) };
+    settings.remote = { endpoint, tls: remoteTls ?? DEFAULTS.plugin.remoteTls, timeoutMs: remoteTimeoutMs, ...(remoteSecret ? { credentialsSecret: remoteSecret } : {}) };
   } else if (remoteSecret || remoteTls !== undefined) {
-    fail(remoteSecret ? 'remoteCredentialsSecret' : 'remoteTLS', 'needs remoteEndpoint');
+    refuse(remoteSecret ? 'remoteCredentialsSecret' : 'remoteTLS', 'needs remoteEndpoint');
   }
   return settings;
 }
 
-/** The settings when no ConfigMap exists: block, failurePolicy Fail, analysis here. */
+/**
+ * The ConfigMap's values as trimmed text, blank ones left out. A ConfigMap holds strings; a
+ * hand-written file may hold YAML booleans and numbers, which count as their text.
+ */
+function configMapText(data: Record<string, unknown>, refuse: Refuse): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' && typeof value !== 'boolean' && typeof value !== 'number') refuse(key, 'expected a string');
+    const trimmed = String(value).trim();
+    if (trimmed !== '') text[key] = trimmed;
+  }
+  return text;
+}
+
+/** The settings when no ConfigMap exists: DEFAULTS, the analysis runs here. */
 export function defaultPluginSettings(): PluginSettings {
   return parsePluginSettings({}, 'defaults');
 }
@@ -170,19 +151,21 @@ export function defaultPluginSettings(): PluginSettings {
  */
 export function parsePluginSettingsFile(textOfFile: string, path: string): PluginSettings {
   const origin = basename(path);
-  const doc = parseDocument(textOfFile, { prettyErrors: true });
-  const first = doc.errors[0];
-  if (first) {
-    const at = first.linePos?.[0];
-    throw new PluginSettingsError(origin, undefined, `not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}`);
-  }
-  const root: unknown = doc.toJS() ?? {};
-  if (!isMap(root)) throw new PluginSettingsError(origin, undefined, 'expected a mapping (a ConfigMap manifest or the settings keys)');
+  const refuse = refuseIn(origin);
+  const root = parseYamlText(textOfFile, refuse);
+  if (!isMap(root)) return refuse(undefined, 'expected a mapping (a ConfigMap manifest or the settings keys)');
   if (root['kind'] !== undefined || root['apiVersion'] !== undefined) {
-    if (root['kind'] !== 'ConfigMap') throw new PluginSettingsError(origin, 'kind', `${JSON.stringify(root['kind'])} is not ConfigMap`);
+    if (root['kind'] !== 'ConfigMap') refuse('kind', `${JSON.stringify(root['kind'])} is not ConfigMap`);
     const data = root['data'] ?? {};
-    if (!isMap(data)) throw new PluginSettingsError(origin, 'data', 'expected a mapping');
+    if (!isMap(data)) return refuse('data', 'expected a mapping');
     return parsePluginSettings(data, origin);
   }
   return parsePluginSettings(root, origin);
+}
+
+/** Refusals of the settings from `origin` (a ConfigMap or a file): PluginSettingsError. */
+function refuseIn(origin: string): Refuse {
+  return (key, detail) => {
+    throw new PluginSettingsError(origin, key, detail);
+  };
 }

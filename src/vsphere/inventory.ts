@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/defaults.js';
 import type { InventoryVM, VCenterListing } from '../model/inventory.js';
 import { vcenterKey } from '../model/vcenter.js';
 import { VimError } from './errors.js';
@@ -17,17 +18,17 @@ import { mapWithConcurrency } from '../util/concurrency.js';
 export type { VimTarget } from './session.js';
 
 export interface ListOptions extends VimSessionOptions {
-  /** Objects per RetrievePropertiesEx page (default 500). */
+  /** Objects per RetrievePropertiesEx page (default DEFAULTS.vsphere.pageSize). */
   pageSize?: number;
 }
 
 export interface ListManyOptions extends ListOptions {
-  /** vCenters read at the same time (default 4). */
+  /** vCenters read at the same time (default DEFAULTS.vsphere.concurrency). */
   concurrency?: number;
 }
 
-export const DEFAULT_PAGE_SIZE = 500;
-const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_PAGE_SIZE = DEFAULTS.vsphere.pageSize;
+const DEFAULT_CONCURRENCY = DEFAULTS.vsphere.concurrency;
 
 /** The extraConfig key CAPV writes on every machine it reconciles (cloud-init metadata). */
 const CAPV_METADATA_KEY = 'guestinfo.metadata';

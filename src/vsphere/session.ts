@@ -1,4 +1,5 @@
 import soap from 'soap';
+import { DEFAULTS } from '../config/defaults.js';
 import { vcenterSdkUrl } from '../model/vcenter.js';
 import { VimError, describeSoapFailure, faultFromSoapError } from './errors.js';
 import { parseThumbprint, type PinnedThumbprint } from './thumbprint.js';
@@ -29,14 +30,14 @@ export interface VimTarget {
 export interface VimSessionOptions {
   /** Turns every certificate check off, pinned thumbprint included. */
   insecureSkipVerify?: boolean;
-  /** Deadline of each request (default 30 s). */
+  /** Deadline of each request (default DEFAULTS.vsphere.requestTimeoutMs). */
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Receives progress lines; never a credential or the session cookie. */
   debug?: (msg: string) => void;
 }
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_TIMEOUT_MS = DEFAULTS.vsphere.requestTimeoutMs;
 
 /** The managed objects of a vCenter that the inventory reader uses. */
 export interface ServiceContent {

@@ -5,6 +5,7 @@
  */
 import https from 'node:https';
 import { CoreV1Api, KubeConfig, Observable, type ObservableMiddleware, type V1Node } from '@kubernetes/client-node';
+import { DEFAULTS } from '../config/defaults.js';
 import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
 import { describeFailure, ListingAborted, redactSecrets } from './failure.js';
 import { KubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
@@ -18,11 +19,11 @@ export interface WorkloadNodeRequest {
 }
 
 export interface WorkloadNodeOptions {
-  /** Bound on the whole listing of one cluster (all pages), in ms; default 10000. */
+  /** Bound on the whole listing of one cluster (all pages), in ms; default DEFAULTS.apiserver.timeoutMs. */
   timeoutMs?: number;
   /** Do not verify the API server's certificate. */
   insecureSkipVerify?: boolean;
-  /** Nodes per page (`limit`); default 500. */
+  /** Nodes per page (`limit`); default DEFAULTS.apiserver.pageSize. */
   pageSize?: number;
   signal?: AbortSignal;
   /** One line per step; never carries a credential. */
@@ -30,14 +31,14 @@ export interface WorkloadNodeOptions {
 }
 
 export interface AllWorkloadNodeOptions extends WorkloadNodeOptions {
-  /** Clusters listed at the same time; default 8. */
+  /** Clusters listed at the same time; default DEFAULTS.apiserver.concurrency. */
   concurrency?: number;
 }
 
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
-const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_PAGE_SIZE = 500;
-const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_TIMEOUT_MS = DEFAULTS.apiserver.timeoutMs;
+const DEFAULT_PAGE_SIZE = DEFAULTS.apiserver.pageSize;
+const DEFAULT_CONCURRENCY = DEFAULTS.apiserver.concurrency;
 
 export async function listWorkloadNodes(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadNodeListing> {
   const { namespace, cluster } = request;

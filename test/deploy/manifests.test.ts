@@ -10,7 +10,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { DEFAULT_LISTEN, loadServiceConfig } from '../../src/grpc/config.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import { loadServiceConfig } from '../../src/config/service-config.js';
 import { kubeVeleroCluster } from '../../src/plugin/cluster.js';
 import { PLUGIN_EXECUTABLE_NAME, RESTORE_GATE_KIND, RESTORE_GATE_NAME } from '../../src/plugin/protocol.js';
 import { REMOTE_SECRET_KEYS } from '../../src/plugin/remote.js';
@@ -172,7 +173,7 @@ test('service: its configuration loads; ports, labels, mounts and image agree ac
   // Ports: the configuration's, the container's, the Service's, the NetworkPolicy's, the image's.
   const containerPorts = Object.fromEntries((container.ports as Array<{ name: string; containerPort: number }>).map((p) => [p.name, p.containerPort]));
   t.deepEqual(containerPorts, { grpc: portOf(config.listen), metrics: portOf(config.metricsListen!) });
-  t.is(containerPorts['grpc'], portOf(DEFAULT_LISTEN), 'the usual gRPC port');
+  t.is(containerPorts['grpc'], portOf(DEFAULTS.service.listen), 'the usual gRPC port');
   const service = find('Service', 'drift-detector', 'drift-detector');
   for (const port of service['spec'].ports as Array<{ name: string; port: number; targetPort: string }>) {
     t.is(port.targetPort, port.name);

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { loadServiceSecrets, sameSecret } from '../../src/grpc/auth.js';
-import { loadServiceConfig } from '../../src/grpc/config.js';
+import { loadServiceConfig } from '../../src/config/service-config.js';
 import {
   call,
   clusterItem,

@@ -2,7 +2,10 @@ import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultStorageLocation, isLoopbackListen, loadServiceConfig, parseDuration } from '../../src/grpc/config.js';
+import { isLoopbackListen } from '../../src/config/addresses.js';
+import { loadServiceConfig } from '../../src/config/service-config.js';
+import { defaultStorageLocation } from '../../src/config/storage-locations.js';
+import { parseDuration } from '../../src/config/values.js';
 
 let dir: string;
 

@@ -1,0 +1,98 @@
+/**
+ * Every default of the product, written once. The CLI's flags, the service's YAML and environment
+ * variables, the plugin's ConfigMap and the modules' own options take a value from here when they
+ * are not given one; help texts and the README state these values, they do not restate them.
+ *
+ * Fixed bounds that nobody can change (the largest item of a tarball, the longest override
+ * reason) stay beside the code they protect: they are limits, not defaults.
+ */
+import type { GateConfig } from '../gate/decide.js';
+import type { LogLevel } from '../util/jsonlog.js';
+
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+
+/** Bound on one analysis in the service; `check` waits for that long by default. */
+const SERVICE_ANALYSIS_TIMEOUT_MS = 15 * MINUTE;
+
+export const DEFAULTS = freeze({
+  /** The restore gate, in the service and in the plugin: block a drifted Cluster, fail closed. */
+  gate: { mode: 'block', failurePolicy: 'Fail', pauseOnDrift: false } satisfies GateConfig,
+  /** What one analysis reads, whichever door asks for it. */
+  analysis: {
+    skipAccessApiServer: false,
+    insecureSkipVerify: false,
+    /** A failed analysis is kept briefly, so that a burst of calls does not repeat it. */
+    failureCacheTtlMs: 15 * SECOND,
+  },
+  vsphere: {
+    /** Deadline of each request to a vCenter. */
+    requestTimeoutMs: 30 * SECOND,
+    /** Objects per RetrievePropertiesEx page. */
+    pageSize: 500,
+    /** vCenters read at the same time. */
+    concurrency: 4,
+  },
+  /** The workload clusters' API servers, where their Nodes are read. */
+  apiserver: {
+    /** Bound on the whole Node listing of one workload cluster. */
+    timeoutMs: 10 * SECOND,
+    /** Nodes per page (`limit`). */
+    pageSize: 500,
+    /** Workload clusters read at the same time. */
+    concurrency: 8,
+  },
+  /** The object storage that holds the backups. */
+  storage: {
+    /** Bound on connecting, on waiting for an answer, and on a stalled download. */
+    requestTimeoutMs: 30 * SECOND,
+    /** Tries per request, retries included. */
+    maxAttempts: 3,
+    /** When the location names none (the AWS SDK needs one, S3-compatible stores ignore it). */
+    region: 'us-east-1',
+  },
+  velero: {
+    /** Where Velero and its BackupStorageLocations live. */
+    namespace: 'velero',
+  },
+  /** The plugin's reads and writes in Velero's cluster (ConfigMap, Secrets, Backups, Restores). */
+  kube: { requestTimeoutMs: 10 * SECOND },
+  /** `drift-detector serve`. */
+  service: {
+    listen: '127.0.0.1:50051',
+    logLevel: 'info' as const satisfies LogLevel,
+    analysisTimeoutMs: SERVICE_ANALYSIS_TIMEOUT_MS,
+    /** How long a finished analysis is reused. */
+    cacheTtlMs: 10 * MINUTE,
+    /** Finished analyses kept at most; the oldest go first. */
+    maxCachedAnalyses: 64,
+    /** Analyses of different backups running at once. */
+    maxConcurrentAnalyses: 4,
+    maxReceiveMessageBytes: 128 * 1024 * 1024,
+    /** Calls in flight may finish for this long after SIGTERM. */
+    shutdownTimeoutMs: 10 * SECOND,
+  },
+  /** The Velero plugin, which lives for one restore. */
+  plugin: {
+    /** Velero gives Execute no deadline: this bounds one analysis. */
+    analysisTimeoutMs: 10 * MINUTE,
+    /** The analysis is kept for the life of the process (one restore). */
+    cacheTtlMs: 60 * MINUTE,
+    maxConcurrentAnalyses: 2,
+    /** remoteTLS: TLS with the system CAs even without a CA in the Secret. */
+    remoteTls: false,
+    /** Deadline of each call to a remote `drift-detector serve`. */
+    remoteTimeoutMs: 10 * MINUTE,
+  },
+  /** `drift-detector check`. */
+  check: {
+    /** Deadline of the call: long enough for a whole analysis on the service. */
+    timeoutMs: SERVICE_ANALYSIS_TIMEOUT_MS,
+  },
+});
+
+/** Read-only in types and at run time: a caller that wants to change a default copies it. */
+function freeze<T extends Record<string, object>>(table: T): { readonly [K in keyof T]: Readonly<T[K]> } {
+  for (const section of Object.values(table)) Object.freeze(section);
+  return Object.freeze(table);
+}

@@ -1,0 +1,130 @@
+/**
+ * Configuration of `drift-detector serve`: a YAML file, then environment variables, then flags
+ * (see service-sources.ts). Secrets are never inline: the file names files that hold them (token,
+ * TLS key, vCenter password, S3 credentials). A bad value stops the start with a message naming
+ * where it came from and the key, e.g. `config.yaml: gate.mode: expected block or annotate`.
+ * Every key is optional except a storage location; unset keys take their value from DEFAULTS.
+ *
+ * ```yaml
+ * listen: 127.0.0.1:7443            # host:port, [v6]:port or unix:/path; non-loopback needs tls
+ * logLevel: debug                   # debug | info | warn | error
+ * metrics: { listen: 127.0.0.1:9464 }
+ * tls: { certFile: server.crt, keyFile: server.key, clientCAFile: clients-ca.crt }  # clientCAFile: mutual TLS
+ * auth: { tokenFile: token }        # callers send `authorization: Bearer <token>`
+ * storageLocations:                 # the first one with default: true (else the first) is the default
+ *   - name: primary
+ *     default: true
+ *     file: bsl.yaml                # a BackupStorageLocation manifest or a flat location file
+ *   - name: minio
+ *     bucket: velero
+ *     prefix: tkg
+ *     s3Url: http://minio.velero.svc:9000
+ *     s3ForcePathStyle: true
+ *     region: minio
+ *     credentialsFile: /credentials/cloud
+ *     timeout: 1m                   # each S3 request
+ * gate: { mode: annotate, failurePolicy: Ignore, pauseOnDrift: true }
+ * analysis:
+ *   cacheTTL: 1h
+ *   failureCacheTTL: 0
+ *   timeout: 20m
+ *   skipAccessApiServer: true
+ *   insecureSkipVerify: false
+ *   vcenterTimeout: 1m
+ *   apiserverTimeout: 5s
+ *   apiserverConcurrency: 16
+ *   maxConcurrent: 2                # analyses of different backups at once; more: RESOURCE_EXHAUSTED
+ * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
+ * limits: { maxReceiveMessageBytes: 16777216 }
+ * shutdownTimeout: 30s
+ * ```
+ * VSPHERE_USERNAME and VSPHERE_PASSWORD work as for `detect`; vsphere.credentialsFile is the
+ * same YAML map of vCenter server to {username, password} as `detect --vsphere-credentials`.
+ */
+import type { GateConfig } from '../gate/decide.js';
+import type { LogLevel } from '../util/jsonlog.js';
+import { isLoopbackListen } from './addresses.js';
+import { DEFAULTS } from './defaults.js';
+import { readGateConfig } from './gate-settings.js';
+import { readTlsFiles, readTokenFile, readVSphereFiles, type TlsFiles, type VSphereFiles } from './service-files.js';
+import { readServiceSources, type LoadConfigOptions } from './service-sources.js';
+import { readStorageLocations, type ConfiguredStorageLocation } from './storage-locations.js';
+import type { AddressRule, ConfigReader } from './values.js';
+
+export interface AnalysisConfig {
+  cacheTtlMs: number;
+  failureCacheTtlMs: number;
+  timeoutMs: number;
+  skipAccessApiServer: boolean;
+  insecureSkipVerify: boolean;
+  vcenterTimeoutMs: number;
+  apiserverTimeoutMs: number;
+  apiserverConcurrency: number;
+  /** Analyses of different backups running at once. */
+  maxConcurrent: number;
+}
+
+export interface ServiceConfig {
+  /** Where the values came from, for messages: the config file's name, or `flags`. */
+  origin: string;
+  /** `host:port`, `[v6]:port` or `unix:/path`. */
+  listen: string;
+  logLevel: LogLevel;
+  metricsListen?: string;
+  tls?: TlsFiles;
+  tokenFile?: string;
+  storageLocations: ConfiguredStorageLocation[];
+  gate: GateConfig;
+  analysis: AnalysisConfig;
+  vsphere: VSphereFiles;
+  maxReceiveMessageBytes: number;
+  shutdownTimeoutMs: number;
+}
+
+const LISTEN: AddressRule = { example: DEFAULTS.service.listen, unix: true, anyPort: true };
+
+export async function loadServiceConfig(options: LoadConfigOptions): Promise<ServiceConfig> {
+  const { origin, baseDir, reader: r, pathOf } = await readServiceSources(options);
+  const listen = r.address('listen', LISTEN) ?? DEFAULTS.service.listen;
+  const metricsListen = r.address('metrics.listen', LISTEN);
+  const tls = readTlsFiles(r, pathOf);
+  if (!tls && !isLoopbackListen(listen)) {
+    r.refuse('listen', `${listen} is not a loopback address: configure tls (tls.certFile, tls.keyFile) to listen beyond this host`);
+  }
+  const tokenFile = readTokenFile(r, pathOf);
+  const gate = readGateConfig(r, 'gate.');
+  const analysis = readAnalysisConfig(r);
+  const vsphere = readVSphereFiles(r, pathOf);
+  const storageLocations = await readStorageLocations(r, options.overrides?.storageLocation, origin, baseDir);
+
+  const config: ServiceConfig = {
+    origin,
+    listen,
+    logLevel: r.logLevel('logLevel') ?? DEFAULTS.service.logLevel,
+    storageLocations,
+    gate,
+    analysis,
+    vsphere,
+    maxReceiveMessageBytes: r.positiveInt('limits.maxReceiveMessageBytes') ?? DEFAULTS.service.maxReceiveMessageBytes,
+    shutdownTimeoutMs: r.duration('shutdownTimeout', { positive: true }) ?? DEFAULTS.service.shutdownTimeoutMs,
+  };
+  if (metricsListen) config.metricsListen = metricsListen;
+  if (tls) config.tls = tls;
+  if (tokenFile) config.tokenFile = tokenFile;
+  return config;
+}
+
+function readAnalysisConfig(r: ConfigReader): AnalysisConfig {
+  const positive = { positive: true };
+  return {
+    cacheTtlMs: r.duration('analysis.cacheTTL') ?? DEFAULTS.service.cacheTtlMs,
+    failureCacheTtlMs: r.duration('analysis.failureCacheTTL') ?? DEFAULTS.analysis.failureCacheTtlMs,
+    timeoutMs: r.duration('analysis.timeout', positive) ?? DEFAULTS.service.analysisTimeoutMs,
+    skipAccessApiServer: r.bool('analysis.skipAccessApiServer') ?? DEFAULTS.analysis.skipAccessApiServer,
+    insecureSkipVerify: r.bool('analysis.insecureSkipVerify') ?? DEFAULTS.analysis.insecureSkipVerify,
+    vcenterTimeoutMs: r.duration('analysis.vcenterTimeout', positive) ?? DEFAULTS.vsphere.requestTimeoutMs,
+    apiserverTimeoutMs: r.duration('analysis.apiserverTimeout', positive) ?? DEFAULTS.apiserver.timeoutMs,
+    apiserverConcurrency: r.positiveInt('analysis.apiserverConcurrency') ?? DEFAULTS.apiserver.concurrency,
+    maxConcurrent: r.positiveInt('analysis.maxConcurrent') ?? DEFAULTS.service.maxConcurrentAnalyses,
+  };
+}
