@@ -20,7 +20,8 @@ import {
 import { fromIni } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BackupSource } from './source.js';
-import { StorageLocationError, type S3Credentials, type StorageLocation } from './storage-location.js';
+import type { S3Credentials } from './aws-credentials.js';
+import { StorageLocationError, type StorageLocation } from './storage-location.js';
 import { trimSlashes } from '../util/values.js';
 import { isObjectName } from '../model/kube.js';
 

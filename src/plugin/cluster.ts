@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { KubeConfig, ObservableMiddleware } from '@kubernetes/client-node';
-import { readStorageLocationFromCluster, type StorageLocation } from '../backup/storage-location.js';
+import { readStorageLocationFromCluster } from '../backup/storage-location-cluster.js';
+import type { StorageLocation } from '../backup/storage-location.js';
 import { PLUGIN_CONFIG_SELECTOR } from './settings.js';
 
 export interface PluginConfigMap {
