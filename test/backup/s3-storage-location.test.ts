@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { KubeConfig } from '@kubernetes/client-node';
 import { credentialsFromIni } from '../../src/backup/aws-credentials.js';
-import { parseS3BackupUrl, storageLocationForUrl } from '../../src/backup/s3-source.js';
+import { parseS3BackupUrl, storageLocationForUrl } from '../../src/backup/s3-url.js';
 import { readStorageLocationFromCluster } from '../../src/backup/storage-location-cluster.js';
 import {
   parseBackupStorageLocation,
