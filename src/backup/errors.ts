@@ -17,3 +17,23 @@ export class BackupError extends Error {
     super(`${source}: ${entry ? `${entry}: ` : ''}${detail}`, options);
   }
 }
+
+export type BackupSourceFailure = 'not-found' | 'access-denied' | 'credentials' | 'network' | 'invalid' | 'failed';
+
+/**
+ * A backup object that cannot be read from its bucket. The message names the bucket and key (as
+ * an s3:// URL) in plain words, and never holds a secret.
+ */
+export class BackupSourceError extends Error {
+  override readonly name = 'BackupSourceError';
+
+  constructor(
+    readonly failure: BackupSourceFailure,
+    readonly bucket: string,
+    readonly key: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

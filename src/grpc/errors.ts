@@ -10,8 +10,7 @@
  */
 import { status, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
-import { BackupError } from '../backup/errors.js';
-import { BackupSourceError } from '../backup/s3-source.js';
+import { BackupError, BackupSourceError } from '../backup/errors.js';
 import { StorageLocationError } from '../backup/storage-location.js';
 import { errorMessage as messageOf } from '../util/values.js';
 

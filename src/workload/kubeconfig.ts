@@ -5,6 +5,7 @@
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { parseDocument } from 'yaml';
+import { isMap } from '../util/values.js';
 
 /** The parts of a workload kubeconfig used to reach its API server. Holds secrets: never log it. */
 export interface WorkloadCredentials {
@@ -30,15 +31,45 @@ export class KubeconfigError extends Error {
 }
 
 type YamlMap = Record<string, unknown>;
+type Fail = (what: string) => never;
+
+/** The current context's cluster and user entries, with their names for messages. */
+interface Selected {
+  clusterName: string;
+  userName: string;
+  cluster: YamlMap;
+  user: YamlMap;
+  clusterField: (key: string) => string;
+  userField: (key: string) => string;
+}
 
 /**
  * Parses kubeconfig YAML text. `source` names where it came from (e.g. `ns/c1-kubeconfig`) and
  * prefixes every error.
  */
 export function parseWorkloadKubeconfig(text: string, source: string): WorkloadCredentials {
-  const fail = (what: string): never => {
+  const fail: Fail = (what) => {
     throw new KubeconfigError(`the kubeconfig in ${source} is malformed: ${what}`);
   };
+  const selected = selectCurrentContext(yamlRoot(text, fail), fail);
+  const { cluster, clusterField } = selected;
+  const server = serverOf(cluster, clusterField, fail);
+  const caPem = certificateAuthority(cluster, clusterField, fail);
+  refusePluginsAndFiles(selected.user, selected.userField, fail);
+  const userCredentials = embeddedUserCredentials(selected.user, selected.userField, fail);
+  const tlsServerName = str(cluster['tls-server-name']);
+  return {
+    server,
+    ...(caPem ? { caPem } : {}),
+    ...userCredentials,
+    insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
+    ...(tlsServerName ? { tlsServerName } : {}),
+    clusterEntry: selected.clusterName,
+    userEntry: selected.userName,
+  };
+}
+
+function yamlRoot(text: string, fail: Fail): YamlMap {
   if (text.trim() === '') fail('it is empty');
   const doc = parseDocument(text);
   const firstError = doc.errors[0];
@@ -49,7 +80,10 @@ export function parseWorkloadKubeconfig(text: string, source: string): WorkloadC
   }
   const root: unknown = doc.toJS();
   if (!isMap(root)) return fail('it is not a YAML mapping');
+  return root;
+}
 
+function selectCurrentContext(root: YamlMap, fail: Fail): Selected {
   const contexts = namedEntries(root, 'contexts', 'context', fail);
   let contextName = str(root['current-context']);
   if (!contextName) {
@@ -66,83 +100,87 @@ export function parseWorkloadKubeconfig(text: string, source: string): WorkloadC
   if (!cluster) return fail(`cluster "${clusterName}" (named by the current context) has no entry in clusters`);
   const user = namedEntries(root, 'users', 'user', fail).find((u) => u.name === userName)?.body;
   if (!user) return fail(`user "${userName}" (named by the current context) has no entry in users`);
+  return {
+    clusterName,
+    userName,
+    cluster,
+    user,
+    clusterField: (key) => `clusters["${clusterName}"].cluster.${key}`,
+    userField: (key) => `users["${userName}"].user.${key}`,
+  };
+}
 
-  const clusterField = (key: string) => `clusters["${clusterName}"].cluster.${key}`;
-  const userField = (key: string) => `users["${userName}"].user.${key}`;
-
-  const rawServer = str(cluster['server']) ?? fail(`${clusterField('server')} is missing`);
+function serverOf(cluster: YamlMap, field: (key: string) => string, fail: Fail): string {
+  const raw = str(cluster['server']) ?? fail(`${field('server')} is missing`);
   let server: URL;
   try {
-    server = new URL(rawServer);
+    server = new URL(raw);
   } catch {
-    return fail(`${clusterField('server')} is not a URL`);
+    return fail(`${field('server')} is not a URL`);
   }
-  if (server.protocol !== 'https:') fail(`${clusterField('server')} is not an https:// address`);
+  if (server.protocol !== 'https:') fail(`${field('server')} is not an https:// address`);
+  return server.origin + server.pathname.replace(/\/+$/, '');
+}
 
+function certificateAuthority(cluster: YamlMap, field: (key: string) => string, fail: Fail): string | undefined {
   if (cluster['certificate-authority'] !== undefined && cluster['certificate-authority-data'] === undefined) {
-    fail(`${clusterField('certificate-authority')} points to a local file; a backed-up kubeconfig must embed certificate-authority-data`);
+    fail(`${field('certificate-authority')} points to a local file; a backed-up kubeconfig must embed certificate-authority-data`);
   }
-  let caPem: string | undefined;
-  if (cluster['certificate-authority-data'] !== undefined) {
-    caPem = pemFromBase64(cluster['certificate-authority-data'], 'CERTIFICATE', clusterField('certificate-authority-data'), fail);
-    try {
-      new X509Certificate(caPem);
-    } catch {
-      fail(`${clusterField('certificate-authority-data')} does not hold a readable certificate`);
-    }
-  }
+  if (cluster['certificate-authority-data'] === undefined) return undefined;
+  const caPem = pemFromBase64(cluster['certificate-authority-data'], 'CERTIFICATE', field('certificate-authority-data'), fail);
+  checkReadable(() => new X509Certificate(caPem), `${field('certificate-authority-data')} does not hold a readable certificate`, fail);
+  return caPem;
+}
 
+/** A kubeconfig from a backup must not make the detector run a program or read a local file. */
+function refusePluginsAndFiles(user: YamlMap, field: (key: string) => string, fail: Fail): void {
   for (const plugin of ['exec', 'auth-provider'] as const) {
     if (user[plugin] !== undefined && user[plugin] !== null) {
-      fail(`${userField(plugin)} asks for a credential plugin, which the detector does not run; use a kubeconfig with an embedded client certificate`);
+      fail(`${field(plugin)} asks for a credential plugin, which the detector does not run; use a kubeconfig with an embedded client certificate`);
     }
   }
   for (const fileKey of ['client-certificate', 'client-key', 'token-file'] as const) {
     if (user[fileKey] !== undefined && user[fileKey] !== null) {
-      fail(`${userField(fileKey)} points to a local file; a backed-up kubeconfig must embed its credentials`);
+      fail(`${field(fileKey)} points to a local file; a backed-up kubeconfig must embed its credentials`);
     }
   }
+}
 
+type UserCredentials = Pick<WorkloadCredentials, 'clientCertPem' | 'clientKeyPem' | 'token' | 'username' | 'password'>;
+
+/** A client certificate and key, a token, or a username and password, as embedded in the user entry. */
+function embeddedUserCredentials(user: YamlMap, field: (key: string) => string, fail: Fail): UserCredentials {
   const hasCert = user['client-certificate-data'] !== undefined;
   const hasKey = user['client-key-data'] !== undefined;
-  let clientCertPem: string | undefined;
-  let clientKeyPem: string | undefined;
-  if (hasCert !== hasKey) {
-    fail(`${userField(hasCert ? 'client-key-data' : 'client-certificate-data')} is missing`);
-  }
-  if (hasCert) {
-    clientCertPem = pemFromBase64(user['client-certificate-data'], 'CERTIFICATE', userField('client-certificate-data'), fail);
-    clientKeyPem = pemFromBase64(user['client-key-data'], 'PRIVATE KEY', userField('client-key-data'), fail);
-    try {
-      new X509Certificate(clientCertPem);
-    } catch {
-      fail(`${userField('client-certificate-data')} does not hold a readable certificate`);
-    }
-    try {
-      createPrivateKey(clientKeyPem);
-    } catch {
-      fail(`${userField('client-key-data')} does not hold a readable private key`);
-    }
-  }
+  if (hasCert !== hasKey) fail(`${field(hasCert ? 'client-key-data' : 'client-certificate-data')} is missing`);
   const token = str(user['token']);
   const username = str(user['username']);
   const password = str(user['password']);
   if (!hasCert && !token && !username) {
-    fail(`${userField('client-certificate-data')} and ${userField('client-key-data')} are missing (and there is no token)`);
+    fail(`${field('client-certificate-data')} and ${field('client-key-data')} are missing (and there is no token)`);
   }
-
-  const tlsServerName = str(cluster['tls-server-name']);
   return {
-    server: server.origin + server.pathname.replace(/\/+$/, ''),
-    ...(caPem ? { caPem } : {}),
-    ...(clientCertPem && clientKeyPem ? { clientCertPem, clientKeyPem } : {}),
+    ...(hasCert ? clientCertificate(user, field, fail) : {}),
     ...(token ? { token } : {}),
     ...(username ? { username, password: password ?? '' } : {}),
-    insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
-    ...(tlsServerName ? { tlsServerName } : {}),
-    clusterEntry: clusterName,
-    userEntry: userName,
   };
+}
+
+function clientCertificate(user: YamlMap, field: (key: string) => string, fail: Fail): { clientCertPem: string; clientKeyPem: string } {
+  const clientCertPem = pemFromBase64(user['client-certificate-data'], 'CERTIFICATE', field('client-certificate-data'), fail);
+  const clientKeyPem = pemFromBase64(user['client-key-data'], 'PRIVATE KEY', field('client-key-data'), fail);
+  checkReadable(() => new X509Certificate(clientCertPem), `${field('client-certificate-data')} does not hold a readable certificate`, fail);
+  checkReadable(() => createPrivateKey(clientKeyPem), `${field('client-key-data')} does not hold a readable private key`, fail);
+  return { clientCertPem, clientKeyPem };
+}
+
+/** Runs a parse of key material; its own error may quote the material, so only `what` is said. */
+function checkReadable(parse: () => unknown, what: string, fail: Fail): void {
+  try {
+    parse();
+  } catch {
+    fail(what);
+  }
 }
 
 /** The validity window of the kubeconfig's client certificate, if it has one. */
@@ -156,12 +194,7 @@ export function clientCertificateValidity(credentials: WorkloadCredentials): { n
   };
 }
 
-function namedEntries(
-  root: YamlMap,
-  listKey: string,
-  bodyKey: string,
-  fail: (what: string) => never,
-): { name: string; body: YamlMap }[] {
+function namedEntries(root: YamlMap, listKey: string, bodyKey: string, fail: Fail): { name: string; body: YamlMap }[] {
   const list = root[listKey];
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) return fail(`${listKey} is not a list`);
@@ -174,17 +207,13 @@ function namedEntries(
   });
 }
 
-function pemFromBase64(value: unknown, label: string, field: string, fail: (what: string) => never): string {
+function pemFromBase64(value: unknown, label: string, field: string, fail: Fail): string {
   if (typeof value !== 'string' || value.trim() === '') return fail(`${field} is empty`);
   const compact = value.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return fail(`${field} is not base64`);
   const pem = Buffer.from(compact, 'base64').toString('utf8');
   if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(pem)) return fail(`${field} does not hold a PEM ${label.toLowerCase()}`);
   return pem;
-}
-
-function isMap(value: unknown): value is YamlMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function str(value: unknown): string | undefined {

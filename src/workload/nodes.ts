@@ -1,13 +1,14 @@
 /**
  * Lists the Nodes of backed-up workload clusters through the kubeconfig stored in the backup, to
- * confirm ghosts by providerID and control-plane role (drift-semantics.md section 4). A cluster
- * that cannot be read yields `reached: false` with a plain-words reason; it never throws.
+ * confirm ghosts by providerID and control-plane role (docs/drift-rules.md). A cluster that cannot
+ * be read yields `reached: false` with a plain-words reason; it never throws.
  */
 import https from 'node:https';
-import { CoreV1Api, KubeConfig, Observable, type ObservableMiddleware, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
-import { describeFailure, ListingAborted, redactSecrets } from './failure.js';
+import { boundedKubeCall, redactSecrets, type KubeRequestOptions } from '../kube/call.js';
+import { describeFailure } from './failure.js';
 import { KubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 
@@ -40,10 +41,13 @@ const DEFAULT_TIMEOUT_MS = DEFAULTS.apiserver.timeoutMs;
 const DEFAULT_PAGE_SIZE = DEFAULTS.apiserver.pageSize;
 const DEFAULT_CONCURRENCY = DEFAULTS.apiserver.concurrency;
 
+type Debug = (msg: string) => void;
+
 export async function listWorkloadNodes(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadNodeListing> {
   const { namespace, cluster } = request;
   const secretName = `${cluster}-kubeconfig`;
-  const debug = (msg: string) => options.debug?.(`workload ${namespace}/${cluster}: ${msg}`);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const debug: Debug = (msg) => options.debug?.(`workload ${namespace}/${cluster}: ${msg}`);
   const unreached = (reason: string): WorkloadNodeListing => {
     const error = redactSecrets(reason);
     debug(`not reached: ${error}`);
@@ -61,39 +65,13 @@ export async function listWorkloadNodes(request: WorkloadNodeRequest, options: W
     }
     server = credentials.server;
     debug(`kubeconfig read: server ${server}, user ${credentials.userEntry}`);
-
-    // Connecting with a certificate we know has expired only earns a 401 that says less.
-    const validity = clientCertificateValidity(credentials);
-    if (validity) {
-      const now = new Date();
-      if (validity.notAfter.getTime() <= now.getTime()) {
-        return unreached(
-          `the client certificate in ${secretName} expired on ${formatDate(validity.notAfter)}; ` +
-            `Cluster API issues them for one year, so old backups often hold expired ones. ` +
-            `Nodes were not read; get a current kubeconfig for ${cluster} to confirm ghosts by Node.`,
-        );
-      }
-      if (validity.notBefore.getTime() > now.getTime()) {
-        return unreached(
-          `the client certificate in ${secretName} is not valid before ${formatDate(validity.notBefore)}; ` +
-            `check this machine's clock.`,
-        );
-      }
-      debug(`client certificate ${validity.subject} valid until ${formatDate(validity.notAfter)}`);
-    }
-
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-    const insecure = options.insecureSkipVerify === true || credentials.insecureSkipTLSVerify;
-    if (insecure) debug('server certificate will not be verified');
-    const agent = agentFor(credentials, insecure);
-    const nodes = await withDeadline(timeoutMs, options.signal, agent, (signal) =>
-      readAllPages(credentials, agent, signal, pageSize, debug),
-    );
+    const unusable = certificateProblem(credentials, secretName, cluster, debug);
+    if (unusable) return unreached(unusable);
+    const nodes = await readNodes(credentials, { ...options, timeoutMs }, debug);
     debug(`done: ${nodes.length} Nodes`);
     return { namespace, cluster, reached: true, nodes };
   } catch (err) {
-    return unreached(describeFailure(err, { secretName, server, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
+    return unreached(describeFailure(err, { secretName, server, timeoutMs }));
   }
 }
 
@@ -116,34 +94,64 @@ export function toWorkloadNode(node: V1Node): WorkloadNode {
   };
 }
 
-async function readAllPages(
+/**
+ * Why the client certificate cannot be used now, if it cannot: connecting with a certificate we
+ * know has expired only earns a 401 that says less.
+ */
+function certificateProblem(credentials: WorkloadCredentials, secretName: string, cluster: string, debug: Debug): string | undefined {
+  const validity = clientCertificateValidity(credentials);
+  if (!validity) return undefined;
+  const now = new Date();
+  if (validity.notAfter.getTime() <= now.getTime()) {
+    return (
+      `the client certificate in ${secretName} expired on ${formatDate(validity.notAfter)}; ` +
+      `Cluster API issues them for one year, so old backups often hold expired ones. ` +
+      `Nodes were not read; get a current kubeconfig for ${cluster} to confirm ghosts by Node.`
+    );
+  }
+  if (validity.notBefore.getTime() > now.getTime()) {
+    return `the client certificate in ${secretName} is not valid before ${formatDate(validity.notBefore)}; check this machine's clock.`;
+  }
+  debug(`client certificate ${validity.subject} valid until ${formatDate(validity.notAfter)}`);
+  return undefined;
+}
+
+/** Every page of the Node list, under one deadline for the whole listing. */
+async function readNodes(
   credentials: WorkloadCredentials,
-  agent: https.Agent,
-  signal: AbortSignal,
-  pageSize: number,
-  debug: (msg: string) => void,
+  options: WorkloadNodeOptions & { timeoutMs: number },
+  debug: Debug,
 ): Promise<WorkloadNode[]> {
-  const api = apiFor(credentials);
+  const insecure = options.insecureSkipVerify === true || credentials.insecureSkipTLSVerify;
+  if (insecure) debug('server certificate will not be verified');
   // Our agent replaces the one client-node builds per request: it carries the TLS material, keeps
-  // one connection across pages, and can be destroyed when the deadline passes.
-  const transport: ObservableMiddleware = {
-    pre: (context) => {
-      context.setAgent(agent);
-      context.setSignal(signal);
-      return new Observable(Promise.resolve(context));
-    },
-    post: (context) => new Observable(Promise.resolve(context)),
-  };
+  // one connection across pages, and is destroyed when the deadline passes.
+  const agent = agentFor(credentials, insecure);
+  try {
+    return await boundedKubeCall(
+      {
+        object: `Nodes of ${credentials.server}`,
+        verb: 'list',
+        server: credentials.server,
+        timeoutMs: options.timeoutMs,
+        agent,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      (requestOptions) => readAllPages(apiFor(credentials), requestOptions, options.pageSize ?? DEFAULT_PAGE_SIZE, debug),
+    );
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function readAllPages(api: CoreV1Api, requestOptions: KubeRequestOptions, pageSize: number, debug: Debug): Promise<WorkloadNode[]> {
   const nodes: WorkloadNode[] = [];
   let continueToken: string | undefined;
   let page = 0;
   do {
     page += 1;
     debug(`GET /api/v1/nodes page ${page} (limit ${pageSize})`);
-    const list = await api.listNode(
-      { limit: pageSize, ...(continueToken ? { _continue: continueToken } : {}) },
-      { middleware: [transport], middlewareMergeStrategy: 'append' },
-    );
+    const list = await api.listNode({ limit: pageSize, ...(continueToken ? { _continue: continueToken } : {}) }, requestOptions);
     nodes.push(...list.items.map(toWorkloadNode));
     continueToken = list.metadata?._continue || undefined;
     debug(`page ${page}: ${list.items.length} Nodes${continueToken ? ', more to come' : ''}`);
@@ -175,44 +183,6 @@ function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Ag
     ...(credentials.clientCertPem ? { cert: credentials.clientCertPem, key: credentials.clientKeyPem } : {}),
     ...(credentials.tlsServerName ? { servername: credentials.tlsServerName } : {}),
   });
-}
-
-/**
- * Runs `work` under one deadline for the whole listing. The signal aborts node-fetch; the race
- * and `agent.destroy()` make sure a socket that never answers cannot outlive the deadline even if
- * some layer ignores the signal.
- */
-async function withDeadline<T>(
-  timeoutMs: number,
-  outer: AbortSignal | undefined,
-  agent: https.Agent,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  if (outer?.aborted) {
-    agent.destroy();
-    throw new ListingAborted('cancelled');
-  }
-  const controller = new AbortController();
-  let stop: (reason: ListingAborted) => void = () => {};
-  const stopped = new Promise<never>((_, reject) => {
-    stop = (reason) => {
-      controller.abort(reason);
-      agent.destroy();
-      reject(reason);
-    };
-  });
-  const timer = setTimeout(() => stop(new ListingAborted('timeout')), timeoutMs);
-  const onOuterAbort = () => stop(new ListingAborted('cancelled'));
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
-  const running = work(controller.signal);
-  running.catch(() => {}); // its rejection after a deadline is already reported by `stopped`
-  try {
-    return await Promise.race([running, stopped]);
-  } finally {
-    clearTimeout(timer);
-    outer?.removeEventListener('abort', onOuterAbort);
-    agent.destroy();
-  }
 }
 
 function formatDate(date: Date): string {

@@ -7,18 +7,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import test from 'ava';
 import { fileBackupSource } from '../../src/backup/file-source.js';
+import { BackupSourceError } from '../../src/backup/errors.js';
 import { BackupError, readBackup } from '../../src/backup/reader.js';
-import {
-  BackupSourceError,
-  listBackups,
-  readBackupMetadata,
-  s3BackupSource,
-  s3BackupSourceFromUrl,
-  s3ObjectSource,
-} from '../../src/backup/s3-source.js';
+import { s3BackupSource, s3BackupSourceFromUrl, s3ObjectSource } from '../../src/backup/s3-source.js';
 import type { StorageLocation } from '../../src/backup/storage-location.js';
 import { buildBackup, type FixtureBackup } from '../fixtures/builder.js';
-import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
+import { startS3, type S3Server } from '../helpers/s3.js';
 
 const BUCKET = 'velero';
 const PREFIX = 'tkg/mgmt';
@@ -81,49 +75,10 @@ test('a backup read from the bucket holds the same objects as the same tarball r
   t.is(tarballGets(key), 1, 'one GET of the tarball, no retries or ranged re-reads');
 });
 
-test('velero-backup.json is read as the Backup object Velero stored', async (t) => {
-  const backup = await readBackupMetadata(location(), 'daily-20240501');
-  t.is(backup.kind, 'Backup');
-  t.is(backup.metadata.name, 'daily-20240501');
-  t.is(backup.status?.phase, 'Completed');
-  t.is(backup.status?.formatVersion, '1.1.0');
-  t.is(backup.spec?.storageLocation, 'default');
-});
-
-test('a velero-backup.json that is not a Backup object is refused naming the key', async (t) => {
-  await s3.putObject(BUCKET, 'odd/backups/not-json/velero-backup.json', '{ nope');
-  await s3.putObject(BUCKET, 'odd/backups/restore/velero-backup.json', JSON.stringify({ kind: 'Restore', metadata: { name: 'restore' } }));
-  const odd = location({ prefix: 'odd' });
-  const notJson = await t.throwsAsync(readBackupMetadata(odd, 'not-json'), { instanceOf: BackupSourceError });
-  t.is(notJson.message, `s3://${BUCKET}/odd/backups/not-json/velero-backup.json: not JSON: not a Velero Backup object`);
-  const restore = await t.throwsAsync(readBackupMetadata(odd, 'restore'), { instanceOf: BackupSourceError });
-  t.regex(restore.message, /odd\/backups\/restore\/velero-backup\.json: kind: "Restore" is not Backup$/);
-});
-
-test('listBackups names every backup under <prefix>/backups/, across pages', async (t) => {
-  const names = ['b-03', 'b-01', 'b-05', 'b-02', 'b-04'];
-  for (const name of names) await s3.putBackup(BUCKET, 'listing', name, fixture.path, completedBackup(name));
-  // Not a backup directory: an object straight under backups/.
-  await s3.putObject(BUCKET, 'listing/backups/README', 'x');
-  // Other top-level Velero directories are not backups.
-  await s3.putObject(BUCKET, 'listing/restores/r-1/restore-r-1-logs.gz', 'x');
-  await s3.putObject(BUCKET, 'listing/metadata/revision', 'x');
-
-  const listsBefore = s3.requests.filter((r) => r.query.includes('list-type=2') && r.query.includes('listing')).length;
-  t.deepEqual(await listBackups(location({ prefix: 'listing' }), { pageSize: 2 }), [...names].sort());
-  const lists = s3.requests.filter((r) => r.query.includes('list-type=2') && r.query.includes('listing')).length - listsBefore;
-  t.true(lists >= 3, `paged listing (${lists} requests)`);
-
-  t.deepEqual(await listBackups(location({ prefix: 'nothing-here' })), []);
-  // The prefix is trimmed of '/' as Velero does.
-  t.deepEqual(await listBackups(location({ prefix: '/listing/' })), [...names].sort());
-});
-
-test('backups at the bucket root (no prefix) are listed and read', async (t) => {
+test('backups at the bucket root (no prefix) are read', async (t) => {
   await s3.createBucket('root-bucket');
   await s3.putBackup('root-bucket', '', 'root-backup', fixture.path);
   const root = location({ bucket: 'root-bucket', prefix: undefined });
-  t.deepEqual(await listBackups(root), ['root-backup']);
   const objects = await readBackup(s3BackupSource(root, 'root-backup'));
   t.is(objects.source, 's3://root-bucket/backups/root-backup/root-backup.tar.gz');
 });
@@ -137,9 +92,6 @@ test('a missing backup is an error naming the bucket and key', async (t) => {
 
   const viaReader = await t.throwsAsync(readBackup(s3BackupSource(location(), 'no-such-backup')), { instanceOf: BackupError });
   t.true(viaReader.message.includes(`s3://${BUCKET}/${PREFIX}/backups/no-such-backup/no-such-backup.tar.gz`));
-
-  const metadata = await t.throwsAsync(readBackupMetadata(location(), 'no-such-backup'), { instanceOf: BackupSourceError });
-  t.is(metadata.message, `metadata of backup no-such-backup not found: s3://${BUCKET}/${PREFIX}/backups/no-such-backup/velero-backup.json`);
 });
 
 test('a missing bucket is an error naming the bucket and the endpoint', async (t) => {
@@ -313,13 +265,13 @@ test('an endpoint that accepts and never answers fails after the timeout', async
 
   const started = Date.now();
   const err = await t.throwsAsync(
-    readBackupMetadata(location({ s3Url: `http://127.0.0.1:${port}` }), 'daily-20240501', { timeoutMs: 400, maxAttempts: 2 }),
+    s3BackupSource(location({ s3Url: `http://127.0.0.1:${port}` }), 'daily-20240501', { timeoutMs: 400, maxAttempts: 2 }).open(),
     { instanceOf: BackupSourceError },
   );
   const elapsed = Date.now() - started;
   t.true(elapsed >= 400 && elapsed < 4000, `took ${elapsed} ms`);
   t.is(err.failure, 'network');
-  t.regex(err.message, /^cannot reach S3 endpoint http:\/\/127\.0\.0\.1:\d+: timed out after 400 ms \(reading s3:\/\/velero\/.+velero-backup\.json\)$/);
+  t.regex(err.message, /^cannot reach S3 endpoint http:\/\/127\.0\.0\.1:\d+: timed out after 400 ms \(reading s3:\/\/velero\/.+daily-20240501\.tar\.gz\)$/);
 });
 
 test('an abort signal stops the read', async (t) => {

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parseS3BackupUrl, storageLocationForUrl } from '../../src/backup/s3-source.js';
+import { credentialsFromIni } from '../../src/backup/aws-credentials.js';
+import { parseS3BackupUrl, storageLocationForUrl } from '../../src/backup/s3-url.js';
+import { readStorageLocationFromCluster } from '../../src/backup/storage-location-cluster.js';
 import {
-  credentialsFromIni,
   parseBackupStorageLocation,
   parseStorageLocationFile,
   readStorageLocationFile,
-  readStorageLocationFromCluster,
   StorageLocationError,
   type StorageLocation,
 } from '../../src/backup/storage-location.js';
@@ -347,18 +347,26 @@ test('readStorageLocationFromCluster: missing BSL or Secret, forbidden, and an A
   const server = api.kubeConfig.getCurrentCluster()!.server;
 
   t.is((await t.throwsAsync(read('missing'), { instanceOf: StorageLocationError })).message,
-    `BackupStorageLocation velero/missing: not found in the cluster at ${server}`);
+    'BackupStorageLocation velero/missing: not found (404)');
   t.is((await t.throwsAsync(read('needs-secret'), { instanceOf: StorageLocationError })).message,
-    'BackupStorageLocation velero/needs-secret: Secret velero/gone (named by spec.credential) not found');
+    'BackupStorageLocation velero/needs-secret: Secret velero/gone (named by spec.credential): not found (404)');
   t.is((await t.throwsAsync(read('wrong-key'), { instanceOf: StorageLocationError })).message,
     'BackupStorageLocation velero/wrong-key: spec.credential: Secret velero/creds has no key "cloud"');
   t.is((await t.throwsAsync(read('broken'), { instanceOf: StorageLocationError })).message,
     'BackupStorageLocation velero/broken: spec.objectStorage.bucket: "a/b" contains \'/\': put the path part in the prefix');
   t.is((await t.throwsAsync(read('forbidden'), { instanceOf: StorageLocationError })).message,
-    "BackupStorageLocation velero/forbidden: not allowed to read it (HTTP 403): check the kubeconfig's user and its RBAC");
+    "BackupStorageLocation velero/forbidden: forbidden (403): check the kubeconfig's user and its RBAC");
+  // The plugin reads with Velero's service account, and says what to check for it.
+  const asPlugin = readStorageLocationFromCluster('forbidden', 'velero', { kubeConfig: api.kubeConfig, accessHint: 'check the RBAC of Velero' });
+  t.is((await t.throwsAsync(asPlugin, { instanceOf: StorageLocationError })).message, 'BackupStorageLocation velero/forbidden: forbidden (403): check the RBAC of Velero');
 
   const started = Date.now();
   const hang = await t.throwsAsync(read('hang', 300), { instanceOf: StorageLocationError });
-  t.is(hang.message, `BackupStorageLocation velero/hang: reading it from ${server} timed out after 300 ms`);
+  t.is(hang.message, `BackupStorageLocation velero/hang: read at ${server} timed out after 300 ms`);
   t.true(Date.now() - started < 3000);
+
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  const cancelled = readStorageLocationFromCluster('hang', 'velero', { kubeConfig: api.kubeConfig, signal: controller.signal });
+  t.is((await t.throwsAsync(cancelled, { instanceOf: StorageLocationError })).message, 'BackupStorageLocation velero/hang: read cancelled');
 });

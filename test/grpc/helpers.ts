@@ -74,8 +74,7 @@ export class FakeDetection {
     const name = /backups\/([^/]+)\//.exec(source.description)?.[1] ?? '';
     const found = this.reports.get(name);
     if (!found) {
-      const { BackupSourceError } = await import('../../src/backup/s3-source.js');
-      const { BackupError } = await import('../../src/backup/errors.js');
+      const { BackupError, BackupSourceError } = await import('../../src/backup/errors.js');
       const cause = new BackupSourceError('not-found', 'velero', `backups/${name}/${name}.tar.gz`, `backup ${name} not found: ${source.description}`);
       throw new BackupError(source.description, undefined, `cannot open the backup: ${cause.message}`, { cause });
     }

@@ -12,8 +12,9 @@ import { status } from '@grpc/grpc-js';
 import type { BackupSource } from '../../src/backup/source.js';
 import type { DetectOptions } from '../../src/detect.js';
 import { ServiceError } from '../../src/grpc/errors.js';
-import { kubeVeleroCluster, loadKubeConfig } from '../../src/plugin/cluster.js';
+import { kubeVeleroCluster } from '../../src/plugin/cluster.js';
 import { PluginRestoreGate } from '../../src/plugin/restore-gate-plugin.js';
+import { loadKubeConfig } from '../../src/kube/config.js';
 import type { DriftReport } from '../../src/model/report.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { makePki } from '../grpc/pki.js';
@@ -239,14 +240,14 @@ test('API refusals and a hanging API server: bounded, said plainly, and failureP
   const detection = fakeDetect();
   const strict = pluginGate(kube, { detect: detection.detect });
   const denied = await t.throwsAsync<ServiceError>(strict.execute('wc-ok'));
-  t.regex(denied.message, /the drift check failed \(failurePolicy Fail\): not allowed to read Backup velero\/b1 \(HTTP 403\): check the RBAC/);
+  t.regex(denied.message, /the drift check failed \(failurePolicy Fail\): Backup velero\/b1: forbidden \(403\): check the RBAC of Velero's service account/);
   t.false(denied.message.includes('this text must not reach users'));
 
   kube.put(CONFIGMAP, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'drift-detector-plugin', namespace: NS, labels: LABELS }, data: { failurePolicy: 'Ignore', skipAccessAPIServer: 'true' } });
   const lenient = pluginGate(kube, { detect: detection.detect });
   const restored = JSON.parse((await lenient.execute('wc-ok')).item.toString());
   t.is(restored.metadata.annotations['driftdetector.dev/status'], 'CheckFailed');
-  t.regex(restored.metadata.annotations['driftdetector.dev/check-error'], /not allowed to read Backup velero\/b1 \(HTTP 403\)/);
+  t.regex(restored.metadata.annotations['driftdetector.dev/check-error'], /Backup velero\/b1: forbidden \(403\)/);
   t.is(detection.calls.length, 0);
 
   // Writing the Restore fails: the item is restored all the same, and the failure logged.
@@ -255,7 +256,7 @@ test('API refusals and a hanging API server: bounded, said plainly, and failureP
   const unwritable = pluginGate(kube, { detect: detection.detect });
   const ok = JSON.parse((await unwritable.execute('wc-ok')).item.toString());
   t.is(ok.metadata.annotations['driftdetector.dev/status'], 'Healthy');
-  t.regex(unwritable.logs.join(''), /"@level":"warn","@message":"cannot annotate the Restore","restore":"velero\/r1","cluster":"default\/wc-ok","error":"patch Restore velero\/r1 at https:\/\/127\.0\.0\.1:\d+ failed with HTTP 500"/);
+  t.regex(unwritable.logs.join(''), /"@level":"warn","@message":"cannot annotate the Restore","restore":"velero\/r1","cluster":"default\/wc-ok","error":"Restore velero\/r1: patch at https:\/\/127\.0\.0\.1:\d+ failed with HTTP 500"/);
 
   // A hanging API server costs one timeout, not the restore.
   kube.fail(CONFIGMAP.replace(/\/drift-detector-plugin$/, ''), 'hang');
@@ -263,7 +264,8 @@ test('API refusals and a hanging API server: bounded, said plainly, and failureP
   const started = Date.now();
   const timedOut = await t.throwsAsync<ServiceError>(hung.execute('wc-ok'));
   t.true(Date.now() - started < 3000);
-  t.regex(timedOut.message, /drift-detector plugin: list ConfigMaps labelled .* in namespace velero at https:\/\/127\.0\.0\.1:\d+: timed out after 300 ms/);
+  t.regex(timedOut.message, /drift-detector plugin: ConfigMaps labelled .* in namespace velero: list at https:\/\/127\.0\.0\.1:\d+ timed out after 300 ms/);
+  t.is(timedOut.code, status.DEADLINE_EXCEEDED);
 });
 
 test('loadKubeConfig: KUBECONFIG outside a pod; neither: a plain error', async (t) => {
@@ -275,4 +277,10 @@ test('loadKubeConfig: KUBECONFIG outside a pod; neither: a plain error', async (
   t.is(kc.getCurrentCluster()?.server, kube.server);
   await t.throwsAsync(loadKubeConfig({}), { message: /not running in a pod .* and no KUBECONFIG/ });
   await t.throwsAsync(loadKubeConfig({ KUBECONFIG: '/nonexistent/kubeconfig' }), { message: 'cannot load KUBECONFIG=/nonexistent/kubeconfig' });
+
+  // The plugin's Execute, with Velero's namespace but no cluster: said at the first item.
+  const gate = new PluginRestoreGate({ env: { VELERO_NAMESPACE: NS }, logger: jsonLogger({ level: 'debug', timestamp: false, write: () => {} }) });
+  const item = clusterItem('default', 'wc-ok');
+  const err = await t.throwsAsync<ServiceError>(gate.execute({ plugin: PLUGIN_NAME, item, restore: veleroRestore('r1', 'b1'), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} }));
+  t.regex(err.message, /not running in a pod .* and no KUBECONFIG/);
 });

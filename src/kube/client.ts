@@ -1,0 +1,82 @@
+/**
+ * The detector's access to one cluster: every request runs as a boundedKubeCall with the same
+ * timeout and access hint. The reads Velero's objects need (velero.io/v1 objects, Secrets) are
+ * here so that the plugin and the storage-location reader ask for them the same way.
+ */
+import type { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from './call.js';
+import { apiServerOf } from './config.js';
+
+export interface KubeApis {
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  /** The client module itself, for request helpers such as setHeaderOptions. */
+  k8s: typeof import('@kubernetes/client-node');
+}
+
+export interface KubeClientOptions {
+  /** Bound on each call, in ms. */
+  timeoutMs: number;
+  /** Said after a 401 or 403: what to check. */
+  accessHint?: string;
+}
+
+/** The Velero kinds the detector reads or writes, by their plural resource name. */
+const VELERO_PLURALS = {
+  Backup: 'backups',
+  BackupStorageLocation: 'backupstoragelocations',
+  Restore: 'restores',
+} as const;
+
+export type VeleroKind = keyof typeof VELERO_PLURALS;
+
+export interface KubeClient {
+  readonly server: string;
+  /** One bounded call; `object` names what it reads or writes in errors. */
+  call<T>(object: string, verb: KubeVerb, run: (apis: KubeApis, options: KubeRequestOptions) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** A velero.io/v1 object as the API returns it (not checked). */
+  readVeleroObject(kind: VeleroKind, namespace: string, name: string, signal?: AbortSignal): Promise<unknown>;
+  /** Merge-patches a velero.io/v1 object. */
+  patchVeleroObject(kind: VeleroKind, namespace: string, name: string, patch: object): Promise<void>;
+  /**
+   * The Secret's `data`, still base64 (decode only the keys you use: decodeSecretValue). `object`
+   * names it in errors; default `Secret <namespace>/<name>`. Holds secrets: never log it.
+   */
+  readSecretData(namespace: string, name: string, options?: { signal?: AbortSignal; object?: string }): Promise<Record<string, string>>;
+}
+
+export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Promise<KubeClient> {
+  const k8s = await import('@kubernetes/client-node');
+  const apis: KubeApis = { core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi), k8s };
+  const server = apiServerOf(kc);
+  const call: KubeClient['call'] = (object, verb, run, signal) =>
+    boundedKubeCall(
+      { object, verb, server, timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}), ...(options.accessHint ? { accessHint: options.accessHint } : {}) },
+      (requestOptions) => run(apis, requestOptions),
+    );
+  const veleroObject = (kind: VeleroKind, namespace: string, name: string) =>
+    ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], name }) as const;
+  return {
+    server,
+    call,
+    readVeleroObject: (kind, namespace, name, signal) =>
+      call(`${kind} ${namespace}/${name}`, 'read', ({ custom }, o) => custom.getNamespacedCustomObject(veleroObject(kind, namespace, name), o), signal),
+    async patchVeleroObject(kind, namespace, name, patch) {
+      await call(`${kind} ${namespace}/${name}`, 'patch', ({ custom }, o) =>
+        custom.patchNamespacedCustomObject(
+          { ...veleroObject(kind, namespace, name), body: patch },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, o),
+        ),
+      );
+    },
+    async readSecretData(namespace, name, { signal, object } = {}) {
+      const secret = await call(object ?? `Secret ${namespace}/${name}`, 'read', ({ core }, o) => core.readNamespacedSecret({ name, namespace }, o), signal);
+      return { ...(secret.data ?? {}) };
+    },
+  };
+}
+
+/** A Secret value as text. */
+export function decodeSecretValue(base64: string): string {
+  return Buffer.from(base64, 'base64').toString('utf8');
+}
