@@ -11,7 +11,7 @@ import {
   STATUS_ANNOTATION,
   UNKNOWN_MACHINES_ANNOTATION,
   VERDICT_ANNOTATION,
-  verdictFor,
+  verdictForStatus,
   type GateConfig,
   type GateStatus,
 } from '../../src/gate/index.js';
@@ -47,7 +47,7 @@ const verdicts: Array<[RollupStatus, 'Fail' | 'Ignore', 'ALLOW' | 'BLOCK']> = [
 ];
 for (const [status, failurePolicy, expected] of verdicts) {
   test(`verdict: ${status} with failurePolicy ${failurePolicy} is ${expected}`, (t) => {
-    t.is(verdictFor({ status }, { failurePolicy }), expected);
+    t.is(verdictForStatus(status, { failurePolicy }), expected);
   });
 }
 
