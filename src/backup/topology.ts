@@ -5,6 +5,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { BackedUpCluster, BackedUpMachine, BackupObjects, Placement } from '../model/backup.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
+import { uuidOfProviderID } from '../model/provider-id.js';
 import { vcenterKey } from '../model/vcenter.js';
 import { BackupError } from './errors.js';
 import { CAPV_BOOTSTRAP_CREDENTIALS, CAPV_NAMESPACE } from './secrets.js';
@@ -15,7 +16,6 @@ const MANAGEMENT_ROLE_LABEL = 'cluster-role.tkg.tanzu.vmware.com/management';
 const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
 const CONTROL_PLANE_LABEL = 'cluster.x-k8s.io/control-plane';
 const CONTROL_PLANE_NAME_LABEL = 'cluster.x-k8s.io/control-plane-name';
-const PROVIDER_ID = /^vsphere:\/\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 type Objects = Pick<
   BackupObjects,
@@ -85,8 +85,7 @@ function lowerUuid(value: string | undefined): string | undefined {
 }
 
 function providerUuid(object: KubeObject | undefined): string | undefined {
-  const providerID = text(object?.spec, 'providerID');
-  return providerID === undefined ? undefined : lowerUuid(PROVIDER_ID.exec(providerID)?.[1]);
+  return uuidOfProviderID(text(object?.spec, 'providerID'));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  */
 import type { BackedUpCluster, BackedUpMachine } from '../model/backup.js';
 import type { InventoryVM, VCenterListing } from '../model/inventory.js';
+import { uuidOfProviderID } from '../model/provider-id.js';
 import {
   MACHINE_ROLLUP,
   worst,
@@ -26,14 +27,6 @@ export interface DriftInput {
   workloads?: WorkloadNodeListing[];
   /** Errors found before the analysis (reading the backup, resolving credentials). */
   errors?: ReportError[];
-}
-
-const PROVIDER_ID = /^vsphere:\/\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
-
-/** The BIOS UUID in a `vsphere://<uuid>` provider ID, lower-cased. */
-export function uuidOfProviderID(providerID: string | undefined): string | undefined {
-  const m = providerID ? PROVIDER_ID.exec(providerID.trim()) : null;
-  return m ? m[1]!.toLowerCase() : undefined;
 }
 
 /** The VMs of one listed vCenter, indexed the three ways section 3 searches them. */

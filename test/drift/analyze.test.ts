@@ -1,8 +1,9 @@
 import test from 'ava';
-import { analyzeDrift, uuidOfProviderID, type DriftInput } from '../../src/drift/analyze.js';
+import { analyzeDrift, type DriftInput } from '../../src/drift/analyze.js';
 import { samePlace } from '../../src/drift/paths.js';
 import type { BackedUpCluster, BackedUpMachine } from '../../src/model/backup.js';
 import type { InventoryVM } from '../../src/model/inventory.js';
+import { uuidOfProviderID } from '../../src/model/provider-id.js';
 import type { DriftReport, MachineReport } from '../../src/model/report.js';
 import type { WorkloadNode } from '../../src/model/workload.js';
 
