@@ -1,5 +1,5 @@
 /**
- * The restore gate's verdict for one cluster (drift-semantics section 7): BLOCK when the cluster
+ * The restore gate's verdict for one cluster (docs/restore-gate.md §2): BLOCK when the cluster
  * has Ghost machines; with failurePolicy Fail also when it needs further confirmation, because an
  * unconfirmed cluster may hide ghosts the detector could not see.
  */

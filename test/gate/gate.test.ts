@@ -34,7 +34,7 @@ const annotatePause: GateConfig = { ...annotate, pauseOnDrift: true };
 const OVERRIDE = 'driftdetector.dev/override';
 const SCOPE = 'driftdetector.dev/override-clusters';
 
-// Section 7, "Verdict per cluster".
+// docs/restore-gate.md §2, verdict per cluster.
 const verdicts: Array<[RollupStatus, 'Fail' | 'Ignore', 'ALLOW' | 'BLOCK']> = [
   ['Healthy', 'Fail', 'ALLOW'],
   ['Healthy', 'Ignore', 'ALLOW'],
@@ -51,7 +51,7 @@ for (const [status, failurePolicy, expected] of verdicts) {
   });
 }
 
-// Section 7, "Override".
+// docs/restore-gate.md §5, override.
 const overrides: Array<[string, Record<string, unknown> | undefined, ReturnType<typeof parseOverride>]> = [
   ['no annotations', undefined, undefined],
   ['no override annotation', { other: 'x' }, undefined],
