@@ -4,7 +4,9 @@
  */
 import { readBackup } from './backup/reader.js';
 import type { BackupSource } from './backup/source.js';
-import { backedUpClusters, excludedManagementClusters, kubeconfigOf, vcenterTargetsOf, type VCenterTarget } from './backup/topology.js';
+import { backedUpClusters } from './backup/topology.js';
+import { vcenterTargetsOf, type VCenterTarget } from './backup/vcenter-targets.js';
+import { excludedManagementClusters, kubeconfigOf } from './backup/workload-clusters.js';
 import { analyzeDrift } from './drift/analyze.js';
 import type { InventorySnapshot, VCenterListing } from './model/inventory.js';
 import type { DriftReport, ReportError } from './model/report.js';

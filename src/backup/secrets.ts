@@ -6,7 +6,7 @@ export const CAPV_NAMESPACE = 'capv-system';
 /** CAPV's global vCenter credentials (key `credentials.yaml`), used when a cluster has no identityRef. */
 export const CAPV_BOOTSTRAP_CREDENTIALS = 'capv-manager-bootstrap-credentials';
 
-/** The Secrets the analysis reads, as `namespace/name` keys (see tkg-capv-facts 3.2). */
+/** The Secrets the analysis reads, as `namespace/name` keys (docs/drift-rules.md §1.1). */
 export function neededSecretKeys(objects: Pick<BackupObjects, 'clusters' | 'vsphereClusters' | 'vsphereClusterIdentities'>): {
   exact: Set<string>;
   /** Names of VSphereClusterIdentity Secrets: in CAPV's namespace, else wherever the backup has them. */

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { readBackup } from '../backup/reader.js';
-import { vcenterTargetsOf, type VCenterTarget } from '../backup/topology.js';
+import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
 import { withCredentials } from '../detect.js';
 import type { VCenterInventory } from '../model/inventory.js';

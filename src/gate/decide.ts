@@ -1,9 +1,9 @@
 /**
- * The restore gate (drift-semantics section 7): for one Cluster being restored, what happens to it
- * and which annotations it carries. Pure: the caller brings the report (or the analysis failure),
- * the Restore's annotations and the gate configuration.
+ * The restore gate (docs/restore-gate.md §2 to §6): for one Cluster being restored, what happens
+ * to it and which annotations it carries. Pure: the caller brings the report (or the analysis
+ * failure), the Restore's annotations and the gate configuration.
  *
- * Two cases the section leaves open are decided here:
+ * Two cases with no drift status (§3):
  * - A Cluster that is not in the report (the detector left it out, e.g. it is not a vSphere cluster
  *   or its objects are unusable) was never checked. It is treated like NeedFurtherConfirmation:
  *   failurePolicy Fail blocks it, Ignore lets it through; either way its status annotation says

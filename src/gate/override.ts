@@ -1,5 +1,5 @@
 /**
- * The admin's override on a Velero Restore (drift-semantics section 7):
+ * The admin's override on a Velero Restore (docs/restore-gate.md §5):
  * `driftdetector.dev/override: "<reason>"` restores blocked clusters anyway; a blank reason is no
  * override. `driftdetector.dev/override-clusters: "ns/name,..."` narrows it to those clusters.
  */

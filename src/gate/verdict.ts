@@ -1,9 +1,9 @@
 /**
- * The restore gate's verdict for one cluster (drift-semantics section 7): BLOCK when the cluster
+ * The restore gate's verdict for one cluster (docs/restore-gate.md §2): BLOCK when the cluster
  * has Ghost machines; with failurePolicy Fail also when it needs further confirmation, because an
  * unconfirmed cluster may hide ghosts the detector could not see.
  */
-import type { ClusterReport, RollupStatus } from '../model/report.js';
+import type { RollupStatus } from '../model/report.js';
 
 export type Verdict = 'ALLOW' | 'BLOCK';
 
@@ -17,8 +17,4 @@ export function verdictForStatus(status: RollupStatus, policy: VerdictPolicy): V
   if (status === 'ManualRemediationRequired') return 'BLOCK';
   if (status === 'NeedFurtherConfirmation' && policy.failurePolicy === 'Fail') return 'BLOCK';
   return 'ALLOW';
-}
-
-export function verdictFor(cluster: Pick<ClusterReport, 'status'>, policy: VerdictPolicy): Verdict {
-  return verdictForStatus(cluster.status, policy);
 }

@@ -1,7 +1,7 @@
 import type { KubeObject } from './kube.js';
 
 /**
- * The resource directories of a Velero tarball the detector reads (drift-semantics section 1).
+ * The resource directories of a Velero tarball the detector reads (docs/drift-rules.md §1.1).
  * Everything else in the tarball is skipped without being parsed.
  */
 export const BACKUP_RESOURCES = {
@@ -52,7 +52,7 @@ export interface Placement {
   resourcePool?: string;
 }
 
-/** One backed-up Machine with the identity of its VM (drift-semantics section 2). */
+/** One backed-up Machine with the identity of its VM (docs/drift-rules.md §2). */
 export interface BackedUpMachine {
   namespace: string;
   name: string;

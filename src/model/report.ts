@@ -1,4 +1,4 @@
-/** Roll-up statuses, worst first (drift-semantics section 5). */
+/** Roll-up statuses, worst first (docs/drift-rules.md §5). */
 export const ROLLUP_ORDER = [
   'ManualRemediationRequired',
   'NeedFurtherConfirmation',
@@ -98,7 +98,7 @@ export interface ReportSummary {
   hasErrors: boolean;
 }
 
-/** The report of drift-semantics section 6. Field names are a contract: add, never rename. */
+/** The report of docs/drift-rules.md §6. Field names are a contract: add, never rename. */
 export interface DriftReport {
   summary: ReportSummary;
   clusters: ClusterReport[];

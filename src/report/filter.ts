@@ -2,7 +2,7 @@ import type { ClusterReport, DriftReport, ListingReport } from '../model/report.
 
 /**
  * `--ignore-healthy-resources`: Healthy machines and Healthy clusters leave the lists;
- * the summary counts stay whole (drift-semantics section 6).
+ * the summary counts stay whole (docs/drift-rules.md §6).
  */
 export function withoutHealthy(report: DriftReport): DriftReport {
   const listing = (l: ListingReport): ListingReport => ({ ...l, machines: l.machines.filter((m) => m.status !== 'Healthy') });

@@ -1,7 +1,8 @@
 /**
  * The property-collector requests of the inventory walk, written by hand rather than through
  * `soap`: their answers are parsed as they stream in (retrieve-response.ts), which `soap` cannot
- * do. Envelope, element order and namespaces as govmomi sends them (tkg-capv-facts.md 6.2).
+ * do. Envelope, element order and namespaces as govmomi sends them (vmware/govmomi: vim25/types
+ * `RetrievePropertiesExRequestType`, the ObjectSpec of view `ContainerView.Retrieve`).
  */
 import { VIM25_VERSION } from './vim25-wsdl.js';
 import type { MoRef } from './wire.js';

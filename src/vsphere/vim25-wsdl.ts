@@ -11,7 +11,6 @@
  * Types are declared flat (no DynamicData base) because nothing here reads `dynamicType` or
  * `dynamicProperty`.
  */
-export const VIM25_NAMESPACE = 'urn:vim25';
 
 /** The API namespace version we speak; every vCenter 6.5 and later accepts it. */
 export const VIM25_VERSION = '6.5';

@@ -5,7 +5,9 @@ import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { fileBackupSource } from '../../src/backup/file-source.js';
 import { readBackup } from '../../src/backup/reader.js';
-import { backedUpClusters, excludedManagementClusters, kubeconfigOf, vcenterTargetsOf } from '../../src/backup/topology.js';
+import { backedUpClusters } from '../../src/backup/topology.js';
+import { vcenterTargetsOf } from '../../src/backup/vcenter-targets.js';
+import { excludedManagementClusters, kubeconfigOf } from '../../src/backup/workload-clusters.js';
 import { buildBackup, relativeFolder, relativeResourcePool, seedVMsFor, type BackupDescription } from '../fixtures/builder.js';
 import { scratchDir, VCENTER } from './helpers.js';
 

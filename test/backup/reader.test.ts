@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { fileBackupSource } from '../../src/backup/file-source.js';
-import { BackupError, parseItemPath, readBackup } from '../../src/backup/reader.js';
+import { parseItemPath } from '../../src/backup/items.js';
+import { BackupError, readBackup } from '../../src/backup/reader.js';
 import type { BackupSource } from '../../src/backup/source.js';
 import { BACKUP_RESOURCES, type BackupObjects, type BackupResourceKind } from '../../src/model/backup.js';
 import {

@@ -1,11 +1,8 @@
 import test from 'ava';
 import { BackupError } from '../../src/backup/errors.js';
-import {
-  backedUpClusters,
-  excludedManagementClusters,
-  kubeconfigOf,
-  vcenterTargetsOf,
-} from '../../src/backup/topology.js';
+import { backedUpClusters } from '../../src/backup/topology.js';
+import { vcenterTargetsOf } from '../../src/backup/vcenter-targets.js';
+import { excludedManagementClusters, kubeconfigOf } from '../../src/backup/workload-clusters.js';
 import { emptyBackupObjects, type BackedUpMachine, type BackupObjects } from '../../src/model/backup.js';
 import type { KubeObject } from '../../src/model/kube.js';
 
@@ -90,7 +87,7 @@ function onlyMachine(objects: BackupObjects): BackedUpMachine {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The identity of a backed-up machine (drift-semantics section 2)
+// The identity of a backed-up machine (docs/drift-rules.md §2)
 
 const identityCases: Array<[string, Partial<BackupObjects>, Partial<BackedUpMachine>]> = [
   [

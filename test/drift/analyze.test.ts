@@ -1,11 +1,13 @@
 import test from 'ava';
-import { analyzeDrift, uuidOfProviderID, type DriftInput } from '../../src/drift/analyze.js';
+import { analyzeDrift, type DriftInput } from '../../src/drift/analyze.js';
 import { samePlace } from '../../src/drift/paths.js';
 import type { BackedUpCluster, BackedUpMachine } from '../../src/model/backup.js';
 import type { InventoryVM } from '../../src/model/inventory.js';
+import { uuidOfProviderID } from '../../src/model/provider-id.js';
 import type { DriftReport, MachineReport } from '../../src/model/report.js';
 import type { WorkloadNode } from '../../src/model/workload.js';
 
+// Section numbers in the titles are those of docs/drift-rules.md.
 const VC = 'vc.example.com';
 const uuid = (n: number) => `00000000-0000-0000-0000-${n.toString().padStart(12, '0')}`;
 const iuuid = (n: number) => `11111111-0000-0000-0000-${n.toString().padStart(12, '0')}`;

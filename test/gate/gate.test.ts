@@ -11,7 +11,7 @@ import {
   STATUS_ANNOTATION,
   UNKNOWN_MACHINES_ANNOTATION,
   VERDICT_ANNOTATION,
-  verdictFor,
+  verdictForStatus,
   type GateConfig,
   type GateStatus,
 } from '../../src/gate/index.js';
@@ -34,7 +34,7 @@ const annotatePause: GateConfig = { ...annotate, pauseOnDrift: true };
 const OVERRIDE = 'driftdetector.dev/override';
 const SCOPE = 'driftdetector.dev/override-clusters';
 
-// Section 7, "Verdict per cluster".
+// docs/restore-gate.md §2, verdict per cluster.
 const verdicts: Array<[RollupStatus, 'Fail' | 'Ignore', 'ALLOW' | 'BLOCK']> = [
   ['Healthy', 'Fail', 'ALLOW'],
   ['Healthy', 'Ignore', 'ALLOW'],
@@ -47,11 +47,11 @@ const verdicts: Array<[RollupStatus, 'Fail' | 'Ignore', 'ALLOW' | 'BLOCK']> = [
 ];
 for (const [status, failurePolicy, expected] of verdicts) {
   test(`verdict: ${status} with failurePolicy ${failurePolicy} is ${expected}`, (t) => {
-    t.is(verdictFor({ status }, { failurePolicy }), expected);
+    t.is(verdictForStatus(status, { failurePolicy }), expected);
   });
 }
 
-// Section 7, "Override".
+// docs/restore-gate.md §5, override.
 const overrides: Array<[string, Record<string, unknown> | undefined, ReturnType<typeof parseOverride>]> = [
   ['no annotations', undefined, undefined],
   ['no override annotation', { other: 'x' }, undefined],

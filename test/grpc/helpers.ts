@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the gRPC tests: the service started for real on loopback (with an injected or
  * the real detection), @grpc/grpc-js clients of every service it carries, and Velero-shaped
- * Restore and Cluster JSON (velero-plugin-protocol.md 3.6, 4.2, 5.4).
+ * Restore and Cluster JSON (docs/velero-facts.md §4).
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';

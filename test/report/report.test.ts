@@ -58,7 +58,7 @@ test('--ignore-healthy-resources drops Healthy machines and clusters but keeps t
   t.deepEqual(withoutHealthy({ ...healthyOnly, clusters: full.clusters.map((c) => ({ ...c, status: 'Healthy' as const })) }).clusters, []);
 });
 
-test('the JSON report keeps the section 6 field names and is written atomically', async (t) => {
+test('the JSON report keeps the field names of docs/drift-rules.md §6 and is written atomically', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'report-'));
   const path = join(dir, 'report.json');
   await writeJsonReport(path, sample());
