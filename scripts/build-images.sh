@@ -37,7 +37,7 @@ die() {
 }
 
 command -v buildah >/dev/null 2>&1 || die "'buildah' not found; install it with: apt-get install buildah"
-[[ -x /bin/busybox ]] && /bin/busybox --list 2>/dev/null | grep -qx cp ||
+applets=$(/bin/busybox --list 2>/dev/null) && grep -qx cp <<<"$applets" ||
   die "busybox-static's /bin/busybox not found; install it with: apt-get install busybox-static"
 executable=$repo/dist/drift-detector
 [[ -x $executable ]] || die "$executable is missing: run npm run build:plugin"
@@ -110,6 +110,12 @@ done
 for image in $(comm -13 <(echo "$dangling_before") <(bh images --quiet --noheading --filter dangling=true | sort)); do
   bh rmi "$image" >/dev/null 2>&1 || true
 done
+
+# The C++ runtime beside the plugin is this machine's: say which glibc it needs of Velero's image.
+if command -v objdump >/dev/null 2>&1; then
+  needs=$(objdump -p "$work/context/plugins/"lib*.so.* | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/^GLIBC_//' | sort -V | tail -n 1)
+  echo "build-images: the plugin's libstdc++ and libgcc_s are this machine's: they need glibc $needs in Velero's image (README: Build the images)"
+fi
 
 # Sizes: as stored, and as pulled (gzip-compressed layers of an OCI archive).
 for image in "$plugin_image" "$service_image"; do
