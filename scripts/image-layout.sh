@@ -2,7 +2,7 @@
 # Lays out what the two images copy from the single executable (npm run build:plugin):
 #   OUT/plugins/velero-plugin-drift-detector  0755  the plugin image's /plugins
 #   OUT/plugins/libstdc++.so.6, libgcc_s.so.1 0644  the C++ runtime node links, which Velero's
-#                                                   image lacks; Velero sets LD_LIBRARY_PATH=/plugins
+#                                                   image lacks; its Deployment sets LD_LIBRARY_PATH=/plugins
 #   OUT/bin/drift-detector                    0755  the service image's executable
 # The libraries are not executable: Velero runs every executable file under /plugins as a plugin.
 # Any other library the executable links outside glibc stops the layout here, not in Velero's pod.
