@@ -13,7 +13,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, readdirSync } from 'node:fs';
-import { chmod, copyFile, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -81,6 +81,7 @@ async function sha256(path: string): Promise<string> {
  */
 async function installPlugin(t: ExecutionContext): Promise<string> {
   const target = await tempDir('drift-plugins-volume-');
+  t.teardown(() => rm(target, { recursive: true, force: true }));
   await chmod(target, 0o777);
   await writeFile(join(target, 'velero-plugin-for-aws'), '#!/bin/sh\n', { mode: 0o755 });
   const container = await buildah.from(PLUGIN_IMAGE);
@@ -143,6 +144,7 @@ test('plugin: copied out of its image into a glibc-only root filesystem (as Vele
   const { drifted, clean, s3 } = await veleroBackups(t);
   const files = await pluginFiles(s3);
   const filesDir = dirname(files.DRIFT_DETECTOR_PLUGIN_CONFIG);
+  t.teardown(() => rm(filesDir, { recursive: true, force: true }));
   await copyFile(s3.credentialsFile, join(filesDir, 'cloud'));
   // Readable by Velero's user, as the ConfigMap and Secret volumes would be (0644).
   await chmod(filesDir, 0o755);
@@ -210,6 +212,7 @@ test('service image: serve with the Deployment\'s args and mounts, as its non-ro
   const pod = await startServicePod(service, rootfs, pki);
   t.teardown(() => {
     if (pod.process.exitCode === null) pod.process.kill('SIGKILL');
+    return rm(pod.dir, { recursive: true, force: true });
   });
   t.is<string | undefined, string | undefined>(`${pod.podSecurity['runAsUser']}:${pod.podSecurity['runAsGroup']}`, service.config.User, 'the Deployment runs it as the image\'s user');
   t.true(pod.container.securityContext.readOnlyRootFilesystem);

@@ -33,6 +33,8 @@ export interface ServicePod {
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   token: string;
+  /** The volumes' files on this machine. */
+  dir: string;
 }
 
 /** Secret `name`'s files: each key of its template, TLS keys from the PKI, the rest random. */
@@ -92,5 +94,5 @@ export async function startServicePod(image: Image, rootfs: string, pki: Pki): P
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { container, podSecurity, listen, metricsListen, process: child, output: () => output, exited, token };
+  return { container, podSecurity, listen, metricsListen, process: child, output: () => output, exited, token, dir };
 }
