@@ -225,12 +225,20 @@ test('Dockerfile and README: the plugin image installs the executable under its 
   const plugin = dockerfile.slice(dockerfile.indexOf('AS plugin'), dockerfile.indexOf('AS service'));
   t.regex(plugin, /^USER 65532:65532$/m, 'non-root');
   t.regex(plugin, /^ENTRYPOINT \["cp", "-r", "\/plugins\/\.", "\/target\/\."\]$/m);
-  t.true(dockerfile.includes(`/out/plugins/${PLUGIN_EXECUTABLE_NAME}`));
-  t.regex(dockerfile, /chmod 0644 \/out\/plugins\/libstdc\+\+\.so\.6 \/out\/plugins\/libgcc_s\.so\.1/, 'libraries are not executable: Velero would run them as plugins');
   t.regex(dockerfile, /^RUN npm run build:plugin$/m);
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; version: string };
+  // The build stage and scripts/build-images.sh lay out the images with one script.
+  t.regex(dockerfile, /^RUN sh scripts\/image-layout\.sh dist\/drift-detector \/out$/m);
+  const layout = readFileSync(join(ROOT, 'scripts', 'image-layout.sh'), 'utf8');
+  t.regex(layout, new RegExp(`^plugin=${PLUGIN_EXECUTABLE_NAME}$`, 'm'));
+  t.regex(layout, /^runtime_libs="libstdc\+\+\.so\.6 libgcc_s\.so\.1"$/m);
+  t.regex(layout, /^ {2}chmod 0644 "\$out\/plugins\/\$lib"$/m, 'libraries are not executable: Velero would run them as plugins');
+  t.regex(layout, /^chmod 0755 "\$out\/plugins\/\$plugin"$/m);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; version: string; license: string };
   t.truthy(pkg.scripts['build:plugin']);
   t.is(pkg.version, DETECTOR_VERSION);
+  // Both images' labels: package.json's version and license.
+  t.deepEqual([...dockerfile.matchAll(/^ARG VERSION=(\S+)$/gm)].map((m) => m[1]), [pkg.version, pkg.version]);
+  t.is([...dockerfile.matchAll(new RegExp(`org\\.opencontainers\\.image\\.licenses="${pkg.license}"`, 'g'))].length, 2);
 
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const images = [...readme.matchAll(/registry\.example\.com\/([a-z-]+):(\d+\.\d+\.\d+)/g)].map((m) => `${m[1]}:${m[2]}`);

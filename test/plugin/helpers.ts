@@ -78,10 +78,24 @@ export interface HarnessRun {
 }
 
 /**
+ * How Velero's host process is started, given its plan file, the environment it runs with and the
+ * directory (its TMPDIR) that holds the plan: by default the harness on this machine.
+ */
+export type HostLauncher = (plan: string, env: NodeJS.ProcessEnv, dir: string) => { file: string; args: string[]; env: NodeJS.ProcessEnv };
+
+const localHost: HostLauncher = (plan, env) => ({ file: HARNESS, args: [plan], env });
+
+/**
  * Velero's host starting `command args...` with the environment `env` (plus go-plugin's own
  * variables), making the calls, then killing the plugin.
  */
-export async function runHarness(options: { command?: string; args?: string[]; calls: HarnessCall[]; env?: NodeJS.ProcessEnv }): Promise<HarnessRun> {
+export async function runHarness(options: {
+  command?: string;
+  args?: string[];
+  calls: HarnessCall[];
+  env?: NodeJS.ProcessEnv;
+  launch?: HostLauncher;
+}): Promise<HarnessRun> {
   requireBuilt();
   const dir = await mkdtemp(join(tmpdir(), 'drift-harness-'));
   const plan = join(dir, 'plan.json');
@@ -101,11 +115,12 @@ export async function runHarness(options: { command?: string; args?: string[]; c
       })),
     }),
   );
+  const host = (options.launch ?? localHost)(plan, { PATH: process.env['PATH'], HOME: process.env['HOME'], TMPDIR: dir, ...options.env }, dir);
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     execFile(
-      HARNESS,
-      [plan],
-      { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], TMPDIR: dir, ...options.env }, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
+      host.file,
+      host.args,
+      { env: host.env, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
       (err, out, errText) => (err ? reject(new Error(`harness failed: ${err.message}\n${errText}`)) : resolve({ stdout: out, stderr: errText })),
     );
   });

@@ -4,95 +4,16 @@
  * RestoreItemAction on Cluster items of a drifted and of a clean backup held in a real S3 server
  * (s3rver) against a vSphere simulator, and kills it.
  */
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closedPort } from '../helpers/vcsim.js';
-import { capvVM, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
-import { startS3, type S3Server } from '../helpers/s3.js';
-import { backedUpObject, itemOf, PLUGIN_NAME, runHarness, SEA, veleroItem, veleroRestore, type HarnessRun, type HostLogLine } from './helpers.js';
-
-const BUCKET = 'velero';
-const PREFIX = 'tkg';
-const CLUSTERS = 'clusters.cluster.x-k8s.io';
-
-/**
- * Backup b-drift: wc-drift got a worker after the backup (a Ghost), wc-ok did not. Backup b-clean:
- * wc-clean, which matches its vCenter. Both in one bucket, as Velero lays them out.
- */
-async function backups(t: ExecutionContext) {
-  const drifted = await scenario(t, { clusters: [tkgCluster('wc-drift'), tkgCluster('wc-ok')], seed: 'drifted' }, {
-    mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
-  });
-  const clean = await scenario(t, { clusters: [tkgCluster('wc-clean')], seed: 'clean' });
-  const s3 = await startS3();
-  t.teardown(() => s3.stop());
-  await s3.putBackup(BUCKET, PREFIX, 'b-drift', drifted.backup.path);
-  await s3.putBackup(BUCKET, PREFIX, 'b-clean', clean.backup.path);
-  return { drifted: drifted.backup, clean: clean.backup, s3 };
-}
-
-/** The plugin's files for a run without a Kubernetes API: the ConfigMap and the BSL, as manifests. */
-async function pluginFiles(s3: S3Server | { endpoint: string }, settings: Record<string, string> = {}) {
-  const dir = await tempDir('drift-plugin-files-');
-  const config = join(dir, 'configmap.yaml');
-  const bsl = join(dir, 'bsl.yaml');
-  await writeFile(
-    config,
-    [
-      'apiVersion: v1',
-      'kind: ConfigMap',
-      'metadata:',
-      '  name: drift-detector-plugin',
-      '  namespace: velero',
-      '  labels: { velero.io/plugin-config: "", driftdetector.dev/restore-gate: RestoreItemAction }',
-      'data:',
-      '  mode: block',
-      '  failurePolicy: Fail',
-      '  skipAccessAPIServer: "true"',
-      ...Object.entries(settings).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
-      '',
-    ].join('\n'),
-  );
-  await writeFile(
-    bsl,
-    [
-      'apiVersion: velero.io/v1',
-      'kind: BackupStorageLocation',
-      'metadata: { name: default, namespace: velero }',
-      'spec:',
-      '  provider: aws',
-      `  objectStorage: { bucket: ${BUCKET}, prefix: ${PREFIX} }`,
-      `  config: { region: minio, s3ForcePathStyle: "true", s3Url: "${s3.endpoint}" }`,
-      '',
-    ].join('\n'),
-  );
-  return { DRIFT_DETECTOR_PLUGIN_CONFIG: config, DRIFT_DETECTOR_STORAGE_LOCATION: bsl, VELERO_NAMESPACE: 'velero' };
-}
-
-/** Every line the plugin wrote reached the host as hclog JSON: go-plugin adds `timestamp` only to lines it parsed. */
-function assertHclog(t: ExecutionContext, run: HarnessRun): void {
-  t.true(run.pluginLog.length > 0, 'the host logged lines from the plugin');
-  for (const line of run.pluginLog) {
-    t.truthy(line['timestamp'], `parsed as JSON by the host: ${JSON.stringify(line)}`);
-    t.true(['trace', 'debug', 'info', 'warn', 'error'].includes(line['@level']), JSON.stringify(line));
-  }
-}
-
-function assertCleanExit(t: ExecutionContext, run: HarnessRun): void {
-  t.true(run.outcome.exited, 'the plugin exited when killed');
-  t.true(run.outcome.killMs < 2000, `exited within go-plugin's 2 s grace (${run.outcome.killMs} ms)`);
-  t.false(run.hostLog.some((l) => l['@message'] === 'plugin failed to exit gracefully'));
-  const exited = run.hostLog.find((l) => l['@message'] === 'plugin process exited');
-  t.truthy(exited);
-  t.is(exited?.['error'], undefined, 'exit status 0');
-  t.deepEqual(run.leftovers, [], 'socket and proto copy removed');
-}
-
-const messages = (lines: HostLogLine[], level: string) => lines.filter((l) => l['@level'] === level).map((l) => l['@message']);
+import { tempDir } from '../helpers/scenario.js';
+import { backedUpObject, itemOf, PLUGIN_NAME, runHarness, SEA, veleroItem, veleroRestore } from './helpers.js';
+import { assertCleanExit, assertHclog, CLUSTERS, messages, pluginFiles, PREFIX, veleroBackups } from './velero-run.js';
 
 test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of a drifted and a clean backup, kill', async (t) => {
-  const { drifted, clean, s3 } = await backups(t);
+  const { drifted, clean, s3 } = await veleroBackups(t);
   const files = await pluginFiles(s3);
   const env = { ...files, AWS_SHARED_CREDENTIALS_FILE: s3.credentialsFile };
 
