@@ -4,24 +4,8 @@
  * The gRPC client is loaded only when the command runs.
  */
 import { Command, Option } from 'commander';
+import type { CheckFlags } from './check-flags.js';
 import { seconds } from './options.js';
-
-export interface CheckFlags {
-  server: string;
-  backupName?: string;
-  storageLocation?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  tls?: boolean;
-  tokenFile?: string;
-  override?: string;
-  overrideClusters?: string;
-  failurePolicy?: 'Fail' | 'Ignore';
-  skipAccessApiserver?: boolean;
-  refresh?: boolean;
-  timeout: number;
-}
 
 export function addCheckCommand(program: Command): void {
   program

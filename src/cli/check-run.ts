@@ -3,7 +3,7 @@ import { credentials as grpcCredentials, Metadata, status, type ChannelCredentia
 import * as grpc from '@grpc/grpc-js';
 import { isLoopbackListen } from '../grpc/config.js';
 import { loadProto, PROTO_FILES } from '../grpc/protos.js';
-import type { CheckFlags } from './check-command.js';
+import type { CheckFlags } from './check-flags.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 
 interface ClusterVerdict {
