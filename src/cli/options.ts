@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import type { CredentialOverrides } from '../detect.js';
+import type { CredentialOverrides } from '../app/detect.js';
 
 export function seconds(value: string): number {
   const n = Number(value);

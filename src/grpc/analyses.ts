@@ -5,7 +5,7 @@
  * for `failureTtlMs`, long enough to answer a burst of Velero items with one error instead of one
  * scan each, short enough that a fixed bucket or network is seen on the next try.
  */
-import type { ProgressEvent } from '../detect.js';
+import type { ProgressEvent } from '../app/detect.js';
 import type { DriftReport } from '../model/report.js';
 
 export interface AnalysisRequest {

@@ -6,7 +6,7 @@
 import { createHash, createPrivateKey, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ServerCredentials, status, type Metadata } from '@grpc/grpc-js';
-import type { CredentialOverrides } from '../detect.js';
+import type { CredentialOverrides } from '../app/detect.js';
 import { credentialOverrides } from '../cli/options.js';
 import { ConfigError, type ServiceConfig } from './config.js';
 import { ServiceError } from './errors.js';

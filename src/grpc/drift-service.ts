@@ -7,7 +7,7 @@
 import { status } from '@grpc/grpc-js';
 import { s3BackupSource } from '../backup/s3-source.js';
 import type { BackupSource } from '../backup/source.js';
-import { detectDrift, type CredentialOverrides, type DetectOptions, type ProgressEvent } from '../detect.js';
+import { detectDrift, type CredentialOverrides, type DetectOptions, type DoorWords, type ProgressEvent } from '../app/detect.js';
 import type { GateConfig } from '../gate/decide.js';
 import type { DriftReport } from '../model/report.js';
 import type { Logger } from '../util/jsonlog.js';
@@ -33,6 +33,8 @@ export interface DriftServiceOptions {
   analysis: AnalysisConfig;
   gate: GateConfig;
   vcenterCredentials: CredentialOverrides;
+  /** The door's words for the detection's messages. */
+  words: DoorWords;
   deps?: Partial<ServiceDeps>;
   logger: Logger;
   metrics?: ServiceMetrics;
@@ -76,6 +78,7 @@ export class DriftService {
           insecureSkipVerify: analysis.insecureSkipVerify,
           skipAccessApiServer: request.skipAccessApiServer,
           credentials: options.vcenterCredentials,
+          words: options.words,
           vcenterTimeoutMs: analysis.vcenterTimeoutMs,
           apiserverTimeoutMs: analysis.apiserverTimeoutMs,
           apiserverConcurrency: analysis.apiserverConcurrency,

@@ -6,6 +6,7 @@
 import { Server, type ServiceDefinition } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import type { DoorWords } from '../app/detect.js';
 import { jsonLogger, type Logger } from '../util/jsonlog.js';
 import type { ServiceSecrets } from './auth.js';
 import { guarded, type CallEnvironment } from './calls.js';
@@ -22,6 +23,12 @@ export const SERVICE_NAMES = {
   restoreItemActionV1: 'generated.RestoreItemAction',
   restoreItemActionV2: 'v2.RestoreItemAction',
 } as const;
+
+/** How the service words what the detection cannot know, in its configuration's keys. */
+export const SERVICE_WORDS: DoorWords = {
+  overridesFrom: 'the service configuration (vsphere) or environment',
+  credentialsHint: 'set vsphere.username and vsphere.passwordFile (or VSPHERE_USERNAME and VSPHERE_PASSWORD), or vsphere.credentialsFile, in the service configuration',
+};
 
 export interface StartServiceOptions {
   config: ServiceConfig;
@@ -55,6 +62,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     analysis: config.analysis,
     gate: config.gate,
     vcenterCredentials: secrets.vcenterCredentials,
+    words: SERVICE_WORDS,
     ...(options.deps ? { deps: options.deps } : {}),
     logger,
     metrics,

@@ -19,7 +19,7 @@ import type { BackupSource } from '../backup/source.js';
 import { s3BackupSource } from '../backup/s3-source.js';
 import { readStorageLocationFile, type StorageLocation } from '../backup/storage-location.js';
 import { parseCredentialsYaml } from '../cli/options.js';
-import { detectDrift, type CredentialOverrides } from '../detect.js';
+import { detectDrift, type CredentialOverrides, type DoorWords } from '../app/detect.js';
 import type { CallContext } from '../grpc/calls.js';
 import { DriftService, type ServiceDeps } from '../grpc/drift-service.js';
 import { messageOf, ServiceError, statusCodeOf } from '../grpc/errors.js';
@@ -32,6 +32,12 @@ import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, ty
 
 export const SETTINGS_FILE_ENV = 'DRIFT_DETECTOR_PLUGIN_CONFIG';
 export const STORAGE_LOCATION_FILE_ENV = 'DRIFT_DETECTOR_STORAGE_LOCATION';
+
+/** How the plugin words what the detection cannot know, in its ConfigMap's keys. */
+export const PLUGIN_WORDS: DoorWords = {
+  overridesFrom: "the plugin's vSphere credentials Secret",
+  credentialsHint: "set vsphereCredentialsSecret in the plugin's ConfigMap",
+};
 
 export interface PluginEnvironment {
   env: NodeJS.ProcessEnv;
@@ -178,6 +184,7 @@ export class PluginRestoreGate implements Gate {
       },
       gate: settings.gate,
       vcenterCredentials,
+      words: PLUGIN_WORDS,
       deps: {
         resolveBackup: (backupName) => new BackupToLocate(backupName),
         detect: async (source, options) => {

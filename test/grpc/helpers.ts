@@ -9,7 +9,7 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BackupSource } from '../../src/backup/source.js';
-import type { DetectOptions } from '../../src/detect.js';
+import type { DetectOptions } from '../../src/app/detect.js';
 import type { ServiceSecrets } from '../../src/grpc/auth.js';
 import type { ServiceConfig } from '../../src/grpc/config.js';
 import type { ServiceDeps } from '../../src/grpc/drift-service.js';

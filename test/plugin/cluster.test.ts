@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { BackupSource } from '../../src/backup/source.js';
-import type { DetectOptions } from '../../src/detect.js';
+import type { DetectOptions } from '../../src/app/detect.js';
 import { ServiceError } from '../../src/grpc/errors.js';
 import { kubeVeleroCluster, loadKubeConfig } from '../../src/plugin/cluster.js';
 import { PluginRestoreGate } from '../../src/plugin/restore-gate-plugin.js';
