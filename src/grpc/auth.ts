@@ -9,7 +9,7 @@ import { ServerCredentials, status, type Metadata } from '@grpc/grpc-js';
 import type { CredentialOverrides } from '../app/detect.js';
 import { credentialOverrides } from '../cli/options.js';
 import { ConfigError, type ServiceConfig } from './config.js';
-import { ServiceError } from './errors.js';
+import { ServiceError } from '../rpc/status.js';
 
 export interface ServiceSecrets {
   /** The bearer token callers must send; undefined: no token required. */

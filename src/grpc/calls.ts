@@ -15,7 +15,8 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from '../util/jsonlog.js';
 import { checkBearerToken } from './auth.js';
-import { grpcError, messageOf, ServiceError, statusCodeOf, toGrpcError } from './errors.js';
+import { errorMessage } from '../util/values.js';
+import { grpcError, grpcStatusOf, ServiceError, toGrpcError } from '../rpc/status.js';
 import type { ServiceMetrics } from './metrics.js';
 
 export interface CallContext {
@@ -45,12 +46,12 @@ function callSignal(call: { on(event: 'cancelled', f: () => void): unknown; getD
 }
 
 function finish(env: CallEnvironment, method: string, started: number, fields: Record<string, unknown>, err?: unknown): void {
-  const code = err === undefined ? status.OK : statusCodeOf(err);
+  const code = err === undefined ? status.OK : grpcStatusOf(err);
   env.metrics?.requests.inc({ method, code: status[code] });
   const line = { method, code: status[code], ms: Date.now() - started, ...fields };
   if (err === undefined) env.logger.info('call done', line);
-  else if (code === status.INTERNAL) env.logger.error('call failed', { ...line, error: messageOf(err) });
-  else env.logger.warn('call failed', { ...line, error: messageOf(err) });
+  else if (code === status.INTERNAL) env.logger.error('call failed', { ...line, error: errorMessage(err) });
+  else env.logger.warn('call failed', { ...line, error: errorMessage(err) });
 }
 
 export function unary<Req, Res>(
@@ -127,7 +128,7 @@ function guard(token: string, handler: UntypedHandleCall, streaming: boolean): U
     try {
       checkBearerToken(call.metadata, token);
     } catch (err) {
-      const e = grpcError(status.UNAUTHENTICATED, messageOf(err));
+      const e = grpcError(status.UNAUTHENTICATED, errorMessage(err));
       if (callback && !streaming) callback(e);
       else call.emit('error', e);
       return;

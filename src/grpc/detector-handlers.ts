@@ -8,7 +8,7 @@ import { withoutHealthy } from '../report/filter.js';
 import { serverStream, unary, type CallEnvironment } from './calls.js';
 import { clusterVerdictMessage, reportMessage } from './convert.js';
 import type { DriftService } from './drift-service.js';
-import { ServiceError } from './errors.js';
+import { ServiceError } from '../rpc/status.js';
 
 interface DetectRequest {
   backup_name: string;

@@ -4,16 +4,16 @@
  * can count or fake them; by default a backup is read from its S3 storage location and analysed
  * with detectDrift.
  */
-import { status } from '@grpc/grpc-js';
 import { s3BackupSource } from '../backup/s3-source.js';
 import type { BackupSource } from '../backup/source.js';
 import { detectDrift, type CredentialOverrides, type DetectOptions, type DoorWords, type ProgressEvent } from '../app/detect.js';
 import type { GateConfig } from '../gate/decide.js';
 import type { DriftReport } from '../model/report.js';
 import type { Logger } from '../util/jsonlog.js';
-import { AnalysisCache, type AnalysisResult, type CacheUse } from './analyses.js';
+import { AnalysisCache, type AnalysisResult, type CacheUse } from '../app/analysis-cache.js';
 import { defaultStorageLocation, type AnalysisConfig, type ConfiguredStorageLocation } from './config.js';
-import { messageOf, ServiceError } from './errors.js';
+import { DomainError } from '../app/errors.js';
+import { errorMessage } from '../util/values.js';
 import type { ServiceMetrics } from './metrics.js';
 import { isObjectName } from '../model/kube.js';
 
@@ -51,9 +51,9 @@ export interface AnalyzeOptions {
 /** A Kubernetes object name (DNS-1123 subdomain), which every Velero backup name is. */
 
 export function checkBackupName(name: unknown, field = 'backup_name'): string {
-  if (typeof name !== 'string' || name === '') throw new ServiceError(status.INVALID_ARGUMENT, `${field}: required`);
+  if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', `${field}: required`);
   if (!isObjectName(name)) {
-    throw new ServiceError(status.INVALID_ARGUMENT, `${field}: "${name.slice(0, 80)}" is not a Velero backup name (lower-case letters, digits, '-' and '.', at most 253)`);
+    throw new DomainError('invalid-argument', `${field}: "${name.slice(0, 80)}" is not a Velero backup name (lower-case letters, digits, '-' and '.', at most 253)`);
   }
   return name;
 }
@@ -92,7 +92,7 @@ export class DriftService {
         metrics?.detections.inc({ result });
         metrics?.detectionDuration.observe({ result }, seconds);
         if (ok) logger.info('analysis finished', { backup: request.backup, seconds });
-        else logger.warn('analysis failed', { backup: request.backup, seconds, error: messageOf(error) });
+        else logger.warn('analysis failed', { backup: request.backup, seconds, error: errorMessage(error) });
       },
     });
   }
@@ -106,8 +106,8 @@ export class DriftService {
     if (!name) return defaultStorageLocation(this.options);
     const found = this.options.storageLocations.find((l) => l.name === name);
     if (!found) {
-      throw new ServiceError(
-        status.INVALID_ARGUMENT,
+      throw new DomainError(
+        'invalid-argument',
         `storage_location: "${name.slice(0, 80)}" is not configured (configured: ${this.options.storageLocations.map((l) => l.name).join(', ')})`,
       );
     }

@@ -10,12 +10,13 @@
  * cause and its status code; Ignore restores it with `driftdetector.dev/status: CheckFailed` and
  * the cause in `driftdetector.dev/check-error` (see gate/decide.ts).
  */
-import { status } from '@grpc/grpc-js';
 import { decide, decideOnCheckFailure, OVERRIDE_REASON_ANNOTATION, type GateDecision } from '../gate/decide.js';
 import type { Logger } from '../util/jsonlog.js';
 import type { CallContext } from './calls.js';
 import { checkBackupName, type DriftService } from './drift-service.js';
-import { messageOf, ServiceError, statusCodeOf } from './errors.js';
+import { DomainError, type ErrorKind } from '../app/errors.js';
+import { failureKind } from '../app/failures.js';
+import { errorMessage } from '../util/values.js';
 import type { ServiceMetrics } from './metrics.js';
 
 export const CLUSTER_RESOURCE = 'clusters.cluster.x-k8s.io';
@@ -51,15 +52,15 @@ type KubeObject = {
 };
 
 function parseJson(bytes: Buffer | Uint8Array | undefined, field: string): KubeObject {
-  if (!bytes || bytes.length === 0) throw new ServiceError(status.INVALID_ARGUMENT, `${field}: empty`);
+  if (!bytes || bytes.length === 0) throw new DomainError('invalid-argument', `${field}: empty`);
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    throw new ServiceError(status.INVALID_ARGUMENT, `${field}: not valid JSON (${bytes.length} bytes)`);
+    throw new DomainError('invalid-argument', `${field}: not valid JSON (${bytes.length} bytes)`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ServiceError(status.INVALID_ARGUMENT, `${field}: not a JSON object`);
+    throw new DomainError('invalid-argument', `${field}: not a JSON object`);
   }
   return value as KubeObject;
 }
@@ -73,13 +74,16 @@ function stringMap(value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
-/** The gate failed the item: the Execute error, with the decision behind it for the caller's summary. */
-export class GateBlockedError extends ServiceError {
+/**
+ * The gate failed the item: the Execute error, with the decision behind it for the caller's summary.
+ * Its kind is `blocked`, or the kind of the failed check that made the gate block.
+ */
+export class GateBlockedError extends DomainError {
   constructor(
-    code: status,
+    kind: ErrorKind,
     readonly decision: GateDecision,
   ) {
-    super(code, decision.error!);
+    super(kind, decision.error!);
   }
 }
 
@@ -101,7 +105,7 @@ export class RestoreGate {
     const fromBackup = input.itemFromBackup && input.itemFromBackup.length ? parseJson(input.itemFromBackup, 'itemFromBackup') : undefined;
     const namespace = String(item.metadata?.namespace ?? fromBackup?.metadata?.namespace ?? '');
     const name = item.metadata?.name;
-    if (typeof name !== 'string' || name === '') throw new ServiceError(status.INVALID_ARGUMENT, 'item: metadata.name: required');
+    if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', 'item: metadata.name: required');
     Object.assign(ctx.fields, {
       backup: backupName,
       cluster: `${namespace}/${name}`,
@@ -110,22 +114,21 @@ export class RestoreGate {
 
     const gate = this.service.gate;
     let decision: GateDecision;
-    let failureCode: status | undefined;
+    let failure: ErrorKind | undefined;
     try {
       const { report } = await this.service.analyze(backupName, { signal: ctx.signal });
       decision = decide(report, namespace, name, restoreAnnotations, gate);
     } catch (err) {
       // The caller went away: nothing to decide for.
       if (ctx.signal.aborted) throw err;
-      failureCode = statusCodeOf(err);
-      decision = decideOnCheckFailure(namespace, name, restoreAnnotations, gate, messageOf(err));
+      failure = failureKind(err);
+      decision = decideOnCheckFailure(namespace, name, restoreAnnotations, gate, errorMessage(err));
     }
     this.metrics?.verdicts.inc({ verdict: decision.verdict, action: decision.action, source: 'execute' });
     const fields = { backup: backupName, cluster: `${namespace}/${name}`, status: decision.status, verdict: decision.verdict, action: decision.action };
     if (decision.action === 'fail') {
       this.logger.warn('restore of the Cluster blocked', { ...fields, reason: decision.reason });
-      const code = failureCode === undefined || failureCode === status.INTERNAL ? status.FAILED_PRECONDITION : failureCode;
-      throw new GateBlockedError(code, decision);
+      throw new GateBlockedError(failure === undefined || failure === 'internal' ? 'blocked' : failure, decision);
     }
     this.logger.info(decision.overridden ? 'restore of the Cluster allowed by override' : 'restore of the Cluster allowed', {
       ...fields,

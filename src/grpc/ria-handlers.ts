@@ -5,7 +5,7 @@
  */
 import { status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { unary, type CallEnvironment } from './calls.js';
-import { ServiceError } from './errors.js';
+import { ServiceError } from '../rpc/status.js';
 import { clusterSelector, type RestoreGate } from './restore-gate.js';
 
 interface ExecuteRequest {

@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { status, type ChannelCredentials, type Client, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
 import { isLoopbackListen } from '../grpc/config.js';
-import { ServiceError } from '../grpc/errors.js';
+import { ServiceError } from '../rpc/status.js';
 import { loadProto, PROTO_FILES } from '../grpc/protos.js';
 import type { ExecuteInput } from '../grpc/restore-gate.js';
 import type { RemoteSettings } from './settings.js';

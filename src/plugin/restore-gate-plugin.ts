@@ -14,7 +14,6 @@
  * Execute error of each Cluster instead, in the restore's errors.
  */
 import { readFile } from 'node:fs/promises';
-import { status } from '@grpc/grpc-js';
 import type { BackupSource } from '../backup/source.js';
 import { s3BackupSource } from '../backup/s3-source.js';
 import { readStorageLocationFile, type StorageLocation } from '../backup/storage-location.js';
@@ -22,7 +21,9 @@ import { parseCredentialsYaml } from '../cli/options.js';
 import { detectDrift, type CredentialOverrides, type DoorWords } from '../app/detect.js';
 import type { CallContext } from '../grpc/calls.js';
 import { DriftService, type ServiceDeps } from '../grpc/drift-service.js';
-import { messageOf, ServiceError, statusCodeOf } from '../grpc/errors.js';
+import { DomainError } from '../app/errors.js';
+import { failureKind } from '../app/failures.js';
+import { errorMessage } from '../util/values.js';
 import { GateBlockedError, RestoreGate, type ExecuteInput, type ExecuteOutput } from '../grpc/restore-gate.js';
 import type { Logger } from '../util/jsonlog.js';
 import { kubeVeleroCluster, loadKubeConfig, type VeleroCluster } from './cluster.js';
@@ -126,11 +127,8 @@ export class PluginRestoreGate implements Gate {
   private async buildRuntime(signal: AbortSignal): Promise<Runtime> {
     const { logger } = this.environment;
     const misconfigured = (err: unknown): never => {
-      throw new ServiceError(
-        statusCodeOf(err) === status.INTERNAL ? status.FAILED_PRECONDITION : statusCodeOf(err),
-        `drift-detector plugin: ${messageOf(err)}`,
-        { cause: err },
-      );
+      const kind = failureKind(err);
+      throw new DomainError(kind === 'internal' ? 'misconfigured' : kind, `drift-detector plugin: ${errorMessage(err)}`, { cause: err });
     };
     const settings = await this.readSettings(signal).catch(misconfigured);
     logger.info('settings read', {
@@ -211,7 +209,7 @@ export class PluginRestoreGate implements Gate {
       return parsePluginSettingsFile(text, file);
     }
     const cluster = await this.cluster().catch((err: unknown) => {
-      throw new Error(`cannot read the plugin's ConfigMap: ${messageOf(err)} (outside a cluster, set ${SETTINGS_FILE_ENV})`, { cause: err });
+      throw new Error(`cannot read the plugin's ConfigMap: ${errorMessage(err)} (outside a cluster, set ${SETTINGS_FILE_ENV})`, { cause: err });
     });
     const configMap = await cluster.findPluginConfigMap(signal);
     if (!configMap) return defaultPluginSettings();
@@ -220,7 +218,7 @@ export class PluginRestoreGate implements Gate {
 
   private async readSecret(name: string, signal: AbortSignal): Promise<Record<string, string>> {
     const cluster = await this.cluster().catch((err: unknown) => {
-      throw new Error(`cannot read Secret ${this.namespace}/${name}: ${messageOf(err)}`, { cause: err });
+      throw new Error(`cannot read Secret ${this.namespace}/${name}: ${errorMessage(err)}`, { cause: err });
     });
     return cluster.readSecret(name, signal);
   }
@@ -230,7 +228,7 @@ export class PluginRestoreGate implements Gate {
     const file = this.environment.env[STORAGE_LOCATION_FILE_ENV];
     if (file) return readStorageLocationFile(file);
     const cluster = await this.cluster().catch((err: unknown) => {
-      throw new Error(`cannot find the storage location of backup ${backupName}: ${messageOf(err)} (outside a cluster, set ${STORAGE_LOCATION_FILE_ENV})`, { cause: err });
+      throw new Error(`cannot find the storage location of backup ${backupName}: ${errorMessage(err)} (outside a cluster, set ${STORAGE_LOCATION_FILE_ENV})`, { cause: err });
     });
     const name = await cluster.storageLocationNameOf(backupName, signal);
     const location = await cluster.readStorageLocation(name, signal);
