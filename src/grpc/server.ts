@@ -6,16 +6,17 @@
 import { Server, type ServiceDefinition } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import { ConfiguredStorageLocations, s3SourceIn, type SourceIn } from '../app/backup-locator.js';
 import type { DoorWords } from '../app/detect.js';
+import { DriftService, type Detect } from '../app/drift-service.js';
+import { RestoreGate } from '../app/restore-gate.js';
 import { jsonLogger, type Logger } from '../util/jsonlog.js';
 import type { ServiceSecrets } from './auth.js';
 import { guarded, type CallEnvironment } from './calls.js';
 import { hostOf, type ServiceConfig } from './config.js';
 import { driftDetectorImplementation } from './detector-handlers.js';
-import { DriftService, type ServiceDeps } from './drift-service.js';
 import { createMetrics, serveMetrics, type ServiceMetrics } from './metrics.js';
 import { loadProto, PROTO_FILES } from './protos.js';
-import { RestoreGate } from './restore-gate.js';
 import { restoreItemActionV1, restoreItemActionV2 } from './ria-handlers.js';
 
 export const SERVICE_NAMES = {
@@ -29,6 +30,12 @@ export const SERVICE_WORDS: DoorWords = {
   overridesFrom: 'the service configuration (vsphere) or environment',
   credentialsHint: 'set vsphere.username and vsphere.passwordFile (or VSPHERE_USERNAME and VSPHERE_PASSWORD), or vsphere.credentialsFile, in the service configuration',
 };
+
+/** What tests and benchmarks replace: where a backup of a configured location is, and the detection. */
+export interface ServiceDeps {
+  resolveBackup: SourceIn;
+  detect: Detect;
+}
 
 export interface StartServiceOptions {
   config: ServiceConfig;
@@ -58,12 +65,12 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const env: CallEnvironment = { ...(secrets.token ? { token: secrets.token } : {}), logger, metrics };
 
   const service = new DriftService({
-    storageLocations: config.storageLocations,
+    locations: new ConfiguredStorageLocations(config.storageLocations, options.deps?.resolveBackup ?? s3SourceIn),
     analysis: config.analysis,
     gate: config.gate,
     vcenterCredentials: secrets.vcenterCredentials,
     words: SERVICE_WORDS,
-    ...(options.deps ? { deps: options.deps } : {}),
+    ...(options.deps?.detect ? { detect: options.deps.detect } : {}),
     logger,
     metrics,
   });

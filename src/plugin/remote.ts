@@ -10,7 +10,7 @@ import { status, type ChannelCredentials, type Client, type ServiceError as Grpc
 import { isLoopbackListen } from '../grpc/config.js';
 import { ServiceError } from '../rpc/status.js';
 import { loadProto, PROTO_FILES } from '../grpc/protos.js';
-import type { ExecuteInput } from '../grpc/restore-gate.js';
+import type { ExecuteInput } from '../app/restore-gate.js';
 import type { RemoteSettings } from './settings.js';
 
 /** What a remote credentials Secret may hold (all optional). Holds secrets: never log it. */

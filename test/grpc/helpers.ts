@@ -12,7 +12,7 @@ import type { BackupSource } from '../../src/backup/source.js';
 import type { DetectOptions } from '../../src/app/detect.js';
 import type { ServiceSecrets } from '../../src/grpc/auth.js';
 import type { ServiceConfig } from '../../src/grpc/config.js';
-import type { ServiceDeps } from '../../src/grpc/drift-service.js';
+import type { ServiceDeps } from '../../src/grpc/server.js';
 import type { DriftReport } from '../../src/model/report.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
 import { loadProto, PROTO_FILES } from '../../src/grpc/protos.js';

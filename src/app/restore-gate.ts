@@ -1,37 +1,22 @@
 /**
- * Velero's RestoreItemAction for Cluster API Clusters (velero-plugin-protocol.md sections 3 and 4):
- * AppliesTo selects `clusters.cluster.x-k8s.io`; Execute judges the Cluster with the restore gate
- * and returns the item annotated (and paused, with pauseOnDrift), or fails it so Velero keeps the
- * Cluster out of the restore. On success the item bytes are always returned: Velero unmarshals
- * them even when nothing changed.
+ * The restore gate's use case: judge one Cluster item of a Velero restore (docs/restore-gate.md).
+ * A Cluster API Cluster is judged against the analysis of the restore's backup and comes back
+ * annotated (and paused, with pauseOnDrift), or the gate fails it so Velero keeps the Cluster out of
+ * the restore. On success the item bytes are always returned: Velero unmarshals them even when
+ * nothing changed; any other item passes untouched.
  *
- * The backup is read from the service's default storage location (a Restore does not name one).
  * When the analysis itself fails, failurePolicy decides: Fail fails the item (block mode) with the
- * cause and its status code; Ignore restores it with `driftdetector.dev/status: CheckFailed` and
- * the cause in `driftdetector.dev/check-error` (see gate/decide.ts).
+ * cause and its kind; Ignore restores it with `driftdetector.dev/status: CheckFailed` and the cause
+ * in `driftdetector.dev/check-error` (see gate/decide.ts).
  */
 import { decide, decideOnCheckFailure, OVERRIDE_REASON_ANNOTATION, type GateDecision } from '../gate/decide.js';
 import type { Logger } from '../util/jsonlog.js';
-import type { CallContext } from './calls.js';
+import { errorMessage, isMap } from '../util/values.js';
 import { checkBackupName, type DriftService } from './drift-service.js';
-import { DomainError, type ErrorKind } from '../app/errors.js';
-import { failureKind } from '../app/failures.js';
-import { errorMessage } from '../util/values.js';
-import type { ServiceMetrics } from './metrics.js';
+import { DomainError, type ErrorKind } from './errors.js';
+import { failureKind } from './failures.js';
 
-export const CLUSTER_RESOURCE = 'clusters.cluster.x-k8s.io';
-
-/** The selector AppliesTo answers (field names as in Velero's ResourceSelector message). */
-export function clusterSelector(): Record<string, unknown> {
-  return {
-    includedNamespaces: [],
-    excludedNamespaces: [],
-    includedResources: [CLUSTER_RESOURCE],
-    excludedResources: [],
-    selector: '',
-  };
-}
-
+/** One RestoreItemAction Execute, as Velero sends it: JSON of the item, the Restore and the item as backed up. */
 export interface ExecuteInput {
   plugin?: string;
   item: Buffer | Uint8Array;
@@ -42,6 +27,17 @@ export interface ExecuteInput {
 export interface ExecuteOutput {
   item: Buffer;
   decision?: GateDecision;
+}
+
+/** What a door gives one judgement: the caller's signal, and fields for its log line. */
+export interface GateCall {
+  signal: AbortSignal;
+  fields: Record<string, unknown>;
+}
+
+/** What a door may count of the gate's decisions. */
+export interface GateMetrics {
+  verdicts: { inc(labels: { verdict: string; action: string; source: string }): void };
 }
 
 type KubeObject = {
@@ -59,18 +55,17 @@ function parseJson(bytes: Buffer | Uint8Array | undefined, field: string): KubeO
   } catch {
     throw new DomainError('invalid-argument', `${field}: not valid JSON (${bytes.length} bytes)`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new DomainError('invalid-argument', `${field}: not a JSON object`);
-  }
+  if (!isMap(value)) throw new DomainError('invalid-argument', `${field}: not a JSON object`);
   return value as KubeObject;
 }
 
-function isCapiCluster(o: KubeObject): boolean {
+/** A Cluster API Cluster (any cluster.x-k8s.io version): the only item the gate judges. */
+export function isCapiCluster(o: { kind?: unknown; apiVersion?: unknown }): boolean {
   return o.kind === 'Cluster' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('cluster.x-k8s.io/');
 }
 
 function stringMap(value: unknown): Record<string, string> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  if (!isMap(value)) return {};
   return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
@@ -91,10 +86,10 @@ export class RestoreGate {
   constructor(
     private readonly service: DriftService,
     private readonly logger: Logger,
-    private readonly metrics?: ServiceMetrics,
+    private readonly metrics?: GateMetrics,
   ) {}
 
-  async execute(input: ExecuteInput, ctx: Pick<CallContext, 'signal' | 'fields'>): Promise<ExecuteOutput> {
+  async execute(input: ExecuteInput, call: GateCall): Promise<ExecuteOutput> {
     const item = parseJson(input.item, 'item');
     // Velero only sends what AppliesTo selected; anything else passes untouched.
     if (!isCapiCluster(item)) return { item: Buffer.from(input.item) };
@@ -106,23 +101,32 @@ export class RestoreGate {
     const namespace = String(item.metadata?.namespace ?? fromBackup?.metadata?.namespace ?? '');
     const name = item.metadata?.name;
     if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', 'item: metadata.name: required');
-    Object.assign(ctx.fields, {
+    Object.assign(call.fields, {
       backup: backupName,
       cluster: `${namespace}/${name}`,
       restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,
     });
 
+    const decision = await this.judge(backupName, namespace, name, restoreAnnotations, call.signal);
+    const metadata = (item.metadata ??= {});
+    metadata.annotations = { ...stringMap(metadata.annotations), ...decision.annotations };
+    if (decision.paused) item.spec = { ...(item.spec ?? {}), paused: true };
+    return { item: Buffer.from(JSON.stringify(item)), decision };
+  }
+
+  /** The decision for the Cluster; a decision to fail the item is thrown as a GateBlockedError. */
+  private async judge(backupName: string, namespace: string, name: string, annotations: Record<string, string>, signal: AbortSignal): Promise<GateDecision> {
     const gate = this.service.gate;
     let decision: GateDecision;
     let failure: ErrorKind | undefined;
     try {
-      const { report } = await this.service.analyze(backupName, { signal: ctx.signal });
-      decision = decide(report, namespace, name, restoreAnnotations, gate);
+      const { report } = await this.service.analyze(backupName, { signal });
+      decision = decide(report, namespace, name, annotations, gate);
     } catch (err) {
       // The caller went away: nothing to decide for.
-      if (ctx.signal.aborted) throw err;
+      if (signal.aborted) throw err;
       failure = failureKind(err);
-      decision = decideOnCheckFailure(namespace, name, restoreAnnotations, gate, errorMessage(err));
+      decision = decideOnCheckFailure(namespace, name, annotations, gate, errorMessage(err));
     }
     this.metrics?.verdicts.inc({ verdict: decision.verdict, action: decision.action, source: 'execute' });
     const fields = { backup: backupName, cluster: `${namespace}/${name}`, status: decision.status, verdict: decision.verdict, action: decision.action };
@@ -134,10 +138,6 @@ export class RestoreGate {
       ...fields,
       ...(decision.overridden ? { overrideReason: decision.annotations[OVERRIDE_REASON_ANNOTATION] } : {}),
     });
-
-    const metadata = (item.metadata ??= {});
-    metadata.annotations = { ...stringMap(metadata.annotations), ...decision.annotations };
-    if (decision.paused) item.spec = { ...(item.spec ?? {}), paused: true };
-    return { item: Buffer.from(JSON.stringify(item)), decision };
+    return decision;
   }
 }
