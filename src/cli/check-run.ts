@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { credentials as grpcCredentials, Metadata, status, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import * as grpc from '@grpc/grpc-js';
 import { isLoopbackListen } from '../grpc/config.js';
-import { loadProto, PROTO_FILES } from '../grpc/protos.js';
+import { loadProto, PROTO_FILES } from '../rpc/protos.js';
 import type { CheckFlags } from './check-flags.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 

@@ -5,8 +5,9 @@ import { MAX_OVERRIDE_REASON_LENGTH, OVERRIDE_ANNOTATION, OVERRIDE_CLUSTERS_ANNO
 import type { FailurePolicy } from '../gate/verdict.js';
 import type { DriftReport } from '../model/report.js';
 import { withoutHealthy } from '../report/filter.js';
-import { serverStream, unary, type CallContext, type CallEnvironment } from './calls.js';
+import { serverStream, unary, type CallContext, type CallEnvironment } from '../rpc/calls.js';
 import { clusterVerdictMessage, reportMessage } from './convert.js';
+import type { ServiceMetrics } from './metrics.js';
 import type { ProgressEvent } from '../app/detect.js';
 import { checkBackupName, type DriftService } from '../app/drift-service.js';
 import { DomainError } from '../app/errors.js';
@@ -79,7 +80,7 @@ function analysisFor(service: DriftService, request: DetectRequest | CheckReques
   });
 }
 
-export function driftDetectorImplementation(env: CallEnvironment, service: DriftService): UntypedServiceImplementation {
+export function driftDetectorImplementation(env: CallEnvironment & { metrics?: ServiceMetrics }, service: DriftService): UntypedServiceImplementation {
   return {
     Detect: unary<DetectRequest, unknown>(env, 'Detect', async (request, ctx) => {
       const { report, use } = await analysisFor(service, request, ctx);

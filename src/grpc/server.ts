@@ -12,18 +12,15 @@ import { DriftService, type Detect } from '../app/drift-service.js';
 import { RestoreGate } from '../app/restore-gate.js';
 import { jsonLogger, type Logger } from '../util/jsonlog.js';
 import type { ServiceSecrets } from './auth.js';
-import { guarded, type CallEnvironment } from './calls.js';
+import { guarded, type CallEnvironment } from '../rpc/calls.js';
 import { hostOf, type ServiceConfig } from './config.js';
 import { driftDetectorImplementation } from './detector-handlers.js';
 import { createMetrics, serveMetrics, type ServiceMetrics } from './metrics.js';
-import { loadProto, PROTO_FILES } from './protos.js';
-import { restoreItemActionV1, restoreItemActionV2 } from './ria-handlers.js';
+import { loadProto, PROTO_FILES, SERVICE_NAMES } from '../rpc/protos.js';
+import { restoreItemActionV1, restoreItemActionV2 } from '../rpc/restore-item-action.js';
 
-export const SERVICE_NAMES = {
-  driftDetector: 'driftdetector.v1.DriftDetector',
-  restoreItemActionV1: 'generated.RestoreItemAction',
-  restoreItemActionV2: 'v2.RestoreItemAction',
-} as const;
+/** The services `serve` carries besides health and reflection. */
+const SERVED = [SERVICE_NAMES.driftDetector, SERVICE_NAMES.restoreItemActionV1, SERVICE_NAMES.restoreItemActionV2];
 
 /** How the service words what the detection cannot know, in its configuration's keys. */
 export const SERVICE_WORDS: DoorWords = {
@@ -62,7 +59,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const { config, secrets } = options;
   const logger = options.logger ?? jsonLogger({ level: config.logLevel });
   const metrics = options.metrics ?? createMetrics();
-  const env: CallEnvironment = { ...(secrets.token ? { token: secrets.token } : {}), logger, metrics };
+  const env: CallEnvironment & { metrics: ServiceMetrics } = { ...(secrets.token ? { token: secrets.token } : {}), logger, metrics };
 
   const service = new DriftService({
     locations: new ConfiguredStorageLocations(config.storageLocations, options.deps?.resolveBackup ?? s3SourceIn),
@@ -92,7 +89,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const health = new HealthImplementation({
     '': 'SERVING',
     plugin: 'SERVING',
-    ...Object.fromEntries(Object.values(SERVICE_NAMES).map((name) => [name, 'SERVING' as const])),
+    ...Object.fromEntries(SERVED.map((name) => [name, 'SERVING' as const])),
   });
   health.addToServer(server);
   new ReflectionService(definitions).addToServer({
@@ -129,7 +126,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   let stopping: Promise<void> | undefined;
   const shutdown = (timeoutMs = config.shutdownTimeoutMs): Promise<void> =>
     (stopping ??= (async () => {
-      for (const name of ['', 'plugin', ...Object.values(SERVICE_NAMES)]) health.setStatus(name, 'NOT_SERVING');
+      for (const name of ['', 'plugin', ...SERVED]) health.setStatus(name, 'NOT_SERVING');
       logger.info('shutting down', { timeoutMs });
       await new Promise<void>((resolve) => {
         // tryShutdown can wait forever on a client that vanished mid-stream: bound it.

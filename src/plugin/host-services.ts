@@ -13,12 +13,6 @@ import type {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 
-export const HOST_SERVICE_NAMES = {
-  controller: 'plugin.GRPCController',
-  broker: 'plugin.GRPCBroker',
-  stdio: 'plugin.GRPCStdio',
-} as const;
-
 /** Streams the host holds open; ended when the plugin stops so the server can close. */
 export class OpenStreams {
   private readonly streams = new Set<{ end(): void }>();

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { status, type ChannelCredentials, type Client, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
 import { isLoopbackListen } from '../grpc/config.js';
 import { ServiceError } from '../rpc/status.js';
-import { loadProto, PROTO_FILES } from '../grpc/protos.js';
+import { loadProto, PROTO_FILES } from '../rpc/protos.js';
 import type { ExecuteInput } from '../app/restore-gate.js';
 import type { RemoteSettings } from './settings.js';
 

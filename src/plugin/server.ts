@@ -14,12 +14,12 @@ import { isAbsolute, resolve } from 'node:path';
 import { format } from 'node:util';
 import { Server, status, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { loadProto, PROTO_FILES, releaseEmbeddedProtos } from '../grpc/protos.js';
-import type { CallEnvironment } from '../grpc/calls.js';
-import { restoreItemActionV1 } from '../grpc/ria-handlers.js';
+import { loadProto, PROTO_FILES, releaseEmbeddedProtos, SERVICE_NAMES } from '../rpc/protos.js';
+import type { CallEnvironment } from '../rpc/calls.js';
+import { restoreItemActionV1 } from '../rpc/restore-item-action.js';
 import { jsonLogger, parseLogLevel, type Logger, type LogLevel } from '../util/jsonlog.js';
 import { DETECTOR_VERSION } from '../version.js';
-import { brokerImplementation, controllerImplementation, HOST_SERVICE_NAMES, OpenStreams, stdioImplementation } from './host-services.js';
+import { brokerImplementation, controllerImplementation, OpenStreams, stdioImplementation } from './host-services.js';
 import {
   APP_PROTOCOL_VERSION,
   bindPluginListener,
@@ -31,11 +31,6 @@ import {
   type PluginAddress,
 } from './protocol.js';
 import { PluginRestoreGate, type PluginEnvironment } from './restore-gate-plugin.js';
-
-export const PLUGIN_SERVICE_NAMES = {
-  pluginLister: 'generated.PluginLister',
-  restoreItemAction: 'generated.RestoreItemAction',
-} as const;
 
 /** go-plugin's host waits this long after Shutdown before it kills the process. */
 const HOST_GRACE_MS = 2_000;
@@ -160,16 +155,16 @@ export async function startPlugin(options: PluginProcess & { logger: Logger }): 
   let stop: (reason: string) => void = () => {};
   const stopRequested = new Promise<string>((resolve) => (stop = resolve));
 
-  server.addService(definition(PLUGIN_SERVICE_NAMES.pluginLister), {
+  server.addService(definition(SERVICE_NAMES.pluginLister), {
     ListPlugins: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       logger.debug('ListPlugins', { command, kind: RESTORE_GATE_KIND, name: RESTORE_GATE_NAME });
       callback(null, { plugins: [{ command, kind: RESTORE_GATE_KIND, name: RESTORE_GATE_NAME }] });
     },
   });
-  server.addService(definition(PLUGIN_SERVICE_NAMES.restoreItemAction), onlyOurName(restoreItemActionV1(env, gate)));
-  server.addService(definition(HOST_SERVICE_NAMES.controller), controllerImplementation(() => stop('GRPCController.Shutdown')));
-  server.addService(definition(HOST_SERVICE_NAMES.broker), brokerImplementation(open));
-  server.addService(definition(HOST_SERVICE_NAMES.stdio), stdioImplementation(open));
+  server.addService(definition(SERVICE_NAMES.restoreItemActionV1), onlyOurName(restoreItemActionV1(env, gate)));
+  server.addService(definition(SERVICE_NAMES.goPluginController), controllerImplementation(() => stop('GRPCController.Shutdown')));
+  server.addService(definition(SERVICE_NAMES.goPluginBroker), brokerImplementation(open));
+  server.addService(definition(SERVICE_NAMES.goPluginStdio), stdioImplementation(open));
   const health = new HealthImplementation({ '': 'SERVING', plugin: 'SERVING' });
   health.addToServer(server);
 

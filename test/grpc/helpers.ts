@@ -15,7 +15,7 @@ import type { ServiceConfig } from '../../src/grpc/config.js';
 import type { ServiceDeps } from '../../src/grpc/server.js';
 import type { DriftReport } from '../../src/model/report.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
-import { loadProto, PROTO_FILES } from '../../src/grpc/protos.js';
+import { loadProto, PROTO_FILES } from '../../src/rpc/protos.js';
 import { startService, type RunningService } from '../../src/grpc/server.js';
 import { jsonLogger, type Logger } from '../../src/util/jsonlog.js';
 

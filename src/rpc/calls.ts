@@ -1,6 +1,7 @@
 /**
- * The plumbing every handler shares: authentication, a cancel signal that follows the call's
- * cancellation and deadline, a status code for any error, a log line and a metric per call.
+ * The plumbing every handler shares, whichever door serves it: authentication, a cancel signal
+ * that follows the call's cancellation and deadline, a status code for any error, a log line and
+ * a metric per call.
  */
 import {
   status,
@@ -14,10 +15,9 @@ import {
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import type { Logger } from '../util/jsonlog.js';
-import { checkBearerToken } from './auth.js';
+import { checkBearerToken } from './bearer.js';
 import { errorMessage } from '../util/values.js';
-import { grpcError, grpcStatusOf, ServiceError, toGrpcError } from '../rpc/status.js';
-import type { ServiceMetrics } from './metrics.js';
+import { grpcError, grpcStatusOf, ServiceError, toGrpcError } from './status.js';
 
 export interface CallContext {
   signal: AbortSignal;
@@ -27,10 +27,15 @@ export interface CallContext {
   log: Logger;
 }
 
+/** What a door counts of its calls (the service's Prometheus metrics fit). */
+export interface CallMetrics {
+  requests: { inc(labels: { method: string; code: string }): void };
+}
+
 export interface CallEnvironment {
   token?: string;
   logger: Logger;
-  metrics?: ServiceMetrics;
+  metrics?: CallMetrics;
 }
 
 function callSignal(call: { on(event: 'cancelled', f: () => void): unknown; getDeadline(): Date | number }): { signal: AbortSignal; done(): void } {
