@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { clearTextRefusal, ServiceClient, usesTls, type ClientCredentials } from '../rpc/client.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
-import { ServiceError, statusName } from '../rpc/status.js';
+import { ServiceError, statusName } from '../rpc/service-error.js';
 import type { CheckFlags } from './check-flags.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 

@@ -11,7 +11,7 @@ import type { ServiceMetrics } from './metrics.js';
 import type { ProgressEvent } from '../app/detect.js';
 import { checkBackupName, type DriftService } from '../app/drift-service.js';
 import { DomainError } from '../app/errors.js';
-import { ServiceError } from '../rpc/status.js';
+import { ServiceError } from '../rpc/service-error.js';
 
 interface DetectRequest {
   backup_name: string;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ServerCredentials, type Server } from '@grpc/grpc-js';
+import type { Server, ServerCredentials } from '@grpc/grpc-js';
 
 /** Velero's HandshakeConfig (pkg/plugin/framework/handshake.go), the same at every release since 1.0. */
 export const MAGIC_COOKIE_KEY = 'VELERO_PLUGIN';
@@ -87,10 +87,14 @@ const DEFAULT_MAX_PORT = 25000;
 /**
  * Binds the server as a Go plugin would: a unix socket named like os.CreateTemp(dir, "plugin") in
  * PLUGIN_UNIX_SOCKET_DIR (else the temp directory); when that fails, the first free TCP port on
- * 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. The host accepts either.
+ * 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. The host accepts either. (The credentials are
+ * passed in so that this module, which the program's entry reads, loads no gRPC code.)
  */
-export async function bindPluginListener(server: Server, env: NodeJS.ProcessEnv): Promise<PluginAddress & { unixError?: string }> {
-  const credentials = ServerCredentials.createInsecure();
+export async function bindPluginListener(
+  server: Server,
+  env: NodeJS.ProcessEnv,
+  credentials: ServerCredentials,
+): Promise<PluginAddress & { unixError?: string }> {
   const bind = (address: string) =>
     new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))));
 

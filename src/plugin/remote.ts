@@ -9,7 +9,7 @@ import { status } from '@grpc/grpc-js';
 import type { ExecuteInput } from '../app/restore-gate.js';
 import { ServiceClient } from '../rpc/client.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
-import { ServiceError } from '../rpc/status.js';
+import { ServiceError } from '../rpc/service-error.js';
 import type { RemoteSettings } from './settings.js';
 
 /** What a remote credentials Secret may hold (all optional). Holds secrets: never log it. */

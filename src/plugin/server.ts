@@ -12,7 +12,7 @@ import { realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { format } from 'node:util';
-import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { PROTO_FILES, releaseEmbeddedProtos, SERVICE_NAMES } from '../rpc/protos.js';
 import { restoreItemActionV1 } from '../rpc/restore-item-action.js';
 import { ServerShell } from '../rpc/server-shell.js';
@@ -152,7 +152,7 @@ export async function startPlugin(options: PluginProcess & { logger: Logger }): 
   shell.add(SERVICE_NAMES.goPluginBroker, brokerImplementation(open));
   shell.add(SERVICE_NAMES.goPluginStdio, stdioImplementation(open));
 
-  const address = await bindPluginListener(shell.server, options.env);
+  const address = await bindPluginListener(shell.server, options.env, ServerCredentials.createInsecure());
   if (address.unixError) logger.debug('no unix socket, listening on TCP', { reason: address.unixError });
   options.stdout.write(handshakeLine(APP_PROTOCOL_VERSION, address));
   logger.info('plugin serving', { version: DETECTOR_VERSION, network: address.network, address: address.address, command, name: RESTORE_GATE_NAME });

@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
-import { ServiceError } from './status.js';
+import { ServiceError } from './service-error.js';
 
 /** The metadata a client sends with every call: the token, when it has one. */
 export function bearerMetadata(token: string | undefined): Metadata {

@@ -17,7 +17,8 @@ import {
 import type { Logger } from '../util/jsonlog.js';
 import { checkBearerToken } from './bearer.js';
 import { errorMessage } from '../util/values.js';
-import { grpcError, grpcStatusOf, ServiceError, toGrpcError } from './status.js';
+import { grpcError, ServiceError } from './service-error.js';
+import { grpcStatusOf, toGrpcError } from './status.js';
 
 export interface CallContext {
   signal: AbortSignal;

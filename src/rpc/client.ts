@@ -9,7 +9,7 @@ import { DomainError } from '../app/errors.js';
 import { isLoopbackListen } from '../grpc/config.js';
 import { bearerMetadata } from './bearer.js';
 import { loadProto, PROTO_FILES, SERVICE_NAMES } from './protos.js';
-import { ServiceError } from './status.js';
+import { ServiceError } from './service-error.js';
 
 /** What a client presents, all optional (PEM texts and the token). Holds secrets: never log it. */
 export interface ClientCredentials {

@@ -5,7 +5,7 @@
  */
 import { status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { unary, type CallEnvironment } from './calls.js';
-import { ServiceError } from './status.js';
+import { ServiceError } from './service-error.js';
 import type { RestoreGate } from '../app/restore-gate.js';
 
 export const CLUSTER_RESOURCE = 'clusters.cluster.x-k8s.io';

@@ -6,23 +6,13 @@
  * unreachable or failing; DEADLINE_EXCEEDED the call's deadline or the analysis timeout passed;
  * FAILED_PRECONDITION the gate blocks, or the detector is misconfigured; UNAUTHENTICATED no valid
  * caller credentials; RESOURCE_EXHAUSTED too many analyses of different backups at once.
+ * Errors of the protocol itself carry their code (service-error.ts).
  */
-import { Metadata, status, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
 import type { ErrorKind } from '../app/errors.js';
 import { causeChain, failureKind, kindOf } from '../app/failures.js';
 import { errorMessage } from '../util/values.js';
-
-/** An error of the protocol itself (authentication, a method not offered, a peer's answer): it knows its code. */
-export class ServiceError extends Error {
-  override readonly name = 'ServiceError';
-  constructor(
-    readonly code: status,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+import { grpcError, ServiceError } from './service-error.js';
 
 const STATUS_OF_KIND: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
@@ -47,16 +37,7 @@ export function grpcStatusOf(err: unknown): status {
   return STATUS_OF_KIND[failureKind(err)];
 }
 
-/** `DEADLINE_EXCEEDED` for 4: how a code is named in messages and logs. */
-export function statusName(code: number): string {
-  return status[code] ?? String(code);
-}
-
 /** The error as a call's answer: its code, and its own words, which name the object and never a secret. */
 export function toGrpcError(err: unknown): Partial<GrpcServiceError> {
   return grpcError(grpcStatusOf(err), errorMessage(err));
-}
-
-export function grpcError(code: status, message: string): Partial<GrpcServiceError> {
-  return { code, details: message, metadata: new Metadata() };
 }
