@@ -39,7 +39,10 @@ export interface CallEnvironment {
   metrics?: CallMetrics;
 }
 
-function callSignal(call: { on(event: 'cancelled', f: () => void): unknown; getDeadline(): Date | number }): { signal: AbortSignal; done(): void } {
+/** What the plumbing needs of a server call, unary or streaming. */
+type ServerCall = { metadata: Metadata; on(event: 'cancelled', f: () => void): unknown; getDeadline(): Date | number };
+
+function callSignal(call: Pick<ServerCall, 'on' | 'getDeadline'>): { signal: AbortSignal; done(): void } {
   const controller = new AbortController();
   call.on('cancelled', () => controller.abort(new ServiceError(status.CANCELLED, 'the call was cancelled')));
   const deadline = call.getDeadline();
@@ -60,30 +63,42 @@ function finish(env: CallEnvironment, method: string, started: number, fields: R
   else env.logger.warn('call failed', { ...line, error: errorMessage(err) });
 }
 
+/** One call, whichever its shape: authenticated, bounded by its signal, logged and counted; `answer` or `fail` ends it. */
+function handle<T>(
+  env: CallEnvironment,
+  method: string,
+  call: ServerCall,
+  run: (ctx: CallContext) => Promise<T>,
+  answer: (result: T) => void,
+  fail: (err: ReturnType<typeof toGrpcError>) => void,
+): void {
+  const started = Date.now();
+  const fields: Record<string, unknown> = {};
+  const { signal, done } = callSignal(call);
+  void (async () => {
+    try {
+      checkBearerToken(call.metadata, env.token);
+      const result = await run({ signal, metadata: call.metadata, fields, log: env.logger.with(fields) });
+      finish(env, method, started, fields);
+      answer(result);
+    } catch (err) {
+      // Once the caller is gone, whatever the handler threw, the cause is the caller.
+      const error = signal.aborted && !(err instanceof ServiceError) ? signal.reason : err;
+      finish(env, method, started, fields, error);
+      fail(toGrpcError(error));
+    } finally {
+      done();
+    }
+  })();
+}
+
 export function unary<Req, Res>(
   env: CallEnvironment,
   method: string,
   handler: (request: Req, ctx: CallContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
-  return (call: ServerUnaryCall<Req, Res>, callback) => {
-    const started = Date.now();
-    const fields: Record<string, unknown> = {};
-    const { signal, done } = callSignal(call);
-    void (async () => {
-      try {
-        checkBearerToken(call.metadata, env.token);
-        const response = await handler(call.request, { signal, metadata: call.metadata, fields, log: env.logger.with(fields) });
-        finish(env, method, started, fields);
-        callback(null, response);
-      } catch (err) {
-        const error = signal.aborted && !(err instanceof ServiceError) ? signal.reason : err;
-        finish(env, method, started, fields, error);
-        callback(toGrpcError(error));
-      } finally {
-        done();
-      }
-    })();
-  };
+  return (call: ServerUnaryCall<Req, Res>, callback) =>
+    handle(env, method, call, (ctx) => handler(call.request, ctx), (response) => callback(null, response), (err) => callback(err));
 }
 
 export function serverStream<Req, Res>(
@@ -91,27 +106,17 @@ export function serverStream<Req, Res>(
   method: string,
   handler: (request: Req, ctx: CallContext, write: (message: Res) => void) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
-  return (call: ServerWritableStream<Req, Res>) => {
-    const started = Date.now();
-    const fields: Record<string, unknown> = {};
-    const { signal, done } = callSignal(call);
-    void (async () => {
-      try {
-        checkBearerToken(call.metadata, env.token);
-        await handler(call.request, { signal, metadata: call.metadata, fields, log: env.logger.with(fields) }, (message) => {
-          if (!signal.aborted) call.write(message);
-        });
-        finish(env, method, started, fields);
-        call.end();
-      } catch (err) {
-        const error = signal.aborted && !(err instanceof ServiceError) ? signal.reason : err;
-        finish(env, method, started, fields, error);
-        call.emit('error', toGrpcError(error));
-      } finally {
-        done();
-      }
-    })();
-  };
+  return (call: ServerWritableStream<Req, Res>) =>
+    handle(
+      env,
+      method,
+      call,
+      (ctx) => handler(call.request, ctx, (message) => {
+        if (!ctx.signal.aborted) call.write(message);
+      }),
+      () => call.end(),
+      (err) => call.emit('error', err),
+    );
 }
 
 /**
