@@ -1,5 +1,5 @@
 /**
- * The services go-plugin's host expects next to the plugin's own (velero-plugin-protocol.md 1.6):
+ * The services go-plugin's host expects next to the plugin's own (docs/velero-facts.md):
  * GRPCController.Shutdown, which the host calls when it kills the plugin; GRPCBroker.StartStream
  * and GRPCStdio.StreamStdio, which newer hosts open at connect. Velero brokers no connections and
  * discards the stdio data, so both streams stay open and silent until the plugin stops: an

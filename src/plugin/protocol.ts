@@ -1,7 +1,7 @@
 /**
- * hashicorp/go-plugin's protocol as Velero's host speaks it (velero-plugin-protocol.md sections 1
- * and 2): the magic cookie, the version negotiation, the listener and the handshake line. Pure
- * apart from the listener, so each rule is tested on its own.
+ * hashicorp/go-plugin's protocol as Velero's host speaks it (docs/velero-facts.md): the magic
+ * cookie, the version negotiation, the listener and the handshake line. Pure apart from the
+ * listener, so each rule is tested on its own.
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -34,7 +34,7 @@ export const NOT_A_PLUGIN_MESSAGE =
  */
 export const PLUGIN_EXECUTABLE_NAME = 'velero-plugin-drift-detector';
 
-/** The one (kind, name) this executable registers: v1 loads on every Velero from 1.9 (doc 2.5, 3.5). */
+/** The one (kind, name) this executable registers: v1 loads on every Velero from 1.9 (docs/velero-facts.md). */
 export const RESTORE_GATE_KIND = 'RestoreItemAction';
 export const RESTORE_GATE_NAME = 'driftdetector.dev/restore-gate';
 
