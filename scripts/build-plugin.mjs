@@ -66,7 +66,7 @@ const vendorProtoDirs = {
       const dir = packageDir(pkg);
       for (const module of modules) targets.set(join(dir, module), `vendor/${pkg}/${dirname(module)}`);
     }
-    const protosModule = join(root, 'src', 'grpc', 'protos.ts');
+    const protosModule = join(root, 'src', 'rpc', 'protos.ts');
     build.onLoad({ filter: /\.js$/ }, (args) => {
       const below = targets.get(args.path);
       if (below === undefined) return undefined;

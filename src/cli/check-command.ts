@@ -5,24 +5,8 @@
  */
 import { Command, Option } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
+import type { CheckFlags } from './check-flags.js';
 import { inSeconds, seconds } from './options.js';
-
-export interface CheckFlags {
-  server: string;
-  backupName?: string;
-  storageLocation?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  tls?: boolean;
-  tokenFile?: string;
-  override?: string;
-  overrideClusters?: string;
-  failurePolicy?: 'Fail' | 'Ignore';
-  skipAccessApiserver?: boolean;
-  refresh?: boolean;
-  timeout: number;
-}
 
 export function addCheckCommand(program: Command): void {
   program

@@ -1,9 +1,9 @@
+/** `drift-detector check` run: the service's Check, its verdicts on stdout, the exit code from them. */
 import { readFile } from 'node:fs/promises';
-import { credentials as grpcCredentials, Metadata, status, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
-import * as grpc from '@grpc/grpc-js';
-import { isLoopbackListen } from '../config/addresses.js';
-import { loadProto, PROTO_FILES } from '../grpc/protos.js';
-import type { CheckFlags } from './check-command.js';
+import { clearTextRefusal, ServiceClient, usesTls, type ClientCredentials } from '../rpc/client.js';
+import { SERVICE_NAMES } from '../rpc/protos.js';
+import { ServiceError, statusName } from '../rpc/service-error.js';
+import type { CheckFlags } from './check-flags.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 
 interface ClusterVerdict {
@@ -23,21 +23,14 @@ interface CheckResponse {
   summary_status: string;
 }
 
+const TLS_HINT = 'use --ca (or --tls)';
+
 export async function runCheck(flags: CheckFlags): Promise<void> {
   if (!flags.backupName) throw new UsageError('check', 'required option --backup-name <name> not given');
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UsageError('check', '--cert and --key go together');
-  const useTls = flags.tls === true || flags.ca !== undefined || flags.cert !== undefined;
-  if (flags.tokenFile && !useTls && !isLoopbackListen(flags.server)) {
-    throw new UsageError('check', `refusing to send the token in clear text to ${flags.server}: use --ca (or --tls)`);
-  }
-  const channel = await channelCredentials(flags, useTls);
-  const metadata = new Metadata();
-  if (flags.tokenFile) metadata.set('authorization', `Bearer ${await readSecretFile(flags.tokenFile, '--token-file')}`);
-
-  const pkg = grpc.loadPackageDefinition(loadProto(PROTO_FILES.driftDetector)) as unknown as {
-    driftdetector: { v1: { DriftDetector: new (address: string, credentials: ChannelCredentials) => Client } };
-  };
-  const client = new pkg.driftdetector.v1.DriftDetector(flags.server, channel);
+  const refusal = clearTextRefusal(flags.server, usesTls({ tls: flags.tls, caCert: flags.ca, clientCert: flags.cert }), flags.tokenFile !== undefined);
+  if (refusal) throw new UsageError('check', `${refusal}: ${TLS_HINT}`);
+  const client = new ServiceClient(SERVICE_NAMES.driftDetector, flags.server, await clientCredentials(flags), { refusalHint: TLS_HINT });
   const request = {
     backup_name: flags.backupName,
     storage_location: flags.storageLocation ?? '',
@@ -49,17 +42,10 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
   };
   let response: CheckResponse;
   try {
-    response = await new Promise<CheckResponse>((resolve, reject) => {
-      (client as unknown as { Check: Function }).Check(
-        request,
-        metadata,
-        { deadline: Date.now() + flags.timeout * 1000 },
-        (err: ServiceError | null, res: CheckResponse) => (err ? reject(err) : resolve(res)),
-      );
-    });
+    response = await client.call<CheckResponse>('Check', request, { timeoutMs: flags.timeout * 1000 });
   } catch (err) {
-    const e = err as ServiceError;
-    throw new Error(`check ${flags.backupName} at ${flags.server}: ${status[e.code] ?? e.code}: ${e.details || e.message}`);
+    if (!(err instanceof ServiceError)) throw err;
+    throw new Error(`check ${flags.backupName} at ${flags.server}: ${statusName(err.code)}: ${err.message}`);
   } finally {
     client.close();
   }
@@ -77,10 +63,22 @@ export function renderVerdicts(response: CheckResponse): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function channelCredentials(flags: CheckFlags, useTls: boolean): Promise<ChannelCredentials> {
-  if (!useTls) return grpcCredentials.createInsecure();
-  const pem = async (path: string | undefined, flag: string) => (path ? Buffer.from(await readSecretFile(path, flag, false)) : null);
-  return grpcCredentials.createSsl(await pem(flags.ca, '--ca'), await pem(flags.key, '--key'), await pem(flags.cert, '--cert'));
+/** The files the flags name, read: PEM texts whole, the token trimmed. */
+async function clientCredentials(flags: CheckFlags): Promise<ClientCredentials> {
+  const pem = async (path: string | undefined, flag: string) => (path ? readSecretFile(path, flag, false) : undefined);
+  const [caCert, clientCert, clientKey, token] = await Promise.all([
+    pem(flags.ca, '--ca'),
+    pem(flags.cert, '--cert'),
+    pem(flags.key, '--key'),
+    flags.tokenFile ? readSecretFile(flags.tokenFile, '--token-file') : undefined,
+  ]);
+  return {
+    ...(flags.tls ? { tls: true } : {}),
+    ...(caCert !== undefined ? { caCert } : {}),
+    ...(clientCert !== undefined ? { clientCert } : {}),
+    ...(clientKey !== undefined ? { clientKey } : {}),
+    ...(token ? { token } : {}),
+  };
 }
 
 async function readSecretFile(path: string, flag: string, trim = true): Promise<string> {

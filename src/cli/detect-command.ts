@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
+import { detectDrift, type DoorWords } from '../app/detect.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
-import { detectDrift } from '../detect.js';
 import type { DriftReport } from '../model/report.js';
 import { renderConsole } from '../report/console.js';
 import { withoutHealthy } from '../report/filter.js';
@@ -11,6 +11,12 @@ import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flag
 import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
+
+/** How the command line words what the detection cannot know: where overrides come from, what to give. */
+export const CLI_WORDS: DoorWords = {
+  overridesFrom: 'the command line or environment',
+  credentialsHint: 'give --vsphere-username and VSPHERE_PASSWORD, or --vsphere-credentials',
+};
 
 interface DetectFlags extends BackupFlags {
   format: string;
@@ -57,6 +63,7 @@ export function addDetectCommand(program: Command): void {
       skipAccessApiServer: flags.skipAccessApiserver === true,
       inventory,
       credentials: await credentialOverrides(flags),
+      words: CLI_WORDS,
       vcenterTimeoutMs: flags.vsphereTimeout * 1000,
       apiserverTimeoutMs: flags.apiserverTimeout * 1000,
       apiserverConcurrency: flags.apiserverConcurrency,

@@ -1,3 +1,5 @@
+import { errorMessage } from '../util/values.js';
+
 /** Exit codes: 0 the report was written (with --exit-code: nothing to do), 1 action needed, 2 error. */
 export const EXIT_OK = 0;
 export const EXIT_ACTION_NEEDED = 1;
@@ -14,5 +16,14 @@ export class UsageError extends Error {
   }
 }
 
-/** One line for the user: the error's own message, which names the file, object or field. */
-export { errorMessage as describeError } from '../util/values.js';
+/**
+ * How a failed run ends, in one place: what goes to stderr (the error's own message, which names
+ * the file, object or field) and the exit code. Every failure is 2,
+ * whatever its kind (1 is for a run that worked and found something to act on); a usage mistake
+ * also says where the help is.
+ */
+export function failureOutcome(err: unknown): { code: number; stderr: string } {
+  const lines = [`Error: ${errorMessage(err)}`];
+  if (err instanceof UsageError) lines.push(`Run 'drift-detector ${err.command} -h' for usage.`);
+  return { code: EXIT_ERROR, stderr: `${lines.join('\n')}\n` };
+}

@@ -1,14 +1,15 @@
 import { Command } from 'commander';
 import { readBackup } from '../backup/reader.js';
+import { withCredentials } from '../app/detect.js';
 import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
-import { withCredentials } from '../detect.js';
 import type { VCenterInventory } from '../model/inventory.js';
 import { vcenterKey } from '../model/vcenter.js';
 import { writeInventorySnapshot } from '../vsphere/snapshot.js';
 import { EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
 import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
+import { CLI_WORDS } from './detect-command.js';
 import { credentialOptions } from './options.js';
 
 interface InventoryFlags extends BackupFlags {
@@ -49,7 +50,7 @@ export function addInventoryCommand(program: Command): void {
       const vcenter = vcenterKey(server);
       targets.set(vcenter, { vcenter, server, ...(flags.thumbprint ? { thumbprint: flags.thumbprint } : {}) });
     }
-    const { ready, missing } = withCredentials([...targets.values()], await credentialOverrides(flags));
+    const { ready, missing } = withCredentials([...targets.values()], await credentialOverrides(flags), CLI_WORDS);
     if (missing.length > 0) {
       throw new UsageError('inventory', missing.map((m) => (m.ok ? '' : `vCenter ${m.vcenter}: ${m.reason}`)).join('\n'));
     }

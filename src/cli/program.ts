@@ -9,7 +9,7 @@ import { addDetectCommand } from './detect-command.js';
 import { addInventoryCommand } from './inventory-command.js';
 import { addServeCommand } from './serve-command.js';
 import { addCheckCommand } from './check-command.js';
-import { EXIT_ERROR, UsageError, describeError } from './errors.js';
+import { EXIT_ERROR, failureOutcome } from './errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('drift-detector')
@@ -35,10 +35,9 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version end with code 0; usage mistakes were already printed by commander.
       return err.exitCode === 0 ? 0 : EXIT_ERROR;
     }
-    const usage = err instanceof UsageError;
-    process.stderr.write(`Error: ${describeError(err)}\n`);
-    if (usage) process.stderr.write(`Run 'drift-detector ${err.command} -h' for usage.\n`);
-    return EXIT_ERROR;
+    const { code, stderr } = failureOutcome(err);
+    process.stderr.write(stderr);
+    return code;
   }
 }
 

@@ -4,7 +4,7 @@
  * proto/ and of the protos grpc-health-check and @grpc/reflection read at run time, since the
  * executable has no package directory beside it.
  */
-import { releaseEmbeddedProtos, useEmbeddedProtos } from '../grpc/protos.js';
+import { releaseEmbeddedProtos, useEmbeddedProtos } from '../rpc/protos.js';
 import { run } from './entry.js';
 
 declare const DRIFT_DETECTOR_EMBEDDED_PROTOS: Record<string, string>;

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import type { CredentialOverrides } from '../detect.js';
+import type { CredentialOverrides } from '../model/vcenter.js';
 import { isMap } from '../util/values.js';
 import { ConfigReader, refuseIn } from './values.js';
 

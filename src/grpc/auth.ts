@@ -1,16 +1,15 @@
 /**
  * Who may call the service: TLS (optionally mutual, with a client CA) and a bearer token in the
- * `authorization` metadata, compared in constant time. Without TLS the service only listens on
+ * `authorization` metadata (checked by rpc/bearer.ts). Without TLS the service only listens on
  * loopback (config.ts refuses anything else). Health stays open for probes.
  */
-import { createHash, createPrivateKey, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ServerCredentials, status, type Metadata } from '@grpc/grpc-js';
-import type { CredentialOverrides } from '../detect.js';
+import { ServerCredentials } from '@grpc/grpc-js';
+import type { CredentialOverrides } from '../model/vcenter.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import { ConfigError } from '../config/values.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
-import { ServiceError } from './errors.js';
 
 export interface ServiceSecrets {
   /** The bearer token callers must send; undefined: no token required. */
@@ -68,21 +67,4 @@ function checkCertificate(origin: string, key: string, path: string, pem: Buffer
   } catch {
     throw new ConfigError(`${origin}: ${key}: ${path} does not hold a PEM certificate`);
   }
-}
-
-/** Throws UNAUTHENTICATED unless the metadata carries `authorization: Bearer <token>`. */
-export function checkBearerToken(metadata: Metadata, token: string | undefined): void {
-  if (token === undefined) return;
-  const values = metadata.get('authorization');
-  const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (!match) throw new ServiceError(status.UNAUTHENTICATED, 'missing credentials: send the metadata "authorization: Bearer <token>"');
-  if (!sameSecret(match[1]!, token)) throw new ServiceError(status.UNAUTHENTICATED, 'invalid bearer token');
-}
-
-/** Constant time whatever the lengths: both sides are hashed to the same size first. */
-export function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }

@@ -5,10 +5,13 @@ import { MAX_OVERRIDE_REASON_LENGTH, OVERRIDE_ANNOTATION, OVERRIDE_CLUSTERS_ANNO
 import type { FailurePolicy } from '../gate/verdict.js';
 import type { DriftReport } from '../model/report.js';
 import { withoutHealthy } from '../report/filter.js';
-import { serverStream, unary, type CallEnvironment } from './calls.js';
+import { serverStream, unary, type CallContext, type CallEnvironment } from '../rpc/calls.js';
 import { clusterVerdictMessage, reportMessage } from './convert.js';
-import type { DriftService } from './drift-service.js';
-import { ServiceError } from './errors.js';
+import type { ServiceMetrics } from './metrics.js';
+import type { ProgressEvent } from '../app/detect.js';
+import { checkBackupName, type DriftService } from '../app/drift-service.js';
+import { DomainError } from '../app/errors.js';
+import { ServiceError } from '../rpc/service-error.js';
 
 interface DetectRequest {
   backup_name: string;
@@ -65,50 +68,43 @@ function overrideAnnotations(request: CheckRequest): Record<string, string> {
   return { [OVERRIDE_ANNOTATION]: reason, ...(clusters.length ? { [OVERRIDE_CLUSTERS_ANNOTATION]: clusters.join(',') } : {}) };
 }
 
-export function driftDetectorImplementation(env: CallEnvironment, service: DriftService): UntypedServiceImplementation {
+/** The shared analysis a request asks for, its backup name checked in the request's own words. */
+function analysisFor(service: DriftService, request: DetectRequest | CheckRequest, ctx: CallContext, onProgress?: (event: ProgressEvent) => void) {
+  ctx.fields['backup'] = request.backup_name;
+  return service.analyze(checkBackupName(request.backup_name, 'backup_name'), {
+    storageLocation: request.storage_location,
+    skipAccessApiServer: request.skip_access_apiserver || undefined,
+    refresh: request.refresh,
+    signal: ctx.signal,
+    ...(onProgress ? { onProgress } : {}),
+  });
+}
+
+export function driftDetectorImplementation(env: CallEnvironment & { metrics?: ServiceMetrics }, service: DriftService): UntypedServiceImplementation {
   return {
     Detect: unary<DetectRequest, unknown>(env, 'Detect', async (request, ctx) => {
-      ctx.fields['backup'] = request.backup_name;
-      const { report, use } = await service.analyze(request.backup_name, {
-        storageLocation: request.storage_location,
-        skipAccessApiServer: request.skip_access_apiserver || undefined,
-        refresh: request.refresh,
-        signal: ctx.signal,
-      });
+      const { report, use } = await analysisFor(service, request, ctx);
       ctx.fields['cache'] = use;
       return detectResponse(report, request, use !== 'miss');
     }),
 
     DetectStream: serverStream<DetectRequest, unknown>(env, 'DetectStream', async (request, ctx, write) => {
-      ctx.fields['backup'] = request.backup_name;
-      const { report, use } = await service.analyze(request.backup_name, {
-        storageLocation: request.storage_location,
-        skipAccessApiServer: request.skip_access_apiserver || undefined,
-        refresh: request.refresh,
-        signal: ctx.signal,
-        onProgress: (event) => write({ progress: { stage: event.stage, message: event.message } }),
-      });
+      const { report, use } = await analysisFor(service, request, ctx, (event) => write({ progress: { stage: event.stage, message: event.message } }));
       ctx.fields['cache'] = use;
       if (use === 'cached') write({ progress: { stage: 'analysis', message: `reusing the analysis of ${report.metadata?.generatedAt ?? 'earlier'}` } });
       write({ result: detectResponse(report, request, use !== 'miss') });
     }),
 
     Check: unary<CheckRequest, unknown>(env, 'Check', async (request, ctx) => {
-      ctx.fields['backup'] = request.backup_name;
       const gate = { ...service.gate, failurePolicy: failurePolicyOf(request.failure_policy, service.gate.failurePolicy) };
       const annotations = overrideAnnotations(request);
-      const { report, use } = await service.analyze(request.backup_name, {
-        storageLocation: request.storage_location,
-        skipAccessApiServer: request.skip_access_apiserver || undefined,
-        refresh: request.refresh,
-        signal: ctx.signal,
-      });
+      const { report, use } = await analysisFor(service, request, ctx);
       const decisions = report.clusters.map((c) => decide(report, c.namespace, c.name, annotations, gate));
       for (const d of decisions) env.metrics?.verdicts.inc({ verdict: d.verdict, action: d.action, source: 'check' });
       const blocked = decisions.filter((d) => d.verdict === 'BLOCK');
       ctx.fields['verdict'] = blocked.length ? 'BLOCK' : 'ALLOW';
       if (blocked.length && request.fail_on_block) {
-        throw new ServiceError(status.FAILED_PRECONDITION, blocked.map((d) => d.error ?? `Cluster ${d.namespace}/${d.name}: ${d.reason}`).join('\n'));
+        throw new DomainError('blocked', blocked.map((d) => d.error ?? `Cluster ${d.namespace}/${d.name}: ${d.reason}`).join('\n'));
       }
       return {
         verdict: blocked.length ? 'BLOCK' : 'ALLOW',

@@ -3,26 +3,35 @@
  * generated.RestoreItemAction (v1) and v2.RestoreItemAction, grpc.health.v1.Health and server
  * reflection; Prometheus metrics on a separate HTTP port.
  */
-import { Server, type ServiceDefinition } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import type { HealthImplementation } from 'grpc-health-check';
+import { ConfiguredStorageLocations, s3SourceIn, type SourceIn } from '../app/backup-locator.js';
+import type { DoorWords } from '../app/detect.js';
+import { DriftService, type Detect } from '../app/drift-service.js';
+import { RestoreGate } from '../app/restore-gate.js';
 import { hostOf } from '../config/addresses.js';
 import type { ServiceConfig } from '../config/service-config.js';
+import { guarded, type CallEnvironment } from '../rpc/calls.js';
+import { PROTO_FILES, SERVICE_NAMES } from '../rpc/protos.js';
+import { restoreItemActionV1, restoreItemActionV2 } from '../rpc/restore-item-action.js';
+import { ServerShell } from '../rpc/server-shell.js';
 import { jsonLogger, type Logger } from '../util/jsonlog.js';
+import { errorMessage } from '../util/values.js';
 import type { ServiceSecrets } from './auth.js';
-import { guarded, type CallEnvironment } from './calls.js';
 import { driftDetectorImplementation } from './detector-handlers.js';
-import { DriftService, type ServiceDeps } from './drift-service.js';
 import { createMetrics, serveMetrics, type ServiceMetrics } from './metrics.js';
-import { loadProto, PROTO_FILES } from './protos.js';
-import { RestoreGate } from './restore-gate.js';
-import { restoreItemActionV1, restoreItemActionV2 } from './ria-handlers.js';
 
-export const SERVICE_NAMES = {
-  driftDetector: 'driftdetector.v1.DriftDetector',
-  restoreItemActionV1: 'generated.RestoreItemAction',
-  restoreItemActionV2: 'v2.RestoreItemAction',
-} as const;
+/** How the service words what the detection cannot know, in its configuration's keys. */
+export const SERVICE_WORDS: DoorWords = {
+  overridesFrom: 'the service configuration (vsphere) or environment',
+  credentialsHint: 'set vsphere.username and vsphere.passwordFile (or VSPHERE_USERNAME and VSPHERE_PASSWORD), or vsphere.credentialsFile, in the service configuration',
+};
+
+/** What tests and benchmarks replace: where a backup of a configured location is, and the detection. */
+export interface ServiceDeps {
+  resolveBackup: SourceIn;
+  detect: Detect;
+}
 
 export interface StartServiceOptions {
   config: ServiceConfig;
@@ -45,62 +54,31 @@ export interface RunningService {
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
+type MetricsListener = Awaited<ReturnType<typeof serveMetrics>>;
+
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const { config, secrets } = options;
   const logger = options.logger ?? jsonLogger({ level: config.logLevel });
   const metrics = options.metrics ?? createMetrics();
-  const env: CallEnvironment = { ...(secrets.token ? { token: secrets.token } : {}), logger, metrics };
-
+  const env = { ...(secrets.token ? { token: secrets.token } : {}), logger, metrics };
   const service = new DriftService({
-    storageLocations: config.storageLocations,
+    locations: new ConfiguredStorageLocations(config.storageLocations, options.deps?.resolveBackup ?? s3SourceIn),
     analysis: config.analysis,
     gate: config.gate,
     vcenterCredentials: secrets.vcenterCredentials,
-    ...(options.deps ? { deps: options.deps } : {}),
+    words: SERVICE_WORDS,
+    ...(options.deps?.detect ? { detect: options.deps.detect } : {}),
     logger,
     metrics,
   });
-  const gate = new RestoreGate(service, logger, metrics);
-
-  const definitions = loadProto(PROTO_FILES.driftDetector, PROTO_FILES.veleroRestoreItemActionV1, PROTO_FILES.veleroRestoreItemActionV2);
-  const definition = (name: string) => definitions[name] as ServiceDefinition;
-
-  const server = new Server({
-    // Velero sends items and Restores of any size (its client allows MaxInt32).
-    'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
-    'grpc.max_send_message_length': -1,
-  });
-  server.addService(definition(SERVICE_NAMES.driftDetector), driftDetectorImplementation(env, service));
-  server.addService(definition(SERVICE_NAMES.restoreItemActionV1), restoreItemActionV1(env, gate));
-  server.addService(definition(SERVICE_NAMES.restoreItemActionV2), restoreItemActionV2(env, gate));
-
-  // Health stays open (probes carry no token). "plugin" is go-plugin's name for the whole process.
-  const health = new HealthImplementation({
-    '': 'SERVING',
-    plugin: 'SERVING',
-    ...Object.fromEntries(Object.values(SERVICE_NAMES).map((name) => [name, 'SERVING' as const])),
-  });
-  health.addToServer(server);
-  new ReflectionService(definitions).addToServer({
-    addService: (svc, impl) => server.addService(svc, guarded(env, svc, impl)),
-  });
-
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(config.listen, secrets.credentials, (err, bound) => (err ? reject(new Error(`listen ${config.listen}: ${err.message}`)) : resolve(bound)));
-  });
+  const shell = serviceShell(config, env, service);
+  const port = await shell.bind(config.listen, secrets.credentials);
   const address = config.listen.startsWith('unix:') ? config.listen : `${formatHost(hostOf(config.listen)!)}:${port}`;
-
-  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
-  if (config.metricsListen) {
-    const host = hostOf(config.metricsListen)!;
-    const metricsPort = Number(config.metricsListen.slice(config.metricsListen.lastIndexOf(':') + 1));
-    try {
-      metricsServer = await serveMetrics(metrics.registry, host, metricsPort);
-    } catch (err) {
-      server.forceShutdown();
-      throw new Error(`metrics.listen ${config.metricsListen}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+  const metricsServer = await listenForMetrics(config, metrics).catch((err: unknown) => {
+    shell.server.forceShutdown();
+    throw err;
+  });
+  const metricsAddress = metricsServer ? `${formatHost(hostOf(config.metricsListen!)!)}:${metricsServer.port}` : undefined;
   logger.info('serving', {
     address,
     tls: config.tls ? (config.tls.clientCAFile ? 'mutual' : 'server') : 'off',
@@ -109,39 +87,48 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     failurePolicy: config.gate.failurePolicy,
     pauseOnDrift: config.gate.pauseOnDrift,
     storageLocations: config.storageLocations.map((l) => l.name),
-    ...(metricsServer ? { metrics: `${formatHost(hostOf(config.metricsListen!)!)}:${metricsServer.port}` } : {}),
+    ...(metricsAddress ? { metrics: metricsAddress } : {}),
   });
 
   let stopping: Promise<void> | undefined;
   const shutdown = (timeoutMs = config.shutdownTimeoutMs): Promise<void> =>
     (stopping ??= (async () => {
-      for (const name of ['', 'plugin', ...Object.values(SERVICE_NAMES)]) health.setStatus(name, 'NOT_SERVING');
       logger.info('shutting down', { timeoutMs });
-      await new Promise<void>((resolve) => {
-        // tryShutdown can wait forever on a client that vanished mid-stream: bound it.
-        const timer = setTimeout(() => {
-          logger.warn('calls still running at the shutdown timeout: cancelling them', { timeoutMs });
-          server.forceShutdown();
-          resolve();
-        }, timeoutMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await shell.shutdown(timeoutMs, { onCancel: () => logger.warn('calls still running at the shutdown timeout: cancelling them', { timeoutMs }) });
       await metricsServer?.close();
       logger.info('stopped');
     })());
 
-  return {
-    address,
-    port,
-    ...(metricsServer ? { metricsAddress: `${formatHost(hostOf(config.metricsListen!)!)}:${metricsServer.port}` } : {}),
-    service,
-    health,
-    metrics,
-    shutdown,
-  };
+  return { address, port, ...(metricsAddress ? { metricsAddress } : {}), service, health: shell.health, metrics, shutdown };
+}
+
+/** The server with every service `serve` carries; reflection needs the token like the rest, health does not (probes carry none). */
+function serviceShell(config: ServiceConfig, env: CallEnvironment & { metrics: ServiceMetrics }, service: DriftService): ServerShell {
+  const served = [SERVICE_NAMES.driftDetector, SERVICE_NAMES.restoreItemActionV1, SERVICE_NAMES.restoreItemActionV2];
+  const shell = new ServerShell({
+    protos: [PROTO_FILES.driftDetector, PROTO_FILES.veleroRestoreItemActionV1, PROTO_FILES.veleroRestoreItemActionV2],
+    healthServices: served,
+    maxReceiveMessageBytes: config.maxReceiveMessageBytes,
+  });
+  const gate = new RestoreGate(service, env.logger, env.metrics);
+  shell.add(SERVICE_NAMES.driftDetector, driftDetectorImplementation(env, service));
+  shell.add(SERVICE_NAMES.restoreItemActionV1, restoreItemActionV1(env, gate));
+  shell.add(SERVICE_NAMES.restoreItemActionV2, restoreItemActionV2(env, gate));
+  new ReflectionService(shell.definitions).addToServer({
+    addService: (svc, impl) => shell.server.addService(svc, guarded(env, svc, impl)),
+  });
+  return shell;
+}
+
+async function listenForMetrics(config: ServiceConfig, metrics: ServiceMetrics): Promise<MetricsListener | undefined> {
+  if (!config.metricsListen) return undefined;
+  const host = hostOf(config.metricsListen)!;
+  const port = Number(config.metricsListen.slice(config.metricsListen.lastIndexOf(':') + 1));
+  try {
+    return await serveMetrics(metrics.registry, host, port);
+  } catch (err) {
+    throw new Error(`metrics.listen ${config.metricsListen}: ${errorMessage(err)}`);
+  }
 }
 
 function formatHost(host: string): string {

@@ -16,3 +16,11 @@ export function vcenterKey(server: string): string {
 export function vcenterSdkUrl(server: string): URL {
   return new URL(`https://${vcenterKey(server)}/sdk`);
 }
+
+/** vCenter credentials given by the operator; they win over the ones found in the backup. */
+export interface CredentialOverrides {
+  username?: string;
+  password?: string;
+  /** Per vCenter (any spelling of the server: host, host:port or URL). */
+  byServer?: Record<string, { username?: string; password?: string }>;
+}

@@ -1,5 +1,5 @@
 /**
- * The services go-plugin's host expects next to the plugin's own (velero-plugin-protocol.md 1.6):
+ * The services go-plugin's host expects next to the plugin's own (docs/velero-facts.md):
  * GRPCController.Shutdown, which the host calls when it kills the plugin; GRPCBroker.StartStream
  * and GRPCStdio.StreamStdio, which newer hosts open at connect. Velero brokers no connections and
  * discards the stdio data, so both streams stay open and silent until the plugin stops: an
@@ -12,12 +12,6 @@ import type {
   sendUnaryData,
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-
-export const HOST_SERVICE_NAMES = {
-  controller: 'plugin.GRPCController',
-  broker: 'plugin.GRPCBroker',
-  stdio: 'plugin.GRPCStdio',
-} as const;
 
 /** Streams the host holds open; ended when the plugin stops so the server can close. */
 export class OpenStreams {

@@ -1,13 +1,13 @@
 /**
- * hashicorp/go-plugin's protocol as Velero's host speaks it (velero-plugin-protocol.md sections 1
- * and 2): the magic cookie, the version negotiation, the listener and the handshake line. Pure
- * apart from the listener, so each rule is tested on its own.
+ * hashicorp/go-plugin's protocol as Velero's host speaks it (docs/velero-facts.md): the magic
+ * cookie, the version negotiation, the listener and the handshake line. Pure apart from the
+ * listener, so each rule is tested on its own.
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ServerCredentials, type Server } from '@grpc/grpc-js';
+import type { Server, ServerCredentials } from '@grpc/grpc-js';
 
 /** Velero's HandshakeConfig (pkg/plugin/framework/handshake.go), the same at every release since 1.0. */
 export const MAGIC_COOKIE_KEY = 'VELERO_PLUGIN';
@@ -34,7 +34,7 @@ export const NOT_A_PLUGIN_MESSAGE =
  */
 export const PLUGIN_EXECUTABLE_NAME = 'velero-plugin-drift-detector';
 
-/** The one (kind, name) this executable registers: v1 loads on every Velero from 1.9 (doc 2.5, 3.5). */
+/** The one (kind, name) this executable registers: v1 loads on every Velero from 1.9 (docs/velero-facts.md). */
 export const RESTORE_GATE_KIND = 'RestoreItemAction';
 export const RESTORE_GATE_NAME = 'driftdetector.dev/restore-gate';
 
@@ -87,10 +87,14 @@ const DEFAULT_MAX_PORT = 25000;
 /**
  * Binds the server as a Go plugin would: a unix socket named like os.CreateTemp(dir, "plugin") in
  * PLUGIN_UNIX_SOCKET_DIR (else the temp directory); when that fails, the first free TCP port on
- * 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. The host accepts either.
+ * 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. The host accepts either. (The credentials are
+ * passed in so that this module, which the program's entry reads, loads no gRPC code.)
  */
-export async function bindPluginListener(server: Server, env: NodeJS.ProcessEnv): Promise<PluginAddress & { unixError?: string }> {
-  const credentials = ServerCredentials.createInsecure();
+export async function bindPluginListener(
+  server: Server,
+  env: NodeJS.ProcessEnv,
+  credentials: ServerCredentials,
+): Promise<PluginAddress & { unixError?: string }> {
   const bind = (address: string) =>
     new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))));
 

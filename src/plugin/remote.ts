@@ -5,12 +5,11 @@
  * Useful when the analysis should not run inside Velero's pod, or should be shared between
  * Velero installations.
  */
-import * as grpc from '@grpc/grpc-js';
-import { status, type ChannelCredentials, type Client, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
-import { isLoopbackListen } from '../config/addresses.js';
-import { ServiceError } from '../grpc/errors.js';
-import { loadProto, PROTO_FILES } from '../grpc/protos.js';
-import type { ExecuteInput } from '../grpc/restore-gate.js';
+import { status } from '@grpc/grpc-js';
+import type { ExecuteInput } from '../app/restore-gate.js';
+import { ServiceClient } from '../rpc/client.js';
+import { SERVICE_NAMES } from '../rpc/protos.js';
+import { ServiceError } from '../rpc/service-error.js';
 import type { RemoteSettings } from './settings.js';
 
 /** What a remote credentials Secret may hold (all optional). Holds secrets: never log it. */
@@ -39,36 +38,15 @@ export function remoteCredentialsFromSecret(data: Record<string, string>, origin
   return credentials;
 }
 
-type RiaClient = Client & {
-  Execute(request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: GrpcServiceError | null, res: { item: Buffer }) => void): grpc.ClientUnaryCall;
-};
-
 export class RemoteGate {
-  private readonly client: RiaClient;
-  private readonly metadata = new grpc.Metadata();
+  private readonly client: ServiceClient;
 
   constructor(
     private readonly settings: RemoteSettings,
     credentials: RemoteCredentials,
   ) {
-    const tls = settings.tls || credentials.caCert !== undefined || credentials.clientCert !== undefined;
-    if (credentials.token && !tls && !isLoopbackListen(settings.endpoint)) {
-      throw new Error(`remoteEndpoint ${settings.endpoint}: refusing to send the token in clear text: put the service's CA in ca.crt of the Secret, or set remoteTLS`);
-    }
-    const channel: ChannelCredentials = tls
-      ? grpc.credentials.createSsl(
-          credentials.caCert ? Buffer.from(credentials.caCert) : null,
-          credentials.clientKey ? Buffer.from(credentials.clientKey) : null,
-          credentials.clientCert ? Buffer.from(credentials.clientCert) : null,
-        )
-      : grpc.credentials.createInsecure();
-    if (credentials.token) this.metadata.set('authorization', `Bearer ${credentials.token}`);
-    const pkg = grpc.loadPackageDefinition(loadProto(PROTO_FILES.veleroRestoreItemActionV1)) as unknown as {
-      generated: { RestoreItemAction: new (address: string, credentials: ChannelCredentials, options: grpc.ChannelOptions) => RiaClient };
-    };
-    this.client = new pkg.generated.RestoreItemAction(settings.endpoint, channel, {
-      'grpc.max_receive_message_length': -1,
-      'grpc.max_send_message_length': -1,
+    this.client = new ServiceClient(SERVICE_NAMES.restoreItemActionV1, settings.endpoint, { ...credentials, tls: settings.tls }, {
+      refusalHint: "put the service's CA in ca.crt of the Secret, or set remoteTLS",
     });
   }
 
@@ -77,23 +55,17 @@ export class RemoteGate {
   }
 
   /** The service's Execute; its status code and message come back as ours, named after it. */
-  execute(input: ExecuteInput, signal: AbortSignal): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const call = this.client.Execute(
-        { plugin: input.plugin ?? '', item: input.item, restore: input.restore, itemFromBackup: input.itemFromBackup ?? Buffer.alloc(0) },
-        this.metadata,
-        { deadline: Date.now() + this.settings.timeoutMs },
-        (err, res) => {
-          signal.removeEventListener('abort', cancel);
-          if (!err) return resolve(Buffer.from(res.item));
-          const reason =
-            err.code === status.DEADLINE_EXCEEDED ? `no answer within ${this.settings.timeoutMs} ms` : err.code === status.UNAVAILABLE ? `unreachable (${err.details})` : err.details;
-          reject(new ServiceError(err.code, `drift-detector service at ${this.settings.endpoint}: ${reason}`));
-        },
-      );
-      const cancel = () => call.cancel();
-      signal.addEventListener('abort', cancel, { once: true });
-    });
+  async execute(input: ExecuteInput, signal: AbortSignal): Promise<Buffer> {
+    const request = { plugin: input.plugin ?? '', item: input.item, restore: input.restore, itemFromBackup: input.itemFromBackup ?? Buffer.alloc(0) };
+    try {
+      const { item } = await this.client.call<{ item: Buffer }>('Execute', request, { timeoutMs: this.settings.timeoutMs, signal });
+      return Buffer.from(item);
+    } catch (err) {
+      if (!(err instanceof ServiceError)) throw err;
+      const reason =
+        err.code === status.DEADLINE_EXCEEDED ? `no answer within ${this.settings.timeoutMs} ms` : err.code === status.UNAVAILABLE ? `unreachable (${err.message})` : err.message;
+      throw new ServiceError(err.code, `drift-detector service at ${this.settings.endpoint}: ${reason}`);
+    }
   }
 
   close(): void {

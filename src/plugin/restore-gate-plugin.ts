@@ -1,5 +1,5 @@
 /**
- * The restore gate inside Velero's pod. Execute runs the service's RestoreGate (or asks a remote
+ * The restore gate inside Velero's pod. Execute runs the shared RestoreGate (or asks a remote
  * `drift-detector serve`), with what the cluster says:
  * - settings from the plugin's ConfigMap (read at the first Execute, kept for the process, which
  *   Velero starts for one restore and kills after it);
@@ -14,26 +14,32 @@
  * Execute error of each Cluster instead, in the restore's errors.
  */
 import { readFile } from 'node:fs/promises';
-import { status } from '@grpc/grpc-js';
-import type { BackupSource } from '../backup/source.js';
-import { s3BackupSource } from '../backup/s3-source.js';
-import { readStorageLocationFile, type StorageLocation } from '../backup/storage-location.js';
+import { onlyLocation, VeleroBackupLocator } from '../app/backup-locator.js';
+import type { DoorWords } from '../app/detect.js';
+import type { CredentialOverrides } from '../model/vcenter.js';
+import { DriftService, type Detect } from '../app/drift-service.js';
+import type { AnalysisConfig } from '../config/service-config.js';
+import { DomainError } from '../app/errors.js';
+import { failureKind } from '../app/failures.js';
+import { GateBlockedError, isCapiCluster, RestoreGate, type ExecuteInput, type ExecuteOutput, type GateCall } from '../app/restore-gate.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseCredentialsYaml } from '../config/vcenter-credentials.js';
-import { detectDrift, type CredentialOverrides } from '../detect.js';
-import type { CallContext } from '../grpc/calls.js';
-import { DriftService, type ServiceDeps } from '../grpc/drift-service.js';
-import { messageOf, ServiceError, statusCodeOf } from '../grpc/errors.js';
-import { GateBlockedError, RestoreGate, type ExecuteInput, type ExecuteOutput } from '../grpc/restore-gate.js';
-import type { Logger } from '../util/jsonlog.js';
 import { loadKubeConfig } from '../kube/config.js';
+import type { Logger } from '../util/jsonlog.js';
+import { errorMessage } from '../util/values.js';
 import { kubeVeleroCluster, type VeleroCluster } from './cluster.js';
 import { RemoteGate, remoteCredentialsFromSecret } from './remote.js';
 import { outcomeFromDecision, outcomeFromError, outcomeFromItem, RestoreReporter } from './restore-report.js';
-import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, type PluginSettings } from './settings.js';
+import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, type PluginSettings, type RemoteSettings } from './settings.js';
 
 export const SETTINGS_FILE_ENV = 'DRIFT_DETECTOR_PLUGIN_CONFIG';
 export const STORAGE_LOCATION_FILE_ENV = 'DRIFT_DETECTOR_STORAGE_LOCATION';
+
+/** How the plugin words what the detection cannot know, in its ConfigMap's keys. */
+export const PLUGIN_WORDS: DoorWords = {
+  overridesFrom: "the plugin's vSphere credentials Secret",
+  credentialsHint: "set vsphereCredentialsSecret in the plugin's ConfigMap",
+};
 
 export interface PluginEnvironment {
   env: NodeJS.ProcessEnv;
@@ -41,7 +47,7 @@ export interface PluginEnvironment {
   /** The cluster Velero runs in; default: the in-cluster service account (or KUBECONFIG). */
   cluster?: () => Promise<VeleroCluster>;
   /** The detection; tests count or fake it. */
-  detect?: ServiceDeps['detect'];
+  detect?: Detect;
 }
 
 type Gate = Pick<RestoreGate, 'execute'>;
@@ -56,15 +62,25 @@ interface Runtime {
 const ANALYSIS_CACHE_TTL_MS = DEFAULTS.plugin.cacheTtlMs;
 const FAILURE_CACHE_TTL_MS = DEFAULTS.analysis.failureCacheTtlMs;
 
-/** A backup whose storage location is only read when its analysis starts (inside the analysis' timeout). */
-class BackupToLocate implements BackupSource {
-  constructor(readonly backupName: string) {}
-  get description(): string {
-    return `backup ${this.backupName}`;
-  }
-  open(): Promise<never> {
-    return Promise.reject(new Error(`backup ${this.backupName}: its storage location has not been read`));
-  }
+/** The analyses of one restore: bounds from the settings, a small share of Velero's pod. */
+function pluginAnalysis(settings: PluginSettings): AnalysisConfig {
+  return {
+    cacheTtlMs: ANALYSIS_CACHE_TTL_MS,
+    failureCacheTtlMs: FAILURE_CACHE_TTL_MS,
+    timeoutMs: settings.analysisTimeoutMs,
+    skipAccessApiServer: settings.skipAccessApiServer,
+    insecureSkipVerify: settings.insecureSkipVerify,
+    vcenterTimeoutMs: settings.vsphereTimeoutMs,
+    apiserverTimeoutMs: settings.apiserverTimeoutMs,
+    apiserverConcurrency: DEFAULTS.apiserver.concurrency,
+    maxConcurrent: DEFAULTS.plugin.maxConcurrentAnalyses,
+  };
+}
+
+/** The plugin cannot work as set up: the item's error, a misconfiguration unless its cause says more. */
+function misconfigured(err: unknown): never {
+  const kind = failureKind(err);
+  throw new DomainError(kind === 'internal' ? 'misconfigured' : kind, `drift-detector plugin: ${errorMessage(err)}`, { cause: err });
 }
 
 export class PluginRestoreGate implements Gate {
@@ -80,15 +96,15 @@ export class PluginRestoreGate implements Gate {
     return this.environment.env['VELERO_NAMESPACE'] || DEFAULTS.velero.namespace;
   }
 
-  async execute(input: ExecuteInput, ctx: Pick<CallContext, 'signal' | 'fields'>): Promise<ExecuteOutput> {
+  async execute(input: ExecuteInput, call: GateCall): Promise<ExecuteOutput> {
     const target = peekTarget(input);
     // Velero only sends what AppliesTo selected; anything else passes untouched, without reading settings.
     if (!target.isCluster) return { item: Buffer.from(input.item) };
 
     let outcome;
     try {
-      const runtime = await this.loadRuntime(ctx.signal);
-      const output = await runtime.gate.execute(input, ctx);
+      const runtime = await this.loadRuntime(call.signal);
+      const output = await runtime.gate.execute(input, call);
       outcome = output.decision ? outcomeFromDecision(output.decision) : outcomeFromItem(target.cluster, output.item);
       return output;
     } catch (err) {
@@ -120,16 +136,8 @@ export class PluginRestoreGate implements Gate {
   }
 
   private async buildRuntime(signal: AbortSignal): Promise<Runtime> {
-    const { logger } = this.environment;
-    const misconfigured = (err: unknown): never => {
-      throw new ServiceError(
-        statusCodeOf(err) === status.INTERNAL ? status.FAILED_PRECONDITION : statusCodeOf(err),
-        `drift-detector plugin: ${messageOf(err)}`,
-        { cause: err },
-      );
-    };
     const settings = await this.readSettings(signal).catch(misconfigured);
-    logger.info('settings read', {
+    this.environment.logger.info('settings read', {
       origin: settings.origin,
       mode: settings.gate.mode,
       failurePolicy: settings.gate.failurePolicy,
@@ -137,57 +145,51 @@ export class PluginRestoreGate implements Gate {
       skipAccessApiServer: settings.skipAccessApiServer,
       ...(settings.remote ? { remoteEndpoint: settings.remote.endpoint } : {}),
     });
+    return settings.remote ? this.remoteRuntime(settings, settings.remote, signal) : this.localRuntime(settings, signal);
+  }
 
-    if (settings.remote) {
-      const remote = settings.remote;
-      const credentials = remote.credentialsSecret
-        ? await this.readSecret(remote.credentialsSecret, signal)
-            .then((data) => remoteCredentialsFromSecret(data, `Secret ${this.namespace}/${remote.credentialsSecret}`))
-            .catch(misconfigured)
-        : {};
-      let gate: RemoteGate;
-      try {
-        gate = new RemoteGate(remote, credentials);
-      } catch (err) {
-        return misconfigured(err);
-      }
-      return {
-        settings,
-        gate: { execute: async (input, ctx) => ({ item: await gate.execute(input, ctx.signal) }) },
-        close: () => gate.close(),
-      };
+  /** remoteEndpoint: each Execute goes to `drift-detector serve`. */
+  private async remoteRuntime(settings: PluginSettings, remote: RemoteSettings, signal: AbortSignal): Promise<Runtime> {
+    const credentials = remote.credentialsSecret
+      ? await this.readSecret(remote.credentialsSecret, signal)
+          .then((data) => remoteCredentialsFromSecret(data, `Secret ${this.namespace}/${remote.credentialsSecret}`))
+          .catch(misconfigured)
+      : {};
+    let gate: RemoteGate;
+    try {
+      gate = new RemoteGate(remote, credentials);
+    } catch (err) {
+      return misconfigured(err);
     }
+    return {
+      settings,
+      gate: { execute: async (input, call) => ({ item: await gate.execute(input, call.signal) }) },
+      close: () => gate.close(),
+    };
+  }
 
+  /** The analysis here: the backup from the storage location its Backup names. */
+  private async localRuntime(settings: PluginSettings, signal: AbortSignal): Promise<Runtime> {
+    const { env, logger } = this.environment;
     const vcenterCredentials = settings.vsphereCredentialsSecret
       ? await this.readSecret(settings.vsphereCredentialsSecret, signal)
           .then((data) => vcenterCredentialsFromSecret(data, `Secret ${this.namespace}/${settings.vsphereCredentialsSecret}`))
           .catch(misconfigured)
       : {};
-    const detect = this.environment.detect ?? detectDrift;
+    const locator = new VeleroBackupLocator({
+      file: env[STORAGE_LOCATION_FILE_ENV] || undefined,
+      cluster: () => this.cluster(),
+      timeoutMs: settings.storageTimeoutMs,
+      logger,
+      unreachableHint: `outside a cluster, set ${STORAGE_LOCATION_FILE_ENV}`,
+    });
     const service = new DriftService({
-      // The location is the Backup's, read when its analysis starts (see BackupToLocate).
-      storageLocations: [{ name: 'backup-storage-location', isDefault: true, location: { bucket: 'unread' }, timeoutMs: settings.storageTimeoutMs }],
-      analysis: {
-        cacheTtlMs: ANALYSIS_CACHE_TTL_MS,
-        failureCacheTtlMs: FAILURE_CACHE_TTL_MS,
-        timeoutMs: settings.analysisTimeoutMs,
-        skipAccessApiServer: settings.skipAccessApiServer,
-        insecureSkipVerify: settings.insecureSkipVerify,
-        vcenterTimeoutMs: settings.vsphereTimeoutMs,
-        apiserverTimeoutMs: settings.apiserverTimeoutMs,
-        apiserverConcurrency: DEFAULTS.apiserver.concurrency,
-        maxConcurrent: DEFAULTS.plugin.maxConcurrentAnalyses,
-      },
+      locations: onlyLocation('backup-storage-location', locator),
+      analysis: pluginAnalysis(settings),
       gate: settings.gate,
       vcenterCredentials,
-      deps: {
-        resolveBackup: (backupName) => new BackupToLocate(backupName),
-        detect: async (source, options) => {
-          const backupName = (source as BackupToLocate).backupName;
-          const location = await this.locateBackup(backupName, options.signal);
-          return detect(s3BackupSource(location, backupName, { timeoutMs: settings.storageTimeoutMs }), options);
-        },
-      },
+      words: PLUGIN_WORDS,
+      ...(this.environment.detect ? { detect: this.environment.detect } : {}),
       logger,
     });
     return { settings, gate: new RestoreGate(service, logger), close: () => {} };
@@ -206,7 +208,7 @@ export class PluginRestoreGate implements Gate {
       return parsePluginSettingsFile(text, file);
     }
     const cluster = await this.cluster().catch((err: unknown) => {
-      throw new Error(`cannot read the plugin's ConfigMap: ${messageOf(err)} (outside a cluster, set ${SETTINGS_FILE_ENV})`, { cause: err });
+      throw new Error(`cannot read the plugin's ConfigMap: ${errorMessage(err)} (outside a cluster, set ${SETTINGS_FILE_ENV})`, { cause: err });
     });
     const configMap = await cluster.findPluginConfigMap(signal);
     if (!configMap) return defaultPluginSettings();
@@ -215,22 +217,9 @@ export class PluginRestoreGate implements Gate {
 
   private async readSecret(name: string, signal: AbortSignal): Promise<Record<string, string>> {
     const cluster = await this.cluster().catch((err: unknown) => {
-      throw new Error(`cannot read Secret ${this.namespace}/${name}: ${messageOf(err)}`, { cause: err });
+      throw new Error(`cannot read Secret ${this.namespace}/${name}: ${errorMessage(err)}`, { cause: err });
     });
     return cluster.readSecret(name, signal);
-  }
-
-  /** Where the backup lives: the file given for tests, else the BackupStorageLocation its Backup names. */
-  private async locateBackup(backupName: string, signal: AbortSignal | undefined): Promise<StorageLocation> {
-    const file = this.environment.env[STORAGE_LOCATION_FILE_ENV];
-    if (file) return readStorageLocationFile(file);
-    const cluster = await this.cluster().catch((err: unknown) => {
-      throw new Error(`cannot find the storage location of backup ${backupName}: ${messageOf(err)} (outside a cluster, set ${STORAGE_LOCATION_FILE_ENV})`, { cause: err });
-    });
-    const name = await cluster.storageLocationNameOf(backupName, signal);
-    const location = await cluster.readStorageLocation(name, signal);
-    this.environment.logger.info('storage location read', { backup: backupName, storageLocation: name, bucket: location.bucket, ...(location.prefix ? { prefix: location.prefix } : {}) });
-    return location;
   }
 }
 
@@ -270,7 +259,7 @@ function peekTarget(input: ExecuteInput): Target {
   const item = parse(input.item);
   // Unreadable JSON goes to the gate, which names the problem.
   if (!item) return { isCluster: true, cluster: '?' };
-  const isCluster = item['kind'] === 'Cluster' && typeof item['apiVersion'] === 'string' && item['apiVersion'].startsWith('cluster.x-k8s.io/');
+  const isCluster = isCapiCluster(item);
   const cluster = `${item['metadata']?.['namespace'] ?? ''}/${item['metadata']?.['name'] ?? '?'}`;
   const metadata = parse(input.restore)?.['metadata'];
   const name = metadata?.['name'];

@@ -10,7 +10,7 @@
  * - `driftdetector.dev/clusters`: JSON list of {cluster, status, verdict, action, overridden}.
  */
 import { OVERRIDE_REASON_ANNOTATION, STATUS_ANNOTATION, VERDICT_ANNOTATION, type GateDecision } from '../gate/decide.js';
-import { messageOf } from '../grpc/errors.js';
+import { errorMessage } from '../util/values.js';
 import type { Logger } from '../util/jsonlog.js';
 import type { RestoreRef, VeleroCluster } from './cluster.js';
 
@@ -59,7 +59,7 @@ export function outcomeFromItem(cluster: string, item: Buffer): ClusterOutcome {
 }
 
 export function outcomeFromError(cluster: string, err: unknown): ClusterOutcome {
-  return { cluster, status: 'Error', verdict: 'BLOCK', action: 'fail', overridden: false, message: messageOf(err) };
+  return { cluster, status: 'Error', verdict: 'BLOCK', action: 'fail', overridden: false, message: errorMessage(err) };
 }
 
 /** The Event for one outcome: Warning unless the Cluster was restored as it should be. */
@@ -119,7 +119,7 @@ export class RestoreReporter {
       cluster = await this.cluster();
     } catch (err) {
       // Without a Kubernetes API (a run outside a cluster) there is nothing to annotate: say so once.
-      if (!this.unavailableLogged) this.logger.warn('cannot annotate the Restore or record Events', { restore: restore.name, error: messageOf(err) });
+      if (!this.unavailableLogged) this.logger.warn('cannot annotate the Restore or record Events', { restore: restore.name, error: errorMessage(err) });
       this.unavailableLogged = true;
       return;
     }
@@ -128,8 +128,8 @@ export class RestoreReporter {
       cluster.annotateRestore(restore, restoreAnnotations(all)),
       cluster.recordEvent({ restore, ...eventFor(outcome) }),
     ]);
-    if (annotated.status === 'rejected') this.logger.warn('cannot annotate the Restore', { ...fields, error: messageOf(annotated.reason) });
-    if (recorded.status === 'rejected') this.logger.warn('cannot record an Event on the Restore', { ...fields, error: messageOf(recorded.reason) });
+    if (annotated.status === 'rejected') this.logger.warn('cannot annotate the Restore', { ...fields, error: errorMessage(annotated.reason) });
+    if (recorded.status === 'rejected') this.logger.warn('cannot record an Event on the Restore', { ...fields, error: errorMessage(recorded.reason) });
     if (annotated.status === 'fulfilled' && recorded.status === 'fulfilled') this.logger.debug('Restore annotated', fields);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Plugin mode: the process Velero starts from /plugins. It serves, on one grpc-js server, Velero's
- * generated.PluginLister and generated.RestoreItemAction (the service's own handlers over the
+ * generated.PluginLister and generated.RestoreItemAction (the handlers `serve` shares, over the
  * plugin's gate), grpc.health.v1.Health (`plugin` SERVING), and go-plugin's controller, broker
  * and stdio services; prints the handshake line, the only thing it ever writes to stdout; logs
  * hclog JSON on stderr; and exits when the host calls GRPCController.Shutdown.
@@ -12,14 +12,13 @@ import { realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { format } from 'node:util';
-import { Server, status, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
-import { loadProto, PROTO_FILES, releaseEmbeddedProtos } from '../grpc/protos.js';
-import type { CallEnvironment } from '../grpc/calls.js';
-import { restoreItemActionV1 } from '../grpc/ria-handlers.js';
+import { ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { PROTO_FILES, releaseEmbeddedProtos, SERVICE_NAMES } from '../rpc/protos.js';
+import { restoreItemActionV1 } from '../rpc/restore-item-action.js';
+import { ServerShell } from '../rpc/server-shell.js';
 import { jsonLogger, parseLogLevel, type Logger, type LogLevel } from '../util/jsonlog.js';
 import { DETECTOR_VERSION } from '../version.js';
-import { brokerImplementation, controllerImplementation, HOST_SERVICE_NAMES, OpenStreams, stdioImplementation } from './host-services.js';
+import { brokerImplementation, controllerImplementation, OpenStreams, stdioImplementation } from './host-services.js';
 import {
   APP_PROTOCOL_VERSION,
   bindPluginListener,
@@ -31,11 +30,6 @@ import {
   type PluginAddress,
 } from './protocol.js';
 import { PluginRestoreGate, type PluginEnvironment } from './restore-gate-plugin.js';
-
-export const PLUGIN_SERVICE_NAMES = {
-  pluginLister: 'generated.PluginLister',
-  restoreItemAction: 'generated.RestoreItemAction',
-} as const;
 
 /** go-plugin's host waits this long after Shutdown before it kills the process. */
 const HOST_GRACE_MS = 2_000;
@@ -140,60 +134,33 @@ export async function startPlugin(options: PluginProcess & { logger: Logger }): 
   const { logger } = options;
   const command = options.command ?? (await pluginCommand(options.argv));
   const gate = new PluginRestoreGate({ env: options.env, logger, ...options.deps });
-  const env: CallEnvironment = { logger };
-
-  const definitions = loadProto(
-    PROTO_FILES.veleroPluginLister,
-    PROTO_FILES.veleroRestoreItemActionV1,
-    PROTO_FILES.goPluginController,
-    PROTO_FILES.goPluginBroker,
-    PROTO_FILES.goPluginStdio,
-  );
-  const definition = (name: string) => definitions[name] as ServiceDefinition;
-
-  const server = new Server({
-    // The host sends items and Restores of any size (its client allows MaxInt32).
-    'grpc.max_receive_message_length': -1,
-    'grpc.max_send_message_length': -1,
-  });
   const open = new OpenStreams();
   let stop: (reason: string) => void = () => {};
   const stopRequested = new Promise<string>((resolve) => (stop = resolve));
 
-  server.addService(definition(PLUGIN_SERVICE_NAMES.pluginLister), {
+  const shell = new ServerShell({
+    protos: [PROTO_FILES.veleroPluginLister, PROTO_FILES.veleroRestoreItemActionV1, PROTO_FILES.goPluginController, PROTO_FILES.goPluginBroker, PROTO_FILES.goPluginStdio],
+  });
+  shell.add(SERVICE_NAMES.pluginLister, {
     ListPlugins: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       logger.debug('ListPlugins', { command, kind: RESTORE_GATE_KIND, name: RESTORE_GATE_NAME });
       callback(null, { plugins: [{ command, kind: RESTORE_GATE_KIND, name: RESTORE_GATE_NAME }] });
     },
   });
-  server.addService(definition(PLUGIN_SERVICE_NAMES.restoreItemAction), onlyOurName(restoreItemActionV1(env, gate)));
-  server.addService(definition(HOST_SERVICE_NAMES.controller), controllerImplementation(() => stop('GRPCController.Shutdown')));
-  server.addService(definition(HOST_SERVICE_NAMES.broker), brokerImplementation(open));
-  server.addService(definition(HOST_SERVICE_NAMES.stdio), stdioImplementation(open));
-  const health = new HealthImplementation({ '': 'SERVING', plugin: 'SERVING' });
-  health.addToServer(server);
+  shell.add(SERVICE_NAMES.restoreItemActionV1, onlyOurName(restoreItemActionV1({ logger }, gate)));
+  shell.add(SERVICE_NAMES.goPluginController, controllerImplementation(() => stop('GRPCController.Shutdown')));
+  shell.add(SERVICE_NAMES.goPluginBroker, brokerImplementation(open));
+  shell.add(SERVICE_NAMES.goPluginStdio, stdioImplementation(open));
 
-  const address = await bindPluginListener(server, options.env);
+  const address = await bindPluginListener(shell.server, options.env, ServerCredentials.createInsecure());
   if (address.unixError) logger.debug('no unix socket, listening on TCP', { reason: address.unixError });
   options.stdout.write(handshakeLine(APP_PROTOCOL_VERSION, address));
   logger.info('plugin serving', { version: DETECTOR_VERSION, network: address.network, address: address.address, command, name: RESTORE_GATE_NAME });
 
   const stopped = stopRequested.then(async (reason) => {
     logger.debug('plugin stopping', { reason });
-    health.setStatus('', 'NOT_SERVING');
-    health.setStatus('plugin', 'NOT_SERVING');
-    open.endAll();
-    await new Promise<void>((resolve) => {
-      // An Execute still running (a hung vCenter) must not keep the host waiting past its grace.
-      const timer = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, Math.min(SHUTDOWN_BOUND_MS, HOST_GRACE_MS));
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    // An Execute still running (a hung vCenter) must not keep the host waiting past its grace.
+    await shell.shutdown(Math.min(SHUTDOWN_BOUND_MS, HOST_GRACE_MS), { beforeDrain: () => open.endAll() });
     gate.close();
     if (address.network === 'unix') await rm(address.address, { force: true });
     releaseEmbeddedProtos();

@@ -103,7 +103,9 @@ test('README: the plugin settings table states the plugin\'s defaults', (t) => {
     remoteTimeout: durationText(DEFAULTS.plugin.remoteTimeoutMs),
   };
   const stated: Record<string, string> = {};
-  for (const [, keys, values] of README.matchAll(/^\| (`[a-zA-Z]+`(?:, `[a-zA-Z]+`)*) \| (`[^|]+`) \|/gm)) {
+  // The table under the plugin's "### Configure" heading, up to the next heading.
+  const section = /^### Configure\n([\s\S]*?)^#/m.exec(README)![1]!;
+  for (const [, keys, values] of section.matchAll(/^\| (`[a-zA-Z]+`(?:, `[a-zA-Z]+`)*) \| (`[^|]+`) \|/gm)) {
     const names = [...keys!.matchAll(/`([a-zA-Z]+)`/g)].map((m) => m[1]!);
     const texts = [...values!.matchAll(/`"?([^`"]+)"?`/g)].map((m) => m[1]!);
     names.forEach((name, i) => (stated[name] = texts[i]!));

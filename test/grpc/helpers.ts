@@ -9,13 +9,13 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BackupSource } from '../../src/backup/source.js';
-import type { DetectOptions } from '../../src/detect.js';
+import type { DetectOptions } from '../../src/app/detect.js';
 import type { ServiceSecrets } from '../../src/grpc/auth.js';
 import type { ServiceConfig } from '../../src/config/service-config.js';
-import type { ServiceDeps } from '../../src/grpc/drift-service.js';
+import type { ServiceDeps } from '../../src/grpc/server.js';
 import type { DriftReport } from '../../src/model/report.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
-import { loadProto, PROTO_FILES } from '../../src/grpc/protos.js';
+import { loadProto, PROTO_FILES } from '../../src/rpc/protos.js';
 import { startService, type RunningService } from '../../src/grpc/server.js';
 import { jsonLogger, type Logger } from '../../src/util/jsonlog.js';
 

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { loadServiceSecrets, sameSecret } from '../../src/grpc/auth.js';
+import { loadServiceSecrets } from '../../src/grpc/auth.js';
+import { sameSecret } from '../../src/rpc/bearer.js';
 import { loadServiceConfig } from '../../src/config/service-config.js';
 import {
   call,

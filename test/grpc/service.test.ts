@@ -156,7 +156,7 @@ test('requests are validated: backup name, storage location, override fields', a
     ['Detect', { backup_name: 'Not_A_Name' }, /not a Velero backup name/],
     ['Detect', { backup_name: `a${'b'.repeat(253)}` }, /not a Velero backup name/],
     ['Detect', { backup_name: '../etc' }, /not a Velero backup name/],
-    ['Detect', { backup_name: 'b1', storage_location: 'nowhere' }, /storage_location: "nowhere" is not configured/],
+    ['Detect', { backup_name: 'b1', storage_location: 'nowhere' }, /storage location "nowhere" is not configured/],
     ['Check', { backup_name: 'b1', override_reason: 'x'.repeat(1025) }, /override_reason: longer than 1024/],
     ['Check', { backup_name: 'b1', override_reason: 'r', override_clusters: ['just-a-name'] }, /override_clusters: "just-a-name" is not namespace\/name/],
     ['Check', { backup_name: 'b1', override_clusters: ['default/wc-ghost'] }, /without override_reason/],

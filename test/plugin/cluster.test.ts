@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { BackupSource } from '../../src/backup/source.js';
-import type { DetectOptions } from '../../src/detect.js';
-import { ServiceError } from '../../src/grpc/errors.js';
-import { kubeVeleroCluster } from '../../src/plugin/cluster.js';
-import { PluginRestoreGate } from '../../src/plugin/restore-gate-plugin.js';
+import type { DetectOptions } from '../../src/app/detect.js';
 import { loadKubeConfig } from '../../src/kube/config.js';
+import { kubeVeleroCluster } from '../../src/plugin/cluster.js';
+import { grpcStatusOf } from '../../src/rpc/status.js';
+import { PluginRestoreGate } from '../../src/plugin/restore-gate-plugin.js';
 import type { DriftReport } from '../../src/model/report.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { makePki } from '../grpc/pki.js';
@@ -101,8 +101,8 @@ test('in-cluster readers: ConfigMap by label, Secrets, Backup, BSL; the Restore 
 
   const allowed = await execute('wc-ok');
   t.is(JSON.parse(allowed.item.toString()).metadata.annotations['driftdetector.dev/status'], 'Healthy');
-  const blocked = await t.throwsAsync<ServiceError>(execute('wc-drift'));
-  t.is(blocked.code, status.FAILED_PRECONDITION);
+  const blocked = await t.throwsAsync(execute('wc-drift'));
+  t.is(grpcStatusOf(blocked), status.FAILED_PRECONDITION);
   t.regex(blocked.message, /drift-detector blocked the restore of Cluster default\/wc-drift: it has ghost machines wc-drift-md-0-zzzzz/);
 
   // Settings, Backup and BSL are read once for the process; the report and events follow each item.
@@ -181,8 +181,8 @@ test('remoteEndpoint: Execute goes to drift-detector serve over TLS with the tok
 
   const allowed = JSON.parse((await execute('wc-ok')).item.toString());
   t.is(allowed.metadata.annotations['driftdetector.dev/status'], 'Healthy');
-  const blocked = await t.throwsAsync<ServiceError>(execute('wc-drift'));
-  t.is(blocked.code, status.FAILED_PRECONDITION);
+  const blocked = await t.throwsAsync(execute('wc-drift'));
+  t.is(grpcStatusOf(blocked), status.FAILED_PRECONDITION);
   t.regex(blocked.message, new RegExp(`^drift-detector service at ${service.running.address.replace(/\./g, '\\.')}: drift-detector blocked the restore of Cluster default/wc-drift`));
   t.is(detection.calls.length, 1, 'the service analysed the backup once');
 
@@ -200,20 +200,20 @@ test('remoteEndpoint: Execute goes to drift-detector serve over TLS with the tok
   });
   const fresh = pluginGate(kube);
   t.teardown(() => fresh.gate.close());
-  const refused = await t.throwsAsync<ServiceError>(fresh.execute('wc-ok'));
-  t.is(refused.code, status.UNAUTHENTICATED);
+  const refused = await t.throwsAsync(fresh.execute('wc-ok'));
+  t.is(grpcStatusOf(refused), status.UNAUTHENTICATED);
 });
 
 test('settings problems are item errors naming the ConfigMap and the key; no ConfigMap means the defaults', async (t) => {
   const kube = await veleroNamespace(t, { mode: 'block', colour: 'blue' });
   const detection = fakeDetect();
   const bad = pluginGate(kube, { detect: detection.detect });
-  const err = await t.throwsAsync<ServiceError>(bad.execute('wc-ok'));
-  t.is(err.code, status.FAILED_PRECONDITION);
+  const err = await t.throwsAsync(bad.execute('wc-ok'));
+  t.is(grpcStatusOf(err), status.FAILED_PRECONDITION);
   t.is(err.message.split(' (expected')[0], `drift-detector plugin: ConfigMap ${NS}/drift-detector-plugin: colour: unknown key`);
   // Fixed between two items: read again, since a failure is not kept.
   kube.put(CONFIGMAP, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'drift-detector-plugin', namespace: NS, labels: LABELS }, data: { failurePolicy: 'Sometimes' } });
-  const again = await t.throwsAsync<ServiceError>(bad.execute('wc-ok'));
+  const again = await t.throwsAsync(bad.execute('wc-ok'));
   t.regex(again.message, /ConfigMap velero\/drift-detector-plugin: failurePolicy: expected Fail or Ignore, not "Sometimes"/);
   t.is(detection.calls.length, 0);
   t.is(kube.events.length, 2, 'each failed item is still reported on the Restore');
@@ -221,7 +221,7 @@ test('settings problems are item errors naming the ConfigMap and the key; no Con
 
   // Two ConfigMaps for the plugin: ambiguous, named.
   kube.put(`/api/v1/namespaces/${NS}/configmaps/another`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'another', namespace: NS, labels: LABELS }, data: {} });
-  const twice = await t.throwsAsync<ServiceError>(pluginGate(kube, { detect: detection.detect }).execute('wc-ok'));
+  const twice = await t.throwsAsync(pluginGate(kube, { detect: detection.detect }).execute('wc-ok'));
   t.regex(twice.message, /more than one ConfigMap in velero is labelled .*: another, drift-detector-plugin/);
 
   // None: block, failurePolicy Fail, no vCenter Secret.
@@ -239,7 +239,7 @@ test('API refusals and a hanging API server: bounded, said plainly, and failureP
   kube.fail(BACKUP, 403);
   const detection = fakeDetect();
   const strict = pluginGate(kube, { detect: detection.detect });
-  const denied = await t.throwsAsync<ServiceError>(strict.execute('wc-ok'));
+  const denied = await t.throwsAsync(strict.execute('wc-ok'));
   t.regex(denied.message, /the drift check failed \(failurePolicy Fail\): Backup velero\/b1: forbidden \(403\): check the RBAC of Velero's service account/);
   t.false(denied.message.includes('this text must not reach users'));
 
@@ -262,10 +262,10 @@ test('API refusals and a hanging API server: bounded, said plainly, and failureP
   kube.fail(CONFIGMAP.replace(/\/drift-detector-plugin$/, ''), 'hang');
   const hung = pluginGate(kube, { detect: detection.detect, timeoutMs: 300 });
   const started = Date.now();
-  const timedOut = await t.throwsAsync<ServiceError>(hung.execute('wc-ok'));
+  const timedOut = await t.throwsAsync(hung.execute('wc-ok'));
   t.true(Date.now() - started < 3000);
   t.regex(timedOut.message, /drift-detector plugin: ConfigMaps labelled .* in namespace velero: list at https:\/\/127\.0\.0\.1:\d+ timed out after 300 ms/);
-  t.is(timedOut.code, status.DEADLINE_EXCEEDED);
+  t.is(grpcStatusOf(timedOut), status.DEADLINE_EXCEEDED);
 });
 
 test('loadKubeConfig: KUBECONFIG outside a pod; neither: a plain error', async (t) => {
@@ -281,6 +281,6 @@ test('loadKubeConfig: KUBECONFIG outside a pod; neither: a plain error', async (
   // The plugin's Execute, with Velero's namespace but no cluster: said at the first item.
   const gate = new PluginRestoreGate({ env: { VELERO_NAMESPACE: NS }, logger: jsonLogger({ level: 'debug', timestamp: false, write: () => {} }) });
   const item = clusterItem('default', 'wc-ok');
-  const err = await t.throwsAsync<ServiceError>(gate.execute({ plugin: PLUGIN_NAME, item, restore: veleroRestore('r1', 'b1'), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} }));
+  const err = await t.throwsAsync(gate.execute({ plugin: PLUGIN_NAME, item, restore: veleroRestore('r1', 'b1'), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} }));
   t.regex(err.message, /not running in a pod .* and no KUBECONFIG/);
 });

@@ -10,7 +10,7 @@ import { readdir } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { loadProto, PROTO_FILES } from '../../src/grpc/protos.js';
+import { loadProto, PROTO_FILES } from '../../src/rpc/protos.js';
 import { tempDir } from '../helpers/scenario.js';
 import { PLUGIN_NAME, requireBuilt, SEA } from './helpers.js';
 

@@ -1,6 +1,7 @@
 /**
- * The plumbing every handler shares: authentication, a cancel signal that follows the call's
- * cancellation and deadline, a status code for any error, a log line and a metric per call.
+ * The plumbing every handler shares, whichever door serves it: authentication, a cancel signal
+ * that follows the call's cancellation and deadline, a status code for any error, a log line and
+ * a metric per call.
  */
 import {
   status,
@@ -14,9 +15,10 @@ import {
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import type { Logger } from '../util/jsonlog.js';
-import { checkBearerToken } from './auth.js';
-import { grpcError, messageOf, ServiceError, statusCodeOf, toGrpcError } from './errors.js';
-import type { ServiceMetrics } from './metrics.js';
+import { checkBearerToken } from './bearer.js';
+import { errorMessage } from '../util/values.js';
+import { grpcError, ServiceError } from './service-error.js';
+import { grpcStatusOf, toGrpcError } from './status.js';
 
 export interface CallContext {
   signal: AbortSignal;
@@ -26,13 +28,21 @@ export interface CallContext {
   log: Logger;
 }
 
+/** What a door counts of its calls (the service's Prometheus metrics fit). */
+export interface CallMetrics {
+  requests: { inc(labels: { method: string; code: string }): void };
+}
+
 export interface CallEnvironment {
   token?: string;
   logger: Logger;
-  metrics?: ServiceMetrics;
+  metrics?: CallMetrics;
 }
 
-function callSignal(call: { on(event: 'cancelled', f: () => void): unknown; getDeadline(): Date | number }): { signal: AbortSignal; done(): void } {
+/** What the plumbing needs of a server call, unary or streaming. */
+type ServerCall = { metadata: Metadata; on(event: 'cancelled', f: () => void): unknown; getDeadline(): Date | number };
+
+function callSignal(call: Pick<ServerCall, 'on' | 'getDeadline'>): { signal: AbortSignal; done(): void } {
   const controller = new AbortController();
   call.on('cancelled', () => controller.abort(new ServiceError(status.CANCELLED, 'the call was cancelled')));
   const deadline = call.getDeadline();
@@ -45,12 +55,41 @@ function callSignal(call: { on(event: 'cancelled', f: () => void): unknown; getD
 }
 
 function finish(env: CallEnvironment, method: string, started: number, fields: Record<string, unknown>, err?: unknown): void {
-  const code = err === undefined ? status.OK : statusCodeOf(err);
+  const code = err === undefined ? status.OK : grpcStatusOf(err);
   env.metrics?.requests.inc({ method, code: status[code] });
   const line = { method, code: status[code], ms: Date.now() - started, ...fields };
   if (err === undefined) env.logger.info('call done', line);
-  else if (code === status.INTERNAL) env.logger.error('call failed', { ...line, error: messageOf(err) });
-  else env.logger.warn('call failed', { ...line, error: messageOf(err) });
+  else if (code === status.INTERNAL) env.logger.error('call failed', { ...line, error: errorMessage(err) });
+  else env.logger.warn('call failed', { ...line, error: errorMessage(err) });
+}
+
+/** One call, whichever its shape: authenticated, bounded by its signal, logged and counted; `answer` or `fail` ends it. */
+function handle<T>(
+  env: CallEnvironment,
+  method: string,
+  call: ServerCall,
+  run: (ctx: CallContext) => Promise<T>,
+  answer: (result: T) => void,
+  fail: (err: ReturnType<typeof toGrpcError>) => void,
+): void {
+  const started = Date.now();
+  const fields: Record<string, unknown> = {};
+  const { signal, done } = callSignal(call);
+  void (async () => {
+    try {
+      checkBearerToken(call.metadata, env.token);
+      const result = await run({ signal, metadata: call.metadata, fields, log: env.logger.with(fields) });
+      finish(env, method, started, fields);
+      answer(result);
+    } catch (err) {
+      // Once the caller is gone, whatever the handler threw, the cause is the caller.
+      const error = signal.aborted && !(err instanceof ServiceError) ? signal.reason : err;
+      finish(env, method, started, fields, error);
+      fail(toGrpcError(error));
+    } finally {
+      done();
+    }
+  })();
 }
 
 export function unary<Req, Res>(
@@ -58,25 +97,8 @@ export function unary<Req, Res>(
   method: string,
   handler: (request: Req, ctx: CallContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
-  return (call: ServerUnaryCall<Req, Res>, callback) => {
-    const started = Date.now();
-    const fields: Record<string, unknown> = {};
-    const { signal, done } = callSignal(call);
-    void (async () => {
-      try {
-        checkBearerToken(call.metadata, env.token);
-        const response = await handler(call.request, { signal, metadata: call.metadata, fields, log: env.logger.with(fields) });
-        finish(env, method, started, fields);
-        callback(null, response);
-      } catch (err) {
-        const error = signal.aborted && !(err instanceof ServiceError) ? signal.reason : err;
-        finish(env, method, started, fields, error);
-        callback(toGrpcError(error));
-      } finally {
-        done();
-      }
-    })();
-  };
+  return (call: ServerUnaryCall<Req, Res>, callback) =>
+    handle(env, method, call, (ctx) => handler(call.request, ctx), (response) => callback(null, response), (err) => callback(err));
 }
 
 export function serverStream<Req, Res>(
@@ -84,27 +106,17 @@ export function serverStream<Req, Res>(
   method: string,
   handler: (request: Req, ctx: CallContext, write: (message: Res) => void) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
-  return (call: ServerWritableStream<Req, Res>) => {
-    const started = Date.now();
-    const fields: Record<string, unknown> = {};
-    const { signal, done } = callSignal(call);
-    void (async () => {
-      try {
-        checkBearerToken(call.metadata, env.token);
-        await handler(call.request, { signal, metadata: call.metadata, fields, log: env.logger.with(fields) }, (message) => {
-          if (!signal.aborted) call.write(message);
-        });
-        finish(env, method, started, fields);
-        call.end();
-      } catch (err) {
-        const error = signal.aborted && !(err instanceof ServiceError) ? signal.reason : err;
-        finish(env, method, started, fields, error);
-        call.emit('error', toGrpcError(error));
-      } finally {
-        done();
-      }
-    })();
-  };
+  return (call: ServerWritableStream<Req, Res>) =>
+    handle(
+      env,
+      method,
+      call,
+      (ctx) => handler(call.request, ctx, (message) => {
+        if (!ctx.signal.aborted) call.write(message);
+      }),
+      () => call.end(),
+      (err) => call.emit('error', err),
+    );
 }
 
 /**
@@ -127,7 +139,7 @@ function guard(token: string, handler: UntypedHandleCall, streaming: boolean): U
     try {
       checkBearerToken(call.metadata, token);
     } catch (err) {
-      const e = grpcError(status.UNAUTHENTICATED, messageOf(err));
+      const e = grpcError(status.UNAUTHENTICATED, errorMessage(err));
       if (callback && !streaming) callback(e);
       else call.emit('error', e);
       return;

@@ -1,12 +1,13 @@
 /**
- * One analysis per backup, however many calls ask for it (drift-semantics section 7: "the analysis
- * runs once per backup and process"). Calls for a backup whose analysis is in flight wait for it
+ * One analysis per backup, however many calls ask for it (docs/restore-gate.md: the analysis runs
+ * once per backup and process). Calls for a backup whose analysis is in flight wait for it
  * (single flight) and see its progress; a finished report is reused for `ttlMs`; a failure only
  * for `failureTtlMs`, long enough to answer a burst of Velero items with one error instead of one
  * scan each, short enough that a fixed bucket or network is seen on the next try.
  */
 import { DEFAULTS } from '../config/defaults.js';
-import type { ProgressEvent } from '../detect.js';
+import type { ProgressEvent } from './detect.js';
+import { DomainError } from './errors.js';
 import type { DriftReport } from '../model/report.js';
 
 export interface AnalysisRequest {
@@ -97,7 +98,7 @@ export class AnalysisCache {
     }
     const use: CacheUse = entry ? 'shared' : 'miss';
     if (!entry && this.running() >= (this.options.maxRunning ?? DEFAULTS.service.maxConcurrentAnalyses)) {
-      throw new AnalysisBusyError(`${this.running()} analyses are already running; try backup ${request.backup} again when one has finished`);
+      throw new DomainError('busy', `${this.running()} analyses are already running; try backup ${request.backup} again when one has finished`);
     }
     opts.onUse?.(use);
     const running = entry ?? this.start(key, request);
@@ -142,7 +143,7 @@ export class AnalysisCache {
     const started = this.now();
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new AnalysisTimeoutError(`the analysis of backup ${request.backup} did not finish within ${this.options.timeoutMs / 1000} s`)),
+      () => controller.abort(new DomainError('timeout', `the analysis of backup ${request.backup} did not finish within ${this.options.timeoutMs / 1000} s`)),
       this.options.timeoutMs,
     );
     const signal = controller.signal;
@@ -177,15 +178,6 @@ export class AnalysisCache {
       if (e.state !== 'running' && k !== key) this.entries.delete(k);
     }
   }
-}
-
-export class AnalysisBusyError extends Error {
-  override readonly name = 'AnalysisBusyError';
-}
-
-/** Named like the DOM's timeout error, so callers treat both alike. */
-export class AnalysisTimeoutError extends Error {
-  override readonly name = 'TimeoutError';
 }
 
 function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -5,8 +5,21 @@
  */
 import { status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { unary, type CallEnvironment } from './calls.js';
-import { ServiceError } from './errors.js';
-import { clusterSelector, type RestoreGate } from './restore-gate.js';
+import { ServiceError } from './service-error.js';
+import type { RestoreGate } from '../app/restore-gate.js';
+
+export const CLUSTER_RESOURCE = 'clusters.cluster.x-k8s.io';
+
+/** What AppliesTo answers: Cluster API Clusters (field names as in Velero's ResourceSelector message). */
+export function clusterSelector(): Record<string, unknown> {
+  return {
+    includedNamespaces: [],
+    excludedNamespaces: [],
+    includedResources: [CLUSTER_RESOURCE],
+    excludedResources: [],
+    selector: '',
+  };
+}
 
 interface ExecuteRequest {
   plugin: string;

@@ -24,6 +24,19 @@ export const PROTO_FILES = {
 
 export type ProtoFile = (typeof PROTO_FILES)[keyof typeof PROTO_FILES];
 
+/** The fully qualified names of the services those protos define, for servers, clients and health. */
+export const SERVICE_NAMES = {
+  driftDetector: 'driftdetector.v1.DriftDetector',
+  restoreItemActionV1: 'generated.RestoreItemAction',
+  restoreItemActionV2: 'v2.RestoreItemAction',
+  pluginLister: 'generated.PluginLister',
+  goPluginController: 'plugin.GRPCController',
+  goPluginBroker: 'plugin.GRPCBroker',
+  goPluginStdio: 'plugin.GRPCStdio',
+} as const;
+
+export type ServiceName = (typeof SERVICE_NAMES)[keyof typeof SERVICE_NAMES];
+
 /** Velero's protos import each other from their own root (`import "Shared.proto"`). */
 const INCLUDE_SUBDIRS = ['', 'velero'];
 
@@ -69,7 +82,7 @@ export function protoDirectory(): string {
     }
     return (directory = dir);
   }
-  // build/src/grpc/ when compiled, src/grpc/ when run from source: walk up to the package root.
+  // build/src/rpc/ when compiled, src/rpc/ when run from source: walk up to the package root.
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     if (existsSync(join(dir, 'proto', PROTO_FILES.driftDetector))) return (directory = join(dir, 'proto'));

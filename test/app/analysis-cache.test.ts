@@ -1,7 +1,8 @@
 import test from 'ava';
-import { AnalysisCache, type AnalysisRequest, type RunAnalysis } from '../../src/grpc/analyses.js';
+import { AnalysisCache, type AnalysisRequest, type RunAnalysis } from '../../src/app/analysis-cache.js';
+import type { DomainError } from '../../src/app/errors.js';
 import type { DriftReport } from '../../src/model/report.js';
-import { report } from './helpers.js';
+import { report } from '../helpers/reports.js';
 
 const request: AnalysisRequest = { location: 'default', backup: 'b1', skipAccessApiServer: true };
 
@@ -106,14 +107,14 @@ test('a caller that gives up stops waiting; the analysis goes on for the others'
   t.is((await cache.get(request)).use, 'cached');
 });
 
-test('the analysis timeout aborts the run and fails every waiter with a TimeoutError', async (t) => {
+test('the analysis timeout aborts the run and fails every waiter with a timeout', async (t) => {
   const { runs, run } = controlled();
   const cache = new AnalysisCache({ run, ttlMs: 1000, failureTtlMs: 100, timeoutMs: 50 });
   const waiting = cache.get(request);
   await tick();
   runs[0]!.signal.addEventListener('abort', () => runs[0]!.reject(new Error('aborted while reading')));
-  const err = await t.throwsAsync(waiting);
-  t.is(err!.name, 'TimeoutError');
+  const err = await t.throwsAsync<DomainError>(waiting);
+  t.is(err!.kind, 'timeout');
   t.regex(err!.message, /backup b1 did not finish within 0.05 s/);
 });
 
@@ -131,8 +132,8 @@ test('new analyses beyond maxRunning are refused; joining a running one is not',
   const cache = new AnalysisCache({ run, ttlMs: 1000, failureTtlMs: 100, timeoutMs: 10_000, maxRunning: 2 });
   const a = cache.get({ ...request, backup: 'a' });
   const b = cache.get({ ...request, backup: 'b' });
-  const err = await t.throwsAsync(cache.get({ ...request, backup: 'c' }));
-  t.is(err!.name, 'AnalysisBusyError');
+  const err = await t.throwsAsync<DomainError>(cache.get({ ...request, backup: 'c' }));
+  t.is(err!.kind, 'busy');
   const joined = cache.get({ ...request, backup: 'a' });
   await tick();
   for (const r of runs) r.resolve(report('x'));

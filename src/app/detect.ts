@@ -2,18 +2,18 @@
  * The one use case every door calls: detect the drift of one backup.
  * Sources (backup, vSphere, workload Nodes) are read here; the analysis itself is pure.
  */
-import { readBackup } from './backup/reader.js';
-import type { BackupSource } from './backup/source.js';
-import { backedUpClusters } from './backup/topology.js';
-import { vcenterTargetsOf, type VCenterTarget } from './backup/vcenter-targets.js';
-import { excludedManagementClusters, kubeconfigOf } from './backup/workload-clusters.js';
-import { analyzeDrift } from './drift/analyze.js';
-import type { InventorySnapshot, VCenterListing } from './model/inventory.js';
-import type { DriftReport, ReportError } from './model/report.js';
-import { vcenterKey } from './model/vcenter.js';
-import type { WorkloadNodeListing } from './model/workload.js';
-import type { VimTarget } from './vsphere/inventory.js';
-import { DETECTOR_VERSION } from './version.js';
+import { readBackup } from '../backup/reader.js';
+import type { BackupSource } from '../backup/source.js';
+import { backedUpClusters } from '../backup/topology.js';
+import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.js';
+import { excludedManagementClusters, kubeconfigOf } from '../backup/workload-clusters.js';
+import { analyzeDrift } from '../drift/analyze.js';
+import type { InventorySnapshot, VCenterListing } from '../model/inventory.js';
+import type { DriftReport, ReportError } from '../model/report.js';
+import { vcenterKey, type CredentialOverrides } from '../model/vcenter.js';
+import type { WorkloadNodeListing } from '../model/workload.js';
+import type { VimTarget } from '../vsphere/inventory.js';
+import { DETECTOR_VERSION } from '../version.js';
 
 export type DetectStage = 'backup' | 'vsphere' | 'workload' | 'analysis';
 
@@ -22,12 +22,16 @@ export interface ProgressEvent {
   message: string;
 }
 
-/** vCenter credentials given by the operator; they win over the ones found in the backup. */
-export interface CredentialOverrides {
-  username?: string;
-  password?: string;
-  /** Per vCenter (any spelling of the server: host, host:port or URL). */
-  byServer?: Record<string, { username?: string; password?: string }>;
+/**
+ * What only the door that runs the detection can say: where its credential overrides come from,
+ * and how an operator gives vCenter credentials through it. The use case words the problem; the
+ * door's hint says what to do about it.
+ */
+export interface DoorWords {
+  /** E.g. `the command line or environment`; for the debug log. */
+  overridesFrom: string;
+  /** Appended to "no vSphere credentials (...)", e.g. `give --vsphere-username ...`. */
+  credentialsHint: string;
 }
 
 export interface DetectOptions {
@@ -36,6 +40,8 @@ export interface DetectOptions {
   /** Use this inventory snapshot instead of live vCenters. */
   inventory?: { path: string; snapshot: InventorySnapshot };
   credentials?: CredentialOverrides;
+  /** The calling door's words for its messages. */
+  words?: DoorWords;
   vcenterTimeoutMs?: number;
   apiserverTimeoutMs?: number;
   apiserverConcurrency?: number;
@@ -76,7 +82,7 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
 
   let workloads: WorkloadNodeListing[] | undefined;
   if (options.skipAccessApiServer) {
-    progress('workload', 'API servers not contacted (--skip-access-apiserver)');
+    progress('workload', 'API servers not contacted (asked to skip them)');
   } else {
     const requests = clusters.flatMap((c) => {
       const kubeconfig = kubeconfigOf(objects, c.namespace, c.name);
@@ -84,7 +90,7 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
     });
     progress('workload', `reading Nodes of ${requests.length} workload cluster(s)`);
     // The Kubernetes client is heavy to load; only runs that read Nodes pay for it.
-    const { listAllWorkloadNodes } = await import('./workload/nodes.js');
+    const { listAllWorkloadNodes } = await import('../workload/nodes.js');
     workloads = await listAllWorkloadNodes(requests, {
       timeoutMs: options.apiserverTimeoutMs,
       concurrency: options.apiserverConcurrency,
@@ -117,9 +123,9 @@ function fromSnapshot(targets: VCenterTarget[], path: string, snapshot: Inventor
 }
 
 async function listLive(targets: VCenterTarget[], options: DetectOptions, debug: (m: string) => void): Promise<VCenterListing[]> {
-  const { ready, missing } = withCredentials(targets, options.credentials);
+  const { ready, missing } = withCredentials(targets, options.credentials, options.words);
   for (const t of ready) debug(`vsphere: ${vcenterKey(t.server)}: credentials from ${t.credentialsFrom}`);
-  const { listVCenters } = await import('./vsphere/inventory.js');
+  const { listVCenters } = await import('../vsphere/inventory.js');
   const listed = await listVCenters(ready, {
     insecureSkipVerify: options.insecureSkipVerify,
     timeoutMs: options.vcenterTimeoutMs,
@@ -131,11 +137,13 @@ async function listLive(targets: VCenterTarget[], options: DetectOptions, debug:
 
 /**
  * Pairs each vCenter with its credentials: per-vCenter overrides, then global overrides, then what
- * the backup holds. A vCenter without credentials becomes a failed listing that says what to give.
+ * the backup holds. A vCenter without credentials becomes a failed listing that says what is
+ * missing, and with the door's hint, how to give it.
  */
 export function withCredentials(
   targets: VCenterTarget[],
   overrides: CredentialOverrides | undefined,
+  words: DoorWords = { overridesFrom: 'the operator', credentialsHint: '' },
 ): { ready: (VimTarget & { credentialsFrom: string })[]; missing: VCenterListing[] } {
   const ready: (VimTarget & { credentialsFrom: string })[] = [];
   const missing: VCenterListing[] = [];
@@ -147,9 +155,7 @@ export function withCredentials(
       missing.push({
         ok: false,
         vcenter: target.vcenter,
-        reason:
-          `no vSphere credentials${target.credentialsProblem ? ` (${target.credentialsProblem})` : ''}: ` +
-          'give --vsphere-username and VSPHERE_PASSWORD, or --vsphere-credentials',
+        reason: `no vSphere credentials${target.credentialsProblem ? ` (${target.credentialsProblem})` : ''}${words.credentialsHint ? `: ${words.credentialsHint}` : ''}`,
       });
       continue;
     }
@@ -159,7 +165,7 @@ export function withCredentials(
       ...(target.thumbprint ? { thumbprint: target.thumbprint } : {}),
       username,
       password,
-      credentialsFrom: overridden ? 'the command line or environment' : target.credentialsFrom ?? 'the backup',
+      credentialsFrom: overridden ? words.overridesFrom : target.credentialsFrom ?? 'the backup',
     });
   }
   return { ready, missing };

@@ -1,0 +1,123 @@
+/**
+ * The service's use case, whatever the door: analyse a backup once, shared and cached, from where
+ * its locator says it is, with the door's vCenter credentials and words. The detection is
+ * injected so tests can count or fake it; by default it is detectDrift.
+ */
+import type { BackupSource } from '../backup/source.js';
+import type { GateConfig } from '../gate/decide.js';
+import { isObjectName } from '../model/kube.js';
+import type { DriftReport } from '../model/report.js';
+import type { Logger } from '../util/jsonlog.js';
+import { errorMessage } from '../util/values.js';
+import { AnalysisCache, type AnalysisRequest, type AnalysisResult, type CacheUse } from './analysis-cache.js';
+import type { BackupLocations } from './backup-locator.js';
+import type { AnalysisConfig } from '../config/service-config.js';
+import type { CredentialOverrides } from '../model/vcenter.js';
+import { detectDrift, type DetectOptions, type DoorWords, type ProgressEvent } from './detect.js';
+import { DomainError } from './errors.js';
+
+export type Detect = (source: BackupSource, options: DetectOptions) => Promise<DriftReport>;
+
+/** How analyses run: how long results are kept, their bounds, and what the detection may contact. */
+/** The counters a door may keep of analyses (the service's Prometheus metrics fit). */
+export interface AnalysisMetrics {
+  detections: { inc(labels: { result: string }): void };
+  detectionDuration: { observe(labels: { result: string }, seconds: number): void };
+  cacheHits: { inc(labels: { kind: string }): void };
+  cacheMisses: { inc(): void };
+}
+
+export interface DriftServiceOptions {
+  locations: BackupLocations;
+  analysis: AnalysisConfig;
+  gate: GateConfig;
+  vcenterCredentials: CredentialOverrides;
+  /** The door's words for the detection's messages. */
+  words: DoorWords;
+  detect?: Detect;
+  logger: Logger;
+  metrics?: AnalysisMetrics;
+}
+
+export interface AnalyzeOptions {
+  storageLocation?: string;
+  skipAccessApiServer?: boolean;
+  refresh?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * A Kubernetes object name (DNS-1123 subdomain), which every Velero backup name is.
+ * `field` names the value in the error, in the caller's words (`backup_name`, `spec.backupName`).
+ */
+export function checkBackupName(name: unknown, field = 'backup name'): string {
+  if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', `${field}: required`);
+  if (!isObjectName(name)) {
+    throw new DomainError('invalid-argument', `${field}: "${name.slice(0, 80)}" is not a Velero backup name (lower-case letters, digits, '-' and '.', at most 253)`);
+  }
+  return name;
+}
+
+export class DriftService {
+  readonly analyses: AnalysisCache;
+
+  constructor(readonly options: DriftServiceOptions) {
+    const { analysis } = options;
+    this.analyses = new AnalysisCache({
+      ttlMs: analysis.cacheTtlMs,
+      failureTtlMs: analysis.failureCacheTtlMs,
+      timeoutMs: analysis.timeoutMs,
+      maxRunning: analysis.maxConcurrent,
+      run: (request, hooks) => this.run(request, hooks),
+      onOutcome: ({ request, ok, seconds, error }) => {
+        const result = ok ? 'ok' : 'error';
+        options.metrics?.detections.inc({ result });
+        options.metrics?.detectionDuration.observe({ result }, seconds);
+        if (ok) options.logger.info('analysis finished', { backup: request.backup, seconds });
+        else options.logger.warn('analysis failed', { backup: request.backup, seconds, error: errorMessage(error) });
+      },
+    });
+  }
+
+  get gate(): GateConfig {
+    return this.options.gate;
+  }
+
+  async analyze(backupName: string, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
+    const request = {
+      location: this.options.locations.select(opts.storageLocation).name,
+      backup: checkBackupName(backupName),
+      skipAccessApiServer: opts.skipAccessApiServer ?? this.options.analysis.skipAccessApiServer,
+    };
+    return this.analyses.get(request, {
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.refresh ? { refresh: true } : {}),
+      onUse: (use: CacheUse) => {
+        if (use === 'miss') this.options.metrics?.cacheMisses.inc();
+        else this.options.metrics?.cacheHits.inc({ kind: use });
+      },
+    });
+  }
+
+  /** One analysis: the backup located (inside the analysis' timeout), then detected. */
+  private async run(request: AnalysisRequest, hooks: { onProgress: (event: ProgressEvent) => void; signal: AbortSignal }): Promise<DriftReport> {
+    const { analysis, logger } = this.options;
+    const { name, locator } = this.options.locations.select(request.location);
+    const source = await locator.locate(request.backup, hooks.signal);
+    logger.info('analysis started', { backup: request.backup, storageLocation: name, source: source.description });
+    return (this.options.detect ?? detectDrift)(source, {
+      insecureSkipVerify: analysis.insecureSkipVerify,
+      skipAccessApiServer: request.skipAccessApiServer,
+      credentials: this.options.vcenterCredentials,
+      words: this.options.words,
+      vcenterTimeoutMs: analysis.vcenterTimeoutMs,
+      apiserverTimeoutMs: analysis.apiserverTimeoutMs,
+      apiserverConcurrency: analysis.apiserverConcurrency,
+      signal: hooks.signal,
+      onProgress: hooks.onProgress,
+      debug: (message) => logger.debug(message, { backup: request.backup }),
+    });
+  }
+}

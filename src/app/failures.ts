@@ -1,0 +1,43 @@
+/**
+ * The kind of any failure a use case meets: its own DomainErrors, and the errors of the sources it
+ * reads (backup tarball, S3 object, storage location), which keep their classes. Doors map the kind
+ * to their protocol; nothing else inspects error classes.
+ */
+import { BackupError, BackupSourceError, type BackupSourceFailure } from '../backup/errors.js';
+import { StorageLocationError } from '../backup/storage-location.js';
+import { DomainError, type ErrorKind } from './errors.js';
+
+const SOURCE_FAILURES: Record<BackupSourceFailure, ErrorKind> = {
+  'not-found': 'not-found',
+  'access-denied': 'permission-denied',
+  credentials: 'permission-denied',
+  network: 'unavailable',
+  failed: 'unavailable',
+  invalid: 'invalid-argument',
+};
+
+/** The error and its causes, outermost first (a bounded walk: causes may loop). */
+export function* causeChain(err: unknown): Generator<unknown> {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) yield e;
+}
+
+/** The kind this one error (not its causes) stands for, if it says. */
+export function kindOf(e: unknown): ErrorKind | undefined {
+  if (e instanceof DomainError) return e.kind;
+  if (e instanceof BackupSourceError) return SOURCE_FAILURES[e.failure];
+  if (e instanceof StorageLocationError) return 'misconfigured';
+  // The platform's own: AbortSignal.timeout() and abort() without a reason.
+  const name = (e as { name?: unknown }).name;
+  if (name === 'TimeoutError') return 'timeout';
+  if (name === 'AbortError') return 'cancelled';
+  return undefined;
+}
+
+/** The kind of a failure: the first the error or its causes say; a backup that was read but is unusable is invalid. */
+export function failureKind(err: unknown): ErrorKind {
+  for (const e of causeChain(err)) {
+    const kind = kindOf(e);
+    if (kind) return kind;
+  }
+  return err instanceof BackupError ? 'invalid-argument' : 'internal';
+}

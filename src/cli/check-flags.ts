@@ -1,0 +1,17 @@
+/** The flags of `drift-detector check`, shared by the command's definition and its run. */
+export interface CheckFlags {
+  server: string;
+  backupName?: string;
+  storageLocation?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  tls?: boolean;
+  tokenFile?: string;
+  override?: string;
+  overrideClusters?: string;
+  failurePolicy?: 'Fail' | 'Ignore';
+  skipAccessApiserver?: boolean;
+  refresh?: boolean;
+  timeout: number;
+}

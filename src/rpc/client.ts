@@ -1,0 +1,94 @@
+/**
+ * The one gRPC client of this program: `drift-detector check` asks a running `serve` for verdicts,
+ * and the plugin's remoteEndpoint mode hands it each Execute. The channel's credentials come from
+ * a CA, a client certificate and key (mutual TLS) and a bearer token; a token never travels in
+ * clear text to another host; every call has a deadline and follows its caller's cancel.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { DomainError } from '../app/errors.js';
+import { isLoopbackListen } from '../config/addresses.js';
+import { bearerMetadata } from './bearer.js';
+import { loadProto, PROTO_FILES, SERVICE_NAMES } from './protos.js';
+import { ServiceError } from './service-error.js';
+
+/** What a client presents, all optional (PEM texts and the token). Holds secrets: never log it. */
+export interface ClientCredentials {
+  /** TLS with the system's CAs, even without a CA of its own. */
+  tls?: boolean;
+  caCert?: string | Buffer;
+  clientCert?: string | Buffer;
+  clientKey?: string | Buffer;
+  token?: string;
+}
+
+/** The services this program calls, and the proto that defines each. */
+const CLIENT_PROTOS = {
+  [SERVICE_NAMES.driftDetector]: PROTO_FILES.driftDetector,
+  [SERVICE_NAMES.restoreItemActionV1]: PROTO_FILES.veleroRestoreItemActionV1,
+} as const;
+
+export type ClientService = keyof typeof CLIENT_PROTOS;
+
+/** TLS when asked for, or when there is a CA or a client certificate to use. */
+export function usesTls(credentials: Pick<ClientCredentials, 'tls' | 'caCert' | 'clientCert'>): boolean {
+  return credentials.tls === true || credentials.caCert !== undefined || credentials.clientCert !== undefined;
+}
+
+/** The rule for bearer tokens: over TLS, or to this host only. The refusal in plain words, when it applies. */
+export function clearTextRefusal(endpoint: string, tls: boolean, withToken: boolean): string | undefined {
+  return withToken && !tls && !isLoopbackListen(endpoint) ? `refusing to send the token in clear text to ${endpoint}` : undefined;
+}
+
+type UnaryMethod = (
+  request: object,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (err: grpc.ServiceError | null, response: unknown) => void,
+) => grpc.ClientUnaryCall;
+
+export class ServiceClient {
+  private readonly client: grpc.Client;
+  private readonly metadata: grpc.Metadata;
+
+  /** `refusalHint` follows a refusal to send the token in clear text: how to give TLS through the caller's door. */
+  constructor(
+    private readonly service: ClientService,
+    readonly endpoint: string,
+    credentials: ClientCredentials,
+    options: { refusalHint: string },
+  ) {
+    const tls = usesTls(credentials);
+    const refusal = clearTextRefusal(endpoint, tls, Boolean(credentials.token));
+    if (refusal) throw new DomainError('misconfigured', `${refusal}: ${options.refusalHint}`);
+    const pem = (text: string | Buffer | undefined) => (text === undefined ? null : Buffer.from(text));
+    const channel = tls
+      ? grpc.credentials.createSsl(pem(credentials.caCert), pem(credentials.clientKey), pem(credentials.clientCert))
+      : grpc.credentials.createInsecure();
+    const definition = loadProto(CLIENT_PROTOS[service])[service] as grpc.ServiceDefinition;
+    const Client = grpc.makeGenericClientConstructor(definition, service);
+    // Velero's items and Restores come in any size; so may the answers.
+    this.client = new Client(endpoint, channel, { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+    this.metadata = bearerMetadata(credentials.token);
+  }
+
+  /** One unary call within `timeoutMs`, cancelled with `signal`; a failure is a ServiceError with the peer's code and words. */
+  call<Res>(method: string, request: object, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Res> {
+    const unary = (this.client as unknown as Record<string, UnaryMethod | undefined>)[method];
+    if (!unary) return Promise.reject(new Error(`${this.service} has no method ${method}`));
+    const { timeoutMs, signal } = options;
+    return new Promise<Res>((resolve, reject) => {
+      const cancel = () => call.cancel();
+      const call = unary.call(this.client, request, this.metadata, { deadline: Date.now() + timeoutMs }, (err, response) => {
+        signal?.removeEventListener('abort', cancel);
+        if (err) reject(new ServiceError(err.code, err.details || err.message));
+        else resolve(response as Res);
+      });
+      signal?.addEventListener('abort', cancel, { once: true });
+      if (signal?.aborted) cancel();
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
