@@ -11,7 +11,7 @@ import type { WorkloadNode } from '../model/workload.js';
 import { reachedNodes, type NodeEvidence } from './evidence.js';
 import { infraMachineReport, nodeGhostReport, vmGhostReport } from './machine-reports.js';
 import type { Matching } from './match.js';
-import { sameDatacenter, samePlace } from './paths.js';
+import { isRootResourcePool, isRootVMFolder, sameDatacenter, samePlace } from './paths.js';
 
 export interface Ghost {
   report: MachineReport;
@@ -30,8 +30,7 @@ export function classifyUnmatched(clusters: BackedUpCluster[], matching: Matchin
   const ghosts = new Map(clusters.map((c) => [c, [] as Ghost[]] as const));
   const infraMachines: InfraMachineReport[] = [];
   let outOfScopeVMs = 0;
-  const usedFolders = placementsOf(clusters, (m) => m.folder);
-  const usedPools = placementsOf(clusters, (m) => m.resourcePool);
+  const used: UsedPlaces = { folders: placementsOf(clusters, (m) => m.folder), pools: placementsOf(clusters, (m) => m.resourcePool) };
   const places = new Map(clusters.map((c) => [c, machinePlaces(c)] as const));
   const vmUuids = new Set<string>();
   for (const { vcenter, vms } of matching.indexes) {
@@ -42,11 +41,11 @@ export function classifyUnmatched(clusters: BackedUpCluster[], matching: Matchin
       const owner = ownerOf(vm, vcenter, clusters, places, evidence);
       if (owner) {
         ghosts.get(owner.cluster)!.push(vmGhost(vm, vcenter, owner));
-      } else if (vm.capvMetadata || usedFolders.has(vcenter, vm.folder) || usedPools.has(vcenter, vm.resourcePool)) {
-        infraMachines.push(infraMachineReport(vm, vcenter));
-      } else {
-        outOfScopeVMs++;
+        continue;
       }
+      const looks = machineLook(vm, vcenter, used);
+      if (looks) infraMachines.push(infraMachineReport(vm, vcenter, looks));
+      else outOfScopeVMs++;
     }
   }
   for (const cluster of clusters) ghosts.get(cluster)!.push(...nodeGhosts(cluster, evidence, vmUuids));
@@ -119,8 +118,33 @@ function machinePlaces(cluster: BackedUpCluster): Place[] {
   return [...places.values()];
 }
 
+interface UsedPlaces {
+  folders: PlaceSet;
+  pools: PlaceSet;
+}
+
+/**
+ * §4: why a VM that belongs to no backed-up cluster looks like a Cluster API machine, or undefined.
+ * A place counts only when it is dedicated: the root VM folder and a compute resource's root pool
+ * hold every VM there, a jumpbox or a vCenter appliance as much as a cluster's machines.
+ */
+function machineLook(vm: InventoryVM, vcenter: string, used: UsedPlaces): string | undefined {
+  if (vm.capvMetadata) return 'carries CAPV guestinfo.metadata';
+  if (!isRootVMFolder(vm.folder, vm.datacenter) && used.folders.has(vcenter, vm.folder)) {
+    return `sits in folder ${vm.folder} that backed-up machines use`;
+  }
+  if (!isRootResourcePool(vm.resourcePool, vm.datacenter) && used.pools.has(vcenter, vm.resourcePool)) {
+    return `sits in resource pool ${vm.resourcePool} that backed-up machines use`;
+  }
+  return undefined;
+}
+
+interface PlaceSet {
+  has(vcenter: string, inventoryPath: string | undefined): boolean;
+}
+
 /** vCenter-scoped sets of the folders or pools that backed-up machines use. */
-function placementsOf(clusters: BackedUpCluster[], pick: (p: BackedUpMachine['placement']) => string | undefined) {
+function placementsOf(clusters: BackedUpCluster[], pick: (p: BackedUpMachine['placement']) => string | undefined): PlaceSet {
   // Few distinct paths exist (one folder per cluster at most), so dedupe before matching VMs.
   const distinct = new Map<string, { vcenter: string; path: string }>();
   for (const cluster of clusters) {

@@ -85,15 +85,13 @@ function remediation(controlPlane: boolean, nodeName: string): string {
     : `before the restore delete Node ${nodeName} and delete the VM`;
 }
 
-export function infraMachineReport(vm: InventoryVM, vcenter: string): InfraMachineReport {
-  const why = vm.capvMetadata
-    ? 'carries CAPV guestinfo.metadata but belongs to no cluster in the backup'
-    : 'sits in a folder or resource pool used by backed-up machines but belongs to no cluster in the backup';
+/** An infrastructure machine that needs confirmation; `looks` says why it looks like a Cluster API machine. */
+export function infraMachineReport(vm: InventoryVM, vcenter: string, looks: string): InfraMachineReport {
   return {
     name: vm.name,
     vcenter,
     biosUUID: vm.biosUuid ?? '',
-    reason: `VM ${vm.name} (${vm.moref}) ${why}; confirm whether it is still needed`,
+    reason: `VM ${vm.name} (${vm.moref}) ${looks} but belongs to no cluster in the backup; confirm whether it is still needed`,
     ...(vm.datacenter ? { datacenter: vm.datacenter } : {}),
     ...(vm.folder ? { folder: vm.folder } : {}),
     ...(vm.resourcePool ? { resourcePool: vm.resourcePool } : {}),

@@ -111,6 +111,36 @@ test('a cluster created after the backup: its VMs need further confirmation; unr
   t.regex(result.stdout, /Infrastructure machines that need further confirmation/);
 });
 
+/** Machines in the cluster's root pool, as in most TKG installs; `folder` defaults to the root VM folder. */
+const inRootPool = (name: string, folder = '/DC0/vm') => tkgCluster(name, { vcenter: { server: VCSIM, datacenter: '/DC0', folder, resourcePool: '/DC0/host/DC0_C0/Resources' } });
+const unrelated = (name: string, extra: Partial<SeedVM> = {}) => capvVM(name, { folder: undefined, resourcePool: undefined, extraConfig: {}, ...extra });
+
+test('a clean backup whose machines share the root pool and root folder with unrelated VMs is Healthy', async (t) => {
+  const { backup } = await scenario(t, { clusters: [inRootPool('wc1')] }, {
+    mutate: (dcs) => dcs[0]!.vms.push(unrelated('jumpbox'), unrelated('vcsa-01')),
+  });
+  const { result, report } = await detect(backup.path, '--exit-code');
+  t.is(result.code, 0, result.stderr);
+  t.is(report!.summary.status, 'Healthy');
+  t.deepEqual(report!.infraMachines, []);
+  t.is(report!.summary.outOfScopeVMs, 2);
+});
+
+test('sharing the root pool: a VM with CAPV metadata, or in the dedicated folder, still needs confirmation', async (t) => {
+  const { backup } = await scenario(t, { clusters: [inRootPool('wc1', '/DC0/vm/tkg')] }, {
+    mutate: (dcs) => dcs[0]!.vms.push(unrelated('jumpbox'), unrelated('backup-proxy', { folder: 'tkg' }), capvVM('wc9-md-0-5d6f7-bbbbb', { folder: undefined, resourcePool: undefined })),
+  });
+  const { report } = await detect(backup.path);
+  t.is(report!.clusters[0]!.status, 'Healthy');
+  t.is(report!.summary.status, 'NeedFurtherConfirmationInfraMachines');
+  t.deepEqual(report!.infraMachines.map((m) => [m.name, m.folder, m.resourcePool]), [
+    ['backup-proxy', '/DC0/vm/tkg', '/DC0/host/DC0_C0/Resources'],
+    ['wc9-md-0-5d6f7-bbbbb', '/DC0/vm', '/DC0/host/DC0_C0/Resources'],
+  ]);
+  t.regex(report!.infraMachines[0]!.reason, /sits in folder \/DC0\/vm\/tkg that backed-up machines use/);
+  t.is(report!.summary.outOfScopeVMs, 1);
+});
+
 test('a duplicate BIOS UUID makes the machine Unknown', async (t) => {
   const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
     mutate: (dcs, b) => {

@@ -1,66 +1,13 @@
 import test from 'ava';
-import { analyzeDrift, type DriftInput } from '../../src/drift/analyze.js';
 import { samePlace } from '../../src/drift/paths.js';
-import type { BackedUpCluster, BackedUpMachine } from '../../src/model/backup.js';
+import type { BackedUpMachine } from '../../src/model/backup.js';
 import type { InventoryVM } from '../../src/model/inventory.js';
 import { uuidOfProviderID } from '../../src/model/provider-id.js';
 import type { DriftReport, MachineReport } from '../../src/model/report.js';
 import type { WorkloadNode } from '../../src/model/workload.js';
+import { cluster, iuuid, machine, run, uuid, VC, vm, wc1, wc1VMs } from './fixtures.js';
 
 // Section numbers in the titles are those of docs/drift-rules.md.
-const VC = 'vc.example.com';
-const uuid = (n: number) => `00000000-0000-0000-0000-${n.toString().padStart(12, '0')}`;
-const iuuid = (n: number) => `11111111-0000-0000-0000-${n.toString().padStart(12, '0')}`;
-
-function machine(name: string, n: number | undefined, extra: Partial<BackedUpMachine> = {}): BackedUpMachine {
-  return {
-    namespace: 'default',
-    name,
-    cluster: name.split('-')[0]!,
-    controlPlane: name.includes('-control-plane-'),
-    ...(n !== undefined ? { biosUuid: uuid(n), instanceUuid: iuuid(n) } : {}),
-    vmName: name,
-    placement: { vcenter: VC, datacenter: 'DC0', folder: 'tkg' },
-    ...extra,
-  };
-}
-
-function cluster(name: string, machines: BackedUpMachine[]): BackedUpCluster {
-  return {
-    namespace: 'default',
-    name,
-    controlPlaneName: `${name}-control-plane`,
-    placement: { vcenter: VC, datacenter: 'DC0' },
-    machines,
-  };
-}
-
-function vm(name: string, n: number | undefined, extra: Partial<InventoryVM> = {}): InventoryVM {
-  return {
-    moref: `vm-${n ?? name}`,
-    name,
-    ...(n !== undefined ? { biosUuid: uuid(n), instanceUuid: iuuid(n) } : {}),
-    template: false,
-    powerState: 'poweredOn',
-    datacenter: 'DC0',
-    folder: '/DC0/vm/tkg',
-    resourcePool: '/DC0/host/DC0_C0/Resources',
-    capvMetadata: true,
-    ...extra,
-  };
-}
-
-const wc1 = () =>
-  cluster('wc1', [machine('wc1-control-plane-aaaaa', 1), machine('wc1-md-0-abc-bbbbb', 2), machine('wc1-md-0-abc-ccccc', 3)]);
-const wc1VMs = () => [vm('wc1-control-plane-aaaaa', 1), vm('wc1-md-0-abc-bbbbb', 2), vm('wc1-md-0-abc-ccccc', 3)];
-
-function run(input: Partial<DriftInput> & { vms?: InventoryVM[] }): DriftReport {
-  return analyzeDrift({
-    clusters: input.clusters ?? [wc1()],
-    vcenters: input.vcenters ?? [{ ok: true, vcenter: VC, vms: input.vms ?? wc1VMs() }],
-    ...(input.workloads ? { workloads: input.workloads } : {}),
-  });
-}
 
 function machinesOf(report: DriftReport, clusterName = 'wc1'): MachineReport[] {
   const c = report.clusters.find((x) => x.name === clusterName)!;
