@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FixtureBackup, VeleroItem } from '../fixtures/builder.js';
+import { requireIntegrationLane } from '../helpers/lane.js';
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -28,6 +29,7 @@ export const PLUGIN_NAME = 'driftdetector.dev/restore-gate';
 
 /** A missing build fails the test with the command that makes it. */
 export function requireBuilt(): void {
+  requireIntegrationLane('the single executable and the go-plugin host');
   if (!existsSync(SEA)) throw new Error(`${SEA} is missing: run npm run build:plugin`);
   if (!existsSync(HARNESS)) throw new Error(`${HARNESS} is missing: run npm run build:harness`);
 }
