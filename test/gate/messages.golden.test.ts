@@ -9,7 +9,14 @@ import { decide, decideOnCheckFailure, type GateConfig, type GateDecision } from
 import { ServiceError } from '../../src/grpc/errors.js';
 import { RestoreGate } from '../../src/grpc/restore-gate.js';
 import type { DriftReport } from '../../src/model/report.js';
-import { eventFor, outcomeFromDecision, outcomeFromError, outcomeFromItem, restoreAnnotations, type ClusterOutcome } from '../../src/plugin/restore-report.js';
+import {
+  eventFor,
+  outcomeFromDecision,
+  outcomeFromError,
+  outcomeFromItem,
+  restoreAnnotations,
+  type ClusterOutcome,
+} from '../../src/plugin/restore-report.js';
 import { silentLogger } from '../../src/util/jsonlog.js';
 import { clusterItem } from '../grpc/helpers.js';
 import { assertGolden } from '../helpers/golden.js';
@@ -24,8 +31,18 @@ function driftReport(): DriftReport {
   const r = reportOf(
     BACKUP,
     cluster('default', 'wc-healthy', [machine('wc-healthy-cp-a', 'Healthy')], [machine('wc-healthy-md-a', 'Healthy')]),
-    cluster('default', 'wc-stale', [machine('wc-stale-cp-a', 'Healthy')], [machine('wc-stale-md-a', 'Stale'), machine('wc-stale-md-b', 'Stale')]),
-    cluster('default', 'wc-ghost', [machine('wc-ghost-cp-a', 'Healthy'), machine('wc-ghost-cp-x', 'Ghost')], [machine('wc-ghost-md-y', 'Ghost'), machine('wc-ghost-md-b', 'Stale')]),
+    cluster(
+      'default',
+      'wc-stale',
+      [machine('wc-stale-cp-a', 'Healthy')],
+      [machine('wc-stale-md-a', 'Stale'), machine('wc-stale-md-b', 'Stale')],
+    ),
+    cluster(
+      'default',
+      'wc-ghost',
+      [machine('wc-ghost-cp-a', 'Healthy'), machine('wc-ghost-cp-x', 'Ghost')],
+      [machine('wc-ghost-md-y', 'Ghost'), machine('wc-ghost-md-b', 'Stale')],
+    ),
     cluster('tkg', 'wc-unknown', [machine('wc-unknown-cp-a', 'Unknown')], [machine('wc-unknown-md-a', 'Healthy')]),
   );
   r.errors.push({ scope: 'cluster:default/docker1', message: 'no VSphereCluster: not a vSphere cluster', severity: 'warning' });
@@ -89,7 +106,9 @@ function allDecisions(): Array<[string, GateDecision]> {
 }
 
 test('decisions: reason, block message and annotations of the Cluster', async (t) => {
-  const text = allDecisions().map(([title, d]) => renderDecision(title, d)).join('\n');
+  const text = allDecisions()
+    .map(([title, d]) => renderDecision(title, d))
+    .join('\n');
   await assertGolden(t, 'gate/decisions.txt', text);
 });
 
@@ -123,7 +142,10 @@ test('the Restore: its summary annotations and one Event per Cluster', async (t)
     Buffer.from(JSON.stringify({ metadata: { name, annotations }, ...(paused ? { spec: { paused: true } } : {}) }));
   const remote = [
     outcomeFromItem('default/wc-ghost', annotatedItem('wc-ghost', decide(report, 'default', 'wc-ghost', {}, annotatePause).annotations, true)),
-    outcomeFromItem('default/wc-ghost2', annotatedItem('wc-ghost2', decide(report, 'default', 'wc-ghost', { [OVERRIDE]: 'INC-7' }, block).annotations)),
+    outcomeFromItem(
+      'default/wc-ghost2',
+      annotatedItem('wc-ghost2', decide(report, 'default', 'wc-ghost', { [OVERRIDE]: 'INC-7' }, block).annotations),
+    ),
     outcomeFromItem('default/wc-odd', Buffer.from('not json')),
   ];
   const text = [
@@ -146,7 +168,13 @@ function restoreGate(config: GateConfig, answer: DriftReport | Error): RestoreGa
   return new RestoreGate(service as unknown as ConstructorParameters<typeof RestoreGate>[0], silentLogger);
 }
 
-async function renderExecute(title: string, gate: RestoreGate, namespace: string, name: string, annotations: Record<string, string> = {}): Promise<string> {
+async function renderExecute(
+  title: string,
+  gate: RestoreGate,
+  namespace: string,
+  name: string,
+  annotations: Record<string, string> = {},
+): Promise<string> {
   const item = clusterItem(namespace, name);
   const input = { item, restore: veleroRestore('b1', { annotations }), itemFromBackup: item };
   try {

@@ -34,7 +34,10 @@ test('the bundled example, as the README runs it: report and console', async (t)
   const args = pkg.scripts['example']!.split('&&').pop()!.trim().split(/\s+/).slice(3, -2);
   t.deepEqual(args.slice(0, 1), ['--backup'], 'the example script still runs `detect --backup ... -o report.json`');
   const { report, stdout } = await detectGolden(t, 'example', args);
-  t.false(report.includes('example-only') || stdout.includes('example-only'), 'the vCenter password in the example backup never reaches the report');
+  t.false(
+    report.includes('example-only') || stdout.includes('example-only'),
+    'the vCenter password in the example backup never reaches the report',
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -50,7 +53,13 @@ const placement = (server: string) => ({
   username: 'tkg@vsphere.local',
   password: 'golden-secret',
 });
-const cluster = (name: string, extra: Partial<FixtureCluster> = {}): FixtureCluster => ({ name, vcenter: placement(VC_A), controlPlane: 1, workers: 2, ...extra });
+const cluster = (name: string, extra: Partial<FixtureCluster> = {}): FixtureCluster => ({
+  name,
+  vcenter: placement(VC_A),
+  controlPlane: 1,
+  workers: 2,
+  ...extra,
+});
 
 const uuid = (n: number) => `4200${n.toString(16).padStart(4, '0')}-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 
@@ -111,7 +120,12 @@ async function driftedScenario(dir: string): Promise<{ backup: string; inventory
   vms.push(vm(103, 'wc-new-control-plane-aaaaa'), vm(104, 'wc-new-md-0-5d6f7-bbbbb'));
   vms.push(vm(105, 'database-01', { folder: '/DC0/vm/apps', resourcePool: '/DC0/host/DC0_C0/Resources', capvMetadata: false }));
   vms.push(vm(106, 'ubuntu-2204-template', { template: true, powerState: 'poweredOff', resourcePool: undefined, capvMetadata: false }));
-  const snapshot: InventorySnapshot = { kind: 'DriftDetectorInventory', version: 1, takenAt: '2026-01-02T03:04:05.000Z', vcenters: [{ vcenter: VC_A, vms }] };
+  const snapshot: InventorySnapshot = {
+    kind: 'DriftDetectorInventory',
+    version: 1,
+    takenAt: '2026-01-02T03:04:05.000Z',
+    vcenters: [{ vcenter: VC_A, vms }],
+  };
   const inventory = join(dir, 'inventory.json');
   await writeFile(inventory, `${JSON.stringify(snapshot, null, 2)}\n`);
   return { backup: backup.path, inventory };
@@ -127,7 +141,12 @@ test('a drifted backup: Ghost, Stale, Unknown, infrastructure machines, errors a
 test('a drifted backup with --ignore-healthy-resources: only what needs attention is listed', async (t) => {
   const dir = await tempDir('drift-golden-');
   const { backup, inventory } = await driftedScenario(dir);
-  await detectGolden(t, 'drifted-ignore-healthy', ['--backup', backup, '--inventory', inventory, '--skip-access-apiserver', '--ignore-healthy-resources'], dir);
+  await detectGolden(
+    t,
+    'drifted-ignore-healthy',
+    ['--backup', backup, '--inventory', inventory, '--skip-access-apiserver', '--ignore-healthy-resources'],
+    dir,
+  );
 });
 
 test('a backup with no drift: no errors or warnings to show', async (t) => {
@@ -135,7 +154,12 @@ test('a backup with no drift: no errors or warnings to show', async (t) => {
   const backup = await buildBackup({ seed: 'golden-healthy', clusters: [cluster('wc1')] }, { path: join(dir, 'backup.tar.gz') });
   const vms = backup.clusters[0]!.machines.map((m, i) => vmOf(m, i + 1));
   const inventory = join(dir, 'inventory.json');
-  const snapshot: InventorySnapshot = { kind: 'DriftDetectorInventory', version: 1, takenAt: '2026-01-02T03:04:05.000Z', vcenters: [{ vcenter: VC_A, vms }] };
+  const snapshot: InventorySnapshot = {
+    kind: 'DriftDetectorInventory',
+    version: 1,
+    takenAt: '2026-01-02T03:04:05.000Z',
+    vcenters: [{ vcenter: VC_A, vms }],
+  };
   await writeFile(inventory, JSON.stringify(snapshot));
   await detectGolden(t, 'healthy', ['--backup', backup.path, '--inventory', inventory, '--skip-access-apiserver'], dir);
 });
