@@ -8,7 +8,8 @@
 import { spawn } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { call, clusterItem, executeRequest, makeClients, restoreJson } from '../../test/grpc/helpers.js';
+import { call, clusterItem, executeRequest, makeClients } from '../../test/grpc/helpers.js';
+import { veleroRestore } from '../../test/helpers/velero.js';
 import type { ScaleBackup } from '../fixtures.js';
 import { probePath } from '../processes.js';
 
@@ -48,7 +49,7 @@ export async function measureService(backup: ScaleBackup, coldRuns: number, call
     const detectWarm = await timeEach(WARM_DETECTS, () => detect(false));
 
     const items = backup.clusters.filter((c) => !c.management).map((c) => clusterItem(c.namespace, c.name));
-    const restore = restoreJson(BACKUP_NAME);
+    const restore = veleroRestore(BACKUP_NAME);
     const outcome = { allowed: 0, blocked: 0 };
     let next = 0;
     const execute = async () => {

@@ -24,17 +24,13 @@ async function detect(backupPath: string, ...flags: string[]): Promise<{ result:
 const machines = (report: DriftReport, cluster: string, part: 'controlPlane' | 'workers'): MachineReport[] =>
   report.clusters.find((c) => c.name === cluster)![part].machines;
 
-test('no drift: every cluster Healthy, exit 0, the three console parts', async (t) => {
+test('no drift: every cluster Healthy, exit 0', async (t) => {
   const { backup } = await scenario(t, { clusters: [tkgCluster('wc1'), tkgCluster('wc2', { classBased: true })] });
-  const { result, report, output } = await detect(backup.path);
+  const { result, report } = await detect(backup.path);
   t.is(result.code, 0, result.stderr);
   t.is(report!.summary.status, 'Healthy');
   t.deepEqual(report!.summary.clusters, { total: 2, Healthy: 2, ManualRemediationNotRequired: 0, ManualRemediationRequired: 0, NeedFurtherConfirmation: 0 });
   t.is(report!.clusters.flatMap((c) => [...c.controlPlane.machines, ...c.workers.machines]).length, 6);
-  t.regex(result.stdout, /^Summary\n/);
-  t.regex(result.stdout, /\nResources\n/);
-  t.true(result.stdout.trimEnd().endsWith(`JSON report written to ${output}`));
-  t.false(result.stdout.includes('\u001b['), 'no colour off a TTY');
   t.is(report!.metadata!.apiServerAccess, false);
 });
 
@@ -102,13 +98,12 @@ test('a cluster created after the backup: its VMs need further confirmation; unr
       dcs[0]!.vms.push(capvVM('database-01', { folder: 'apps', resourcePool: undefined, extraConfig: {} }));
     },
   });
-  const { report, result } = await detect(backup.path);
+  const { report } = await detect(backup.path);
   t.is(report!.summary.status, 'NeedFurtherConfirmationInfraMachines');
   t.is(report!.summary.infraMachinesNeedFurtherConfirmation, 2);
   t.deepEqual(report!.infraMachines.map((m) => m.name).sort(), ['wc9-control-plane-aaaaa', 'wc9-md-0-5d6f7-bbbbb']);
   t.is(report!.summary.outOfScopeVMs, 1);
   t.false(JSON.stringify(report).includes('database-01'));
-  t.regex(result.stdout, /Infrastructure machines that need further confirmation/);
 });
 
 /** Machines in the cluster's root pool, as in most TKG installs; `folder` defaults to the root VM folder. */
@@ -175,7 +170,6 @@ test('a vCenter that is down: machines Unknown, clusters NeedFurtherConfirmation
   t.true(report!.summary.hasErrors);
   t.regex(report!.errors[0]!.message, /refused|unreachable/i);
   t.true([...report!.clusters[0]!.controlPlane.machines, ...report!.clusters[0]!.workers.machines].every((m) => m.status === 'Unknown'));
-  t.regex(result.stdout, /Errors occurred: +yes/);
 });
 
 test('a pinned thumbprint that does not match is refused', async (t) => {

@@ -22,7 +22,8 @@ import { DETECTOR_VERSION } from '../../src/version.js';
 import { clusterItem, cluster, machine, report } from '../grpc/helpers.js';
 import { tempDir } from '../helpers/scenario.js';
 import { startFakeKube } from '../plugin/fake-kube.js';
-import { ROOT, veleroRestore } from '../plugin/helpers.js';
+import { veleroRestore } from '../helpers/velero.js';
+import { ROOT } from '../plugin/helpers.js';
 
 type Doc = Record<string, any> & { kind: string; apiVersion: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
 
@@ -137,7 +138,7 @@ test('plugin Role allows exactly the requests the plugin makes, for Velero\'s se
     detect: async () => report('b1', cluster('default', 'wc', [machine('wc-cp', 'Healthy')])),
   });
   const item = clusterItem('default', 'wc');
-  await gate.execute({ plugin: RESTORE_GATE_NAME, item, restore: veleroRestore('r1', 'b1'), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} });
+  await gate.execute({ plugin: RESTORE_GATE_NAME, item, restore: veleroRestore('b1', { name: 'r1' }), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} });
 
   const requested = new Set(
     kube.requests.map((r) => {

@@ -14,7 +14,8 @@ import type { ConfiguredStorageLocation } from '../../src/config/storage-locatio
 import { capvVM, CLI, runCli, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 import { DEFAULT_USERNAME } from '../fixtures/builder.js';
-import { call, clusterItem, collect, executeRequest, makeClients, parseItem, restoreJson, startTestService } from './helpers.js';
+import { call, clusterItem, collect, executeRequest, makeClients, parseItem, startTestService } from './helpers.js';
+import { veleroRestore } from '../helpers/velero.js';
 
 const BUCKET = 'velero';
 const PREFIX = 'tkg';
@@ -116,7 +117,7 @@ test('serve and check as processes: verdicts, override, Velero Execute, one scan
   const items = ['wc-clean', 'wc-drift', 'wc-clean', 'wc-drift', 'wc-clean', 'wc-clean'];
   const results = await Promise.allSettled(
     items.map((name, i) =>
-      call<{ item: Buffer }>(i % 2 ? clients.riaV1 : clients.riaV2, 'Execute', executeRequest(clusterItem('default', name), restoreJson('b2')), { metadata, deadlineMs: 120_000 }),
+      call<{ item: Buffer }>(i % 2 ? clients.riaV1 : clients.riaV2, 'Execute', executeRequest(clusterItem('default', name), veleroRestore('b2')), { metadata, deadlineMs: 120_000 }),
     ),
   );
   t.is(tarballGets(s3, 'b2'), 1, 'one download of the tarball for every item');
@@ -171,7 +172,7 @@ test('S3 refuses the credentials: PERMISSION_DENIED; failurePolicy decides what 
   t.is(err.code, status.PERMISSION_DENIED);
   t.regex(err.details, /access denied .*SignatureDoesNotMatch/);
   t.false(err.details.includes('not-the-secret'));
-  const failed = await t.throwsAsync<ServiceError>(call(failing.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), restoreJson('b1'))));
+  const failed = await t.throwsAsync<ServiceError>(call(failing.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), veleroRestore('b1'))));
   t.is(failed.code, status.PERMISSION_DENIED);
   t.regex(failed.details, /Cluster default\/wc-clean: the drift check failed \(failurePolicy Fail\)/);
 
@@ -179,7 +180,7 @@ test('S3 refuses the credentials: PERMISSION_DENIED; failurePolicy decides what 
     config: { storageLocations: [location(s3, wrong)], gate: { mode: 'block', failurePolicy: 'Ignore', pauseOnDrift: false } },
   });
   t.teardown(() => ignoring.stop());
-  const res = await call<{ item: Buffer }>(ignoring.clients.riaV1, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), restoreJson('b1')));
+  const res = await call<{ item: Buffer }>(ignoring.clients.riaV1, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), veleroRestore('b1')));
   const annotations = parseItem(res.item).metadata.annotations!;
   t.is(annotations['driftdetector.dev/status'], 'CheckFailed');
   t.regex(annotations['driftdetector.dev/check-error']!, /access denied/);
@@ -211,7 +212,7 @@ test('vCenter refuses the backup\'s credentials: clusters need confirmation; fai
     config: { storageLocations: [location(s3)], gate: { mode: 'annotate', failurePolicy: 'Fail', pauseOnDrift: true } },
   });
   t.teardown(() => annotate.stop());
-  const paused = parseItem((await call<{ item: Buffer }>(annotate.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), restoreJson('b1')))).item);
+  const paused = parseItem((await call<{ item: Buffer }>(annotate.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), veleroRestore('b1')))).item);
   t.is(paused.spec['paused'], true);
   t.is(paused.metadata.annotations!['driftdetector.dev/status'], 'NeedFurtherConfirmation');
   t.truthy(paused.metadata.annotations!['driftdetector.dev/unknown-machines']);

@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the gRPC tests: the service started for real on loopback (with an injected or
  * the real detection), @grpc/grpc-js clients of every service it carries, and Velero-shaped
- * Restore and Cluster JSON (docs/velero-facts.md §4).
+ * Cluster JSON (docs/velero-facts.md Â§4).
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -242,33 +242,6 @@ export function listServices(client: grpc.Client, metadata = new grpc.Metadata()
 
 // ---------------------------------------------------------------------------------------------
 // Velero-shaped JSON
-
-/** A Restore as Velero marshals its Go struct (TypeMeta may be empty; status InProgress). */
-export function restoreJson(backupName: string, annotations: Record<string, string> = {}, name = `${backupName}-20260101120000`): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      metadata: {
-        name,
-        namespace: 'velero',
-        uid: '0d1c3f86-9b8e-4c8a-a7a3-3c2e5b7d9f10',
-        resourceVersion: '4711',
-        generation: 1,
-        creationTimestamp: '2026-01-01T12:00:00Z',
-        ...(Object.keys(annotations).length ? { annotations } : {}),
-        finalizers: ['restores.velero.io/external-resources-finalizer'],
-      },
-      spec: {
-        backupName,
-        excludedResources: ['nodes', 'events', 'events.events.k8s.io', 'backups.velero.io', 'restores.velero.io', 'resticrepositories.velero.io', 'csinodes.storage.k8s.io', 'volumeattachments.storage.k8s.io', 'backuprepositories.velero.io'],
-        includedNamespaces: ['*'],
-        itemOperationTimeout: '4h0m0s',
-        hooks: {},
-        uploaderConfig: {},
-      },
-      status: { phase: 'InProgress', startTimestamp: '2026-01-01T12:00:01Z', progress: { totalItems: 120, itemsRestored: 40 } },
-    }),
-  );
-}
 
 /** A Cluster API Cluster after Velero's resetMetadataAndStatus (no uid, resourceVersion, status). */
 export function clusterItem(namespace: string, name: string, extra: { annotations?: Record<string, string>; padding?: number } = {}): Buffer {

@@ -22,12 +22,12 @@ import {
   FakeDetection,
   listServices,
   makeClients,
-  restoreJson,
   standardReport,
   startTestService,
   testConfig,
   type TestService,
 } from './helpers.js';
+import { veleroRestore } from '../helpers/velero.js';
 import { makePki, type Pki } from './pki.js';
 
 const run = promisify(execFile);
@@ -90,7 +90,7 @@ test('without the token every service but health answers UNAUTHENTICATED', async
     call(detector, 'Check', { backup_name: 'b1' }),
     collect(detector, 'DetectStream', { backup_name: 'b1' }),
     call(riaV1, 'AppliesTo', { plugin: 'p' }),
-    call(riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-ok'), restoreJson('b1'))),
+    call(riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-ok'), veleroRestore('b1'))),
   ];
   for (const attempt of refused) {
     const err = await t.throwsAsync<ServiceError>(attempt as Promise<unknown>);
@@ -139,7 +139,7 @@ test('TLS: a client that trusts the CA is served; a plaintext client is not', as
 
 test('mutual TLS: a client certificate from the CA is accepted, none or a stranger\'s is refused', async (t) => {
   const { service } = await secured(t, { tls: 'mutual', token: true, channel: await tlsChannel('trusted') });
-  const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-ok'), restoreJson('b1')), {
+  const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-ok'), veleroRestore('b1')), {
     metadata: bearer(`Bearer ${token}`),
   });
   t.is(JSON.parse(Buffer.from(res.item).toString())['metadata']['annotations']['driftdetector.dev/status'], 'Healthy');

@@ -12,11 +12,11 @@ import {
   FakeDetection,
   listServices,
   parseItem,
-  restoreJson,
   standardReport,
   startTestService,
   type TestService,
 } from './helpers.js';
+import { veleroRestore } from '../helpers/velero.js';
 
 const OVERRIDE = 'driftdetector.dev/override';
 const SCOPE = 'driftdetector.dev/override-clusters';
@@ -39,7 +39,7 @@ function execute(service: TestService, version: 'v1' | 'v2', namespace: string, 
   return call<{ item: Buffer; skipRestore: boolean; additionalItems: unknown[] }>(
     client,
     'Execute',
-    executeRequest(clusterItem(namespace, name), restoreJson(backup, annotations)),
+    executeRequest(clusterItem(namespace, name), veleroRestore(backup, { annotations })),
   );
 }
 
@@ -388,13 +388,13 @@ test('Execute: a Cluster not in the report follows failurePolicy', async (t) => 
 test('Execute: items that are not CAPI Clusters pass untouched; bad input is INVALID_ARGUMENT', async (t) => {
   const { service, fake } = await withService(t);
   const configMap = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } }));
-  const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(configMap, restoreJson('b1')));
+  const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(configMap, veleroRestore('b1')));
   t.deepEqual(Buffer.from(res.item), configMap);
   t.is(fake.calls.length, 0);
 
   const bad: Array<[object, RegExp]> = [
-    [executeRequest(Buffer.from('{not json'), restoreJson('b1')), /item: not valid JSON/],
-    [executeRequest(Buffer.alloc(0), restoreJson('b1')), /item: empty/],
+    [executeRequest(Buffer.from('{not json'), veleroRestore('b1')), /item: not valid JSON/],
+    [executeRequest(Buffer.alloc(0), veleroRestore('b1')), /item: empty/],
     [executeRequest(clusterItem('default', 'wc-ok'), Buffer.from('[]')), /restore: not a JSON object/],
     [executeRequest(clusterItem('default', 'wc-ok'), Buffer.from(JSON.stringify({ spec: { scheduleName: 's' } }))), /spec.backupName: required/],
   ];
@@ -408,17 +408,17 @@ test('Execute: items that are not CAPI Clusters pass untouched; bad input is INV
 test('Execute takes items larger than grpc-js\'s 4 MiB default', async (t) => {
   const { service } = await withService(t);
   const big = clusterItem('default', 'wc-ok', { padding: 6 * 1024 * 1024 });
-  const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(big, restoreJson('b1')), {});
+  const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(big, veleroRestore('b1')), {});
   t.true(res.item.length > 6 * 1024 * 1024);
   t.is(parseItem(res.item).metadata.annotations!['driftdetector.dev/status'], 'Healthy');
 });
 
 test('v2 Progress, Cancel and AreAdditionalItemsReady answer as for an action without operations', async (t) => {
   const { service } = await withService(t);
-  const err = await t.throwsAsync<ServiceError>(call(service.clients.riaV2, 'Progress', { plugin: 'p', operationID: 'x', restore: restoreJson('b1') }));
+  const err = await t.throwsAsync<ServiceError>(call(service.clients.riaV2, 'Progress', { plugin: 'p', operationID: 'x', restore: veleroRestore('b1') }));
   t.is(err.code, status.UNIMPLEMENTED);
-  t.deepEqual(await call(service.clients.riaV2, 'Cancel', { plugin: 'p', operationID: 'x', restore: restoreJson('b1') }), {});
-  t.deepEqual(await call(service.clients.riaV2, 'AreAdditionalItemsReady', { plugin: 'p', restore: restoreJson('b1'), additionalItems: [] }), { ready: true });
+  t.deepEqual(await call(service.clients.riaV2, 'Cancel', { plugin: 'p', operationID: 'x', restore: veleroRestore('b1') }), {});
+  t.deepEqual(await call(service.clients.riaV2, 'AreAdditionalItemsReady', { plugin: 'p', restore: veleroRestore('b1'), additionalItems: [] }), { ready: true });
 });
 
 test('the logs are JSON lines naming backup and cluster', async (t) => {

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { requireIntegrationLane } from './lane.js';
 
 const require = createRequire(import.meta.url);
 const run = promisify(execFile);
@@ -88,6 +89,7 @@ export interface S3Server {
 }
 
 export async function startS3(options: S3Options = {}): Promise<S3Server> {
+  requireIntegrationLane('s3rver');
   // The SDK's notice that its 2027 releases need Node 22 is noise in test output.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const S3rver = require('s3rver') as S3rverConstructor;

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireIntegrationLane } from './lane.js';
 import type { VcsimSeed } from './seed.js';
 
 export interface Vcsim {
@@ -70,6 +71,7 @@ function parseReadyLine(line: string): ReadyLine {
 }
 
 export async function startVcsim(seed: VcsimSeed, opts: StartVcsimOptions = {}): Promise<Vcsim> {
+  requireIntegrationLane('vcsim');
   const binary = opts.binary ?? vcsimBinaryPath();
   if (!existsSync(binary)) {
     throw new Error(`vcsim: harness binary ${binary} is missing; run npm run build:harness`);

@@ -21,7 +21,8 @@ import { PLUGIN_EXECUTABLE_NAME } from '../../src/plugin/protocol.js';
 import { call, listServices, makeClients } from '../grpc/helpers.js';
 import { makePki } from '../grpc/pki.js';
 import { tempDir } from '../helpers/scenario.js';
-import { backedUpObject, itemOf, PLUGIN_NAME, requireBuilt, ROOT, runHarness, SEA, veleroItem, veleroRestore, type HostLauncher } from '../plugin/helpers.js';
+import { veleroRestore } from '../helpers/velero.js';
+import { backedUpObject, itemOf, PLUGIN_NAME, requireBuilt, ROOT, runHarness, SEA, veleroItem, type HostLauncher } from '../plugin/helpers.js';
 import { assertCleanExit, assertHclog, CLUSTERS, pluginFiles, veleroBackups } from '../plugin/velero-run.js';
 import { Buildah, rootfsFiles, type Image } from './buildah.js';
 import { compareVersions, elfArchitecture, glibcNeeded } from './elf.js';
@@ -170,8 +171,8 @@ test('plugin: copied out of its image into a glibc-only root filesystem (as Vele
     calls: [
       { rpc: 'ListPlugins' },
       { rpc: 'AppliesTo', plugin: PLUGIN_NAME },
-      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(cleanCluster), itemFromBackup: Buffer.from(JSON.stringify(cleanCluster)), restore: veleroRestore('r-clean', 'b-clean') },
-      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(driftCluster), itemFromBackup: Buffer.from(JSON.stringify(driftCluster)), restore: veleroRestore('r-drift', 'b-drift') },
+      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(cleanCluster), itemFromBackup: Buffer.from(JSON.stringify(cleanCluster)), restore: veleroRestore('b-clean', { name: 'r-clean' }) },
+      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(driftCluster), itemFromBackup: Buffer.from(JSON.stringify(driftCluster)), restore: veleroRestore('b-drift', { name: 'r-drift' }) },
     ],
   });
   t.is(run.outcome.startError, undefined, 'handshake');

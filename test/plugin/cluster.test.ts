@@ -21,7 +21,8 @@ import { makePki } from '../grpc/pki.js';
 import { cluster, clusterItem, FakeDetection, machine, report, startTestService } from '../grpc/helpers.js';
 import { tempDir } from '../helpers/scenario.js';
 import { startFakeKube, type FakeKube } from './fake-kube.js';
-import { PLUGIN_NAME, veleroRestore } from './helpers.js';
+import { veleroRestore } from '../helpers/velero.js';
+import { PLUGIN_NAME } from './helpers.js';
 
 const NS = 'velero';
 const CONFIGMAP = `/api/v1/namespaces/${NS}/configmaps/drift-detector-plugin`;
@@ -85,7 +86,7 @@ function pluginGate(kube: FakeKube, options: { detect?: ReturnType<typeof fakeDe
     ...(options.detect ? { detect: options.detect } : {}),
   });
   const ctx = () => ({ signal: new AbortController().signal, fields: {} });
-  const execute = (name: string, restore = veleroRestore('r1', 'b1')) => {
+  const execute = (name: string, restore = veleroRestore('b1', { name: 'r1' })) => {
     const item = clusterItem('default', name);
     return gate.execute({ plugin: PLUGIN_NAME, item, restore, itemFromBackup: item }, ctx());
   };

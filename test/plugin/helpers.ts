@@ -1,7 +1,7 @@
 /**
  * Running the plugin as Velero does: the single executable (dist/drift-detector, built by `npm run
  * build:plugin`) driven by the Go host harness (test/harness/bin/veleroplugin, built by `npm run
- * build:harness` with Debian's go-plugin), and Velero-shaped items and Restores.
+ * build:harness` with Debian's go-plugin), and Velero-shaped items.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FixtureBackup, VeleroItem } from '../fixtures/builder.js';
+import { requireIntegrationLane } from '../helpers/lane.js';
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -28,6 +29,7 @@ export const PLUGIN_NAME = 'driftdetector.dev/restore-gate';
 
 /** A missing build fails the test with the command that makes it. */
 export function requireBuilt(): void {
+  requireIntegrationLane('the single executable and the go-plugin host');
   if (!existsSync(SEA)) throw new Error(`${SEA} is missing: run npm run build:plugin`);
   if (!existsSync(HARNESS)) throw new Error(`${HARNESS} is missing: run npm run build:harness`);
 }
@@ -160,23 +162,4 @@ export function veleroItem(object: Record<string, any>): Record<string, any> {
   }
   delete item['status'];
   return item;
-}
-
-/** The Restore as Velero marshals its Go struct for Execute (TypeMeta empty, phase InProgress). */
-export function veleroRestore(name: string, backupName: string, annotations: Record<string, string> = {}): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      metadata: {
-        name,
-        namespace: 'velero',
-        uid: 'f0c3b2a1-1111-4c8a-a7a3-3c2e5b7d9f10',
-        resourceVersion: '5120',
-        generation: 1,
-        creationTimestamp: '2026-01-01T12:00:00Z',
-        ...(Object.keys(annotations).length ? { annotations } : {}),
-      },
-      spec: { backupName, includedNamespaces: ['*'], excludedResources: ['nodes', 'events', 'events.events.k8s.io', 'backups.velero.io', 'restores.velero.io'], hooks: {} },
-      status: { phase: 'InProgress', startTimestamp: '2026-01-01T12:00:01Z' },
-    }),
-  );
 }

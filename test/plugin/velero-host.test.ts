@@ -9,7 +9,8 @@ import { readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closedPort } from '../helpers/vcsim.js';
 import { tempDir } from '../helpers/scenario.js';
-import { backedUpObject, itemOf, PLUGIN_NAME, runHarness, SEA, veleroItem, veleroRestore } from './helpers.js';
+import { veleroRestore } from '../helpers/velero.js';
+import { backedUpObject, itemOf, PLUGIN_NAME, runHarness, SEA, veleroItem } from './helpers.js';
 import { assertCleanExit, assertHclog, CLUSTERS, messages, pluginFiles, PREFIX, veleroBackups } from './velero-run.js';
 
 test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of a drifted and a clean backup, kill', async (t) => {
@@ -23,9 +24,9 @@ test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of 
   const item = (o: Record<string, any>) => Buffer.from(JSON.stringify(veleroItem(o)));
   const pristine = (o: Record<string, any>) => Buffer.from(JSON.stringify(o));
   const configMapItem = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, data: { a: 'b' } }));
-  const restoreDrift = veleroRestore('r-drift', 'b-drift');
-  const restoreOverride = veleroRestore('r-override', 'b-drift', { 'driftdetector.dev/override': 'ghost VM adopted by hand', 'driftdetector.dev/override-clusters': 'default/wc-drift' });
-  const restoreClean = veleroRestore('r-clean', 'b-clean');
+  const restoreDrift = veleroRestore('b-drift', { name: 'r-drift' });
+  const restoreOverride = veleroRestore('b-drift', { name: 'r-override', annotations: { 'driftdetector.dev/override': 'ghost VM adopted by hand', 'driftdetector.dev/override-clusters': 'default/wc-drift' } });
+  const restoreClean = veleroRestore('b-clean', { name: 'r-clean' });
 
   const run = await runHarness({
     args: ['--uploader-type=kopia', '--features=EnableCSI', '--log-level=info'],
@@ -131,7 +132,7 @@ test('started with Velero\'s server arguments: unknown flags ignored, --log-leve
 
 test('no storage location reachable: ListPlugins and AppliesTo still succeed, Execute fails clearly', async (t) => {
   const cluster = Buffer.from(JSON.stringify(veleroItem({ apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', metadata: { name: 'wc-1', namespace: 'default' }, spec: {} })));
-  const restore = veleroRestore('r-1', 'b-1');
+  const restore = veleroRestore('b-1', { name: 'r-1' });
   const calls = [
     { rpc: 'ListPlugins' as const },
     { rpc: 'AppliesTo' as const, plugin: PLUGIN_NAME },
