@@ -6,8 +6,8 @@
 import test from 'ava';
 import { status } from '@grpc/grpc-js';
 import { decide, decideOnCheckFailure, type GateConfig, type GateDecision } from '../../src/gate/index.js';
-import { ServiceError } from '../../src/grpc/errors.js';
-import { RestoreGate } from '../../src/grpc/restore-gate.js';
+import { DomainError } from '../../src/app/errors.js';
+import { RestoreGate } from '../../src/app/restore-gate.js';
 import type { DriftReport } from '../../src/model/report.js';
 import {
   eventFor,
@@ -17,6 +17,7 @@ import {
   restoreAnnotations,
   type ClusterOutcome,
 } from '../../src/plugin/restore-report.js';
+import { grpcStatusOf } from '../../src/rpc/status.js';
 import { silentLogger } from '../../src/util/jsonlog.js';
 import { clusterItem } from '../grpc/helpers.js';
 import { assertGolden } from '../helpers/golden.js';
@@ -182,14 +183,13 @@ async function renderExecute(
     const { metadata, spec } = JSON.parse(returned.toString('utf8')) as { metadata: object; spec: { paused?: boolean } };
     return `== ${title}\nitem returned:\n${JSON.stringify({ metadata, ...(spec.paused ? { spec: { paused: true } } : {}) }, null, 2)}\n`;
   } catch (err) {
-    const e = err as ServiceError;
-    return `== ${title}\nitem failed: ${status[e.code]}: ${e.message}\n`;
+    return `== ${title}\nitem failed: ${status[grpcStatusOf(err)]}: ${(err as Error).message}\n`;
   }
 }
 
 test('Execute: the annotated Cluster returned to Velero, or the error that keeps it out', async (t) => {
   const report = driftReport();
-  const down = new ServiceError(status.UNAVAILABLE, 'cannot read s3://velero/backups/b1/b1.tar.gz: connect ECONNREFUSED 127.0.0.1:9000');
+  const down = new DomainError('unavailable', 'cannot read s3://velero/backups/b1/b1.tar.gz: connect ECONNREFUSED 127.0.0.1:9000');
   const parts = await Promise.all([
     renderExecute(`a Healthy cluster (${configName(block)})`, restoreGate(block, report), 'default', 'wc-healthy'),
     renderExecute(`a cluster with Ghost machines (${configName(block)})`, restoreGate(block, report), 'default', 'wc-ghost'),

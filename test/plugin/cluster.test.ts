@@ -282,6 +282,6 @@ test('loadKubeConfig: KUBECONFIG outside a pod; neither: a plain error', async (
   // The plugin's Execute, with Velero's namespace but no cluster: said at the first item.
   const gate = new PluginRestoreGate({ env: { VELERO_NAMESPACE: NS }, logger: jsonLogger({ level: 'debug', timestamp: false, write: () => {} }) });
   const item = clusterItem('default', 'wc-ok');
-  const err = await t.throwsAsync(gate.execute({ plugin: PLUGIN_NAME, item, restore: veleroRestore('r1', 'b1'), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} }));
+  const err = await t.throwsAsync(gate.execute({ plugin: PLUGIN_NAME, item, restore: veleroRestore('b1', { name: 'r1' }), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} }));
   t.regex(err.message, /not running in a pod .* and no KUBECONFIG/);
 });
