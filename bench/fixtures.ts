@@ -61,7 +61,10 @@ interface Manifest {
   stale: string[];
 }
 
-type FixtureContent = Pick<Preset, 'clusters' | 'machinesPerCluster' | 'controlPlane' | 'tarballBytes' | 'vms' | 'ghosts' | 'stale' | 'fillerPadBytes'>;
+type FixtureContent = Pick<
+  Preset,
+  'clusters' | 'machinesPerCluster' | 'controlPlane' | 'tarballBytes' | 'vms' | 'ghosts' | 'stale' | 'fillerPadBytes'
+>;
 
 function contentOf(p: Preset): FixtureContent {
   const { clusters, machinesPerCluster, controlPlane, tarballBytes, vms, ghosts, stale, fillerPadBytes } = p;
@@ -101,7 +104,9 @@ export async function prepareFixture(preset: Preset, cacheDir: string, log: (msg
     }
   }
 
-  log(`fixture ${preset.name}: generating (${preset.clusters} clusters x ${preset.machinesPerCluster} machines, ${mib(preset.tarballBytes)} tarball, ${preset.vms} VMs)`);
+  log(
+    `fixture ${preset.name}: generating (${preset.clusters} clusters x ${preset.machinesPerCluster} machines, ${mib(preset.tarballBytes)} tarball, ${preset.vms} VMs)`,
+  );
   const started = Date.now();
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -130,7 +135,9 @@ export async function prepareFixture(preset: Preset, cacheDir: string, log: (msg
     stale,
   };
   await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  log(`fixture ${preset.name}: ${mib(headBytes + manifest.fillerTarBytes)} tarball, ${manifest.vms} VMs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `fixture ${preset.name}: ${mib(headBytes + manifest.fillerTarBytes)} tarball, ${manifest.vms} VMs in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return { preset, dir, fillerPath, seed, manifest };
 }
 
@@ -145,7 +152,11 @@ export async function writeScaleBackup(fixture: ScaleFixture, vcenter: VCenterAd
     const headSize = (await stat(headTar)).size;
     await checkEndOfArchive(headTar, headSize);
     // Everything but the end-of-archive marker: the filler's entries follow in the same archive.
-    await pipeline(createReadStream(headTar, { end: headSize - END_OF_ARCHIVE - 1 }), createGzip({ level: GZIP_LEVEL }), createWriteStream(path));
+    await pipeline(
+      createReadStream(headTar, { end: headSize - END_OF_ARCHIVE - 1 }),
+      createGzip({ level: GZIP_LEVEL }),
+      createWriteStream(path),
+    );
     await pipeline(createReadStream(fixture.fillerPath), createWriteStream(path, { flags: 'a' }));
     const workload = clusters.filter((c) => !c.management);
     return {
@@ -266,7 +277,8 @@ function seedFor(preset: Preset, clusters: FixtureClusterResult[]): { seed: Vcsi
   const datacenters: SeedDatacenter[] = seedVMsFor({ clusters });
   const byName = new Map(datacenters.map((d) => [d.name, d]));
   const workload = clusters.filter((c) => !c.management);
-  const spread = <T>(list: T[], n: number): T[] => Array.from({ length: Math.min(n, list.length) }, (_, i) => list[Math.floor((i * list.length) / n)]!);
+  const spread = <T>(list: T[], n: number): T[] =>
+    Array.from({ length: Math.min(n, list.length) }, (_, i) => list[Math.floor((i * list.length) / n)]!);
 
   const stale: string[] = [];
   for (const cluster of spread(workload, preset.stale)) {
@@ -294,7 +306,13 @@ function seedFor(preset: Preset, clusters: FixtureClusterResult[]): { seed: Vcsi
     dc.folders = [...new Set([...(dc.folders ?? []), 'apps', group])];
     const template = i < TEMPLATES;
     const name = template ? `ubuntu-2204-kube-v1.28-template-${i}` : `app-${String(i).padStart(5, '0')}`;
-    const vm: SeedVM = { name, uuid: uuidFrom('bios', name), instanceUuid: uuidFrom('instance', name), folder: group, ...(template ? { template: true } : {}) };
+    const vm: SeedVM = {
+      name,
+      uuid: uuidFrom('bios', name),
+      instanceUuid: uuidFrom('instance', name),
+      folder: group,
+      ...(template ? { template: true } : {}),
+    };
     dc.vms.push(vm);
   }
   return { seed: { datacenters }, ghosts, stale };

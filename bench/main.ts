@@ -30,6 +30,8 @@ process.stdout.write(
 );
 const wrong = Object.entries(results.reportChecks).filter(([, check]) => !check.ok);
 for (const [preset, check] of wrong) {
-  process.stderr.write(`bench: the ${preset} detect report is not what the fixture holds: found ${JSON.stringify(check.found)}, expected ${JSON.stringify(check.expected)}\n`);
+  process.stderr.write(
+    `bench: the ${preset} detect report is not what the fixture holds: found ${JSON.stringify(check.found)}, expected ${JSON.stringify(check.expected)}\n`,
+  );
 }
 if (wrong.length > 0) process.exitCode = 1;

@@ -249,7 +249,9 @@ function buildMeasures(full: Preset, { small, large }: Collected): Measure[] {
       baselineLabel: 'scale factor',
       target: { on: 'ratio', max: 1.2, text: '<= 1.2x (near linear)' },
       samples: { ours: ms(large.detect.runs).map((t) => t / median(ms(small.detect.runs))), baseline: [scale] },
-      note: `detect at ${size(small.backup)}: ${ms(small.detect.runs).map((t) => Math.round(t)).join(', ')} ms`,
+      note: `detect at ${size(small.backup)}: ${ms(small.detect.runs)
+        .map((t) => Math.round(t))
+        .join(', ')} ms`,
     }),
     measure({
       id: 'service.execute.p50',

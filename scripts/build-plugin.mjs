@@ -52,7 +52,8 @@ function embeddedProtos() {
   for (const file of protoFiles(own)) texts[relative(own, file).split(sep).join('/')] = readFileSync(file, 'utf8');
   for (const { pkg, protoDir } of VENDOR_PROTOS) {
     const dir = packageDir(pkg);
-    for (const file of protoFiles(join(dir, protoDir))) texts[`vendor/${pkg}/${relative(dir, file).split(sep).join('/')}`] = readFileSync(file, 'utf8');
+    for (const file of protoFiles(join(dir, protoDir)))
+      texts[`vendor/${pkg}/${relative(dir, file).split(sep).join('/')}`] = readFileSync(file, 'utf8');
   }
   return texts;
 }
@@ -71,8 +72,7 @@ const vendorProtoDirs = {
       const below = targets.get(args.path);
       if (below === undefined) return undefined;
       const source = readFileSync(args.path, 'utf8');
-      const prelude =
-        `var __dirname = require("node:path").join(require(${JSON.stringify(protosModule)}).protoDirectory(), ${JSON.stringify(below)});\n`;
+      const prelude = `var __dirname = require("node:path").join(require(${JSON.stringify(protosModule)}).protoDirectory(), ${JSON.stringify(below)});\n`;
       return { contents: prelude + source, loader: 'js', resolveDir: dirname(args.path) };
     });
   },
@@ -151,7 +151,9 @@ async function main() {
     chmodSync(output, 0o755);
     rmSync(staging, { force: true });
     const mb = (statSync(output).size / 1024 / 1024).toFixed(0);
-    console.log(`build-plugin: ${relative(root, output)} (${mb} MiB, version ${version}, ${Object.keys(texts).length} protos) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `build-plugin: ${relative(root, output)} (${mb} MiB, version ${version}, ${Object.keys(texts).length} protos) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -52,7 +52,10 @@ export async function measureStartup(cli: string, runs: number): Promise<{ cli: 
   for (let i = 0; i < runs; i++) {
     const bare = expectExit(await runNodeWithPeakRss(['-e', ''], { timeoutMs: 60_000, discardStdout: true }), "node -e ''");
     out.node.push({ ms: bare.ms, maxRssBytes: bare.maxRssBytes });
-    const started = expectExit(await runNodeWithPeakRss([cli, '--version'], { timeoutMs: 60_000, discardStdout: true }), 'drift-detector --version');
+    const started = expectExit(
+      await runNodeWithPeakRss([cli, '--version'], { timeoutMs: 60_000, discardStdout: true }),
+      'drift-detector --version',
+    );
     out.cli.push({ ms: started.ms, maxRssBytes: started.maxRssBytes });
   }
   return out;
@@ -67,6 +70,9 @@ export function checkReport(report: DriftReport, expected: ScaleBackup['expected
     stale: machines.filter((m) => m.status === 'Stale').length,
   };
   const ok =
-    found.clusters === expected.clusters && found.machines === expected.machines && found.ghosts === expected.ghosts && found.stale === expected.stale;
+    found.clusters === expected.clusters &&
+    found.machines === expected.machines &&
+    found.ghosts === expected.ghosts &&
+    found.stale === expected.stale;
   return { ok, found, expected };
 }

@@ -48,17 +48,24 @@ export async function measureInventory(vcsim: Vcsim, binary: string, runs: numbe
 }
 
 async function ours(vcsim: Vcsim, walks: number): Promise<Walk[]> {
-  const result = await runProcess(process.execPath, [probePath('list-vcenter'), vcsim.server, vcsim.thumbprint, String(walks)], { timeoutMs: WALK_TIMEOUT_MS });
+  const result = await runProcess(process.execPath, [probePath('list-vcenter'), vcsim.server, vcsim.thumbprint, String(walks)], {
+    timeoutMs: WALK_TIMEOUT_MS,
+  });
   return parseWalks(expectExit(result, 'listVCenter probe'));
 }
 
 async function govmomi(vcsim: Vcsim, binary: string, walks: number): Promise<Walk[]> {
-  const result = await runProcess(binary, ['-url', vcsim.url, '-thumbprint', vcsim.thumbprint, '-runs', String(walks)], { timeoutMs: WALK_TIMEOUT_MS });
+  const result = await runProcess(binary, ['-url', vcsim.url, '-thumbprint', vcsim.thumbprint, '-runs', String(walks)], {
+    timeoutMs: WALK_TIMEOUT_MS,
+  });
   return parseWalks(expectExit(result, 'govmomi-inventory'));
 }
 
 function parseWalks(result: ProcessResult): Walk[] {
-  return result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Walk);
+  return result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Walk);
 }
 
 /** Both programs must find the same VMs, CAPV markers, folders and pools, or the timing means nothing. */

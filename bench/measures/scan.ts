@@ -37,12 +37,18 @@ export async function measureScan(path: string, runs: number): Promise<ScanSampl
 }
 
 export async function readOnce(path: string): Promise<ScanRun> {
-  const result = expectExit(await runProcess(process.execPath, [probePath('read-backup'), path], { timeoutMs: READ_TIMEOUT_MS }), `readBackup ${path}`);
+  const result = expectExit(
+    await runProcess(process.execPath, [probePath('read-backup'), path], { timeoutMs: READ_TIMEOUT_MS }),
+    `readBackup ${path}`,
+  );
   return lastJsonLine<ScanRun>(result, 'read-backup probe');
 }
 
 async function nodeFloorRss(): Promise<number> {
-  const result = expectExit(await runProcess(process.execPath, [probePath('read-backup'), '--noop'], { timeoutMs: 60_000 }), 'read-backup --noop');
+  const result = expectExit(
+    await runProcess(process.execPath, [probePath('read-backup'), '--noop'], { timeoutMs: 60_000 }),
+    'read-backup --noop',
+  );
   return lastJsonLine<ScanRun>(result, 'read-backup probe').maxRssBytes;
 }
 

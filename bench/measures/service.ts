@@ -68,7 +68,11 @@ export async function measureService(backup: ScaleBackup, coldRuns: number, call
     await timeEach(WARMUP_CALLS, health);
     outcome.allowed = outcome.blocked = 0;
     server.executeMs.length = 0;
-    const latencies = { execute: await timeEach(calls, execute), executeServerMs: [...server.executeMs], health: await timeEach(calls, health) };
+    const latencies = {
+      execute: await timeEach(calls, execute),
+      executeServerMs: [...server.executeMs],
+      health: await timeEach(calls, health),
+    };
     const outcomes = { ...outcome };
     const rates = { executeRate: await rate(calls, execute), healthRate: await rate(calls, health) };
     return { detectCold, detectWarm, ...latencies, ...rates, ...outcomes };

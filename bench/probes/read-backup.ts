@@ -19,7 +19,13 @@ if (arg === '--noop') {
   const started = process.hrtime.bigint();
   const objects = await readBackup(fileBackupSource(arg));
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  print({ ms, maxRssBytes: maxRssBytes(), clusters: objects.clusters.length, machines: objects.machines.length, secrets: objects.secrets.length });
+  print({
+    ms,
+    maxRssBytes: maxRssBytes(),
+    clusters: objects.clusters.length,
+    machines: objects.machines.length,
+    secrets: objects.secrets.length,
+  });
 }
 
 function maxRssBytes(): number {

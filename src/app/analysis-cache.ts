@@ -143,7 +143,10 @@ export class AnalysisCache {
     const started = this.now();
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new DomainError('timeout', `the analysis of backup ${request.backup} did not finish within ${this.options.timeoutMs / 1000} s`)),
+      () =>
+        controller.abort(
+          new DomainError('timeout', `the analysis of backup ${request.backup} did not finish within ${this.options.timeoutMs / 1000} s`),
+        ),
       this.options.timeoutMs,
     );
     const signal = controller.signal;

@@ -44,7 +44,10 @@ export class ConfiguredStorageLocations implements BackupLocations {
     const location = name ? this.locations.find((l) => l.name === name) : defaultStorageLocation({ storageLocations: this.locations });
     if (!location) {
       const configured = this.locations.map((l) => l.name).join(', ');
-      throw new DomainError('invalid-argument', `storage location "${(name ?? '').slice(0, 80)}" is not configured (configured: ${configured})`);
+      throw new DomainError(
+        'invalid-argument',
+        `storage location "${(name ?? '').slice(0, 80)}" is not configured (configured: ${configured})`,
+      );
     }
     return { name: location.name, locator: { locate: async (backupName) => this.sourceIn(backupName, location) } };
   }
@@ -87,7 +90,12 @@ export class VeleroBackupLocator implements BackupLocator {
     });
     const name = await cluster.storageLocationNameOf(backupName, signal);
     const location = await cluster.readStorageLocation(name, signal);
-    logger.info('storage location read', { backup: backupName, storageLocation: name, bucket: location.bucket, ...(location.prefix ? { prefix: location.prefix } : {}) });
+    logger.info('storage location read', {
+      backup: backupName,
+      storageLocation: name,
+      bucket: location.bucket,
+      ...(location.prefix ? { prefix: location.prefix } : {}),
+    });
     return location;
   }
 }

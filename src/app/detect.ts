@@ -165,7 +165,7 @@ export function withCredentials(
       ...(target.thumbprint ? { thumbprint: target.thumbprint } : {}),
       username,
       password,
-      credentialsFrom: overridden ? words.overridesFrom : target.credentialsFrom ?? 'the backup',
+      credentialsFrom: overridden ? words.overridesFrom : (target.credentialsFrom ?? 'the backup'),
     });
   }
   return { ready, missing };

@@ -54,7 +54,10 @@ export interface AnalyzeOptions {
 export function checkBackupName(name: unknown, field = 'backup name'): string {
   if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', `${field}: required`);
   if (!isObjectName(name)) {
-    throw new DomainError('invalid-argument', `${field}: "${name.slice(0, 80)}" is not a Velero backup name (lower-case letters, digits, '-' and '.', at most 253)`);
+    throw new DomainError(
+      'invalid-argument',
+      `${field}: "${name.slice(0, 80)}" is not a Velero backup name (lower-case letters, digits, '-' and '.', at most 253)`,
+    );
   }
   return name;
 }
@@ -102,7 +105,10 @@ export class DriftService {
   }
 
   /** One analysis: the backup located (inside the analysis' timeout), then detected. */
-  private async run(request: AnalysisRequest, hooks: { onProgress: (event: ProgressEvent) => void; signal: AbortSignal }): Promise<DriftReport> {
+  private async run(
+    request: AnalysisRequest,
+    hooks: { onProgress: (event: ProgressEvent) => void; signal: AbortSignal },
+  ): Promise<DriftReport> {
     const { analysis, logger } = this.options;
     const { name, locator } = this.options.locations.select(request.location);
     const source = await locator.locate(request.backup, hooks.signal);

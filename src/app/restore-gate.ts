@@ -115,7 +115,13 @@ export class RestoreGate {
   }
 
   /** The decision for the Cluster; a decision to fail the item is thrown as a GateBlockedError. */
-  private async judge(backupName: string, namespace: string, name: string, annotations: Record<string, string>, signal: AbortSignal): Promise<GateDecision> {
+  private async judge(
+    backupName: string,
+    namespace: string,
+    name: string,
+    annotations: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<GateDecision> {
     const gate = this.service.gate;
     let decision: GateDecision;
     let failure: ErrorKind | undefined;
@@ -129,7 +135,13 @@ export class RestoreGate {
       decision = decideOnCheckFailure(namespace, name, annotations, gate, errorMessage(err));
     }
     this.metrics?.verdicts.inc({ verdict: decision.verdict, action: decision.action, source: 'execute' });
-    const fields = { backup: backupName, cluster: `${namespace}/${name}`, status: decision.status, verdict: decision.verdict, action: decision.action };
+    const fields = {
+      backup: backupName,
+      cluster: `${namespace}/${name}`,
+      status: decision.status,
+      verdict: decision.verdict,
+      action: decision.action,
+    };
     if (decision.action === 'fail') {
       this.logger.warn('restore of the Cluster blocked', { ...fields, reason: decision.reason });
       throw new GateBlockedError(failure === undefined || failure === 'internal' ? 'blocked' : failure, decision);

@@ -4,12 +4,7 @@
  * Secrets are held as raw bytes until the scan ends, then only those the analysis needs are parsed;
  * the others are wiped.
  */
-import {
-  BACKUP_RESOURCES,
-  emptyBackupObjects,
-  type BackupObjects,
-  type BackupResourceKind,
-} from '../model/backup.js';
+import { BACKUP_RESOURCES, emptyBackupObjects, type BackupObjects, type BackupResourceKind } from '../model/backup.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
 import { BackupError } from './errors.js';
 import { CAPV_NAMESPACE, neededSecretKeys } from './secrets.js';
@@ -143,12 +138,7 @@ function parseObject(source: string, entry: string, bytes: Buffer, namespace: st
   return object as unknown as KubeObject;
 }
 
-function keepNeededSecrets(
-  source: string,
-  objects: BackupObjects,
-  raw: Map<string, RawSecret>,
-  debug: (msg: string) => void,
-): KubeObject[] {
+function keepNeededSecrets(source: string, objects: BackupObjects, raw: Map<string, RawSecret>, debug: (msg: string) => void): KubeObject[] {
   const { exact, identityNames } = neededSecretKeys(objects);
   const keys = new Set([...raw.keys()].filter((key) => exact.has(key)));
   for (const name of identityNames) {
@@ -187,4 +177,3 @@ function slimSecret(secret: KubeObject): KubeObject {
   if (secret.stringData) slim.stringData = secret.stringData;
   return slim;
 }
-

@@ -22,12 +22,7 @@ export function s3BackupSource(location: StorageLocation, backupName: string, op
 }
 
 /** Any tarball object in the location's bucket (e.g. a copy outside Velero's layout). */
-export function s3ObjectSource(
-  location: StorageLocation,
-  key: string,
-  options: S3SourceOptions = {},
-  backupName?: string,
-): BackupSource {
+export function s3ObjectSource(location: StorageLocation, key: string, options: S3SourceOptions = {}, backupName?: string): BackupSource {
   const description = `s3://${location.bucket}/${key}`;
   return {
     description,
@@ -49,15 +44,10 @@ export function s3ObjectSource(
 }
 
 /** `detect --backup s3://...`: the source for a URL, configured as storageLocationForUrl says. */
-export function s3BackupSourceFromUrl(
-  url: string,
-  options: S3SourceOptions & { location?: StorageLocation } = {},
-): BackupSource {
+export function s3BackupSourceFromUrl(url: string, options: S3SourceOptions & { location?: StorageLocation } = {}): BackupSource {
   const parsed = parseS3BackupUrl(url);
   const location = storageLocationForUrl(parsed, options.env ?? process.env, options.location);
-  return parsed.backupName
-    ? s3BackupSource(location, parsed.backupName, options)
-    : s3ObjectSource(location, parsed.key, options);
+  return parsed.backupName ? s3BackupSource(location, parsed.backupName, options) : s3ObjectSource(location, parsed.key, options);
 }
 
 /** The object's body, counted; the client goes when the stream closes. */
@@ -68,8 +58,9 @@ function streamBody(output: GetObjectCommandOutput, s3: S3Connection, key: strin
     s3.client.destroy();
     throw new BackupSourceError('failed', bucket, key, `${description}: the S3 endpoint answered without a body`);
   }
-  const counted = new CountedBody(output.ContentLength, (detail) =>
-    new BackupSourceError('network', bucket, key, `reading ${description} from ${s3.endpoint} failed: ${detail}`),
+  const counted = new CountedBody(
+    output.ContentLength,
+    (detail) => new BackupSourceError('network', bucket, key, `reading ${description} from ${s3.endpoint} failed: ${detail}`),
   );
   // A fault mid-download (reset, stall past the timeout) ends the returned stream with an error
   // naming the object, so the reader can report it against this source.

@@ -21,7 +21,12 @@ export function backupTarballKey(location: StorageLocation, name: string): strin
 export function checkBackupName(location: StorageLocation, name: string): void {
   // A backup name is a Kubernetes object name: no '/', so it cannot climb out of backups/.
   if (!isObjectName(name)) {
-    throw new BackupSourceError('invalid', location.bucket, `${prefixPath(location)}backups/${name}`, `"${name}" is not a Velero backup name (a Kubernetes object name)`);
+    throw new BackupSourceError(
+      'invalid',
+      location.bucket,
+      `${prefixPath(location)}backups/${name}`,
+      `"${name}" is not a Velero backup name (a Kubernetes object name)`,
+    );
   }
 }
 

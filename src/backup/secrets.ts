@@ -29,4 +29,3 @@ export function neededSecretKeys(objects: Pick<BackupObjects, 'clusters' | 'vsph
   }
   return { exact, identityNames };
 }
-

@@ -70,7 +70,10 @@ async function clusterReader(origin: string, namespace: string, options: Cluster
     (await loadKubeConfig().catch((err: Error) => {
       throw new StorageLocationError(origin, undefined, `cannot read it from the cluster: ${err.message}`, { cause: err });
     }));
-  const client = await kubeClient(kc, { timeoutMs: options.timeoutMs ?? DEFAULT_CLUSTER_TIMEOUT_MS, accessHint: options.accessHint ?? DEFAULT_ACCESS_HINT });
+  const client = await kubeClient(kc, {
+    timeoutMs: options.timeoutMs ?? DEFAULT_CLUSTER_TIMEOUT_MS,
+    accessHint: options.accessHint ?? DEFAULT_ACCESS_HINT,
+  });
   const failed = (err: unknown): never => {
     if (!(err instanceof KubeCallError)) throw err;
     // The BSL's own failure reads `BackupStorageLocation velero/x: not found (404)`.

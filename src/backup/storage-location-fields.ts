@@ -58,12 +58,7 @@ export function secretKeyRef(map: Record<string, unknown>, key: string, fail: Fa
   return { name, key: secretKey };
 }
 
-export function optionalMap(
-  parent: Record<string, unknown>,
-  field: string,
-  key: string,
-  fail: Fail,
-): Record<string, unknown> | undefined {
+export function optionalMap(parent: Record<string, unknown>, field: string, key: string, fail: Fail): Record<string, unknown> | undefined {
   const value = parent[field];
   if (value === undefined || value === null) return undefined;
   if (!isMap(value)) return fail(key, 'must be a mapping');
@@ -71,13 +66,7 @@ export function optionalMap(
 }
 
 /** A string field; empty counts as absent. `bools` lets a YAML boolean through as its text. */
-export function optionalString(
-  parent: Record<string, unknown>,
-  field: string,
-  key: string,
-  fail: Fail,
-  bools = false,
-): string | undefined {
+export function optionalString(parent: Record<string, unknown>, field: string, key: string, fail: Fail, bools = false): string | undefined {
   const value = parent[field];
   if (value === undefined || value === null) return undefined;
   if (bools && typeof value === 'boolean') return String(value);

@@ -180,11 +180,7 @@ export class TarballScan {
 }
 
 /** The bytes read to sniff the format, then the rest of the source. */
-async function* headThenRest(
-  head: Buffer,
-  rest: AsyncIterator<Buffer> | undefined,
-  counted: (bytes: number) => void,
-): AsyncGenerator<Buffer> {
+async function* headThenRest(head: Buffer, rest: AsyncIterator<Buffer> | undefined, counted: (bytes: number) => void): AsyncGenerator<Buffer> {
   if (head.length > 0) yield head;
   if (!rest) return;
   for (let r = await rest.next(); !r.done; r = await rest.next()) {

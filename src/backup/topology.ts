@@ -53,7 +53,11 @@ export function backedUpClusters(objects: Objects): BackedUpCluster[] {
   }
   const clusters: BackedUpCluster[] = [];
   for (const { cluster, vsphereCluster, own } of drafts.values()) {
-    cluster.placement = clusterPlacement(objects.source, vsphereCluster, own.map((o) => o.placement));
+    cluster.placement = clusterPlacement(
+      objects.source,
+      vsphereCluster,
+      own.map((o) => o.placement),
+    );
     for (const { machine, placement } of own) {
       machine.placement = withDefaults(placement, cluster.placement);
       cluster.machines.push(machine);
@@ -112,7 +116,14 @@ function draftOf(machine: KubeObject, lookup: Lookup, drafts: Map<string, Draft>
       kubeadmControlPlaneLabelled(lookup.objects.kubeadmControlPlanes, namespace, clusterName) ?? (labelledControlPlane || undefined);
     const vsphereCluster = lookup.vsphereClusters.get(clusterKey);
     draft = {
-      cluster: { namespace, name: clusterName, ...(controlPlaneName ? { controlPlaneName } : {}), placement: {}, machines: [], synthetic: true },
+      cluster: {
+        namespace,
+        name: clusterName,
+        ...(controlPlaneName ? { controlPlaneName } : {}),
+        placement: {},
+        machines: [],
+        synthetic: true,
+      },
       ...(vsphereCluster ? { vsphereCluster } : {}),
       own: [],
     };
@@ -123,8 +134,7 @@ function draftOf(machine: KubeObject, lookup: Lookup, drafts: Map<string, Draft>
 }
 
 function kubeadmControlPlaneLabelled(kcps: KubeObject[], namespace: string, cluster: string): string | undefined {
-  return kcps.find((k) => k.metadata.namespace === namespace && k.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster)?.metadata
-    .name;
+  return kcps.find((k) => k.metadata.namespace === namespace && k.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster)?.metadata.name;
 }
 
 /** The Machine with its VM's identity, and the placement its own VSphereVM or VSphereMachine gives. */
@@ -194,9 +204,7 @@ function clusterPlacement(source: string, vsphereCluster: KubeObject | undefined
   const placement: Placement = {};
   for (const part of PLACEMENT_PARTS) {
     const fromCluster =
-      part === 'vcenter'
-        ? vsphereCluster && vcenterOf(source, vsphereCluster, 'VSphereCluster')
-        : text(vsphereCluster?.spec, part);
+      part === 'vcenter' ? vsphereCluster && vcenterOf(source, vsphereCluster, 'VSphereCluster') : text(vsphereCluster?.spec, part);
     const value = fromCluster ?? mostCommon(machines.map((m) => m[part]));
     if (value !== undefined) placement[part] = value;
   }

@@ -30,7 +30,10 @@ export interface VCenterTarget {
   credentialsProblem?: string;
 }
 
-type CredentialObjects = Pick<BackupObjects, 'source' | 'clusters' | 'vsphereClusters' | 'vsphereMachines' | 'vsphereVMs' | 'vsphereClusterIdentities' | 'secrets'>;
+type CredentialObjects = Pick<
+  BackupObjects,
+  'source' | 'clusters' | 'vsphereClusters' | 'vsphereMachines' | 'vsphereVMs' | 'vsphereClusterIdentities' | 'secrets'
+>;
 
 /** Every vCenter the backup names (VSphereClusters, VSphereMachines, VSphereVMs), sorted by key. */
 export function vcenterTargetsOf(objects: CredentialObjects): VCenterTarget[] {
@@ -55,7 +58,10 @@ export function vcenterTargetsOf(objects: CredentialObjects): VCenterTarget[] {
     target.thumbprint ??= text(vsphereCluster.spec, 'thumbprint');
     clustersOf.set(target.vcenter, [...(clustersOf.get(target.vcenter) ?? []), vsphereCluster]);
   }
-  for (const [kind, list] of [['VSphereVM', objects.vsphereVMs], ['VSphereMachine', objects.vsphereMachines]] as const) {
+  for (const [kind, list] of [
+    ['VSphereVM', objects.vsphereVMs],
+    ['VSphereMachine', objects.vsphereMachines],
+  ] as const) {
     for (const object of [...list].sort(byName)) {
       const target = named(object, kind);
       if (target) target.thumbprint ??= text(object.spec, 'thumbprint');
@@ -100,12 +106,13 @@ function identityCredentials(
     const identity = objects.vsphereClusterIdentities.find((i) => i.metadata.name === name);
     const secretName = text(identity?.spec, 'secretName');
     if (!identity || !secretName) {
-      problems.push(`VSphereClusterIdentity ${name} (identityRef of ${describe('VSphereCluster', vsphereCluster)}) ${identity ? 'has no spec.secretName' : 'is not in the backup'}`);
+      problems.push(
+        `VSphereClusterIdentity ${name} (identityRef of ${describe('VSphereCluster', vsphereCluster)}) ${identity ? 'has no spec.secretName' : 'is not in the backup'}`,
+      );
       return undefined;
     }
     // Its Secret lives in CAPV's namespace; fall back to wherever the backup has one of that name.
-    const secret =
-      secrets.get(objectKey(CAPV_NAMESPACE, secretName)) ?? objects.secrets.find((s) => s.metadata.name === secretName);
+    const secret = secrets.get(objectKey(CAPV_NAMESPACE, secretName)) ?? objects.secrets.find((s) => s.metadata.name === secretName);
     const secretKey = secret ? keyOf(secret) : objectKey(CAPV_NAMESPACE, secretName);
     return secretCredentials(secret, `VSphereClusterIdentity ${name} (secret ${secretKey})`, problems);
   }

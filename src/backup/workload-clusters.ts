@@ -13,10 +13,7 @@ const MANAGEMENT_ROLE_LABEL = 'cluster-role.tkg.tanzu.vmware.com/management';
 
 /** True for the old management cluster: in namespace tkg-system, or carrying TKG's management role label. */
 export function isManagementCluster(cluster: KubeObject): boolean {
-  return (
-    cluster.metadata.namespace === MANAGEMENT_NAMESPACE ||
-    cluster.metadata.labels?.[MANAGEMENT_ROLE_LABEL] !== undefined
-  );
+  return cluster.metadata.namespace === MANAGEMENT_NAMESPACE || cluster.metadata.labels?.[MANAGEMENT_ROLE_LABEL] !== undefined;
 }
 
 export interface ClusterRef {

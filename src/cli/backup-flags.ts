@@ -17,10 +17,19 @@ export interface BackupFlags {
 /** Where `detect` and `inventory` take the backup from: a file, an s3:// URL, or a backup name in a storage location. */
 export function backupOptions(command: Command): Command {
   return command
-    .option('--backup <path>', 'the Velero backup tarball: a file (.tar.gz or .tar, e.g. from `velero backup download`) or s3://bucket/prefix/backups/NAME/NAME.tar.gz')
+    .option(
+      '--backup <path>',
+      'the Velero backup tarball: a file (.tar.gz or .tar, e.g. from `velero backup download`) or s3://bucket/prefix/backups/NAME/NAME.tar.gz',
+    )
     .option('--backup-name <name>', 'a backup in the Velero bucket, with --storage-location or --storage-location-name')
-    .option('--storage-location <file>', 'a BackupStorageLocation manifest (or its flat fields) describing the bucket; also endpoint/credentials for s3:// URLs')
-    .option('--storage-location-name <name>', 'read the BackupStorageLocation object of this name from the cluster (in-cluster config or KUBECONFIG)')
+    .option(
+      '--storage-location <file>',
+      'a BackupStorageLocation manifest (or its flat fields) describing the bucket; also endpoint/credentials for s3:// URLs',
+    )
+    .option(
+      '--storage-location-name <name>',
+      'read the BackupStorageLocation object of this name from the cluster (in-cluster config or KUBECONFIG)',
+    )
     .option('--velero-namespace <ns>', 'namespace of the BackupStorageLocation object', DEFAULTS.velero.namespace)
     .option('--s3-timeout <seconds>', 'timeout of each object-storage request', seconds, inSeconds(DEFAULTS.storage.requestTimeoutMs));
 }

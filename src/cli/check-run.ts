@@ -28,14 +28,21 @@ const TLS_HINT = 'use --ca (or --tls)';
 export async function runCheck(flags: CheckFlags): Promise<void> {
   if (!flags.backupName) throw new UsageError('check', 'required option --backup-name <name> not given');
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UsageError('check', '--cert and --key go together');
-  const refusal = clearTextRefusal(flags.server, usesTls({ tls: flags.tls, caCert: flags.ca, clientCert: flags.cert }), flags.tokenFile !== undefined);
+  const refusal = clearTextRefusal(
+    flags.server,
+    usesTls({ tls: flags.tls, caCert: flags.ca, clientCert: flags.cert }),
+    flags.tokenFile !== undefined,
+  );
   if (refusal) throw new UsageError('check', `${refusal}: ${TLS_HINT}`);
   const client = new ServiceClient(SERVICE_NAMES.driftDetector, flags.server, await clientCredentials(flags), { refusalHint: TLS_HINT });
   const request = {
     backup_name: flags.backupName,
     storage_location: flags.storageLocation ?? '',
     override_reason: flags.override ?? '',
-    override_clusters: (flags.overrideClusters ?? '').split(',').map((c) => c.trim()).filter((c) => c !== ''),
+    override_clusters: (flags.overrideClusters ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== ''),
     failure_policy: flags.failurePolicy === 'Fail' ? 'FAIL' : flags.failurePolicy === 'Ignore' ? 'IGNORE' : 'FAILURE_POLICY_UNSPECIFIED',
     skip_access_apiserver: flags.skipAccessApiserver === true,
     refresh: flags.refresh === true,

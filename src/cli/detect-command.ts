@@ -35,18 +35,21 @@ interface DetectFlags extends BackupFlags {
 }
 
 export function addDetectCommand(program: Command): void {
-  const command = program
-    .command('detect')
-    .description('Detect the drifts between the backup and the infrastructure, and write a report');
+  const command = program.command('detect').description('Detect the drifts between the backup and the infrastructure, and write a report');
   backupOptions(command)
     .addOption(new Option('--format <format>', 'format of the report file').choices(['json']).default('json'))
     .option('--ignore-healthy-resources', 'leave Healthy clusters and machines out of the lists')
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
     .option('-o, --output <file>', 'where to write the report')
-    .option('--skip-access-apiserver', 'do not contact the workload clusters\' API servers')
+    .option('--skip-access-apiserver', "do not contact the workload clusters' API servers")
     .option('--inventory <file>', 'use an inventory snapshot (from `drift-detector inventory`) instead of live vCenters')
     .option('--exit-code', 'exit 0 when nothing is to be done, 1 when remediation or confirmation is needed, 2 on error')
-    .option('--apiserver-timeout <seconds>', 'timeout for reading one workload cluster\'s Nodes', seconds, inSeconds(DEFAULTS.apiserver.timeoutMs))
+    .option(
+      '--apiserver-timeout <seconds>',
+      "timeout for reading one workload cluster's Nodes",
+      seconds,
+      inSeconds(DEFAULTS.apiserver.timeoutMs),
+    )
     .option('--apiserver-concurrency <n>', 'workload clusters read at once', positiveInt, DEFAULTS.apiserver.concurrency);
   credentialOptions(command);
   command.action(async (flags: DetectFlags, cmd: Command) => {
@@ -54,9 +57,7 @@ export function addDetectCommand(program: Command): void {
     const debug = debugLogger(debugEnabled === true);
     if (!flags.output) throw new UsageError('detect', 'required option -o, --output <file> not given');
 
-    const inventory = flags.inventory
-      ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) }
-      : undefined;
+    const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
     const report = await detectDrift(source, {
       insecureSkipVerify: flags.insecureSkipVerify === true,

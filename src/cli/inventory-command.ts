@@ -39,7 +39,8 @@ export function addInventoryCommand(program: Command): void {
     const debug = debugLogger(cmd.optsWithGlobals<{ debug?: boolean }>().debug === true);
     if (!flags.output) throw new UsageError('inventory', 'required option -o, --output <file> not given');
     const fromBackup = flags.backup !== undefined || flags.backupName !== undefined;
-    if (flags.server.length === 0 && !fromBackup) throw new UsageError('inventory', 'give --server <server>, or a backup to take the vCenters from');
+    if (flags.server.length === 0 && !fromBackup)
+      throw new UsageError('inventory', 'give --server <server>, or a backup to take the vCenters from');
 
     const targets = new Map<string, VCenterTarget>();
     if (fromBackup) {

@@ -25,18 +25,35 @@ export function addServeCommand(program: Command): void {
     .option('--listen <address>', `host:port or unix:/path to listen on; non-loopback needs TLS ${byDefault(DEFAULTS.service.listen)}`)
     .option('--metrics-listen <address>', 'host:port for Prometheus metrics (GET /metrics)')
     .option('--storage-location <file>', 'the default storage location: a BackupStorageLocation manifest or a flat location file')
-    .addOption(new Option('--mode <mode>', `block: fail the restore of a drifted Cluster; annotate: restore it annotated ${byDefault(DEFAULTS.gate.mode)}`).choices(GATE_MODES))
-    .addOption(new Option('--failure-policy <policy>', `what unconfirmed clusters and failed analyses get ${byDefault(DEFAULTS.gate.failurePolicy)}`).choices(FAILURE_POLICIES))
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        `block: fail the restore of a drifted Cluster; annotate: restore it annotated ${byDefault(DEFAULTS.gate.mode)}`,
+      ).choices(GATE_MODES),
+    )
+    .addOption(
+      new Option(
+        '--failure-policy <policy>',
+        `what unconfirmed clusters and failed analyses get ${byDefault(DEFAULTS.gate.failurePolicy)}`,
+      ).choices(FAILURE_POLICIES),
+    )
     .option('--pause-on-drift', 'annotate mode: restore drifted Clusters with spec.paused: true')
     .option('--cache-ttl <duration>', `how long a finished analysis is reused, e.g. 1h ${byDefault(durationText(DEFAULTS.service.cacheTtlMs))}`)
     .option('--analysis-timeout <duration>', `bound on one analysis, e.g. 30m ${byDefault(durationText(DEFAULTS.service.analysisTimeoutMs))}`)
-    .option('--skip-access-apiserver', 'do not read the workload clusters\' Nodes')
+    .option('--skip-access-apiserver', "do not read the workload clusters' Nodes")
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
     .option('--token-file <file>', 'require `authorization: Bearer <token>` with the token in this file')
     .option('--tls-cert <file>', 'server certificate (PEM)')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
-    .addOption(new Option('--log-level <level>', `JSON log level on stderr ${byDefault(DEFAULTS.service.logLevel)}`).choices(['debug', 'info', 'warn', 'error']))
+    .addOption(
+      new Option('--log-level <level>', `JSON log level on stderr ${byDefault(DEFAULTS.service.logLevel)}`).choices([
+        'debug',
+        'info',
+        'warn',
+        'error',
+      ]),
+    )
     .action(async (flags: ServeFlags, cmd: Command) => {
       const { debug } = cmd.optsWithGlobals<{ debug?: boolean }>();
       const { config: file, ...overrides } = flags;

@@ -19,7 +19,18 @@ export interface ConfiguredStorageLocation {
 
 const LOCATION_KEYS = ['name', 'default', 'file', 'timeout'];
 /** The keys of a flat storage-location entry (a BSL manifest, with spec, is checked by its own parser). */
-const FLAT_LOCATION_KEYS = [...LOCATION_KEYS, 'bucket', 'prefix', 'region', 's3Url', 's3ForcePathStyle', 'insecureSkipTLSVerify', 'caCert', 'profile', 'credentialsFile'];
+const FLAT_LOCATION_KEYS = [
+  ...LOCATION_KEYS,
+  'bucket',
+  'prefix',
+  'region',
+  's3Url',
+  's3ForcePathStyle',
+  'insecureSkipTLSVerify',
+  'caCert',
+  'profile',
+  'credentialsFile',
+];
 
 /** `r` reads the whole configuration; `origin` and `baseDir` name its file and where relative paths start. */
 export async function readStorageLocations(
@@ -49,7 +60,8 @@ export async function readStorageLocations(
     r.refuse('storageLocations', 'at least one storage location is required (or give --storage-location FILE)');
   }
   const defaults = result.filter((l) => l.isDefault);
-  if (defaults.length > 1 && fromFlag === undefined) r.refuse('storageLocations', `more than one default: ${defaults.map((l) => l.name).join(', ')}`);
+  if (defaults.length > 1 && fromFlag === undefined)
+    r.refuse('storageLocations', `more than one default: ${defaults.map((l) => l.name).join(', ')}`);
   if (defaults.length === 0) result[0]!.isDefault = true;
   else for (const l of result) l.isDefault = l === defaults[0];
   return result;
@@ -63,7 +75,11 @@ interface EntryContext {
 }
 
 /** One entry `e` of `storageLocations`; `entry` reads it and names it (`storageLocations[0].bucket`). */
-async function readStorageLocation(e: Record<string, unknown>, entry: ConfigReader, { taken, origin, baseDir }: EntryContext): Promise<ConfiguredStorageLocation> {
+async function readStorageLocation(
+  e: Record<string, unknown>,
+  entry: ConfigReader,
+  { taken, origin, baseDir }: EntryContext,
+): Promise<ConfiguredStorageLocation> {
   if (!('spec' in e || 'kind' in e || 'apiVersion' in e)) entry.onlyKeys(FLAT_LOCATION_KEYS);
   const name = entry.objectName('name', 'Kubernetes object') ?? entry.refuse('name', 'required');
   if (taken.includes(name)) entry.refuse('name', `"${name}" is configured twice`);

@@ -94,7 +94,10 @@ export class ConfigReader {
     const v = this.value(key);
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-      return this.refuse(key, `expected ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}${typeof v === 'string' ? `, not "${v}"` : ''}`);
+      return this.refuse(
+        key,
+        `expected ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}${typeof v === 'string' ? `, not "${v}"` : ''}`,
+      );
     }
     return v as T;
   }

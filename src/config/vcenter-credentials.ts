@@ -24,9 +24,11 @@ export async function credentialOverrides(sources: CredentialSources, env: NodeJ
   const username = sources.vsphereUsername ?? env.VSPHERE_USERNAME;
   if (username) overrides.username = username;
   if (sources.vspherePasswordFile) {
-    overrides.password = (await readFile(sources.vspherePasswordFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new Error(`${sources.vspherePasswordFile}: cannot read the password file (${err.code ?? err.message})`);
-    })).replace(/\r?\n$/, '');
+    overrides.password = (
+      await readFile(sources.vspherePasswordFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new Error(`${sources.vspherePasswordFile}: cannot read the password file (${err.code ?? err.message})`);
+      })
+    ).replace(/\r?\n$/, '');
   } else if (env.VSPHERE_PASSWORD) {
     overrides.password = env.VSPHERE_PASSWORD;
   }

@@ -85,9 +85,7 @@ function ownerOf(
   for (const cluster of clusters) {
     if (!vm.name.startsWith(`${cluster.name}-`)) continue;
     if (best && best.name.length >= cluster.name.length) continue;
-    const sitsWith = places.get(cluster)!.some(
-      (p) => p.vcenter === vcenter && sameDatacenter(vm.datacenter, p.datacenter),
-    );
+    const sitsWith = places.get(cluster)!.some((p) => p.vcenter === vcenter && sameDatacenter(vm.datacenter, p.datacenter));
     if (!sitsWith) continue;
     best = cluster;
   }
@@ -156,7 +154,6 @@ function placementsOf(clusters: BackedUpCluster[], pick: (p: BackedUpMachine['pl
   }
   const specs = [...distinct.values()];
   return {
-    has: (vcenter: string, inventoryPath: string | undefined) =>
-      specs.some((s) => s.vcenter === vcenter && samePlace(inventoryPath, s.path)),
+    has: (vcenter: string, inventoryPath: string | undefined) => specs.some((s) => s.vcenter === vcenter && samePlace(inventoryPath, s.path)),
   };
 }

@@ -13,7 +13,10 @@ export class VCenterIndex {
   readonly byInstance = new Map<string, InventoryVM[]>();
   readonly byName = new Map<string, InventoryVM[]>();
 
-  constructor(readonly vcenter: string, readonly vms: InventoryVM[]) {
+  constructor(
+    readonly vcenter: string,
+    readonly vms: InventoryVM[],
+  ) {
     for (const vm of vms) {
       if (vm.template) continue;
       if (vm.biosUuid) push(this.byBios, vm.biosUuid, vm);
@@ -24,9 +27,7 @@ export class VCenterIndex {
 }
 
 export type Match =
-  | { kind: 'matched'; vm: InventoryVM; by: string }
-  | { kind: 'ambiguous'; vms: InventoryVM[]; reason: string }
-  | { kind: 'none' };
+  { kind: 'matched'; vm: InventoryVM; by: string } | { kind: 'ambiguous'; vms: InventoryVM[]; reason: string } | { kind: 'none' };
 
 /** How the search for a machine's VM ended; `unsearched` when its vCenter could not be searched. */
 export type Pairing = Match | { kind: 'unsearched'; reason: string };
@@ -109,7 +110,7 @@ function searchByUuid(
 
 /** §3, steps 1 and 2: BIOS UUID, narrowed by instance UUID; then instance UUID alone. */
 function matchByUuid(machine: BackedUpMachine, index: VCenterIndex): Match {
-  const byBios = machine.biosUuid ? index.byBios.get(machine.biosUuid) ?? [] : [];
+  const byBios = machine.biosUuid ? (index.byBios.get(machine.biosUuid) ?? []) : [];
   if (byBios.length === 1) return { kind: 'matched', vm: byBios[0]!, by: 'BIOS UUID' };
   if (byBios.length > 1) {
     const narrowed = byBios.filter((vm) => machine.instanceUuid && vm.instanceUuid === machine.instanceUuid);
@@ -120,7 +121,7 @@ function matchByUuid(machine: BackedUpMachine, index: VCenterIndex): Match {
       reason: `duplicate BIOS UUID ${machine.biosUuid}: ${byBios.length} VMs carry it (${vmNames(byBios)})`,
     };
   }
-  const byInstance = machine.instanceUuid ? index.byInstance.get(machine.instanceUuid) ?? [] : [];
+  const byInstance = machine.instanceUuid ? (index.byInstance.get(machine.instanceUuid) ?? []) : [];
   if (byInstance.length === 1) return { kind: 'matched', vm: byInstance[0]!, by: 'instance UUID' };
   if (byInstance.length > 1) {
     return {
@@ -136,10 +137,7 @@ function matchByUuid(machine: BackedUpMachine, index: VCenterIndex): Match {
 function matchByName(machine: BackedUpMachine, index: VCenterIndex, taken: Set<InventoryVM>): Match {
   const { datacenter, folder } = machine.placement;
   const named = (index.byName.get(machine.vmName) ?? []).filter(
-    (vm) =>
-      !taken.has(vm) &&
-      sameDatacenter(vm.datacenter, datacenter) &&
-      (!folder || !vm.folder || samePlace(vm.folder, folder)),
+    (vm) => !taken.has(vm) && sameDatacenter(vm.datacenter, datacenter) && (!folder || !vm.folder || samePlace(vm.folder, folder)),
   );
   if (named.length === 1) return { kind: 'matched', vm: named[0]!, by: 'name' };
   if (named.length > 1) {

@@ -56,9 +56,7 @@ export function isRootResourcePool(inventoryPath: string | undefined, datacenter
 
 /** Where the datacenter sits in a path: the first segment naming it that `fixed` (`vm`, `host`) follows. */
 function datacenterIndex(path: string[], datacenter: string | undefined, fixed: string): number {
-  return path.findIndex(
-    (segment, i) => sameName(path[i + 1], fixed) && (datacenter === undefined || sameName(segment, datacenter)),
-  );
+  return path.findIndex((segment, i) => sameName(path[i + 1], fixed) && (datacenter === undefined || sameName(segment, datacenter)));
 }
 
 /**
@@ -71,5 +69,9 @@ function sameName(a: string | undefined, b: string): boolean {
 
 /** `/DC0//vm/` -> `['DC0', 'vm']`. */
 function segmentsOf(path: string | undefined): string[] {
-  return path ? trimSlashes(path).split('/').filter((segment) => segment !== '') : [];
+  return path
+    ? trimSlashes(path)
+        .split('/')
+        .filter((segment) => segment !== '')
+    : [];
 }

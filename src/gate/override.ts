@@ -45,7 +45,10 @@ export function parseOverride(annotations: Record<string, unknown> | undefined |
 export function parseClusterList(text: string): { clusters: ClusterRef[]; invalid: string[] } {
   const clusters: ClusterRef[] = [];
   const invalid: string[] = [];
-  for (const entry of text.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')) {
     const parts = entry.split('/');
     if (parts.length === 2 && parts[0] !== '' && parts[1] !== '') {
       clusters.push({ namespace: parts[0]!.trim(), name: parts[1]!.trim() });

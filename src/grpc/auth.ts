@@ -31,7 +31,8 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
   let token: string | undefined;
   if (config.tokenFile) {
     token = (await read('auth.tokenFile', config.tokenFile)).toString('utf8').trim();
-    if (token.length < 16) throw new ConfigError(`${config.origin}: auth.tokenFile: ${config.tokenFile} holds a token shorter than 16 characters`);
+    if (token.length < 16)
+      throw new ConfigError(`${config.origin}: auth.tokenFile: ${config.tokenFile} holds a token shorter than 16 characters`);
   }
   let credentials = ServerCredentials.createInsecure();
   if (config.tls) {

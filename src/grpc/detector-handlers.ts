@@ -69,7 +69,12 @@ function overrideAnnotations(request: CheckRequest): Record<string, string> {
 }
 
 /** The shared analysis a request asks for, its backup name checked in the request's own words. */
-function analysisFor(service: DriftService, request: DetectRequest | CheckRequest, ctx: CallContext, onProgress?: (event: ProgressEvent) => void) {
+function analysisFor(
+  service: DriftService,
+  request: DetectRequest | CheckRequest,
+  ctx: CallContext,
+  onProgress?: (event: ProgressEvent) => void,
+) {
   ctx.fields['backup'] = request.backup_name;
   return service.analyze(checkBackupName(request.backup_name, 'backup_name'), {
     storageLocation: request.storage_location,
@@ -80,7 +85,10 @@ function analysisFor(service: DriftService, request: DetectRequest | CheckReques
   });
 }
 
-export function driftDetectorImplementation(env: CallEnvironment & { metrics?: ServiceMetrics }, service: DriftService): UntypedServiceImplementation {
+export function driftDetectorImplementation(
+  env: CallEnvironment & { metrics?: ServiceMetrics },
+  service: DriftService,
+): UntypedServiceImplementation {
   return {
     Detect: unary<DetectRequest, unknown>(env, 'Detect', async (request, ctx) => {
       const { report, use } = await analysisFor(service, request, ctx);
@@ -89,9 +97,12 @@ export function driftDetectorImplementation(env: CallEnvironment & { metrics?: S
     }),
 
     DetectStream: serverStream<DetectRequest, unknown>(env, 'DetectStream', async (request, ctx, write) => {
-      const { report, use } = await analysisFor(service, request, ctx, (event) => write({ progress: { stage: event.stage, message: event.message } }));
+      const { report, use } = await analysisFor(service, request, ctx, (event) =>
+        write({ progress: { stage: event.stage, message: event.message } }),
+      );
       ctx.fields['cache'] = use;
-      if (use === 'cached') write({ progress: { stage: 'analysis', message: `reusing the analysis of ${report.metadata?.generatedAt ?? 'earlier'}` } });
+      if (use === 'cached')
+        write({ progress: { stage: 'analysis', message: `reusing the analysis of ${report.metadata?.generatedAt ?? 'earlier'}` } });
       write({ result: detectResponse(report, request, use !== 'miss') });
     }),
 

@@ -61,7 +61,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Servi
 }
 
 /** `GET /metrics` (and `/healthz`) on a plain HTTP listener. */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function serveMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
       registry.metrics().then(

@@ -24,7 +24,8 @@ import { createMetrics, serveMetrics, type ServiceMetrics } from './metrics.js';
 /** How the service words what the detection cannot know, in its configuration's keys. */
 export const SERVICE_WORDS: DoorWords = {
   overridesFrom: 'the service configuration (vsphere) or environment',
-  credentialsHint: 'set vsphere.username and vsphere.passwordFile (or VSPHERE_USERNAME and VSPHERE_PASSWORD), or vsphere.credentialsFile, in the service configuration',
+  credentialsHint:
+    'set vsphere.username and vsphere.passwordFile (or VSPHERE_USERNAME and VSPHERE_PASSWORD), or vsphere.credentialsFile, in the service configuration',
 };
 
 /** What tests and benchmarks replace: where a backup of a configured location is, and the detection. */
@@ -94,7 +95,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const shutdown = (timeoutMs = config.shutdownTimeoutMs): Promise<void> =>
     (stopping ??= (async () => {
       logger.info('shutting down', { timeoutMs });
-      await shell.shutdown(timeoutMs, { onCancel: () => logger.warn('calls still running at the shutdown timeout: cancelling them', { timeoutMs }) });
+      await shell.shutdown(timeoutMs, {
+        onCancel: () => logger.warn('calls still running at the shutdown timeout: cancelling them', { timeoutMs }),
+      });
       await metricsServer?.close();
       logger.info('stopped');
     })());

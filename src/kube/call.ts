@@ -124,9 +124,15 @@ function stopped(call: KubeCall, why: Stop): KubeCallError {
   if (why === 'cancelled') {
     return new KubeCallError(call.object, 'cancelled', `${call.verb} cancelled`, {}, { cause: call.signal?.reason });
   }
-  return new KubeCallError(call.object, 'timeout', `${call.verb} at ${call.server} timed out after ${call.timeoutMs} ms`, {}, {
-    cause: new DOMException(`timed out after ${call.timeoutMs} ms`, 'TimeoutError'),
-  });
+  return new KubeCallError(
+    call.object,
+    'timeout',
+    `${call.verb} at ${call.server} timed out after ${call.timeoutMs} ms`,
+    {},
+    {
+      cause: new DOMException(`timed out after ${call.timeoutMs} ms`, 'TimeoutError'),
+    },
+  );
 }
 
 const STATUS_WORDS: Record<number, [KubeFailure, string]> = {
@@ -189,7 +195,5 @@ function statusMessageOf(body: unknown): string | undefined {
  * quoted credential material.
  */
 export function redactSecrets(message: string): string {
-  return message
-    .replace(/-----BEGIN [^-]+-----[\s\S]*?(-----END [^-]+-----|$)/g, '[redacted]')
-    .replace(/[A-Za-z0-9+/=]{60,}/g, '[redacted]');
+  return message.replace(/-----BEGIN [^-]+-----[\s\S]*?(-----END [^-]+-----|$)/g, '[redacted]').replace(/[A-Za-z0-9+/=]{60,}/g, '[redacted]');
 }

@@ -51,7 +51,14 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
   const server = apiServerOf(kc);
   const call: KubeClient['call'] = (object, verb, run, signal) =>
     boundedKubeCall(
-      { object, verb, server, timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}), ...(options.accessHint ? { accessHint: options.accessHint } : {}) },
+      {
+        object,
+        verb,
+        server,
+        timeoutMs: options.timeoutMs,
+        ...(signal ? { signal } : {}),
+        ...(options.accessHint ? { accessHint: options.accessHint } : {}),
+      },
       (requestOptions) => run(apis, requestOptions),
     );
   const veleroObject = (kind: VeleroKind, namespace: string, name: string) =>
@@ -60,7 +67,12 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
     server,
     call,
     readVeleroObject: (kind, namespace, name, signal) =>
-      call(`${kind} ${namespace}/${name}`, 'read', ({ custom }, o) => custom.getNamespacedCustomObject(veleroObject(kind, namespace, name), o), signal),
+      call(
+        `${kind} ${namespace}/${name}`,
+        'read',
+        ({ custom }, o) => custom.getNamespacedCustomObject(veleroObject(kind, namespace, name), o),
+        signal,
+      ),
     async patchVeleroObject(kind, namespace, name, patch) {
       await call(`${kind} ${namespace}/${name}`, 'patch', ({ custom }, o) =>
         custom.patchNamespacedCustomObject(
@@ -70,7 +82,12 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
       );
     },
     async readSecretData(namespace, name, { signal, object } = {}) {
-      const secret = await call(object ?? `Secret ${namespace}/${name}`, 'read', ({ core }, o) => core.readNamespacedSecret({ name, namespace }, o), signal);
+      const secret = await call(
+        object ?? `Secret ${namespace}/${name}`,
+        'read',
+        ({ core }, o) => core.readNamespacedSecret({ name, namespace }, o),
+        signal,
+      );
       return { ...(secret.data ?? {}) };
     },
   };

@@ -36,9 +36,7 @@ export interface VCenterFailure {
   reason: string;
 }
 
-export type VCenterListing =
-  | ({ ok: true } & VCenterInventory)
-  | ({ ok: false } & VCenterFailure);
+export type VCenterListing = ({ ok: true } & VCenterInventory) | ({ ok: false } & VCenterFailure);
 
 /** The inventory snapshot file written by `drift-detector inventory`. */
 export interface InventorySnapshot {

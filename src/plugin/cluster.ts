@@ -70,7 +70,8 @@ export async function kubeVeleroCluster(kc: KubeConfig, namespace: string, timeo
       const data = await client.readSecretData(namespace, name, signal ? { signal } : {});
       return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, decodeSecretValue(value)]));
     },
-    annotateRestore: (restore, annotations) => client.patchVeleroObject('Restore', restore.namespace, restore.name, { metadata: { annotations } }),
+    annotateRestore: (restore, annotations) =>
+      client.patchVeleroObject('Restore', restore.namespace, restore.name, { metadata: { annotations } }),
     recordEvent: (event) => recordEvent(client, event),
   };
 }
@@ -86,7 +87,9 @@ async function findPluginConfigMap(client: KubeClient, namespace: string, signal
   if (items.length === 0) return undefined;
   if (items.length > 1) {
     const names = items.map((i) => i.metadata?.name ?? '?').sort();
-    throw new ClusterAccessError(`more than one ConfigMap in ${namespace} is labelled ${PLUGIN_CONFIG_SELECTOR}: ${names.join(', ')} (keep one)`);
+    throw new ClusterAccessError(
+      `more than one ConfigMap in ${namespace} is labelled ${PLUGIN_CONFIG_SELECTOR}: ${names.join(', ')} (keep one)`,
+    );
   }
   return { name: items[0]!.metadata?.name ?? '?', data: { ...(items[0]!.data ?? {}) } };
 }
@@ -103,7 +106,13 @@ async function recordEvent(client: KubeClient, event: RestoreEvent): Promise<voi
   const { restore } = event;
   const body = {
     metadata: { generateName: `${restore.name}.`, namespace: restore.namespace },
-    involvedObject: { apiVersion: 'velero.io/v1', kind: 'Restore', name: restore.name, namespace: restore.namespace, ...(restore.uid ? { uid: restore.uid } : {}) },
+    involvedObject: {
+      apiVersion: 'velero.io/v1',
+      kind: 'Restore',
+      name: restore.name,
+      namespace: restore.namespace,
+      ...(restore.uid ? { uid: restore.uid } : {}),
+    },
     type: event.type,
     reason: event.reason,
     message: event.message.length > MAX_EVENT_MESSAGE ? `${event.message.slice(0, MAX_EVENT_MESSAGE - 3)}...` : event.message,

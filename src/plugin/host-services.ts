@@ -5,13 +5,7 @@
  * discards the stdio data, so both streams stay open and silent until the plugin stops: an
  * error code other than Unavailable/Unimplemented on StreamStdio would fail the host's connect.
  */
-import type {
-  ServerDuplexStream,
-  ServerUnaryCall,
-  ServerWritableStream,
-  sendUnaryData,
-  UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
 
 /** Streams the host holds open; ended when the plugin stops so the server can close. */
 export class OpenStreams {

@@ -45,9 +45,14 @@ export class RemoteGate {
     private readonly settings: RemoteSettings,
     credentials: RemoteCredentials,
   ) {
-    this.client = new ServiceClient(SERVICE_NAMES.restoreItemActionV1, settings.endpoint, { ...credentials, tls: settings.tls }, {
-      refusalHint: "put the service's CA in ca.crt of the Secret, or set remoteTLS",
-    });
+    this.client = new ServiceClient(
+      SERVICE_NAMES.restoreItemActionV1,
+      settings.endpoint,
+      { ...credentials, tls: settings.tls },
+      {
+        refusalHint: "put the service's CA in ca.crt of the Secret, or set remoteTLS",
+      },
+    );
   }
 
   get endpoint(): string {
@@ -56,14 +61,23 @@ export class RemoteGate {
 
   /** The service's Execute; its status code and message come back as ours, named after it. */
   async execute(input: ExecuteInput, signal: AbortSignal): Promise<Buffer> {
-    const request = { plugin: input.plugin ?? '', item: input.item, restore: input.restore, itemFromBackup: input.itemFromBackup ?? Buffer.alloc(0) };
+    const request = {
+      plugin: input.plugin ?? '',
+      item: input.item,
+      restore: input.restore,
+      itemFromBackup: input.itemFromBackup ?? Buffer.alloc(0),
+    };
     try {
       const { item } = await this.client.call<{ item: Buffer }>('Execute', request, { timeoutMs: this.settings.timeoutMs, signal });
       return Buffer.from(item);
     } catch (err) {
       if (!(err instanceof ServiceError)) throw err;
       const reason =
-        err.code === status.DEADLINE_EXCEEDED ? `no answer within ${this.settings.timeoutMs} ms` : err.code === status.UNAVAILABLE ? `unreachable (${err.message})` : err.message;
+        err.code === status.DEADLINE_EXCEEDED
+          ? `no answer within ${this.settings.timeoutMs} ms`
+          : err.code === status.UNAVAILABLE
+            ? `unreachable (${err.message})`
+            : err.message;
       throw new ServiceError(err.code, `drift-detector service at ${this.settings.endpoint}: ${reason}`);
     }
   }

@@ -117,7 +117,10 @@ export class PluginRestoreGate implements Gate {
 
   /** Stops background work (the remote client); the analysis cache goes with the process. */
   close(): void {
-    void this.runtime?.then((r) => r.close(), () => {});
+    void this.runtime?.then(
+      (r) => r.close(),
+      () => {},
+    );
   }
 
   private cluster(): Promise<VeleroCluster> {
@@ -235,7 +238,8 @@ export function vcenterCredentialsFromSecret(data: Record<string, string>, origi
   const password = data['password']?.replace(/\r?\n$/, '');
   if (password) overrides.password = password;
   if (data['credentials.yaml']) overrides.byServer = parseCredentialsYaml(data['credentials.yaml'], `${origin} key credentials.yaml`);
-  if (!overrides.username && !overrides.password && !overrides.byServer) throw new Error(`${origin}: holds no username, password or credentials.yaml`);
+  if (!overrides.username && !overrides.password && !overrides.byServer)
+    throw new Error(`${origin}: holds no username, password or credentials.yaml`);
   return overrides;
 }
 
@@ -264,8 +268,9 @@ function peekTarget(input: ExecuteInput): Target {
   const metadata = parse(input.restore)?.['metadata'];
   const name = metadata?.['name'];
   const namespace = metadata?.['namespace'];
-  const restore = typeof name === 'string' && typeof namespace === 'string' && name && namespace
-    ? { name, namespace, ...(typeof metadata['uid'] === 'string' ? { uid: metadata['uid'] as string } : {}) }
-    : undefined;
+  const restore =
+    typeof name === 'string' && typeof namespace === 'string' && name && namespace
+      ? { name, namespace, ...(typeof metadata['uid'] === 'string' ? { uid: metadata['uid'] as string } : {}) }
+      : undefined;
   return { isCluster, cluster, ...(restore ? { restore } : {}) };
 }

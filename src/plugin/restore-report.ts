@@ -38,7 +38,7 @@ export function outcomeFromDecision(decision: GateDecision): ClusterOutcome {
     verdict: decision.verdict,
     action: decision.action,
     overridden: decision.overridden,
-    message: decision.action === 'fail' ? decision.error ?? decision.reason : decision.reason,
+    message: decision.action === 'fail' ? (decision.error ?? decision.reason) : decision.reason,
   };
 }
 
@@ -55,7 +55,14 @@ export function outcomeFromItem(cluster: string, item: Buffer): ClusterOutcome {
   const status = annotations[STATUS_ANNOTATION] ?? 'Unknown';
   const overridden = annotations[OVERRIDE_REASON_ANNOTATION] !== undefined;
   const action = verdict === 'BLOCK' && object.spec?.paused === true ? 'pause' : 'restore';
-  return { cluster, status, verdict, action, overridden, message: `status ${status}${overridden ? `, overridden: ${annotations[OVERRIDE_REASON_ANNOTATION]}` : ''}` };
+  return {
+    cluster,
+    status,
+    verdict,
+    action,
+    overridden,
+    message: `status ${status}${overridden ? `, overridden: ${annotations[OVERRIDE_REASON_ANNOTATION]}` : ''}`,
+  };
 }
 
 export function outcomeFromError(cluster: string, err: unknown): ClusterOutcome {
@@ -66,8 +73,14 @@ export function outcomeFromError(cluster: string, err: unknown): ClusterOutcome 
 export function eventFor(outcome: ClusterOutcome): { type: 'Normal' | 'Warning'; reason: string; message: string } {
   const head = `Cluster ${outcome.cluster}`;
   if (outcome.action === 'fail') return { type: 'Warning', reason: 'ClusterRestoreBlocked', message: outcome.message };
-  if (outcome.action === 'pause') return { type: 'Warning', reason: 'ClusterRestoredPaused', message: `${head} restored paused (${outcome.status}): ${outcome.message}` };
-  if (outcome.overridden) return { type: 'Warning', reason: 'ClusterRestoreOverridden', message: `${head} restored by override (${outcome.status}): ${outcome.message}` };
+  if (outcome.action === 'pause')
+    return { type: 'Warning', reason: 'ClusterRestoredPaused', message: `${head} restored paused (${outcome.status}): ${outcome.message}` };
+  if (outcome.overridden)
+    return {
+      type: 'Warning',
+      reason: 'ClusterRestoreOverridden',
+      message: `${head} restored by override (${outcome.status}): ${outcome.message}`,
+    };
   if (outcome.verdict === 'BLOCK' || outcome.status === 'CheckFailed') {
     return { type: 'Warning', reason: 'ClusterRestoredWithDrift', message: `${head} restored (${outcome.status}): ${outcome.message}` };
   }
@@ -79,8 +92,18 @@ export function restoreAnnotations(outcomes: ClusterOutcome[]): Record<string, s
   const sorted = [...outcomes].sort((a, b) => a.cluster.localeCompare(b.cluster));
   const count = (action: ClusterOutcome['action']) => sorted.filter((o) => o.action === action);
   const parts = [`${count('restore').length} restored`];
-  if (count('pause').length) parts.push(`${count('pause').length} restored paused (${count('pause').map((o) => o.cluster).join(', ')})`);
-  if (count('fail').length) parts.push(`${count('fail').length} blocked (${count('fail').map((o) => o.cluster).join(', ')})`);
+  if (count('pause').length)
+    parts.push(
+      `${count('pause').length} restored paused (${count('pause')
+        .map((o) => o.cluster)
+        .join(', ')})`,
+    );
+  if (count('fail').length)
+    parts.push(
+      `${count('fail').length} blocked (${count('fail')
+        .map((o) => o.cluster)
+        .join(', ')})`,
+    );
   return {
     [RESTORE_VERDICT_ANNOTATION]: sorted.some((o) => o.verdict === 'BLOCK') ? 'BLOCK' : 'ALLOW',
     [RESTORE_SUMMARY_ANNOTATION]: `${sorted.length} Cluster${sorted.length === 1 ? '' : 's'}: ${parts.join(', ')}`,
@@ -119,7 +142,8 @@ export class RestoreReporter {
       cluster = await this.cluster();
     } catch (err) {
       // Without a Kubernetes API (a run outside a cluster) there is nothing to annotate: say so once.
-      if (!this.unavailableLogged) this.logger.warn('cannot annotate the Restore or record Events', { restore: restore.name, error: errorMessage(err) });
+      if (!this.unavailableLogged)
+        this.logger.warn('cannot annotate the Restore or record Events', { restore: restore.name, error: errorMessage(err) });
       this.unavailableLogged = true;
       return;
     }
@@ -129,7 +153,8 @@ export class RestoreReporter {
       cluster.recordEvent({ restore, ...eventFor(outcome) }),
     ]);
     if (annotated.status === 'rejected') this.logger.warn('cannot annotate the Restore', { ...fields, error: errorMessage(annotated.reason) });
-    if (recorded.status === 'rejected') this.logger.warn('cannot record an Event on the Restore', { ...fields, error: errorMessage(recorded.reason) });
+    if (recorded.status === 'rejected')
+      this.logger.warn('cannot record an Event on the Restore', { ...fields, error: errorMessage(recorded.reason) });
     if (annotated.status === 'fulfilled' && recorded.status === 'fulfilled') this.logger.debug('Restore annotated', fields);
   }
 }

@@ -139,7 +139,13 @@ export async function startPlugin(options: PluginProcess & { logger: Logger }): 
   const stopRequested = new Promise<string>((resolve) => (stop = resolve));
 
   const shell = new ServerShell({
-    protos: [PROTO_FILES.veleroPluginLister, PROTO_FILES.veleroRestoreItemActionV1, PROTO_FILES.goPluginController, PROTO_FILES.goPluginBroker, PROTO_FILES.goPluginStdio],
+    protos: [
+      PROTO_FILES.veleroPluginLister,
+      PROTO_FILES.veleroRestoreItemActionV1,
+      PROTO_FILES.goPluginController,
+      PROTO_FILES.goPluginBroker,
+      PROTO_FILES.goPluginStdio,
+    ],
   });
   shell.add(SERVICE_NAMES.pluginLister, {
     ListPlugins: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
@@ -148,14 +154,23 @@ export async function startPlugin(options: PluginProcess & { logger: Logger }): 
     },
   });
   shell.add(SERVICE_NAMES.restoreItemActionV1, onlyOurName(restoreItemActionV1({ logger }, gate)));
-  shell.add(SERVICE_NAMES.goPluginController, controllerImplementation(() => stop('GRPCController.Shutdown')));
+  shell.add(
+    SERVICE_NAMES.goPluginController,
+    controllerImplementation(() => stop('GRPCController.Shutdown')),
+  );
   shell.add(SERVICE_NAMES.goPluginBroker, brokerImplementation(open));
   shell.add(SERVICE_NAMES.goPluginStdio, stdioImplementation(open));
 
   const address = await bindPluginListener(shell.server, options.env, ServerCredentials.createInsecure());
   if (address.unixError) logger.debug('no unix socket, listening on TCP', { reason: address.unixError });
   options.stdout.write(handshakeLine(APP_PROTOCOL_VERSION, address));
-  logger.info('plugin serving', { version: DETECTOR_VERSION, network: address.network, address: address.address, command, name: RESTORE_GATE_NAME });
+  logger.info('plugin serving', {
+    version: DETECTOR_VERSION,
+    network: address.network,
+    address: address.address,
+    command,
+    name: RESTORE_GATE_NAME,
+  });
 
   const stopped = stopRequested.then(async (reason) => {
     logger.debug('plugin stopping', { reason });

@@ -118,7 +118,12 @@ export function parsePluginSettings(data: Record<string, unknown>, origin: strin
   const remoteTls = r.bool('remoteTLS');
   const remoteTimeoutMs = duration('remoteTimeout', DEFAULTS.plugin.remoteTimeoutMs);
   if (endpoint) {
-    settings.remote = { endpoint, tls: remoteTls ?? DEFAULTS.plugin.remoteTls, timeoutMs: remoteTimeoutMs, ...(remoteSecret ? { credentialsSecret: remoteSecret } : {}) };
+    settings.remote = {
+      endpoint,
+      tls: remoteTls ?? DEFAULTS.plugin.remoteTls,
+      timeoutMs: remoteTimeoutMs,
+      ...(remoteSecret ? { credentialsSecret: remoteSecret } : {}),
+    };
   } else if (remoteSecret || remoteTls !== undefined) {
     refuse(remoteSecret ? 'remoteCredentialsSecret' : 'remoteTLS', 'needs remoteEndpoint');
   }

@@ -27,8 +27,7 @@ const STATUS_COLOR: Record<RollupStatus | MachineStatus, number> = {
 };
 
 export function renderConsole(report: DriftReport, options: ConsoleOptions): string {
-  const paint = (status: RollupStatus | MachineStatus) =>
-    options.color ? `\u001b[${STATUS_COLOR[status]}m${status}\u001b[0m` : status;
+  const paint = (status: RollupStatus | MachineStatus) => (options.color ? `\u001b[${STATUS_COLOR[status]}m${status}\u001b[0m` : status);
   const bold = (text: string) => (options.color ? `\u001b[1m${text}\u001b[0m` : text);
   const out: string[] = [];
   const { summary } = report;

@@ -49,7 +49,7 @@ function callSignal(call: Pick<ServerCall, 'on' | 'getDeadline'>): { signal: Abo
   const ms = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
   let timer: NodeJS.Timeout | undefined;
   if (Number.isFinite(ms)) {
-    timer = setTimeout(() => controller.abort(new ServiceError(status.DEADLINE_EXCEEDED, 'the call\'s deadline passed')), Math.max(0, ms));
+    timer = setTimeout(() => controller.abort(new ServiceError(status.DEADLINE_EXCEEDED, "the call's deadline passed")), Math.max(0, ms));
   }
   return { signal: controller.signal, done: () => clearTimeout(timer) };
 }
@@ -98,7 +98,14 @@ export function unary<Req, Res>(
   handler: (request: Req, ctx: CallContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) =>
-    handle(env, method, call, (ctx) => handler(call.request, ctx), (response) => callback(null, response), (err) => callback(err));
+    handle(
+      env,
+      method,
+      call,
+      (ctx) => handler(call.request, ctx),
+      (response) => callback(null, response),
+      (err) => callback(err),
+    );
 }
 
 export function serverStream<Req, Res>(
@@ -111,9 +118,10 @@ export function serverStream<Req, Res>(
       env,
       method,
       call,
-      (ctx) => handler(call.request, ctx, (message) => {
-        if (!ctx.signal.aborted) call.write(message);
-      }),
+      (ctx) =>
+        handler(call.request, ctx, (message) => {
+          if (!ctx.signal.aborted) call.write(message);
+        }),
       () => call.end(),
       (err) => call.emit('error', err),
     );
@@ -123,7 +131,11 @@ export function serverStream<Req, Res>(
  * Wraps a library's service (e.g. reflection) so that its calls need the bearer token too.
  * Streaming handlers are checked before the library sees the call.
  */
-export function guarded(env: CallEnvironment, definition: ServiceDefinition, implementation: UntypedServiceImplementation): UntypedServiceImplementation {
+export function guarded(
+  env: CallEnvironment,
+  definition: ServiceDefinition,
+  implementation: UntypedServiceImplementation,
+): UntypedServiceImplementation {
   if (env.token === undefined) return implementation;
   const result: UntypedServiceImplementation = {};
   for (const [name, handler] of Object.entries(implementation)) {

@@ -50,7 +50,9 @@ export class ServerShell {
   /** Listens on `address` (`host:port` or `unix:/path`); resolves with the port bound. */
   bind(address: string, credentials: ServerCredentials): Promise<number> {
     return new Promise((resolve, reject) =>
-      this.server.bindAsync(address, credentials, (err, port) => (err ? reject(new Error(`listen ${address}: ${err.message}`)) : resolve(port))),
+      this.server.bindAsync(address, credentials, (err, port) =>
+        err ? reject(new Error(`listen ${address}: ${err.message}`)) : resolve(port),
+      ),
     );
   }
 

@@ -5,17 +5,7 @@ import { xsiTypeOf } from './wire.js';
  * wrong and what to check; callers prefix the vCenter. They never carry credentials or cookies.
  */
 export type VimErrorKind =
-  | 'config'
-  | 'dns'
-  | 'refused'
-  | 'unreachable'
-  | 'timeout'
-  | 'cancelled'
-  | 'tls'
-  | 'thumbprint'
-  | 'http'
-  | 'protocol'
-  | 'fault';
+  'config' | 'dns' | 'refused' | 'unreachable' | 'timeout' | 'cancelled' | 'tls' | 'thumbprint' | 'http' | 'protocol' | 'fault';
 
 export class VimError extends Error {
   override readonly name = 'VimError';
@@ -71,10 +61,7 @@ export function networkError(address: string, call: string, err: NodeJS.ErrnoExc
         `${address} closed the connection during ${call} (${code}); check that it serves the vSphere API over HTTPS`,
       );
     default:
-      return new VimError(
-        'unreachable',
-        `cannot reach ${address} during ${call} (${code || err.message}); check the address and network`,
-      );
+      return new VimError('unreachable', `cannot reach ${address} during ${call} (${code || err.message}); check the address and network`);
   }
 }
 
@@ -84,9 +71,7 @@ export function networkError(address: string, call: string, err: NodeJS.ErrnoExc
  * else that element's name without its `Fault` suffix.
  */
 export function faultFromSoapError(err: unknown): VimFaultInfo | undefined {
-  const root = (err as { root?: unknown } | null)?.root as
-    | { Envelope?: { Body?: { Fault?: Record<string, unknown> } } }
-    | undefined;
+  const root = (err as { root?: unknown } | null)?.root as { Envelope?: { Body?: { Fault?: Record<string, unknown> } } } | undefined;
   const fault = root?.Envelope?.Body?.Fault;
   if (!fault) return undefined;
   const message = textOf(fault.faultstring) ?? '';

@@ -152,7 +152,11 @@ async function retrieveFirstPage(
       const rejected = err instanceof VimError && err.fault?.type === 'InvalidProperty' ? err.fault.propertyName : undefined;
       if (!rejected || !vmPaths.includes(rejected) || REQUIRED_VM_PROPERTIES.has(rejected)) {
         if (rejected && REQUIRED_VM_PROPERTIES.has(rejected)) {
-          throw new VimError('fault', `the vCenter rejects the VM property ${rejected} (InvalidProperty), which the drift rules need`, (err as VimError).fault);
+          throw new VimError(
+            'fault',
+            `the vCenter rejects the VM property ${rejected} (InvalidProperty), which the drift rules need`,
+            (err as VimError).fault,
+          );
         }
         throw err;
       }

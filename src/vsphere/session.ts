@@ -3,12 +3,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { vcenterSdkUrl } from '../model/vcenter.js';
 import { VimError, describeSoapFailure, faultFromSoapError } from './errors.js';
 import { parseThumbprint, type PinnedThumbprint } from './thumbprint.js';
-import {
-  continueRetrievePropertiesExBody,
-  retrievePropertiesExBody,
-  VIM25_HEADERS,
-  type PropertySpec,
-} from './retrieve-request.js';
+import { continueRetrievePropertiesExBody, retrievePropertiesExBody, VIM25_HEADERS, type PropertySpec } from './retrieve-request.js';
 import { RetrieveResponseReader, type ObjectContent, type RetrievePage } from './retrieve-response.js';
 import { VimTransport, type PostOptions } from './transport.js';
 import { VIM25_WSDL } from './vim25-wsdl.js';
@@ -50,11 +45,7 @@ export interface ServiceContent {
   apiVersion?: string;
 }
 
-type SoapMethod = (
-  args: unknown,
-  callback: (err: unknown, result: unknown) => void,
-  options: PostOptions,
-) => void;
+type SoapMethod = (args: unknown, callback: (err: unknown, result: unknown) => void, options: PostOptions) => void;
 
 let vim25Wsdl: Promise<soap.WSDL> | undefined;
 
@@ -139,12 +130,7 @@ export class VimSession {
    * `maxObjects` per page. Each object goes to `onObject` as it is read off the wire; the
    * answer is the token of the next page, if any.
    */
-  retrieveFromView(
-    view: MoRef,
-    propSet: PropertySpec[],
-    maxObjects: number,
-    onObject: (object: ObjectContent) => void,
-  ): Promise<RetrievePage> {
+  retrieveFromView(view: MoRef, propSet: PropertySpec[], maxObjects: number, onObject: (object: ObjectContent) => void): Promise<RetrievePage> {
     const body = retrievePropertiesExBody(this.content.propertyCollector, view, propSet, maxObjects);
     return this.retrieve('RetrievePropertiesEx', body, onObject);
   }
@@ -228,11 +214,7 @@ export class VimSession {
 }
 
 /** Opens a session, runs `work`, and logs out whatever happens. */
-export async function withVimSession<T>(
-  target: VimTarget,
-  options: VimSessionOptions,
-  work: (session: VimSession) => Promise<T>,
-): Promise<T> {
+export async function withVimSession<T>(target: VimTarget, options: VimSessionOptions, work: (session: VimSession) => Promise<T>): Promise<T> {
   const session = await VimSession.open(target, options);
   try {
     return await work(session);
@@ -300,9 +282,7 @@ function callSoap(
         }
         const fault = faultFromSoapError(err);
         if (fault) {
-          reject(
-            new VimError('fault', `${method} failed with ${fault.type}: ${fault.message || 'no message'}`, fault),
-          );
+          reject(new VimError('fault', `${method} failed with ${fault.type}: ${fault.message || 'no message'}`, fault));
           return;
         }
         reject(

@@ -46,8 +46,7 @@ const PINNABLE_FAILURES = new Set([
 ]);
 
 export type TlsVerdict =
-  | { ok: true; via: 'ca' | 'thumbprint' | 'skip' }
-  | { ok: false; kind: 'untrusted' | 'thumbprint-mismatch'; message: string };
+  { ok: true; via: 'ca' | 'thumbprint' | 'skip' } | { ok: false; kind: 'untrusted' | 'thumbprint-mismatch'; message: string };
 
 /**
  * Decides whether to talk to a vCenter over an established TLS connection, the way govmomi's

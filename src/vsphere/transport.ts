@@ -166,9 +166,7 @@ export class VimTransport {
         this.rememberCookie(headers);
         return open(status, headers);
       });
-      this.options.debug?.(
-        `${this.address} ${options.call}: HTTP ${exchanged.status}, ${exchanged.chars} chars, ${Date.now() - started} ms`,
-      );
+      this.options.debug?.(`${this.address} ${options.call}: HTTP ${exchanged.status}, ${exchanged.chars} chars, ${Date.now() - started} ms`);
       return exchanged;
     } catch (err) {
       // The exchange itself worked: the answer was a fault, not vim25, or not from an SDK endpoint.
@@ -292,10 +290,7 @@ class VerifyingAgent extends https.Agent {
     super({ keepAlive: true, maxSockets: 1, maxCachedSessions: 0, rejectUnauthorized: false });
   }
 
-  override createConnection(
-    options: https.RequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
+  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
     const socket = super.createConnection({ ...options, rejectUnauthorized: false }) as TLSSocket;
     let settled = false;
     const settle = (err: Error | null) => {
@@ -307,9 +302,7 @@ class VerifyingAgent extends https.Agent {
       callback?.(err, socket);
     };
     this.pending.set(socket, settle);
-    socket.setTimeout(this.handshakeTimeoutMs, () =>
-      settle(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
-    );
+    socket.setTimeout(this.handshakeTimeoutMs, () => settle(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })));
     // Stays attached after the handshake: a late error must not go unhandled before the request listens.
     socket.on('error', settle);
     socket.once('secureConnect', () => settle(this.check(socket) ?? null));

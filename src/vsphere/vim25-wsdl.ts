@@ -245,14 +245,7 @@ export const VIM25_WSDL = `<?xml version="1.0" encoding="UTF-8"?>
 
   <binding name="VimBinding" type="vim25:VimPortType">
     <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
-${[
-  'RetrieveServiceContent',
-  'Login',
-  'Logout',
-  'CreateContainerView',
-  'DestroyView',
-  'CancelRetrievePropertiesEx',
-]
+${['RetrieveServiceContent', 'Login', 'Logout', 'CreateContainerView', 'DestroyView', 'CancelRetrievePropertiesEx']
   .map(
     (op) => `    <operation name="${op}">
       <soap:operation soapAction="urn:vim25/${VIM25_VERSION}"/>

@@ -27,7 +27,7 @@ export function readMoRef(raw: unknown): MoRef | undefined {
   const element = raw as { attributes?: { type?: unknown }; $value?: unknown };
   const type = element.attributes?.type;
   const value = element.$value;
-  if (typeof type !== 'string' || typeof value !== 'string' && typeof value !== 'number') return undefined;
+  if (typeof type !== 'string' || (typeof value !== 'string' && typeof value !== 'number')) return undefined;
   return { type, value: String(value) };
 }
 

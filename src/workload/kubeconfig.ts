@@ -136,7 +136,9 @@ function certificateAuthority(cluster: YamlMap, field: (key: string) => string, 
 function refusePluginsAndFiles(user: YamlMap, field: (key: string) => string, fail: Fail): void {
   for (const plugin of ['exec', 'auth-provider'] as const) {
     if (user[plugin] !== undefined && user[plugin] !== null) {
-      fail(`${field(plugin)} asks for a credential plugin, which the detector does not run; use a kubeconfig with an embedded client certificate`);
+      fail(
+        `${field(plugin)} asks for a credential plugin, which the detector does not run; use a kubeconfig with an embedded client certificate`,
+      );
     }
   }
   for (const fileKey of ['client-certificate', 'client-key', 'token-file'] as const) {

@@ -7,7 +7,12 @@ import { report } from '../helpers/reports.js';
 const request: AnalysisRequest = { location: 'default', backup: 'b1', skipAccessApiServer: true };
 
 function controlled() {
-  const runs: Array<{ resolve(r: DriftReport): void; reject(e: unknown): void; progress(stage: 'backup' | 'vsphere'): void; signal: AbortSignal }> = [];
+  const runs: Array<{
+    resolve(r: DriftReport): void;
+    reject(e: unknown): void;
+    progress(stage: 'backup' | 'vsphere'): void;
+    signal: AbortSignal;
+  }> = [];
   const run: RunAnalysis = (_req, hooks) =>
     new Promise<DriftReport>((resolve, reject) => {
       runs.push({ resolve, reject, progress: (stage) => hooks.onProgress({ stage, message: stage }), signal: hooks.signal });

@@ -11,7 +11,12 @@ import type { DomainError } from '../../src/app/errors.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { tempDir } from '../helpers/scenario.js';
 
-const located = (name: string, bucket: string, isDefault = false): ConfiguredStorageLocation => ({ name, isDefault, location: { bucket, prefix: 'tkg' }, timeoutMs: 5000 });
+const located = (name: string, bucket: string, isDefault = false): ConfiguredStorageLocation => ({
+  name,
+  isDefault,
+  location: { bucket, prefix: 'tkg' },
+  timeoutMs: 5000,
+});
 
 test('configured locations: by name, the default for no name, an unknown name refused with the known ones', async (t) => {
   const locations = new ConfiguredStorageLocations([located('minio', 'velero'), located('aws', 'backups', true)]);
@@ -48,7 +53,7 @@ function fakeCluster(calls: string[]): VeleroStorageLocations {
   };
 }
 
-test('the Velero Backup\'s location: its BSL read when a backup is located, and said in the log', async (t) => {
+test("the Velero Backup's location: its BSL read when a backup is located, and said in the log", async (t) => {
   const calls: string[] = [];
   const logs: string[] = [];
   const locator = new VeleroBackupLocator({
@@ -62,7 +67,7 @@ test('the Velero Backup\'s location: its BSL read when a backup is located, and 
   t.regex(logs.join(''), /"@message":"storage location read","backup":"b1","storageLocation":"minio","bucket":"velero-backups","prefix":"tkg"/);
 });
 
-test('the Velero Backup\'s location: an unreachable cluster is named with the door\'s hint; a file stands for the cluster', async (t) => {
+test("the Velero Backup's location: an unreachable cluster is named with the door's hint; a file stands for the cluster", async (t) => {
   const logger = jsonLogger({ level: 'error', write: () => {} });
   const unreachable = new VeleroBackupLocator({
     cluster: () => Promise.reject(new Error('no KUBECONFIG')),
@@ -70,7 +75,9 @@ test('the Velero Backup\'s location: an unreachable cluster is named with the do
     logger,
     unreachableHint: 'outside a cluster, set THE_FILE',
   });
-  await t.throwsAsync(unreachable.locate('b1'), { message: 'cannot find the storage location of backup b1: no KUBECONFIG (outside a cluster, set THE_FILE)' });
+  await t.throwsAsync(unreachable.locate('b1'), {
+    message: 'cannot find the storage location of backup b1: no KUBECONFIG (outside a cluster, set THE_FILE)',
+  });
 
   const file = join(await tempDir('drift-locator-'), 'bsl.yaml');
   await writeFile(file, 'bucket: from-file\nprefix: p\n');

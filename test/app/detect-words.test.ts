@@ -3,10 +3,17 @@ import test from 'ava';
 import { withCredentials, type DoorWords } from '../../src/app/detect.js';
 import type { VCenterTarget } from '../../src/backup/vcenter-targets.js';
 
-const target: VCenterTarget = { vcenter: 'vc01.example.com', server: 'https://vc01.example.com', credentialsProblem: 'secret default/wc1 is not in the backup' };
-const PLUGIN: DoorWords = { overridesFrom: "the plugin's vSphere credentials Secret", credentialsHint: "set vsphereCredentialsSecret in the plugin's ConfigMap" };
+const target: VCenterTarget = {
+  vcenter: 'vc01.example.com',
+  server: 'https://vc01.example.com',
+  credentialsProblem: 'secret default/wc1 is not in the backup',
+};
+const PLUGIN: DoorWords = {
+  overridesFrom: "the plugin's vSphere credentials Secret",
+  credentialsHint: "set vsphereCredentialsSecret in the plugin's ConfigMap",
+};
 
-test('no credentials: the problem, then the door\'s own hint, and no other door\'s flags', (t) => {
+test("no credentials: the problem, then the door's own hint, and no other door's flags", (t) => {
   const { ready, missing } = withCredentials([target], {}, PLUGIN);
   t.deepEqual(ready, []);
   const reason = missing[0]!.ok ? '' : missing[0]!.reason;

@@ -52,7 +52,9 @@ const DESCRIPTION: BackupDescription = {
       namespace: 'team-b',
       classBased: true,
       vcenter: { server: 'https://vc02.example.com/sdk', datacenter: 'DC1', folder: 'workloads/team-b', username: 'svc-b', password: 'pw-b' },
-      controlPlane: [{ name: 'wc2-cp-given', biosUuid: '4200AAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE', instanceUuid: '11111111-2222-4333-8444-555555555555' }],
+      controlPlane: [
+        { name: 'wc2-cp-given', biosUuid: '4200AAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE', instanceUuid: '11111111-2222-4333-8444-555555555555' },
+      ],
       workers: 1,
     },
   ],
@@ -75,7 +77,10 @@ test('layout: regular files with relative paths, version first, each item plain 
   t.true(items.length > 50);
   for (const item of items) {
     const [, resource, ...rest] = item.name.split('/');
-    const version = resource === 'secrets' || !resource!.includes('.') || resource === 'deployments.apps' || resource!.endsWith('apiextensions.k8s.io') ? 'v1' : 'v1beta1';
+    const version =
+      resource === 'secrets' || !resource!.includes('.') || resource === 'deployments.apps' || resource!.endsWith('apiextensions.k8s.io')
+        ? 'v1'
+        : 'v1beta1';
     t.is(byName.get(`resources/${resource}/${version}-preferredversion/${rest.join('/')}`), item.body, item.name);
     t.is(item.body, JSON.stringify(JSON.parse(item.body)), `${item.name} is compact JSON`);
   }
@@ -121,16 +126,43 @@ test('TKG names, and what the builder reports matches what the reader and topolo
   t.true(mgmt!.management);
 
   // The management cluster is built but left out of the analysis.
-  t.deepEqual(excludedManagementClusters(objects).map((e) => e.name), ['tkg-mgmt']);
-  t.deepEqual(clusters.map((c) => `${c.namespace}/${c.name}`), ['default/wc1', 'team-b/wc2']);
-  for (const [builtCluster, cluster] of [[wc1!, clusters[0]!], [wc2!, clusters[1]!]] as const) {
+  t.deepEqual(
+    excludedManagementClusters(objects).map((e) => e.name),
+    ['tkg-mgmt'],
+  );
+  t.deepEqual(
+    clusters.map((c) => `${c.namespace}/${c.name}`),
+    ['default/wc1', 'team-b/wc2'],
+  );
+  for (const [builtCluster, cluster] of [
+    [wc1!, clusters[0]!],
+    [wc2!, clusters[1]!],
+  ] as const) {
     t.is(cluster.controlPlaneName, builtCluster.controlPlaneName);
     t.is(cluster.placement.vcenter, builtCluster.vcenter);
     t.deepEqual(
-      cluster.machines.map((m) => ({ name: m.vmName, controlPlane: m.controlPlane, biosUuid: m.biosUuid, instanceUuid: m.instanceUuid, vcenter: m.placement.vcenter, datacenter: m.placement.datacenter, folder: m.placement.folder, resourcePool: m.placement.resourcePool })),
+      cluster.machines.map((m) => ({
+        name: m.vmName,
+        controlPlane: m.controlPlane,
+        biosUuid: m.biosUuid,
+        instanceUuid: m.instanceUuid,
+        vcenter: m.placement.vcenter,
+        datacenter: m.placement.datacenter,
+        folder: m.placement.folder,
+        resourcePool: m.placement.resourcePool,
+      })),
       [...builtCluster.machines]
         .sort((a, b) => a.name.localeCompare(b.name))
-        .map((m) => ({ name: m.name, controlPlane: m.controlPlane, biosUuid: m.biosUuid, instanceUuid: m.instanceUuid, vcenter: m.vcenter, datacenter: m.datacenter, folder: m.folder, resourcePool: m.resourcePool })),
+        .map((m) => ({
+          name: m.name,
+          controlPlane: m.controlPlane,
+          biosUuid: m.biosUuid,
+          instanceUuid: m.instanceUuid,
+          vcenter: m.vcenter,
+          datacenter: m.datacenter,
+          folder: m.folder,
+          resourcePool: m.resourcePool,
+        })),
     );
   }
   t.deepEqual(wc2!.machines[0]!.biosUuid, '4200aaaa-bbbb-cccc-dddd-eeeeeeeeeeee');
@@ -139,21 +171,30 @@ test('TKG names, and what the builder reports matches what the reader and topolo
   t.is(kubeconfigOf(objects, 'default', 'wc1'), 'apiVersion: v1\nkind: Config\n');
   t.is(kubeconfigOf(objects, 'team-b', 'wc2'), undefined);
   const targets = vcenterTargetsOf(objects);
-  t.deepEqual(targets.map((v) => [v.vcenter, v.thumbprint, v.credentials?.username, v.credentialsFrom]), [
-    ['vc01.example.com', VCENTER.thumbprint, VCENTER.username, 'secret default/wc1'],
-    ['vc02.example.com', undefined, 'svc-b', 'secret capv-system/capv-manager-bootstrap-credentials'],
-  ]);
+  t.deepEqual(
+    targets.map((v) => [v.vcenter, v.thumbprint, v.credentials?.username, v.credentialsFrom]),
+    [
+      ['vc01.example.com', VCENTER.thumbprint, VCENTER.username, 'secret default/wc1'],
+      ['vc02.example.com', undefined, 'svc-b', 'secret capv-system/capv-manager-bootstrap-credentials'],
+    ],
+  );
   t.is(targets[1]!.credentials?.password, 'pw-b');
 });
 
 test('providerIDs: false and omitBiosUuid leave the machine without a BIOS UUID', async (t) => {
   const path = scratch.path('no-bios.tar.gz');
-  await buildBackup({ clusters: [{ name: 'wc1', vcenter: VCENTER, controlPlane: [{ omitBiosUuid: true }], workers: [{}], providerIDs: false }] }, { path });
+  await buildBackup(
+    { clusters: [{ name: 'wc1', vcenter: VCENTER, controlPlane: [{ omitBiosUuid: true }], workers: [{}], providerIDs: false }] },
+    { path },
+  );
   const [cluster] = backedUpClusters(await readBackup(fileBackupSource(path)));
-  t.deepEqual(cluster!.machines.map((m) => [m.controlPlane, m.biosUuid !== undefined, m.instanceUuid !== undefined]), [
-    [true, false, true],
-    [false, true, true],
-  ]);
+  t.deepEqual(
+    cluster!.machines.map((m) => [m.controlPlane, m.biosUuid !== undefined, m.instanceUuid !== undefined]),
+    [
+      [true, false, true],
+      [false, true, true],
+    ],
+  );
 });
 
 test('the same description and seed give the same backup; another seed gives other names and UUIDs', async (t) => {
@@ -162,17 +203,26 @@ test('the same description and seed give the same backup; another seed gives oth
   const c = await buildBackup({ ...DESCRIPTION, seed: 'other' }, { path: scratch.path('seed-c.tar.gz') });
   t.deepEqual(a.clusters, b.clusters);
   t.deepEqual(await entriesOf(a.path), await entriesOf(b.path));
-  t.notDeepEqual(a.clusters[0]!.machines.map((m) => m.name), c.clusters[0]!.machines.map((m) => m.name));
-  t.notDeepEqual(a.clusters[0]!.machines.map((m) => m.biosUuid), c.clusters[0]!.machines.map((m) => m.biosUuid));
+  t.notDeepEqual(
+    a.clusters[0]!.machines.map((m) => m.name),
+    c.clusters[0]!.machines.map((m) => m.name),
+  );
+  t.notDeepEqual(
+    a.clusters[0]!.machines.map((m) => m.biosUuid),
+    c.clusters[0]!.machines.map((m) => m.biosUuid),
+  );
 });
 
-test('seedVMsFor: the backup\'s VMs per datacenter, with CAPV metadata, management cluster left out', async (t) => {
+test("seedVMsFor: the backup's VMs per datacenter, with CAPV metadata, management cluster left out", async (t) => {
   const built = await buildBackup(DESCRIPTION, { path: scratch.path('seed.tar.gz') });
   const seed = seedVMsFor(built);
-  t.deepEqual(seed.map((d) => [d.name, d.folders, d.resourcePools, d.vms.length]), [
-    ['DC0', ['tkg'], ['tkg'], 5],
-    ['DC1', ['workloads', 'workloads/team-b'], [], 2],
-  ]);
+  t.deepEqual(
+    seed.map((d) => [d.name, d.folders, d.resourcePools, d.vms.length]),
+    [
+      ['DC0', ['tkg'], ['tkg'], 5],
+      ['DC1', ['workloads', 'workloads/team-b'], [], 2],
+    ],
+  );
   const vm = seed[0]!.vms[0]!;
   const machine = built.clusters[0]!.machines[0]!;
   t.deepEqual(vm, {
@@ -183,12 +233,17 @@ test('seedVMsFor: the backup\'s VMs per datacenter, with CAPV metadata, manageme
     resourcePool: 'tkg',
     powerState: 'poweredOn',
     extraConfig: {
-      'guestinfo.metadata': Buffer.from(`instance-id: "${machine.name}"\nlocal-hostname: "${machine.name}"\nwait-on-network:\n  ipv4: true\n`).toString('base64'),
+      'guestinfo.metadata': Buffer.from(
+        `instance-id: "${machine.name}"\nlocal-hostname: "${machine.name}"\nwait-on-network:\n  ipv4: true\n`,
+      ).toString('base64'),
       'guestinfo.metadata.encoding': 'base64',
     },
   });
   t.is(seedVMsFor(built, { includeManagement: true })[0]!.vms.length, 7);
-  t.deepEqual(seedVMsFor(built, { vcenter: 'https://vc02.example.com' }).map((d) => d.name), ['DC1']);
+  t.deepEqual(
+    seedVMsFor(built, { vcenter: 'https://vc02.example.com' }).map((d) => d.name),
+    ['DC1'],
+  );
 });
 
 test('relativeFolder and relativeResourcePool', (t) => {

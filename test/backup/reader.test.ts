@@ -75,11 +75,21 @@ test('keeps only the Secrets the analysis needs, without annotations', async (t)
   const identity: VeleroItem[] = [
     {
       resource: BACKUP_RESOURCES.vsphereClusterIdentities,
-      object: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'VSphereClusterIdentity', metadata: { name: 'shared' }, spec: { secretName: 'shared-creds' } },
+      object: {
+        apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1',
+        kind: 'VSphereClusterIdentity',
+        metadata: { name: 'shared' },
+        spec: { secretName: 'shared-creds' },
+      },
     },
     {
       resource: 'secrets',
-      object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shared-creds', namespace: 'capv-system' }, data: { username: 'dQ==', password: 'cA==' } },
+      object: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'shared-creds', namespace: 'capv-system' },
+        data: { username: 'dQ==', password: 'cA==' },
+      },
     },
     {
       resource: 'secrets',
@@ -112,24 +122,40 @@ test('an object under the plain path and the preferred-version path is one objec
   const dir = BACKUP_RESOURCES.machines;
   const entry = (path: string, variant: string, name?: string) => ({ path, content: JSON.stringify(machine(variant, name)) });
   const cases: Array<[string, ReturnType<typeof entry>[], Record<string, string>]> = [
-    ['plain first', [
-      entry(`resources/${dir}/namespaces/default/m1.json`, 'plain'),
-      entry(`resources/${dir}/v1beta1-preferredversion/namespaces/default/m1.json`, 'preferred'),
-    ], { m1: 'preferred' }],
-    ['preferred first', [
-      entry(`resources/${dir}/v1beta1-preferredversion/namespaces/default/m1.json`, 'preferred'),
-      entry(`resources/${dir}/namespaces/default/m1.json`, 'plain'),
-    ], { m1: 'preferred' }],
-    ['EnableAPIGroupVersions copy is ignored when the object exists otherwise', [
-      entry(`resources/${dir}/v1alpha4/namespaces/default/m1.json`, 'other-version'),
-      entry(`resources/${dir}/namespaces/default/m1.json`, 'plain'),
-      entry(`resources/${dir}/v1beta1-preferredversion/namespaces/default/m1.json`, 'preferred'),
-      entry(`resources/${dir}/v1alpha4/namespaces/default/m2.json`, 'only-copy', 'm2'),
-    ], { m1: 'preferred', m2: 'only-copy' }],
-    ['leading ./ in entry names', [
-      entry(`./resources/${dir}/namespaces/default/m1.json`, 'plain'),
-      entry(`./resources/${dir}/v1beta1-preferredversion/namespaces/default/m1.json`, 'preferred'),
-    ], { m1: 'preferred' }],
+    [
+      'plain first',
+      [
+        entry(`resources/${dir}/namespaces/default/m1.json`, 'plain'),
+        entry(`resources/${dir}/v1beta1-preferredversion/namespaces/default/m1.json`, 'preferred'),
+      ],
+      { m1: 'preferred' },
+    ],
+    [
+      'preferred first',
+      [
+        entry(`resources/${dir}/v1beta1-preferredversion/namespaces/default/m1.json`, 'preferred'),
+        entry(`resources/${dir}/namespaces/default/m1.json`, 'plain'),
+      ],
+      { m1: 'preferred' },
+    ],
+    [
+      'EnableAPIGroupVersions copy is ignored when the object exists otherwise',
+      [
+        entry(`resources/${dir}/v1alpha4/namespaces/default/m1.json`, 'other-version'),
+        entry(`resources/${dir}/namespaces/default/m1.json`, 'plain'),
+        entry(`resources/${dir}/v1beta1-preferredversion/namespaces/default/m1.json`, 'preferred'),
+        entry(`resources/${dir}/v1alpha4/namespaces/default/m2.json`, 'only-copy', 'm2'),
+      ],
+      { m1: 'preferred', m2: 'only-copy' },
+    ],
+    [
+      'leading ./ in entry names',
+      [
+        entry(`./resources/${dir}/namespaces/default/m1.json`, 'plain'),
+        entry(`./resources/${dir}/v1beta1-preferredversion/namespaces/default/m1.json`, 'preferred'),
+      ],
+      { m1: 'preferred' },
+    ],
   ];
   for (const [title, entries, want] of cases) {
     const path = scratch.path(`dedupe-${title.replace(/\W+/g, '-')}.tar.gz`);
@@ -142,17 +168,20 @@ test('an object under the plain path and the preferred-version path is one objec
 
 test('entries of other resources are skipped without being parsed', async (t) => {
   const path = scratch.path('unrelated-broken.tar.gz');
-  await buildBackup({
-    clusters: [{ name: 'wc1', vcenter: VCENTER, controlPlane: 1, workers: 1 }],
-    extra: [
-      { path: 'resources/configmaps/namespaces/default/broken.json', content: '{ this is not json' },
-      { path: 'resources/vspheremachinetemplates.infrastructure.cluster.x-k8s.io/namespaces/default/broken.json', content: '[' },
-      // A Secret nobody needs is dropped unparsed too.
-      { path: 'resources/secrets/namespaces/default/not-needed.json', content: 'garbage' },
-      { path: 'resources/machines.cluster.x-k8s.io/namespaces/default/odd/layout/x.json', content: 'not an item path' },
-      { path: 'velero-backup.json', content: 'not json either' },
-    ],
-  }, { path });
+  await buildBackup(
+    {
+      clusters: [{ name: 'wc1', vcenter: VCENTER, controlPlane: 1, workers: 1 }],
+      extra: [
+        { path: 'resources/configmaps/namespaces/default/broken.json', content: '{ this is not json' },
+        { path: 'resources/vspheremachinetemplates.infrastructure.cluster.x-k8s.io/namespaces/default/broken.json', content: '[' },
+        // A Secret nobody needs is dropped unparsed too.
+        { path: 'resources/secrets/namespaces/default/not-needed.json', content: 'garbage' },
+        { path: 'resources/machines.cluster.x-k8s.io/namespaces/default/odd/layout/x.json', content: 'not an item path' },
+        { path: 'velero-backup.json', content: 'not json either' },
+      ],
+    },
+    { path },
+  );
   const objects = await readBackup(fileBackupSource(path));
   t.is(objects.machines.length, 2);
   t.false(objects.secrets.some((s) => s.metadata.name === 'not-needed'));
@@ -161,9 +190,15 @@ test('entries of other resources are skipped without being parsed', async (t) =>
 test('parseItemPath follows the Velero layout', (t) => {
   const table: Array<[string, ReturnType<typeof parseItemPath>]> = [
     ['resources/machines.cluster.x-k8s.io/namespaces/ns1/m.json', { kind: 'machines', rank: 1, namespace: 'ns1', name: 'm' }],
-    ['resources/machines.cluster.x-k8s.io/v1beta1-preferredversion/namespaces/ns1/m.json', { kind: 'machines', rank: 2, namespace: 'ns1', name: 'm' }],
+    [
+      'resources/machines.cluster.x-k8s.io/v1beta1-preferredversion/namespaces/ns1/m.json',
+      { kind: 'machines', rank: 2, namespace: 'ns1', name: 'm' },
+    ],
     ['resources/machines.cluster.x-k8s.io/v1alpha4/namespaces/ns1/m.json', { kind: 'machines', rank: 0, namespace: 'ns1', name: 'm' }],
-    ['resources/vsphereclusteridentities.infrastructure.cluster.x-k8s.io/cluster/id.json', { kind: 'vsphereClusterIdentities', rank: 1, namespace: undefined, name: 'id' }],
+    [
+      'resources/vsphereclusteridentities.infrastructure.cluster.x-k8s.io/cluster/id.json',
+      { kind: 'vsphereClusterIdentities', rank: 1, namespace: undefined, name: 'id' },
+    ],
     ['resources/secrets/v1-preferredversion/namespaces/ns1/a.b.json', { kind: 'secrets', rank: 2, namespace: 'ns1', name: 'a.b' }],
     ['resources/configmaps/namespaces/ns1/c.json', undefined],
     ['resources/machines.cluster.x-k8s.io/namespaces/ns1/m.yaml', undefined],
@@ -301,16 +336,26 @@ test('streams: a bad entry fails the read before the rest of an endless source a
 
 test('streams: skipped entries of any size pass; a kept entry too large for an object fails', async (t) => {
   const big = { size: 17 * 1024 * 1024 };
-  const ok = await readBackup(streamedSource('big-filler.tar', [
-    { name: 'resources/configmaps/namespaces/default/big.json', body: big },
-    { name: 'resources/machines.cluster.x-k8s.io/namespaces/default/m1.json', body: MACHINE },
-  ]));
-  t.deepEqual(ok.machines.map((m) => m.metadata.name), ['m1']);
+  const ok = await readBackup(
+    streamedSource('big-filler.tar', [
+      { name: 'resources/configmaps/namespaces/default/big.json', body: big },
+      { name: 'resources/machines.cluster.x-k8s.io/namespaces/default/m1.json', body: MACHINE },
+    ]),
+  );
+  t.deepEqual(
+    ok.machines.map((m) => m.metadata.name),
+    ['m1'],
+  );
 
-  const err = await rejection(t, readBackup(streamedSource('big-machine.tar', [
-    { name: 'resources/machines.cluster.x-k8s.io/namespaces/default/m1.json', body: MACHINE },
-    { name: 'resources/machines.cluster.x-k8s.io/namespaces/default/huge.json', body: big },
-  ])));
+  const err = await rejection(
+    t,
+    readBackup(
+      streamedSource('big-machine.tar', [
+        { name: 'resources/machines.cluster.x-k8s.io/namespaces/default/m1.json', body: MACHINE },
+        { name: 'resources/machines.cluster.x-k8s.io/namespaces/default/huge.json', body: big },
+      ]),
+    ),
+  );
   t.is(err.entry, 'resources/machines.cluster.x-k8s.io/namespaces/default/huge.json');
   t.regex(err.message, /too large/);
 });
@@ -348,7 +393,13 @@ test('a source given as any Readable (not a file) works', async (t) => {
   // One byte per chunk: the gzip sniffing must not depend on chunk boundaries.
   const source: BackupSource = {
     description: 'memory',
-    open: async () => Readable.from((function* () { for (const b of bytes.subarray(0, 4)) yield Buffer.from([b]); yield bytes.subarray(4); })()),
+    open: async () =>
+      Readable.from(
+        (function* () {
+          for (const b of bytes.subarray(0, 4)) yield Buffer.from([b]);
+          yield bytes.subarray(4);
+        })(),
+      ),
   };
   const objects = await readBackup(source);
   t.is(objects.machines.length, 2);

@@ -26,7 +26,14 @@ test.before(async () => {
   fixture = await buildBackup({
     clusters: [
       { name: 'wc-1', vcenter: { server: 'vc1.example.com', datacenter: '/DC0' }, controlPlane: 1, workers: 2 },
-      { name: 'wc-2', namespace: 'prod', classBased: true, vcenter: { server: 'vc1.example.com', datacenter: '/DC0' }, controlPlane: 3, workers: 1 },
+      {
+        name: 'wc-2',
+        namespace: 'prod',
+        classBased: true,
+        vcenter: { server: 'vc1.example.com', datacenter: '/DC0' },
+        controlPlane: 3,
+        workers: 1,
+      },
     ],
     managementCluster: true,
   });
@@ -70,7 +77,10 @@ test('a backup read from the bucket holds the same objects as the same tarball r
   const fromFile = await readBackup(fileBackupSource(fixture.path));
   t.is(fromS3.source, `s3://${BUCKET}/${key}`);
   t.deepEqual({ ...fromS3, source: '' }, { ...fromFile, source: '' });
-  t.is(fromS3.machines.length, fixture.clusters.reduce((n, c) => n + c.machines.length, 0));
+  t.is(
+    fromS3.machines.length,
+    fixture.clusters.reduce((n, c) => n + c.machines.length, 0),
+  );
   t.is(fromS3.formatVersion, '1.1.0');
   t.is(tarballGets(key), 1, 'one GET of the tarball, no retries or ranged re-reads');
 });
@@ -215,7 +225,10 @@ test('a connection cut mid-download fails the stream with an error naming the ob
   const err = await t.throwsAsync(readBackup(s3BackupSource(location(), 'cut')), { instanceOf: BackupError });
   t.true(err.message.startsWith(`s3://${BUCKET}/${key}: `), err.message);
   t.true(err.cause instanceof BackupSourceError, String(err.cause));
-  t.regex((err.cause as BackupSourceError).message, /^reading s3:\/\/velero\/tkg\/mgmt\/backups\/cut\/cut\.tar\.gz from http:\/\/127\.0\.0\.1:\d+ failed: /);
+  t.regex(
+    (err.cause as BackupSourceError).message,
+    /^reading s3:\/\/velero\/tkg\/mgmt\/backups\/cut\/cut\.tar\.gz from http:\/\/127\.0\.0\.1:\d+ failed: /,
+  );
 });
 
 test('a download that stalls fails after the timeout instead of hanging', async (t) => {
@@ -271,7 +284,10 @@ test('an endpoint that accepts and never answers fails after the timeout', async
   const elapsed = Date.now() - started;
   t.true(elapsed >= 400 && elapsed < 4000, `took ${elapsed} ms`);
   t.is(err.failure, 'network');
-  t.regex(err.message, /^cannot reach S3 endpoint http:\/\/127\.0\.0\.1:\d+: timed out after 400 ms \(reading s3:\/\/velero\/.+daily-20240501\.tar\.gz\)$/);
+  t.regex(
+    err.message,
+    /^cannot reach S3 endpoint http:\/\/127\.0\.0\.1:\d+: timed out after 400 ms \(reading s3:\/\/velero\/.+daily-20240501\.tar\.gz\)$/,
+  );
 });
 
 test('an abort signal stops the read', async (t) => {
@@ -302,7 +318,10 @@ test('HTTPS endpoints: a self-signed certificate needs caCert or insecureSkipTLS
     instanceOf: BackupSourceError,
   });
   t.is(untrusted.failure, 'network');
-  t.regex(untrusted.message, /^cannot reach S3 endpoint https:\/\/127\.0\.0\.1:\d+: its TLS certificate .*: set caCert, or insecureSkipTLSVerify/);
+  t.regex(
+    untrusted.message,
+    /^cannot reach S3 endpoint https:\/\/127\.0\.0\.1:\d+: its TLS certificate .*: set caCert, or insecureSkipTLSVerify/,
+  );
 
   t.true((await readBackup(s3BackupSource(tlsLocation({ caCert: secure.caCert! }), 'tls-backup'))).clusters.length > 0);
   t.true((await readBackup(s3BackupSource(tlsLocation({ insecureSkipTLSVerify: true }), 'tls-backup'))).clusters.length > 0);

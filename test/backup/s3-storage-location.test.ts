@@ -82,7 +82,7 @@ test('a minimal BSL (provider velero.io/aws, bucket only) and a BSL object from 
   });
 });
 
-test('a flat storage-location file; a relative credentialsFile is taken from the file\'s directory', (t) => {
+test("a flat storage-location file; a relative credentialsFile is taken from the file's directory", (t) => {
   const flat = [
     'name: lab',
     'bucket: velero',
@@ -91,7 +91,9 @@ test('a flat storage-location file; a relative credentialsFile is taken from the
     's3ForcePathStyle: true',
     'insecureSkipTLSVerify: "false"',
     'caCert: |',
-    ...PEM.trimEnd().split('\n').map((line) => `  ${line}`),
+    ...PEM.trimEnd()
+      .split('\n')
+      .map((line) => `  ${line}`),
     'profile: backup',
     'credentialsFile: creds/cloud',
   ].join('\n');
@@ -117,32 +119,84 @@ const badInputs: [title: string, text: string, message: string][] = [
   ['not YAML', 'bucket: b\n  bad: x\n', 'bsl.yaml: not valid YAML (line 1, column 9)'],
   ['a YAML list', '- bucket: b\n', 'bsl.yaml: not a YAML mapping'],
   ['another kind', 'apiVersion: velero.io/v1\nkind: Backup\nspec: {}\n', 'bsl.yaml: kind: "Backup" is not BackupStorageLocation'],
-  ['another apiVersion', 'apiVersion: velero.io/v2\nkind: BackupStorageLocation\nspec: {}\n', 'bsl.yaml: apiVersion: "velero.io/v2" is not velero.io/v1'],
+  [
+    'another apiVersion',
+    'apiVersion: velero.io/v2\nkind: BackupStorageLocation\nspec: {}\n',
+    'bsl.yaml: apiVersion: "velero.io/v2" is not velero.io/v1',
+  ],
   ['no spec', 'apiVersion: velero.io/v1\nkind: BackupStorageLocation\n', 'bsl.yaml: spec: required'],
   ['spec not a mapping', bsl('  - a\n'), 'bsl.yaml: spec: must be a mapping'],
-  ['another provider', bsl('  provider: velero.io/azure\n  objectStorage: {bucket: b}\n'), 'bsl.yaml: spec.provider: "velero.io/azure" is not supported: only the AWS plugin\'s S3 API (aws, velero.io/aws)'],
+  [
+    'another provider',
+    bsl('  provider: velero.io/azure\n  objectStorage: {bucket: b}\n'),
+    'bsl.yaml: spec.provider: "velero.io/azure" is not supported: only the AWS plugin\'s S3 API (aws, velero.io/aws)',
+  ],
   ['no objectStorage', bsl('  provider: aws\n'), 'bsl.yaml: spec.objectStorage: required'],
   ['no bucket', bsl('  objectStorage: {prefix: p}\n'), 'bsl.yaml: spec.objectStorage.bucket: required'],
   ['bucket of slashes', bsl('  objectStorage: {bucket: "//"}\n'), 'bsl.yaml: spec.objectStorage.bucket: required'],
-  ['bucket with a path', bsl('  objectStorage: {bucket: velero/tkg}\n'), 'bsl.yaml: spec.objectStorage.bucket: "velero/tkg" contains \'/\': put the path part in the prefix'],
+  [
+    'bucket with a path',
+    bsl('  objectStorage: {bucket: velero/tkg}\n'),
+    'bsl.yaml: spec.objectStorage.bucket: "velero/tkg" contains \'/\': put the path part in the prefix',
+  ],
   ['bucket a number', bsl('  objectStorage: {bucket: 42}\n'), 'bsl.yaml: spec.objectStorage.bucket: must be a string'],
   ['prefix a list', bsl('  objectStorage: {bucket: b, prefix: [a]}\n'), 'bsl.yaml: spec.objectStorage.prefix: must be a string'],
   ['caCert not base64', bsl('  objectStorage: {bucket: b, caCert: "not base64!"}\n'), 'bsl.yaml: spec.objectStorage.caCert: is not base64'],
-  ['caCert not a PEM', bsl(`  objectStorage: {bucket: b, caCert: ${Buffer.from('hello').toString('base64')}}\n`), 'bsl.yaml: spec.objectStorage.caCert: does not hold a PEM certificate (-----BEGIN CERTIFICATE-----)'],
-  ['caCertRef in a file', bsl('  objectStorage: {bucket: b, caCertRef: {name: bsl-ca, key: ca.crt}}\n'), 'bsl.yaml: spec.objectStorage.caCertRef: refers to Secret key bsl-ca/ca.crt, which a file cannot follow: put the base64 PEM in spec.objectStorage.caCert, or read the BSL from the cluster'],
-  ['credential without key', bsl('  objectStorage: {bucket: b}\n  credential: {name: cloud-credentials}\n'), 'bsl.yaml: spec.credential.key: required'],
+  [
+    'caCert not a PEM',
+    bsl(`  objectStorage: {bucket: b, caCert: ${Buffer.from('hello').toString('base64')}}\n`),
+    'bsl.yaml: spec.objectStorage.caCert: does not hold a PEM certificate (-----BEGIN CERTIFICATE-----)',
+  ],
+  [
+    'caCertRef in a file',
+    bsl('  objectStorage: {bucket: b, caCertRef: {name: bsl-ca, key: ca.crt}}\n'),
+    'bsl.yaml: spec.objectStorage.caCertRef: refers to Secret key bsl-ca/ca.crt, which a file cannot follow: put the base64 PEM in spec.objectStorage.caCert, or read the BSL from the cluster',
+  ],
+  [
+    'credential without key',
+    bsl('  objectStorage: {bucket: b}\n  credential: {name: cloud-credentials}\n'),
+    'bsl.yaml: spec.credential.key: required',
+  ],
   ['config not a mapping', bsl('  objectStorage: {bucket: b}\n  config: "region=x"\n'), 'bsl.yaml: spec.config: must be a mapping'],
   ['config value a list', bsl('  objectStorage: {bucket: b}\n  config: {region: [a, b]}\n'), 'bsl.yaml: spec.config.region: must be a string'],
-  ['s3ForcePathStyle not a bool', bsl('  objectStorage: {bucket: b}\n  config: {s3ForcePathStyle: "yes"}\n'), 'bsl.yaml: spec.config.s3ForcePathStyle: "yes" is not "true" or "false"'],
-  ['insecureSkipTLSVerify not a bool', bsl('  objectStorage: {bucket: b}\n  config: {insecureSkipTLSVerify: "maybe"}\n'), 'bsl.yaml: spec.config.insecureSkipTLSVerify: "maybe" is not "true" or "false"'],
-  ['s3Url not http(s)', bsl('  objectStorage: {bucket: b}\n  config: {s3Url: "minio:9000"}\n'), 'bsl.yaml: spec.config.s3Url: "minio:9000" is not an http:// or https:// URL'],
-  ['s3Url not a URL', bsl('  objectStorage: {bucket: b}\n  config: {s3Url: "http://"}\n'), 'bsl.yaml: spec.config.s3Url: "http://" is not a URL'],
-  ['s3Url with credentials', bsl('  objectStorage: {bucket: b}\n  config: {s3Url: "http://admin:hunter2@minio:9000"}\n'), 'bsl.yaml: spec.config.s3Url: must not hold credentials: use the credentials file'],
-  ['flat: unknown key', 'bucket: b\ns3url: http://x\n', 'bsl.yaml: s3url: unknown key (expected name, bucket, prefix, region, s3Url, s3ForcePathStyle, insecureSkipTLSVerify, caCert, profile, credentialsFile, or a BackupStorageLocation manifest)'],
+  [
+    's3ForcePathStyle not a bool',
+    bsl('  objectStorage: {bucket: b}\n  config: {s3ForcePathStyle: "yes"}\n'),
+    'bsl.yaml: spec.config.s3ForcePathStyle: "yes" is not "true" or "false"',
+  ],
+  [
+    'insecureSkipTLSVerify not a bool',
+    bsl('  objectStorage: {bucket: b}\n  config: {insecureSkipTLSVerify: "maybe"}\n'),
+    'bsl.yaml: spec.config.insecureSkipTLSVerify: "maybe" is not "true" or "false"',
+  ],
+  [
+    's3Url not http(s)',
+    bsl('  objectStorage: {bucket: b}\n  config: {s3Url: "minio:9000"}\n'),
+    'bsl.yaml: spec.config.s3Url: "minio:9000" is not an http:// or https:// URL',
+  ],
+  [
+    's3Url not a URL',
+    bsl('  objectStorage: {bucket: b}\n  config: {s3Url: "http://"}\n'),
+    'bsl.yaml: spec.config.s3Url: "http://" is not a URL',
+  ],
+  [
+    's3Url with credentials',
+    bsl('  objectStorage: {bucket: b}\n  config: {s3Url: "http://admin:hunter2@minio:9000"}\n'),
+    'bsl.yaml: spec.config.s3Url: must not hold credentials: use the credentials file',
+  ],
+  [
+    'flat: unknown key',
+    'bucket: b\ns3url: http://x\n',
+    'bsl.yaml: s3url: unknown key (expected name, bucket, prefix, region, s3Url, s3ForcePathStyle, insecureSkipTLSVerify, caCert, profile, credentialsFile, or a BackupStorageLocation manifest)',
+  ],
   ['flat: no bucket', 'prefix: p\n', 'bsl.yaml: bucket: required'],
   ['flat: bucket with a path', 'bucket: a/b\n', 'bsl.yaml: bucket: "a/b" contains \'/\': put the path part in the prefix'],
   ['flat: bad bool', 'bucket: b\ns3ForcePathStyle: 2\n', 'bsl.yaml: s3ForcePathStyle: 2 is not "true" or "false"'],
-  ['flat: caCert not PEM', 'bucket: b\ncaCert: "-----BEGIN KEY-----"\n', 'bsl.yaml: caCert: does not hold a PEM certificate (-----BEGIN CERTIFICATE-----)'],
+  [
+    'flat: caCert not PEM',
+    'bucket: b\ncaCert: "-----BEGIN KEY-----"\n',
+    'bsl.yaml: caCert: does not hold a PEM certificate (-----BEGIN CERTIFICATE-----)',
+  ],
 ];
 
 for (const [title, text, message] of badInputs) {
@@ -175,7 +229,10 @@ test('credentialsFromIni picks the profile, with or without the "profile " form,
     '[half]',
     'aws_access_key_id = AKIAHALF',
   ].join('\r\n');
-  t.deepEqual(credentialsFromIni(ini, 'default', 'Secret velero/c key cloud'), { accessKeyId: 'AKIADEFAULT', secretAccessKey: 'default-secret' });
+  t.deepEqual(credentialsFromIni(ini, 'default', 'Secret velero/c key cloud'), {
+    accessKeyId: 'AKIADEFAULT',
+    secretAccessKey: 'default-secret',
+  });
   t.deepEqual(credentialsFromIni(ini, 'velero', 'Secret velero/c key cloud'), {
     accessKeyId: 'AKIAVELERO',
     secretAccessKey: 'velero-secret',
@@ -189,7 +246,10 @@ test('credentialsFromIni picks the profile, with or without the "profile " form,
 });
 
 const urlCases: [url: string, expected: ReturnType<typeof parseS3BackupUrl>][] = [
-  ['s3://velero/tkg/mgmt/backups/daily-1/daily-1.tar.gz', { bucket: 'velero', key: 'tkg/mgmt/backups/daily-1/daily-1.tar.gz', backupName: 'daily-1', prefix: 'tkg/mgmt' }],
+  [
+    's3://velero/tkg/mgmt/backups/daily-1/daily-1.tar.gz',
+    { bucket: 'velero', key: 'tkg/mgmt/backups/daily-1/daily-1.tar.gz', backupName: 'daily-1', prefix: 'tkg/mgmt' },
+  ],
   ['s3://velero/backups/daily-1/daily-1.tar.gz', { bucket: 'velero', key: 'backups/daily-1/daily-1.tar.gz', backupName: 'daily-1' }],
   ['s3://velero/tkg/backups/daily-1/', { bucket: 'velero', key: 'tkg/backups/daily-1/daily-1.tar.gz', backupName: 'daily-1', prefix: 'tkg' }],
   ['s3://velero/backups/daily-1', { bucket: 'velero', key: 'backups/daily-1/daily-1.tar.gz', backupName: 'daily-1' }],
@@ -247,7 +307,10 @@ test('storageLocationForUrl: the URL gives bucket and prefix, a location file be
     credentialsFile: '/credentials/cloud',
     profile: 'lab',
   });
-  t.deepEqual(storageLocationForUrl(parseS3BackupUrl('s3://b/x.tar.gz'), { AWS_DEFAULT_REGION: 'us-west-2' }), { bucket: 'b', region: 'us-west-2' });
+  t.deepEqual(storageLocationForUrl(parseS3BackupUrl('s3://b/x.tar.gz'), { AWS_DEFAULT_REGION: 'us-west-2' }), {
+    bucket: 'b',
+    region: 'us-west-2',
+  });
 });
 
 /** A Kubernetes API stand-in serving BSLs and Secrets in namespace velero over plain HTTP. */
@@ -346,19 +409,35 @@ test('readStorageLocationFromCluster: missing BSL or Secret, forbidden, and an A
     readStorageLocationFromCluster(name, 'velero', { kubeConfig: api.kubeConfig, ...(timeoutMs ? { timeoutMs } : {}) });
   const server = api.kubeConfig.getCurrentCluster()!.server;
 
-  t.is((await t.throwsAsync(read('missing'), { instanceOf: StorageLocationError })).message,
-    'BackupStorageLocation velero/missing: not found (404)');
-  t.is((await t.throwsAsync(read('needs-secret'), { instanceOf: StorageLocationError })).message,
-    'BackupStorageLocation velero/needs-secret: Secret velero/gone (named by spec.credential): not found (404)');
-  t.is((await t.throwsAsync(read('wrong-key'), { instanceOf: StorageLocationError })).message,
-    'BackupStorageLocation velero/wrong-key: spec.credential: Secret velero/creds has no key "cloud"');
-  t.is((await t.throwsAsync(read('broken'), { instanceOf: StorageLocationError })).message,
-    'BackupStorageLocation velero/broken: spec.objectStorage.bucket: "a/b" contains \'/\': put the path part in the prefix');
-  t.is((await t.throwsAsync(read('forbidden'), { instanceOf: StorageLocationError })).message,
-    "BackupStorageLocation velero/forbidden: forbidden (403): check the kubeconfig's user and its RBAC");
+  t.is(
+    (await t.throwsAsync(read('missing'), { instanceOf: StorageLocationError })).message,
+    'BackupStorageLocation velero/missing: not found (404)',
+  );
+  t.is(
+    (await t.throwsAsync(read('needs-secret'), { instanceOf: StorageLocationError })).message,
+    'BackupStorageLocation velero/needs-secret: Secret velero/gone (named by spec.credential): not found (404)',
+  );
+  t.is(
+    (await t.throwsAsync(read('wrong-key'), { instanceOf: StorageLocationError })).message,
+    'BackupStorageLocation velero/wrong-key: spec.credential: Secret velero/creds has no key "cloud"',
+  );
+  t.is(
+    (await t.throwsAsync(read('broken'), { instanceOf: StorageLocationError })).message,
+    'BackupStorageLocation velero/broken: spec.objectStorage.bucket: "a/b" contains \'/\': put the path part in the prefix',
+  );
+  t.is(
+    (await t.throwsAsync(read('forbidden'), { instanceOf: StorageLocationError })).message,
+    "BackupStorageLocation velero/forbidden: forbidden (403): check the kubeconfig's user and its RBAC",
+  );
   // The plugin reads with Velero's service account, and says what to check for it.
-  const asPlugin = readStorageLocationFromCluster('forbidden', 'velero', { kubeConfig: api.kubeConfig, accessHint: 'check the RBAC of Velero' });
-  t.is((await t.throwsAsync(asPlugin, { instanceOf: StorageLocationError })).message, 'BackupStorageLocation velero/forbidden: forbidden (403): check the RBAC of Velero');
+  const asPlugin = readStorageLocationFromCluster('forbidden', 'velero', {
+    kubeConfig: api.kubeConfig,
+    accessHint: 'check the RBAC of Velero',
+  });
+  t.is(
+    (await t.throwsAsync(asPlugin, { instanceOf: StorageLocationError })).message,
+    'BackupStorageLocation velero/forbidden: forbidden (403): check the RBAC of Velero',
+  );
 
   const started = Date.now();
   const hang = await t.throwsAsync(read('hang', 300), { instanceOf: StorageLocationError });

@@ -29,7 +29,15 @@ function cluster(name: string, spec: Record<string, unknown> = {}, metadata: Par
 
 function machine(
   name: string,
-  options: { cluster?: string; byLabel?: boolean; controlPlane?: boolean; infra?: string; providerID?: string; namespace?: string; labels?: Record<string, string> } = {},
+  options: {
+    cluster?: string;
+    byLabel?: boolean;
+    controlPlane?: boolean;
+    infra?: string;
+    providerID?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+  } = {},
 ): KubeObject {
   const { cluster = 'wc1', byLabel = true, controlPlane = false } = options;
   const labels: Record<string, string> = { ...options.labels };
@@ -94,16 +102,36 @@ const identityCases: Array<[string, Partial<BackupObjects>, Partial<BackedUpMach
     'VSphereVM of the same name: BIOS UUID (lower-cased), instance UUID, name and placement from it',
     {
       machines: [machine('wc1-md-0-abc-x1', { infra: 'wc1-worker-q1', providerID: `vsphere://${UUID_B}` })],
-      vsphereVMs: [vsphereVM('wc1-md-0-abc-x1', { biosUUID: UUID_A.toUpperCase(), server: 'VC1.example.com', datacenter: '/DC0', folder: '/DC0/vm/tkg', resourcePool: '/DC0/host/C0/Resources/tkg' }, { uid: UID_VM.toUpperCase() })],
+      vsphereVMs: [
+        vsphereVM(
+          'wc1-md-0-abc-x1',
+          {
+            biosUUID: UUID_A.toUpperCase(),
+            server: 'VC1.example.com',
+            datacenter: '/DC0',
+            folder: '/DC0/vm/tkg',
+            resourcePool: '/DC0/host/C0/Resources/tkg',
+          },
+          { uid: UID_VM.toUpperCase() },
+        ),
+      ],
     },
-    { biosUuid: UUID_A, instanceUuid: UID_VM, vmName: 'wc1-md-0-abc-x1', placement: { vcenter: 'vc1.example.com', datacenter: '/DC0', folder: '/DC0/vm/tkg', resourcePool: '/DC0/host/C0/Resources/tkg' } },
+    {
+      biosUuid: UUID_A,
+      instanceUuid: UID_VM,
+      vmName: 'wc1-md-0-abc-x1',
+      placement: { vcenter: 'vc1.example.com', datacenter: '/DC0', folder: '/DC0/vm/tkg', resourcePool: '/DC0/host/C0/Resources/tkg' },
+    },
   ],
   [
     'VSphereVM named otherwise, owned by the infrastructureRef VSphereMachine',
     {
       machines: [machine('m1', { infra: 'vsm-1' })],
       vsphereMachines: [vsphereMachine('vsm-1')],
-      vsphereVMs: [vsphereVM('vm-of-vsm-2', { biosUUID: UUID_B }, { owner: 'vsm-2' }), vsphereVM('vm-of-vsm-1', { biosUUID: UUID_A }, { owner: 'vsm-1', uid: UID_VM })],
+      vsphereVMs: [
+        vsphereVM('vm-of-vsm-2', { biosUUID: UUID_B }, { owner: 'vsm-2' }),
+        vsphereVM('vm-of-vsm-1', { biosUUID: UUID_A }, { owner: 'vsm-1', uid: UID_VM }),
+      ],
     },
     { biosUuid: UUID_A, instanceUuid: UID_VM, vmName: 'vm-of-vsm-1' },
   ],
@@ -111,7 +139,9 @@ const identityCases: Array<[string, Partial<BackupObjects>, Partial<BackedUpMach
     'no VSphereVM: BIOS UUID from the Machine providerID; name = Machine name; placement from the VSphereMachine',
     {
       machines: [machine('m1', { infra: 'vsm-1', providerID: `VSPHERE://${UUID_A.toUpperCase()}` })],
-      vsphereMachines: [vsphereMachine('vsm-1', { server: 'https://vc2.example.com:8443/sdk', datacenter: 'DC1', providerID: `vsphere://${UUID_B}` })],
+      vsphereMachines: [
+        vsphereMachine('vsm-1', { server: 'https://vc2.example.com:8443/sdk', datacenter: 'DC1', providerID: `vsphere://${UUID_B}` }),
+      ],
     },
     { biosUuid: UUID_A, vmName: 'm1', placement: { vcenter: 'vc2.example.com:8443', datacenter: 'DC1' } },
   ],
@@ -178,37 +208,59 @@ test('machine vCenter falls back to the cluster VSphereCluster: infrastructureRe
 });
 
 test('cluster placement: VSphereCluster server; datacenter, folder and pool from most of its machines', (t) => {
-  const clusters = backedUpClusters(backup({
-    clusters: [cluster('wc1', { infrastructureRef: { kind: 'VSphereCluster', name: 'wc1' } })],
-    vsphereClusters: [vsphereCluster('wc1', { server: 'vc1.example.com' })],
-    machines: [machine('m1'), machine('m2'), machine('m3'), machine('m4')],
-    vsphereVMs: [
-      vsphereVM('m1', { datacenter: 'DC0', folder: 'tkg' }),
-      vsphereVM('m2', { datacenter: 'DC0', folder: 'tkg' }),
-      vsphereVM('m3', { datacenter: 'DC1', folder: 'other' }),
-    ],
-  }));
+  const clusters = backedUpClusters(
+    backup({
+      clusters: [cluster('wc1', { infrastructureRef: { kind: 'VSphereCluster', name: 'wc1' } })],
+      vsphereClusters: [vsphereCluster('wc1', { server: 'vc1.example.com' })],
+      machines: [machine('m1'), machine('m2'), machine('m3'), machine('m4')],
+      vsphereVMs: [
+        vsphereVM('m1', { datacenter: 'DC0', folder: 'tkg' }),
+        vsphereVM('m2', { datacenter: 'DC0', folder: 'tkg' }),
+        vsphereVM('m3', { datacenter: 'DC1', folder: 'other' }),
+      ],
+    }),
+  );
   t.is(clusters.length, 1);
   t.deepEqual(clusters[0]!.placement, { vcenter: 'vc1.example.com', datacenter: 'DC0', folder: 'tkg' });
   // A machine without its own placement takes the cluster's.
   t.deepEqual(clusters[0]!.machines.find((m) => m.name === 'm4')!.placement, { vcenter: 'vc1.example.com', datacenter: 'DC0', folder: 'tkg' });
-  t.deepEqual(clusters[0]!.machines.find((m) => m.name === 'm3')!.placement, { vcenter: 'vc1.example.com', datacenter: 'DC1', folder: 'other' });
+  t.deepEqual(clusters[0]!.machines.find((m) => m.name === 'm3')!.placement, {
+    vcenter: 'vc1.example.com',
+    datacenter: 'DC1',
+    folder: 'other',
+  });
 });
 
-test('KubeadmControlPlane name: controlPlaneRef, else the KCP labelled with the cluster, else the machines\' label', (t) => {
+test("KubeadmControlPlane name: controlPlaneRef, else the KCP labelled with the cluster, else the machines' label", (t) => {
   const cases: Array<[string, Partial<BackupObjects>, string | undefined]> = [
-    ['controlPlaneRef', {
-      clusters: [cluster('wc1', { controlPlaneRef: { kind: 'KubeadmControlPlane', name: 'wc1-control-plane' } })],
-      kubeadmControlPlanes: [obj('KubeadmControlPlane', 'wc1-other', { metadata: { name: 'wc1-other', labels: { 'cluster.x-k8s.io/cluster-name': 'wc1' } } })],
-    }, 'wc1-control-plane'],
-    ['labelled KCP', {
-      clusters: [cluster('wc1')],
-      kubeadmControlPlanes: [obj('KubeadmControlPlane', 'wc1-q8z4t', { metadata: { name: 'wc1-q8z4t', labels: { 'cluster.x-k8s.io/cluster-name': 'wc1' } } })],
-    }, 'wc1-q8z4t'],
-    ['machine label', {
-      clusters: [cluster('wc1')],
-      machines: [machine('m1', { controlPlane: true, labels: { 'cluster.x-k8s.io/control-plane-name': 'wc1-cp' } })],
-    }, 'wc1-cp'],
+    [
+      'controlPlaneRef',
+      {
+        clusters: [cluster('wc1', { controlPlaneRef: { kind: 'KubeadmControlPlane', name: 'wc1-control-plane' } })],
+        kubeadmControlPlanes: [
+          obj('KubeadmControlPlane', 'wc1-other', { metadata: { name: 'wc1-other', labels: { 'cluster.x-k8s.io/cluster-name': 'wc1' } } }),
+        ],
+      },
+      'wc1-control-plane',
+    ],
+    [
+      'labelled KCP',
+      {
+        clusters: [cluster('wc1')],
+        kubeadmControlPlanes: [
+          obj('KubeadmControlPlane', 'wc1-q8z4t', { metadata: { name: 'wc1-q8z4t', labels: { 'cluster.x-k8s.io/cluster-name': 'wc1' } } }),
+        ],
+      },
+      'wc1-q8z4t',
+    ],
+    [
+      'machine label',
+      {
+        clusters: [cluster('wc1')],
+        machines: [machine('m1', { controlPlane: true, labels: { 'cluster.x-k8s.io/control-plane-name': 'wc1-cp' } })],
+      },
+      'wc1-cp',
+    ],
     ['none', { clusters: [cluster('wc1')] }, undefined],
   ];
   for (const [title, objects, want] of cases) {
@@ -218,7 +270,11 @@ test('KubeadmControlPlane name: controlPlaneRef, else the KCP labelled with the 
 
 test('the management cluster (tkg-system) is left out and reported as excluded', (t) => {
   const objects = backup({
-    clusters: [cluster('tkg-mgmt', {}, {}, 'tkg-system'), cluster('wc1'), cluster('labelled', {}, { labels: { 'cluster-role.tkg.tanzu.vmware.com/management': '' } })],
+    clusters: [
+      cluster('tkg-mgmt', {}, {}, 'tkg-system'),
+      cluster('wc1'),
+      cluster('labelled', {}, { labels: { 'cluster-role.tkg.tanzu.vmware.com/management': '' } }),
+    ],
     machines: [
       machine('mgmt-cp', { cluster: 'tkg-mgmt', namespace: 'tkg-system', controlPlane: true }),
       machine('orphan-in-tkg-system', { cluster: 'old', namespace: 'tkg-system' }),
@@ -227,19 +283,37 @@ test('the management cluster (tkg-system) is left out and reported as excluded',
     ],
   });
   const clusters = backedUpClusters(objects);
-  t.deepEqual(clusters.map((c) => `${c.namespace}/${c.name}:${c.machines.map((m) => m.name).join(',')}`), ['default/wc1:wc1-m1']);
+  t.deepEqual(
+    clusters.map((c) => `${c.namespace}/${c.name}:${c.machines.map((m) => m.name).join(',')}`),
+    ['default/wc1:wc1-m1'],
+  );
   const excluded = excludedManagementClusters(objects);
-  t.deepEqual(excluded.map((e) => `${e.namespace}/${e.name}`), ['default/labelled', 'tkg-system/old', 'tkg-system/tkg-mgmt']);
+  t.deepEqual(
+    excluded.map((e) => `${e.namespace}/${e.name}`),
+    ['default/labelled', 'tkg-system/old', 'tkg-system/tkg-mgmt'],
+  );
   t.regex(excluded[0]!.reason, /management cluster/);
 });
 
 test('machines whose Cluster is not in the backup appear under a synthetic cluster', (t) => {
-  const clusters = backedUpClusters(backup({
-    clusters: [cluster('wc1')],
-    machines: [machine('wc1-m1'), machine('gone-m1', { cluster: 'gone', controlPlane: true, labels: { 'cluster.x-k8s.io/control-plane-name': 'gone-control-plane' } }), machine('gone-m2', { cluster: 'gone' })],
-    vsphereClusters: [vsphereCluster('gone', { server: 'vc1.example.com' })],
-  }));
-  t.deepEqual(clusters.map((c) => [c.name, c.synthetic ?? false, c.machines.length]), [['gone', true, 2], ['wc1', false, 1]]);
+  const clusters = backedUpClusters(
+    backup({
+      clusters: [cluster('wc1')],
+      machines: [
+        machine('wc1-m1'),
+        machine('gone-m1', { cluster: 'gone', controlPlane: true, labels: { 'cluster.x-k8s.io/control-plane-name': 'gone-control-plane' } }),
+        machine('gone-m2', { cluster: 'gone' }),
+      ],
+      vsphereClusters: [vsphereCluster('gone', { server: 'vc1.example.com' })],
+    }),
+  );
+  t.deepEqual(
+    clusters.map((c) => [c.name, c.synthetic ?? false, c.machines.length]),
+    [
+      ['gone', true, 2],
+      ['wc1', false, 1],
+    ],
+  );
   const gone = clusters[0]!;
   t.is(gone.controlPlaneName, 'gone-control-plane');
   t.deepEqual(gone.placement, { vcenter: 'vc1.example.com' });
@@ -257,22 +331,34 @@ test('output is sorted and does not depend on input order', (t) => {
 });
 
 test('bad objects give a BackupError naming the object and field', (t) => {
-  const noCluster = t.throws(() => backedUpClusters(backup({ machines: [machine('m1', { byLabel: false, cluster: '' })] })), { instanceOf: BackupError });
-  t.is(noCluster?.message, '/backups/b1.tar.gz: Machine default/m1: no cluster: neither label cluster.x-k8s.io/cluster-name nor spec.clusterName is set');
+  const noCluster = t.throws(() => backedUpClusters(backup({ machines: [machine('m1', { byLabel: false, cluster: '' })] })), {
+    instanceOf: BackupError,
+  });
+  t.is(
+    noCluster?.message,
+    '/backups/b1.tar.gz: Machine default/m1: no cluster: neither label cluster.x-k8s.io/cluster-name nor spec.clusterName is set',
+  );
 
-  const badServer = t.throws(() => backedUpClusters(backup({ machines: [machine('m1')], vsphereVMs: [vsphereVM('m1', { server: 'https://' })] })), { instanceOf: BackupError });
+  const badServer = t.throws(
+    () => backedUpClusters(backup({ machines: [machine('m1')], vsphereVMs: [vsphereVM('m1', { server: 'https://' })] })),
+    { instanceOf: BackupError },
+  );
   t.is(badServer?.message, '/backups/b1.tar.gz: VSphereVM default/m1: spec.server "https://" is not a vCenter address');
 });
 
 // ---------------------------------------------------------------------------------------------
 // vCenters and credentials
 
-test('vcenterTargetsOf: every vCenter named, with thumbprint and the credentials\' origin', (t) => {
+test("vcenterTargetsOf: every vCenter named, with thumbprint and the credentials' origin", (t) => {
   const objects = backup({
     clusters: [cluster('wc1'), cluster('wc2', {}, {}, 'team-b'), cluster('wc3')],
     vsphereClusters: [
       vsphereCluster('wc1', { server: 'vc1.example.com', thumbprint: 'AA:BB', identityRef: { kind: 'Secret', name: 'wc1' } }),
-      vsphereCluster('wc2', { server: 'https://VC2.example.com/sdk', identityRef: { kind: 'VSphereClusterIdentity', name: 'shared' } }, 'team-b'),
+      vsphereCluster(
+        'wc2',
+        { server: 'https://VC2.example.com/sdk', identityRef: { kind: 'VSphereClusterIdentity', name: 'shared' } },
+        'team-b',
+      ),
       vsphereCluster('wc3', { server: 'vc3.example.com' }),
     ],
     vsphereVMs: [vsphereVM('m1', { server: 'vc2.example.com', thumbprint: 'CC:DD' }), vsphereVM('m2', { server: 'vc4.example.com:8443' })],
@@ -285,18 +371,44 @@ test('vcenterTargetsOf: every vCenter named, with thumbprint and the credentials
   });
   const targets = vcenterTargetsOf(objects);
   t.deepEqual(targets, [
-    { vcenter: 'vc1.example.com', server: 'vc1.example.com', thumbprint: 'AA:BB', credentials: { username: 'user1', password: 'pw1' }, credentialsFrom: 'secret default/wc1' },
-    { vcenter: 'vc2.example.com', server: 'https://VC2.example.com/sdk', thumbprint: 'CC:DD', credentials: { username: 'user2', password: 'pw2' }, credentialsFrom: 'VSphereClusterIdentity shared (secret capv-system/shared-creds)' },
-    { vcenter: 'vc3.example.com', server: 'vc3.example.com', credentials: { username: 'global-user', password: 'p@ss: word' }, credentialsFrom: 'secret capv-system/capv-manager-bootstrap-credentials' },
-    { vcenter: 'vc4.example.com:8443', server: 'vc4.example.com:8443', credentials: { username: 'global-user', password: 'p@ss: word' }, credentialsFrom: 'secret capv-system/capv-manager-bootstrap-credentials' },
+    {
+      vcenter: 'vc1.example.com',
+      server: 'vc1.example.com',
+      thumbprint: 'AA:BB',
+      credentials: { username: 'user1', password: 'pw1' },
+      credentialsFrom: 'secret default/wc1',
+    },
+    {
+      vcenter: 'vc2.example.com',
+      server: 'https://VC2.example.com/sdk',
+      thumbprint: 'CC:DD',
+      credentials: { username: 'user2', password: 'pw2' },
+      credentialsFrom: 'VSphereClusterIdentity shared (secret capv-system/shared-creds)',
+    },
+    {
+      vcenter: 'vc3.example.com',
+      server: 'vc3.example.com',
+      credentials: { username: 'global-user', password: 'p@ss: word' },
+      credentialsFrom: 'secret capv-system/capv-manager-bootstrap-credentials',
+    },
+    {
+      vcenter: 'vc4.example.com:8443',
+      server: 'vc4.example.com:8443',
+      credentials: { username: 'global-user', password: 'p@ss: word' },
+      credentialsFrom: 'secret capv-system/capv-manager-bootstrap-credentials',
+    },
   ]);
 });
 
 test('vcenterTargetsOf: without usable credentials, says why without any secret value', (t) => {
-  const targets = vcenterTargetsOf(backup({
-    vsphereClusters: [vsphereCluster('wc1', { server: 'vc1.example.com', identityRef: { kind: 'Secret', name: 'missing' } })],
-    secrets: [secret('capv-system', 'capv-manager-bootstrap-credentials', { 'credentials.yaml': "username: 'u'\npassword: [unclosed s3cret" })],
-  }));
+  const targets = vcenterTargetsOf(
+    backup({
+      vsphereClusters: [vsphereCluster('wc1', { server: 'vc1.example.com', identityRef: { kind: 'Secret', name: 'missing' } })],
+      secrets: [
+        secret('capv-system', 'capv-manager-bootstrap-credentials', { 'credentials.yaml': "username: 'u'\npassword: [unclosed s3cret" }),
+      ],
+    }),
+  );
   t.is(targets.length, 1);
   t.is(targets[0]!.credentials, undefined);
   t.is(
@@ -307,19 +419,26 @@ test('vcenterTargetsOf: without usable credentials, says why without any secret 
   t.false(JSON.stringify(targets).includes('s3cret'));
 });
 
-test('vcenterTargetsOf: a workload cluster\'s identity wins over the management cluster\'s on the same vCenter', (t) => {
-  const targets = vcenterTargetsOf(backup({
-    vsphereClusters: [
-      vsphereCluster('tkg-mgmt', { server: 'vc1.example.com', identityRef: { kind: 'Secret', name: 'tkg-mgmt' } }, 'tkg-system'),
-      vsphereCluster('wc1', { server: 'vc1.example.com', identityRef: { kind: 'Secret', name: 'wc1' } }, 'ns1'),
-    ],
-    secrets: [secret('tkg-system', 'tkg-mgmt', { username: 'mgmt', password: 'pw' }), secret('ns1', 'wc1', { username: 'wl', password: 'pw' })],
-  }));
+test("vcenterTargetsOf: a workload cluster's identity wins over the management cluster's on the same vCenter", (t) => {
+  const targets = vcenterTargetsOf(
+    backup({
+      vsphereClusters: [
+        vsphereCluster('tkg-mgmt', { server: 'vc1.example.com', identityRef: { kind: 'Secret', name: 'tkg-mgmt' } }, 'tkg-system'),
+        vsphereCluster('wc1', { server: 'vc1.example.com', identityRef: { kind: 'Secret', name: 'wc1' } }, 'ns1'),
+      ],
+      secrets: [
+        secret('tkg-system', 'tkg-mgmt', { username: 'mgmt', password: 'pw' }),
+        secret('ns1', 'wc1', { username: 'wl', password: 'pw' }),
+      ],
+    }),
+  );
   t.is(targets[0]!.credentialsFrom, 'secret ns1/wc1');
 });
 
 test('kubeconfigOf decodes the value of <cluster>-kubeconfig', (t) => {
-  const objects = backup({ secrets: [secret('ns1', 'wc1-kubeconfig', { value: 'apiVersion: v1\nkind: Config\n' }), secret('ns1', 'wc1', { value: 'no' })] });
+  const objects = backup({
+    secrets: [secret('ns1', 'wc1-kubeconfig', { value: 'apiVersion: v1\nkind: Config\n' }), secret('ns1', 'wc1', { value: 'no' })],
+  });
   t.is(kubeconfigOf(objects, 'ns1', 'wc1'), 'apiVersion: v1\nkind: Config\n');
   t.is(kubeconfigOf(objects, 'ns2', 'wc1'), undefined);
   t.is(kubeconfigOf(objects, 'ns1', 'wc2'), undefined);

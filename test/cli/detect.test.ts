@@ -17,7 +17,10 @@ async function detect(backupPath: string, ...flags: string[]): Promise<{ result:
   const dir = await tempDir();
   const output = join(dir, 'report.json');
   const result = await runCli(['detect', '--backup', backupPath, '-o', output, '--skip-access-apiserver', ...flags]);
-  const report = await readFile(output, 'utf8').then((text) => JSON.parse(text) as DriftReport, () => undefined);
+  const report = await readFile(output, 'utf8').then(
+    (text) => JSON.parse(text) as DriftReport,
+    () => undefined,
+  );
   return { result, report, output };
 }
 
@@ -29,15 +32,25 @@ test('no drift: every cluster Healthy, exit 0', async (t) => {
   const { result, report } = await detect(backup.path);
   t.is(result.code, 0, result.stderr);
   t.is(report!.summary.status, 'Healthy');
-  t.deepEqual(report!.summary.clusters, { total: 2, Healthy: 2, ManualRemediationNotRequired: 0, ManualRemediationRequired: 0, NeedFurtherConfirmation: 0 });
+  t.deepEqual(report!.summary.clusters, {
+    total: 2,
+    Healthy: 2,
+    ManualRemediationNotRequired: 0,
+    ManualRemediationRequired: 0,
+    NeedFurtherConfirmation: 0,
+  });
   t.is(report!.clusters.flatMap((c) => [...c.controlPlane.machines, ...c.workers.machines]).length, 6);
   t.is(report!.metadata!.apiServerAccess, false);
 });
 
 test('workers scaled out after the backup: the new VM is a Ghost worker', async (t) => {
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
-    mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters[0]!.machineDeploymentName}-7f9c8d-zzzzz`)),
-  });
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1')] },
+    {
+      mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters[0]!.machineDeploymentName}-7f9c8d-zzzzz`)),
+    },
+  );
   const { result, report } = await detect(backup.path, '--exit-code');
   t.is(result.code, 1);
   t.is(report!.summary.status, 'ManualRemediationRequired');
@@ -48,27 +61,40 @@ test('workers scaled out after the backup: the new VM is a Ghost worker', async 
 });
 
 test('workers scaled in after the backup: the removed machine is Stale, nothing to do', async (t) => {
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
-    mutate: (dcs, b) => {
-      const gone = b.clusters[0]!.machines.find((m) => !m.controlPlane)!.name;
-      dcs[0]!.vms = dcs[0]!.vms.filter((vm) => vm.name !== gone);
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1')] },
+    {
+      mutate: (dcs, b) => {
+        const gone = b.clusters[0]!.machines.find((m) => !m.controlPlane)!.name;
+        dcs[0]!.vms = dcs[0]!.vms.filter((vm) => vm.name !== gone);
+      },
     },
-  });
+  );
   const { result, report } = await detect(backup.path, '--exit-code');
   t.is(result.code, 0);
   t.is(report!.summary.status, 'ManualRemediationNotRequired');
-  t.deepEqual(machines(report!, 'wc1', 'workers').map((m) => m.status).sort(), ['Healthy', 'Stale']);
+  t.deepEqual(
+    machines(report!, 'wc1', 'workers')
+      .map((m) => m.status)
+      .sort(),
+    ['Healthy', 'Stale'],
+  );
 });
 
 test('a control-plane machine replaced after the backup: Ghost and Stale on the control plane', async (t) => {
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1', { controlPlane: 3 })] }, {
-    mutate: (dcs, b) => {
-      const c = b.clusters[0]!;
-      const gone = c.machines.find((m) => m.controlPlane)!.name;
-      dcs[0]!.vms = dcs[0]!.vms.filter((vm) => vm.name !== gone);
-      dcs[0]!.vms.push(capvVM(`${c.controlPlaneName}-qqqqq`));
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1', { controlPlane: 3 })] },
+    {
+      mutate: (dcs, b) => {
+        const c = b.clusters[0]!;
+        const gone = c.machines.find((m) => m.controlPlane)!.name;
+        dcs[0]!.vms = dcs[0]!.vms.filter((vm) => vm.name !== gone);
+        dcs[0]!.vms.push(capvVM(`${c.controlPlaneName}-qqqqq`));
+      },
     },
-  });
+  );
   const { report } = await detect(backup.path);
   const cp = report!.clusters[0]!.controlPlane;
   t.is(cp.status, 'ManualRemediationRequired');
@@ -78,11 +104,15 @@ test('a control-plane machine replaced after the backup: Ghost and Stale on the 
 });
 
 test('a cluster deleted after the backup: all its machines Stale', async (t) => {
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1'), tkgCluster('wc2')] }, {
-    mutate: (dcs) => {
-      dcs[0]!.vms = dcs[0]!.vms.filter((vm) => !vm.name.startsWith('wc2-'));
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1'), tkgCluster('wc2')] },
+    {
+      mutate: (dcs) => {
+        dcs[0]!.vms = dcs[0]!.vms.filter((vm) => !vm.name.startsWith('wc2-'));
+      },
     },
-  });
+  );
   const { report } = await detect(backup.path);
   const wc2 = report!.clusters.find((c) => c.name === 'wc2')!;
   t.is(wc2.status, 'ManualRemediationNotRequired');
@@ -91,13 +121,17 @@ test('a cluster deleted after the backup: all its machines Stale', async (t) => 
 });
 
 test('a cluster created after the backup: its VMs need further confirmation; unrelated VMs are out of scope', async (t) => {
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
-    mutate: (dcs) => {
-      dcs[0]!.vms.push(capvVM('wc9-control-plane-aaaaa'), capvVM('wc9-md-0-5d6f7-bbbbb'));
-      dcs[0]!.folders = [...(dcs[0]!.folders ?? []), 'apps'];
-      dcs[0]!.vms.push(capvVM('database-01', { folder: 'apps', resourcePool: undefined, extraConfig: {} }));
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1')] },
+    {
+      mutate: (dcs) => {
+        dcs[0]!.vms.push(capvVM('wc9-control-plane-aaaaa'), capvVM('wc9-md-0-5d6f7-bbbbb'));
+        dcs[0]!.folders = [...(dcs[0]!.folders ?? []), 'apps'];
+        dcs[0]!.vms.push(capvVM('database-01', { folder: 'apps', resourcePool: undefined, extraConfig: {} }));
+      },
     },
-  });
+  );
   const { report } = await detect(backup.path);
   t.is(report!.summary.status, 'NeedFurtherConfirmationInfraMachines');
   t.is(report!.summary.infraMachinesNeedFurtherConfirmation, 2);
@@ -107,13 +141,19 @@ test('a cluster created after the backup: its VMs need further confirmation; unr
 });
 
 /** Machines in the cluster's root pool, as in most TKG installs; `folder` defaults to the root VM folder. */
-const inRootPool = (name: string, folder = '/DC0/vm') => tkgCluster(name, { vcenter: { server: VCSIM, datacenter: '/DC0', folder, resourcePool: '/DC0/host/DC0_C0/Resources' } });
-const unrelated = (name: string, extra: Partial<SeedVM> = {}) => capvVM(name, { folder: undefined, resourcePool: undefined, extraConfig: {}, ...extra });
+const inRootPool = (name: string, folder = '/DC0/vm') =>
+  tkgCluster(name, { vcenter: { server: VCSIM, datacenter: '/DC0', folder, resourcePool: '/DC0/host/DC0_C0/Resources' } });
+const unrelated = (name: string, extra: Partial<SeedVM> = {}) =>
+  capvVM(name, { folder: undefined, resourcePool: undefined, extraConfig: {}, ...extra });
 
 test('a clean backup whose machines share the root pool and root folder with unrelated VMs is Healthy', async (t) => {
-  const { backup } = await scenario(t, { clusters: [inRootPool('wc1')] }, {
-    mutate: (dcs) => dcs[0]!.vms.push(unrelated('jumpbox'), unrelated('vcsa-01')),
-  });
+  const { backup } = await scenario(
+    t,
+    { clusters: [inRootPool('wc1')] },
+    {
+      mutate: (dcs) => dcs[0]!.vms.push(unrelated('jumpbox'), unrelated('vcsa-01')),
+    },
+  );
   const { result, report } = await detect(backup.path, '--exit-code');
   t.is(result.code, 0, result.stderr);
   t.is(report!.summary.status, 'Healthy');
@@ -122,29 +162,45 @@ test('a clean backup whose machines share the root pool and root folder with unr
 });
 
 test('sharing the root pool: a VM with CAPV metadata, or in the dedicated folder, still needs confirmation', async (t) => {
-  const { backup } = await scenario(t, { clusters: [inRootPool('wc1', '/DC0/vm/tkg')] }, {
-    mutate: (dcs) => dcs[0]!.vms.push(unrelated('jumpbox'), unrelated('backup-proxy', { folder: 'tkg' }), capvVM('wc9-md-0-5d6f7-bbbbb', { folder: undefined, resourcePool: undefined })),
-  });
+  const { backup } = await scenario(
+    t,
+    { clusters: [inRootPool('wc1', '/DC0/vm/tkg')] },
+    {
+      mutate: (dcs) =>
+        dcs[0]!.vms.push(
+          unrelated('jumpbox'),
+          unrelated('backup-proxy', { folder: 'tkg' }),
+          capvVM('wc9-md-0-5d6f7-bbbbb', { folder: undefined, resourcePool: undefined }),
+        ),
+    },
+  );
   const { report } = await detect(backup.path);
   t.is(report!.clusters[0]!.status, 'Healthy');
   t.is(report!.summary.status, 'NeedFurtherConfirmationInfraMachines');
-  t.deepEqual(report!.infraMachines.map((m) => [m.name, m.folder, m.resourcePool]), [
-    ['backup-proxy', '/DC0/vm/tkg', '/DC0/host/DC0_C0/Resources'],
-    ['wc9-md-0-5d6f7-bbbbb', '/DC0/vm', '/DC0/host/DC0_C0/Resources'],
-  ]);
+  t.deepEqual(
+    report!.infraMachines.map((m) => [m.name, m.folder, m.resourcePool]),
+    [
+      ['backup-proxy', '/DC0/vm/tkg', '/DC0/host/DC0_C0/Resources'],
+      ['wc9-md-0-5d6f7-bbbbb', '/DC0/vm', '/DC0/host/DC0_C0/Resources'],
+    ],
+  );
   t.regex(report!.infraMachines[0]!.reason, /sits in folder \/DC0\/vm\/tkg that backed-up machines use/);
   t.is(report!.summary.outOfScopeVMs, 1);
 });
 
 test('a duplicate BIOS UUID makes the machine Unknown', async (t) => {
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
-    mutate: (dcs, b) => {
-      const worker = b.clusters[0]!.machines.find((m) => !m.controlPlane)!;
-      const vm = allVMs(dcs).find((v) => v.name === worker.name)!;
-      vm.instanceUuid = randomUUID();
-      dcs[0]!.vms.push(capvVM('copy-of-a-worker', { uuid: vm.uuid }));
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1')] },
+    {
+      mutate: (dcs, b) => {
+        const worker = b.clusters[0]!.machines.find((m) => !m.controlPlane)!;
+        const vm = allVMs(dcs).find((v) => v.name === worker.name)!;
+        vm.instanceUuid = randomUUID();
+        dcs[0]!.vms.push(capvVM('copy-of-a-worker', { uuid: vm.uuid }));
+      },
     },
-  });
+  );
   const { report } = await detect(backup.path);
   const unknown = machines(report!, 'wc1', 'workers').filter((m) => m.status === 'Unknown');
   t.is(unknown.length, 1);
@@ -154,9 +210,13 @@ test('a duplicate BIOS UUID makes the machine Unknown', async (t) => {
 });
 
 test('templates are ignored', async (t) => {
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
-    mutate: (dcs) => dcs[0]!.vms.push(capvVM('wc1-ubuntu-2204-template', { template: true, resourcePool: undefined })),
-  });
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1')] },
+    {
+      mutate: (dcs) => dcs[0]!.vms.push(capvVM('wc1-ubuntu-2204-template', { template: true, resourcePool: undefined })),
+    },
+  );
   const { report } = await detect(backup.path);
   t.is(report!.summary.status, 'Healthy');
   t.is(report!.summary.outOfScopeVMs, 0);
@@ -190,12 +250,22 @@ test('an untrusted certificate without a thumbprint is refused unless --insecure
 });
 
 test('--ignore-healthy-resources lists only what needs attention, with the summary whole', async (t) => {
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1'), tkgCluster('wc2')] }, {
-    mutate: (dcs) => dcs[0]!.vms.push(capvVM('wc1-md-0-abcde-zzzzz')),
-  });
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1'), tkgCluster('wc2')] },
+    {
+      mutate: (dcs) => dcs[0]!.vms.push(capvVM('wc1-md-0-abcde-zzzzz')),
+    },
+  );
   const { report } = await detect(backup.path, '--ignore-healthy-resources');
-  t.deepEqual(report!.clusters.map((c) => c.name), ['wc1']);
-  t.deepEqual(machines(report!, 'wc1', 'workers').map((m) => m.status), ['Ghost']);
+  t.deepEqual(
+    report!.clusters.map((c) => c.name),
+    ['wc1'],
+  );
+  t.deepEqual(
+    machines(report!, 'wc1', 'workers').map((m) => m.status),
+    ['Ghost'],
+  );
   t.deepEqual(machines(report!, 'wc1', 'controlPlane'), []);
   t.is(report!.summary.clusters.total, 2);
   t.is(report!.summary.clusters.Healthy, 1);
@@ -209,15 +279,22 @@ test('several vCenters: one down makes only its clusters NeedFurtherConfirmation
   const { report } = await detect(backup.path);
   t.is(report!.clusters.find((c) => c.name === 'wc1')!.status, 'Healthy');
   t.is(report!.clusters.find((c) => c.name === 'wc2')!.status, 'NeedFurtherConfirmation');
-  t.deepEqual(report!.errors.map((e) => e.scope), [`vcenter:${down}`]);
+  t.deepEqual(
+    report!.errors.map((e) => e.scope),
+    [`vcenter:${down}`],
+  );
   t.is(report!.metadata!.vcenters.length, 2);
 });
 
 test('credentials: a refused login is reported without the password; the operator can override them', async (t) => {
   const password = `s3cret-${randomUUID()}`;
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1', { vcenter: { server: VCSIM, datacenter: '/DC0', password: 'stale-password' } })] }, {
-    login: { username: 'administrator@vsphere.local', password },
-  });
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1', { vcenter: { server: VCSIM, datacenter: '/DC0', password: 'stale-password' } })] },
+    {
+      login: { username: 'administrator@vsphere.local', password },
+    },
+  );
   const refused = await detect(backup.path, '-D');
   t.is(refused.report!.clusters[0]!.status, 'NeedFurtherConfirmation');
   t.regex(refused.report!.errors[0]!.message, /login/i);
@@ -247,9 +324,13 @@ test('-D logs each step to stderr, never to stdout', async (t) => {
 });
 
 test('inventory snapshot: written from the live vCenter, then used by detect with no vCenter', async (t) => {
-  const { backup, vcsim } = await scenario(t, { clusters: [tkgCluster('wc1')] }, {
-    mutate: (dcs) => dcs[0]!.vms.push(capvVM('wc1-md-0-abcde-zzzzz')),
-  });
+  const { backup, vcsim } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1')] },
+    {
+      mutate: (dcs) => dcs[0]!.vms.push(capvVM('wc1-md-0-abcde-zzzzz')),
+    },
+  );
   const dir = await tempDir();
   const snapshot = join(dir, 'inventory.json');
   const inv = await runCli(['inventory', '--backup', backup.path, '-o', snapshot]);
@@ -262,7 +343,10 @@ test('inventory snapshot: written from the live vCenter, then used by detect wit
   t.is(result.code, 0, result.stderr);
   t.is(report!.summary.status, 'ManualRemediationRequired');
 
-  const byServer = await runCli(['inventory', '--server', vcsim.server, '-o', join(dir, 'down.json')], { VSPHERE_USERNAME: 'u', VSPHERE_PASSWORD: 'p' });
+  const byServer = await runCli(['inventory', '--server', vcsim.server, '-o', join(dir, 'down.json')], {
+    VSPHERE_USERNAME: 'u',
+    VSPHERE_PASSWORD: 'p',
+  });
   t.is(byServer.code, 2, 'a vCenter that cannot be read writes no snapshot');
   await t.throwsAsync(access(join(dir, 'down.json')));
 });
@@ -270,7 +354,15 @@ test('inventory snapshot: written from the live vCenter, then used by detect wit
 test('detect -h lists the original flags', async (t) => {
   const { code, stdout } = await runCli(['detect', '-h']);
   t.is(code, 0);
-  for (const flag of ['--backup', '--format', '-h, --help', '--ignore-healthy-resources', '--insecure-skip-verify', '-o, --output', '--skip-access-apiserver']) {
+  for (const flag of [
+    '--backup',
+    '--format',
+    '-h, --help',
+    '--ignore-healthy-resources',
+    '--insecure-skip-verify',
+    '-o, --output',
+    '--skip-access-apiserver',
+  ]) {
     t.true(stdout.includes(flag), flag);
   }
   const root = await runCli(['-h']);
@@ -311,7 +403,10 @@ const badBackups: { title: string; make: (dir: string, good: string) => Promise<
     make: async (dir) =>
       (
         await buildBackup(
-          { clusters: [tkgCluster('wc1')], extra: [{ path: 'resources/machines.cluster.x-k8s.io/namespaces/default/broken.json', content: '{not json' }] },
+          {
+            clusters: [tkgCluster('wc1')],
+            extra: [{ path: 'resources/machines.cluster.x-k8s.io/namespaces/default/broken.json', content: '{not json' }],
+          },
           { path: join(dir, 'broken.tar.gz') },
         )
       ).path,
@@ -333,7 +428,10 @@ for (const bad of badBackups) {
     const result = await runCli(['detect', '--backup', path, '-o', output, '--skip-access-apiserver']);
     t.is(result.code, 2);
     t.regex(result.stderr.replace(/\n/g, ' '), bad.expect);
-    t.deepEqual((await readdir(dir)).filter((f) => f.includes('report')), []);
+    t.deepEqual(
+      (await readdir(dir)).filter((f) => f.includes('report')),
+      [],
+    );
   });
 }
 

@@ -33,7 +33,16 @@ async function setup(t: Parameters<typeof scenario>[0]) {
 test('detect --backup-name with a BackupStorageLocation file reads the tarball from the bucket', async (t) => {
   const { s3, dir, location } = await setup(t);
   const output = join(dir, 'report.json');
-  const result = await runCli(['detect', '--backup-name', 'nightly-20261120', '--storage-location', location, '-o', output, '--skip-access-apiserver']);
+  const result = await runCli([
+    'detect',
+    '--backup-name',
+    'nightly-20261120',
+    '--storage-location',
+    location,
+    '-o',
+    output,
+    '--skip-access-apiserver',
+  ]);
   t.is(result.code, 0, result.stderr);
   const report = JSON.parse(await readFile(output, 'utf8')) as DriftReport;
   t.is(report.summary.status, 'Healthy');

@@ -28,16 +28,26 @@ interface WorkloadScenario {
  */
 async function run(
   t: ExecutionContext,
-  options: { extraVMs?: SeedVM[]; extraNodes?: (backup: FixtureBackup) => NodeSpec[]; mode?: ApiServerMode; kubeconfig?: KubeconfigOptions; flags?: string[] },
+  options: {
+    extraVMs?: SeedVM[];
+    extraNodes?: (backup: FixtureBackup) => NodeSpec[];
+    mode?: ApiServerMode;
+    kubeconfig?: KubeconfigOptions;
+    flags?: string[];
+  },
 ): Promise<WorkloadScenario> {
   // The Node list depends on the backup's machines, so the API server starts empty and is
   // given its Nodes once the backup is built.
   const nodes: NodeSpec[] = [];
   const api = await startApiServer({ nodes, ...(options.mode ? { mode: options.mode } : {}), pageLimitMax: 2 });
   t.teardown(() => api.stop());
-  const { backup } = await scenario(t, { clusters: [tkgCluster('wc1', { kubeconfig: api.kubeconfig({ clusterName: 'wc1', ...options.kubeconfig }) })] }, {
-    mutate: (dcs) => dcs[0]!.vms.push(...(options.extraVMs ?? [])),
-  });
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1', { kubeconfig: api.kubeconfig({ clusterName: 'wc1', ...options.kubeconfig }) })] },
+    {
+      mutate: (dcs) => dcs[0]!.vms.push(...(options.extraVMs ?? [])),
+    },
+  );
   nodes.push(...nodesOf(backup, 'wc1'), ...(options.extraNodes?.(backup) ?? []));
   const output = join(await tempDir(), 'report.json');
   const result = await runCli(['detect', '--backup', backup.path, '-o', output, '--apiserver-timeout', '2', ...(options.flags ?? [])]);
@@ -59,7 +69,10 @@ test('a ghost worker confirmed by its Node alone (its VM name lacks the cluster 
   t.is(ghost.nodeName, 'wc1-md-0-extra-node');
   t.regex(ghost.reason, /Node wc1-md-0-extra-node has its providerID/);
   t.is(report.summary.infraMachinesNeedFurtherConfirmation, 0);
-  t.true(cluster.workers.machines.filter((m) => m.status === 'Healthy').every((m) => m.nodeName === m.name), 'machines show their Node');
+  t.true(
+    cluster.workers.machines.filter((m) => m.status === 'Healthy').every((m) => m.nodeName === m.name),
+    'machines show their Node',
+  );
 });
 
 test('a ghost control plane recognised by the Node role label', async (t) => {

@@ -80,14 +80,14 @@ test('the doors fall back to the same defaults', async (t) => {
   t.true(help.includes(`(default: ${durationText(DEFAULTS.service.cacheTtlMs)})`));
 });
 
-test('README: the detect flags\' defaults are the commander defaults', (t) => {
+test("README: the detect flags' defaults are the commander defaults", (t) => {
   const detect = subcommand('detect');
   const rows = [...README.matchAll(/^\| `(--[a-z-]+)[^`]*` \| .*\(default (\S+)\) \|$/gm)];
   t.true(rows.length >= 3, 'the flag table states defaults');
   for (const [, flag, value] of rows) t.is(String(flagDefault(detect, flag!)), value!, flag!);
 });
 
-test('README: the plugin settings table states the plugin\'s defaults', (t) => {
+test("README: the plugin settings table states the plugin's defaults", (t) => {
   const settings = defaultPluginSettings();
   const expected: Record<string, string> = {
     mode: settings.gate.mode,

@@ -11,16 +11,19 @@ let dir: string;
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'drift-grpc-config-'));
-  await writeFile(join(dir, 'bsl.yaml'), [
-    'apiVersion: velero.io/v1',
-    'kind: BackupStorageLocation',
-    'metadata: { name: default, namespace: velero }',
-    'spec:',
-    '  provider: aws',
-    '  objectStorage: { bucket: velero-backups, prefix: tkg }',
-    '  config: { region: minio, s3ForcePathStyle: "true", s3Url: "http://minio.velero.svc:9000" }',
-    '',
-  ].join('\n'));
+  await writeFile(
+    join(dir, 'bsl.yaml'),
+    [
+      'apiVersion: velero.io/v1',
+      'kind: BackupStorageLocation',
+      'metadata: { name: default, namespace: velero }',
+      'spec:',
+      '  provider: aws',
+      '  objectStorage: { bucket: velero-backups, prefix: tkg }',
+      '  config: { region: minio, s3ForcePathStyle: "true", s3Url: "http://minio.velero.svc:9000" }',
+      '',
+    ].join('\n'),
+  );
 });
 
 test.after.always(async () => {
@@ -80,7 +83,13 @@ shutdownTimeout: 500ms
   t.is(c.maxReceiveMessageBytes, 1048576);
   t.is(c.shutdownTimeoutMs, 500);
   t.deepEqual(c.vsphere, { username: 'admin@vsphere.local', passwordFile: '/run/secrets/vsphere-password' });
-  t.deepEqual(c.storageLocations.map((l) => [l.name, l.isDefault]), [['primary', false], ['minio', true]]);
+  t.deepEqual(
+    c.storageLocations.map((l) => [l.name, l.isDefault]),
+    [
+      ['primary', false],
+      ['minio', true],
+    ],
+  );
   t.is(defaultStorageLocation(c).name, 'minio');
   const primary = c.storageLocations[0]!.location;
   t.like(primary, { bucket: 'velero-backups', prefix: 'tkg', region: 'minio', s3ForcePathStyle: true, s3Url: 'http://minio.velero.svc:9000' });
@@ -101,7 +110,12 @@ test('defaults', async (t) => {
 
 test('environment variables override the file, flags override both', async (t) => {
   const file = await configFile('gate: { mode: annotate, failurePolicy: Ignore }\nstorageLocations: [{ name: a, bucket: b }]\n');
-  const env = { DRIFT_DETECTOR_MODE: 'block', DRIFT_DETECTOR_FAILURE_POLICY: 'Fail', DRIFT_DETECTOR_CACHE_TTL: '5m', DRIFT_DETECTOR_PAUSE_ON_DRIFT: 'true' };
+  const env = {
+    DRIFT_DETECTOR_MODE: 'block',
+    DRIFT_DETECTOR_FAILURE_POLICY: 'Fail',
+    DRIFT_DETECTOR_CACHE_TTL: '5m',
+    DRIFT_DETECTOR_PAUSE_ON_DRIFT: 'true',
+  };
   const c = await loadServiceConfig({ file, env, overrides: { failurePolicy: 'Ignore', listen: '[::1]:7000' } });
   t.is(c.gate.mode, 'block');
   t.is(c.gate.failurePolicy, 'Ignore');
@@ -122,40 +136,96 @@ test('--storage-location alone is enough, and becomes the default', async (t) =>
 
 const invalid: Array<[string, string | { env?: Record<string, string>; overrides?: Record<string, unknown>; text?: string }, RegExp]> = [
   ['unknown mode', 'gate: { mode: blok }\nstorageLocations: [{ name: a, bucket: b }]', /: gate\.mode: expected block or annotate, not "blok"$/],
-  ['unknown failurePolicy', 'gate: { failurePolicy: fail }\nstorageLocations: [{ name: a, bucket: b }]', /: gate\.failurePolicy: expected Fail or Ignore, not "fail"$/],
-  ['pauseOnDrift not a boolean', 'gate: { pauseOnDrift: yes please }\nstorageLocations: [{ name: a, bucket: b }]', /: gate\.pauseOnDrift: expected true or false$/],
+  [
+    'unknown failurePolicy',
+    'gate: { failurePolicy: fail }\nstorageLocations: [{ name: a, bucket: b }]',
+    /: gate\.failurePolicy: expected Fail or Ignore, not "fail"$/,
+  ],
+  [
+    'pauseOnDrift not a boolean',
+    'gate: { pauseOnDrift: yes please }\nstorageLocations: [{ name: a, bucket: b }]',
+    /: gate\.pauseOnDrift: expected true or false$/,
+  ],
   ['unknown top-level key', 'lisen: 127.0.0.1:1\nstorageLocations: [{ name: a, bucket: b }]', /: lisen: unknown key/],
   ['unknown nested key', 'gate: { mod: block }\nstorageLocations: [{ name: a, bucket: b }]', /: gate\.mod: unknown key/],
-  ['bad duration', 'analysis: { cacheTTL: 10 minutes }\nstorageLocations: [{ name: a, bucket: b }]', /: analysis\.cacheTTL: expected a duration/],
-  ['zero timeout', 'analysis: { timeout: 0s }\nstorageLocations: [{ name: a, bucket: b }]', /: analysis\.timeout: expected a duration .*more than zero/],
+  [
+    'bad duration',
+    'analysis: { cacheTTL: 10 minutes }\nstorageLocations: [{ name: a, bucket: b }]',
+    /: analysis\.cacheTTL: expected a duration/,
+  ],
+  [
+    'zero timeout',
+    'analysis: { timeout: 0s }\nstorageLocations: [{ name: a, bucket: b }]',
+    /: analysis\.timeout: expected a duration .*more than zero/,
+  ],
   ['bad listen', 'listen: 127.0.0.1\nstorageLocations: [{ name: a, bucket: b }]', /: listen: "127\.0\.0\.1" is not host:port/],
-  ['tls without key', 'tls: { certFile: a.crt }\nstorageLocations: [{ name: a, bucket: b }]', /: tls\.keyFile: required when tls is configured$/],
+  [
+    'tls without key',
+    'tls: { certFile: a.crt }\nstorageLocations: [{ name: a, bucket: b }]',
+    /: tls\.keyFile: required when tls is configured$/,
+  ],
   ['no storage location', 'gate: { mode: block }', /: storageLocations: at least one storage location is required/],
   ['location without bucket', 'storageLocations: [{ name: a, prefix: p }]', /: storageLocations\[0\]\.bucket: required$/],
   ['location without name', 'storageLocations: [{ bucket: b }]', /: storageLocations\[0\]\.name: required$/],
-  ['location with a bad URL', 'storageLocations: [{ name: a, bucket: b, s3Url: "ftp://x" }]', /: storageLocations\[0\]\.s3Url: "ftp:\/\/x" is not an http/],
-  ['location with an unknown key', 'storageLocations: [{ name: a, bucket: b, endpoint: x }]', /: storageLocations\[0\]\.endpoint: unknown key \(expected one of name, default, file, timeout, bucket/],
-  ['location file and keys', 'storageLocations: [{ name: a, file: bsl.yaml, bucket: b }]', /: storageLocations\[0\]\.bucket: not allowed next to file/],
+  [
+    'location with a bad URL',
+    'storageLocations: [{ name: a, bucket: b, s3Url: "ftp://x" }]',
+    /: storageLocations\[0\]\.s3Url: "ftp:\/\/x" is not an http/,
+  ],
+  [
+    'location with an unknown key',
+    'storageLocations: [{ name: a, bucket: b, endpoint: x }]',
+    /: storageLocations\[0\]\.endpoint: unknown key \(expected one of name, default, file, timeout, bucket/,
+  ],
+  [
+    'location file and keys',
+    'storageLocations: [{ name: a, file: bsl.yaml, bucket: b }]',
+    /: storageLocations\[0\]\.bucket: not allowed next to file/,
+  ],
   ['location file missing', 'storageLocations: [{ name: a, file: nope.yaml }]', /: storageLocations\[0\]\.file: .*no such file/],
-  ['two defaults', 'storageLocations: [{ name: a, bucket: b, default: true }, { name: c, bucket: d, default: true }]', /: storageLocations: more than one default: a, c$/],
-  ['duplicate names', 'storageLocations: [{ name: a, bucket: b }, { name: a, bucket: d }]', /: storageLocations\[1\]\.name: "a" is configured twice$/],
+  [
+    'two defaults',
+    'storageLocations: [{ name: a, bucket: b, default: true }, { name: c, bucket: d, default: true }]',
+    /: storageLocations: more than one default: a, c$/,
+  ],
+  [
+    'duplicate names',
+    'storageLocations: [{ name: a, bucket: b }, { name: a, bucket: d }]',
+    /: storageLocations\[1\]\.name: "a" is configured twice$/,
+  ],
   ['not a mapping', '- a\n- b', /: expected a YAML mapping at the top level$/],
   ['bad YAML', 'gate: {', /: not valid YAML \(line \d+, column \d+\)$/],
-  ['bad env value', { env: { DRIFT_DETECTOR_MODE: 'warn' }, text: 'storageLocations: [{ name: a, bucket: b }]' }, /^DRIFT_DETECTOR_MODE: expected block or annotate, not "warn"$/],
-  ['bad flag value', { overrides: { cacheTtl: 'soon' }, text: 'storageLocations: [{ name: a, bucket: b }]' }, /^--cache-ttl: expected a duration/],
-  ['bad flag listen', { overrides: { listen: '0.0.0.0:1' }, text: 'storageLocations: [{ name: a, bucket: b }]' }, /^--listen: 0\.0\.0\.0:1 is not a loopback address/],
+  [
+    'bad env value',
+    { env: { DRIFT_DETECTOR_MODE: 'warn' }, text: 'storageLocations: [{ name: a, bucket: b }]' },
+    /^DRIFT_DETECTOR_MODE: expected block or annotate, not "warn"$/,
+  ],
+  [
+    'bad flag value',
+    { overrides: { cacheTtl: 'soon' }, text: 'storageLocations: [{ name: a, bucket: b }]' },
+    /^--cache-ttl: expected a duration/,
+  ],
+  [
+    'bad flag listen',
+    { overrides: { listen: '0.0.0.0:1' }, text: 'storageLocations: [{ name: a, bucket: b }]' },
+    /^--listen: 0\.0\.0\.0:1 is not a loopback address/,
+  ],
 ];
 
 for (const [title, input, message] of invalid) {
   test(`refused: ${title}`, async (t) => {
     const spec = typeof input === 'string' ? { text: input } : input;
     const file = await configFile(spec.text ?? '');
-    await t.throwsAsync(loadServiceConfig({ file, env: spec.env ?? {}, ...(spec.overrides ? { overrides: spec.overrides } : {}) }), { message });
+    await t.throwsAsync(loadServiceConfig({ file, env: spec.env ?? {}, ...(spec.overrides ? { overrides: spec.overrides } : {}) }), {
+      message,
+    });
   });
 }
 
 test('a missing configuration file is named', async (t) => {
-  await t.throwsAsync(loadServiceConfig({ file: join(dir, 'absent.yaml'), env: {} }), { message: /absent\.yaml: cannot read the configuration file \(no such file\)/ });
+  await t.throwsAsync(loadServiceConfig({ file: join(dir, 'absent.yaml'), env: {} }), {
+    message: /absent\.yaml: cannot read the configuration file \(no such file\)/,
+  });
 });
 
 test('durations', (t) => {

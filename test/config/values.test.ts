@@ -43,9 +43,13 @@ test('typed reads of dotted keys', (t) => {
   t.is(r.logLevel('logLevel'), 'warn');
 });
 
-test('refusals name the source and the key, in the service\'s wording', (t) => {
+test("refusals name the source and the key, in the service's wording", (t) => {
   const cases: Array<[Record<string, unknown>, (r: ConfigReader) => unknown, string]> = [
-    [{ gate: { mode: 'blok' } }, (r) => r.choice('gate.mode', ['block', 'annotate']), 'serve.yaml: gate.mode: expected block or annotate, not "blok"'],
+    [
+      { gate: { mode: 'blok' } },
+      (r) => r.choice('gate.mode', ['block', 'annotate']),
+      'serve.yaml: gate.mode: expected block or annotate, not "blok"',
+    ],
     [{ level: 7 }, (r) => r.choice('level', ['a', 'b', 'c']), 'serve.yaml: level: expected a, b or c'],
     [{ p: 'yes please' }, (r) => r.bool('p'), 'serve.yaml: p: expected true or false'],
     [{ p: ' true' }, (r) => r.bool('p'), 'serve.yaml: p: expected true or false'],
@@ -55,13 +59,21 @@ test('refusals name the source and the key, in the service\'s wording', (t) => {
     [{ n: '1.5' }, (r) => r.positiveInt('n'), 'serve.yaml: n: expected a positive whole number'],
     [{ s: ['a'] }, (r) => r.string('s'), 'serve.yaml: s: expected a string'],
     [{ l: 'loud' }, (r) => r.logLevel('l'), 'serve.yaml: l: expected debug, info, warn or error'],
-    [{ l: '127.0.0.1' }, (r) => r.address('l', { example: '127.0.0.1:50051', unix: true }), 'serve.yaml: l: "127.0.0.1" is not host:port (e.g. 127.0.0.1:50051) or unix:/path'],
+    [
+      { l: '127.0.0.1' },
+      (r) => r.address('l', { example: '127.0.0.1:50051', unix: true }),
+      'serve.yaml: l: "127.0.0.1" is not host:port (e.g. 127.0.0.1:50051) or unix:/path',
+    ],
     [{ l: 'unix:' }, (r) => r.address('l', { example: 'h:1', unix: true }), 'serve.yaml: l: unix: needs a socket path'],
     [{ l: 'unix:/s' }, (r) => r.address('l', { example: 'h:1' }), 'serve.yaml: l: "unix:/s" is not host:port (e.g. h:1)'],
     [{ l: 'svc:0' }, (r) => r.address('l', { example: 'h:1' }), 'serve.yaml: l: "svc:0" is not host:port (e.g. h:1)'],
     [{ o: 'Not_A_Name' }, (r) => r.objectName('o', 'Secret'), 'serve.yaml: o: "Not_A_Name" is not a Secret name'],
     [{ gate: 'block' }, (r) => r.onlyKeys(['mode'], 'gate'), 'serve.yaml: gate: expected a mapping'],
-    [{ gate: { mod: 1 } }, (r) => r.onlyKeys(['mode', 'failurePolicy'], 'gate'), 'serve.yaml: gate.mod: unknown key (expected one of mode, failurePolicy)'],
+    [
+      { gate: { mod: 1 } },
+      (r) => r.onlyKeys(['mode', 'failurePolicy'], 'gate'),
+      'serve.yaml: gate.mod: unknown key (expected one of mode, failurePolicy)',
+    ],
     [{ lisen: 1 }, (r) => r.onlyKeys(['listen']), 'serve.yaml: lisen: unknown key (expected one of listen)'],
   ];
   for (const [values, read, message] of cases) {
@@ -70,10 +82,12 @@ test('refusals name the source and the key, in the service\'s wording', (t) => {
   }
 });
 
-test('quoteRefused: the refused boolean, number or duration is named, as the plugin\'s messages do', (t) => {
+test("quoteRefused: the refused boolean, number or duration is named, as the plugin's messages do", (t) => {
   const r = reader({ p: 'yes', d: 'soon', n: 'many', s: ['x'] }, true);
   t.throws(() => r.bool('p'), { message: 'serve.yaml: p: expected true or false, not "yes"' });
-  t.throws(() => r.duration('d', { positive: true }), { message: 'serve.yaml: d: expected a duration such as 30s, 10m or 1h (more than zero), not "soon"' });
+  t.throws(() => r.duration('d', { positive: true }), {
+    message: 'serve.yaml: d: expected a duration such as 30s, 10m or 1h (more than zero), not "soon"',
+  });
   t.throws(() => r.positiveInt('n'), { message: 'serve.yaml: n: expected a positive whole number, not "many"' });
   t.throws(() => r.string('s'), { message: 'serve.yaml: s: expected a string' });
 });
@@ -83,7 +97,9 @@ test('within: a nested mapping named by its label, whatever its key holds (a ser
   const entry = r.within({ username: 7, password: '' }, 'vc1.example.com');
   t.throws(() => entry.verbatim('username'), { message: 'serve.yaml: vc1.example.com.username: expected a string' });
   t.is(entry.verbatim('password'), undefined, 'an empty password is no password');
-  t.throws(() => entry.refuse(undefined, 'expected {username, password}'), { message: 'serve.yaml: vc1.example.com: expected {username, password}' });
+  t.throws(() => entry.refuse(undefined, 'expected {username, password}'), {
+    message: 'serve.yaml: vc1.example.com: expected {username, password}',
+  });
 });
 
 test('verbatim keeps blanks (a password is what it is) and refuses an empty YAML value instead of ignoring it', (t) => {
@@ -102,7 +118,7 @@ test('refuseIn builds the error the source wants; without a key the message name
   t.is(err!.message, 'ConfigMap velero/p: expected a mapping');
 });
 
-test('YAML text: a syntax error is refused with its position, never with the parser\'s quote of the line', (t) => {
+test("YAML text: a syntax error is refused with its position, never with the parser's quote of the line", (t) => {
   const refuse = refuseIn('vcenters.yaml');
   t.deepEqual(parseYamlText('a: 1\n', refuse), { a: 1 });
   t.deepEqual(parseYamlText('', refuse), {});
@@ -113,7 +129,14 @@ test('YAML text: a syntax error is refused with its position, never with the par
 test('durations read and written back', (t) => {
   t.is(parseDuration('90s'), 90_000);
   t.is(parseDuration(' 10m '), 600_000);
-  for (const [ms, text] of [[600_000, '10m'], [3_600_000, '1h'], [30_000, '30s'], [90_000, '90s'], [250, '250ms'], [0, '0ms']] as const) {
+  for (const [ms, text] of [
+    [600_000, '10m'],
+    [3_600_000, '1h'],
+    [30_000, '30s'],
+    [90_000, '90s'],
+    [250, '250ms'],
+    [0, '0ms'],
+  ] as const) {
     t.is(durationText(ms), text);
     t.is(parseDuration(text), ms, text);
   }

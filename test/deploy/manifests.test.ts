@@ -25,7 +25,11 @@ import { startFakeKube } from '../plugin/fake-kube.js';
 import { veleroRestore } from '../helpers/velero.js';
 import { ROOT } from '../plugin/helpers.js';
 
-type Doc = Record<string, any> & { kind: string; apiVersion: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
+type Doc = Record<string, any> & {
+  kind: string;
+  apiVersion: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+};
 
 const DEPLOY = join(ROOT, 'deploy');
 
@@ -47,7 +51,9 @@ function docsOf(path: string): Doc[] {
 const all = new Map(yamlFiles(DEPLOY).map((path) => [relative(DEPLOY, path), docsOf(path)]));
 const find = (kind: string, name: string, namespace?: string): Doc => {
   for (const docs of all.values()) {
-    const doc = docs.find((d) => d.kind === kind && d.metadata?.name === name && (namespace === undefined || d.metadata?.namespace === namespace));
+    const doc = docs.find(
+      (d) => d.kind === kind && d.metadata?.name === name && (namespace === undefined || d.metadata?.namespace === namespace),
+    );
     if (doc) return doc;
   }
   throw new Error(`no ${kind} ${namespace ?? '*'}/${name} in deploy/`);
@@ -64,7 +70,18 @@ test('every manifest parses, has a kind, and every file is listed by its kustomi
       if (doc.kind !== 'Kustomization') t.truthy(doc.metadata?.name, `${file}: metadata.name`);
     }
   }
-  t.deepEqual([...kinds].sort(), ['ConfigMap', 'Deployment', 'Kustomization', 'Namespace', 'NetworkPolicy', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount']);
+  t.deepEqual([...kinds].sort(), [
+    'ConfigMap',
+    'Deployment',
+    'Kustomization',
+    'Namespace',
+    'NetworkPolicy',
+    'Role',
+    'RoleBinding',
+    'Secret',
+    'Service',
+    'ServiceAccount',
+  ]);
 
   for (const [file, docs] of all) {
     const kustomization = docs.find((d) => d.kind === 'Kustomization');
@@ -81,7 +98,8 @@ test('every manifest parses, has a kind, and every file is listed by its kustomi
     if (kustomization['namespace']) {
       for (const sibling of siblings) {
         for (const doc of all.get(join(dirname(file), sibling))!) {
-          if (doc.kind !== 'Namespace') t.is(doc.metadata?.namespace, kustomization['namespace'], `${sibling}: ${doc.kind} ${doc.metadata?.name}`);
+          if (doc.kind !== 'Namespace')
+            t.is(doc.metadata?.namespace, kustomization['namespace'], `${sibling}: ${doc.kind} ${doc.metadata?.name}`);
         }
       }
     }
@@ -96,9 +114,7 @@ test('plugin ConfigMap: the labels the plugin selects by, and settings it accept
 
   // The examples left commented out are valid settings too, once uncommented.
   const text = readFileSync(join(DEPLOY, 'plugin', 'configmap.yaml'), 'utf8');
-  const commented = Object.fromEntries(
-    [...text.matchAll(/^ {2}# ([a-zA-Z]+): (\S+)$/gm)].map((m) => [m[1]!, m[2]!]),
-  );
+  const commented = Object.fromEntries([...text.matchAll(/^ {2}# ([a-zA-Z]+): (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
   t.deepEqual(Object.keys(commented).sort(), ['remoteCredentialsSecret', 'remoteEndpoint', 'vsphereCredentialsSecret']);
   const settings = parsePluginSettings({ ...configMap['data'], ...commented }, 'deploy/plugin/configmap.yaml');
 
@@ -113,23 +129,54 @@ test('plugin ConfigMap: the labels the plugin selects by, and settings it accept
   t.notThrows(() => vcenterCredentialsFromSecret(vcenter['stringData'], 'template'));
 });
 
-test('plugin Role allows exactly the requests the plugin makes, for Velero\'s service account', async (t) => {
+test("plugin Role allows exactly the requests the plugin makes, for Velero's service account", async (t) => {
   // Record the plugin's requests for one restore, with every Secret reference in use.
   const kube = await startFakeKube();
   t.teardown(() => kube.stop());
   const ns = 'velero';
   const configMap = find('ConfigMap', 'drift-detector-plugin', ns);
-  kube.put(`/api/v1/namespaces/${ns}/configmaps/drift-detector-plugin`, { ...configMap, data: { ...configMap['data'], vsphereCredentialsSecret: 'vc' } } as any);
+  kube.put(`/api/v1/namespaces/${ns}/configmaps/drift-detector-plugin`, {
+    ...configMap,
+    data: { ...configMap['data'], vsphereCredentialsSecret: 'vc' },
+  } as any);
   kube.put(`/api/v1/namespaces/${ns}/secrets/vc`, { metadata: { name: 'vc' }, data: { username: 'dQ==', password: 'cA==' } });
   kube.put(`/apis/velero.io/v1/namespaces/${ns}/backups/b1`, { metadata: { name: 'b1' }, spec: { storageLocation: 'default' } });
   kube.put(`/apis/velero.io/v1/namespaces/${ns}/backupstoragelocations/default`, {
-    apiVersion: 'velero.io/v1', kind: 'BackupStorageLocation', metadata: { name: 'default' },
-    spec: { provider: 'aws', objectStorage: { bucket: 'b', caCertRef: { name: 'ca', key: 'ca.crt' } }, credential: { name: 'cloud', key: 'cloud' }, config: { region: 'r' } },
+    apiVersion: 'velero.io/v1',
+    kind: 'BackupStorageLocation',
+    metadata: { name: 'default' },
+    spec: {
+      provider: 'aws',
+      objectStorage: { bucket: 'b', caCertRef: { name: 'ca', key: 'ca.crt' } },
+      credential: { name: 'cloud', key: 'cloud' },
+      config: { region: 'r' },
+    },
   });
   const { execFileSync } = await import('node:child_process');
-  const caPem = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=ca', '-days', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const caPem = execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      '/dev/null',
+      '-subj',
+      '/CN=ca',
+      '-days',
+      '1',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   kube.put(`/api/v1/namespaces/${ns}/secrets/ca`, { metadata: { name: 'ca' }, data: { 'ca.crt': Buffer.from(caPem).toString('base64') } });
-  kube.put(`/api/v1/namespaces/${ns}/secrets/cloud`, { metadata: { name: 'cloud' }, data: { cloud: Buffer.from('[default]\naws_access_key_id=a\naws_secret_access_key=b\n').toString('base64') } });
+  kube.put(`/api/v1/namespaces/${ns}/secrets/cloud`, {
+    metadata: { name: 'cloud' },
+    data: { cloud: Buffer.from('[default]\naws_access_key_id=a\naws_secret_access_key=b\n').toString('base64') },
+  });
   kube.put(`/apis/velero.io/v1/namespaces/${ns}/restores/r1`, { metadata: { name: 'r1', namespace: ns } });
   const gate = new PluginRestoreGate({
     env: { VELERO_NAMESPACE: ns },
@@ -138,7 +185,10 @@ test('plugin Role allows exactly the requests the plugin makes, for Velero\'s se
     detect: async () => report('b1', cluster('default', 'wc', [machine('wc-cp', 'Healthy')])),
   });
   const item = clusterItem('default', 'wc');
-  await gate.execute({ plugin: RESTORE_GATE_NAME, item, restore: veleroRestore('b1', { name: 'r1' }), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} });
+  await gate.execute(
+    { plugin: RESTORE_GATE_NAME, item, restore: veleroRestore('b1', { name: 'r1' }), itemFromBackup: item },
+    { signal: new AbortController().signal, fields: {} },
+  );
 
   const requested = new Set(
     kube.requests.map((r) => {
@@ -172,7 +222,9 @@ test('service: its configuration loads; ports, labels, mounts and image agree ac
   const config = await loadServiceConfig({ file: join(dir, 'config.yaml'), env: {} });
 
   // Ports: the configuration's, the container's, the Service's, the NetworkPolicy's, the image's.
-  const containerPorts = Object.fromEntries((container.ports as Array<{ name: string; containerPort: number }>).map((p) => [p.name, p.containerPort]));
+  const containerPorts = Object.fromEntries(
+    (container.ports as Array<{ name: string; containerPort: number }>).map((p) => [p.name, p.containerPort]),
+  );
   t.deepEqual(containerPorts, { grpc: portOf(config.listen), metrics: portOf(config.metricsListen!) });
   t.is(containerPorts['grpc'], portOf(DEFAULTS.service.listen), 'the usual gRPC port');
   const service = find('Service', 'drift-detector', 'drift-detector');
@@ -234,11 +286,18 @@ test('Dockerfile and README: the plugin image installs the executable under its 
   t.regex(layout, /^runtime_libs="libstdc\+\+\.so\.6 libgcc_s\.so\.1"$/m);
   t.regex(layout, /^ {2}chmod 0644 "\$out\/plugins\/\$lib"$/m, 'libraries are not executable: Velero would run them as plugins');
   t.regex(layout, /^chmod 0755 "\$out\/plugins\/\$plugin"$/m);
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; version: string; license: string };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+    version: string;
+    license: string;
+  };
   t.truthy(pkg.scripts['build:plugin']);
   t.is(pkg.version, DETECTOR_VERSION);
   // Both images' labels: package.json's version and license.
-  t.deepEqual([...dockerfile.matchAll(/^ARG VERSION=(\S+)$/gm)].map((m) => m[1]), [pkg.version, pkg.version]);
+  t.deepEqual(
+    [...dockerfile.matchAll(/^ARG VERSION=(\S+)$/gm)].map((m) => m[1]),
+    [pkg.version, pkg.version],
+  );
   t.is([...dockerfile.matchAll(new RegExp(`org\\.opencontainers\\.image\\.licenses="${pkg.license}"`, 'g'))].length, 2);
 
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -36,7 +36,10 @@ const matching: { title: string; machines: BackedUpMachine[]; vms: InventoryVM[]
   {
     title: 'duplicate BIOS UUID not resolved: Unknown',
     machines: [machine('wc1-md-0-x-a', 1)],
-    vms: [vm('copy1', undefined, { biosUuid: uuid(1), instanceUuid: iuuid(98) }), vm('copy2', undefined, { biosUuid: uuid(1), instanceUuid: iuuid(99) })],
+    vms: [
+      vm('copy1', undefined, { biosUuid: uuid(1), instanceUuid: iuuid(98) }),
+      vm('copy2', undefined, { biosUuid: uuid(1), instanceUuid: iuuid(99) }),
+    ],
     expect: { 'wc1-md-0-x-a': 'Unknown' },
   },
   {
@@ -112,7 +115,9 @@ for (const c of matching) {
 }
 
 test('section 3: powered-off match carries a warning', (t) => {
-  const report = run({ vms: [vm('wc1-control-plane-aaaaa', 1), vm('wc1-md-0-abc-bbbbb', 2, { powerState: 'poweredOff' }), vm('wc1-md-0-abc-ccccc', 3)] });
+  const report = run({
+    vms: [vm('wc1-control-plane-aaaaa', 1), vm('wc1-md-0-abc-bbbbb', 2, { powerState: 'poweredOff' }), vm('wc1-md-0-abc-ccccc', 3)],
+  });
   const m = machinesOf(report).find((x) => x.name === 'wc1-md-0-abc-bbbbb')!;
   t.is(m.status, 'Healthy');
   t.deepEqual(m.warnings, ['VM wc1-md-0-abc-bbbbb is poweredOff']);
@@ -129,9 +134,15 @@ test('section 3: a vCenter that could not be listed makes its machines Unknown a
 test('section 3: the VMs behind an ambiguous match are not ghosts', (t) => {
   const report = run({
     clusters: [cluster('wc1', [machine('wc1-md-0-x-a', 1)])],
-    vms: [vm('wc1-md-0-x-a', undefined, { biosUuid: uuid(1), instanceUuid: iuuid(8) }), vm('wc1-md-0-x-b', undefined, { biosUuid: uuid(1), instanceUuid: iuuid(9) })],
+    vms: [
+      vm('wc1-md-0-x-a', undefined, { biosUuid: uuid(1), instanceUuid: iuuid(8) }),
+      vm('wc1-md-0-x-b', undefined, { biosUuid: uuid(1), instanceUuid: iuuid(9) }),
+    ],
   });
-  t.deepEqual(machinesOf(report).map((m) => m.status), ['Unknown']);
+  t.deepEqual(
+    machinesOf(report).map((m) => m.status),
+    ['Unknown'],
+  );
   t.is(report.clusters[0]!.status, 'NeedFurtherConfirmation');
 });
 
@@ -156,7 +167,12 @@ test('section 4: an extra VM with the KCP prefix is a Ghost control plane', (t) 
 });
 
 test('section 4: name evidence needs the same vCenter datacenter', (t) => {
-  const report = run({ vms: [...wc1VMs(), vm('wc1-md-0-abc-ddddd', 4, { datacenter: 'DC1', folder: '/DC1/vm/x', resourcePool: '/DC1/host/C/Resources', capvMetadata: false })] });
+  const report = run({
+    vms: [
+      ...wc1VMs(),
+      vm('wc1-md-0-abc-ddddd', 4, { datacenter: 'DC1', folder: '/DC1/vm/x', resourcePool: '/DC1/host/C/Resources', capvMetadata: false }),
+    ],
+  });
   t.is(report.clusters[0]!.status, 'Healthy');
   t.is(report.summary.outOfScopeVMs, 1);
 });
@@ -170,7 +186,11 @@ test('section 4: the longest cluster name wins', (t) => {
   t.is(report.clusters.find((c) => c.name === 'wc1')!.status, 'Healthy');
 });
 
-const node = (name: string, n: number, controlPlane = false): WorkloadNode => ({ name, providerID: `vsphere://${uuid(n).toUpperCase()}`, controlPlane });
+const node = (name: string, n: number, controlPlane = false): WorkloadNode => ({
+  name,
+  providerID: `vsphere://${uuid(n).toUpperCase()}`,
+  controlPlane,
+});
 
 test('section 4: node evidence makes a VM without the prefix a Ghost, with its role from the Node', (t) => {
   const report = run({
@@ -180,7 +200,12 @@ test('section 4: node evidence makes a VM without the prefix a Ghost, with its r
         namespace: 'default',
         cluster: 'wc1',
         reached: true,
-        nodes: [node('wc1-control-plane-aaaaa', 1, true), node('wc1-md-0-abc-bbbbb', 2), node('wc1-md-0-abc-ccccc', 3), node('renamed-node', 9, true)],
+        nodes: [
+          node('wc1-control-plane-aaaaa', 1, true),
+          node('wc1-md-0-abc-bbbbb', 2),
+          node('wc1-md-0-abc-ccccc', 3),
+          node('renamed-node', 9, true),
+        ],
       },
     ],
   });
@@ -195,7 +220,9 @@ test('section 4: node evidence makes a VM without the prefix a Ghost, with its r
 
 test('section 4: a Node whose VM is in no listed vCenter is a Ghost of its cluster', (t) => {
   const report = run({
-    workloads: [{ namespace: 'default', cluster: 'wc1', reached: true, nodes: [node('wc1-control-plane-aaaaa', 1, true), node('elsewhere', 42)] }],
+    workloads: [
+      { namespace: 'default', cluster: 'wc1', reached: true, nodes: [node('wc1-control-plane-aaaaa', 1, true), node('elsewhere', 42)] },
+    ],
   });
   const ghost = report.clusters[0]!.workers.machines.find((m) => m.status === 'Ghost')!;
   t.is(ghost.name, 'elsewhere');
@@ -215,7 +242,11 @@ test('section 4: an unreadable API server is a warning and changes no status', (
 
 test('section 4: an orphan VM with CAPV metadata needs confirmation; a foreign VM is out of scope', (t) => {
   const report = run({
-    vms: [...wc1VMs(), vm('newcluster-md-0-x-y', 50), vm('database-01', 51, { capvMetadata: false, folder: '/DC0/vm/apps', resourcePool: '/DC0/host/DC0_C0/Resources/apps' })],
+    vms: [
+      ...wc1VMs(),
+      vm('newcluster-md-0-x-y', 50),
+      vm('database-01', 51, { capvMetadata: false, folder: '/DC0/vm/apps', resourcePool: '/DC0/host/DC0_C0/Resources/apps' }),
+    ],
   });
   t.is(report.summary.status, 'NeedFurtherConfirmationInfraMachines');
   t.is(report.summary.infraMachinesNeedFurtherConfirmation, 1);
@@ -238,7 +269,11 @@ test('section 4: templates are neither ghosts nor infrastructure machines', (t) 
 const rollups: { title: string; vms: InventoryVM[]; extraVMs?: InventoryVM[]; expect: string }[] = [
   { title: 'everything matched: Healthy', vms: wc1VMs(), expect: 'Healthy' },
   { title: 'a Stale worker: ManualRemediationNotRequired', vms: wc1VMs().slice(0, 2), expect: 'ManualRemediationNotRequired' },
-  { title: 'Stale and Ghost: ManualRemediationRequired', vms: [...wc1VMs().slice(0, 2), vm('wc1-md-0-abc-eeeee', 6)], expect: 'ManualRemediationRequired' },
+  {
+    title: 'Stale and Ghost: ManualRemediationRequired',
+    vms: [...wc1VMs().slice(0, 2), vm('wc1-md-0-abc-eeeee', 6)],
+    expect: 'ManualRemediationRequired',
+  },
 ];
 for (const c of rollups) {
   test(`section 5: ${c.title}`, (t) => {
@@ -267,8 +302,17 @@ test('section 5: the summary counts clusters per status', (t) => {
     clusters: [wc1(), cluster('wc2', [machine('wc2-md-0-a-b', 20)]), cluster('wc3', [machine('wc3-md-0-a-b', 30)])],
     vms: [...wc1VMs(), vm('wc2-md-0-a-b', 20), vm('wc2-md-0-a-c', 21)],
   });
-  t.deepEqual(report.summary.clusters, { total: 3, Healthy: 1, ManualRemediationNotRequired: 1, ManualRemediationRequired: 1, NeedFurtherConfirmation: 0 });
-  t.deepEqual(report.clusters.map((c) => c.name), ['wc1', 'wc2', 'wc3']);
+  t.deepEqual(report.summary.clusters, {
+    total: 3,
+    Healthy: 1,
+    ManualRemediationNotRequired: 1,
+    ManualRemediationRequired: 1,
+    NeedFurtherConfirmation: 0,
+  });
+  t.deepEqual(
+    report.clusters.map((c) => c.name),
+    ['wc1', 'wc2', 'wc3'],
+  );
 });
 
 test('providerID parsing', (t) => {

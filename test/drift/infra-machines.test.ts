@@ -81,11 +81,21 @@ const cases: Case[] = [
   { title: 'root VM folder, absolute', spec: { folder: '/DC0/vm' }, jumpbox: inRoot, flagged: false },
   { title: 'root VM folder, trailing slash and another case', spec: { folder: '/dc0/VM/' }, jumpbox: inRoot, flagged: false },
   { title: 'root VM folder, relative', spec: { folder: 'vm' }, jumpbox: inRoot, flagged: false },
-  { title: 'root VM folder of a datacenter in a folder', spec: { folder: '/dcs/DC0/vm' }, jumpbox: { folder: '/dcs/DC0/vm', resourcePool: '/dcs/DC0/host/DC0_C0/Resources' }, flagged: false },
+  {
+    title: 'root VM folder of a datacenter in a folder',
+    spec: { folder: '/dcs/DC0/vm' },
+    jumpbox: { folder: '/dcs/DC0/vm', resourcePool: '/dcs/DC0/host/DC0_C0/Resources' },
+    flagged: false,
+  },
   { title: "a cluster's root pool, absolute", spec: { resourcePool: ROOT_POOL }, jumpbox: inRoot, flagged: false },
   { title: "a cluster's root pool, relative", spec: { resourcePool: 'DC0_C0/Resources' }, jumpbox: inRoot, flagged: false },
   { title: "a cluster's root pool, by its name alone", spec: { resourcePool: 'Resources' }, jumpbox: inRoot, flagged: false },
-  { title: "a cluster's root pool, trailing slash and another case", spec: { resourcePool: '/dc0/host/dc0_c0/resources/' }, jumpbox: inRoot, flagged: false },
+  {
+    title: "a cluster's root pool, trailing slash and another case",
+    spec: { resourcePool: '/dc0/host/dc0_c0/resources/' },
+    jumpbox: inRoot,
+    flagged: false,
+  },
   {
     title: "a standalone host's root pool",
     spec: { resourcePool: '/DC0/host/esx-01.example.com/Resources' },
@@ -93,13 +103,43 @@ const cases: Case[] = [
     flagged: false,
   },
   { title: 'root folder and root pool together', spec: inRoot, jumpbox: inRoot, flagged: false },
-  { title: 'a dedicated folder the jumpbox is not in', spec: { folder: '/DC0/vm/tkg', resourcePool: ROOT_POOL }, jumpbox: inRoot, flagged: false },
-  { title: 'a subfolder of vm, absolute', spec: { folder: '/DC0/vm/tkg' }, jumpbox: { folder: '/DC0/vm/tkg', resourcePool: ROOT_POOL }, flagged: true },
-  { title: 'a subfolder of vm, by its name', spec: { folder: 'tkg' }, jumpbox: { folder: '/DC0/vm/tkg', resourcePool: ROOT_POOL }, flagged: true },
-  { title: 'a subfolder of vm, trailing slash and another case', spec: { folder: '/dc0/vm/TKG/' }, jumpbox: { folder: '/DC0/vm/tkg', resourcePool: ROOT_POOL }, flagged: true },
+  {
+    title: 'a dedicated folder the jumpbox is not in',
+    spec: { folder: '/DC0/vm/tkg', resourcePool: ROOT_POOL },
+    jumpbox: inRoot,
+    flagged: false,
+  },
+  {
+    title: 'a subfolder of vm, absolute',
+    spec: { folder: '/DC0/vm/tkg' },
+    jumpbox: { folder: '/DC0/vm/tkg', resourcePool: ROOT_POOL },
+    flagged: true,
+  },
+  {
+    title: 'a subfolder of vm, by its name',
+    spec: { folder: 'tkg' },
+    jumpbox: { folder: '/DC0/vm/tkg', resourcePool: ROOT_POOL },
+    flagged: true,
+  },
+  {
+    title: 'a subfolder of vm, trailing slash and another case',
+    spec: { folder: '/dc0/vm/TKG/' },
+    jumpbox: { folder: '/DC0/vm/tkg', resourcePool: ROOT_POOL },
+    flagged: true,
+  },
   { title: 'a subfolder named vm', spec: { folder: '/DC0/vm/vm' }, jumpbox: { folder: '/DC0/vm/vm', resourcePool: ROOT_POOL }, flagged: true },
-  { title: 'a nested pool, absolute', spec: { resourcePool: '/DC0/host/DC0_C0/Resources/tkg' }, jumpbox: { folder: ROOT_FOLDER, resourcePool: '/DC0/host/DC0_C0/Resources/tkg' }, flagged: true },
-  { title: 'a nested pool, by its name', spec: { resourcePool: 'tkg' }, jumpbox: { folder: ROOT_FOLDER, resourcePool: '/DC0/host/DC0_C0/Resources/tkg' }, flagged: true },
+  {
+    title: 'a nested pool, absolute',
+    spec: { resourcePool: '/DC0/host/DC0_C0/Resources/tkg' },
+    jumpbox: { folder: ROOT_FOLDER, resourcePool: '/DC0/host/DC0_C0/Resources/tkg' },
+    flagged: true,
+  },
+  {
+    title: 'a nested pool, by its name',
+    spec: { resourcePool: 'tkg' },
+    jumpbox: { folder: ROOT_FOLDER, resourcePool: '/DC0/host/DC0_C0/Resources/tkg' },
+    flagged: true,
+  },
   {
     title: 'a nested pool named Resources',
     spec: { resourcePool: '/DC0/host/DC0_C0/Resources/Resources' },
@@ -127,7 +167,10 @@ for (const c of cases) {
     });
     t.is(report.clusters[0]!.status, 'Healthy');
     t.is(report.summary.status, c.flagged ? 'NeedFurtherConfirmationInfraMachines' : 'Healthy');
-    t.deepEqual(report.infraMachines.map((m) => m.name), c.flagged ? ['jumpbox'] : []);
+    t.deepEqual(
+      report.infraMachines.map((m) => m.name),
+      c.flagged ? ['jumpbox'] : [],
+    );
     t.is(report.summary.outOfScopeVMs, c.flagged ? 0 : 1);
   });
 }
@@ -136,20 +179,38 @@ test('section 4: the reason names the dedicated place the VM shares with backed-
   const pool = '/DC0/host/DC0_C0/Resources/tkg';
   const report = run({
     clusters: [backupPlacedAt({ folder: ROOT_FOLDER, resourcePool: pool })],
-    vms: [vm('wc1-control-plane-aaaaa', 1), vm('wc1-md-0-abc-bbbbb', 2), vm('jumpbox', 40, { capvMetadata: false, folder: ROOT_FOLDER, resourcePool: pool })],
+    vms: [
+      vm('wc1-control-plane-aaaaa', 1),
+      vm('wc1-md-0-abc-bbbbb', 2),
+      vm('jumpbox', 40, { capvMetadata: false, folder: ROOT_FOLDER, resourcePool: pool }),
+    ],
   });
-  t.is(report.infraMachines[0]!.reason, `VM jumpbox (vm-40) sits in resource pool ${pool} that backed-up machines use but belongs to no cluster in the backup; confirm whether it is still needed`);
+  t.is(
+    report.infraMachines[0]!.reason,
+    `VM jumpbox (vm-40) sits in resource pool ${pool} that backed-up machines use but belongs to no cluster in the backup; confirm whether it is still needed`,
+  );
 });
 
 test('section 4: a VM with CAPV metadata needs confirmation in the root folder and root pool too', (t) => {
   const report = run({
     clusters: [backupPlacedAt(inRoot)],
-    vms: [vm('wc1-control-plane-aaaaa', 1), vm('wc1-md-0-abc-bbbbb', 2), vm('wc9-md-0-x-y', 41, inRoot), vm('vcsa', 42, { capvMetadata: false, ...inRoot })],
+    vms: [
+      vm('wc1-control-plane-aaaaa', 1),
+      vm('wc1-md-0-abc-bbbbb', 2),
+      vm('wc9-md-0-x-y', 41, inRoot),
+      vm('vcsa', 42, { capvMetadata: false, ...inRoot }),
+    ],
   });
   t.is(report.summary.status, 'NeedFurtherConfirmationInfraMachines');
-  t.deepEqual(report.infraMachines.map((m) => [m.name, m.reason]), [
-    ['wc9-md-0-x-y', 'VM wc9-md-0-x-y (vm-41) carries CAPV guestinfo.metadata but belongs to no cluster in the backup; confirm whether it is still needed'],
-  ]);
+  t.deepEqual(
+    report.infraMachines.map((m) => [m.name, m.reason]),
+    [
+      [
+        'wc9-md-0-x-y',
+        'VM wc9-md-0-x-y (vm-41) carries CAPV guestinfo.metadata but belongs to no cluster in the backup; confirm whether it is still needed',
+      ],
+    ],
+  );
   t.is(report.summary.outOfScopeVMs, 1);
 });
 

@@ -23,7 +23,11 @@ const cluster = (name: string, cp: MachineReport[], workers: MachineReport[] = [
 
 const healthy = cluster('healthy', [machine('healthy-cp-1', 'Healthy')], [machine('healthy-md-1', 'Healthy')]);
 const stale = cluster('stale', [machine('stale-cp-1', 'Healthy')], [machine('stale-md-1', 'Stale'), machine('stale-md-2', 'Stale')]);
-const ghost = cluster('ghost', [machine('ghost-cp-1', 'Healthy'), machine('ghost-cp-x', 'Ghost')], [machine('ghost-md-y', 'Ghost'), machine('ghost-md-2', 'Stale')]);
+const ghost = cluster(
+  'ghost',
+  [machine('ghost-cp-1', 'Healthy'), machine('ghost-cp-x', 'Ghost')],
+  [machine('ghost-md-y', 'Ghost'), machine('ghost-md-2', 'Stale')],
+);
 const unknown = cluster('unknown', [machine('unknown-cp-1', 'Unknown')], [machine('unknown-md-1', 'Healthy')]);
 const all = report(healthy, stale, ghost, unknown);
 
@@ -63,9 +67,20 @@ const overrides: Array<[string, Record<string, unknown> | undefined, ReturnType<
   [
     'scoped',
     { [OVERRIDE]: 'r', [SCOPE]: 'default/ghost, tkg/wc2 ,' },
-    { reason: 'r', clusters: [{ namespace: 'default', name: 'ghost' }, { namespace: 'tkg', name: 'wc2' }], invalidEntries: [] },
+    {
+      reason: 'r',
+      clusters: [
+        { namespace: 'default', name: 'ghost' },
+        { namespace: 'tkg', name: 'wc2' },
+      ],
+      invalidEntries: [],
+    },
   ],
-  ['scope with bad entries', { [OVERRIDE]: 'r', [SCOPE]: 'ghost,a/b/c,/x,default/ok' }, { reason: 'r', clusters: [{ namespace: 'default', name: 'ok' }], invalidEntries: ['ghost', 'a/b/c', '/x'] }],
+  [
+    'scope with bad entries',
+    { [OVERRIDE]: 'r', [SCOPE]: 'ghost,a/b/c,/x,default/ok' },
+    { reason: 'r', clusters: [{ namespace: 'default', name: 'ok' }], invalidEntries: ['ghost', 'a/b/c', '/x'] },
+  ],
   ['scope without a reason is nothing', { [SCOPE]: 'default/ghost' }, undefined],
 ];
 for (const [title, annotations, expected] of overrides) {
@@ -79,7 +94,13 @@ test('parseOverride caps a huge reason', (t) => {
 });
 
 test('parseClusterList keeps order and skips empty entries', (t) => {
-  t.deepEqual(parseClusterList(',a/b,,c/d,'), { clusters: [{ namespace: 'a', name: 'b' }, { namespace: 'c', name: 'd' }], invalid: [] });
+  t.deepEqual(parseClusterList(',a/b,,c/d,'), {
+    clusters: [
+      { namespace: 'a', name: 'b' },
+      { namespace: 'c', name: 'd' },
+    ],
+    invalid: [],
+  });
 });
 
 interface DecideCase {
@@ -96,30 +117,178 @@ interface DecideCase {
 const cases: DecideCase[] = [
   // Mode block.
   { title: 'healthy is restored', cluster: 'healthy', config: block, verdict: 'ALLOW', action: 'restore', status: 'Healthy' },
-  { title: 'stale only is restored', cluster: 'stale', config: block, verdict: 'ALLOW', action: 'restore', status: 'ManualRemediationNotRequired' },
+  {
+    title: 'stale only is restored',
+    cluster: 'stale',
+    config: block,
+    verdict: 'ALLOW',
+    action: 'restore',
+    status: 'ManualRemediationNotRequired',
+  },
   { title: 'ghost fails the item', cluster: 'ghost', config: block, verdict: 'BLOCK', action: 'fail', status: 'ManualRemediationRequired' },
-  { title: 'unknown with Fail fails the item', cluster: 'unknown', config: block, verdict: 'BLOCK', action: 'fail', status: 'NeedFurtherConfirmation' },
-  { title: 'unknown with Ignore is restored', cluster: 'unknown', config: blockIgnore, verdict: 'ALLOW', action: 'restore', status: 'NeedFurtherConfirmation' },
-  { title: 'ghost with Ignore still fails', cluster: 'ghost', config: blockIgnore, verdict: 'BLOCK', action: 'fail', status: 'ManualRemediationRequired' },
+  {
+    title: 'unknown with Fail fails the item',
+    cluster: 'unknown',
+    config: block,
+    verdict: 'BLOCK',
+    action: 'fail',
+    status: 'NeedFurtherConfirmation',
+  },
+  {
+    title: 'unknown with Ignore is restored',
+    cluster: 'unknown',
+    config: blockIgnore,
+    verdict: 'ALLOW',
+    action: 'restore',
+    status: 'NeedFurtherConfirmation',
+  },
+  {
+    title: 'ghost with Ignore still fails',
+    cluster: 'ghost',
+    config: blockIgnore,
+    verdict: 'BLOCK',
+    action: 'fail',
+    status: 'ManualRemediationRequired',
+  },
   // Overrides.
-  { title: 'override for all restores a ghost cluster', cluster: 'ghost', config: block, annotations: { [OVERRIDE]: 'ticket 42' }, verdict: 'ALLOW', action: 'restore', overridden: true, status: 'ManualRemediationRequired' },
-  { title: 'scoped override covering the cluster', cluster: 'ghost', config: block, annotations: { [OVERRIDE]: 'ticket 42', [SCOPE]: 'default/ghost' }, verdict: 'ALLOW', action: 'restore', overridden: true, status: 'ManualRemediationRequired' },
-  { title: 'scoped override for another cluster', cluster: 'ghost', config: block, annotations: { [OVERRIDE]: 'ticket 42', [SCOPE]: 'default/unknown' }, verdict: 'BLOCK', action: 'fail', status: 'ManualRemediationRequired' },
-  { title: 'scoped override in another namespace', cluster: 'ghost', config: block, annotations: { [OVERRIDE]: 'ticket 42', [SCOPE]: 'tkg/ghost' }, verdict: 'BLOCK', action: 'fail', status: 'ManualRemediationRequired' },
-  { title: 'empty reason overrides nothing', cluster: 'ghost', config: block, annotations: { [OVERRIDE]: ' ', [SCOPE]: 'default/ghost' }, verdict: 'BLOCK', action: 'fail', status: 'ManualRemediationRequired' },
-  { title: 'override on an ALLOWed cluster changes nothing', cluster: 'healthy', config: block, annotations: { [OVERRIDE]: 'r' }, verdict: 'ALLOW', action: 'restore', overridden: false, status: 'Healthy' },
-  { title: 'override covers an unconfirmed cluster', cluster: 'unknown', config: block, annotations: { [OVERRIDE]: 'checked by hand' }, verdict: 'ALLOW', action: 'restore', overridden: true, status: 'NeedFurtherConfirmation' },
+  {
+    title: 'override for all restores a ghost cluster',
+    cluster: 'ghost',
+    config: block,
+    annotations: { [OVERRIDE]: 'ticket 42' },
+    verdict: 'ALLOW',
+    action: 'restore',
+    overridden: true,
+    status: 'ManualRemediationRequired',
+  },
+  {
+    title: 'scoped override covering the cluster',
+    cluster: 'ghost',
+    config: block,
+    annotations: { [OVERRIDE]: 'ticket 42', [SCOPE]: 'default/ghost' },
+    verdict: 'ALLOW',
+    action: 'restore',
+    overridden: true,
+    status: 'ManualRemediationRequired',
+  },
+  {
+    title: 'scoped override for another cluster',
+    cluster: 'ghost',
+    config: block,
+    annotations: { [OVERRIDE]: 'ticket 42', [SCOPE]: 'default/unknown' },
+    verdict: 'BLOCK',
+    action: 'fail',
+    status: 'ManualRemediationRequired',
+  },
+  {
+    title: 'scoped override in another namespace',
+    cluster: 'ghost',
+    config: block,
+    annotations: { [OVERRIDE]: 'ticket 42', [SCOPE]: 'tkg/ghost' },
+    verdict: 'BLOCK',
+    action: 'fail',
+    status: 'ManualRemediationRequired',
+  },
+  {
+    title: 'empty reason overrides nothing',
+    cluster: 'ghost',
+    config: block,
+    annotations: { [OVERRIDE]: ' ', [SCOPE]: 'default/ghost' },
+    verdict: 'BLOCK',
+    action: 'fail',
+    status: 'ManualRemediationRequired',
+  },
+  {
+    title: 'override on an ALLOWed cluster changes nothing',
+    cluster: 'healthy',
+    config: block,
+    annotations: { [OVERRIDE]: 'r' },
+    verdict: 'ALLOW',
+    action: 'restore',
+    overridden: false,
+    status: 'Healthy',
+  },
+  {
+    title: 'override covers an unconfirmed cluster',
+    cluster: 'unknown',
+    config: block,
+    annotations: { [OVERRIDE]: 'checked by hand' },
+    verdict: 'ALLOW',
+    action: 'restore',
+    overridden: true,
+    status: 'NeedFurtherConfirmation',
+  },
   // Mode annotate.
-  { title: 'annotate: ghost is restored', cluster: 'ghost', config: annotate, verdict: 'BLOCK', action: 'restore', status: 'ManualRemediationRequired' },
-  { title: 'annotate + pauseOnDrift: ghost is paused', cluster: 'ghost', config: annotatePause, verdict: 'BLOCK', action: 'pause', status: 'ManualRemediationRequired' },
-  { title: 'annotate + pauseOnDrift: unknown with Fail is paused', cluster: 'unknown', config: annotatePause, verdict: 'BLOCK', action: 'pause', status: 'NeedFurtherConfirmation' },
-  { title: 'annotate + pauseOnDrift: unknown with Ignore is not paused', cluster: 'unknown', config: { ...annotatePause, failurePolicy: 'Ignore' }, verdict: 'ALLOW', action: 'restore', status: 'NeedFurtherConfirmation' },
-  { title: 'annotate + pauseOnDrift: healthy is not paused', cluster: 'healthy', config: annotatePause, verdict: 'ALLOW', action: 'restore', status: 'Healthy' },
-  { title: 'annotate + pauseOnDrift: overridden ghost is not paused', cluster: 'ghost', config: annotatePause, annotations: { [OVERRIDE]: 'r' }, verdict: 'ALLOW', action: 'restore', overridden: true, status: 'ManualRemediationRequired' },
+  {
+    title: 'annotate: ghost is restored',
+    cluster: 'ghost',
+    config: annotate,
+    verdict: 'BLOCK',
+    action: 'restore',
+    status: 'ManualRemediationRequired',
+  },
+  {
+    title: 'annotate + pauseOnDrift: ghost is paused',
+    cluster: 'ghost',
+    config: annotatePause,
+    verdict: 'BLOCK',
+    action: 'pause',
+    status: 'ManualRemediationRequired',
+  },
+  {
+    title: 'annotate + pauseOnDrift: unknown with Fail is paused',
+    cluster: 'unknown',
+    config: annotatePause,
+    verdict: 'BLOCK',
+    action: 'pause',
+    status: 'NeedFurtherConfirmation',
+  },
+  {
+    title: 'annotate + pauseOnDrift: unknown with Ignore is not paused',
+    cluster: 'unknown',
+    config: { ...annotatePause, failurePolicy: 'Ignore' },
+    verdict: 'ALLOW',
+    action: 'restore',
+    status: 'NeedFurtherConfirmation',
+  },
+  {
+    title: 'annotate + pauseOnDrift: healthy is not paused',
+    cluster: 'healthy',
+    config: annotatePause,
+    verdict: 'ALLOW',
+    action: 'restore',
+    status: 'Healthy',
+  },
+  {
+    title: 'annotate + pauseOnDrift: overridden ghost is not paused',
+    cluster: 'ghost',
+    config: annotatePause,
+    annotations: { [OVERRIDE]: 'r' },
+    verdict: 'ALLOW',
+    action: 'restore',
+    overridden: true,
+    status: 'ManualRemediationRequired',
+  },
   // A cluster the report does not hold.
   { title: 'missing cluster with Fail is blocked', cluster: 'absent', config: block, verdict: 'BLOCK', action: 'fail', status: 'NotAnalyzed' },
-  { title: 'missing cluster with Ignore is restored', cluster: 'absent', config: blockIgnore, verdict: 'ALLOW', action: 'restore', status: 'NotAnalyzed' },
-  { title: 'missing cluster with an override is restored', cluster: 'absent', config: block, annotations: { [OVERRIDE]: 'r' }, verdict: 'ALLOW', action: 'restore', overridden: true, status: 'NotAnalyzed' },
+  {
+    title: 'missing cluster with Ignore is restored',
+    cluster: 'absent',
+    config: blockIgnore,
+    verdict: 'ALLOW',
+    action: 'restore',
+    status: 'NotAnalyzed',
+  },
+  {
+    title: 'missing cluster with an override is restored',
+    cluster: 'absent',
+    config: block,
+    annotations: { [OVERRIDE]: 'r' },
+    verdict: 'ALLOW',
+    action: 'restore',
+    overridden: true,
+    status: 'NotAnalyzed',
+  },
 ];
 
 for (const c of cases) {

@@ -22,10 +22,14 @@ const PREFIX = 'tkg';
 
 /** wc-clean matches vSphere; wc-drift got a worker after the backup (a Ghost). */
 async function driftScenario(t: ExecutionContext, login?: { username: string; password: string }) {
-  const s = await scenario(t, { clusters: [tkgCluster('wc-clean'), tkgCluster('wc-drift')] }, {
-    mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
-    ...(login ? { login } : {}),
-  });
+  const s = await scenario(
+    t,
+    { clusters: [tkgCluster('wc-clean'), tkgCluster('wc-drift')] },
+    {
+      mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
+      ...(login ? { login } : {}),
+    },
+  );
   const s3 = await startS3();
   t.teardown(() => s3.stop());
   await s3.putBackup(BUCKET, PREFIX, 'b1', s.backup.path);
@@ -41,7 +45,8 @@ function location(s3: S3Server, credentialsFile = s3.credentialsFile): Configure
   };
 }
 
-const tarballGets = (s3: S3Server, backup: string) => s3.requests.filter((r) => r.method === 'GET' && r.key === `${PREFIX}/backups/${backup}/${backup}.tar.gz`).length;
+const tarballGets = (s3: S3Server, backup: string) =>
+  s3.requests.filter((r) => r.method === 'GET' && r.key === `${PREFIX}/backups/${backup}/${backup}.tar.gz`).length;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -100,7 +105,19 @@ test('serve and check as processes: verdicts, override, Velero Execute, one scan
   t.regex(blocked.stdout, /BLOCK +default\/wc-drift +ManualRemediationRequired +ghost machines .*-zzzzz/);
   t.regex(blocked.stdout, /ALLOW +default\/wc-clean +Healthy/);
 
-  const overridden = await runCli(['check', '--server', serving.address, '--backup-name', 'b1', '--token-file', tokenFile, '--override', 'ghost adopted', '--override-clusters', 'default/wc-drift']);
+  const overridden = await runCli([
+    'check',
+    '--server',
+    serving.address,
+    '--backup-name',
+    'b1',
+    '--token-file',
+    tokenFile,
+    '--override',
+    'ghost adopted',
+    '--override-clusters',
+    'default/wc-drift',
+  ]);
   t.is(overridden.code, 0, overridden.stderr);
   const missing = await runCli(['check', '--server', serving.address, '--backup-name', 'no-such-backup', '--token-file', tokenFile]);
   t.is(missing.code, 2);
@@ -117,7 +134,12 @@ test('serve and check as processes: verdicts, override, Velero Execute, one scan
   const items = ['wc-clean', 'wc-drift', 'wc-clean', 'wc-drift', 'wc-clean', 'wc-clean'];
   const results = await Promise.allSettled(
     items.map((name, i) =>
-      call<{ item: Buffer }>(i % 2 ? clients.riaV1 : clients.riaV2, 'Execute', executeRequest(clusterItem('default', name), veleroRestore('b2')), { metadata, deadlineMs: 120_000 }),
+      call<{ item: Buffer }>(
+        i % 2 ? clients.riaV1 : clients.riaV2,
+        'Execute',
+        executeRequest(clusterItem('default', name), veleroRestore('b2')),
+        { metadata, deadlineMs: 120_000 },
+      ),
     ),
   );
   t.is(tarballGets(s3, 'b2'), 1, 'one download of the tarball for every item');
@@ -172,7 +194,9 @@ test('S3 refuses the credentials: PERMISSION_DENIED; failurePolicy decides what 
   t.is(err.code, status.PERMISSION_DENIED);
   t.regex(err.details, /access denied .*SignatureDoesNotMatch/);
   t.false(err.details.includes('not-the-secret'));
-  const failed = await t.throwsAsync<ServiceError>(call(failing.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), veleroRestore('b1'))));
+  const failed = await t.throwsAsync<ServiceError>(
+    call(failing.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), veleroRestore('b1'))),
+  );
   t.is(failed.code, status.PERMISSION_DENIED);
   t.regex(failed.details, /Cluster default\/wc-clean: the drift check failed \(failurePolicy Fail\)/);
 
@@ -180,7 +204,11 @@ test('S3 refuses the credentials: PERMISSION_DENIED; failurePolicy decides what 
     config: { storageLocations: [location(s3, wrong)], gate: { mode: 'block', failurePolicy: 'Ignore', pauseOnDrift: false } },
   });
   t.teardown(() => ignoring.stop());
-  const res = await call<{ item: Buffer }>(ignoring.clients.riaV1, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), veleroRestore('b1')));
+  const res = await call<{ item: Buffer }>(
+    ignoring.clients.riaV1,
+    'Execute',
+    executeRequest(clusterItem('default', 'wc-clean'), veleroRestore('b1')),
+  );
   const annotations = parseItem(res.item).metadata.annotations!;
   t.is(annotations['driftdetector.dev/status'], 'CheckFailed');
   t.regex(annotations['driftdetector.dev/check-error']!, /access denied/);
@@ -195,7 +223,7 @@ test('a backup missing from the bucket is NOT_FOUND', async (t) => {
   t.regex(err.details, /s3:\/\/velero\/tkg\/backups\/b9\/b9\.tar\.gz/);
 });
 
-test('vCenter refuses the backup\'s credentials: clusters need confirmation; failurePolicy and credential overrides decide', async (t) => {
+test("vCenter refuses the backup's credentials: clusters need confirmation; failurePolicy and credential overrides decide", async (t) => {
   const password = 'Correct-Horse-Battery-1';
   const { s3 } = await driftScenario(t, { username: DEFAULT_USERNAME, password });
   const strict = await startTestService({ config: { storageLocations: [location(s3)] } });
@@ -212,7 +240,10 @@ test('vCenter refuses the backup\'s credentials: clusters need confirmation; fai
     config: { storageLocations: [location(s3)], gate: { mode: 'annotate', failurePolicy: 'Fail', pauseOnDrift: true } },
   });
   t.teardown(() => annotate.stop());
-  const paused = parseItem((await call<{ item: Buffer }>(annotate.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), veleroRestore('b1')))).item);
+  const paused = parseItem(
+    (await call<{ item: Buffer }>(annotate.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-clean'), veleroRestore('b1'))))
+      .item,
+  );
   t.is(paused.spec['paused'], true);
   t.is(paused.metadata.annotations!['driftdetector.dev/status'], 'NeedFurtherConfirmation');
   t.truthy(paused.metadata.annotations!['driftdetector.dev/unknown-machines']);
@@ -228,4 +259,3 @@ test('vCenter refuses the backup\'s credentials: clusters need confirmation; fai
   t.is(res.clusters.find((c: any) => c.name === 'wc-drift').status, 'ManualRemediationRequired');
   t.false(JSON.stringify([checked, res, strict.logs, fixed.logs]).includes(password));
 });
-

@@ -75,7 +75,12 @@ export class FakeDetection {
     const found = this.reports.get(name);
     if (!found) {
       const { BackupError, BackupSourceError } = await import('../../src/backup/errors.js');
-      const cause = new BackupSourceError('not-found', 'velero', `backups/${name}/${name}.tar.gz`, `backup ${name} not found: ${source.description}`);
+      const cause = new BackupSourceError(
+        'not-found',
+        'velero',
+        `backups/${name}/${name}.tar.gz`,
+        `backup ${name} not found: ${source.description}`,
+      );
       throw new BackupError(source.description, undefined, `cannot open the backup: ${cause.message}`, { cause });
     }
     options.onProgress?.({ stage: 'analysis', message: `done: ${found.summary.status}` });
@@ -178,7 +183,15 @@ export function makeClients(address: string, credentials: grpc.ChannelCredential
   const health = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, LOADER_OPTIONS)) as unknown as {
     grpc: { health: { v1: { Health: Ctor } } };
   };
-  const reflectionProto = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
+  const reflectionProto = join(
+    dirname(require.resolve('@grpc/reflection/package.json')),
+    'build',
+    'proto',
+    'grpc',
+    'reflection',
+    'v1',
+    'reflection.proto',
+  );
   const reflection = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionProto, LOADER_OPTIONS)) as unknown as {
     grpc: { reflection: { v1: { ServerReflection: Ctor } } };
   };
@@ -218,7 +231,9 @@ export function collect<Res = Record<string, unknown>>(
   metadata = new grpc.Metadata(),
 ): Promise<Res[]> {
   return new Promise((resolve, reject) => {
-    const stream = (client as unknown as Record<string, Function>)[method]!.call(client, request, metadata, { deadline: Date.now() + 30_000 }) as grpc.ClientReadableStream<Res>;
+    const stream = (client as unknown as Record<string, Function>)[method]!.call(client, request, metadata, {
+      deadline: Date.now() + 30_000,
+    }) as grpc.ClientReadableStream<Res>;
     const messages: Res[] = [];
     stream.on('data', (m: Res) => messages.push(m));
     stream.on('error', reject);
@@ -229,7 +244,10 @@ export function collect<Res = Record<string, unknown>>(
 /** Lists the services through server reflection (grpc.reflection.v1). */
 export function listServices(client: grpc.Client, metadata = new grpc.Metadata()): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const stream = (client as unknown as { ServerReflectionInfo: Function }).ServerReflectionInfo(metadata) as grpc.ClientDuplexStream<object, Record<string, unknown>>;
+    const stream = (client as unknown as { ServerReflectionInfo: Function }).ServerReflectionInfo(metadata) as grpc.ClientDuplexStream<
+      object,
+      Record<string, unknown>
+    >;
     stream.on('data', (res: { list_services_response?: { service: Array<{ name: string }> }; error_response?: { error_message: string } }) => {
       if (res.error_response) reject(new Error(res.error_response.error_message));
       else resolve((res.list_services_response?.service ?? []).map((s) => s.name).sort());
@@ -258,7 +276,12 @@ export function clusterItem(namespace: string, name: string, extra: { annotation
       spec: {
         clusterNetwork: { pods: { cidrBlocks: ['100.96.0.0/11'] }, services: { cidrBlocks: ['100.64.0.0/13'] } },
         controlPlaneEndpoint: { host: '10.0.0.10', port: 6443 },
-        controlPlaneRef: { apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'KubeadmControlPlane', name: `${name}-control-plane`, namespace },
+        controlPlaneRef: {
+          apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1',
+          kind: 'KubeadmControlPlane',
+          name: `${name}-control-plane`,
+          namespace,
+        },
         infrastructureRef: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'VSphereCluster', name, namespace },
         ...(extra.padding ? { padding: 'x'.repeat(extra.padding) } : {}),
       },

@@ -32,14 +32,35 @@ async function ca(dir: string, name: string): Promise<{ cert: string; key: strin
   return { cert, key };
 }
 
-async function leaf(dir: string, name: string, issuer: { cert: string; key: string }, extensions: string): Promise<{ cert: string; key: string }> {
+async function leaf(
+  dir: string,
+  name: string,
+  issuer: { cert: string; key: string },
+  extensions: string,
+): Promise<{ cert: string; key: string }> {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.crt`);
   const ext = join(dir, `${name}.ext`);
   await writeFile(ext, extensions);
   await run('openssl', ['req', '-new', ...EC, '-keyout', key, '-out', csr, '-subj', `/CN=${name}`]);
-  await run('openssl', ['x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    issuer.cert,
+    '-CAkey',
+    issuer.key,
+    '-CAcreateserial',
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+  ]);
   return { cert, key };
 }
 

@@ -115,7 +115,10 @@ test('a wrong or malformed token is refused; the right one is accepted', async (
   t.deepEqual(lower.ResourceSelector.includedResources, ['clusters.cluster.x-k8s.io']);
   const names = await listServices(service.clients.reflection, bearer(`Bearer ${token}`));
   t.true(names.includes('driftdetector.v1.DriftDetector'));
-  t.false(service.logs.some((l) => l.includes(token)), 'the token never reaches the logs');
+  t.false(
+    service.logs.some((l) => l.includes(token)),
+    'the token never reaches the logs',
+  );
 });
 
 test('sameSecret compares whole values of any length', (t) => {
@@ -137,7 +140,7 @@ test('TLS: a client that trusts the CA is served; a plaintext client is not', as
   t.true([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.INTERNAL].includes(err.code), `code ${err.code}`);
 });
 
-test('mutual TLS: a client certificate from the CA is accepted, none or a stranger\'s is refused', async (t) => {
+test("mutual TLS: a client certificate from the CA is accepted, none or a stranger's is refused", async (t) => {
   const { service } = await secured(t, { tls: 'mutual', token: true, channel: await tlsChannel('trusted') });
   const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-ok'), veleroRestore('b1')), {
     metadata: bearer(`Bearer ${token}`),
@@ -179,13 +182,17 @@ test('secrets that cannot be loaded stop the start with the key and the file nam
   const short = join(pki.dir, 'short-token');
   await writeFile(short, 'abc\n');
   await t.throwsAsync(loadServiceSecrets(testConfig({ tokenFile: short }), {}), { message: /^test: auth.tokenFile: .*shorter than 16/ });
-  await t.throwsAsync(loadServiceSecrets(testConfig({ tokenFile: join(pki.dir, 'absent') }), {}), { message: /^test: auth.tokenFile: cannot read .*absent \(no such file\)/ });
+  await t.throwsAsync(loadServiceSecrets(testConfig({ tokenFile: join(pki.dir, 'absent') }), {}), {
+    message: /^test: auth.tokenFile: cannot read .*absent \(no such file\)/,
+  });
   await t.throwsAsync(loadServiceSecrets(testConfig({ tls: { certFile: pki.serverCert, keyFile: join(pki.dir, 'nokey') } }), {}), {
     message: /^test: tls.keyFile: cannot read/,
   });
   const garbage = join(pki.dir, 'garbage.pem');
   await writeFile(garbage, 'not a certificate\n');
-  await t.throwsAsync(loadServiceSecrets(testConfig({ tls: { certFile: garbage, keyFile: garbage } }), {}), { message: /^test: tls.certFile: .*garbage.pem does not hold a PEM certificate/ });
+  await t.throwsAsync(loadServiceSecrets(testConfig({ tls: { certFile: garbage, keyFile: garbage } }), {}), {
+    message: /^test: tls.certFile: .*garbage.pem does not hold a PEM certificate/,
+  });
   await t.throwsAsync(loadServiceSecrets(testConfig({ tls: { certFile: pki.serverCert, keyFile: garbage } }), {}), {
     message: /^test: tls.keyFile: .*garbage.pem does not hold a PEM private key/,
   });
@@ -223,10 +230,33 @@ test('check over mutual TLS with a token: 1 on BLOCK, 0 with an override, 2 on e
   t.regex(overridden.stdout, /^ALLOW /);
   t.regex(overridden.stdout, /ALLOW \(overridden\) +default\/wc-ghost/);
 
-  const scoped = await check(['--server', server, '--backup-name', 'b1', ...auth, '--override', 'r', '--override-clusters', 'default/wc-ghost', '--failure-policy', 'Ignore']);
+  const scoped = await check([
+    '--server',
+    server,
+    '--backup-name',
+    'b1',
+    ...auth,
+    '--override',
+    'r',
+    '--override-clusters',
+    'default/wc-ghost',
+    '--failure-policy',
+    'Ignore',
+  ]);
   t.is(scoped.code, 0, scoped.stdout + scoped.stderr);
 
-  const noToken = await check(['--server', server, '--backup-name', 'b1', '--ca', pki.caCert, '--cert', pki.clientCert, '--key', pki.clientKey]);
+  const noToken = await check([
+    '--server',
+    server,
+    '--backup-name',
+    'b1',
+    '--ca',
+    pki.caCert,
+    '--cert',
+    pki.clientCert,
+    '--key',
+    pki.clientKey,
+  ]);
   t.is(noToken.code, 2);
   t.regex(noToken.stderr, /UNAUTHENTICATED/);
 

@@ -34,7 +34,14 @@ async function withService(
   return { service, fake };
 }
 
-function execute(service: TestService, version: 'v1' | 'v2', namespace: string, name: string, annotations: Record<string, string> = {}, backup = 'b1') {
+function execute(
+  service: TestService,
+  version: 'v1' | 'v2',
+  namespace: string,
+  name: string,
+  annotations: Record<string, string> = {},
+  backup = 'b1',
+) {
   const client = version === 'v1' ? service.clients.riaV1 : service.clients.riaV2;
   return call<{ item: Buffer; skipRestore: boolean; additionalItems: unknown[] }>(
     client,
@@ -64,7 +71,10 @@ test('Detect returns the typed report and the section 6 JSON', async (t) => {
 
 test('Detect with ignore_healthy_resources leaves Healthy clusters out and keeps the counts', async (t) => {
   const { service } = await withService(t);
-  const res = await call<{ report: any; report_json: string }>(service.clients.detector, 'Detect', { backup_name: 'b1', ignore_healthy_resources: true });
+  const res = await call<{ report: any; report_json: string }>(service.clients.detector, 'Detect', {
+    backup_name: 'b1',
+    ignore_healthy_resources: true,
+  });
   t.deepEqual(res.report.clusters.map((c: any) => c.name).sort(), ['wc-ghost', 'wc-stale', 'wc-unknown']);
   t.is(res.report.summary.clusters.total, 4);
   t.false(JSON.parse(res.report_json).clusters.some((c: any) => c.name === 'wc-ok'));
@@ -72,7 +82,11 @@ test('Detect with ignore_healthy_resources leaves Healthy clusters out and keeps
 
 test('DetectStream sends progress events, then the report', async (t) => {
   const { service } = await withService(t);
-  const events = await collect<{ progress?: { stage: string; message: string }; result?: { report: any } }>(service.clients.detector, 'DetectStream', { backup_name: 'b1' });
+  const events = await collect<{ progress?: { stage: string; message: string }; result?: { report: any } }>(
+    service.clients.detector,
+    'DetectStream',
+    { backup_name: 'b1' },
+  );
   const progress = events.filter((e) => e.progress).map((e) => e.progress!.stage);
   t.deepEqual(progress, ['backup', 'vsphere', 'analysis']);
   t.truthy(events[events.length - 1]!.result);
@@ -128,7 +142,11 @@ test('Check: an override for all clusters allows everything', async (t) => {
 
 test('Check: a scoped override covers only its clusters', async (t) => {
   const { service } = await withService(t);
-  const res = await call<any>(service.clients.detector, 'Check', { backup_name: 'b1', override_reason: 'r', override_clusters: ['default/wc-ghost'] });
+  const res = await call<any>(service.clients.detector, 'Check', {
+    backup_name: 'b1',
+    override_reason: 'r',
+    override_clusters: ['default/wc-ghost'],
+  });
   t.is(res.verdict, 'BLOCK');
   t.is(res.clusters.find((c: any) => c.name === 'wc-ghost').verdict, 'ALLOW');
   t.is(res.clusters.find((c: any) => c.name === 'wc-unknown').verdict, 'BLOCK');
@@ -158,7 +176,11 @@ test('requests are validated: backup name, storage location, override fields', a
     ['Detect', { backup_name: '../etc' }, /not a Velero backup name/],
     ['Detect', { backup_name: 'b1', storage_location: 'nowhere' }, /storage location "nowhere" is not configured/],
     ['Check', { backup_name: 'b1', override_reason: 'x'.repeat(1025) }, /override_reason: longer than 1024/],
-    ['Check', { backup_name: 'b1', override_reason: 'r', override_clusters: ['just-a-name'] }, /override_clusters: "just-a-name" is not namespace\/name/],
+    [
+      'Check',
+      { backup_name: 'b1', override_reason: 'r', override_clusters: ['just-a-name'] },
+      /override_clusters: "just-a-name" is not namespace\/name/,
+    ],
     ['Check', { backup_name: 'b1', override_clusters: ['default/wc-ghost'] }, /without override_reason/],
   ];
   for (const [method, request, message] of cases) {
@@ -233,7 +255,8 @@ test('health reports SERVING for the server, go-plugin\'s "plugin" and each serv
 test('reflection lists the services', async (t) => {
   const { service } = await withService(t);
   const names = await listServices(service.clients.reflection);
-  for (const name of ['driftdetector.v1.DriftDetector', 'generated.RestoreItemAction', 'v2.RestoreItemAction']) t.true(names.includes(name), name);
+  for (const name of ['driftdetector.v1.DriftDetector', 'generated.RestoreItemAction', 'v2.RestoreItemAction'])
+    t.true(names.includes(name), name);
 });
 
 test('shutdown: health turns NOT_SERVING, the call in flight finishes, a stream left open is cancelled at the timeout', async (t) => {
@@ -242,7 +265,9 @@ test('shutdown: health turns NOT_SERVING, the call in flight finishes, a stream 
   fake.delayMs = 500;
   const service = await startTestService({ deps: fake.deps() });
   t.teardown(() => service.clients.close());
-  const watch = (service.clients.health as unknown as { watch: Function }).watch({ service: '' }) as import('@grpc/grpc-js').ClientReadableStream<{ status: string }>;
+  const watch = (service.clients.health as unknown as { watch: Function }).watch({
+    service: '',
+  }) as import('@grpc/grpc-js').ClientReadableStream<{ status: string }>;
   const statuses: string[] = [];
   const watchEnded = new Promise<number>((resolve) => {
     watch.on('data', (m: { status: string }) => statuses.push(m.status));
@@ -266,7 +291,9 @@ test('shutdown: health turns NOT_SERVING, the call in flight finishes, a stream 
 for (const version of ['v1', 'v2'] as const) {
   test(`${version} AppliesTo selects clusters.cluster.x-k8s.io`, async (t) => {
     const { service } = await withService(t);
-    const res = await call<any>(version === 'v1' ? service.clients.riaV1 : service.clients.riaV2, 'AppliesTo', { plugin: 'driftdetector.dev/restore-gate' });
+    const res = await call<any>(version === 'v1' ? service.clients.riaV1 : service.clients.riaV2, 'AppliesTo', {
+      plugin: 'driftdetector.dev/restore-gate',
+    });
     t.deepEqual(res.ResourceSelector.includedResources, ['clusters.cluster.x-k8s.io']);
     t.deepEqual(res.ResourceSelector.includedNamespaces, []);
     t.is(res.ResourceSelector.selector, '');
@@ -339,7 +366,7 @@ test('Execute, mode annotate with pauseOnDrift: BLOCK-worthy Clusters are restor
   t.is(parseItem((await execute(service, 'v2', 'default', 'wc-ghost', { [OVERRIDE]: 'r' })).item).spec['paused'], undefined);
 });
 
-test('Execute: failurePolicy Fail fails the item when the analysis fails, with the cause\'s code', async (t) => {
+test("Execute: failurePolicy Fail fails the item when the analysis fails, with the cause's code", async (t) => {
   const { service } = await withService(t);
   const err = await t.throwsAsync<ServiceError>(execute(service, 'v2', 'default', 'wc-ok', {}, 'missing-backup'));
   t.is(err.code, status.NOT_FOUND);
@@ -396,7 +423,10 @@ test('Execute: items that are not CAPI Clusters pass untouched; bad input is INV
     [executeRequest(Buffer.from('{not json'), veleroRestore('b1')), /item: not valid JSON/],
     [executeRequest(Buffer.alloc(0), veleroRestore('b1')), /item: empty/],
     [executeRequest(clusterItem('default', 'wc-ok'), Buffer.from('[]')), /restore: not a JSON object/],
-    [executeRequest(clusterItem('default', 'wc-ok'), Buffer.from(JSON.stringify({ spec: { scheduleName: 's' } }))), /spec.backupName: required/],
+    [
+      executeRequest(clusterItem('default', 'wc-ok'), Buffer.from(JSON.stringify({ spec: { scheduleName: 's' } }))),
+      /spec.backupName: required/,
+    ],
   ];
   for (const [request, message] of bad) {
     const err = await t.throwsAsync<ServiceError>(call(service.clients.riaV1, 'Execute', request));
@@ -405,7 +435,7 @@ test('Execute: items that are not CAPI Clusters pass untouched; bad input is INV
   }
 });
 
-test('Execute takes items larger than grpc-js\'s 4 MiB default', async (t) => {
+test("Execute takes items larger than grpc-js's 4 MiB default", async (t) => {
   const { service } = await withService(t);
   const big = clusterItem('default', 'wc-ok', { padding: 6 * 1024 * 1024 });
   const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(big, veleroRestore('b1')), {});
@@ -415,10 +445,15 @@ test('Execute takes items larger than grpc-js\'s 4 MiB default', async (t) => {
 
 test('v2 Progress, Cancel and AreAdditionalItemsReady answer as for an action without operations', async (t) => {
   const { service } = await withService(t);
-  const err = await t.throwsAsync<ServiceError>(call(service.clients.riaV2, 'Progress', { plugin: 'p', operationID: 'x', restore: veleroRestore('b1') }));
+  const err = await t.throwsAsync<ServiceError>(
+    call(service.clients.riaV2, 'Progress', { plugin: 'p', operationID: 'x', restore: veleroRestore('b1') }),
+  );
   t.is(err.code, status.UNIMPLEMENTED);
   t.deepEqual(await call(service.clients.riaV2, 'Cancel', { plugin: 'p', operationID: 'x', restore: veleroRestore('b1') }), {});
-  t.deepEqual(await call(service.clients.riaV2, 'AreAdditionalItemsReady', { plugin: 'p', restore: veleroRestore('b1'), additionalItems: [] }), { ready: true });
+  t.deepEqual(
+    await call(service.clients.riaV2, 'AreAdditionalItemsReady', { plugin: 'p', restore: veleroRestore('b1'), additionalItems: [] }),
+    { ready: true },
+  );
 });
 
 test('the logs are JSON lines naming backup and cluster', async (t) => {

@@ -113,9 +113,7 @@ function soap(url: string, body: string, cookie?: string): Promise<SoapResponse>
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: text, setCookie: response.headers['set-cookie'] ?? [] }),
-        );
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text, setCookie: response.headers['set-cookie'] ?? [] }));
         response.on('error', reject);
       },
     );
@@ -270,7 +268,7 @@ test('serves exactly the seeded VMs with the properties the detector reads', asy
   /** Inventory path of an entity, from the parent chain (the root folder is not in the view). */
   const inventoryPath = (type: string, id: string): string => {
     const parts: string[] = [];
-    for (let e = byId.get(`${type}:${id}`); e; ) {
+    for (let e = byId.get(`${type}:${id}`); e;) {
       parts.unshift(text(e, 'name')!);
       const parent = e.props.get('parent');
       if (!parent) break;
@@ -319,9 +317,10 @@ test('serves exactly the seeded VMs with the properties the detector reads', asy
     }
 
     const extraConfig = new Map(
-      [...o.props.get('config.extraConfig')!.inner.matchAll(/<key>([^<]*)<\/key><value[^>]*>([^<]*)<\/value>/g)].map(
-        (m) => [unescapeXml(m[1]!), unescapeXml(m[2]!)],
-      ),
+      [...o.props.get('config.extraConfig')!.inner.matchAll(/<key>([^<]*)<\/key><value[^>]*>([^<]*)<\/value>/g)].map((m) => [
+        unescapeXml(m[1]!),
+        unescapeXml(m[2]!),
+      ]),
     );
     for (const [key, value] of Object.entries(vm.extraConfig ?? {})) {
       t.is(extraConfig.get(key), value, `${vm.name} extraConfig ${key}`);

@@ -193,12 +193,7 @@ function listen(server: https.Server, port: number): Promise<void> {
   });
 }
 
-function serve(
-  req: IncomingMessage,
-  res: ServerResponse,
-  mode: ApiServerMode,
-  options: ApiServerOptions,
-): void {
+function serve(req: IncomingMessage, res: ServerResponse, mode: ApiServerMode, options: ApiServerOptions): void {
   if (mode === 'reject-client' || !clientCertificateAccepted(req.socket as TLSSocket)) {
     status(res, 401, 'Unauthorized', 'Unauthorized');
     return;
@@ -401,9 +396,25 @@ async function selfSignedCa(root: string, name: string, cn: string): Promise<CaD
   await writeFile(join(dir, 'serial'), `${randomBytes(8).toString('hex')}\n`);
   await writeFile(join(dir, 'ca.cnf'), CA_CONFIG);
   await openssl(dir, [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', `/CN=${cn}`, '-days', '3650',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-subj',
+    `/CN=${cn}`,
+    '-days',
+    '3650',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
   ]);
   return { dir, pair: { key: await readFile(join(dir, 'ca.key'), 'utf8'), cert: await readFile(join(dir, 'ca.crt'), 'utf8') } };
 }
@@ -420,14 +431,44 @@ async function issue(
   const csr = join(root, `${name}.csr`);
   const cert = join(root, `${name}.crt`);
   await openssl(root, [
-    'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', csr, '-subj', subject,
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    subject,
   ]);
   // `openssl x509 -req` in OpenSSL 3.0 only takes -days from now; `openssl ca` takes explicit dates.
   await openssl(ca.dir, [
-    'ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', '-in', csr, '-out', cert,
-    '-startdate', asn1Time(validity.notBefore), '-enddate', asn1Time(validity.notAfter),
-    '-notext', '-preserveDN', '-extfile', 'ca.cnf', '-extensions', extensions,
+    'ca',
+    '-batch',
+    '-config',
+    'ca.cnf',
+    '-cert',
+    'ca.crt',
+    '-keyfile',
+    'ca.key',
+    '-in',
+    csr,
+    '-out',
+    cert,
+    '-startdate',
+    asn1Time(validity.notBefore),
+    '-enddate',
+    asn1Time(validity.notAfter),
+    '-notext',
+    '-preserveDN',
+    '-extfile',
+    'ca.cnf',
+    '-extensions',
+    extensions,
   ]);
   return { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') };
 }

@@ -24,6 +24,12 @@ export function report(backup: string, ...clusters: ClusterReport[]): DriftRepor
   return {
     summary: summarize(parts, 0),
     ...parts,
-    metadata: { backup, generatedAt: '2026-01-01T00:00:00.000Z', detectorVersion: 'test', apiServerAccess: false, vcenters: ['vc.example.com'] },
+    metadata: {
+      backup,
+      generatedAt: '2026-01-01T00:00:00.000Z',
+      detectorVersion: 'test',
+      apiServerAccess: false,
+      vcenters: ['vc.example.com'],
+    },
   };
 }

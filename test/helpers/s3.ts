@@ -165,11 +165,9 @@ export async function startS3(options: S3Options = {}): Promise<S3Server> {
   const endpoint = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   const credentialsFile = join(directory, 'cloud');
-  await writeFile(
-    credentialsFile,
-    `[${profile}]\naws_access_key_id=${accessKeyId}\naws_secret_access_key=${secretAccessKey}\n`,
-    { mode: 0o600 },
-  );
+  await writeFile(credentialsFile, `[${profile}]\naws_access_key_id=${accessKeyId}\naws_secret_access_key=${secretAccessKey}\n`, {
+    mode: 0o600,
+  });
   const client = new S3Client({
     endpoint,
     region: 'us-east-1',
@@ -205,7 +203,11 @@ export async function startS3(options: S3Options = {}): Promise<S3Server> {
       const dir = `${prefix.replace(/^\/+|\/+$/g, '')}${prefix.replace(/^\/+|\/+$/g, '') ? '/' : ''}backups/${name}/`;
       await putObject(bucket, `${dir}${name}.tar.gz`, await readFile(tarballPath));
       await putObject(bucket, `${dir}velero-backup.json`, JSON.stringify(backupJson ?? completedBackup(name), null, 2));
-      await putObject(bucket, `${dir}${name}-logs.gz`, gzipSync(`time="2024-05-01T10:00:00Z" level=info msg="Backup completed" backup=velero/${name}\n`));
+      await putObject(
+        bucket,
+        `${dir}${name}-logs.gz`,
+        gzipSync(`time="2024-05-01T10:00:00Z" level=info msg="Backup completed" backup=velero/${name}\n`),
+      );
     },
     breakDownload(bucket, key, fault) {
       faults.set(`${bucket}/${key}`, fault);
@@ -253,14 +255,13 @@ export function completedBackup(name: string, overrides: { phase?: string; stora
  * which Node 20's OpenSSL 3 refuses (a 500 on every truncated page), and its max-keys counts keys
  * but not common prefixes. This counts both together and pages with an opaque token, as S3 does.
  */
-async function listObjectsV2(
-  s3rver: S3rverApp,
-  bucket: string,
-  query: URLSearchParams,
-): Promise<{ status: number; xml: string }> {
+async function listObjectsV2(s3rver: S3rverApp, bucket: string, query: URLSearchParams): Promise<{ status: number; xml: string }> {
   const head = '<?xml version="1.0" encoding="UTF-8"?>\n';
   if (!(await s3rver.store.getBucket(bucket))) {
-    return { status: 404, xml: `${head}<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>${xmlText(bucket)}</BucketName></Error>` };
+    return {
+      status: 404,
+      xml: `${head}<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>${xmlText(bucket)}</BucketName></Error>`,
+    };
   }
   const prefix = query.get('prefix') ?? '';
   const delimiter = query.get('delimiter') ?? '';
@@ -348,16 +349,13 @@ function countAndBreak(res: ServerResponse, entry: S3RequestLog, fault: Download
 }
 
 /** Checks an AWS SigV4 Authorization header; undefined when it is valid. */
-function checkSignature(
-  req: IncomingMessage,
-  accessKeyId: string,
-  secretAccessKey: string,
-): { code: string; message: string } | undefined {
+function checkSignature(req: IncomingMessage, accessKeyId: string, secretAccessKey: string): { code: string; message: string } | undefined {
   const authorization = req.headers['authorization'];
   if (!authorization) return { code: 'AccessDenied', message: 'Anonymous access is not allowed' };
-  const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
-    authorization,
-  );
+  const match =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      authorization,
+    );
   if (!match) return { code: 'AccessDenied', message: 'Only AWS4-HMAC-SHA256 header signatures are accepted' };
   const [, keyId, date, region, service, signedHeaderList, signature] = match as unknown as string[];
   if (keyId !== accessKeyId) {
@@ -407,9 +405,23 @@ async function selfSignedCertificate(directory: string): Promise<{ key: string; 
   const keyPath = join(directory, 'tls.key');
   const certPath = join(directory, 'tls.crt');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=s3-test',
-    '-addext', 'subjectAltName=IP:127.0.0.1',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=s3-test',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
   ]);
   return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') };
 }

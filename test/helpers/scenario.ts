@@ -41,7 +41,11 @@ export async function scenario(t: ExecutionContext, description: BackupDescripti
   const vcsim = await startVcsim(seed);
   t.teardown(() => vcsim.stop());
   const thumbprint =
-    options.thumbprint === undefined || options.thumbprint === 'pinned' ? vcsim.thumbprint : options.thumbprint === 'none' ? undefined : options.thumbprint;
+    options.thumbprint === undefined || options.thumbprint === 'pinned'
+      ? vcsim.thumbprint
+      : options.thumbprint === 'none'
+        ? undefined
+        : options.thumbprint;
   const server = options.server ?? vcsim.server;
   const pointAt = (c: FixtureCluster): FixtureCluster =>
     c.vcenter.server === VCSIM ? { ...c, vcenter: { ...c.vcenter, server, ...(thumbprint ? { thumbprint } : { thumbprint: undefined }) } } : c;

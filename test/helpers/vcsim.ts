@@ -149,10 +149,7 @@ function waitForReadyLine(child: ChildProcess, timeoutMs: number, stderr: () => 
       finish(new Error(`vcsim: exited with ${how} before it was ready${describeStderr()}`));
     };
     const onError = (err: Error): void => finish(new Error(`vcsim: cannot start ${child.spawnfile}: ${err.message}`));
-    const timer = setTimeout(
-      () => finish(new Error(`vcsim: not ready within ${timeoutMs} ms${describeStderr()}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => finish(new Error(`vcsim: not ready within ${timeoutMs} ms${describeStderr()}`)), timeoutMs);
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', onData);
     child.once('close', onClose);

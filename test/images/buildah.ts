@@ -43,7 +43,8 @@ export interface RunOptions {
 /** Fails, naming the package to install, when buildah is not on PATH. */
 export function requireBuildah(): void {
   const found = spawnSync('buildah', ['--version'], { encoding: 'utf8' });
-  if (found.error || found.status !== 0) throw new Error('buildah is not installed: apt-get install buildah (the image checks build and run the images with it)');
+  if (found.error || found.status !== 0)
+    throw new Error('buildah is not installed: apt-get install buildah (the image checks build and run the images with it)');
 }
 
 /** Every file (not directory) below a root filesystem, as absolute paths inside it. */

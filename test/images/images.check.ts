@@ -45,8 +45,11 @@ test.before(async () => {
   buildah = await Buildah.create();
   const started = Date.now();
   const output = await new Promise<string>((resolve, reject) =>
-    execFile('bash', [join(ROOT, 'scripts', 'build-images.sh'), '--root', buildah.root], { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`scripts/build-images.sh failed: ${stderr.trim() || err.message}`)) : resolve(stdout),
+    execFile(
+      'bash',
+      [join(ROOT, 'scripts', 'build-images.sh'), '--root', buildah.root],
+      { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => (err ? reject(new Error(`scripts/build-images.sh failed: ${stderr.trim() || err.message}`)) : resolve(stdout)),
     ),
   );
   plugin = await buildah.image(PLUGIN_IMAGE);
@@ -61,18 +64,20 @@ test.after.always(async () => {
 function assertMetadata(t: ExecutionContext, image: Image, title: string): void {
   const labels = image.config.Labels ?? {};
   t.is(labels['org.opencontainers.image.title'], title);
-  t.is(labels['org.opencontainers.image.version'], pkg.version, 'version label: package.json\'s');
-  t.is(labels['org.opencontainers.image.licenses'], pkg.license, 'licenses label: package.json\'s');
+  t.is(labels['org.opencontainers.image.version'], pkg.version, "version label: package.json's");
+  t.is(labels['org.opencontainers.image.licenses'], pkg.license, "licenses label: package.json's");
   t.truthy(labels['org.opencontainers.image.source'], 'source label');
   t.regex(labels['org.opencontainers.image.revision'] ?? '', /^([0-9a-f]{40}|unknown)$/, 'revision label: the commit');
   t.truthy(labels['org.opencontainers.image.description']);
   t.is(image.os, 'linux');
-  t.is<string | undefined, string | undefined>(image.architecture, GO_ARCH[process.arch], 'built for this machine\'s architecture');
+  t.is<string | undefined, string | undefined>(image.architecture, GO_ARCH[process.arch], "built for this machine's architecture");
   t.is(image.config.User, '65532:65532', 'non-root user');
 }
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /**
@@ -100,7 +105,11 @@ test('plugin image: as its non-root user, its entrypoint fills an empty /target 
   t.deepEqual(contents, ['/bin/cp', ...[...LIBRARIES, PLUGIN_EXECUTABLE_NAME].map((n) => `/plugins/${n}`)]);
 
   const target = await installPlugin(t);
-  t.deepEqual((await readdir(target)).sort(), [...LIBRARIES, PLUGIN_EXECUTABLE_NAME, 'velero-plugin-for-aws'].sort(), 'the plugin and its libraries, beside the other plugin');
+  t.deepEqual(
+    (await readdir(target)).sort(),
+    [...LIBRARIES, PLUGIN_EXECUTABLE_NAME, 'velero-plugin-for-aws'].sort(),
+    'the plugin and its libraries, beside the other plugin',
+  );
   const uid = Number(plugin.config.User!.split(':')[0]);
   for (const [name, mode] of [[PLUGIN_EXECUTABLE_NAME, 0o755], ...LIBRARIES.map((l) => [l, 0o644] as const)] as const) {
     const info = await stat(join(target, name));
@@ -118,10 +127,10 @@ test('plugin image: as its non-root user, its entrypoint fills an empty /target 
   t.log(`plugin image ${PLUGIN_IMAGE}: ${plugin.size}`);
 });
 
-test('plugin: copied out of its image into a glibc-only root filesystem (as Velero\'s), it loads its libraries from /plugins and serves Velero\'s host', async (t) => {
+test("plugin: copied out of its image into a glibc-only root filesystem (as Velero's), it loads its libraries from /plugins and serves Velero's host", async (t) => {
   const plugins = await installPlugin(t);
   const velero = await veleroStandIn(buildah);
-  t.deepEqual(velero.cxxRuntime, [], 'the stand-in for Velero\'s image has no C++ runtime');
+  t.deepEqual(velero.cxxRuntime, [], "the stand-in for Velero's image has no C++ runtime");
   const asVelero = { user: VELERO_USER, volumes: [`${plugins}:/plugins`] };
 
   // Without LD_LIBRARY_PATH the loader does not look in /plugins: the copied libraries are what make it run.
@@ -133,13 +142,22 @@ test('plugin: copied out of its image into a glibc-only root filesystem (as Vele
   t.regex(loaded.stderr, /^This binary is a plugin\. These are not meant to be executed directly\./, 'loaded and started');
 
   // The glibc the plugin and its libraries need, against Velero's images.
-  const needs = await Promise.all([PLUGIN_EXECUTABLE_NAME, ...LIBRARIES].map(async (name) => ({ name, glibc: (await glibcNeeded(join(plugins, name))) ?? '0' })));
+  const needs = await Promise.all(
+    [PLUGIN_EXECUTABLE_NAME, ...LIBRARIES].map(async (name) => ({ name, glibc: (await glibcNeeded(join(plugins, name))) ?? '0' })),
+  );
   const newest = needs.reduce((a, b) => (compareVersions(a.glibc, b.glibc) >= 0 ? a : b));
   t.true(compareVersions(newest.glibc, velero.glibc) <= 0, `needs glibc ${newest.glibc} (${newest.name}), the stand-in has ${velero.glibc}`);
   const oldest = VELERO_IMAGES[0];
-  t.true(compareVersions(needs[0]!.glibc, oldest.glibc) <= 0, `the executable needs glibc ${needs[0]!.glibc}: more than Velero ${oldest.velero}'s ${oldest.glibc}`);
-  const loadsOn = VELERO_IMAGES.filter((v) => compareVersions(newest.glibc, v.glibc) <= 0).map((v) => `${v.velero} (${v.image}, glibc ${v.glibc})`);
-  t.log(`plugin needs glibc ${newest.glibc} (${needs.map((n) => `${n.name} ${n.glibc}`).join(', ')}): loads on Velero ${loadsOn.join('; ') || 'none'}`);
+  t.true(
+    compareVersions(needs[0]!.glibc, oldest.glibc) <= 0,
+    `the executable needs glibc ${needs[0]!.glibc}: more than Velero ${oldest.velero}'s ${oldest.glibc}`,
+  );
+  const loadsOn = VELERO_IMAGES.filter((v) => compareVersions(newest.glibc, v.glibc) <= 0).map(
+    (v) => `${v.velero} (${v.image}, glibc ${v.glibc})`,
+  );
+  t.log(
+    `plugin needs glibc ${newest.glibc} (${needs.map((n) => `${n.name} ${n.glibc}`).join(', ')}): loads on Velero ${loadsOn.join('; ') || 'none'}`,
+  );
 
   // Velero's host inside the stand-in, the plugin as Velero's registry finds it, backups on loopback.
   const { drifted, clean, s3 } = await veleroBackups(t);
@@ -152,13 +170,20 @@ test('plugin: copied out of its image into a glibc-only root filesystem (as Vele
   for (const name of await readdir(filesDir)) await chmod(join(filesDir, name), 0o644);
   const env = { ...files, AWS_SHARED_CREDENTIALS_FILE: join(filesDir, 'cloud'), LD_LIBRARY_PATH: '/plugins', VELERO_SCRATCH_DIR: '/tmp' };
   const launch: HostLauncher = (plan, hostEnv, dir) => {
-    const inside = Object.fromEntries(Object.entries(hostEnv).filter(([k, v]) => k !== 'PATH' && k !== 'HOME' && v !== undefined)) as Record<string, string>;
+    const inside = Object.fromEntries(Object.entries(hostEnv).filter(([k, v]) => k !== 'PATH' && k !== 'HOME' && v !== undefined)) as Record<
+      string,
+      string
+    >;
     const volumes = [...asVelero.volumes, `${dir}:${dir}`, `${filesDir}:${filesDir}:ro`];
     // The host's TMPDIR (plan, socket, the plugin's proto copy) belongs to Velero's user.
     const [uid, gid] = VELERO_USER.split(':').map(Number) as [number, number];
     chownSync(dir, uid, gid);
     for (const name of readdirSync(dir)) chownSync(join(dir, name), uid, gid);
-    return { file: 'buildah', args: buildah.runArgs(velero.container, ['/velero-host', plan], { user: VELERO_USER, env: inside, volumes }), env: { PATH: process.env['PATH'] } };
+    return {
+      file: 'buildah',
+      args: buildah.runArgs(velero.container, ['/velero-host', plan], { user: VELERO_USER, env: inside, volumes }),
+      env: { PATH: process.env['PATH'] },
+    };
   };
   const driftCluster = backedUpObject(drifted, CLUSTERS, 'default', 'wc-drift');
   const cleanCluster = backedUpObject(clean, CLUSTERS, 'default', 'wc-clean');
@@ -171,8 +196,20 @@ test('plugin: copied out of its image into a glibc-only root filesystem (as Vele
     calls: [
       { rpc: 'ListPlugins' },
       { rpc: 'AppliesTo', plugin: PLUGIN_NAME },
-      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(cleanCluster), itemFromBackup: Buffer.from(JSON.stringify(cleanCluster)), restore: veleroRestore('b-clean', { name: 'r-clean' }) },
-      { rpc: 'Execute', plugin: PLUGIN_NAME, item: item(driftCluster), itemFromBackup: Buffer.from(JSON.stringify(driftCluster)), restore: veleroRestore('b-drift', { name: 'r-drift' }) },
+      {
+        rpc: 'Execute',
+        plugin: PLUGIN_NAME,
+        item: item(cleanCluster),
+        itemFromBackup: Buffer.from(JSON.stringify(cleanCluster)),
+        restore: veleroRestore('b-clean', { name: 'r-clean' }),
+      },
+      {
+        rpc: 'Execute',
+        plugin: PLUGIN_NAME,
+        item: item(driftCluster),
+        itemFromBackup: Buffer.from(JSON.stringify(driftCluster)),
+        restore: veleroRestore('b-drift', { name: 'r-drift' }),
+      },
     ],
   });
   t.is(run.outcome.startError, undefined, 'handshake');
@@ -201,7 +238,7 @@ function httpStatus(address: string, path: string): Promise<number> {
   });
 }
 
-test('service image: serve with the Deployment\'s args and mounts, as its non-root user, on a read-only root, answers the health check', async (t) => {
+test("service image: serve with the Deployment's args and mounts, as its non-root user, on a read-only root, answers the health check", async (t) => {
   assertMetadata(t, service, 'drift-detector');
   t.deepEqual(service.config.Entrypoint, ['/usr/local/bin/drift-detector']);
   t.deepEqual(service.config.Cmd, ['serve', '--config', '/etc/drift-detector/config.yaml']);
@@ -215,14 +252,20 @@ test('service image: serve with the Deployment\'s args and mounts, as its non-ro
     if (pod.process.exitCode === null) pod.process.kill('SIGKILL');
     return rm(pod.dir, { recursive: true, force: true });
   });
-  t.is<string | undefined, string | undefined>(`${pod.podSecurity['runAsUser']}:${pod.podSecurity['runAsGroup']}`, service.config.User, 'the Deployment runs it as the image\'s user');
+  t.is<string | undefined, string | undefined>(
+    `${pod.podSecurity['runAsUser']}:${pod.podSecurity['runAsGroup']}`,
+    service.config.User,
+    "the Deployment runs it as the image's user",
+  );
   t.true(pod.container.securityContext.readOnlyRootFilesystem);
 
   // The certificate names 127.0.0.1 and localhost; TLS names the server by its DNS name.
-  const clients = makeClients(pod.listen, grpc.credentials.createSsl(await readFile(pki.caCert)), { 'grpc.ssl_target_name_override': 'localhost' });
+  const clients = makeClients(pod.listen, grpc.credentials.createSsl(await readFile(pki.caCert)), {
+    'grpc.ssl_target_name_override': 'localhost',
+  });
   t.teardown(() => clients.close());
   let health: { status: string } | undefined;
-  for (const deadline = Date.now() + 60_000; !health && Date.now() < deadline && pod.process.exitCode === null; ) {
+  for (const deadline = Date.now() + 60_000; !health && Date.now() < deadline && pod.process.exitCode === null;) {
     health = await call<{ status: string }>(clients.health, 'check', { service: '' }, { deadlineMs: 2000 }).catch(async () => {
       await new Promise((r) => setTimeout(r, 250));
       return undefined;

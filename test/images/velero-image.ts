@@ -46,14 +46,26 @@ export interface VeleroStandIn {
 
 function run(file: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile(file, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout))),
+    execFile(file, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
+    ),
   );
 }
 
 export async function veleroStandIn(buildah: Buildah): Promise<VeleroStandIn> {
   const container = await buildah.from('scratch');
   const rootfs = await buildah.mount(container);
-  await run('bash', [join(ROOT, 'scripts', 'debian-rootfs.sh'), '--user', `cnb:${VELERO_USER}`, rootfs, 'base-files', 'netbase', 'tzdata', 'ca-certificates', 'libc6']);
+  await run('bash', [
+    join(ROOT, 'scripts', 'debian-rootfs.sh'),
+    '--user',
+    `cnb:${VELERO_USER}`,
+    rootfs,
+    'base-files',
+    'netbase',
+    'tzdata',
+    'ca-certificates',
+    'libc6',
+  ]);
   await copyFile(HARNESS, join(rootfs, 'velero-host'));
   await chmod(join(rootfs, 'velero-host'), 0o755);
   const files = await rootfsFiles(rootfs);

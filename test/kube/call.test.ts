@@ -23,7 +23,10 @@ async function startApi(): Promise<{ kubeConfig: (server?: string) => KubeConfig
     requests.push(path);
     const last = path.slice(path.lastIndexOf('/') + 1);
     if (last === 'hang') return;
-    if (last === 'ok') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Secret', data: { cloud: Buffer.from('[default]\n').toString('base64') } }));
+    if (last === 'ok')
+      return void res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ kind: 'Secret', data: { cloud: Buffer.from('[default]\n').toString('base64') } }));
     if (last === 'forbidden') return status(res, 403, 'secrets "forbidden" is forbidden: body-text-must-not-show');
     if (last === 'unauthorized') return status(res, 401, 'Unauthorized');
     if (last === 'broken') return status(res, 500, 'etcdserver: request timed out');
@@ -69,11 +72,14 @@ test('answers become KubeCallErrors naming the object and the status; the hint f
   t.is(broken.statusMessage, 'etcdserver: request timed out', 'the Status message is there for callers that show it');
   t.false(forbidden.message.includes('body-text-must-not-show'));
 
-  const named = await t.throwsAsync(client.readSecretData('velero', 'missing', { object: 'Secret velero/missing (named by spec.credential)' }), { instanceOf: KubeCallError });
+  const named = await t.throwsAsync(
+    client.readSecretData('velero', 'missing', { object: 'Secret velero/missing (named by spec.credential)' }),
+    { instanceOf: KubeCallError },
+  );
   t.is(named.message, 'Secret velero/missing (named by spec.credential): not found (404)');
 });
 
-test('the deadline and the caller\'s signal bound a call; an aborted signal sends nothing', async (t) => {
+test("the deadline and the caller's signal bound a call; an aborted signal sends nothing", async (t) => {
   const api = await startApi();
   t.teardown(api.stop);
   const client = await kubeClient(api.kubeConfig(), { timeoutMs: 300 });

@@ -46,7 +46,13 @@ test('a KUBECONFIG list is merged; the first file that sets current-context wins
   const second = await kubeconfigFile(dir, 'second', 'https://second.example:6443');
   const kc = await loadKubeConfig({ KUBECONFIG: [none, first, second].join(delimiter) });
   t.is(kc.getCurrentContext(), 'first');
-  t.deepEqual(kc.getClusters().map((c) => c.name).sort(), ['first', 'none', 'second']);
+  t.deepEqual(
+    kc
+      .getClusters()
+      .map((c) => c.name)
+      .sort(),
+    ['first', 'none', 'second'],
+  );
 });
 
 test('no source, or one that cannot be loaded: a KubeConfigError naming it, never its content', async (t) => {

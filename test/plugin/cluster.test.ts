@@ -43,25 +43,69 @@ function driftReport(): DriftReport {
 }
 
 /** Velero's namespace as `velero install` leaves it, plus the plugin's ConfigMap and a vCenter Secret. */
-async function veleroNamespace(t: ExecutionContext, settings: Record<string, string> = { skipAccessAPIServer: 'true', vsphereCredentialsSecret: 'vcenter' }): Promise<FakeKube> {
+async function veleroNamespace(
+  t: ExecutionContext,
+  settings: Record<string, string> = { skipAccessAPIServer: 'true', vsphereCredentialsSecret: 'vcenter' },
+): Promise<FakeKube> {
   const kube = await startFakeKube();
   t.teardown(() => kube.stop());
-  kube.put(CONFIGMAP, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'drift-detector-plugin', namespace: NS, labels: LABELS }, data: settings });
+  kube.put(CONFIGMAP, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'drift-detector-plugin', namespace: NS, labels: LABELS },
+    data: settings,
+  });
   // An unrelated plugin's configuration in the same namespace.
   kube.put(`/api/v1/namespaces/${NS}/configmaps/change-storage-class-config`, {
-    apiVersion: 'v1', kind: 'ConfigMap',
-    metadata: { name: 'change-storage-class-config', namespace: NS, labels: { 'velero.io/plugin-config': '', 'velero.io/change-storage-class': 'RestoreItemAction' } },
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'change-storage-class-config',
+      namespace: NS,
+      labels: { 'velero.io/plugin-config': '', 'velero.io/change-storage-class': 'RestoreItemAction' },
+    },
     data: { fast: 'slow' },
   });
-  kube.put(secretPath('vcenter'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'vcenter', namespace: NS }, data: { username: b64('gate@vsphere.local'), password: b64('Vc-Pass-1!\n'), 'credentials.yaml': b64('vc2.example.com:\n  username: other@vsphere.local\n  password: Other-Pass-2\n') } });
-  kube.put(BACKUP, { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: 'b1', namespace: NS }, spec: { storageLocation: 'minio', includedNamespaces: ['*'] }, status: { phase: 'Completed' } });
-  kube.put(BSL, {
-    apiVersion: 'velero.io/v1', kind: 'BackupStorageLocation',
-    metadata: { name: 'minio', namespace: NS },
-    spec: { provider: 'aws', objectStorage: { bucket: 'velero-backups', prefix: 'tkg' }, credential: { name: 'bsl-credentials', key: 'cloud' }, config: { region: 'minio', s3ForcePathStyle: 'true', s3Url: 'http://minio.velero.svc:9000' } },
+  kube.put(secretPath('vcenter'), {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'vcenter', namespace: NS },
+    data: {
+      username: b64('gate@vsphere.local'),
+      password: b64('Vc-Pass-1!\n'),
+      'credentials.yaml': b64('vc2.example.com:\n  username: other@vsphere.local\n  password: Other-Pass-2\n'),
+    },
   });
-  kube.put(secretPath('bsl-credentials'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bsl-credentials', namespace: NS }, data: { cloud: b64('[default]\naws_access_key_id=AKIAFAKE\naws_secret_access_key=bsl-secret-value\n') } });
-  kube.put(RESTORE, { apiVersion: 'velero.io/v1', kind: 'Restore', metadata: { name: 'r1', namespace: NS, uid: 'f0c3b2a1-1111-4c8a-a7a3-3c2e5b7d9f10', annotations: { 'velero.io/keep': 'yes' } }, spec: { backupName: 'b1' } });
+  kube.put(BACKUP, {
+    apiVersion: 'velero.io/v1',
+    kind: 'Backup',
+    metadata: { name: 'b1', namespace: NS },
+    spec: { storageLocation: 'minio', includedNamespaces: ['*'] },
+    status: { phase: 'Completed' },
+  });
+  kube.put(BSL, {
+    apiVersion: 'velero.io/v1',
+    kind: 'BackupStorageLocation',
+    metadata: { name: 'minio', namespace: NS },
+    spec: {
+      provider: 'aws',
+      objectStorage: { bucket: 'velero-backups', prefix: 'tkg' },
+      credential: { name: 'bsl-credentials', key: 'cloud' },
+      config: { region: 'minio', s3ForcePathStyle: 'true', s3Url: 'http://minio.velero.svc:9000' },
+    },
+  });
+  kube.put(secretPath('bsl-credentials'), {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'bsl-credentials', namespace: NS },
+    data: { cloud: b64('[default]\naws_access_key_id=AKIAFAKE\naws_secret_access_key=bsl-secret-value\n') },
+  });
+  kube.put(RESTORE, {
+    apiVersion: 'velero.io/v1',
+    kind: 'Restore',
+    metadata: { name: 'r1', namespace: NS, uid: 'f0c3b2a1-1111-4c8a-a7a3-3c2e5b7d9f10', annotations: { 'velero.io/keep': 'yes' } },
+    spec: { backupName: 'b1' },
+  });
   return kube;
 }
 
@@ -143,7 +187,13 @@ test('in-cluster readers: ConfigMap by label, Secrets, Backup, BSL; the Restore 
   const byReason = Object.fromEntries(kube.events.map((e) => [e['reason'], e]));
   t.deepEqual(Object.keys(byReason).sort(), ['ClusterRestoreAllowed', 'ClusterRestoreBlocked']);
   const blockedEvent = byReason['ClusterRestoreBlocked']!;
-  t.deepEqual(blockedEvent['involvedObject'], { apiVersion: 'velero.io/v1', kind: 'Restore', name: 'r1', namespace: NS, uid: 'f0c3b2a1-1111-4c8a-a7a3-3c2e5b7d9f10' });
+  t.deepEqual(blockedEvent['involvedObject'], {
+    apiVersion: 'velero.io/v1',
+    kind: 'Restore',
+    name: 'r1',
+    namespace: NS,
+    uid: 'f0c3b2a1-1111-4c8a-a7a3-3c2e5b7d9f10',
+  });
   t.is(blockedEvent['type'], 'Warning');
   t.is(blockedEvent['source'].component, 'drift-detector');
   t.is(blockedEvent['count'], 1);
@@ -165,16 +215,26 @@ test('remoteEndpoint: Execute goes to drift-detector serve over TLS with the tok
   const service = await startTestService({
     secrets: {
       token,
-      credentials: grpc.ServerCredentials.createSsl(null, [{ cert_chain: await readFile(pki.serverCert), private_key: await readFile(pki.serverKey) }], false),
+      credentials: grpc.ServerCredentials.createSsl(
+        null,
+        [{ cert_chain: await readFile(pki.serverCert), private_key: await readFile(pki.serverKey) }],
+        false,
+      ),
     },
     deps: detection.deps(),
     channel: grpc.credentials.createSsl(await readFile(pki.caCert)),
   });
   t.teardown(() => service.stop());
 
-  const kube = await veleroNamespace(t, { remoteEndpoint: service.running.address, remoteCredentialsSecret: 'drift-detector-client', remoteTimeout: '30s' });
+  const kube = await veleroNamespace(t, {
+    remoteEndpoint: service.running.address,
+    remoteCredentialsSecret: 'drift-detector-client',
+    remoteTimeout: '30s',
+  });
   kube.put(secretPath('drift-detector-client'), {
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: 'drift-detector-client', namespace: NS },
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'drift-detector-client', namespace: NS },
     data: { 'ca.crt': b64(await readFile(pki.caCert, 'utf8')), token: b64(`${token}\n`) },
   });
   const { execute, gate, logs } = pluginGate(kube);
@@ -184,7 +244,12 @@ test('remoteEndpoint: Execute goes to drift-detector serve over TLS with the tok
   t.is(allowed.metadata.annotations['driftdetector.dev/status'], 'Healthy');
   const blocked = await t.throwsAsync(execute('wc-drift'));
   t.is(grpcStatusOf(blocked), status.FAILED_PRECONDITION);
-  t.regex(blocked.message, new RegExp(`^drift-detector service at ${service.running.address.replace(/\./g, '\\.')}: drift-detector blocked the restore of Cluster default/wc-drift`));
+  t.regex(
+    blocked.message,
+    new RegExp(
+      `^drift-detector service at ${service.running.address.replace(/\./g, '\\.')}: drift-detector blocked the restore of Cluster default/wc-drift`,
+    ),
+  );
   t.is(detection.calls.length, 1, 'the service analysed the backup once');
 
   // No Backup or BSL read here: the service has its own storage location.
@@ -196,7 +261,9 @@ test('remoteEndpoint: Execute goes to drift-detector serve over TLS with the tok
 
   // A wrong token is the service's UNAUTHENTICATED, passed on as the item's error.
   kube.put(secretPath('drift-detector-client'), {
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: 'drift-detector-client', namespace: NS },
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'drift-detector-client', namespace: NS },
     data: { 'ca.crt': b64(await readFile(pki.caCert, 'utf8')), token: b64('not-the-token-0123456789') },
   });
   const fresh = pluginGate(kube);
@@ -213,7 +280,12 @@ test('settings problems are item errors naming the ConfigMap and the key; no Con
   t.is(grpcStatusOf(err), status.FAILED_PRECONDITION);
   t.is(err.message.split(' (expected')[0], `drift-detector plugin: ConfigMap ${NS}/drift-detector-plugin: colour: unknown key`);
   // Fixed between two items: read again, since a failure is not kept.
-  kube.put(CONFIGMAP, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'drift-detector-plugin', namespace: NS, labels: LABELS }, data: { failurePolicy: 'Sometimes' } });
+  kube.put(CONFIGMAP, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'drift-detector-plugin', namespace: NS, labels: LABELS },
+    data: { failurePolicy: 'Sometimes' },
+  });
   const again = await t.throwsAsync(bad.execute('wc-ok'));
   t.regex(again.message, /ConfigMap velero\/drift-detector-plugin: failurePolicy: expected Fail or Ignore, not "Sometimes"/);
   t.is(detection.calls.length, 0);
@@ -221,7 +293,12 @@ test('settings problems are item errors naming the ConfigMap and the key; no Con
   t.regex(kube.objects.get(RESTORE)!.metadata.annotations!['driftdetector.dev/clusters']!, /"status":"Error"/);
 
   // Two ConfigMaps for the plugin: ambiguous, named.
-  kube.put(`/api/v1/namespaces/${NS}/configmaps/another`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'another', namespace: NS, labels: LABELS }, data: {} });
+  kube.put(`/api/v1/namespaces/${NS}/configmaps/another`, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'another', namespace: NS, labels: LABELS },
+    data: {},
+  });
   const twice = await t.throwsAsync(pluginGate(kube, { detect: detection.detect }).execute('wc-ok'));
   t.regex(twice.message, /more than one ConfigMap in velero is labelled .*: another, drift-detector-plugin/);
 
@@ -241,10 +318,18 @@ test('API refusals and a hanging API server: bounded, said plainly, and failureP
   const detection = fakeDetect();
   const strict = pluginGate(kube, { detect: detection.detect });
   const denied = await t.throwsAsync(strict.execute('wc-ok'));
-  t.regex(denied.message, /the drift check failed \(failurePolicy Fail\): Backup velero\/b1: forbidden \(403\): check the RBAC of Velero's service account/);
+  t.regex(
+    denied.message,
+    /the drift check failed \(failurePolicy Fail\): Backup velero\/b1: forbidden \(403\): check the RBAC of Velero's service account/,
+  );
   t.false(denied.message.includes('this text must not reach users'));
 
-  kube.put(CONFIGMAP, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'drift-detector-plugin', namespace: NS, labels: LABELS }, data: { failurePolicy: 'Ignore', skipAccessAPIServer: 'true' } });
+  kube.put(CONFIGMAP, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'drift-detector-plugin', namespace: NS, labels: LABELS },
+    data: { failurePolicy: 'Ignore', skipAccessAPIServer: 'true' },
+  });
   const lenient = pluginGate(kube, { detect: detection.detect });
   const restored = JSON.parse((await lenient.execute('wc-ok')).item.toString());
   t.is(restored.metadata.annotations['driftdetector.dev/status'], 'CheckFailed');
@@ -257,7 +342,10 @@ test('API refusals and a hanging API server: bounded, said plainly, and failureP
   const unwritable = pluginGate(kube, { detect: detection.detect });
   const ok = JSON.parse((await unwritable.execute('wc-ok')).item.toString());
   t.is(ok.metadata.annotations['driftdetector.dev/status'], 'Healthy');
-  t.regex(unwritable.logs.join(''), /"@level":"warn","@message":"cannot annotate the Restore","restore":"velero\/r1","cluster":"default\/wc-ok","error":"Restore velero\/r1: patch at https:\/\/127\.0\.0\.1:\d+ failed with HTTP 500"/);
+  t.regex(
+    unwritable.logs.join(''),
+    /"@level":"warn","@message":"cannot annotate the Restore","restore":"velero\/r1","cluster":"default\/wc-ok","error":"Restore velero\/r1: patch at https:\/\/127\.0\.0\.1:\d+ failed with HTTP 500"/,
+  );
 
   // A hanging API server costs one timeout, not the restore.
   kube.fail(CONFIGMAP.replace(/\/drift-detector-plugin$/, ''), 'hang');
@@ -265,7 +353,10 @@ test('API refusals and a hanging API server: bounded, said plainly, and failureP
   const started = Date.now();
   const timedOut = await t.throwsAsync(hung.execute('wc-ok'));
   t.true(Date.now() - started < 3000);
-  t.regex(timedOut.message, /drift-detector plugin: ConfigMaps labelled .* in namespace velero: list at https:\/\/127\.0\.0\.1:\d+ timed out after 300 ms/);
+  t.regex(
+    timedOut.message,
+    /drift-detector plugin: ConfigMaps labelled .* in namespace velero: list at https:\/\/127\.0\.0\.1:\d+ timed out after 300 ms/,
+  );
   t.is(grpcStatusOf(timedOut), status.DEADLINE_EXCEEDED);
 });
 
@@ -280,8 +371,16 @@ test('loadKubeConfig: KUBECONFIG outside a pod; neither: a plain error', async (
   await t.throwsAsync(loadKubeConfig({ KUBECONFIG: '/nonexistent/kubeconfig' }), { message: 'cannot load KUBECONFIG=/nonexistent/kubeconfig' });
 
   // The plugin's Execute, with Velero's namespace but no cluster: said at the first item.
-  const gate = new PluginRestoreGate({ env: { VELERO_NAMESPACE: NS }, logger: jsonLogger({ level: 'debug', timestamp: false, write: () => {} }) });
+  const gate = new PluginRestoreGate({
+    env: { VELERO_NAMESPACE: NS },
+    logger: jsonLogger({ level: 'debug', timestamp: false, write: () => {} }),
+  });
   const item = clusterItem('default', 'wc-ok');
-  const err = await t.throwsAsync(gate.execute({ plugin: PLUGIN_NAME, item, restore: veleroRestore('b1', { name: 'r1' }), itemFromBackup: item }, { signal: new AbortController().signal, fields: {} }));
+  const err = await t.throwsAsync(
+    gate.execute(
+      { plugin: PLUGIN_NAME, item, restore: veleroRestore('b1', { name: 'r1' }), itemFromBackup: item },
+      { signal: new AbortController().signal, fields: {} },
+    ),
+  );
   t.regex(err.message, /not running in a pod .* and no KUBECONFIG/);
 });

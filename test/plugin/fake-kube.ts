@@ -20,7 +20,11 @@ export interface KubeRequest {
   body?: any;
 }
 
-type KubeObject = { apiVersion?: string; kind?: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; uid?: string } } & Record<string, any>;
+type KubeObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; uid?: string };
+} & Record<string, any>;
 
 export interface FakeKube {
   server: string;
@@ -52,7 +56,14 @@ export async function startFakeKube(): Promise<FakeKube> {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  const statusBody = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message });
+  const statusBody = (code: number, reason: string, message: string) => ({
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    code,
+    reason,
+    message,
+  });
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://kube');
@@ -75,13 +86,19 @@ export async function startFakeKube(): Promise<FakeKube> {
 
     const events_ = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(url.pathname);
     if (events_ && request.method === 'POST') {
-      const event = { ...request.body, metadata: { ...request.body.metadata, name: `${request.body.metadata.generateName}${events.length + 1}` } };
+      const event = {
+        ...request.body,
+        metadata: { ...request.body.metadata, name: `${request.body.metadata.generateName}${events.length + 1}` },
+      };
       events.push(event);
       return send(res, 201, event);
     }
     const configMaps = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps$/.exec(url.pathname);
     if (configMaps && request.method === 'GET') {
-      const wanted = (url.searchParams.get('labelSelector') ?? '').split(',').filter(Boolean).map((p) => p.split('=') as [string, string]);
+      const wanted = (url.searchParams.get('labelSelector') ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((p) => p.split('=') as [string, string]);
       const items = [...objects.entries()]
         .filter(([path]) => path.startsWith(`/api/v1/namespaces/${configMaps[1]}/configmaps/`))
         .map(([, o]) => o)
@@ -92,7 +109,8 @@ export async function startFakeKube(): Promise<FakeKube> {
     if (!object) return send(res, 404, statusBody(404, 'NotFound', `${url.pathname} not found`));
     if (request.method === 'GET') return send(res, 200, object);
     if (request.method === 'PATCH') {
-      if (request.contentType !== 'application/merge-patch+json') return send(res, 415, statusBody(415, 'UnsupportedMediaType', String(request.contentType)));
+      if (request.contentType !== 'application/merge-patch+json')
+        return send(res, 415, statusBody(415, 'UnsupportedMediaType', String(request.contentType)));
       object.metadata.annotations = { ...object.metadata.annotations, ...request.body?.metadata?.annotations };
       return send(res, 200, object);
     }

@@ -49,7 +49,13 @@ export interface HarnessResult {
   code?: string;
   plugins?: Array<{ command: string; kind: string; name: string }>;
   registrationErrors?: string[];
-  resourceSelector?: { includedNamespaces?: string[]; excludedNamespaces?: string[]; includedResources?: string[]; excludedResources?: string[]; selector?: string };
+  resourceSelector?: {
+    includedNamespaces?: string[];
+    excludedNamespaces?: string[];
+    includedResources?: string[];
+    excludedResources?: string[];
+    selector?: string;
+  };
   /** Base64 in the harness's JSON. */
   item?: string;
   skipRestore: boolean;
@@ -119,11 +125,8 @@ export async function runHarness(options: {
   );
   const host = (options.launch ?? localHost)(plan, { PATH: process.env['PATH'], HOME: process.env['HOME'], TMPDIR: dir, ...options.env }, dir);
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(
-      host.file,
-      host.args,
-      { env: host.env, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, out, errText) => (err ? reject(new Error(`harness failed: ${err.message}\n${errText}`)) : resolve({ stdout: out, stderr: errText })),
+    execFile(host.file, host.args, { env: host.env, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 }, (err, out, errText) =>
+      err ? reject(new Error(`harness failed: ${err.message}\n${errText}`)) : resolve({ stdout: out, stderr: errText }),
     );
   });
   const hostLog = stderr
@@ -149,7 +152,9 @@ export function itemOf(result: HarnessResult): Buffer {
 
 /** The backed-up object of that resource and name (the pristine copy: Velero's itemFromBackup). */
 export function backedUpObject(backup: FixtureBackup, resource: string, namespace: string, name: string): VeleroItem['object'] {
-  const found = backup.items.find((i) => i.resource === resource && i.object.metadata.name === name && (i.object.metadata.namespace ?? '') === namespace);
+  const found = backup.items.find(
+    (i) => i.resource === resource && i.object.metadata.name === name && (i.object.metadata.namespace ?? '') === namespace,
+  );
   if (!found) throw new Error(`no ${resource} ${namespace}/${name} in the fixture backup`);
   return structuredClone(found.object);
 }
@@ -157,7 +162,17 @@ export function backedUpObject(backup: FixtureBackup, resource: string, namespac
 /** What Velero sends as `item`: the backed-up object after resetMetadataAndStatus (pkg/restore/restore.go). */
 export function veleroItem(object: Record<string, any>): Record<string, any> {
   const item = structuredClone(object);
-  for (const key of ['generateName', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'ownerReferences']) {
+  for (const key of [
+    'generateName',
+    'selfLink',
+    'uid',
+    'resourceVersion',
+    'generation',
+    'creationTimestamp',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+    'ownerReferences',
+  ]) {
     delete item['metadata']?.[key];
   }
   delete item['status'];

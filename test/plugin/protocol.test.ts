@@ -36,14 +36,23 @@ function clients(address: string) {
 }
 
 function unary(client: grpc.Client, method: string, request: object): Promise<any> {
-  return new Promise((resolve, reject) => ((client as unknown as Record<string, Unary>)[method]!.call(client, request, (err, res) => (err ? reject(err) : resolve(res)))));
+  return new Promise((resolve, reject) =>
+    (client as unknown as Record<string, Unary>)[method]!.call(client, request, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 }
 
 test('stdout holds the handshake line and nothing else; health, stdio and broker streams; big items; Shutdown exits within 2 s', async (t) => {
   requireBuilt();
   const tmp = await tempDir('drift-plugin-tmp-');
   const child = spawn(SEA, ['--log-level=debug', '--features='], {
-    env: { PATH: '/usr/bin:/bin', TMPDIR: tmp, VELERO_PLUGIN: 'hello', PLUGIN_PROTOCOL_VERSIONS: '2', PLUGIN_MIN_PORT: '10000', PLUGIN_MAX_PORT: '25000' },
+    env: {
+      PATH: '/usr/bin:/bin',
+      TMPDIR: tmp,
+      VELERO_PLUGIN: 'hello',
+      PLUGIN_PROTOCOL_VERSIONS: '2',
+      PLUGIN_MIN_PORT: '10000',
+      PLUGIN_MAX_PORT: '25000',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => {
@@ -88,7 +97,14 @@ test('stdout holds the handshake line and nothing else; health, stdio and broker
   t.is(early, 'open');
 
   // The host allows MaxInt32 both ways: a 6 MiB item passes (gRPC's default limit is 4 MiB).
-  const big = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: 'default' }, data: { blob: 'x'.repeat(6 * 1024 * 1024) } }));
+  const big = Buffer.from(
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'big', namespace: 'default' },
+      data: { blob: 'x'.repeat(6 * 1024 * 1024) },
+    }),
+  );
   const echoed = await unary(c.ria, 'Execute', { plugin: PLUGIN_NAME, item: big, restore: Buffer.from('{}'), itemFromBackup: big });
   t.true(Buffer.from(echoed.item).equals(big));
 
@@ -116,7 +132,10 @@ test('stdout holds the handshake line and nothing else; health, stdio and broker
 test('SIGINT is ignored as by a Go plugin; SIGTERM stops it', async (t) => {
   requireBuilt();
   const tmp = await tempDir('drift-plugin-tmp-');
-  const child = spawn(SEA, ['--log-level=debug'], { env: { PATH: '/usr/bin:/bin', TMPDIR: tmp, VELERO_PLUGIN: 'hello' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(SEA, ['--log-level=debug'], {
+    env: { PATH: '/usr/bin:/bin', TMPDIR: tmp, VELERO_PLUGIN: 'hello' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

@@ -9,7 +9,13 @@ import { eventFor, restoreAnnotations, type ClusterOutcome } from '../../src/plu
 import { vcenterCredentialsFromSecret } from '../../src/plugin/restore-gate-plugin.js';
 import { remoteCredentialsFromSecret } from '../../src/plugin/remote.js';
 import { logLevelFromArgs } from '../../src/plugin/server.js';
-import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, PLUGIN_CONFIG_SELECTOR, SETTINGS_KEYS } from '../../src/plugin/settings.js';
+import {
+  defaultPluginSettings,
+  parsePluginSettings,
+  parsePluginSettingsFile,
+  PLUGIN_CONFIG_SELECTOR,
+  SETTINGS_KEYS,
+} from '../../src/plugin/settings.js';
 
 test('settings: defaults, every key, and errors naming the origin and the key', (t) => {
   const defaults = defaultPluginSettings();
@@ -19,20 +25,20 @@ test('settings: defaults, every key, and errors naming the origin and the key', 
   t.is(defaults.remote, undefined);
 
   const everyKey = {
-      mode: 'annotate',
-      failurePolicy: 'Ignore',
-      pauseOnDrift: 'true',
-      skipAccessAPIServer: 'true',
-      insecureSkipVerify: 'false',
-      vsphereCredentialsSecret: 'vcenter-credentials',
-      analysisTimeout: '20m',
-      vsphereTimeout: '45s',
-      apiserverTimeout: '5s',
-      storageTimeout: '1m',
-      remoteEndpoint: 'drift-detector.velero.svc:50051',
-      remoteCredentialsSecret: 'drift-detector-client',
-      remoteTLS: 'true',
-      remoteTimeout: '2m',
+    mode: 'annotate',
+    failurePolicy: 'Ignore',
+    pauseOnDrift: 'true',
+    skipAccessAPIServer: 'true',
+    insecureSkipVerify: 'false',
+    vsphereCredentialsSecret: 'vcenter-credentials',
+    analysisTimeout: '20m',
+    vsphereTimeout: '45s',
+    apiserverTimeout: '5s',
+    storageTimeout: '1m',
+    remoteEndpoint: 'drift-detector.velero.svc:50051',
+    remoteCredentialsSecret: 'drift-detector-client',
+    remoteTLS: 'true',
+    remoteTimeout: '2m',
   };
   t.deepEqual(Object.keys(everyKey).sort(), [...SETTINGS_KEYS].sort(), 'the case below sets every key');
   const all = parsePluginSettings(everyKey, 'ConfigMap velero/drift-detector-plugin');
@@ -54,7 +60,10 @@ test('settings: defaults, every key, and errors naming the origin and the key', 
     [{ mode: 'strict' }, /^ConfigMap velero\/p: mode: expected block or annotate, not "strict"$/],
     [{ failurePolicy: 'fail' }, /^ConfigMap velero\/p: failurePolicy: expected Fail or Ignore, not "fail"$/],
     [{ pauseOnDrift: 'yes' }, /^ConfigMap velero\/p: pauseOnDrift: expected true or false, not "yes"$/],
-    [{ analysisTimeout: 'soon' }, /^ConfigMap velero\/p: analysisTimeout: expected a duration such as 30s, 10m or 1h \(more than zero\), not "soon"$/],
+    [
+      { analysisTimeout: 'soon' },
+      /^ConfigMap velero\/p: analysisTimeout: expected a duration such as 30s, 10m or 1h \(more than zero\), not "soon"$/,
+    ],
     [{ analysisTimeout: '0s' }, /analysisTimeout: expected a duration/],
     [{ vsphereCredentialsSecret: 'Not_A_Name' }, /vsphereCredentialsSecret: "Not_A_Name" is not a Secret name/],
     [{ remoteEndpoint: 'http://svc:50051' }, /remoteEndpoint: "http:\/\/svc:50051" is not host:port/],
@@ -80,7 +89,7 @@ test('settings file: a ConfigMap manifest or a flat mapping; YAML errors with th
   t.is(parsePluginSettingsFile('', 'empty.yaml').gate.mode, 'block');
 });
 
-test('the ConfigMap selector is Velero\'s plugin-config convention', (t) => {
+test("the ConfigMap selector is Velero's plugin-config convention", (t) => {
   t.is(PLUGIN_CONFIG_SELECTOR, 'velero.io/plugin-config=,driftdetector.dev/restore-gate=RestoreItemAction');
 });
 
@@ -106,7 +115,10 @@ test('handshake line, cookie and plugin-mode detection', (t) => {
   t.false(hasMagicCookie({ VELERO_PLUGIN: 'Hello' }));
   t.false(hasMagicCookie({}));
   t.true(isPluginInvocation('/usr/local/bin/drift-detector', { VELERO_PLUGIN: 'hello' }));
-  t.true(isPluginInvocation('/usr/local/bin/drift-detector', { VELERO_PLUGIN: '' }), 'a wrong cookie still means plugin mode: it gets the message');
+  t.true(
+    isPluginInvocation('/usr/local/bin/drift-detector', { VELERO_PLUGIN: '' }),
+    'a wrong cookie still means plugin mode: it gets the message',
+  );
   t.true(isPluginInvocation('/plugins/velero-plugin-drift-detector', {}));
   t.true(isPluginInvocation('./velero-plugin-drift-detector', {}));
   t.false(isPluginInvocation('/usr/local/bin/drift-detector', {}));
@@ -114,9 +126,20 @@ test('handshake line, cookie and plugin-mode detection', (t) => {
   t.is(NOT_A_PLUGIN_MESSAGE.split('\n')[0], 'This binary is a plugin. These are not meant to be executed directly.');
 });
 
-test('the Restore\'s summary annotations and the Event of each outcome', (t) => {
-  const outcome = (cluster: string, status: string, verdict: 'ALLOW' | 'BLOCK', action: ClusterOutcome['action'], overridden = false): ClusterOutcome => ({
-    cluster, status, verdict, action, overridden, message: `${cluster} ${status}`,
+test("the Restore's summary annotations and the Event of each outcome", (t) => {
+  const outcome = (
+    cluster: string,
+    status: string,
+    verdict: 'ALLOW' | 'BLOCK',
+    action: ClusterOutcome['action'],
+    overridden = false,
+  ): ClusterOutcome => ({
+    cluster,
+    status,
+    verdict,
+    action,
+    overridden,
+    message: `${cluster} ${status}`,
   });
   const ok = outcome('default/a', 'Healthy', 'ALLOW', 'restore');
   const ghost = outcome('default/b', 'ManualRemediationRequired', 'BLOCK', 'fail');
@@ -132,9 +155,16 @@ test('the Restore\'s summary annotations and the Event of each outcome', (t) => 
   const all = restoreAnnotations([paused, ghost, ok, overridden]);
   t.is(all['driftdetector.dev/verdict'], 'BLOCK');
   t.is(all['driftdetector.dev/summary'], '4 Clusters: 2 restored, 1 restored paused (tkg/c), 1 blocked (default/b)');
-  t.deepEqual(JSON.parse(all['driftdetector.dev/clusters']!).map((c: { cluster: string }) => c.cluster), ['default/a', 'default/b', 'tkg/c', 'tkg/d']);
+  t.deepEqual(
+    JSON.parse(all['driftdetector.dev/clusters']!).map((c: { cluster: string }) => c.cluster),
+    ['default/a', 'default/b', 'tkg/c', 'tkg/d'],
+  );
 
-  t.deepEqual(eventFor(ok), { type: 'Normal', reason: 'ClusterRestoreAllowed', message: 'Cluster default/a restored (Healthy): default/a Healthy' });
+  t.deepEqual(eventFor(ok), {
+    type: 'Normal',
+    reason: 'ClusterRestoreAllowed',
+    message: 'Cluster default/a restored (Healthy): default/a Healthy',
+  });
   t.deepEqual(eventFor(ghost), { type: 'Warning', reason: 'ClusterRestoreBlocked', message: 'default/b ManualRemediationRequired' });
   t.is(eventFor(paused).reason, 'ClusterRestoredPaused');
   t.is(eventFor(overridden).reason, 'ClusterRestoreOverridden');
@@ -142,11 +172,18 @@ test('the Restore\'s summary annotations and the Event of each outcome', (t) => 
   t.is(eventFor(failedCheck).type, 'Warning');
 });
 
-test('Secrets: vCenter credentials and the remote service\'s client credentials; errors name keys, never values', (t) => {
+test("Secrets: vCenter credentials and the remote service's client credentials; errors name keys, never values", (t) => {
   const origin = 'Secret velero/s';
-  t.deepEqual(vcenterCredentialsFromSecret({ username: ' u@vsphere.local\n', password: 'p4ss\n' }, origin), { username: 'u@vsphere.local', password: 'p4ss' });
-  t.deepEqual(vcenterCredentialsFromSecret({ 'credentials.yaml': 'vc1:\n  username: a\n  password: b\n' }, origin), { byServer: { vc1: { username: 'a', password: 'b' } } });
-  t.throws(() => vcenterCredentialsFromSecret({ user: 'x' }, origin), { message: 'Secret velero/s: unknown key "user" (expected username, password, credentials.yaml)' });
+  t.deepEqual(vcenterCredentialsFromSecret({ username: ' u@vsphere.local\n', password: 'p4ss\n' }, origin), {
+    username: 'u@vsphere.local',
+    password: 'p4ss',
+  });
+  t.deepEqual(vcenterCredentialsFromSecret({ 'credentials.yaml': 'vc1:\n  username: a\n  password: b\n' }, origin), {
+    byServer: { vc1: { username: 'a', password: 'b' } },
+  });
+  t.throws(() => vcenterCredentialsFromSecret({ user: 'x' }, origin), {
+    message: 'Secret velero/s: unknown key "user" (expected username, password, credentials.yaml)',
+  });
   t.throws(() => vcenterCredentialsFromSecret({}, origin), { message: 'Secret velero/s: holds no username, password or credentials.yaml' });
   const bad = t.throws(() => vcenterCredentialsFromSecret({ 'credentials.yaml': 'vc1: [secret-value' }, origin));
   t.regex(bad!.message, /^Secret velero\/s key credentials\.yaml: not valid YAML$/);
@@ -160,7 +197,12 @@ test('jsonLogger without @timestamp: the line hclog and Velero expect from a plu
   const lines: string[] = [];
   const logger = jsonLogger({ level: 'debug', timestamp: false, write: (l) => lines.push(l) });
   logger.warn('restore of the Cluster blocked', { cluster: 'default/a', password: 'x' });
-  t.deepEqual(JSON.parse(lines[0]!), { '@level': 'warn', '@message': 'restore of the Cluster blocked', cluster: 'default/a', password: '[redacted]' });
+  t.deepEqual(JSON.parse(lines[0]!), {
+    '@level': 'warn',
+    '@message': 'restore of the Cluster blocked',
+    cluster: 'default/a',
+    password: '[redacted]',
+  });
   const stamped: string[] = [];
   jsonLogger({ write: (l) => stamped.push(l), now: () => new Date('2026-01-02T03:04:05.678Z') }).info('x');
   t.is(JSON.parse(stamped[0]!)['@timestamp'], '2026-01-02T03:04:05.678000Z');

@@ -13,7 +13,7 @@ import { veleroRestore } from '../helpers/velero.js';
 import { backedUpObject, itemOf, PLUGIN_NAME, runHarness, SEA, veleroItem } from './helpers.js';
 import { assertCleanExit, assertHclog, CLUSTERS, messages, pluginFiles, PREFIX, veleroBackups } from './velero-run.js';
 
-test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of a drifted and a clean backup, kill', async (t) => {
+test("Velero's host: handshake, ListPlugins, AppliesTo, Execute on Clusters of a drifted and a clean backup, kill", async (t) => {
   const { drifted, clean, s3 } = await veleroBackups(t);
   const files = await pluginFiles(s3);
   const env = { ...files, AWS_SHARED_CREDENTIALS_FILE: s3.credentialsFile };
@@ -23,9 +23,14 @@ test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of 
   const cleanCluster = backedUpObject(clean, CLUSTERS, 'default', 'wc-clean');
   const item = (o: Record<string, any>) => Buffer.from(JSON.stringify(veleroItem(o)));
   const pristine = (o: Record<string, any>) => Buffer.from(JSON.stringify(o));
-  const configMapItem = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, data: { a: 'b' } }));
+  const configMapItem = Buffer.from(
+    JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, data: { a: 'b' } }),
+  );
   const restoreDrift = veleroRestore('b-drift', { name: 'r-drift' });
-  const restoreOverride = veleroRestore('b-drift', { name: 'r-override', annotations: { 'driftdetector.dev/override': 'ghost VM adopted by hand', 'driftdetector.dev/override-clusters': 'default/wc-drift' } });
+  const restoreOverride = veleroRestore('b-drift', {
+    name: 'r-override',
+    annotations: { 'driftdetector.dev/override': 'ghost VM adopted by hand', 'driftdetector.dev/override-clusters': 'default/wc-drift' },
+  });
   const restoreClean = veleroRestore('b-clean', { name: 'r-clean' });
 
   const run = await runHarness({
@@ -53,7 +58,7 @@ test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of 
   const [list, applies, cleanExec, driftExec, okExec, overrideExec, otherExec] = outcome.results;
   t.true(list!.ok, list!.error);
   t.deepEqual(list!.plugins, [{ command: SEA, kind: 'RestoreItemAction', name: PLUGIN_NAME }]);
-  t.is(list!.registrationErrors, undefined, 'Velero\'s registry accepts the list');
+  t.is(list!.registrationErrors, undefined, "Velero's registry accepts the list");
   t.true(applies!.ok, applies!.error);
   t.deepEqual(applies!.resourceSelector, { includedResources: [CLUSTERS] });
 
@@ -72,7 +77,10 @@ test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of 
   // The drifted Cluster: the item fails (Velero keeps it out and goes on), naming ghost and override.
   t.false(driftExec!.ok);
   t.is(driftExec!.code, 'FailedPrecondition');
-  t.regex(driftExec!.error!, /^rpc error: code = FailedPrecondition desc = drift-detector blocked the restore of Cluster default\/wc-drift: it has ghost machines .*-7f9c8d-zzzzz/);
+  t.regex(
+    driftExec!.error!,
+    /^rpc error: code = FailedPrecondition desc = drift-detector blocked the restore of Cluster default\/wc-drift: it has ghost machines .*-7f9c8d-zzzzz/,
+  );
   t.regex(driftExec!.error!, /driftdetector\.dev\/override: "<reason>" on the Restore/);
 
   t.true(okExec!.ok, okExec!.error);
@@ -89,7 +97,8 @@ test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of 
   t.deepEqual(itemOf(otherExec!), configMapItem);
 
   // One analysis per backup and process, however many items.
-  const tarballGets = (name: string) => s3.requests.filter((r) => r.method === 'GET' && r.key === `${PREFIX}/backups/${name}/${name}.tar.gz`).length;
+  const tarballGets = (name: string) =>
+    s3.requests.filter((r) => r.method === 'GET' && r.key === `${PREFIX}/backups/${name}/${name}.tar.gz`).length;
   t.is(tarballGets('b-drift'), 1);
   t.is(tarballGets('b-clean'), 1);
 
@@ -105,14 +114,16 @@ test('Velero\'s host: handshake, ListPlugins, AppliesTo, Execute on Clusters of 
   assertCleanExit(t, run);
 });
 
-test('started with Velero\'s server arguments: unknown flags ignored, --log-level honoured, Velero\'s registry accepts the list', async (t) => {
+test("started with Velero's server arguments: unknown flags ignored, --log-level honoured, Velero's registry accepts the list", async (t) => {
   const veleroServerArgs = [
     '--features=EnableCSI,EnableAPIGroupVersions',
     '--uploader-type=kopia',
     '--default-volumes-to-fs-backup=false',
     '--restore-resource-priorities=securitycontextconstraints,customresourcedefinitions,namespaces',
-    '--keep-latest-maintenance-jobs', '3',
-    '--log-level', 'debug',
+    '--keep-latest-maintenance-jobs',
+    '3',
+    '--log-level',
+    'debug',
     '--restore-only',
   ];
   const debug = await runHarness({ args: veleroServerArgs, calls: [{ rpc: 'ListPlugins' }, { rpc: 'AppliesTo', plugin: PLUGIN_NAME }] });
@@ -126,12 +137,19 @@ test('started with Velero\'s server arguments: unknown flags ignored, --log-leve
   // logrus' "warning" is hclog's warn: info lines are not even written.
   const quiet = await runHarness({ args: ['--log-level=warning'], calls: [{ rpc: 'ListPlugins' }] });
   t.true(quiet.outcome.results[0]!.ok);
-  t.deepEqual(quiet.pluginLog.filter((l) => l['@level'] === 'info' || l['@level'] === 'debug'), []);
+  t.deepEqual(
+    quiet.pluginLog.filter((l) => l['@level'] === 'info' || l['@level'] === 'debug'),
+    [],
+  );
   assertCleanExit(t, quiet);
 });
 
 test('no storage location reachable: ListPlugins and AppliesTo still succeed, Execute fails clearly', async (t) => {
-  const cluster = Buffer.from(JSON.stringify(veleroItem({ apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', metadata: { name: 'wc-1', namespace: 'default' }, spec: {} })));
+  const cluster = Buffer.from(
+    JSON.stringify(
+      veleroItem({ apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', metadata: { name: 'wc-1', namespace: 'default' }, spec: {} }),
+    ),
+  );
   const restore = veleroRestore('b-1', { name: 'r-1' });
   const calls = [
     { rpc: 'ListPlugins' as const },
@@ -147,7 +165,10 @@ test('no storage location reachable: ListPlugins and AppliesTo still succeed, Ex
   const [list, applies, exec] = refused.outcome.results;
   t.true(list!.ok && applies!.ok);
   t.false(exec!.ok);
-  t.regex(exec!.error!, /drift-detector blocked the restore of Cluster default\/wc-1: the drift check failed \(failurePolicy Fail\): .*cannot reach S3 endpoint http:\/\/127\.0\.0\.1:\d+: connection refused/);
+  t.regex(
+    exec!.error!,
+    /drift-detector blocked the restore of Cluster default\/wc-1: the drift check failed \(failurePolicy Fail\): .*cannot reach S3 endpoint http:\/\/127\.0\.0\.1:\d+: connection refused/,
+  );
   t.is(exec!.code, 'Unavailable');
   assertCleanExit(t, refused);
 
@@ -157,11 +178,14 @@ test('no storage location reachable: ListPlugins and AppliesTo still succeed, Ex
   const failed = nowhere.outcome.results[2]!;
   t.false(failed.ok);
   t.is(failed.code, 'FailedPrecondition');
-  t.regex(failed.error!, /drift-detector plugin: cannot read the plugin's ConfigMap: not running in a pod .* \(outside a cluster, set DRIFT_DETECTOR_PLUGIN_CONFIG\)/);
+  t.regex(
+    failed.error!,
+    /drift-detector plugin: cannot read the plugin's ConfigMap: not running in a pod .* \(outside a cluster, set DRIFT_DETECTOR_PLUGIN_CONFIG\)/,
+  );
   assertCleanExit(t, nowhere);
 });
 
-test('no unix socket possible: TCP on 127.0.0.1 within the host\'s port range; no writable TMPDIR: Velero\'s scratch directory', async (t) => {
+test("no unix socket possible: TCP on 127.0.0.1 within the host's port range; no writable TMPDIR: Velero's scratch directory", async (t) => {
   const run = await runHarness({ env: { PLUGIN_UNIX_SOCKET_DIR: '/nonexistent/dir' }, calls: [{ rpc: 'ListPlugins' }] });
   t.is(run.outcome.network, 'tcp');
   const port = Number(run.outcome.address!.split(':')[1]);
@@ -190,7 +214,8 @@ test('installed as /plugins/velero-plugin-drift-detector it is the plugin; run b
         resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
       ),
     );
-  const notAPlugin = 'This binary is a plugin. These are not meant to be executed directly.\nPlease execute the program that consumes these plugins, which will\nload any plugins automatically\n';
+  const notAPlugin =
+    'This binary is a plugin. These are not meant to be executed directly.\nPlease execute the program that consumes these plugins, which will\nload any plugins automatically\n';
 
   const byName = await exec(installed, ['--log-level=info'], {});
   t.is(byName.code, 1);

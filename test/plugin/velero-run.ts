@@ -19,9 +19,13 @@ export const CLUSTERS = 'clusters.cluster.x-k8s.io';
  * wc-clean, which matches its vCenter. Both in one bucket, as Velero lays them out.
  */
 export async function veleroBackups(t: ExecutionContext) {
-  const drifted = await scenario(t, { clusters: [tkgCluster('wc-drift'), tkgCluster('wc-ok')], seed: 'drifted' }, {
-    mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
-  });
+  const drifted = await scenario(
+    t,
+    { clusters: [tkgCluster('wc-drift'), tkgCluster('wc-ok')], seed: 'drifted' },
+    {
+      mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)),
+    },
+  );
   const clean = await scenario(t, { clusters: [tkgCluster('wc-clean')], seed: 'clean' });
   const s3 = await startS3();
   t.teardown(() => s3.stop());

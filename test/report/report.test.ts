@@ -21,7 +21,15 @@ function sample(): DriftReport {
     vmName: name,
     placement: { vcenter: VC, datacenter: 'DC0' },
   });
-  const vm = (name: string, n: number) => ({ moref: `vm-${n}`, name, biosUuid: uuid(n), template: false, powerState: 'poweredOn', datacenter: 'DC0', capvMetadata: true });
+  const vm = (name: string, n: number) => ({
+    moref: `vm-${n}`,
+    name,
+    biosUuid: uuid(n),
+    template: false,
+    powerState: 'poweredOn',
+    datacenter: 'DC0',
+    capvMetadata: true,
+  });
   return analyzeDrift({
     clusters: [
       { namespace: 'default', name: 'wc1', placement: { vcenter: VC }, machines: [machine('wc1-cp-a', 1, true), machine('wc1-md-a', 2)] },
@@ -41,7 +49,10 @@ test('--ignore-healthy-resources drops Healthy machines and clusters but keeps t
   t.deepEqual(shown.summary, full.summary);
   const wc1 = shown.clusters.find((c) => c.name === 'wc1')!;
   t.deepEqual(wc1.controlPlane.machines, []);
-  t.deepEqual(wc1.workers.machines.map((m) => m.status), ['Ghost']);
+  t.deepEqual(
+    wc1.workers.machines.map((m) => m.status),
+    ['Ghost'],
+  );
   const healthyOnly = analyzeDrift({ clusters: [], vcenters: [] });
   t.deepEqual(withoutHealthy({ ...healthyOnly, clusters: full.clusters.map((c) => ({ ...c, status: 'Healthy' as const })) }).clusters, []);
 });

@@ -26,7 +26,7 @@ test('every domain kind has its status code', (t) => {
   for (const [kind, code] of KINDS) t.is(grpcStatusOf(new DomainError(kind, kind)), code, kind);
 });
 
-test('the sources\' errors keep their classes and get the code of what went wrong', (t) => {
+test("the sources' errors keep their classes and get the code of what went wrong", (t) => {
   const sources: Array<[BackupSourceFailure, status]> = [
     ['not-found', status.NOT_FOUND],
     ['access-denied', status.PERMISSION_DENIED],
@@ -45,7 +45,7 @@ test('the sources\' errors keep their classes and get the code of what went wron
   t.is(grpcStatusOf(new Error('unexpected')), status.INTERNAL);
 });
 
-test('the platform\'s abort and timeout, and protocol errors with their own code', (t) => {
+test("the platform's abort and timeout, and protocol errors with their own code", (t) => {
   t.is(grpcStatusOf(AbortSignal.abort().reason), status.CANCELLED);
   t.is(grpcStatusOf(new DOMException('slow', 'TimeoutError')), status.DEADLINE_EXCEEDED);
   t.is(grpcStatusOf(new ServiceError(status.UNAUTHENTICATED, 'invalid bearer token')), status.UNAUTHENTICATED);
@@ -53,5 +53,8 @@ test('the platform\'s abort and timeout, and protocol errors with their own code
   const wrapped = new DomainError('misconfigured', 'drift-detector plugin: ...', { cause: new DomainError('not-found', 'gone') });
   t.is(grpcStatusOf(wrapped), status.FAILED_PRECONDITION);
   t.is(failureKind(new Error('outer', { cause: new DomainError('busy', 'busy') })), 'busy');
-  t.deepEqual({ ...toGrpcError(new DomainError('not-found', 'backup b9 not found')), metadata: undefined }, { code: status.NOT_FOUND, details: 'backup b9 not found', metadata: undefined });
+  t.deepEqual(
+    { ...toGrpcError(new DomainError('not-found', 'backup b9 not found')), metadata: undefined },
+    { code: status.NOT_FOUND, details: 'backup b9 not found', metadata: undefined },
+  );
 });

@@ -89,9 +89,23 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
   let cert: Buffer;
   try {
     await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-      '-subj', '/CN=fake-vcenter', '-addext', 'subjectAltName=IP:127.0.0.1',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=fake-vcenter',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
     ]);
     key = await readFile(join(dir, 'key.pem'));
     cert = await readFile(join(dir, 'cert.pem'));
@@ -134,7 +148,9 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
         res.end(
           envelope(
             p && status === 200
-              ? inner.replaceAll('<val ', `<val xmlns:${p}="http://www.w3.org/2001/XMLSchema-instance" `).replaceAll(' xsi:type=', ` ${p}:type=`)
+              ? inner
+                  .replaceAll('<val ', `<val xmlns:${p}="http://www.w3.org/2001/XMLSchema-instance" `)
+                  .replaceAll(' xsi:type=', ` ${p}:type=`)
               : inner,
           ),
         );
@@ -217,7 +233,10 @@ function page(pages: FakeObject[][], index: number, requested: Set<string>): str
   const objects = (pages[index] ?? []).map(
     (o) =>
       `<objects>${o.obj}` +
-      o.props.filter(([name]) => requested.has(name) && !o.missing?.some(([path]) => path === name)).map(([, xml]) => xml).join('') +
+      o.props
+        .filter(([name]) => requested.has(name) && !o.missing?.some(([path]) => path === name))
+        .map(([, xml]) => xml)
+        .join('') +
       (o.missing ?? [])
         .filter(([path]) => requested.has(path))
         .map(([path, type]) => `<missingSet><path>${path}</path><fault><fault xsi:type="${type}"></fault></fault></missingSet>`)

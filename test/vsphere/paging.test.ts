@@ -14,10 +14,9 @@ function fakeVMs(count: number): FakeVM[] {
     instanceUuid: `5C0B4F0E-0000-4000-8000-${String(i).padStart(12, '0')}`,
     parent: 'group-v10',
     pool: 'resgroup-20',
-    extraConfig:
-      (i % 2 === 0
-        ? { 'guestinfo.userdata': SECRET_USERDATA, 'guestinfo.metadata': 'aW5zdGFuY2UtaWQ=', 'guestinfo.metadata.encoding': 'base64' }
-        : { 'disk.EnableUUID': 'TRUE' }) as Record<string, string>,
+    extraConfig: (i % 2 === 0
+      ? { 'guestinfo.userdata': SECRET_USERDATA, 'guestinfo.metadata': 'aW5zdGFuY2UtaWQ=', 'guestinfo.metadata.encoding': 'base64' }
+      : { 'disk.EnableUUID': 'TRUE' }) as Record<string, string>,
   }));
 }
 
@@ -70,10 +69,13 @@ test('reads every page until no token, then destroys the view and logs out', asy
   // extraConfig values (cloud-init secrets) are neither kept nor logged; nor is the password.
   t.false(JSON.stringify(listing).includes(SECRET_USERDATA));
   t.false(debug.some((m) => m.includes(PASSWORD) || m.includes(SECRET_USERDATA) || m.includes('52c1a3f0-fake-session')));
-  t.true(debug.some((m) => /10 VMs .* in 5 page\(s\)/.test(m)), debug.join('\n'));
+  t.true(
+    debug.some((m) => /10 VMs .* in 5 page\(s\)/.test(m)),
+    debug.join('\n'),
+  );
 });
 
-test('values typed with vcsim\'s XMLSchema-instance: prefix read the same as with vCenter\'s xsi:', async (t) => {
+test("values typed with vcsim's XMLSchema-instance: prefix read the same as with vCenter's xsi:", async (t) => {
   const listings = [];
   for (const xsiPrefix of [undefined, 'XMLSchema-instance']) {
     const fake = await startFakeVim({ vms: fakeVMs(4), pageSize: 0, xsiPrefix });
@@ -109,7 +111,10 @@ test('properties in missingSet leave the VM listed without them', async (t) => {
   t.like(listing.vms[0], { moref: 'vm-100', capvMetadata: false, biosUuid: '4223a39e-0000-4000-8000-000000000000' });
   t.is(listing.vms[0]!.instanceUuid, undefined);
   t.like(listing.vms[1], { moref: 'vm-101', instanceUuid: '5c0b4f0e-0000-4000-8000-000000000001' });
-  t.true(debug.some((m) => m.endsWith('1 object(s) without VirtualMachine.config.extraConfig (NoPermission)')), debug.join('\n'));
+  t.true(
+    debug.some((m) => m.endsWith('1 object(s) without VirtualMachine.config.extraConfig (NoPermission)')),
+    debug.join('\n'),
+  );
 });
 
 test('a SHA-256 thumbprint pins the certificate too', async (t) => {
@@ -142,7 +147,10 @@ test('a whole-call InvalidProperty on a path the drift rules need fails the vCen
   const listing = await listVCenter({ server: fake.server, username: 'admin', password: PASSWORD, thumbprint: fake.thumbprint });
   if (listing.ok) return t.fail('listed a vCenter that rejects config.uuid');
   t.regex(listing.reason, /config\.uuid.*InvalidProperty/);
-  t.deepEqual(fake.calls.slice(-2).map((c) => c.method), ['DestroyView', 'Logout']);
+  t.deepEqual(
+    fake.calls.slice(-2).map((c) => c.method),
+    ['DestroyView', 'Logout'],
+  );
 });
 
 test('a fault while paging fails the vCenter, cancels the retrieval and still cleans up', async (t) => {
@@ -169,7 +177,10 @@ test('a malformed page fails the vCenter as not vim25, and the retrieval is stil
     { pageSize: 4 },
   );
   if (listing.ok) return t.fail('listed a vCenter whose page was malformed');
-  t.regex(listing.reason, /^the answer to ContinueRetrievePropertiesEx is not a vim25 response \(malformed XML: .*\); is 127\.0\.0\.1:\d+ a vSphere SDK endpoint\?$/);
+  t.regex(
+    listing.reason,
+    /^the answer to ContinueRetrievePropertiesEx is not a vim25 response \(malformed XML: .*\); is 127\.0\.0\.1:\d+ a vSphere SDK endpoint\?$/,
+  );
   t.deepEqual(
     fake.calls.slice(-3).map((c) => c.method),
     ['CancelRetrievePropertiesEx', 'DestroyView', 'Logout'],
@@ -182,8 +193,14 @@ test('an HTML error page instead of a page is an HTTP failure, and the session i
   t.teardown(() => fake.stop());
   const listing = await listVCenter({ server: fake.server, username: 'admin', password: PASSWORD, thumbprint: fake.thumbprint });
   if (listing.ok) return t.fail('listed a vCenter behind a failing proxy');
-  t.regex(listing.reason, /^HTTP 502 answer to RetrievePropertiesEx from https:\/\/127\.0\.0\.1:\d+\/sdk; check that it is a vSphere SDK endpoint$/);
-  t.deepEqual(fake.calls.slice(-2).map((c) => c.method), ['DestroyView', 'Logout']);
+  t.regex(
+    listing.reason,
+    /^HTTP 502 answer to RetrievePropertiesEx from https:\/\/127\.0\.0\.1:\d+\/sdk; check that it is a vSphere SDK endpoint$/,
+  );
+  t.deepEqual(
+    fake.calls.slice(-2).map((c) => c.method),
+    ['DestroyView', 'Logout'],
+  );
   t.is(fake.liveViews.size, 0);
 });
 
@@ -207,7 +224,10 @@ test('a web server that is not a vSphere SDK endpoint is reported as such', asyn
   t.teardown(() => fake.stop());
   const listing = await listVCenter({ server: fake.server, username: 'admin', password: PASSWORD, thumbprint: fake.thumbprint });
   if (listing.ok) return t.fail('listed a plain web server');
-  t.regex(listing.reason, /^HTTP 404 answer to RetrieveServiceContent from https:\/\/127\.0\.0\.1:\d+\/sdk; check that it is a vSphere SDK endpoint$/);
+  t.regex(
+    listing.reason,
+    /^HTTP 404 answer to RetrieveServiceContent from https:\/\/127\.0\.0\.1:\d+\/sdk; check that it is a vSphere SDK endpoint$/,
+  );
 });
 
 async function fetchPeerCertificate(server: string): Promise<Buffer> {

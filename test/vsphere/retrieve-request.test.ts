@@ -1,11 +1,6 @@
 import test from 'ava';
 import { SaxesParser } from 'saxes';
-import {
-  continueRetrievePropertiesExBody,
-  escapeXml,
-  retrievePropertiesExBody,
-  VIM25_HEADERS,
-} from '../../src/vsphere/retrieve-request.js';
+import { continueRetrievePropertiesExBody, escapeXml, retrievePropertiesExBody, VIM25_HEADERS } from '../../src/vsphere/retrieve-request.js';
 
 const COLLECTOR = { type: 'PropertyCollector', value: 'propertyCollector' };
 
@@ -37,26 +32,57 @@ test('RetrievePropertiesEx is the ContainerView walk govmomi sends', (t) => {
   const vim = (name: string) => `<{urn:vim25}${name}>`;
   t.deepEqual(outline(body).slice(2), [
     vim('RetrievePropertiesEx'),
-    '<{urn:vim25}_this {}type=PropertyCollector>', 'propertyCollector',
+    '<{urn:vim25}_this {}type=PropertyCollector>',
+    'propertyCollector',
     vim('specSet'),
-    vim('propSet'), vim('type'), 'VirtualMachine', vim('all'), 'false', vim('pathSet'), 'name', vim('pathSet'), 'config.extraConfig',
-    vim('propSet'), vim('type'), 'Folder', vim('all'), 'false', vim('pathSet'), 'name',
+    vim('propSet'),
+    vim('type'),
+    'VirtualMachine',
+    vim('all'),
+    'false',
+    vim('pathSet'),
+    'name',
+    vim('pathSet'),
+    'config.extraConfig',
+    vim('propSet'),
+    vim('type'),
+    'Folder',
+    vim('all'),
+    'false',
+    vim('pathSet'),
+    'name',
     vim('objectSet'),
-    '<{urn:vim25}obj {}type=ContainerView>', 'session[52c1]52b3-view',
-    vim('skip'), 'true',
+    '<{urn:vim25}obj {}type=ContainerView>',
+    'session[52c1]52b3-view',
+    vim('skip'),
+    'true',
     '<{urn:vim25}selectSet {http://www.w3.org/2001/XMLSchema-instance}type=TraversalSpec>',
-    vim('name'), 'traverseEntities', vim('type'), 'ContainerView', vim('path'), 'view', vim('skip'), 'false',
-    vim('options'), vim('maxObjects'), '500',
+    vim('name'),
+    'traverseEntities',
+    vim('type'),
+    'ContainerView',
+    vim('path'),
+    'view',
+    vim('skip'),
+    'false',
+    vim('options'),
+    vim('maxObjects'),
+    '500',
   ]);
-  t.deepEqual(outline(body).slice(0, 2), ['<{http://schemas.xmlsoap.org/soap/envelope/}Envelope>', '<{http://schemas.xmlsoap.org/soap/envelope/}Body>']);
+  t.deepEqual(outline(body).slice(0, 2), [
+    '<{http://schemas.xmlsoap.org/soap/envelope/}Envelope>',
+    '<{http://schemas.xmlsoap.org/soap/envelope/}Body>',
+  ]);
 });
 
 test('ContinueRetrievePropertiesEx carries the token, escaped', (t) => {
   const body = continueRetrievePropertiesExBody(COLLECTOR, '1<2&"3"');
   t.deepEqual(outline(body).slice(2), [
     '<{urn:vim25}ContinueRetrievePropertiesEx>',
-    '<{urn:vim25}_this {}type=PropertyCollector>', 'propertyCollector',
-    '<{urn:vim25}token>', '1<2&"3"',
+    '<{urn:vim25}_this {}type=PropertyCollector>',
+    'propertyCollector',
+    '<{urn:vim25}token>',
+    '1<2&"3"',
   ]);
 });
 

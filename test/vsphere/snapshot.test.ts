@@ -66,12 +66,20 @@ test('a failed write leaves nothing half-written', async (t) => {
 test('a bad snapshot is refused with the file and the field', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 'inventory.json');
-  const good = () => JSON.parse(JSON.stringify({ kind: 'DriftDetectorInventory', version: 1, takenAt: '2026-11-21T10:15:00Z', vcenters: VCENTERS }));
+  const good = () =>
+    JSON.parse(JSON.stringify({ kind: 'DriftDetectorInventory', version: 1, takenAt: '2026-11-21T10:15:00Z', vcenters: VCENTERS }));
   const cases: Array<[string, (s: any) => void, string]> = [
-    ['name not a string', (s) => {
-      s.vcenters[0].vms.push({ moref: 'vm-2', name: 'a', template: false, capvMetadata: false }, { moref: 'vm-3', name: 'b', template: false, capvMetadata: false });
-      s.vcenters[0].vms[3].name = 42;
-    }, 'vcenters[0].vms[3].name: expected a string'],
+    [
+      'name not a string',
+      (s) => {
+        s.vcenters[0].vms.push(
+          { moref: 'vm-2', name: 'a', template: false, capvMetadata: false },
+          { moref: 'vm-3', name: 'b', template: false, capvMetadata: false },
+        );
+        s.vcenters[0].vms[3].name = 42;
+      },
+      'vcenters[0].vms[3].name: expected a string',
+    ],
     ['template missing', (s) => delete s.vcenters[0].vms[1].template, 'vcenters[0].vms[1].template: expected true or false'],
     ['folder not a string', (s) => (s.vcenters[0].vms[0].folder = ['DC0']), 'vcenters[0].vms[0].folder: expected a string'],
     ['vms not an array', (s) => (s.vcenters[1].vms = {}), 'vcenters[1].vms: expected an array'],

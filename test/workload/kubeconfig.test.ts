@@ -44,21 +44,105 @@ test('reads the Cluster API kubeconfig', (t) => {
 const malformed: [string, () => string, RegExp][] = [
   ['empty', () => '', /is malformed: it is empty/],
   ['not a mapping', () => '- a\n- b\n', /is malformed: it is not a YAML mapping/],
-  ['no current-context and two contexts', () => edit((d) => {
-    delete d['current-context'];
-    d.contexts.push({ name: 'other', context: { cluster: 'wc1', user: 'wc1-admin' } });
-  }), /current-context is missing/],
-  ['current context without entry', () => edit((d) => { d['current-context'] = 'nope'; }), /current-context "nope" has no entry in contexts/],
-  ['user entry missing', () => edit((d) => { d.users = []; }), /user "wc1-admin" \(named by the current context\) has no entry in users/],
-  ['cluster entry missing', () => edit((d) => { d.clusters[0].name = 'other'; }), /cluster "wc1" .* has no entry in clusters/],
-  ['server missing', () => edit((d) => { delete d.clusters[0].cluster.server; }), /clusters\["wc1"\]\.cluster\.server is missing/],
-  ['plain http server', () => edit((d) => { d.clusters[0].cluster.server = 'http://10.0.0.1:6443'; }), /server is not an https:\/\/ address/],
-  ['client key missing', () => edit((d) => { delete d.users[0].user['client-key-data']; }), /users\["wc1-admin"\]\.user\.client-key-data is missing/],
-  ['no credentials', () => edit((d) => { d.users[0].user = {}; }), /client-certificate-data and .*client-key-data are missing/],
-  ['client key not base64', () => edit((d) => { d.users[0].user['client-key-data'] = 'not base64 at all!'; }), /client-key-data is not base64/],
-  ['exec plugin', () => edit((d) => { d.users[0].user = { exec: { command: 'rm', args: ['-rf', '/'] } }; }), /user\.exec asks for a credential plugin, which the detector does not run/],
-  ['local file', () => edit((d) => { delete d.users[0].user['client-key-data']; d.users[0].user['client-key'] = '/etc/key.pem'; }), /user\.client-key points to a local file/],
-  ['CA from a file', () => edit((d) => { delete d.clusters[0].cluster['certificate-authority-data']; d.clusters[0].cluster['certificate-authority'] = '/ca.crt'; }), /certificate-authority points to a local file/],
+  [
+    'no current-context and two contexts',
+    () =>
+      edit((d) => {
+        delete d['current-context'];
+        d.contexts.push({ name: 'other', context: { cluster: 'wc1', user: 'wc1-admin' } });
+      }),
+    /current-context is missing/,
+  ],
+  [
+    'current context without entry',
+    () =>
+      edit((d) => {
+        d['current-context'] = 'nope';
+      }),
+    /current-context "nope" has no entry in contexts/,
+  ],
+  [
+    'user entry missing',
+    () =>
+      edit((d) => {
+        d.users = [];
+      }),
+    /user "wc1-admin" \(named by the current context\) has no entry in users/,
+  ],
+  [
+    'cluster entry missing',
+    () =>
+      edit((d) => {
+        d.clusters[0].name = 'other';
+      }),
+    /cluster "wc1" .* has no entry in clusters/,
+  ],
+  [
+    'server missing',
+    () =>
+      edit((d) => {
+        delete d.clusters[0].cluster.server;
+      }),
+    /clusters\["wc1"\]\.cluster\.server is missing/,
+  ],
+  [
+    'plain http server',
+    () =>
+      edit((d) => {
+        d.clusters[0].cluster.server = 'http://10.0.0.1:6443';
+      }),
+    /server is not an https:\/\/ address/,
+  ],
+  [
+    'client key missing',
+    () =>
+      edit((d) => {
+        delete d.users[0].user['client-key-data'];
+      }),
+    /users\["wc1-admin"\]\.user\.client-key-data is missing/,
+  ],
+  [
+    'no credentials',
+    () =>
+      edit((d) => {
+        d.users[0].user = {};
+      }),
+    /client-certificate-data and .*client-key-data are missing/,
+  ],
+  [
+    'client key not base64',
+    () =>
+      edit((d) => {
+        d.users[0].user['client-key-data'] = 'not base64 at all!';
+      }),
+    /client-key-data is not base64/,
+  ],
+  [
+    'exec plugin',
+    () =>
+      edit((d) => {
+        d.users[0].user = { exec: { command: 'rm', args: ['-rf', '/'] } };
+      }),
+    /user\.exec asks for a credential plugin, which the detector does not run/,
+  ],
+  [
+    'local file',
+    () =>
+      edit((d) => {
+        delete d.users[0].user['client-key-data'];
+        d.users[0].user['client-key'] = '/etc/key.pem';
+      }),
+    /user\.client-key points to a local file/,
+  ],
+  [
+    'CA from a file',
+    () =>
+      edit((d) => {
+        delete d.clusters[0].cluster['certificate-authority-data'];
+        d.clusters[0].cluster['certificate-authority'] = '/ca.crt';
+      }),
+    /certificate-authority points to a local file/,
+  ],
 ];
 
 for (const [name, make, expected] of malformed) {

@@ -45,8 +45,14 @@ test('reads every Node across several pages, on one connection', async (t) => {
   );
   t.true(listing.reached, listing.error);
   t.is(listing.error, undefined);
-  t.deepEqual(listing.nodes.map((n) => n.name), nodes.map((n) => n.name));
-  t.deepEqual(listing.nodes.map((n) => n.providerID), nodes.map((n) => n.providerID));
+  t.deepEqual(
+    listing.nodes.map((n) => n.name),
+    nodes.map((n) => n.name),
+  );
+  t.deepEqual(
+    listing.nodes.map((n) => n.providerID),
+    nodes.map((n) => n.providerID),
+  );
   t.is(s.requests, 5, 'the server capped pages at 5 Nodes: 23 Nodes take 5 requests');
   t.is(s.connections, 1, 'pages reuse the connection');
   t.true(lines.some((l) => l.includes('page 5')));
@@ -205,14 +211,18 @@ test('lists many clusters with at most `concurrency` in flight, results in reque
     peak = Math.max(peak, inFlight);
   };
   const servers = await Promise.all(
-    [3, 1, 4, 2, 5].map((count, i) =>
-      server(t, { nodes: workers(count, `wc${i}-md-0`), pageLimitMax: 2, responseDelayMs: 60, onRequest }),
-    ),
+    [3, 1, 4, 2, 5].map((count, i) => server(t, { nodes: workers(count, `wc${i}-md-0`), pageLimitMax: 2, responseDelayMs: 60, onRequest })),
   );
   const requests = servers.map((s, i) => ({ namespace: 'ns', cluster: `wc${i}`, kubeconfig: s.kubeconfig({ clusterName: `wc${i}` }) }));
   const listings = await listAllWorkloadNodes(requests, { concurrency: 2 });
-  t.deepEqual(listings.map((l) => l.cluster), ['wc0', 'wc1', 'wc2', 'wc3', 'wc4']);
-  t.deepEqual(listings.map((l) => l.nodes.length), [3, 1, 4, 2, 5]);
+  t.deepEqual(
+    listings.map((l) => l.cluster),
+    ['wc0', 'wc1', 'wc2', 'wc3', 'wc4'],
+  );
+  t.deepEqual(
+    listings.map((l) => l.nodes.length),
+    [3, 1, 4, 2, 5],
+  );
   t.true(listings.every((l) => l.reached && l.nodes.every((n, j) => n.name === `${l.cluster}-md-0-${j}`)));
   t.is(peak, 2, 'two clusters were read at once, never more');
   t.true(servers.every((s) => s.requests > 0));
@@ -225,9 +235,12 @@ test('one unreachable cluster does not spoil the others', async (t) => {
     { namespace: 'ns', cluster: 'down', kubeconfig: down.kubeconfig({ clusterName: 'down' }) },
     { namespace: 'ns', cluster: 'good', kubeconfig: good.kubeconfig({ clusterName: 'good' }) },
   ]);
-  t.deepEqual(listings.map((l) => [l.cluster, l.reached, l.nodes.length]), [
-    ['down', false, 0],
-    ['good', true, 2],
-  ]);
+  t.deepEqual(
+    listings.map((l) => [l.cluster, l.reached, l.nodes.length]),
+    [
+      ['down', false, 0],
+      ['good', true, 2],
+    ],
+  );
   t.deepEqual(await listAllWorkloadNodes([]), []);
 });
