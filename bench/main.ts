@@ -13,13 +13,13 @@ const { values } = parseArgs({
     results: { type: 'string' },
   },
 });
-if (!PRESETS[values.preset!]) {
+if (!PRESETS[values.preset]) {
   process.stderr.write(`bench: --preset: unknown preset "${values.preset}" (known: ${Object.keys(PRESETS).join(', ')})\n`);
   process.exit(2);
 }
 
 const results = await runBench({
-  preset: values.preset!,
+  preset: values.preset,
   ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
   ...(values.results ? { resultsPath: values.results } : {}),
 });

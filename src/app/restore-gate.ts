@@ -56,7 +56,7 @@ function parseJson(bytes: Buffer | Uint8Array | undefined, field: string): KubeO
     throw new DomainError('invalid-argument', `${field}: not valid JSON (${bytes.length} bytes)`);
   }
   if (!isMap(value)) throw new DomainError('invalid-argument', `${field}: not a JSON object`);
-  return value as KubeObject;
+  return value;
 }
 
 /** A Cluster API Cluster (any cluster.x-k8s.io version): the only item the gate judges. */

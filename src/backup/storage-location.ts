@@ -209,7 +209,7 @@ function yamlMapping(text: string, fail: Fail): Section {
   }
   const root: unknown = doc.toJS();
   if (!isMap(root)) fail(undefined, 'not a YAML mapping');
-  return root as Section;
+  return root;
 }
 
 /** Reads and parses a storage-location file (see parseStorageLocationFile). */

@@ -52,7 +52,7 @@ export async function readStorageLocations(
     for (const [i, entry] of (list as unknown[]).entries()) {
       const key = `storageLocations[${i}]`;
       if (!isMap(entry)) r.refuse(key, 'expected a mapping');
-      const map = entry as Record<string, unknown>;
+      const map = entry;
       result.push(await readStorageLocation(map, r.within(map, key), { taken: result.map((l) => l.name), origin, baseDir }));
     }
   }

@@ -270,7 +270,7 @@ function peekTarget(input: ExecuteInput): Target {
   const namespace = metadata?.['namespace'];
   const restore =
     typeof name === 'string' && typeof namespace === 'string' && name && namespace
-      ? { name, namespace, ...(typeof metadata['uid'] === 'string' ? { uid: metadata['uid'] as string } : {}) }
+      ? { name, namespace, ...(typeof metadata['uid'] === 'string' ? { uid: metadata['uid'] } : {}) }
       : undefined;
   return { isCluster, cluster, ...(restore ? { restore } : {}) };
 }

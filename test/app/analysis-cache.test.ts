@@ -119,8 +119,8 @@ test('the analysis timeout aborts the run and fails every waiter with a timeout'
   await tick();
   runs[0]!.signal.addEventListener('abort', () => runs[0]!.reject(new Error('aborted while reading')));
   const err = await t.throwsAsync<DomainError>(waiting);
-  t.is(err!.kind, 'timeout');
-  t.regex(err!.message, /backup b1 did not finish within 0.05 s/);
+  t.is(err.kind, 'timeout');
+  t.regex(err.message, /backup b1 did not finish within 0.05 s/);
 });
 
 test('the number of finished entries is bounded', async (t) => {
@@ -138,7 +138,7 @@ test('new analyses beyond maxRunning are refused; joining a running one is not',
   const a = cache.get({ ...request, backup: 'a' });
   const b = cache.get({ ...request, backup: 'b' });
   const err = await t.throwsAsync<DomainError>(cache.get({ ...request, backup: 'c' }));
-  t.is(err!.kind, 'busy');
+  t.is(err.kind, 'busy');
   const joined = cache.get({ ...request, backup: 'a' });
   await tick();
   for (const r of runs) r.resolve(report('x'));

@@ -24,8 +24,8 @@ test('configured locations: by name, the default for no name, an unknown name re
   t.is(locations.select('').name, 'aws');
   t.is((await locations.select('minio').locator.locate('b1')).description, 's3://velero/tkg/backups/b1/b1.tar.gz');
   const err = t.throws<DomainError>(() => locations.select('nowhere'));
-  t.is(err!.kind, 'invalid-argument');
-  t.is(err!.message, 'storage location "nowhere" is not configured (configured: minio, aws)');
+  t.is(err.kind, 'invalid-argument');
+  t.is(err.message, 'storage location "nowhere" is not configured (configured: minio, aws)');
   // Without a location marked default, the first one is.
   t.is(new ConfiguredStorageLocations([located('first', 'a'), located('second', 'b')]).select(undefined).name, 'first');
 });

@@ -39,7 +39,7 @@ async function entriesOf(path: string, gzip = true): Promise<Entry[]> {
     extract.on('error', reject);
   });
   const file = createReadStream(path);
-  (gzip ? file.pipe(createGunzip()) : file).pipe(extract as unknown as NodeJS.WritableStream);
+  (gzip ? file.pipe(createGunzip()) : file).pipe(extract);
   await done;
   return entries;
 }

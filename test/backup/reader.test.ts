@@ -44,7 +44,7 @@ function expected(items: VeleroItem[], kind: BackupResourceKind): string[] {
 }
 
 async function rejection(t: { throwsAsync: Function }, promise: Promise<unknown>): Promise<BackupError> {
-  return (await (t.throwsAsync as (p: Promise<unknown>, e: object) => Promise<BackupError>)(promise, { instanceOf: BackupError }))!;
+  return await (t.throwsAsync as (p: Promise<unknown>, e: object) => Promise<BackupError>)(promise, { instanceOf: BackupError });
 }
 
 for (const [title, options] of [

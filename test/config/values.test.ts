@@ -107,7 +107,7 @@ test('verbatim keeps blanks (a password is what it is) and refuses an empty YAML
   t.is(r.verbatim('password'), ' p a s s ');
   t.throws(() => r.verbatim('empty'), { message: 'serve.yaml: empty: expected a string' });
   const secret = t.throws(() => reader({ password: 42 }, true).verbatim('password'));
-  t.false(secret!.message.includes('42'), 'a refused verbatim value is never quoted');
+  t.false(secret.message.includes('42'), 'a refused verbatim value is never quoted');
 });
 
 test('refuseIn builds the error the source wants; without a key the message names the source alone', (t) => {
@@ -115,7 +115,7 @@ test('refuseIn builds the error the source wants; without a key the message name
   const refuse = refuseIn('ConfigMap velero/p', (m) => new SourceError(m));
   const err = t.throws(() => refuse(undefined, 'expected a mapping'));
   t.true(err instanceof SourceError);
-  t.is(err!.message, 'ConfigMap velero/p: expected a mapping');
+  t.is(err.message, 'ConfigMap velero/p: expected a mapping');
 });
 
 test("YAML text: a syntax error is refused with its position, never with the parser's quote of the line", (t) => {
@@ -123,7 +123,7 @@ test("YAML text: a syntax error is refused with its position, never with the par
   t.deepEqual(parseYamlText('a: 1\n', refuse), { a: 1 });
   t.deepEqual(parseYamlText('', refuse), {});
   const err = t.throws(() => parseYamlText('password: [s3cret\n', refuse));
-  t.regex(err!.message, /^vcenters\.yaml: not valid YAML \(line \d+, column \d+\)$/);
+  t.regex(err.message, /^vcenters\.yaml: not valid YAML \(line \d+, column \d+\)$/);
 });
 
 test('durations read and written back', (t) => {

@@ -93,7 +93,7 @@ test('without the token every service but health answers UNAUTHENTICATED', async
     call(riaV2, 'Execute', executeRequest(clusterItem('default', 'wc-ok'), veleroRestore('b1'))),
   ];
   for (const attempt of refused) {
-    const err = await t.throwsAsync<ServiceError>(attempt as Promise<unknown>);
+    const err = await t.throwsAsync<ServiceError>(attempt);
     t.is(err.code, status.UNAUTHENTICATED);
     t.regex(err.details, /authorization: Bearer <token>/);
   }

@@ -350,13 +350,13 @@ test('a second simulator serves another certificate, and stop() closes its port'
 test('rejects a bad seed with the failing field named', async (t) => {
   const bad = { datacenters: [{ name: 'dc', vms: [{ name: 'no-uuid', instanceUuid: 'x' }] }] } as unknown as VcsimSeed;
   const error = await t.throwsAsync(startVcsim(bad));
-  t.regex(error!.message, /exited with code 1 before it was ready/);
-  t.regex(error!.message, /datacenters\[0\]\.vms\[0\]\.uuid: required/);
+  t.regex(error.message, /exited with code 1 before it was ready/);
+  t.regex(error.message, /datacenters\[0\]\.vms\[0\]\.uuid: required/);
 });
 
 test('a missing harness binary says how to build it', async (t) => {
   const error = await t.throwsAsync(startVcsim(seed, { binary: '/nonexistent/vcsim' }));
-  t.regex(error!.message, /\/nonexistent\/vcsim is missing; run npm run build:harness/);
+  t.regex(error.message, /\/nonexistent\/vcsim is missing; run npm run build:harness/);
 });
 
 test('closedPort() names a loopback port that refuses connections', async (t) => {

@@ -340,7 +340,7 @@ function countAndBreak(res: ServerResponse, entry: S3RequestLog, fault: Download
     if (broken) return res;
     const chunk = args[0];
     if (chunk && typeof chunk !== 'function') {
-      res.write(chunk as Buffer);
+      res.write(chunk);
       if (broken) return res;
       return end(...args.slice(1));
     }

@@ -92,12 +92,12 @@ export async function startVcsim(seed: VcsimSeed, opts: StartVcsimOptions = {}):
     });
   });
   let stderrTail = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
     stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
   });
   // A parent that goes away first makes writes to stdin fail with EPIPE; nothing to do about it.
-  child.stdin!.on('error', () => {});
+  child.stdin.on('error', () => {});
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

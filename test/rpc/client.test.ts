@@ -26,9 +26,9 @@ test("the client refuses before connecting, with the caller's hint", (t) => {
         { refusalHint: 'set remoteTLS' },
       ),
   );
-  t.is(err!.kind, 'misconfigured');
-  t.is(err!.message, 'refusing to send the token in clear text to drift.example.com:50051: set remoteTLS');
-  t.false(err!.message.includes('secret-token'));
+  t.is(err.kind, 'misconfigured');
+  t.is(err.message, 'refusing to send the token in clear text to drift.example.com:50051: set remoteTLS');
+  t.false(err.message.includes('secret-token'));
   const local = new ServiceClient(SERVICE_NAMES.driftDetector, '127.0.0.1:1', { token: 'secret-token-0123456789' }, { refusalHint: 'unused' });
   local.close();
 });
@@ -37,11 +37,11 @@ test("a call past its deadline fails with the peer's code, named", async (t) => 
   const client = new ServiceClient(SERVICE_NAMES.driftDetector, '127.0.0.1:1', {}, { refusalHint: 'unused' });
   t.teardown(() => client.close());
   const err = await t.throwsAsync<Error & { code: number }>(client.call('Check', { backup_name: 'b1' }, { timeoutMs: 2000 }));
-  t.true([14, 4].includes(err!.code), `code ${err!.code}`);
+  t.true([14, 4].includes(err.code), `code ${err.code}`);
   const cancelled = new AbortController();
   cancelled.abort();
   const early = await t.throwsAsync<Error & { code: number }>(
     client.call('Check', { backup_name: 'b1' }, { timeoutMs: 10_000, signal: cancelled.signal }),
   );
-  t.is(early!.code, 1, 'CANCELLED when the caller has gone already');
+  t.is(early.code, 1, 'CANCELLED when the caller has gone already');
 });

@@ -6,6 +6,11 @@ import { startFakeVim, type FakeVM } from './fake-vim.js';
 const PASSWORD = 'S3cret-Pa55!';
 const SECRET_USERDATA = 'I2Nsb3VkLWNvbmZpZwpzZWNyZXQ6IGh1bnRlcjI=';
 
+function extraConfigOf(i: number): Record<string, string> {
+  if (i % 2 === 0) return { 'guestinfo.userdata': SECRET_USERDATA, 'guestinfo.metadata': 'aW5zdGFuY2UtaWQ=', 'guestinfo.metadata.encoding': 'base64' };
+  return { 'disk.EnableUUID': 'TRUE' };
+}
+
 function fakeVMs(count: number): FakeVM[] {
   return Array.from({ length: count }, (_, i) => ({
     moref: `vm-${100 + i}`,
@@ -14,9 +19,7 @@ function fakeVMs(count: number): FakeVM[] {
     instanceUuid: `5C0B4F0E-0000-4000-8000-${String(i).padStart(12, '0')}`,
     parent: 'group-v10',
     pool: 'resgroup-20',
-    extraConfig: (i % 2 === 0
-      ? { 'guestinfo.userdata': SECRET_USERDATA, 'guestinfo.metadata': 'aW5zdGFuY2UtaWQ=', 'guestinfo.metadata.encoding': 'base64' }
-      : { 'disk.EnableUUID': 'TRUE' }) as Record<string, string>,
+    extraConfig: extraConfigOf(i),
   }));
 }
 

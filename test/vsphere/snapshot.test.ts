@@ -56,7 +56,7 @@ test('a failed write leaves nothing half-written', async (t) => {
   const path = join(dir, 'inventory.json');
   await mkdir(path);
   const err = await t.throwsAsync(writeInventorySnapshot(path, VCENTERS, new Date()));
-  t.true(err!.message.startsWith(`${path}: cannot write the inventory snapshot`), err!.message);
+  t.true(err.message.startsWith(`${path}: cannot write the inventory snapshot`), err.message);
   t.deepEqual(await readdir(dir), ['inventory.json']);
   await t.throwsAsync(writeInventorySnapshot(join(dir, 'missing', 'inventory.json'), VCENTERS, new Date()), {
     message: /missing\/inventory\.json: cannot write the inventory snapshot/,
