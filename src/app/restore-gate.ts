@@ -98,7 +98,7 @@ export class RestoreGate {
     const restoreAnnotations = stringMap(restore.metadata?.annotations);
     // The item's namespace is still the backed-up one (Velero maps it after the actions run).
     const fromBackup = input.itemFromBackup && input.itemFromBackup.length ? parseJson(input.itemFromBackup, 'itemFromBackup') : undefined;
-    const namespace = String(item.metadata?.namespace ?? fromBackup?.metadata?.namespace ?? '');
+    const namespace = [item.metadata?.namespace, fromBackup?.metadata?.namespace].find((n): n is string => typeof n === 'string') ?? '';
     const name = item.metadata?.name;
     if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', 'item: metadata.name: required');
     Object.assign(call.fields, {

@@ -93,7 +93,7 @@ export class BackupItems {
     }
     const object = parseObject(this.source, entry, bytes, item.namespace);
     let byKey = this.items.get(item.kind);
-    if (!byKey) this.items.set(item.kind, (byKey = new Map()));
+    if (!byKey) this.items.set(item.kind, (byKey = new Map<string, KeptItem>()));
     byKey.set(key, { rank: item.rank, entry, object });
   }
 

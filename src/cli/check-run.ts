@@ -52,7 +52,7 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
     response = await client.call<CheckResponse>('Check', request, { timeoutMs: flags.timeout * 1000 });
   } catch (err) {
     if (!(err instanceof ServiceError)) throw err;
-    throw new Error(`check ${flags.backupName} at ${flags.server}: ${statusName(err.code)}: ${err.message}`);
+    throw new Error(`check ${flags.backupName} at ${flags.server}: ${statusName(err.code)}: ${err.message}`, { cause: err });
   } finally {
     client.close();
   }

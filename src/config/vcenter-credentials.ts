@@ -42,7 +42,7 @@ export async function readCredentialsFile(path: string): Promise<NonNullable<Cre
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`${path}: cannot read the credentials file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new Error(`${path}: cannot read the credentials file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
   }
   return parseCredentialsYaml(text, path);
 }

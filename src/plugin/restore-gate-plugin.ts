@@ -26,7 +26,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { parseCredentialsYaml } from '../config/vcenter-credentials.js';
 import { loadKubeConfig } from '../kube/config.js';
 import type { Logger } from '../util/jsonlog.js';
-import { errorMessage } from '../util/values.js';
+import { errorMessage, isMap } from '../util/values.js';
 import { kubeVeleroCluster, type VeleroCluster } from './cluster.js';
 import { RemoteGate, remoteCredentialsFromSecret } from './remote.js';
 import { outcomeFromDecision, outcomeFromError, outcomeFromItem, RestoreReporter } from './restore-report.js';
@@ -206,7 +206,9 @@ export class PluginRestoreGate implements Gate {
         text = await readFile(file, 'utf8');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        throw new Error(`${SETTINGS_FILE_ENV}=${file}: cannot read it (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
+        throw new Error(`${SETTINGS_FILE_ENV}=${file}: cannot read it (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`, {
+          cause: err,
+        });
       }
       return parsePluginSettingsFile(text, file);
     }
@@ -252,25 +254,34 @@ interface Target {
 
 /** Just enough of the item and the Restore to report on; the gate itself validates them fully. */
 function peekTarget(input: ExecuteInput): Target {
-  const parse = (bytes: Buffer | Uint8Array | undefined): Record<string, any> | undefined => {
-    try {
-      const value: unknown = JSON.parse(Buffer.from(bytes ?? []).toString('utf8'));
-      return typeof value === 'object' && value !== null ? (value as Record<string, any>) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const item = parse(input.item);
+  const item = parseObject(input.item);
   // Unreadable JSON goes to the gate, which names the problem.
   if (!item) return { isCluster: true, cluster: '?' };
-  const isCluster = isCapiCluster(item);
-  const cluster = `${item['metadata']?.['namespace'] ?? ''}/${item['metadata']?.['name'] ?? '?'}`;
-  const metadata = parse(input.restore)?.['metadata'];
-  const name = metadata?.['name'];
-  const namespace = metadata?.['namespace'];
-  const restore =
-    typeof name === 'string' && typeof namespace === 'string' && name && namespace
-      ? { name, namespace, ...(typeof metadata['uid'] === 'string' ? { uid: metadata['uid'] } : {}) }
-      : undefined;
-  return { isCluster, cluster, ...(restore ? { restore } : {}) };
+  const metadata = objectField(item, 'metadata');
+  const cluster = `${textField(metadata, 'namespace') ?? ''}/${textField(metadata, 'name') ?? '?'}`;
+  const restoreMetadata = objectField(parseObject(input.restore), 'metadata');
+  const name = textField(restoreMetadata, 'name');
+  const namespace = textField(restoreMetadata, 'namespace');
+  const uid = textField(restoreMetadata, 'uid');
+  const restore = name && namespace ? { name, namespace, ...(uid !== undefined ? { uid } : {}) } : undefined;
+  return { isCluster: isCapiCluster(item), cluster, ...(restore ? { restore } : {}) };
+}
+
+function parseObject(bytes: Buffer | Uint8Array | undefined): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(bytes ?? []).toString('utf8'));
+    return isMap(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function objectField(o: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {
+  const value = o?.[key];
+  return isMap(value) ? value : undefined;
+}
+
+function textField(o: Record<string, unknown> | undefined, key: string): string | undefined {
+  const value = o?.[key];
+  return typeof value === 'string' ? value : undefined;
 }

@@ -46,7 +46,7 @@ export function outcomeFromDecision(decision: GateDecision): ClusterOutcome {
 export function outcomeFromItem(cluster: string, item: Buffer): ClusterOutcome {
   let object: { metadata?: { annotations?: Record<string, string> }; spec?: { paused?: unknown } } = {};
   try {
-    object = JSON.parse(item.toString('utf8'));
+    object = JSON.parse(item.toString('utf8')) as typeof object;
   } catch {
     // Velero will refuse it anyway; the summary says what is known.
   }

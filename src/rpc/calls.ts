@@ -42,7 +42,7 @@ export interface CallEnvironment {
 /** What the plumbing needs of a server call, unary or streaming. */
 type ServerCall = { metadata: Metadata; on(event: 'cancelled', f: () => void): unknown; getDeadline(): Date | number };
 
-function callSignal(call: Pick<ServerCall, 'on' | 'getDeadline'>): { signal: AbortSignal; done(): void } {
+function callSignal(call: Pick<ServerCall, 'on' | 'getDeadline'>): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
   call.on('cancelled', () => controller.abort(new ServiceError(status.CANCELLED, 'the call was cancelled')));
   const deadline = call.getDeadline();
@@ -83,7 +83,7 @@ function handle<T>(
       answer(result);
     } catch (err) {
       // Once the caller is gone, whatever the handler threw, the cause is the caller.
-      const error = signal.aborted && !(err instanceof ServiceError) ? signal.reason : err;
+      const error: unknown = signal.aborted && !(err instanceof ServiceError) ? signal.reason : err;
       finish(env, method, started, fields, error);
       fail(toGrpcError(error));
     } finally {

@@ -15,7 +15,7 @@ export async function writeInventorySnapshot(path: string, vcenters: VCenterInve
   try {
     await writeFileAtomic(path, text, 0o644);
   } catch (err) {
-    throw new Error(`${path}: cannot write the inventory snapshot: ${(err as Error).message}`);
+    throw new Error(`${path}: cannot write the inventory snapshot: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -25,13 +25,13 @@ export async function readInventorySnapshot(path: string): Promise<InventorySnap
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`${path}: cannot read the inventory snapshot: ${(err as Error).message}`);
+    throw new Error(`${path}: cannot read the inventory snapshot: ${(err as Error).message}`, { cause: err });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path}: not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${path}: not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   return parseSnapshot(raw, new FieldReader(path));
 }

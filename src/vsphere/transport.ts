@@ -51,8 +51,10 @@ interface Exchanged<T> {
 }
 
 /** An error of a body reader, kept apart from the network errors that `explain` translates. */
-class ReaderFailure {
-  constructor(readonly cause: unknown) {}
+class ReaderFailure extends Error {
+  constructor(cause: unknown) {
+    super('the body reader failed', { cause });
+  }
 }
 
 type SoapCallback = (err: Error | null, response?: SoapHttpResponse, body?: string) => void;

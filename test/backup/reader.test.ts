@@ -43,8 +43,10 @@ function expected(items: VeleroItem[], kind: BackupResourceKind): string[] {
     .sort();
 }
 
-async function rejection(t: { throwsAsync: Function }, promise: Promise<unknown>): Promise<BackupError> {
-  return await (t.throwsAsync as (p: Promise<unknown>, e: object) => Promise<BackupError>)(promise, { instanceOf: BackupError });
+type ThrowsAsync = (p: Promise<unknown>, e: object) => Promise<BackupError>;
+
+async function rejection(t: { throwsAsync: ThrowsAsync }, promise: Promise<unknown>): Promise<BackupError> {
+  return await t.throwsAsync(promise, { instanceOf: BackupError });
 }
 
 for (const [title, options] of [

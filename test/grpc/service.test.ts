@@ -265,7 +265,7 @@ test('shutdown: health turns NOT_SERVING, the call in flight finishes, a stream 
   fake.delayMs = 500;
   const service = await startTestService({ deps: fake.deps() });
   t.teardown(() => service.clients.close());
-  const watch = (service.clients.health as unknown as { watch: Function }).watch({
+  const watch = (service.clients.health as unknown as { watch: (...args: any[]) => any }).watch({
     service: '',
   }) as import('@grpc/grpc-js').ClientReadableStream<{ status: string }>;
   const statuses: string[] = [];

@@ -19,8 +19,8 @@ export const VCSIM = 'vcsim.invalid';
 export interface ScenarioOptions {
   /** What changed in vSphere after the backup. */
   mutate?: (datacenters: SeedDatacenter[], backup: FixtureBackup) => void;
-  /** What the backup says of the vCenter's certificate: its real thumbprint (default), none, or another. */
-  thumbprint?: 'pinned' | 'none' | string;
+  /** What the backup says of the vCenter's certificate: 'pinned' (its real thumbprint, default), 'none', or another thumbprint. */
+  thumbprint?: string;
   /** Credentials vcsim accepts (default: any). */
   login?: { username: string; password: string };
   /** Replace the vCenter address in the backup (e.g. a closed port). */

@@ -10,8 +10,6 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeCallError } from '../../src/kube/call.js';
 import { decodeSecretValue, kubeClient } from '../../src/kube/client.js';
 
-const SECRETS = '/api/v1/namespaces/velero/secrets';
-
 /** Answers by the last path segment: ok, forbidden, unauthorized, broken (500), hang; else 404. */
 async function startApi(): Promise<{ kubeConfig: (server?: string) => KubeConfig; requests: string[]; stop: () => Promise<void> }> {
   const requests: string[] = [];

@@ -7,7 +7,8 @@ const PASSWORD = 'S3cret-Pa55!';
 const SECRET_USERDATA = 'I2Nsb3VkLWNvbmZpZwpzZWNyZXQ6IGh1bnRlcjI=';
 
 function extraConfigOf(i: number): Record<string, string> {
-  if (i % 2 === 0) return { 'guestinfo.userdata': SECRET_USERDATA, 'guestinfo.metadata': 'aW5zdGFuY2UtaWQ=', 'guestinfo.metadata.encoding': 'base64' };
+  if (i % 2 === 0)
+    return { 'guestinfo.userdata': SECRET_USERDATA, 'guestinfo.metadata': 'aW5zdGFuY2UtaWQ=', 'guestinfo.metadata.encoding': 'base64' };
   return { 'disk.EnableUUID': 'TRUE' };
 }
 
