@@ -76,7 +76,7 @@ export interface ParsedBsl {
 const AWS_PROVIDERS = new Set(['aws', 'velero.io/aws']);
 
 /** Keys of the flat storage-location file, i.e. the fields of StorageLocation. */
-const FLAT_KEYS = [
+export const FLAT_KEYS = [
   'name',
   'bucket',
   'prefix',

@@ -4,7 +4,13 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { parseStorageLocationFile, readStorageLocationFile, StorageLocationError, type StorageLocation } from '../backup/storage-location.js';
+import {
+  FLAT_KEYS,
+  parseStorageLocationFile,
+  readStorageLocationFile,
+  StorageLocationError,
+  type StorageLocation,
+} from '../backup/storage-location.js';
 import { isMap } from '../util/values.js';
 import { DEFAULTS } from './defaults.js';
 import { ConfigError, type ConfigReader } from './values.js';
@@ -19,18 +25,7 @@ export interface ConfiguredStorageLocation {
 
 const LOCATION_KEYS = ['name', 'default', 'file', 'timeout'];
 /** The keys of a flat storage-location entry (a BSL manifest, with spec, is checked by its own parser). */
-const FLAT_LOCATION_KEYS = [
-  ...LOCATION_KEYS,
-  'bucket',
-  'prefix',
-  'region',
-  's3Url',
-  's3ForcePathStyle',
-  'insecureSkipTLSVerify',
-  'caCert',
-  'profile',
-  'credentialsFile',
-];
+const FLAT_LOCATION_KEYS = [...new Set([...LOCATION_KEYS, ...FLAT_KEYS])];
 
 /** `r` reads the whole configuration; `origin` and `baseDir` name its file and where relative paths start. */
 export async function readStorageLocations(
