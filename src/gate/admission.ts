@@ -61,7 +61,7 @@ export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[]): s
   const from = origin.schedule ? `--from-schedule ${origin.schedule}` : `--from-backup ${origin.backup}`;
   const lines = [
     `drift-detector denied this restore: backup ${origin.backup}${origin.schedule ? ` (newest of schedule ${origin.schedule})` : ''} ` +
-      `holds ${blocked.length} cluster(s) that drifted from vSphere since the backup:`,
+      `holds ${blocked.length} cluster(s) the restore gate blocks (vSphere no longer matches the backup, or could not be confirmed):`,
   ];
   for (const d of blocked.slice(0, MAX_CLUSTERS)) {
     const ghosts = d.ghostMachines.length ? `; ghost machines (VMs with no object in the backup): ${names(d.ghostMachines)}` : '';

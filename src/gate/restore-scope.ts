@@ -66,8 +66,8 @@ function selector(value: unknown): LabelSelector | undefined {
   }
   if (Array.isArray(value['matchExpressions'])) {
     out.matchExpressions = value['matchExpressions'].filter(isMap).map((e) => ({
-      key: String(e['key'] ?? ''),
-      operator: String(e['operator'] ?? ''),
+      key: typeof e['key'] === 'string' ? e['key'] : '',
+      operator: typeof e['operator'] === 'string' ? e['operator'] : '',
       values: strings(e['values']),
     }));
   }

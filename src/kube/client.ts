@@ -76,15 +76,15 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
         signal,
       ),
     async listVeleroObjects(kind, namespace, labelSelector, signal) {
-      const list = await call(
+      const list: unknown = await call(
         `${VELERO_PLURALS[kind]} in ${namespace} (${labelSelector})`,
         'list',
         ({ custom }, o) =>
           custom.listNamespacedCustomObject({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], labelSelector }, o),
         signal,
       );
-      const items = (list as { items?: unknown }).items;
-      return Array.isArray(items) ? items : [];
+      const items: unknown = (list as { items?: unknown }).items;
+      return Array.isArray(items) ? (items as unknown[]) : [];
     },
     async patchVeleroObject(kind, namespace, name, patch) {
       await call(`${kind} ${namespace}/${name}`, 'patch', ({ custom }, o) =>
