@@ -74,7 +74,11 @@ export class RestoreAdmission {
     }
     const overrides = overrideKeys(stringMap(restore.metadata?.annotations), stringMap(restore.metadata?.labels));
     const touched = touchedClusters(restoreFilters(spec), clustersOf(report));
-    const decisions: GateDecision[] = touched.map((c) => decide(report, c.namespace, c.name, overrides, gate));
+    // A Healthy cluster is allowed with nothing to say, override or not: only the others are decided (a backup may hold hundreds).
+    const healthy = new Set(report.clusters.filter((c) => c.status === 'Healthy').map((c) => `${c.namespace}/${c.name}`));
+    const decisions: GateDecision[] = touched
+      .filter((c) => !healthy.has(`${c.namespace}/${c.name}`))
+      .map((c) => decide(report, c.namespace, c.name, overrides, gate));
     const verdict = admissionVerdict(origin, decisions, gate);
     this.options.logger[verdict.allowed ? 'info' : 'warn'](verdict.allowed ? 'restore admitted' : 'restore denied', {
       restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,

@@ -3,19 +3,21 @@
  * account; else KUBECONFIG or ~/.kube/config). The kubeconfig is loaded on the first schedule
  * restore only: a service that never sees one needs no cluster access.
  */
+import type { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import { kubeClient, type KubeClient } from './client.js';
 import { loadKubeConfig } from './config.js';
 
 const RBAC_HINT = "the service account of drift-detector serve needs get/list on backups.velero.io in Velero's namespace (deploy/webhook)";
 
-export function clusterScheduleBackups(timeoutMs = DEFAULTS.kube.requestTimeoutMs): {
+export function clusterScheduleBackups(options: { timeoutMs?: number; loadConfig?: () => Promise<KubeConfig> } = {}): {
   list(namespace: string, schedule: string, signal: AbortSignal): Promise<unknown[]>;
 } {
+  const { timeoutMs = DEFAULTS.kube.requestTimeoutMs, loadConfig = () => loadKubeConfig() } = options;
   let client: Promise<KubeClient> | undefined;
   return {
     async list(namespace, schedule, signal) {
-      client ??= loadKubeConfig().then((kc) => kubeClient(kc, { timeoutMs, accessHint: RBAC_HINT }));
+      client ??= loadConfig().then((kc) => kubeClient(kc, { timeoutMs, accessHint: RBAC_HINT }));
       const c = await client.catch((err: unknown) => {
         client = undefined;
         throw err;

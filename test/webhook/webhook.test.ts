@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { assertGolden } from '../helpers/golden.js';
 import { cluster, machine, report, standardReport } from '../grpc/helpers.js';
 import { makePki, type Pki } from '../grpc/pki.js';
+import { startFakeKube } from '../plugin/fake-kube.js';
+import { clusterScheduleBackups } from '../../src/kube/schedule-backups.js';
 import { admissionReview, post, responseOf, restoreObject, startTestWebhook, type TestWebhook } from './helpers.js';
 
 let pki: Pki;
@@ -52,21 +54,21 @@ test('a Restore of a drifted backup is denied with 403, the clusters and the ove
   });
 });
 
-test('a Restore from a schedule is judged against the newest Completed backup of that schedule', async (t) => {
-  const schedules = {
-    list: (namespace: string, schedule: string) => {
-      t.is(namespace, 'velero');
-      const backup = (name: string, phase: string, created: string) => ({
-        metadata: { name, namespace, labels: { 'velero.io/schedule-name': schedule }, creationTimestamp: created },
-        status: { phase },
-      });
-      return Promise.resolve([
-        backup('daily-20260101', 'Completed', '2026-01-01T00:00:00Z'),
-        backup('daily-20260102', 'Completed', '2026-01-02T00:00:00Z'),
-        backup('daily-20260103', 'InProgress', '2026-01-03T00:00:00Z'),
-      ]);
-    },
-  };
+test('a Restore from a schedule is judged against the newest Completed backup of that schedule, read from the API server', async (t) => {
+  const kube = await startFakeKube();
+  t.teardown(() => kube.stop());
+  const backup = (name: string, schedule: string, phase: string, created: string) =>
+    kube.put(`/apis/velero.io/v1/namespaces/velero/backups/${name}`, {
+      apiVersion: 'velero.io/v1',
+      kind: 'Backup',
+      metadata: { name, namespace: 'velero', labels: { 'velero.io/schedule-name': schedule }, creationTimestamp: created } as never,
+      status: { phase },
+    });
+  backup('daily-20260101', 'daily', 'Completed', '2026-01-01T00:00:00Z');
+  backup('daily-20260102', 'daily', 'Completed', '2026-01-02T00:00:00Z');
+  backup('daily-20260103', 'daily', 'InProgress', '2026-01-03T00:00:00Z');
+  backup('weekly-20260104', 'weekly', 'Completed', '2026-01-04T00:00:00Z');
+  const schedules = clusterScheduleBackups({ loadConfig: () => Promise.resolve(kube.kubeConfig) });
   await withWebhook({ schedules }, async (w) => {
     w.detection.reports.set('daily-20260101', report('daily-20260101', cluster('default', 'wc-ok', [machine('cp', 'Healthy')])));
     w.detection.reports.set('daily-20260102', standardReport('daily-20260102'));
@@ -74,6 +76,10 @@ test('a Restore from a schedule is judged against the newest Completed backup of
     t.false(response.allowed);
     t.regex(response.status!.message, /backup daily-20260102 \(newest of schedule daily\)/);
     t.regex(response.status!.message, /velero restore create --from-schedule daily --labels driftdetector\.dev\/override=<ticket>/);
+    const listed = kube.requests.find((r) => r.path === '/apis/velero.io/v1/namespaces/velero/backups');
+    t.is(listed?.query.get('labelSelector'), 'velero.io/schedule-name=daily');
+    // A schedule without a completed backup: Velero refuses the Restore itself; nothing to judge.
+    t.true(responseOf(await post(w.webhook.port, ca, review({ scheduleName: 'hourly' }))).allowed);
   });
 });
 
