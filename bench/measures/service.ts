@@ -2,10 +2,16 @@
  * The service (`drift-detector serve`'s server in its own process, on loopback): Detect cold (a
  * fresh analysis) and warm (from the cache), and Velero's RestoreItemAction Execute on Cluster
  * items with the analysis warm: latency percentiles of calls one at a time, and calls per second
- * with calls in flight. Baselines: the same server's grpc.health.v1 Check (a bare round trip),
+ * with calls in flight; the admission webhook's answer to a Restore of the backup over HTTPS, cold
+ * (the first call of the process: the whole analysis) and warm. Baselines: the same server's
+ * grpc.health.v1 Check (a bare round trip), the webhook listener's 404 (a bare HTTPS round trip),
  * and for a cold Detect the CLI's detect on the same backup.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { WEBHOOK_PATH } from '../../src/webhook/server.js';
+import { admissionReview, restoreObject } from '../../test/webhook/helpers.js';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { call, clusterItem, executeRequest, makeClients } from '../../test/grpc/helpers.js';
@@ -28,6 +34,11 @@ export interface ServiceSamples {
   /** Outcomes of the timed one-at-a-time Executes: allowed, or refused by the gate (FAILED_PRECONDITION). */
   allowed: number;
   blocked: number;
+  /** The first admission of the process (the analysis runs in it), then warm ones and the bare HTTPS baseline. */
+  admissionCold: number;
+  admissionWarm: number[];
+  httpsRoundTrip: number[];
+  admissionDenied: boolean;
 }
 
 const BACKUP_NAME = 'bench-backup';
@@ -45,6 +56,8 @@ export async function measureService(backup: ScaleBackup, coldRuns: number, call
   try {
     const detect = (refresh: boolean) =>
       call(clients.detector, 'Detect', { backup_name: BACKUP_NAME, skip_access_apiserver: true, refresh }, { deadlineMs: DETECT_DEADLINE_MS });
+    const admission = webhookClient(server);
+    const [admissionCold] = await timeEach(1, () => admission.admit());
     const detectCold = await timeEach(coldRuns, () => detect(true));
     const detectWarm = await timeEach(WARM_DETECTS, () => detect(false));
 
@@ -75,11 +88,67 @@ export async function measureService(backup: ScaleBackup, coldRuns: number, call
     };
     const outcomes = { ...outcome };
     const rates = { executeRate: await rate(calls, execute), healthRate: await rate(calls, health) };
-    return { detectCold, detectWarm, ...latencies, ...rates, ...outcomes };
+    await timeEach(WARMUP_CALLS, () => admission.admit());
+    const admissionWarm = await timeEach(calls, () => admission.admit());
+    const httpsRoundTrip = await timeEach(calls, () => admission.roundTrip());
+    const admissionDenied = !(await admission.admit()).allowed;
+    admission.close();
+    return {
+      detectCold,
+      detectWarm,
+      ...latencies,
+      ...rates,
+      ...outcomes,
+      admissionCold: admissionCold!,
+      admissionWarm,
+      httpsRoundTrip,
+      admissionDenied,
+    };
   } finally {
     clients.close();
     await server.stop();
   }
+}
+
+/** AdmissionReviews of a Restore of the backup, as the API server posts them (one kept-alive connection). */
+function webhookClient(server: Server): { admit(): Promise<{ allowed: boolean }>; roundTrip(): Promise<void>; close(): void } {
+  const ca = readFileSync(server.caCert);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  const body = JSON.stringify(admissionReview(restoreObject({ backupName: BACKUP_NAME })));
+  const send = (path: string, payload: string) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: server.webhookPort,
+          path,
+          method: 'POST',
+          ca,
+          agent,
+          timeout: DETECT_DEADLINE_MS,
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('admission timed out')));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  return {
+    async admit() {
+      const { status: code, text } = await send(WEBHOOK_PATH, body);
+      if (code !== 200) throw new Error(`the webhook answered HTTP ${code}: ${text.slice(0, 200)}`);
+      return (JSON.parse(text) as { response: { allowed: boolean } }).response;
+    },
+    async roundTrip() {
+      await send('/bench-round-trip', '{}');
+    },
+    close: () => agent.destroy(),
+  };
 }
 
 /** Runs `fn` `n` times one after the other; the milliseconds of each. */
@@ -109,6 +178,8 @@ async function rate(n: number, fn: () => Promise<unknown>): Promise<number> {
 
 interface Server {
   address: string;
+  webhookPort: number;
+  caCert: string;
   /** `ms` of every Execute the server logged. */
   executeMs: number[];
   stop(): Promise<void>;
@@ -160,7 +231,8 @@ function startServer(file: string): Promise<Server> {
       if (newline < 0) return;
       clearTimeout(timer);
       try {
-        resolve({ address: (JSON.parse(stdout.slice(0, newline)) as { address: string }).address, executeMs, stop });
+        const ready = JSON.parse(stdout.slice(0, newline)) as { address: string; webhookPort: number; caCert: string };
+        resolve({ ...ready, executeMs, stop });
       } catch {
         void stop();
         reject(new Error(`the service printed no address: ${stdout.slice(0, 200)}`));

@@ -1,7 +1,8 @@
 /**
  * Child process of the service measures: `drift-detector serve`'s server (startService) on
  * loopback, with the real detection, reading backup BACKUP_NAME from FILE instead of a bucket
- * (the download is not what is measured). Prints {"address"} when serving; stops when stdin closes.
+ * (the download is not what is measured), and its admission webhook on loopback HTTPS (a test CA).
+ * Prints {"address", "webhookPort", "caCert"} when serving; stops when stdin closes.
  *
  *   node build/bench/probes/serve.js BACKUP_NAME FILE
  */
@@ -11,7 +12,10 @@ import type { BackupSource } from '../../src/backup/source.js';
 import { startService } from '../../src/grpc/server.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
+import { RestoreAdmission } from '../../src/app/admission.js';
+import { startWebhook } from '../../src/webhook/server.js';
 import { testConfig } from '../../test/grpc/helpers.js';
+import { makePki } from '../../test/grpc/pki.js';
 
 const [backupName, file] = process.argv.slice(2);
 if (!backupName || !file) {
@@ -36,9 +40,19 @@ const running = await startService({
   logger: jsonLogger({ level: 'info' }),
   metrics: createMetrics({ defaultMetrics: false }),
 });
-process.stdout.write(`${JSON.stringify({ address: running.address })}\n`);
+// A deadline beyond any analysis: the cold admission is measured whole, not answered by failurePolicy.
+const pki = await makePki();
+const logger = jsonLogger({ level: 'info' });
+const webhook = await startWebhook({
+  config: { listen: '127.0.0.1:0', certFile: pki.serverCert, keyFile: pki.serverKey, deadlineMs: 10 * 60_000 },
+  admission: new RestoreAdmission(running.service, { deadlineMs: 10 * 60_000, logger }),
+  logger,
+});
+process.stdout.write(`${JSON.stringify({ address: running.address, webhookPort: webhook.port, caCert: pki.caCert })}\n`);
 
 process.stdin.resume();
 process.stdin.on('end', () => {
-  void running.shutdown(2_000).then(() => process.exit(0));
+  void Promise.all([webhook.close(), running.shutdown(2_000)])
+    .then(() => pki.remove())
+    .then(() => process.exit(0));
 });

@@ -85,7 +85,14 @@ function clusterDrafts(lookup: Lookup, management: Set<string>): Map<string, Dra
     const controlPlaneName =
       text(cluster.spec, 'controlPlaneRef', 'name') ?? kubeadmControlPlaneLabelled(objects.kubeadmControlPlanes, namespace, name);
     drafts.set(objectKey(namespace, name), {
-      cluster: { namespace, name, ...(controlPlaneName ? { controlPlaneName } : {}), placement: {}, machines: [] },
+      cluster: {
+        namespace,
+        name,
+        ...(controlPlaneName ? { controlPlaneName } : {}),
+        ...(cluster.metadata.labels && Object.keys(cluster.metadata.labels).length ? { labels: { ...cluster.metadata.labels } } : {}),
+        placement: {},
+        machines: [],
+      },
       ...(vsphereCluster ? { vsphereCluster } : {}),
       own: [],
     });

@@ -3,6 +3,10 @@ import { DEFAULTS } from '../config/defaults.js';
 import { FAILURE_POLICIES, GATE_MODES } from '../config/gate-settings.js';
 import type { ConfigOverrides } from '../config/service-sources.js';
 import { durationText } from '../config/values.js';
+import type { DriftService } from '../app/drift-service.js';
+import type { ServiceConfig } from '../config/service-config.js';
+import type { Logger } from '../util/jsonlog.js';
+import type { RunningWebhook } from '../webhook/server.js';
 
 interface ServeFlags extends ConfigOverrides {
   config?: string;
@@ -46,6 +50,13 @@ export function addServeCommand(program: Command): void {
     .option('--tls-cert <file>', 'server certificate (PEM)')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
+    .option(
+      '--webhook-listen <address>',
+      'host:port of the admission webhook on Restores (HTTPS; needs --webhook-tls-cert and --webhook-tls-key)',
+    )
+    .option('--webhook-tls-cert <file>', "the webhook's serving certificate (PEM; reloaded when the file changes)")
+    .option('--webhook-tls-key <file>', "the webhook's private key (PEM; reloaded when the file changes)")
+    .option('--webhook-deadline <duration>', `answer each admission within this ${byDefault(durationText(DEFAULTS.webhook.deadlineMs))}`)
     .addOption(
       new Option('--log-level <level>', `JSON log level on stderr ${byDefault(DEFAULTS.service.logLevel)}`).choices([
         'debug',
@@ -69,15 +80,32 @@ export function addServeCommand(program: Command): void {
       const secrets = await loadServiceSecrets(config);
       const logger = jsonLogger({ level: config.logLevel });
       const running = await startService({ config, secrets, logger });
+      const webhook = await startWebhookOf(config, running.service, logger).catch(async (err: unknown) => {
+        await running.shutdown();
+        throw err;
+      });
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           logger.info('signal received', { signal });
           process.off('SIGTERM', stop);
           process.off('SIGINT', stop);
-          running.shutdown().then(resolve, resolve);
+          Promise.all([webhook?.close(), running.shutdown()]).then(() => resolve(), resolve);
         };
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
       });
     });
+}
+
+/** The admission webhook beside the gRPC service, on the same DriftService (one analysis cache), when webhook.listen is set. */
+async function startWebhookOf(config: ServiceConfig, service: DriftService, logger: Logger): Promise<RunningWebhook | undefined> {
+  if (!config.webhook) return undefined;
+  const [{ RestoreAdmission }, { startWebhook }, { clusterScheduleBackups }] = await Promise.all([
+    import('../app/admission.js'),
+    import('../webhook/server.js'),
+    import('../kube/schedule-backups.js'),
+  ]);
+  // Schedule restores name no backup: the Backups of the schedule are read in the cluster the webhook serves.
+  const admission = new RestoreAdmission(service, { deadlineMs: config.webhook.deadlineMs, logger, schedules: clusterScheduleBackups() });
+  return startWebhook({ config: config.webhook, admission, logger });
 }

@@ -72,6 +72,13 @@ export const DEFAULTS = freeze({
     /** Calls in flight may finish for this long after SIGTERM. */
     shutdownTimeoutMs: 10 * SECOND,
   },
+  /** The admission webhook of `serve` (no listener unless webhook.listen is set). */
+  webhook: {
+    /** Answer within this, under the API server's timeoutSeconds of 10 (deploy/webhook). */
+    deadlineMs: 8 * SECOND,
+    /** How often the TLS files are checked for a new certificate (cert-manager rotates them in place). */
+    certPollMs: 30 * SECOND,
+  },
   /** The Velero plugin, which lives for one restore. */
   plugin: {
     /** Velero gives Execute no deadline: this bounds one analysis. */

@@ -37,6 +37,10 @@
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
  * limits: { maxReceiveMessageBytes: 16777216 }
  * shutdownTimeout: 30s
+ * webhook:                          # the admission webhook on Restores (HTTPS only; none unless listen is set)
+ *   listen: 0.0.0.0:9443
+ *   tls: { certFile: /tls/tls.crt, keyFile: /tls/tls.key }  # reloaded when the files change
+ *   deadline: 8s                    # answer within this; failurePolicy decides when the analysis is not ready
  * ```
  * VSPHERE_USERNAME and VSPHERE_PASSWORD work as for `detect`; vsphere.credentialsFile is the
  * same YAML map of vCenter server to {username, password} as `detect --vsphere-credentials`.
@@ -46,7 +50,7 @@ import type { LogLevel } from '../util/jsonlog.js';
 import { isLoopbackListen } from './addresses.js';
 import { DEFAULTS } from './defaults.js';
 import { readGateConfig } from './gate-settings.js';
-import { readTlsFiles, readTokenFile, readVSphereFiles, type TlsFiles, type VSphereFiles } from './service-files.js';
+import { readTlsFiles, readTokenFile, readVSphereFiles, type PathOf, type TlsFiles, type VSphereFiles } from './service-files.js';
 import { readServiceSources, type LoadConfigOptions } from './service-sources.js';
 import { readStorageLocations, type ConfiguredStorageLocation } from './storage-locations.js';
 import type { AddressRule, ConfigReader } from './values.js';
@@ -79,6 +83,15 @@ export interface ServiceConfig {
   vsphere: VSphereFiles;
   maxReceiveMessageBytes: number;
   shutdownTimeoutMs: number;
+  webhook?: WebhookConfig;
+}
+
+/** The admission webhook's listener: always HTTPS (the API server calls webhooks over TLS only). */
+export interface WebhookConfig {
+  listen: string;
+  certFile: string;
+  keyFile: string;
+  deadlineMs: number;
 }
 
 const LISTEN: AddressRule = { example: DEFAULTS.service.listen, unix: true, anyPort: true };
@@ -111,7 +124,20 @@ export async function loadServiceConfig(options: LoadConfigOptions): Promise<Ser
   if (metricsListen) config.metricsListen = metricsListen;
   if (tls) config.tls = tls;
   if (tokenFile) config.tokenFile = tokenFile;
+  const webhook = readWebhookConfig(r, pathOf);
+  if (webhook) config.webhook = webhook;
   return config;
+}
+
+function readWebhookConfig(r: ConfigReader, pathOf: PathOf): WebhookConfig | undefined {
+  const listen = r.address('webhook.listen', { example: '0.0.0.0:9443', anyPort: true });
+  const certFile = r.string('webhook.tls.certFile');
+  const keyFile = r.string('webhook.tls.keyFile');
+  const deadlineMs = r.duration('webhook.deadline', { positive: true }) ?? DEFAULTS.webhook.deadlineMs;
+  if (!listen) return undefined;
+  if (!certFile) return r.refuse('webhook.tls.certFile', 'required with webhook.listen (the API server calls webhooks over HTTPS only)');
+  if (!keyFile) return r.refuse('webhook.tls.keyFile', 'required with webhook.listen');
+  return { listen, certFile: pathOf('webhook.tls.certFile', certFile), keyFile: pathOf('webhook.tls.keyFile', keyFile), deadlineMs };
 }
 
 function readAnalysisConfig(r: ConfigReader): AnalysisConfig {

@@ -26,6 +26,10 @@ export interface ConfigOverrides {
   storageLocation?: string;
   skipAccessApiserver?: boolean | string;
   insecureSkipVerify?: boolean | string;
+  webhookListen?: string;
+  webhookTlsCert?: string;
+  webhookTlsKey?: string;
+  webhookDeadline?: string;
 }
 
 export interface LoadConfigOptions {
@@ -61,11 +65,28 @@ const OVERRIDES: Array<{ key: string; flag: keyof ConfigOverrides; flagName: str
   { key: 'tls.certFile', flag: 'tlsCert', flagName: '--tls-cert', env: 'DRIFT_DETECTOR_TLS_CERT' },
   { key: 'tls.keyFile', flag: 'tlsKey', flagName: '--tls-key', env: 'DRIFT_DETECTOR_TLS_KEY' },
   { key: 'tls.clientCAFile', flag: 'tlsClientCa', flagName: '--tls-client-ca', env: 'DRIFT_DETECTOR_TLS_CLIENT_CA' },
+  { key: 'webhook.listen', flag: 'webhookListen', flagName: '--webhook-listen', env: 'DRIFT_DETECTOR_WEBHOOK_LISTEN' },
+  { key: 'webhook.tls.certFile', flag: 'webhookTlsCert', flagName: '--webhook-tls-cert', env: 'DRIFT_DETECTOR_WEBHOOK_TLS_CERT' },
+  { key: 'webhook.tls.keyFile', flag: 'webhookTlsKey', flagName: '--webhook-tls-key', env: 'DRIFT_DETECTOR_WEBHOOK_TLS_KEY' },
+  { key: 'webhook.deadline', flag: 'webhookDeadline', flagName: '--webhook-deadline', env: 'DRIFT_DETECTOR_WEBHOOK_DEADLINE' },
 ];
 
 /** The keys of each section of the file (the top is ''). */
 const KNOWN_KEYS: Record<string, readonly string[]> = {
-  '': ['listen', 'logLevel', 'metrics', 'tls', 'auth', 'storageLocations', 'gate', 'analysis', 'vsphere', 'limits', 'shutdownTimeout'],
+  '': [
+    'listen',
+    'logLevel',
+    'metrics',
+    'tls',
+    'auth',
+    'storageLocations',
+    'gate',
+    'analysis',
+    'vsphere',
+    'limits',
+    'shutdownTimeout',
+    'webhook',
+  ],
   metrics: ['listen'],
   tls: ['certFile', 'keyFile', 'clientCAFile'],
   auth: ['tokenFile'],
@@ -83,6 +104,8 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   ],
   vsphere: ['username', 'passwordFile', 'credentialsFile'],
   limits: ['maxReceiveMessageBytes'],
+  webhook: ['listen', 'tls', 'deadline'],
+  'webhook.tls': ['certFile', 'keyFile'],
 };
 
 export interface ServiceSources {

@@ -39,7 +39,16 @@ export function clusterReports(
     const vcenters = new Set([cluster.placement.vcenter, ...cluster.machines.map((m) => m.placement.vcenter)]);
     const vcenterFailed = [...vcenters].some((v) => v !== undefined && failures.has(v));
     const status = worst([controlPlane.status, workers.status, ...(vcenterFailed ? (['NeedFurtherConfirmation'] as const) : [])]);
-    return { namespace: cluster.namespace, name: cluster.name, status, controlPlane, workers, apiServer: apiServerReport(cluster, evidence) };
+    const report: ClusterReport = {
+      namespace: cluster.namespace,
+      name: cluster.name,
+      status,
+      controlPlane,
+      workers,
+      apiServer: apiServerReport(cluster, evidence),
+    };
+    if (cluster.labels) report.labels = cluster.labels;
+    return report;
   });
   return reports.sort((a, b) => clusterId(a.namespace, a.name).localeCompare(clusterId(b.namespace, b.name)));
 }

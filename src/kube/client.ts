@@ -36,6 +36,8 @@ export interface KubeClient {
   call<T>(object: string, verb: KubeVerb, run: (apis: KubeApis, options: KubeRequestOptions) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** A velero.io/v1 object as the API returns it (not checked). */
   readVeleroObject(kind: VeleroKind, namespace: string, name: string, signal?: AbortSignal): Promise<unknown>;
+  /** The velero.io/v1 objects of `kind` in `namespace` that match the label selector (not checked). */
+  listVeleroObjects(kind: VeleroKind, namespace: string, labelSelector: string, signal?: AbortSignal): Promise<unknown[]>;
   /** Merge-patches a velero.io/v1 object. */
   patchVeleroObject(kind: VeleroKind, namespace: string, name: string, patch: object): Promise<void>;
   /**
@@ -73,6 +75,17 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
         ({ custom }, o) => custom.getNamespacedCustomObject(veleroObject(kind, namespace, name), o),
         signal,
       ),
+    async listVeleroObjects(kind, namespace, labelSelector, signal) {
+      const list: unknown = await call(
+        `${VELERO_PLURALS[kind]} in ${namespace} (${labelSelector})`,
+        'list',
+        ({ custom }, o) =>
+          custom.listNamespacedCustomObject({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], labelSelector }, o),
+        signal,
+      );
+      const items: unknown = (list as { items?: unknown }).items;
+      return Array.isArray(items) ? (items as unknown[]) : [];
+    },
     async patchVeleroObject(kind, namespace, name, patch) {
       await call(`${kind} ${namespace}/${name}`, 'patch', ({ custom }, o) =>
         custom.patchNamespacedCustomObject(

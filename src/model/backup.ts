@@ -79,4 +79,6 @@ export interface BackedUpCluster {
   machines: BackedUpMachine[];
   /** True when the backup has Machines of this cluster but no Cluster object. */
   synthetic?: boolean;
+  /** The Cluster object's labels, for a Restore's label selector (docs/restore-gate.md). */
+  labels?: Record<string, string>;
 }

@@ -63,6 +63,8 @@ export interface ClusterReport {
   controlPlane: ListingReport;
   workers: ListingReport;
   apiServer: ApiServerReport;
+  /** The backed-up Cluster object's labels (absent when it has none): what a Restore's label selector sees. */
+  labels?: Record<string, string>;
 }
 
 export interface InfraMachineReport {

@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULTS } from '../../src/config/defaults.js';
+import { WEBHOOK_PATH } from '../../src/webhook/server.js';
 import { loadServiceConfig } from '../../src/config/service-config.js';
 import { kubeVeleroCluster } from '../../src/plugin/cluster.js';
 import { PLUGIN_EXECUTABLE_NAME, RESTORE_GATE_KIND, RESTORE_GATE_NAME } from '../../src/plugin/protocol.js';
@@ -71,8 +72,10 @@ test('every manifest parses, has a kind, and every file is listed by its kustomi
     }
   }
   t.deepEqual([...kinds].sort(), [
+    'Certificate',
     'ConfigMap',
     'Deployment',
+    'Issuer',
     'Kustomization',
     'Namespace',
     'NetworkPolicy',
@@ -81,6 +84,7 @@ test('every manifest parses, has a kind, and every file is listed by its kustomi
     'Secret',
     'Service',
     'ServiceAccount',
+    'ValidatingWebhookConfiguration',
   ]);
 
   for (const [file, docs] of all) {
@@ -306,4 +310,65 @@ test('Dockerfile and README: the plugin image installs the executable under its 
   t.deepEqual([...new Set(images)].sort(), [`drift-detector:${DETECTOR_VERSION}`, `${PLUGIN_EXECUTABLE_NAME}:${DETECTOR_VERSION}`]);
   t.true(readme.includes(`velero plugin add registry.example.com/${PLUGIN_EXECUTABLE_NAME}:${DETECTOR_VERSION}`));
   t.true(readme.includes(`${RESTORE_GATE_NAME}   ${RESTORE_GATE_KIND}`));
+});
+
+test('webhook: the ValidatingWebhookConfiguration, Service, certificate, RBAC and Deployment patch agree with the code and the service configuration', async (t) => {
+  const vwc = find('ValidatingWebhookConfiguration', 'drift-detector');
+  const [hook] = vwc['webhooks'] as Array<Record<string, any>>;
+  t.is((vwc['webhooks'] as unknown[]).length, 1);
+  t.deepEqual(hook!['rules'], [
+    { apiGroups: ['velero.io'], apiVersions: ['v1'], resources: ['restores'], operations: ['CREATE'], scope: 'Namespaced' },
+  ]);
+  t.is(hook!['sideEffects'], 'None');
+  t.deepEqual(hook!['admissionReviewVersions'], ['v1']);
+  t.deepEqual(hook!['namespaceSelector'], { matchLabels: { 'kubernetes.io/metadata.name': DEFAULTS.velero.namespace } });
+  t.is(hook!['timeoutSeconds'], 10);
+  // The service answers by failurePolicy itself before the API server gives up.
+  t.true(DEFAULTS.webhook.deadlineMs < hook!['timeoutSeconds'] * 1000);
+
+  // The Deployment patch: the webhook's settings through the environment, as the service reads them.
+  const kustomization = all.get('webhook/kustomization.yaml')![0]!;
+  const patches = (kustomization['patches'] as Array<{ patch: string }>).map((p) => parseAllDocuments(p.patch)[0]!.toJS() as Doc);
+  const deploymentPatch = patches.find((p) => p.kind === 'Deployment')!;
+  const container = deploymentPatch['spec'].template.spec.containers[0];
+  const env = Object.fromEntries((container.env as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]));
+  const configMap = find('ConfigMap', 'drift-detector-config', 'drift-detector');
+  const dir = await tempDir('drift-deploy-webhook-');
+  await writeFile(join(dir, 'config.yaml'), configMap['data']['config.yaml']);
+  const config = await loadServiceConfig({ file: join(dir, 'config.yaml'), env });
+  t.truthy(config.webhook);
+  t.is(hook!['failurePolicy'], config.gate.failurePolicy);
+
+  // Path and ports: VWC -> Service -> container port -> webhook.listen.
+  const client = hook!['clientConfig'].service;
+  t.is(client.path, WEBHOOK_PATH);
+  const service = find('Service', client.name, client.namespace);
+  const servicePort = (service['spec'].ports as Array<{ port: number; targetPort: string }>).find((p) => p.port === client.port)!;
+  t.truthy(servicePort);
+  const containerPort = (container.ports as Array<{ name: string; containerPort: number }>).find((p) => p.name === servicePort.targetPort)!;
+  t.is(containerPort.containerPort, portOf(config.webhook!.listen));
+  const policy = find('NetworkPolicy', 'drift-detector-webhook', 'drift-detector');
+  t.deepEqual(policy['spec'].ingress[0].ports, [{ port: servicePort.targetPort, protocol: 'TCP' }]);
+
+  // Certificate: the Secret mounted where webhook.tls points, the DNS name the API server dials, the CA injected.
+  const certificate = find('Certificate', 'drift-detector-webhook', 'drift-detector');
+  t.is(
+    (vwc['metadata'] as any).annotations['cert-manager.io/inject-ca-from'],
+    `${certificate.metadata!.namespace}/${certificate.metadata!.name}`,
+  );
+  t.true((certificate['spec'].dnsNames as string[]).includes(`${client.name}.${client.namespace}.svc`));
+  find(certificate['spec'].issuerRef.kind, certificate['spec'].issuerRef.name, 'drift-detector');
+  const volume = (deploymentPatch['spec'].template.spec.volumes as Array<{ name: string; secret: { secretName: string } }>).find(
+    (v) => v.secret?.secretName === certificate['spec'].secretName,
+  )!;
+  const mount = (container.volumeMounts as Array<{ name: string; mountPath: string }>).find((m) => m.name === volume.name)!;
+  t.is(config.webhook!.certFile, join(mount.mountPath, 'tls.crt'));
+  t.is(config.webhook!.keyFile, join(mount.mountPath, 'tls.key'));
+
+  // The schedule lookup lists Backups in Velero's namespace with the service's account, whose token is mounted.
+  const role = find('Role', 'drift-detector-webhook', DEFAULTS.velero.namespace);
+  t.deepEqual(role['rules'], [{ apiGroups: ['velero.io'], resources: ['backups'], verbs: ['list'] }]);
+  const binding = find('RoleBinding', 'drift-detector-webhook', DEFAULTS.velero.namespace);
+  t.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'drift-detector', namespace: 'drift-detector' }]);
+  t.true(deploymentPatch['spec'].template.spec.automountServiceAccountToken);
 });

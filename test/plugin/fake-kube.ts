@@ -93,17 +93,19 @@ export async function startFakeKube(): Promise<FakeKube> {
       events.push(event);
       return send(res, 201, event);
     }
-    const configMaps = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps$/.exec(url.pathname);
-    if (configMaps && request.method === 'GET') {
+    // Lists of ConfigMaps and of Velero's Backups, by `k=v,...` label selector.
+    const list = /^\/api\/v1\/namespaces\/[^/]+\/configmaps$|^\/apis\/velero\.io\/v1\/namespaces\/[^/]+\/backups$/.exec(url.pathname);
+    if (list && request.method === 'GET') {
       const wanted = (url.searchParams.get('labelSelector') ?? '')
         .split(',')
         .filter(Boolean)
         .map((p) => p.split('=') as [string, string]);
       const items = [...objects.entries()]
-        .filter(([path]) => path.startsWith(`/api/v1/namespaces/${configMaps[1]}/configmaps/`))
+        .filter(([path]) => path.startsWith(`${url.pathname}/`))
         .map(([, o]) => o)
         .filter((o) => wanted.every(([k, v]) => o.metadata.labels?.[k] === v));
-      return send(res, 200, { kind: 'ConfigMapList', apiVersion: 'v1', metadata: {}, items });
+      const kind = url.pathname.endsWith('/backups') ? 'BackupList' : 'ConfigMapList';
+      return send(res, 200, { kind, apiVersion: kind === 'BackupList' ? 'velero.io/v1' : 'v1', metadata: {}, items });
     }
     const object = objects.get(url.pathname);
     if (!object) return send(res, 404, statusBody(404, 'NotFound', `${url.pathname} not found`));

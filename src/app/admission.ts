@@ -1,0 +1,154 @@
+/**
+ * Admission of a Velero Restore (drift semantics §7, "Admission"): judge the whole Restore before
+ * Velero restores anything. The backup is analysed through the same cache as every other call; when
+ * the analysis is not ready within the deadline, failurePolicy answers (Fail: deny, Ignore: allow
+ * with a warning) and the analysis goes on into the cache, so the retry is instant.
+ *
+ * What never fails an unrelated restore: a backup with no Cluster API objects, a backup that does
+ * not exist (yet), a Restore whose filters touch no cluster: all allowed.
+ */
+import { decide, type GateDecision } from '../gate/decide.js';
+import { admissionVerdict, type AdmissionVerdict, type RestoreOrigin } from '../gate/admission.js';
+import { OVERRIDE_ANNOTATION } from '../gate/override.js';
+import { newestCompletedBackup, restoreFilters, touchedClusters, type ScopedCluster } from '../gate/restore-scope.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { isObjectName } from '../model/kube.js';
+import type { DriftReport } from '../model/report.js';
+import type { Logger } from '../util/jsonlog.js';
+import { errorMessage, isMap } from '../util/values.js';
+import type { DriftService } from './drift-service.js';
+import { failureKind } from './failures.js';
+
+/** The Backup objects labelled velero.io/schedule-name=`schedule` in Velero's namespace (where the Restore is). */
+export interface ScheduleBackups {
+  list(namespace: string, schedule: string, signal: AbortSignal): Promise<unknown[]>;
+}
+
+export interface RestoreAdmissionOptions {
+  /** Answer within this long (webhook.deadline). */
+  deadlineMs: number;
+  schedules?: ScheduleBackups;
+  logger: Logger;
+}
+
+type Restore = { metadata?: { name?: unknown; namespace?: unknown; labels?: unknown; annotations?: unknown }; spec?: unknown };
+
+function stringMap(value: unknown): Record<string, string> {
+  if (!isMap(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/**
+ * The keys the gate reads for an override, from the Restore's annotations and labels: the label
+ * `driftdetector.dev/override` counts when the annotation is absent or blank (labels are what
+ * `velero restore create --labels` sets on every Velero version; a blank value is no override).
+ * Kept in one place so the gate's own reading of labels can replace it.
+ */
+export function overrideKeys(annotations: Record<string, string>, labels: Record<string, string>): Record<string, string> {
+  const merged = { ...annotations };
+  const label = labels[OVERRIDE_ANNOTATION];
+  if ((merged[OVERRIDE_ANNOTATION] ?? '').trim() === '' && label !== undefined && label.trim() !== '') merged[OVERRIDE_ANNOTATION] = label;
+  return merged;
+}
+
+export class RestoreAdmission {
+  constructor(
+    private readonly service: DriftService,
+    private readonly options: RestoreAdmissionOptions,
+  ) {}
+
+  /** The verdict on a Restore being created; `signal` is the caller's (its connection). */
+  async judge(restore: Restore, signal: AbortSignal): Promise<AdmissionVerdict & { backup?: string }> {
+    const spec = isMap(restore.spec) ? restore.spec : {};
+    const namespace = typeof restore.metadata?.namespace === 'string' ? restore.metadata.namespace : DEFAULTS.velero.namespace;
+    const origin = await this.origin(spec, namespace, signal);
+    if ('allow' in origin) return { allowed: true, warnings: origin.allow ? [origin.allow] : [] };
+    const gate = this.service.gate;
+    const deadline = AbortSignal.timeout(this.options.deadlineMs);
+    let report: DriftReport;
+    try {
+      ({ report } = await this.service.analyze(origin.backup, { signal: AbortSignal.any([signal, deadline]) }));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return { ...this.unanswered(origin.backup, err, deadline.aborted), backup: origin.backup };
+    }
+    const overrides = overrideKeys(stringMap(restore.metadata?.annotations), stringMap(restore.metadata?.labels));
+    const touched = touchedClusters(restoreFilters(spec), clustersOf(report));
+    // A Healthy cluster is allowed with nothing to say, override or not: only the others are decided (a backup may hold hundreds).
+    const healthy = new Set(report.clusters.filter((c) => c.status === 'Healthy').map((c) => `${c.namespace}/${c.name}`));
+    const decisions: GateDecision[] = touched
+      .filter((c) => !healthy.has(`${c.namespace}/${c.name}`))
+      .map((c) => decide(report, c.namespace, c.name, overrides, gate));
+    const verdict = admissionVerdict(origin, decisions, gate);
+    this.options.logger[verdict.allowed ? 'info' : 'warn'](verdict.allowed ? 'restore admitted' : 'restore denied', {
+      restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,
+      backup: origin.backup,
+      clusters: decisions.map((d) => `${d.namespace}/${d.name}:${d.verdict}${d.overridden ? ' (override)' : ''}`),
+    });
+    return { ...verdict, backup: origin.backup };
+  }
+
+  /** The backup the Restore restores, or why it is allowed without judging. */
+  private async origin(spec: Record<string, unknown>, namespace: string, signal: AbortSignal): Promise<RestoreOrigin | { allow: string }> {
+    const backup = spec['backupName'];
+    if (typeof backup === 'string' && backup !== '') {
+      // Not a backup name: Velero refuses the Restore itself (FailedValidation); nothing to judge.
+      return isObjectName(backup) ? { backup } : { allow: '' };
+    }
+    const schedule = spec['scheduleName'];
+    if (typeof schedule !== 'string' || schedule === '') return { allow: '' };
+    if (!this.options.schedules) {
+      return { allow: `drift-detector cannot see the Backups of schedule ${schedule} here: this restore was not checked up front` };
+    }
+    let found: string | undefined;
+    try {
+      const backups = await this.options.schedules.list(
+        namespace,
+        schedule,
+        AbortSignal.any([signal, AbortSignal.timeout(this.options.deadlineMs)]),
+      );
+      found = newestCompletedBackup(backups, schedule);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      this.options.logger.warn('the Backups of a schedule could not be listed', { schedule, error: errorMessage(err) });
+      return {
+        allow: `drift-detector could not list the Backups of schedule ${schedule} (${errorMessage(err)}): this restore was not checked up front`,
+      };
+    }
+    // No completed backup: Velero refuses the Restore itself (FailedValidation).
+    if (!found) return { allow: '' };
+    return { backup: found, schedule };
+  }
+
+  /** No report within the deadline, or none at all: failurePolicy decides, except for a backup that does not exist. */
+  private unanswered(backup: string, err: unknown, late: boolean): AdmissionVerdict {
+    const fail = this.service.gate.failurePolicy === 'Fail';
+    const kind = failureKind(err);
+    if (!late && kind === 'not-found') return { allowed: true, warnings: [] };
+    const what = late
+      ? `analysis of backup ${backup} still running, retry in a minute`
+      : `analysis of backup ${backup} failed: ${errorMessage(err)}`;
+    this.options.logger.warn(late ? 'restore admission deadline passed' : 'restore admission without analysis', {
+      backup,
+      failurePolicy: fail ? 'Fail' : 'Ignore',
+      ...(late ? {} : { error: errorMessage(err) }),
+    });
+    return fail
+      ? { allowed: false, message: `drift-detector: ${what}`, warnings: [] }
+      : { allowed: true, warnings: [`drift-detector did not check this restore: ${what}`] };
+  }
+}
+
+/** The report's clusters, and those it names only in errors (not analysed: the gate judges them NotAnalyzed). */
+function clustersOf(report: DriftReport): ScopedCluster[] {
+  const clusters: ScopedCluster[] = report.clusters.map((c) => ({
+    namespace: c.namespace,
+    name: c.name,
+    ...(c.labels ? { labels: c.labels } : {}),
+  }));
+  for (const e of report.errors) {
+    const m = /^cluster:([^/]+)\/(.+)$/.exec(e.scope);
+    if (m && !clusters.some((c) => c.namespace === m[1] && c.name === m[2])) clusters.push({ namespace: m[1]!, name: m[2]! });
+  }
+  return clusters;
+}

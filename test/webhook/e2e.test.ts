@@ -1,0 +1,95 @@
+/**
+ * `drift-detector serve` as a process with its admission webhook, against its real peers: a TKG
+ * backup in s3rver, vcsim holding the VMs as they are now, the real detection. The API server's
+ * AdmissionReview for `velero restore create --from-backup b1` is denied, naming the drifted cluster.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makePki } from '../grpc/pki.js';
+import { capvVM, CLI, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
+import { startS3 } from '../helpers/s3.js';
+import { admissionReview, post, responseOf, restoreObject } from './helpers.js';
+
+test('serve with webhook.listen: a Restore of a drifted backup in the bucket is denied up front; a filtered one is allowed', async (t) => {
+  const s = await scenario(
+    t,
+    { clusters: [tkgCluster('wc-clean'), tkgCluster('wc-drift')] },
+    { mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)) },
+  );
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  await s3.putBackup('velero', 'tkg', 'b1', s.backup.path);
+  const pki = await makePki();
+  t.teardown(() => pki.remove());
+  const dir = await tempDir('drift-webhook-');
+  await writeFile(
+    join(dir, 'config.yaml'),
+    [
+      'listen: 127.0.0.1:0',
+      'storageLocations:',
+      '  - name: default',
+      '    bucket: velero',
+      '    prefix: tkg',
+      `    s3Url: ${s3.endpoint}`,
+      '    s3ForcePathStyle: true',
+      '    region: us-east-1',
+      `    credentialsFile: ${s3.credentialsFile}`,
+      'gate: { mode: block, failurePolicy: Fail }',
+      'analysis: { skipAccessApiServer: true }',
+      // Long enough for a cold analysis on a loaded machine: this test is about the answer, not the deadline.
+      `webhook: { listen: 127.0.0.1:0, tls: { certFile: ${pki.serverCert}, keyFile: ${pki.serverKey} }, deadline: 60s }`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the webhook did not start: ${stderr}`)), 30_000);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const line = stderr.split('\n').find((l) => l.includes('"@message":"webhook serving"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(Number((JSON.parse(line) as { address: string }).address.split(':').pop()));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  const ca = await readFile(pki.caCert);
+
+  const denied = responseOf(await post(port, ca, admissionReview(restoreObject({ backupName: 'b1' }))));
+  t.false(denied.allowed, stderr);
+  t.is(denied.status?.code, 403);
+  t.regex(denied.status!.message, /- Cluster default\/wc-drift: ManualRemediationRequired; ghost machines .*-7f9c8d-zzzzz/);
+  t.notRegex(denied.status!.message, /wc-clean/);
+
+  const filtered = responseOf(
+    await post(
+      port,
+      ca,
+      admissionReview(
+        restoreObject({ backupName: 'b1', spec: { labelSelector: { matchLabels: { 'tkg.tanzu.vmware.com/cluster-name': 'wc-clean' } } } }),
+      ),
+    ),
+  );
+  t.true(filtered.allowed, JSON.stringify(filtered));
+  // The same selector on the drifted cluster's label: the labels come from the backed-up Cluster.
+  const selected = responseOf(
+    await post(
+      port,
+      ca,
+      admissionReview(
+        restoreObject({ backupName: 'b1', spec: { labelSelector: { matchLabels: { 'tkg.tanzu.vmware.com/cluster-name': 'wc-drift' } } } }),
+      ),
+    ),
+  );
+  t.false(selected.allowed);
+
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+});
