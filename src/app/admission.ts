@@ -146,7 +146,10 @@ function clustersOf(report: DriftReport): ScopedCluster[] {
     name: c.name,
     ...(c.labels ? { labels: c.labels } : {}),
   }));
+  // A cluster the analysis left out on purpose (the old management cluster, recreated rather than
+  // restored) is reported as a warning and is not the webhook's to judge; one it could not analyse is an error.
   for (const e of report.errors) {
+    if (e.severity !== 'error') continue;
     const m = /^cluster:([^/]+)\/(.+)$/.exec(e.scope);
     if (m && !clusters.some((c) => c.namespace === m[1] && c.name === m[2])) clusters.push({ namespace: m[1]!, name: m[2]! });
   }

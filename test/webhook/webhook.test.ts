@@ -113,6 +113,24 @@ test('a backup with no Cluster API objects, and a backup that does not exist yet
   });
 });
 
+test('the old management cluster, left out of the analysis on purpose, does not deny the Restore', async (t) => {
+  await withWebhook({}, async (w) => {
+    const mgmt = report('mgmt', cluster('default', 'wc-ok', [machine('wc-ok-cp-a', 'Healthy')], []));
+    mgmt.errors.push({
+      scope: 'cluster:tkg-system/tkg-mgmt',
+      message: 'tkg-system/tkg-mgmt is the old management cluster',
+      severity: 'warning',
+    });
+    w.detection.reports.set('mgmt', mgmt);
+    t.true(responseOf(await post(w.webhook.port, ca, review({ backupName: 'mgmt' }))).allowed);
+    // A cluster the analysis could not judge still counts.
+    const broken = report('broken', cluster('default', 'wc-ok', [machine('wc-ok-cp-a', 'Healthy')], []));
+    broken.errors.push({ scope: 'cluster:default/wc-bad', message: 'unusable objects', severity: 'error' });
+    w.detection.reports.set('broken', broken);
+    t.false(responseOf(await post(w.webhook.port, ca, review({ backupName: 'broken' }))).allowed);
+  });
+});
+
 test('the override by label (every Velero) and by annotation (Velero >= 1.16) lets the Restore in, with a warning', async (t) => {
   await withWebhook({}, async (w) => {
     w.detection.reports.set('b1', standardReport('b1'));
