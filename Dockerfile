@@ -5,6 +5,9 @@
 # Every base is a build argument, and ARTIFACTS=prebuilt takes the executable from a context that
 # scripts/image-layout.sh made instead of compiling it: that is how scripts/build-images.sh builds
 # the same final stages offline with buildah (README: "Build the images").
+# Nothing here names an architecture: every base is published for linux/amd64 and linux/arm64, and
+# with `docker buildx build --platform linux/amd64,linux/arm64` the build stage runs once per target
+# (the executable is a copy of that platform's node, and ldd finds that platform's C++ runtime).
 ARG NODE_IMAGE=node:20-bullseye-slim
 ARG BUSYBOX_IMAGE=busybox:1.36.1-uclibc
 ARG SERVICE_BASE=gcr.io/distroless/cc-debian12:nonroot
@@ -23,8 +26,11 @@ COPY scripts ./scripts
 RUN npm run build:plugin
 RUN sh scripts/image-layout.sh dist/drift-detector /out
 
-# The same layout made beforehand: the build context is image-layout.sh's OUT directory.
+# The same layout made beforehand: the build context is image-layout.sh's OUT directory. It holds
+# one architecture's executable: the marker copy fails the build for any other target platform.
 FROM scratch AS prebuilt
+ARG TARGETARCH
+COPY arch/${TARGETARCH} /out/arch/
 COPY plugins/ /out/plugins/
 COPY bin/ /out/bin/
 

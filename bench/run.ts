@@ -12,10 +12,14 @@ import { mib, prepareFixture, writeScaleBackup, type ScaleBackup, type ScaleFixt
 import { measureDetect, measureStartup, type DetectRun, type ReportCheck } from './measures/detect.js';
 import { govmomiBinary, measureInventory, type InventorySamples } from './measures/inventory.js';
 import { measureScan, readOnce, type ScanRun, type ScanSamples } from './measures/scan.js';
+import { measurePlugin, pluginMeasures, type PluginSamples } from './measures/plugin.js';
 import { measureService, type ServiceSamples } from './measures/service.js';
 import { presetNamed, tenthOf, type Preset } from './presets.js';
 import { measure, MiB, renderTable, type Measure } from './results.js';
 import { median, percentile, round } from './stats.js';
+
+/** Plugin processes per mode: the targets are medians of at least 5. */
+const PLUGIN_RUNS = 5;
 
 export interface BenchOptions {
   preset: string;
@@ -94,7 +98,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const startup = await measureStartup(cli, full.runs.detect);
       log(`${full.name}: service, Detect cold/warm and Execute (${full.executeCalls} calls)`);
       const service = await measureService(backup, full.runs.serviceCold, full.executeCalls);
-      return { backup, scan, inventory, detect, startup, service };
+      log(`${full.name}: plugin (the single executable), start, RSS, remote and local Execute (${PLUGIN_RUNS} runs)`);
+      const plugin = await measurePlugin(join(root, 'dist', 'drift-detector'), backup, PLUGIN_RUNS);
+      return { backup, scan, inventory, detect, startup, service, plugin };
     });
 
     const measures = buildMeasures(full, { small, large });
@@ -148,6 +154,7 @@ interface Collected {
     detect: { runs: DetectRun[] };
     startup: { cli: DetectRun[]; node: DetectRun[] };
     service: ServiceSamples;
+    plugin: PluginSamples;
   };
 }
 
@@ -332,6 +339,7 @@ function buildMeasures(full: Preset, { small, large }: Collected): Measure[] {
       baselineLabel: 'Detect cold',
       samples: { ours: service.detectWarm, baseline: service.detectCold },
     }),
+    ...pluginMeasures(large.plugin, full.name),
   ];
 }
 

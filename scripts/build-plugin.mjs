@@ -4,8 +4,10 @@
 //   1. esbuild bundles src/cli/sea-main.ts into one CommonJS file (Node 20's SEA runs only that);
 //   2. the protos are embedded: ours (proto/) and the ones grpc-health-check and @grpc/reflection
 //      read from their package folders at run time, whose `__dirname` is pointed at the copy;
-//   3. `node --experimental-sea-config` makes the blob, postject injects it into a copy of node;
-//   4. the result is run once from an empty directory to prove it stands alone.
+//   3. the packages only an analysis needs are bundled apart and embedded as assets (LAZY_GROUPS);
+//   4. `node --experimental-sea-config` makes the blob (with V8's code cache of the main bundle, so
+//      a plugin process does not compile it at every start), postject injects it into a copy of node;
+//   5. the result is run once from an empty directory to prove it stands alone.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -96,6 +98,52 @@ const optionalMissing = {
   },
 };
 
+/**
+ * Packages only an analysis needs (the Kubernetes client, the S3 client, the SOAP client): each
+ * group is bundled on its own and embedded as a SEA asset, and the main bundle gets a stand-in
+ * that compiles the asset at the first require. A plugin process that only answers ListPlugins
+ * or a remote-mode Execute never parses them: V8 keeps a script's whole source in its heap and
+ * scans all of it at compile time, so their megabytes would cost memory and start time in every
+ * process Velero starts. Groups share nothing with the main bundle that needs one identity.
+ */
+const LAZY_GROUPS = [
+  { asset: 'kubernetes.cjs', packages: ['@kubernetes/client-node'] },
+  { asset: 'aws.cjs', packages: ['@aws-sdk/client-s3', '@aws-sdk/credential-providers', '@smithy/node-http-handler'] },
+  { asset: 'soap.cjs', packages: ['soap'] },
+];
+
+const LAZY_LOADER = `
+const loaded = new Map();
+module.exports = function loadLazyGroup(asset) {
+  let exports = loaded.get(asset);
+  if (exports === undefined) {
+    const source = require('node:sea').getAsset(asset, 'utf8');
+    const module = { exports: {} };
+    const params = ['exports', 'require', 'module', '__filename', '__dirname'];
+    require('node:vm').compileFunction(source, params, { filename: asset }).call(module.exports, module.exports, require, module, __filename, __dirname);
+    loaded.set(asset, (exports = module.exports));
+  }
+  return exports;
+};`;
+
+/** Main bundle: each lazy package becomes `loadLazyGroup(asset)[package]`, evaluated on first use. */
+const lazyPackages = {
+  name: 'lazy-packages',
+  setup(build) {
+    const groupOf = new Map(LAZY_GROUPS.flatMap(({ asset, packages }) => packages.map((pkg) => [pkg, asset])));
+    const filter = new RegExp(`^(${[...groupOf.keys()].map((p) => p.replace(/[-/.@]/g, '\\$&')).join('|')}|lazy-group-loader)$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'lazy-package' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => ({
+      contents:
+        args.path === 'lazy-group-loader'
+          ? LAZY_LOADER
+          : `module.exports = require('lazy-group-loader')(${JSON.stringify(groupOf.get(args.path))})[${JSON.stringify(args.path)}];`,
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
 function run(command, args, options = {}) {
   execFileSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
 }
@@ -106,28 +154,48 @@ async function main() {
   try {
     const bundle = join(work, 'drift-detector.cjs');
     const texts = embeddedProtos();
-    const result = await esbuild.build({
-      entryPoints: [join(root, 'src', 'cli', 'sea-main.ts')],
+    const common = {
       bundle: true,
       platform: 'node',
       format: 'cjs',
       target: 'node20',
-      outfile: bundle,
+      // import() becomes require(): neither the code-cached main script nor a vm-compiled group has
+      // a dynamic import callback in a single executable (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
+      supported: { 'dynamic-import': false },
       logLevel: 'warning',
       legalComments: 'none',
+      // Without comments the source is ASCII: V8 keeps it as one byte per character, not two.
+      minifyWhitespace: true,
       define: {
         DRIFT_DETECTOR_EMBEDDED_PROTOS: JSON.stringify(texts),
         // Modules written as ESM read import.meta.url; in the executable it is the executable.
         'import.meta.url': '__drift_detector_import_meta_url',
       },
       banner: { js: 'var __drift_detector_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
-      plugins: [vendorProtoDirs, optionalMissing],
+    };
+    const result = await esbuild.build({
+      ...common,
+      entryPoints: [join(root, 'src', 'cli', 'sea-main.ts')],
+      outfile: bundle,
+      plugins: [vendorProtoDirs, optionalMissing, lazyPackages],
     });
     if (result.errors.length) throw new Error('esbuild failed');
+    const assets = {};
+    for (const { asset, packages } of LAZY_GROUPS) {
+      const entry = `module.exports = {${packages.map((p) => `${JSON.stringify(p)}: require(${JSON.stringify(p)})`).join(', ')}};`;
+      assets[asset] = join(work, asset);
+      const built = await esbuild.build({
+        ...common,
+        stdin: { contents: entry, resolveDir: root, sourcefile: asset, loader: 'js' },
+        outfile: assets[asset],
+        plugins: [optionalMissing],
+      });
+      if (built.errors.length) throw new Error(`esbuild failed for ${asset}`);
+    }
 
     const blob = join(work, 'sea-prep.blob');
     const config = join(work, 'sea-config.json');
-    writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false }));
+    writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }));
     run(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
 
     mkdirSync(dirname(output), { recursive: true });

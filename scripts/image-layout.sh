@@ -4,6 +4,8 @@
 #   OUT/plugins/libstdc++.so.6, libgcc_s.so.1 0644  the C++ runtime node links, which Velero's
 #                                                   image lacks; its Deployment sets LD_LIBRARY_PATH=/plugins
 #   OUT/bin/drift-detector                    0755  the service image's executable
+#   OUT/arch/<amd64|arm64>                          an empty marker: the executable's architecture, which
+#                                                   the Dockerfile's prebuilt stage requires to be the target's
 # The libraries are not executable: Velero runs every executable file under /plugins as a plugin.
 # Any other library the executable links outside glibc stops the layout here, not in Velero's pod.
 # Run by the Dockerfile's build stage and by scripts/build-images.sh, so both lay out the same.
@@ -36,8 +38,16 @@ for lib in $(printf '%s\n' "$linked" | awk '{ print $1 }'); do
   esac
 done
 
-rm -rf "$out/plugins" "$out/bin"
-mkdir -p "$out/plugins" "$out/bin"
+# ELF e_machine (little-endian, offset 18), in the names Docker's TARGETARCH uses.
+case $(od -An -tu2 -j18 -N2 "$executable" | tr -d ' ') in
+  62) arch=amd64 ;;
+  183) arch=arm64 ;;
+  *) fail "$executable is built for an architecture the images do not support (amd64, arm64)" ;;
+esac
+
+rm -rf "$out/plugins" "$out/bin" "$out/arch"
+mkdir -p "$out/plugins" "$out/bin" "$out/arch"
+: >"$out/arch/$arch"
 cp "$executable" "$out/plugins/$plugin"
 chmod 0755 "$out/plugins/$plugin"
 for lib in $runtime_libs; do

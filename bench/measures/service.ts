@@ -41,7 +41,7 @@ export interface ServiceSamples {
   admissionDenied: boolean;
 }
 
-const BACKUP_NAME = 'bench-backup';
+export const BACKUP_NAME = 'bench-backup';
 const START_TIMEOUT_MS = 60_000;
 const DETECT_DEADLINE_MS = 10 * 60_000;
 const CALL_DEADLINE_MS = 30_000;
@@ -197,7 +197,7 @@ function executeMsOf(line: string): number | undefined {
 }
 
 /** The serve probe; stdin is its lifeline, so it never outlives the benchmark. */
-function startServer(file: string): Promise<Server> {
+export function startServer(file: string): Promise<Server> {
   const child = spawn(process.execPath, [probePath('serve'), BACKUP_NAME, file], { stdio: ['pipe', 'pipe', 'pipe'] });
   // Its log lines are read, as a container runtime would: the Execute times are kept, the tail explains a failed start.
   let stderr = '';

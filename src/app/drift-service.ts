@@ -1,7 +1,9 @@
 /**
  * The service's use case, whatever the door: analyse a backup once, shared and cached, from where
  * its locator says it is, with the door's vCenter credentials and words. The detection is
- * injected so tests can count or fake it; by default it is detectDrift.
+ * injected so tests can count or fake it; by default it is detectDrift, loaded at the first
+ * analysis so a door that never analyses (a plugin process that only answers ListPlugins) does
+ * not evaluate the reader, the vSphere client and the analysis.
  */
 import type { BackupSource } from '../backup/source.js';
 import type { GateConfig } from '../gate/decide.js';
@@ -13,7 +15,7 @@ import { AnalysisCache, type AnalysisRequest, type AnalysisResult, type CacheUse
 import type { BackupLocations } from './backup-locator.js';
 import type { AnalysisConfig } from '../config/service-config.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
-import { detectDrift, type DetectOptions, type DoorWords, type ProgressEvent } from './detect.js';
+import type { DetectOptions, DoorWords, ProgressEvent } from './detect.js';
 import { DomainError } from './errors.js';
 
 export type Detect = (source: BackupSource, options: DetectOptions) => Promise<DriftReport>;
@@ -113,7 +115,8 @@ export class DriftService {
     const { name, locator } = this.options.locations.select(request.location);
     const source = await locator.locate(request.backup, hooks.signal);
     logger.info('analysis started', { backup: request.backup, storageLocation: name, source: source.description });
-    return (this.options.detect ?? detectDrift)(source, {
+    const detect = this.options.detect ?? (await import('./detect.js')).detectDrift;
+    return detect(source, {
       insecureSkipVerify: analysis.insecureSkipVerify,
       skipAccessApiServer: request.skipAccessApiServer,
       credentials: this.options.vcenterCredentials,

@@ -14,7 +14,6 @@
  * Execute error of each Cluster instead, in the restore's errors.
  */
 import { readFile } from 'node:fs/promises';
-import { onlyLocation, VeleroBackupLocator } from '../app/backup-locator.js';
 import type { DoorWords } from '../app/detect.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import { DriftService, type Detect } from '../app/drift-service.js';
@@ -179,6 +178,8 @@ export class PluginRestoreGate implements Gate {
           .then((data) => vcenterCredentialsFromSecret(data, `Secret ${this.namespace}/${settings.vsphereCredentialsSecret}`))
           .catch(misconfigured)
       : {};
+    // The S3 client is evaluated here, at the first local analysis, not in every plugin process.
+    const { onlyLocation, VeleroBackupLocator } = await import('../app/backup-locator.js');
     const locator = new VeleroBackupLocator({
       file: env[STORAGE_LOCATION_FILE_ENV] || undefined,
       cluster: () => this.cluster(),

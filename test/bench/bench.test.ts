@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runBench, type BenchResults } from '../../bench/run.js';
 
 test('the quick preset runs every measure and writes the results file', async (t) => {
-  t.timeout(120_000);
+  t.timeout(240_000);
   const dir = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const resultsPath = join(dir, 'results.json');
@@ -32,6 +32,11 @@ test('the quick preset runs every measure and writes the results file', async (t
     'service.execute.rate',
     'service.detect.cold',
     'service.detect.warm',
+    'plugin.start',
+    'plugin.rss.handshake',
+    'plugin.rss.remote',
+    'plugin.rss.local',
+    'plugin.rss.warm',
   ]);
   for (const m of results.measures) {
     t.true(Number.isFinite(m.ours) && m.ours > 0, `${m.id}: ours = ${m.ours}`);
