@@ -28,8 +28,8 @@ import { loadKubeConfig } from '../kube/config.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage } from '../util/values.js';
 import { kubeVeleroCluster, type VeleroCluster } from './cluster.js';
-import { RemoteGate, remoteCredentialsFromSecret } from './remote.js';
-import { outcomeFromDecision, outcomeFromError, outcomeFromItem, RestoreReporter } from './restore-report.js';
+import { RemoteBlockedError, RemoteGate, remoteCredentialsFromSecret } from './remote.js';
+import { outcomeFromDecision, outcomeFromError, outcomeFromItem, outcomeFromRemote, RestoreReporter } from './restore-report.js';
 import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, type PluginSettings, type RemoteSettings } from './settings.js';
 
 export const SETTINGS_FILE_ENV = 'DRIFT_DETECTOR_PLUGIN_CONFIG';
@@ -98,8 +98,7 @@ export class PluginRestoreGate implements Gate {
 
   async execute(input: ExecuteInput, call: GateCall): Promise<ExecuteOutput> {
     const target = peekTarget(input);
-    // Velero only sends what AppliesTo selected; anything else passes untouched, without reading settings.
-    if (!target.isCluster) return { item: Buffer.from(input.item) };
+    if (!target.isCluster) return this.executeMember(input, call);
 
     let outcome;
     try {
@@ -108,11 +107,33 @@ export class PluginRestoreGate implements Gate {
       outcome = output.decision ? outcomeFromDecision(output.decision) : outcomeFromItem(target.cluster, output.item);
       return output;
     } catch (err) {
-      outcome = err instanceof GateBlockedError ? outcomeFromDecision(err.decision) : outcomeFromError(target.cluster, err);
+      outcome =
+        err instanceof GateBlockedError
+          ? outcomeFromDecision(err.decision)
+          : err instanceof RemoteBlockedError
+            ? outcomeFromRemote(err.decision, err)
+            : outcomeFromError(target.cluster, err);
       throw err;
     } finally {
       if (target.restore && outcome) await this.reporter.report(target.restore, outcome);
     }
+  }
+
+  /**
+   * Any other object goes to the gate too. When the plugin cannot judge at all (its settings
+   * unreadable), the object is kept out with a warning: its Cluster fails with the cause, and the
+   * restore is run again once that is fixed.
+   */
+  private async executeMember(input: ExecuteInput, call: GateCall): Promise<ExecuteOutput> {
+    let runtime: Runtime;
+    try {
+      runtime = await this.loadRuntime(call.signal);
+    } catch (err) {
+      if (call.signal.aborted) throw err;
+      this.environment.logger.warn(`skipped ${describeInput(input)}: drift-detector cannot judge it: ${errorMessage(err)}`);
+      return { item: Buffer.from(input.item), skipRestore: true };
+    }
+    return runtime.gate.execute(input, call);
   }
 
   /** Stops background work (the remote client); the analysis cache goes with the process. */
@@ -166,7 +187,7 @@ export class PluginRestoreGate implements Gate {
     }
     return {
       settings,
-      gate: { execute: async (input, call) => ({ item: await gate.execute(input, call.signal) }) },
+      gate: { execute: (input, call) => gate.execute(input, call.signal) },
       close: () => gate.close(),
     };
   }
@@ -248,6 +269,17 @@ interface Target {
   /** `namespace/name` of the Cluster item. */
   cluster: string;
   restore?: { name: string; namespace: string; uid?: string };
+}
+
+/** `Kind namespace/name` of an item, for a log line; the gate validates it. */
+function describeInput(input: ExecuteInput): string {
+  try {
+    const item = JSON.parse(Buffer.from(input.item).toString('utf8')) as { kind?: unknown; metadata?: { namespace?: unknown; name?: unknown } };
+    const namespace = typeof item.metadata?.namespace === 'string' ? `${item.metadata.namespace}/` : '';
+    return `${typeof item.kind === 'string' ? item.kind : 'object'} ${namespace}${String(item.metadata?.name ?? '?')}`;
+  } catch {
+    return 'an unreadable item';
+  }
 }
 
 /** Just enough of the item and the Restore to report on; the gate itself validates them fully. */
