@@ -103,6 +103,10 @@ function gateAnnotated(item: KubeObject, added: Record<string, string>): Record<
   return same ? undefined : result;
 }
 
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
 /** `Kind namespace/name` of an item, for log lines. */
 function describeItem(item: KubeObject, namespace: string, name: string): string {
   return `${typeof item.kind === 'string' ? item.kind : 'object'} ${namespace ? `${namespace}/` : ''}${name}`;
@@ -138,7 +142,7 @@ export class RestoreGate {
     const override = restoreOverride(stringMap(restore.metadata?.labels), stringMap(restore.metadata?.annotations));
     // The item's namespace is still the backed-up one (Velero maps it after the actions run).
     const fromBackup = input.itemFromBackup && input.itemFromBackup.length ? parseJson(input.itemFromBackup, 'itemFromBackup') : undefined;
-    const namespace = String(item.metadata?.namespace ?? fromBackup?.metadata?.namespace ?? '');
+    const namespace = textOf(item.metadata?.namespace) || textOf(fromBackup?.metadata?.namespace);
     const name = item.metadata?.name;
     if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', 'item: metadata.name: required');
     const restoreName = typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined;
@@ -166,8 +170,7 @@ export class RestoreGate {
     const found = await this.memberDecision(backedUp, judgement);
     if (!found) return untouched;
     const { cluster, decision } = found;
-    const namespace = String(backedUp.metadata?.namespace ?? '');
-    const object = describeItem(item, namespace, String(item.metadata?.name));
+    const object = describeItem(item, textOf(backedUp.metadata?.namespace), textOf(item.metadata?.name));
     const fields = { backup: judgement.backupName, cluster: `${cluster.namespace}/${cluster.name}`, object, status: decision.status };
     if (decision.action === 'fail') {
       this.logger.warn(
@@ -203,7 +206,7 @@ export class RestoreGate {
     const cluster = this.service.membershipOf(report).clusterOf(object);
     if (!cluster) return undefined;
     let byCluster = this.decisions.get(report);
-    if (!byCluster) this.decisions.set(report, (byCluster = new Map()));
+    if (!byCluster) this.decisions.set(report, (byCluster = new Map<string, GateDecision>()));
     const key = JSON.stringify([cluster.namespace, cluster.name, override]);
     let decision = byCluster.get(key);
     if (!decision) byCluster.set(key, (decision = decide(report, cluster.namespace, cluster.name, override, this.service.gate)));

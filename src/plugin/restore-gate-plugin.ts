@@ -98,7 +98,7 @@ export class PluginRestoreGate implements Gate {
 
   async execute(input: ExecuteInput, call: GateCall): Promise<ExecuteOutput> {
     const target = peekTarget(input);
-    if (!target.isCluster) return this.executeMember(input, call);
+    if (!target.isCluster) return this.executeMember(input, call, target);
 
     let outcome;
     try {
@@ -124,13 +124,13 @@ export class PluginRestoreGate implements Gate {
    * unreadable), the object is kept out with a warning: its Cluster fails with the cause, and the
    * restore is run again once that is fixed.
    */
-  private async executeMember(input: ExecuteInput, call: GateCall): Promise<ExecuteOutput> {
+  private async executeMember(input: ExecuteInput, call: GateCall, target: Target): Promise<ExecuteOutput> {
     let runtime: Runtime;
     try {
       runtime = await this.loadRuntime(call.signal);
     } catch (err) {
       if (call.signal.aborted) throw err;
-      this.environment.logger.warn(`skipped ${describeInput(input)}: drift-detector cannot judge it: ${errorMessage(err)}`);
+      this.environment.logger.warn(`skipped ${target.kind} ${target.cluster}: drift-detector cannot judge it: ${errorMessage(err)}`);
       return { item: Buffer.from(input.item), skipRestore: true };
     }
     return runtime.gate.execute(input, call);
@@ -266,20 +266,11 @@ export function vcenterCredentialsFromSecret(data: Record<string, string>, origi
 
 interface Target {
   isCluster: boolean;
-  /** `namespace/name` of the Cluster item. */
+  /** The item's kind, for log lines. */
+  kind: string;
+  /** `namespace/name` of the item (the Cluster's, for a Cluster). */
   cluster: string;
   restore?: { name: string; namespace: string; uid?: string };
-}
-
-/** `Kind namespace/name` of an item, for a log line; the gate validates it. */
-function describeInput(input: ExecuteInput): string {
-  try {
-    const item = JSON.parse(Buffer.from(input.item).toString('utf8')) as { kind?: unknown; metadata?: { namespace?: unknown; name?: unknown } };
-    const namespace = typeof item.metadata?.namespace === 'string' ? `${item.metadata.namespace}/` : '';
-    return `${typeof item.kind === 'string' ? item.kind : 'object'} ${namespace}${String(item.metadata?.name ?? '?')}`;
-  } catch {
-    return 'an unreadable item';
-  }
 }
 
 /** Just enough of the item and the Restore to report on; the gate itself validates them fully. */
@@ -294,7 +285,7 @@ function peekTarget(input: ExecuteInput): Target {
   };
   const item = parse(input.item);
   // Unreadable JSON goes to the gate, which names the problem.
-  if (!item) return { isCluster: true, cluster: '?' };
+  if (!item) return { isCluster: true, kind: 'object', cluster: '?' };
   const isCluster = isCapiCluster(item);
   const cluster = `${item['metadata']?.['namespace'] ?? ''}/${item['metadata']?.['name'] ?? '?'}`;
   const metadata = parse(input.restore)?.['metadata'];
@@ -304,5 +295,6 @@ function peekTarget(input: ExecuteInput): Target {
     typeof name === 'string' && typeof namespace === 'string' && name && namespace
       ? { name, namespace, ...(typeof metadata['uid'] === 'string' ? { uid: metadata['uid'] } : {}) }
       : undefined;
-  return { isCluster, cluster, ...(restore ? { restore } : {}) };
+  const kind = typeof item['kind'] === 'string' ? item['kind'] : 'object';
+  return { isCluster, kind, cluster, ...(restore ? { restore } : {}) };
 }

@@ -10,7 +10,6 @@ import { veleroRestore } from '../helpers/velero.js';
 import { runHarness, veleroItem, type RestoredItem, type RestoreItem } from './helpers.js';
 import { assertCleanExit, CLUSTERS, messages, pluginFiles, veleroBackups } from './velero-run.js';
 
-const GATE = 'driftdetector.dev/restore-gate';
 const SECRETS = 'driftdetector.dev/restore-gate-secrets';
 
 /** The backup's objects as Velero restores them: namespaces first and without actions, Clusters last. */
