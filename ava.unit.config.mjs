@@ -18,6 +18,7 @@ export const INTEGRATION_TESTS = [
   'test/harness/vcsim.test.ts', // vcsim
   'test/plugin/protocol.test.ts', // single executable
   'test/plugin/velero-host.test.ts', // single executable, go-plugin host, s3rver, vcsim
+  'test/plugin/velero-restore.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/vsphere/inventory.test.ts', // vcsim
 ];
 

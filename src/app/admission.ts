@@ -9,7 +9,7 @@
  */
 import { decide, type GateDecision } from '../gate/decide.js';
 import { admissionVerdict, type AdmissionVerdict, type RestoreOrigin } from '../gate/admission.js';
-import { OVERRIDE_ANNOTATION } from '../gate/override.js';
+import { restoreOverride } from '../gate/override.js';
 import { newestCompletedBackup, restoreFilters, touchedClusters, type ScopedCluster } from '../gate/restore-scope.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { isObjectName } from '../model/kube.js';
@@ -33,24 +33,6 @@ export interface RestoreAdmissionOptions {
 
 type Restore = { metadata?: { name?: unknown; namespace?: unknown; labels?: unknown; annotations?: unknown }; spec?: unknown };
 
-function stringMap(value: unknown): Record<string, string> {
-  if (!isMap(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
-
-/**
- * The keys the gate reads for an override, from the Restore's annotations and labels: the label
- * `driftdetector.dev/override` counts when the annotation is absent or blank (labels are what
- * `velero restore create --labels` sets on every Velero version; a blank value is no override).
- * Kept in one place so the gate's own reading of labels can replace it.
- */
-export function overrideKeys(annotations: Record<string, string>, labels: Record<string, string>): Record<string, string> {
-  const merged = { ...annotations };
-  const label = labels[OVERRIDE_ANNOTATION];
-  if ((merged[OVERRIDE_ANNOTATION] ?? '').trim() === '' && label !== undefined && label.trim() !== '') merged[OVERRIDE_ANNOTATION] = label;
-  return merged;
-}
-
 export class RestoreAdmission {
   constructor(
     private readonly service: DriftService,
@@ -72,7 +54,11 @@ export class RestoreAdmission {
       if (signal.aborted) throw err;
       return { ...this.unanswered(origin.backup, err, deadline.aborted), backup: origin.backup };
     }
-    const overrides = overrideKeys(stringMap(restore.metadata?.annotations), stringMap(restore.metadata?.labels));
+    const metadata = restore.metadata;
+    const overrides = restoreOverride(
+      isMap(metadata?.labels) ? metadata.labels : undefined,
+      isMap(metadata?.annotations) ? metadata.annotations : undefined,
+    );
     const touched = touchedClusters(restoreFilters(spec), clustersOf(report));
     // A Healthy cluster is allowed with nothing to say, override or not: only the others are decided (a backup may hold hundreds).
     const healthy = new Set(report.clusters.filter((c) => c.status === 'Healthy').map((c) => `${c.namespace}/${c.name}`));

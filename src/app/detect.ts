@@ -8,6 +8,7 @@ import { backedUpClusters } from '../backup/topology.js';
 import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.js';
 import { excludedManagementClusters, kubeconfigOf } from '../backup/workload-clusters.js';
 import { analyzeDrift } from '../drift/analyze.js';
+import type { BackupObjects } from '../model/backup.js';
 import type { InventorySnapshot, VCenterListing } from '../model/inventory.js';
 import type { DriftReport, ReportError } from '../model/report.js';
 import { vcenterKey, type CredentialOverrides } from '../model/vcenter.js';
@@ -48,6 +49,8 @@ export interface DetectOptions {
   signal?: AbortSignal;
   debug?: (message: string) => void;
   onProgress?: (event: ProgressEvent) => void;
+  /** Sees the backup's objects once read (the restore gate indexes which cluster each object belongs to). */
+  onBackupRead?: (objects: BackupObjects) => void;
   /** For the report's metadata; tests pin it. */
   now?: () => Date;
 }
@@ -61,6 +64,7 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
 
   progress('backup', `reading ${source.description}`);
   const objects = await readBackup(source, { signal: options.signal, debug });
+  options.onBackupRead?.(objects);
   const clusters = backedUpClusters(objects);
   const excluded = excludedManagementClusters(objects);
   const machines = clusters.reduce((n, c) => n + c.machines.length, 0);

@@ -5,6 +5,7 @@
  * analysis so a door that never analyses (a plugin process that only answers ListPlugins) does
  * not evaluate the reader, the vSphere client and the analysis.
  */
+import { ClusterMembership } from '../backup/membership.js';
 import type { BackupSource } from '../backup/source.js';
 import type { GateConfig } from '../gate/decide.js';
 import { isObjectName } from '../model/kube.js';
@@ -66,6 +67,8 @@ export function checkBackupName(name: unknown, field = 'backup name'): string {
 
 export class DriftService {
   readonly analyses: AnalysisCache;
+  /** Which cluster each object of a backup belongs to, kept as long as the cache keeps its report. */
+  private readonly memberships = new WeakMap<DriftReport, ClusterMembership>();
 
   constructor(readonly options: DriftServiceOptions) {
     const { analysis } = options;
@@ -106,6 +109,19 @@ export class DriftService {
     });
   }
 
+  /**
+   * Which backed-up cluster an object of the report's backup belongs to. A report this service did
+   * not read the backup for (a detection faked in tests) knows only its clusters' names.
+   */
+  membershipOf(report: DriftReport): ClusterMembership {
+    let membership = this.memberships.get(report);
+    if (!membership) {
+      membership = new ClusterMembership(report.clusters.map((c) => ({ namespace: c.namespace, name: c.name })));
+      this.memberships.set(report, membership);
+    }
+    return membership;
+  }
+
   /** One analysis: the backup located (inside the analysis' timeout), then detected. */
   private async run(
     request: AnalysisRequest,
@@ -115,8 +131,9 @@ export class DriftService {
     const { name, locator } = this.options.locations.select(request.location);
     const source = await locator.locate(request.backup, hooks.signal);
     logger.info('analysis started', { backup: request.backup, storageLocation: name, source: source.description });
+    let membership: ClusterMembership | undefined;
     const detect = this.options.detect ?? (await import('./detect.js')).detectDrift;
-    return detect(source, {
+    const report = await detect(source, {
       insecureSkipVerify: analysis.insecureSkipVerify,
       skipAccessApiServer: request.skipAccessApiServer,
       credentials: this.options.vcenterCredentials,
@@ -127,6 +144,9 @@ export class DriftService {
       signal: hooks.signal,
       onProgress: hooks.onProgress,
       debug: (message) => logger.debug(message, { backup: request.backup }),
+      onBackupRead: (objects) => (membership = ClusterMembership.fromBackup(objects)),
     });
+    if (membership) this.memberships.set(report, membership);
+    return report;
   }
 }

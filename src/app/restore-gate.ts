@@ -1,15 +1,27 @@
 /**
- * The restore gate's use case: judge one Cluster item of a Velero restore (docs/restore-gate.md).
+ * The restore gate's use case: judge one item of a Velero restore (docs/restore-gate.md §7).
  * A Cluster API Cluster is judged against the analysis of the restore's backup and comes back
  * annotated (and paused, with pauseOnDrift), or the gate fails it so Velero keeps the Cluster out of
- * the restore. On success the item bytes are always returned: Velero unmarshals them even when
- * nothing changed; any other item passes untouched.
+ * the restore. Any other object follows the decision for the backed-up cluster it belongs to
+ * (backup/membership.ts): skipped when that cluster is blocked, marked paused or overridden when it
+ * is, untouched when it belongs to no cluster. The item bytes are always returned: Velero
+ * unmarshals them even when nothing changed or the item is skipped.
  *
  * When the analysis itself fails, failurePolicy decides: Fail fails the item (block mode) with the
  * cause and its kind; Ignore restores it with `driftdetector.dev/status: CheckFailed` and the cause
  * in `driftdetector.dev/check-error` (see gate/decide.ts).
  */
-import { decide, decideOnCheckFailure, OVERRIDE_REASON_ANNOTATION, type GateDecision } from '../gate/decide.js';
+import { claimedCluster, type ClusterKey } from '../backup/membership.js';
+import {
+  CAPI_PAUSED_ANNOTATION,
+  decide,
+  decideOnCheckFailure,
+  GATE_ANNOTATION_PREFIX,
+  OVERRIDE_REASON_ANNOTATION,
+  type GateDecision,
+} from '../gate/decide.js';
+import { restoreOverride } from '../gate/override.js';
+import type { DriftReport } from '../model/report.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import { checkBackupName, type DriftService } from './drift-service.js';
@@ -26,6 +38,9 @@ export interface ExecuteInput {
 
 export interface ExecuteOutput {
   item: Buffer;
+  /** Velero must not create the item: it belongs to a blocked cluster. */
+  skipRestore?: boolean;
+  /** For a Cluster: the decision it was restored by. */
   decision?: GateDecision;
 }
 
@@ -43,9 +58,16 @@ export interface GateMetrics {
 type KubeObject = {
   apiVersion?: unknown;
   kind?: unknown;
-  metadata?: { name?: unknown; namespace?: unknown; annotations?: unknown };
+  metadata?: { name?: unknown; namespace?: unknown; annotations?: unknown; labels?: unknown; ownerReferences?: unknown };
   spec?: Record<string, unknown>;
 };
+
+/** What every item of one Execute is judged with. */
+interface Judgement {
+  backupName: string;
+  override: Record<string, string>;
+  signal: AbortSignal;
+}
 
 function parseJson(bytes: Buffer | Uint8Array | undefined, field: string): KubeObject {
   if (!bytes || bytes.length === 0) throw new DomainError('invalid-argument', `${field}: empty`);
@@ -70,6 +92,27 @@ function stringMap(value: unknown): Record<string, string> {
 }
 
 /**
+ * The item's annotations without any gate annotation it brought from the backup, plus `added`:
+ * the audit trail cannot be forged through a backup. Undefined when that changes nothing.
+ */
+function gateAnnotated(item: KubeObject, added: Record<string, string>): Record<string, string> | undefined {
+  const own = stringMap(item.metadata?.annotations);
+  const kept = Object.fromEntries(Object.entries(own).filter(([key]) => !key.startsWith(GATE_ANNOTATION_PREFIX)));
+  const result = { ...kept, ...added };
+  const same = Object.keys(result).length === Object.keys(own).length && Object.entries(result).every(([k, v]) => own[k] === v);
+  return same ? undefined : result;
+}
+
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** `Kind namespace/name` of an item, for log lines. */
+function describeItem(item: KubeObject, namespace: string, name: string): string {
+  return `${typeof item.kind === 'string' ? item.kind : 'object'} ${namespace ? `${namespace}/` : ''}${name}`;
+}
+
+/**
  * The gate failed the item: the Execute error, with the decision behind it for the caller's summary.
  * Its kind is `blocked`, or the kind of the failed check that made the gate block.
  */
@@ -83,6 +126,9 @@ export class GateBlockedError extends DomainError {
 }
 
 export class RestoreGate {
+  /** Decisions per report, by cluster and override: every object of a cluster asks the same question. */
+  private readonly decisions = new WeakMap<DriftReport, Map<string, GateDecision>>();
+
   constructor(
     private readonly service: DriftService,
     private readonly logger: Logger,
@@ -91,48 +137,96 @@ export class RestoreGate {
 
   async execute(input: ExecuteInput, call: GateCall): Promise<ExecuteOutput> {
     const item = parseJson(input.item, 'item');
-    // Velero only sends what AppliesTo selected; anything else passes untouched.
-    if (!isCapiCluster(item)) return { item: Buffer.from(input.item) };
     const restore = parseJson(input.restore, 'restore');
     const backupName = checkBackupName(restore.spec?.['backupName'], 'restore: spec.backupName');
-    const restoreAnnotations = stringMap(restore.metadata?.annotations);
+    const override = restoreOverride(stringMap(restore.metadata?.labels), stringMap(restore.metadata?.annotations));
     // The item's namespace is still the backed-up one (Velero maps it after the actions run).
     const fromBackup = input.itemFromBackup && input.itemFromBackup.length ? parseJson(input.itemFromBackup, 'itemFromBackup') : undefined;
-    const namespace = [item.metadata?.namespace, fromBackup?.metadata?.namespace].find((n): n is string => typeof n === 'string') ?? '';
+    const namespace = textOf(item.metadata?.namespace) || textOf(fromBackup?.metadata?.namespace);
     const name = item.metadata?.name;
     if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', 'item: metadata.name: required');
-    Object.assign(call.fields, {
-      backup: backupName,
-      cluster: `${namespace}/${name}`,
-      restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,
-    });
-
-    const decision = await this.judge(backupName, namespace, name, restoreAnnotations, call.signal);
+    const restoreName = typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined;
+    const judgement = { backupName, override, signal: call.signal };
+    if (!isCapiCluster(item)) {
+      Object.assign(call.fields, { backup: backupName, object: describeItem(item, namespace, name), restore: restoreName });
+      return this.executeMember(input, item, fromBackup ?? item, judgement);
+    }
+    Object.assign(call.fields, { backup: backupName, cluster: `${namespace}/${name}`, restore: restoreName });
+    const decision = await this.judge(judgement, namespace, name);
     const metadata = (item.metadata ??= {});
-    metadata.annotations = { ...stringMap(metadata.annotations), ...decision.annotations };
+    metadata.annotations = gateAnnotated(item, decision.annotations) ?? stringMap(metadata.annotations);
     if (decision.paused) item.spec = { ...(item.spec ?? {}), paused: true };
     return { item: Buffer.from(JSON.stringify(item)), decision };
   }
 
+  /**
+   * Any other object: the decision of its cluster. Skipped when the cluster is blocked (the
+   * Cluster item carries the full message), marked when paused or overridden, untouched when it
+   * belongs to no cluster of the backup. Owners are read from the backed-up copy: Velero has
+   * already removed them from the item.
+   */
+  private async executeMember(input: ExecuteInput, item: KubeObject, backedUp: KubeObject, judgement: Judgement): Promise<ExecuteOutput> {
+    const untouched = { item: Buffer.from(input.item) };
+    const found = await this.memberDecision(backedUp, judgement);
+    if (!found) return untouched;
+    const { cluster, decision } = found;
+    const object = describeItem(item, textOf(backedUp.metadata?.namespace), textOf(item.metadata?.name));
+    const fields = { backup: judgement.backupName, cluster: `${cluster.namespace}/${cluster.name}`, object, status: decision.status };
+    if (decision.action === 'fail') {
+      this.logger.warn(
+        `skipped ${object}: Cluster ${cluster.namespace}/${cluster.name} is blocked by drift-detector (${decision.status})`,
+        fields,
+      );
+      return { ...untouched, skipRestore: true };
+    }
+    const added: Record<string, string> = {};
+    if (decision.overridden) added[OVERRIDE_REASON_ANNOTATION] = decision.annotations[OVERRIDE_REASON_ANNOTATION]!;
+    if (decision.paused) added[CAPI_PAUSED_ANNOTATION] = 'true';
+    const annotations = gateAnnotated(item, added);
+    if (!annotations) return untouched;
+    if (decision.paused) this.logger.info(`restoring ${object} paused: Cluster ${cluster.namespace}/${cluster.name} has drift`, fields);
+    item.metadata = { ...(item.metadata ?? {}), annotations };
+    return { item: Buffer.from(JSON.stringify(item)) };
+  }
+
+  /** The object's cluster and its decision; undefined for an object of no cluster. */
+  private async memberDecision(object: KubeObject, judgement: Judgement): Promise<{ cluster: ClusterKey; decision: GateDecision } | undefined> {
+    const { backupName, override, signal } = judgement;
+    let report: DriftReport;
+    try {
+      report = (await this.service.analyze(backupName, { signal })).report;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // Without the analysis only what the object says of itself tells its cluster.
+      const cluster = claimedCluster(object);
+      return (
+        cluster && { cluster, decision: decideOnCheckFailure(cluster.namespace, cluster.name, override, this.service.gate, errorMessage(err)) }
+      );
+    }
+    const cluster = this.service.membershipOf(report).clusterOf(object);
+    if (!cluster) return undefined;
+    let byCluster = this.decisions.get(report);
+    if (!byCluster) this.decisions.set(report, (byCluster = new Map<string, GateDecision>()));
+    const key = JSON.stringify([cluster.namespace, cluster.name, override]);
+    let decision = byCluster.get(key);
+    if (!decision) byCluster.set(key, (decision = decide(report, cluster.namespace, cluster.name, override, this.service.gate)));
+    return { cluster, decision };
+  }
+
   /** The decision for the Cluster; a decision to fail the item is thrown as a GateBlockedError. */
-  private async judge(
-    backupName: string,
-    namespace: string,
-    name: string,
-    annotations: Record<string, string>,
-    signal: AbortSignal,
-  ): Promise<GateDecision> {
+  private async judge(judgement: Judgement, namespace: string, name: string): Promise<GateDecision> {
+    const { backupName, override, signal } = judgement;
     const gate = this.service.gate;
     let decision: GateDecision;
     let failure: ErrorKind | undefined;
     try {
       const { report } = await this.service.analyze(backupName, { signal });
-      decision = decide(report, namespace, name, annotations, gate);
+      decision = decide(report, namespace, name, override, gate);
     } catch (err) {
       // The caller went away: nothing to decide for.
       if (signal.aborted) throw err;
       failure = failureKind(err);
-      decision = decideOnCheckFailure(namespace, name, annotations, gate, errorMessage(err));
+      decision = decideOnCheckFailure(namespace, name, override, gate, errorMessage(err));
     }
     this.metrics?.verdicts.inc({ verdict: decision.verdict, action: decision.action, source: 'execute' });
     const fields = {

@@ -32,6 +32,10 @@ export const UNKNOWN_MACHINES_ANNOTATION = 'driftdetector.dev/unknown-machines';
 export const VERDICT_ANNOTATION = 'driftdetector.dev/verdict';
 export const OVERRIDE_REASON_ANNOTATION = 'driftdetector.dev/override-reason';
 export const CHECK_ERROR_ANNOTATION = 'driftdetector.dev/check-error';
+/** Every annotation the gate sets starts so; any such key an item brings from the backup is dropped. */
+export const GATE_ANNOTATION_PREFIX = 'driftdetector.dev/';
+/** Cluster API's pause annotation: its controllers leave an object so marked alone. */
+export const CAPI_PAUSED_ANNOTATION = 'cluster.x-k8s.io/paused';
 
 /** Status of a Cluster the report does not hold, and of every Cluster when the analysis failed. */
 export type GateStatus = RollupStatus | 'NotAnalyzed' | 'CheckFailed';
@@ -240,8 +244,9 @@ function blockMessage(namespace: string, name: string, detail: string, override:
       : '';
   return (
     `drift-detector blocked the restore of Cluster ${namespace}/${name}: ${detail}. ` +
-    `Clean up the drift and restore again, or restore it anyway by setting the annotation ` +
-    `${OVERRIDE_ANNOTATION}: "<reason>" on the Restore (narrowed with ${OVERRIDE_CLUSTERS_ANNOTATION}: "${namespace}/${name}")` +
+    `Clean up the drift and restore again, or restore it anyway with the label ${OVERRIDE_ANNOTATION}=<ticket> on the Restore ` +
+    `(velero restore create --labels, any Velero) or the annotation ${OVERRIDE_ANNOTATION}: "<reason>" ` +
+    `(narrowed with ${OVERRIDE_CLUSTERS_ANNOTATION}: "${namespace}/${name}")` +
     scopedHint
   );
 }

@@ -1,7 +1,9 @@
 /**
  * The admin's override on a Velero Restore (docs/restore-gate.md §5):
  * `driftdetector.dev/override: "<reason>"` restores blocked clusters anyway; a blank reason is no
- * override. `driftdetector.dev/override-clusters: "ns/name,..."` narrows it to those clusters.
+ * override. It is an annotation (free text; `velero restore create --annotations` from Velero 1.16)
+ * or a label (a ticket: `--labels` works with every Velero). `driftdetector.dev/override-clusters:
+ * "ns/name,..."` (an annotation) narrows either to those clusters.
  */
 
 export const OVERRIDE_ANNOTATION = 'driftdetector.dev/override';
@@ -24,6 +26,28 @@ export interface Override {
    * an override, so the gate stays shut for the cluster the admin meant and says why.
    */
   invalidEntries: string[];
+}
+
+/** Kubernetes' rule for a label value, which an override label's ticket follows (empty = no override). */
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * What the gate reads of a Restore: the override annotations, with the override label standing in
+ * for the annotation when that is absent or blank (the annotation's free text wins when both are
+ * set). The result goes to parseOverride, decide and decideOnCheckFailure like annotations.
+ */
+export function restoreOverride(
+  labels: Record<string, unknown> | undefined | null,
+  annotations: Record<string, unknown> | undefined | null,
+): Record<string, string> {
+  const merged: Record<string, string> = {};
+  const annotation = annotations?.[OVERRIDE_ANNOTATION];
+  const label = labels?.[OVERRIDE_ANNOTATION];
+  if (typeof annotation === 'string' && annotation.trim() !== '') merged[OVERRIDE_ANNOTATION] = annotation;
+  else if (typeof label === 'string' && LABEL_VALUE.test(label)) merged[OVERRIDE_ANNOTATION] = label;
+  const scope = annotations?.[OVERRIDE_CLUSTERS_ANNOTATION];
+  if (typeof scope === 'string') merged[OVERRIDE_CLUSTERS_ANNOTATION] = scope;
+  return merged;
 }
 
 export function parseOverride(annotations: Record<string, unknown> | undefined | null): Override | undefined {

@@ -8,6 +8,7 @@
 import { status } from '@grpc/grpc-js';
 import type { ExecuteInput } from '../app/restore-gate.js';
 import { ServiceClient } from '../rpc/client.js';
+import { decisionOf, type DecisionSummary } from '../rpc/gate-trailer.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
 import { ServiceError } from '../rpc/service-error.js';
 import type { RemoteSettings } from './settings.js';
@@ -38,6 +39,17 @@ export function remoteCredentialsFromSecret(data: Record<string, string>, origin
   return credentials;
 }
 
+/** The service blocked the Cluster: its error, and the decision it sent along. */
+export class RemoteBlockedError extends ServiceError {
+  constructor(
+    code: status,
+    message: string,
+    readonly decision: DecisionSummary,
+  ) {
+    super(code, message);
+  }
+}
+
 export class RemoteGate {
   private readonly client: ServiceClient;
 
@@ -59,8 +71,11 @@ export class RemoteGate {
     return this.settings.endpoint;
   }
 
-  /** The service's Execute; its status code and message come back as ours, named after it. */
-  async execute(input: ExecuteInput, signal: AbortSignal): Promise<Buffer> {
+  /**
+   * The service's Execute; its status code and message come back as ours, named after it, with the
+   * decision behind a blocked Cluster (RemoteBlockedError) when the service sent it.
+   */
+  async execute(input: ExecuteInput, signal: AbortSignal): Promise<{ item: Buffer; skipRestore: boolean }> {
     const request = {
       plugin: input.plugin ?? '',
       item: input.item,
@@ -68,8 +83,11 @@ export class RemoteGate {
       itemFromBackup: input.itemFromBackup ?? Buffer.alloc(0),
     };
     try {
-      const { item } = await this.client.call<{ item: Buffer }>('Execute', request, { timeoutMs: this.settings.timeoutMs, signal });
-      return Buffer.from(item);
+      const answer = await this.client.call<{ item: Buffer; skipRestore?: boolean }>('Execute', request, {
+        timeoutMs: this.settings.timeoutMs,
+        signal,
+      });
+      return { item: Buffer.from(answer.item), skipRestore: answer.skipRestore === true };
     } catch (err) {
       if (!(err instanceof ServiceError)) throw err;
       const reason =
@@ -78,7 +96,9 @@ export class RemoteGate {
           : err.code === status.UNAVAILABLE
             ? `unreachable (${err.message})`
             : err.message;
-      throw new ServiceError(err.code, `drift-detector service at ${this.settings.endpoint}: ${reason}`);
+      const message = `drift-detector service at ${this.settings.endpoint}: ${reason}`;
+      const decision = decisionOf(err.trailers);
+      throw decision ? new RemoteBlockedError(err.code, message, decision) : new ServiceError(err.code, message);
     }
   }
 

@@ -27,8 +27,8 @@ import { loadKubeConfig } from '../kube/config.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import { kubeVeleroCluster, type VeleroCluster } from './cluster.js';
-import { RemoteGate, remoteCredentialsFromSecret } from './remote.js';
-import { outcomeFromDecision, outcomeFromError, outcomeFromItem, RestoreReporter } from './restore-report.js';
+import { RemoteBlockedError, RemoteGate, remoteCredentialsFromSecret } from './remote.js';
+import { outcomeFromDecision, outcomeFromError, outcomeFromItem, outcomeFromRemote, RestoreReporter } from './restore-report.js';
 import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, type PluginSettings, type RemoteSettings } from './settings.js';
 
 export const SETTINGS_FILE_ENV = 'DRIFT_DETECTOR_PLUGIN_CONFIG';
@@ -97,8 +97,7 @@ export class PluginRestoreGate implements Gate {
 
   async execute(input: ExecuteInput, call: GateCall): Promise<ExecuteOutput> {
     const target = peekTarget(input);
-    // Velero only sends what AppliesTo selected; anything else passes untouched, without reading settings.
-    if (!target.isCluster) return { item: Buffer.from(input.item) };
+    if (!target.isCluster) return this.executeMember(input, call, target);
 
     let outcome;
     try {
@@ -107,11 +106,33 @@ export class PluginRestoreGate implements Gate {
       outcome = output.decision ? outcomeFromDecision(output.decision) : outcomeFromItem(target.cluster, output.item);
       return output;
     } catch (err) {
-      outcome = err instanceof GateBlockedError ? outcomeFromDecision(err.decision) : outcomeFromError(target.cluster, err);
+      outcome =
+        err instanceof GateBlockedError
+          ? outcomeFromDecision(err.decision)
+          : err instanceof RemoteBlockedError
+            ? outcomeFromRemote(err.decision, err)
+            : outcomeFromError(target.cluster, err);
       throw err;
     } finally {
       if (target.restore && outcome) await this.reporter.report(target.restore, outcome);
     }
+  }
+
+  /**
+   * Any other object goes to the gate too. When the plugin cannot judge at all (its settings
+   * unreadable), the object is kept out with a warning: its Cluster fails with the cause, and the
+   * restore is run again once that is fixed.
+   */
+  private async executeMember(input: ExecuteInput, call: GateCall, target: Target): Promise<ExecuteOutput> {
+    let runtime: Runtime;
+    try {
+      runtime = await this.loadRuntime(call.signal);
+    } catch (err) {
+      if (call.signal.aborted) throw err;
+      this.environment.logger.warn(`skipped ${target.kind} ${target.cluster}: drift-detector cannot judge it: ${errorMessage(err)}`);
+      return { item: Buffer.from(input.item), skipRestore: true };
+    }
+    return runtime.gate.execute(input, call);
   }
 
   /** Stops background work (the remote client); the analysis cache goes with the process. */
@@ -165,7 +186,7 @@ export class PluginRestoreGate implements Gate {
     }
     return {
       settings,
-      gate: { execute: async (input, call) => ({ item: await gate.execute(input, call.signal) }) },
+      gate: { execute: (input, call) => gate.execute(input, call.signal) },
       close: () => gate.close(),
     };
   }
@@ -248,7 +269,9 @@ export function vcenterCredentialsFromSecret(data: Record<string, string>, origi
 
 interface Target {
   isCluster: boolean;
-  /** `namespace/name` of the Cluster item. */
+  /** The item's kind, for log lines. */
+  kind: string;
+  /** `namespace/name` of the item (the Cluster's, for a Cluster). */
   cluster: string;
   restore?: { name: string; namespace: string; uid?: string };
 }
@@ -257,7 +280,7 @@ interface Target {
 function peekTarget(input: ExecuteInput): Target {
   const item = parseObject(input.item);
   // Unreadable JSON goes to the gate, which names the problem.
-  if (!item) return { isCluster: true, cluster: '?' };
+  if (!item) return { isCluster: true, kind: 'object', cluster: '?' };
   const metadata = objectField(item, 'metadata');
   const cluster = `${textField(metadata, 'namespace') ?? ''}/${textField(metadata, 'name') ?? '?'}`;
   const restoreMetadata = objectField(parseObject(input.restore), 'metadata');
@@ -265,7 +288,7 @@ function peekTarget(input: ExecuteInput): Target {
   const namespace = textField(restoreMetadata, 'namespace');
   const uid = textField(restoreMetadata, 'uid');
   const restore = name && namespace ? { name, namespace, ...(uid !== undefined ? { uid } : {}) } : undefined;
-  return { isCluster: isCapiCluster(item), cluster, ...(restore ? { restore } : {}) };
+  return { isCluster: isCapiCluster(item), kind: textField(item, 'kind') ?? 'object', cluster, ...(restore ? { restore } : {}) };
 }
 
 function parseObject(bytes: Buffer | Uint8Array | undefined): Record<string, unknown> | undefined {

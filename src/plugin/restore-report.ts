@@ -10,6 +10,7 @@
  * - `driftdetector.dev/clusters`: JSON list of {cluster, status, verdict, action, overridden}.
  */
 import { OVERRIDE_REASON_ANNOTATION, STATUS_ANNOTATION, VERDICT_ANNOTATION, type GateDecision } from '../gate/decide.js';
+import type { DecisionSummary } from '../rpc/gate-trailer.js';
 import { errorMessage } from '../util/values.js';
 import type { Logger } from '../util/jsonlog.js';
 import type { RestoreRef, VeleroCluster } from './cluster.js';
@@ -63,6 +64,11 @@ export function outcomeFromItem(cluster: string, item: Buffer): ClusterOutcome {
     overridden,
     message: `status ${status}${overridden ? `, overridden: ${annotations[OVERRIDE_REASON_ANNOTATION]}` : ''}`,
   };
+}
+
+/** From the decision a remote service sent with its error: the cluster's real status, and the error's words. */
+export function outcomeFromRemote(decision: DecisionSummary, err: unknown): ClusterOutcome {
+  return { ...decision, message: errorMessage(err) };
 }
 
 export function outcomeFromError(cluster: string, err: unknown): ClusterOutcome {

@@ -26,7 +26,7 @@ import {
   hasMagicCookie,
   NOT_A_PLUGIN_MESSAGE,
   RESTORE_GATE_KIND,
-  RESTORE_GATE_NAME,
+  RESTORE_GATE_NAMES,
   type PluginAddress,
 } from './protocol.js';
 import { PluginRestoreGate, type PluginEnvironment } from './restore-gate-plugin.js';
@@ -149,8 +149,9 @@ export async function startPlugin(options: PluginProcess & { logger: Logger }): 
   });
   shell.add(SERVICE_NAMES.pluginLister, {
     ListPlugins: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      logger.debug('ListPlugins', { command, kind: RESTORE_GATE_KIND, name: RESTORE_GATE_NAME });
-      callback(null, { plugins: [{ command, kind: RESTORE_GATE_KIND, name: RESTORE_GATE_NAME }] });
+      // Velero lists a binary's plugins kind by kind, names sorted; each name once, under one kind.
+      logger.debug('ListPlugins', { command, kind: RESTORE_GATE_KIND, names: RESTORE_GATE_NAMES.join(',') });
+      callback(null, { plugins: RESTORE_GATE_NAMES.map((name) => ({ command, kind: RESTORE_GATE_KIND, name })) });
     },
   });
   shell.add(SERVICE_NAMES.restoreItemActionV1, onlyOurName(restoreItemActionV1({ logger }, gate)));
@@ -169,7 +170,7 @@ export async function startPlugin(options: PluginProcess & { logger: Logger }): 
     network: address.network,
     address: address.address,
     command,
-    name: RESTORE_GATE_NAME,
+    names: RESTORE_GATE_NAMES.join(','),
   });
 
   const stopped = stopRequested.then(async (reason) => {
@@ -186,7 +187,7 @@ export async function startPlugin(options: PluginProcess & { logger: Logger }): 
 }
 
 /**
- * Velero names the plugin in every request; like a Go plugin server, answer only for ours, so a
+ * Velero names the plugin in every request; like a Go plugin server, answer only for our names, so a
  * mix-up between binaries shows as an error rather than as a gate that ran for someone else.
  */
 function onlyOurName(implementation: UntypedServiceImplementation): UntypedServiceImplementation {
@@ -194,7 +195,7 @@ function onlyOurName(implementation: UntypedServiceImplementation): UntypedServi
   for (const [method, handler] of Object.entries(implementation)) {
     result[method] = ((call: ServerUnaryCall<{ plugin?: string }, unknown>, callback: sendUnaryData<unknown>) => {
       const name = call.request?.plugin ?? '';
-      if (name !== RESTORE_GATE_NAME) {
+      if (!(RESTORE_GATE_NAMES as readonly string[]).includes(name)) {
         callback({ code: status.UNKNOWN, details: `${RESTORE_GATE_KIND} plugin: ${name} was not found or has an invalid name format` });
         return;
       }

@@ -80,7 +80,7 @@ export class ServiceClient {
       const cancel = () => call.cancel();
       const call = unary.call(this.client, request, this.metadata, { deadline: Date.now() + timeoutMs }, (err, response) => {
         signal?.removeEventListener('abort', cancel);
-        if (err) reject(new ServiceError(err.code, err.details || err.message));
+        if (err) reject(new ServiceError(err.code, err.details || err.message, { trailers: err.metadata }));
         else resolve(response as Res);
       });
       signal?.addEventListener('abort', cancel, { once: true });

@@ -1,24 +1,17 @@
 /**
  * Velero's generated.RestoreItemAction (v1) and v2.RestoreItemAction services over the restore
- * gate. The gate starts no asynchronous operation and asks for no additional items, so v2's
- * Progress has nothing to report, Cancel nothing to stop, and additional items are always ready.
+ * gate, for both of its actions (restore-gate-actions.ts; the request names the action). The gate
+ * starts no asynchronous operation and asks for no additional items, so v2's Progress has nothing
+ * to report, Cancel nothing to stop, and additional items are always ready.
  */
 import { status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { unary, type CallEnvironment } from './calls.js';
+import { selectorOf } from './restore-gate-actions.js';
 import { ServiceError } from './service-error.js';
 import type { RestoreGate } from '../app/restore-gate.js';
 
-export const CLUSTER_RESOURCE = 'clusters.cluster.x-k8s.io';
-
-/** What AppliesTo answers: Cluster API Clusters (field names as in Velero's ResourceSelector message). */
-export function clusterSelector(): Record<string, unknown> {
-  return {
-    includedNamespaces: [],
-    excludedNamespaces: [],
-    includedResources: [CLUSTER_RESOURCE],
-    excludedResources: [],
-    selector: '',
-  };
+interface AppliesToRequest {
+  plugin: string;
 }
 
 interface ExecuteRequest {
@@ -30,20 +23,24 @@ interface ExecuteRequest {
 
 export function restoreItemActionV1(env: CallEnvironment, gate: Pick<RestoreGate, 'execute'>): UntypedServiceImplementation {
   return {
-    AppliesTo: unary(env, 'RestoreItemAction/AppliesTo', async () => ({ ResourceSelector: clusterSelector() })),
+    AppliesTo: unary<AppliesToRequest, unknown>(env, 'RestoreItemAction/AppliesTo', async (request) => ({
+      ResourceSelector: selectorOf(request.plugin),
+    })),
     Execute: unary<ExecuteRequest, unknown>(env, 'RestoreItemAction/Execute', async (request, ctx) => {
-      const { item } = await gate.execute(request, ctx);
-      return { item, additionalItems: [], skipRestore: false };
+      const { item, skipRestore } = await gate.execute(request, ctx);
+      return { item, additionalItems: [], skipRestore: skipRestore === true };
     }),
   };
 }
 
 export function restoreItemActionV2(env: CallEnvironment, gate: Pick<RestoreGate, 'execute'>): UntypedServiceImplementation {
   return {
-    AppliesTo: unary(env, 'v2.RestoreItemAction/AppliesTo', async () => ({ ResourceSelector: clusterSelector() })),
+    AppliesTo: unary<AppliesToRequest, unknown>(env, 'v2.RestoreItemAction/AppliesTo', async (request) => ({
+      ResourceSelector: selectorOf(request.plugin),
+    })),
     Execute: unary<ExecuteRequest, unknown>(env, 'v2.RestoreItemAction/Execute', async (request, ctx) => {
-      const { item } = await gate.execute(request, ctx);
-      return { item, additionalItems: [], skipRestore: false, operationID: '', waitForAdditionalItems: false };
+      const { item, skipRestore } = await gate.execute(request, ctx);
+      return { item, additionalItems: [], skipRestore: skipRestore === true, operationID: '', waitForAdditionalItems: false };
     }),
     Progress: unary(env, 'v2.RestoreItemAction/Progress', async () => {
       throw new ServiceError(status.UNIMPLEMENTED, 'drift-detector starts no asynchronous operations');

@@ -7,12 +7,15 @@ import { Metadata, status, type ServiceError as GrpcServiceError } from '@grpc/g
 
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';
+  /** What a peer sent along with its error (e.g. the gate's decision). */
+  readonly trailers: Metadata | undefined;
   constructor(
     readonly code: status,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; trailers?: Metadata },
   ) {
     super(message, options);
+    this.trailers = options?.trailers;
   }
 }
 

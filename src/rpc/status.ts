@@ -12,6 +12,7 @@ import { status, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
 import type { ErrorKind } from '../app/errors.js';
 import { causeChain, failureKind, kindOf } from '../app/failures.js';
 import { errorMessage } from '../util/values.js';
+import { trailersOf } from './gate-trailer.js';
 import { grpcError, ServiceError } from './service-error.js';
 
 const STATUS_OF_KIND: Record<ErrorKind, status> = {
@@ -39,5 +40,5 @@ export function grpcStatusOf(err: unknown): status {
 
 /** The error as a call's answer: its code, and its own words, which name the object and never a secret. */
 export function toGrpcError(err: unknown): Partial<GrpcServiceError> {
-  return grpcError(grpcStatusOf(err), errorMessage(err));
+  return { ...grpcError(grpcStatusOf(err), errorMessage(err)), metadata: trailersOf(err) };
 }

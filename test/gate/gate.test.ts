@@ -7,6 +7,7 @@ import {
   OVERRIDE_REASON_ANNOTATION,
   parseClusterList,
   parseOverride,
+  restoreOverride,
   STALE_MACHINES_ANNOTATION,
   STATUS_ANNOTATION,
   UNKNOWN_MACHINES_ANNOTATION,
@@ -86,6 +87,28 @@ const overrides: Array<[string, Record<string, unknown> | undefined, ReturnType<
 for (const [title, annotations, expected] of overrides) {
   test(`parseOverride: ${title}`, (t) => {
     t.deepEqual(parseOverride(annotations), expected);
+  });
+}
+
+const merges: Array<[string, Record<string, string>, Record<string, string>, Record<string, string>]> = [
+  ['the label alone (velero restore create --labels)', { [OVERRIDE]: 'OPS-1234' }, {}, { [OVERRIDE]: 'OPS-1234' }],
+  [
+    'the label, scoped by the annotation',
+    { [OVERRIDE]: 'OPS-1234' },
+    { [SCOPE]: 'default/ghost' },
+    { [OVERRIDE]: 'OPS-1234', [SCOPE]: 'default/ghost' },
+  ],
+  ["the annotation's free text wins over the label", { [OVERRIDE]: 'OPS-1' }, { [OVERRIDE]: 'VMs adopted' }, { [OVERRIDE]: 'VMs adopted' }],
+  ['a blank annotation leaves the label', { [OVERRIDE]: 'OPS-1' }, { [OVERRIDE]: '  ' }, { [OVERRIDE]: 'OPS-1' }],
+  ['an empty label is no override', { [OVERRIDE]: '' }, {}, {}],
+  ['a label value Kubernetes would refuse is no override', { [OVERRIDE]: 'two words' }, {}, {}],
+  ['a label of 64 characters is no override', { [OVERRIDE]: 'x'.repeat(64) }, {}, {}],
+  ['a label of 63 characters with -_. is one', { [OVERRIDE]: `a-b_c.${'x'.repeat(57)}` }, {}, { [OVERRIDE]: `a-b_c.${'x'.repeat(57)}` }],
+  ['other labels and annotations are not read', { team: 'x' }, { 'velero.io/x': 'y' }, {}],
+];
+for (const [title, labels, annotations, expected] of merges) {
+  test(`restoreOverride: ${title}`, (t) => {
+    t.deepEqual(restoreOverride(labels, annotations), expected);
   });
 }
 

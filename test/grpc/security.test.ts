@@ -112,7 +112,7 @@ test('a wrong or malformed token is refused; the right one is accepted', async (
   const res = await call<any>(service.clients.detector, 'Check', { backup_name: 'b1' }, { metadata: bearer(`Bearer ${token}`) });
   t.is(res.verdict, 'BLOCK');
   const lower = await call<any>(service.clients.riaV1, 'AppliesTo', { plugin: 'p' }, { metadata: bearer(`bearer ${token}`) });
-  t.deepEqual(lower.ResourceSelector.includedResources, ['clusters.cluster.x-k8s.io']);
+  t.true(lower.ResourceSelector.includedResources.includes('clusters.cluster.x-k8s.io'));
   const names = await listServices(service.clients.reflection, bearer(`Bearer ${token}`));
   t.true(names.includes('driftdetector.v1.DriftDetector'));
   t.false(

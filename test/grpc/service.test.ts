@@ -3,6 +3,7 @@
  * real grpc-js channel, the gate's rules through Check and through Velero's Execute (v1 and v2).
  */
 import test from 'ava';
+import { CLUSTER_API_RESOURCES } from '../../src/rpc/restore-gate-actions.js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import {
   call,
@@ -289,14 +290,61 @@ test('shutdown: health turns NOT_SERVING, the call in flight finishes, a stream 
 // Velero RestoreItemAction
 
 for (const version of ['v1', 'v2'] as const) {
-  test(`${version} AppliesTo selects clusters.cluster.x-k8s.io`, async (t) => {
+  test(`${version} AppliesTo: the Cluster API resources by name; Secrets and ConfigMaps labelled with a cluster`, async (t) => {
     const { service } = await withService(t);
-    const res = await call<any>(version === 'v1' ? service.clients.riaV1 : service.clients.riaV2, 'AppliesTo', {
-      plugin: 'driftdetector.dev/restore-gate',
-    });
-    t.deepEqual(res.ResourceSelector.includedResources, ['clusters.cluster.x-k8s.io']);
+    const client = version === 'v1' ? service.clients.riaV1 : service.clients.riaV2;
+    const res = await call<any>(client, 'AppliesTo', { plugin: 'driftdetector.dev/restore-gate' });
+    t.deepEqual(res.ResourceSelector.includedResources, [...CLUSTER_API_RESOURCES]);
+    t.true(res.ResourceSelector.includedResources.includes('clusters.cluster.x-k8s.io'));
+    t.false(res.ResourceSelector.includedResources.some((r: string) => r === '*' || !r.includes('.cluster.x-k8s.io')));
     t.deepEqual(res.ResourceSelector.includedNamespaces, []);
     t.is(res.ResourceSelector.selector, '');
+    const secrets = await call<any>(client, 'AppliesTo', { plugin: 'driftdetector.dev/restore-gate-secrets' });
+    t.deepEqual(secrets.ResourceSelector.includedResources, ['secrets', 'configmaps']);
+    t.is(secrets.ResourceSelector.selector, 'cluster.x-k8s.io/cluster-name');
+  });
+
+  test(`${version} Execute: an object of a blocked cluster is skipped, one of a clean cluster passes byte for byte`, async (t) => {
+    const { service } = await withService(t);
+    const client = version === 'v1' ? service.clients.riaV1 : service.clients.riaV2;
+    const object = (cluster: string) =>
+      Buffer.from(
+        JSON.stringify({
+          apiVersion: 'cluster.x-k8s.io/v1beta1',
+          kind: 'MachineDeployment',
+          metadata: { name: `${cluster}-md-0`, namespace: 'default', labels: { 'cluster.x-k8s.io/cluster-name': cluster } },
+          spec: { clusterName: cluster },
+        }),
+      );
+    type Answer = { item: Buffer; skipRestore: boolean };
+    const skipped = await call<Answer>(client, 'Execute', executeRequest(object('wc-ghost'), veleroRestore('b1')));
+    t.true(skipped.skipRestore);
+    t.deepEqual(Buffer.from(skipped.item), object('wc-ghost'));
+    const passed = await call<Answer>(client, 'Execute', executeRequest(object('wc-ok'), veleroRestore('b1')));
+    t.false(passed.skipRestore);
+    t.deepEqual(Buffer.from(passed.item), object('wc-ok'));
+    const byLabel = await call<Answer>(
+      client,
+      'Execute',
+      executeRequest(object('wc-ghost'), veleroRestore('b1', { labels: { [OVERRIDE]: 'OPS-1234' } })),
+    );
+    t.false(byLabel.skipRestore);
+    t.is(parseItem(byLabel.item).metadata.annotations!['driftdetector.dev/override-reason'], 'OPS-1234');
+  });
+
+  test(`${version} Execute: gate annotations from the backup are replaced, never passed through`, async (t) => {
+    const { service } = await withService(t);
+    const forged = { 'driftdetector.dev/override-reason': 'forged', 'driftdetector.dev/verdict': 'ALLOW', 'driftdetector.dev/x': 'y' };
+    const res = await call<{ item: Buffer }>(
+      version === 'v1' ? service.clients.riaV1 : service.clients.riaV2,
+      'Execute',
+      executeRequest(clusterItem('default', 'wc-ok', { annotations: forged }), veleroRestore('b1')),
+    );
+    const annotations = parseItem(res.item).metadata.annotations!;
+    t.is(annotations['driftdetector.dev/override-reason'], undefined);
+    t.is(annotations['driftdetector.dev/x'], undefined);
+    t.is(annotations['driftdetector.dev/status'], 'Healthy');
+    t.is(annotations['tkg.tanzu.vmware.com/cluster-controlplane-endpoint'], '10.0.0.10');
   });
 
   test(`${version} Execute, mode block: a drifted Cluster fails with the block message`, async (t) => {
@@ -306,6 +354,7 @@ for (const version of ['v1', 'v2'] as const) {
     t.regex(err.details, /Cluster default\/wc-ghost/);
     t.regex(err.details, /wc-ghost-md-0-x/);
     t.regex(err.details, /driftdetector\.dev\/override: "<reason>"/);
+    t.regex(err.details, /driftdetector\.dev\/override=<ticket>/);
   });
 
   test(`${version} Execute, mode block: a clean Cluster is returned annotated`, async (t) => {
@@ -412,12 +461,13 @@ test('Execute: a Cluster not in the report follows failurePolicy', async (t) => 
   t.regex(err.details, /not in the drift report/);
 });
 
-test('Execute: items that are not CAPI Clusters pass untouched; bad input is INVALID_ARGUMENT', async (t) => {
+test('Execute: objects of no cluster pass untouched; bad input is INVALID_ARGUMENT', async (t) => {
   const { service, fake } = await withService(t);
   const configMap = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } }));
   const res = await call<any>(service.clients.riaV2, 'Execute', executeRequest(configMap, veleroRestore('b1')));
   t.deepEqual(Buffer.from(res.item), configMap);
-  t.is(fake.calls.length, 0);
+  t.false(res.skipRestore);
+  t.is(fake.calls.length, 1, "the backup's analysis tells which objects belong to a cluster");
 
   const bad: Array<[object, RegExp]> = [
     [executeRequest(Buffer.from('{not json'), veleroRestore('b1')), /item: not valid JSON/],

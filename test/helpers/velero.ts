@@ -4,6 +4,8 @@ export interface VeleroRestoreOptions {
   /** The Restore's name; default `<backupName>-20260101120000`, as `velero restore create --from-backup` names it. */
   name?: string;
   annotations?: Record<string, string>;
+  /** E.g. the override label `velero restore create --labels` sets. */
+  labels?: Record<string, string>;
 }
 
 /**
@@ -11,7 +13,7 @@ export interface VeleroRestoreOptions {
  * the finalizer and the default excluded resources Velero adds.
  */
 export function veleroRestore(backupName: string, options: VeleroRestoreOptions = {}): Buffer {
-  const { name = `${backupName}-20260101120000`, annotations = {} } = options;
+  const { name = `${backupName}-20260101120000`, annotations = {}, labels = {} } = options;
   return Buffer.from(
     JSON.stringify({
       metadata: {
@@ -21,6 +23,7 @@ export function veleroRestore(backupName: string, options: VeleroRestoreOptions 
         resourceVersion: '5120',
         generation: 1,
         creationTimestamp: '2026-01-01T12:00:00Z',
+        ...(Object.keys(labels).length ? { labels } : {}),
         ...(Object.keys(annotations).length ? { annotations } : {}),
         finalizers: ['restores.velero.io/external-resources-finalizer'],
       },

@@ -256,8 +256,29 @@ test('remoteEndpoint: Execute goes to drift-detector serve over TLS with the tok
   t.false(kube.requests.some((r) => r.path === BACKUP || r.path === BSL));
   const restore = kube.objects.get(RESTORE)!;
   t.is(restore.metadata.annotations!['driftdetector.dev/summary'], '2 Clusters: 1 restored, 1 blocked (default/wc-drift)');
+  // The service's decision came back with its error: the record has the real status, not Error.
+  t.deepEqual(JSON.parse(restore.metadata.annotations!['driftdetector.dev/clusters']!), [
+    { cluster: 'default/wc-drift', status: 'ManualRemediationRequired', verdict: 'BLOCK', action: 'fail', overridden: false },
+    { cluster: 'default/wc-ok', status: 'Healthy', verdict: 'ALLOW', action: 'restore', overridden: false },
+  ]);
   t.is(kube.events.length, 2);
   t.false(logs.join('').includes(token));
+
+  // Another object of the blocked cluster: the service says skip, and the plugin passes it on.
+  const machine = Buffer.from(
+    JSON.stringify({
+      apiVersion: 'cluster.x-k8s.io/v1beta1',
+      kind: 'Machine',
+      metadata: { name: 'wc-drift-cp-a', namespace: 'default', labels: { 'cluster.x-k8s.io/cluster-name': 'wc-drift' } },
+      spec: { clusterName: 'wc-drift' },
+    }),
+  );
+  const skipped = await gate.execute(
+    { plugin: PLUGIN_NAME, item: machine, itemFromBackup: machine, restore: veleroRestore('b1', { name: 'r1' }) },
+    { signal: new AbortController().signal, fields: {} },
+  );
+  t.true(skipped.skipRestore);
+  t.deepEqual(skipped.item, machine);
 
   // A wrong token is the service's UNAUTHENTICATED, passed on as the item's error.
   kube.put(secretPath('drift-detector-client'), {

@@ -35,11 +35,34 @@ export function requireBuilt(): void {
 }
 
 export interface HarnessCall {
-  rpc: 'ListPlugins' | 'AppliesTo' | 'Execute';
+  rpc: 'ListPlugins' | 'AppliesTo' | 'Execute' | 'Restore';
   plugin?: string;
   item?: Buffer;
   restore?: Buffer;
   itemFromBackup?: Buffer;
+  /** Restore: the items in restore order, through every action whose AppliesTo matches them. */
+  items?: RestoreItem[];
+}
+
+export interface RestoreItem {
+  /** `resource.group`, as Velero names it (core: `secrets`). */
+  resource: string;
+  item: Buffer;
+  itemFromBackup: Buffer;
+}
+
+/** What became of one item of a Restore call. */
+export interface RestoredItem {
+  resource: string;
+  namespace: string;
+  name: string;
+  /** The actions that ran on it, in order. */
+  actions: string[];
+  error?: string;
+  code?: string;
+  skipRestore: boolean;
+  /** Base64: the item as the last action left it. */
+  item?: string;
 }
 
 export interface HarnessResult {
@@ -59,6 +82,7 @@ export interface HarnessResult {
   /** Base64 in the harness's JSON. */
   item?: string;
   skipRestore: boolean;
+  items?: RestoredItem[];
   ms: number;
 }
 
@@ -120,6 +144,15 @@ export async function runHarness(options: {
         ...(c.item ? { item: c.item.toString('base64') } : {}),
         ...(c.restore ? { restore: c.restore.toString('base64') } : {}),
         ...(c.itemFromBackup ? { itemFromBackup: c.itemFromBackup.toString('base64') } : {}),
+        ...(c.items
+          ? {
+              items: c.items.map((i) => ({
+                resource: i.resource,
+                item: i.item.toString('base64'),
+                itemFromBackup: i.itemFromBackup.toString('base64'),
+              })),
+            }
+          : {}),
       })),
     }),
   );

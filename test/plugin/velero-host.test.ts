@@ -7,6 +7,7 @@
 import test from 'ava';
 import { readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CLUSTER_API_RESOURCES, RESTORE_GATE_SECRETS_NAME } from '../../src/rpc/restore-gate-actions.js';
 import { closedPort } from '../helpers/vcsim.js';
 import { tempDir } from '../helpers/scenario.js';
 import { veleroRestore } from '../helpers/velero.js';
@@ -57,10 +58,14 @@ test("Velero's host: handshake, ListPlugins, AppliesTo, Execute on Clusters of a
 
   const [list, applies, cleanExec, driftExec, okExec, overrideExec, otherExec] = outcome.results;
   t.true(list!.ok, list!.error);
-  t.deepEqual(list!.plugins, [{ command: SEA, kind: 'RestoreItemAction', name: PLUGIN_NAME }]);
+  t.deepEqual(list!.plugins, [
+    { command: SEA, kind: 'RestoreItemAction', name: PLUGIN_NAME },
+    { command: SEA, kind: 'RestoreItemAction', name: RESTORE_GATE_SECRETS_NAME },
+  ]);
   t.is(list!.registrationErrors, undefined, "Velero's registry accepts the list");
   t.true(applies!.ok, applies!.error);
-  t.deepEqual(applies!.resourceSelector, { includedResources: [CLUSTERS] });
+  t.deepEqual(applies!.resourceSelector, { includedResources: [...CLUSTER_API_RESOURCES] });
+  t.true(CLUSTER_API_RESOURCES.includes(CLUSTERS));
 
   // The clean backup's Cluster: restored, annotated; every other byte as Velero sent it.
   t.true(cleanExec!.ok, cleanExec!.error);
@@ -81,7 +86,10 @@ test("Velero's host: handshake, ListPlugins, AppliesTo, Execute on Clusters of a
     driftExec!.error!,
     /^rpc error: code = FailedPrecondition desc = drift-detector blocked the restore of Cluster default\/wc-drift: it has ghost machines .*-7f9c8d-zzzzz/,
   );
-  t.regex(driftExec!.error!, /driftdetector\.dev\/override: "<reason>" on the Restore/);
+  t.regex(
+    driftExec!.error!,
+    /the label driftdetector\.dev\/override=<ticket> on the Restore .* the annotation driftdetector\.dev\/override: "<reason>"/,
+  );
 
   t.true(okExec!.ok, okExec!.error);
   t.is(JSON.parse(itemOf(okExec!).toString('utf8')).metadata.annotations['driftdetector.dev/status'], 'Healthy');
@@ -92,7 +100,7 @@ test("Velero's host: handshake, ListPlugins, AppliesTo, Execute on Clusters of a
   t.is(overridden.metadata.annotations['driftdetector.dev/override-reason'], 'ghost VM adopted by hand');
   t.regex(overridden.metadata.annotations['driftdetector.dev/ghost-machines'], /-7f9c8d-zzzzz$/);
 
-  // Not a Cluster: the very same bytes back.
+  // An object of no cluster: the very same bytes back.
   t.true(otherExec!.ok, otherExec!.error);
   t.deepEqual(itemOf(otherExec!), configMapItem);
 
@@ -234,7 +242,10 @@ test('installed as /plugins/velero-plugin-drift-detector it is the plugin; run b
 
   // And Velero runs the installed name with the cookie: the command it lists is the executable itself.
   const run = await runHarness({ command: installed, calls: [{ rpc: 'ListPlugins' }] });
-  t.deepEqual(run.outcome.results[0]!.plugins, [{ command: SEA, kind: 'RestoreItemAction', name: PLUGIN_NAME }]);
+  t.deepEqual(
+    run.outcome.results[0]!.plugins!.map((p) => p.command),
+    [SEA, SEA],
+  );
   t.true(run.pluginLog.length > 0, 'logged under the installed name');
   assertCleanExit(t, run);
   t.deepEqual(await readdir(dir), ['velero-plugin-drift-detector']);

@@ -49,10 +49,10 @@ export async function pluginFiles(s3: S3Server | { endpoint: string }, settings:
       '  namespace: velero',
       '  labels: { velero.io/plugin-config: "", driftdetector.dev/restore-gate: RestoreItemAction }',
       'data:',
-      '  mode: block',
-      '  failurePolicy: Fail',
-      '  skipAccessAPIServer: "true"',
-      ...Object.entries(settings).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+      // The defaults of these runs, which `settings` may replace (a ConfigMap's keys are unique).
+      ...Object.entries({ mode: 'block', failurePolicy: 'Fail', skipAccessAPIServer: 'true', ...settings }).map(
+        ([k, v]) => `  ${k}: ${JSON.stringify(v)}`,
+      ),
       '',
     ].join('\n'),
   );

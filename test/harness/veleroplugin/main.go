@@ -35,6 +35,26 @@ type call struct {
 	Item           []byte `json:"item"`
 	Restore        []byte `json:"restore"`
 	ItemFromBackup []byte `json:"itemFromBackup"`
+	// Restore: the items in restore order, each with its resource as Velero names it (resource.group).
+	Items []restoreItem `json:"items"`
+}
+
+type restoreItem struct {
+	Resource       string `json:"resource"`
+	Item           []byte `json:"item"`
+	ItemFromBackup []byte `json:"itemFromBackup"`
+}
+
+// What became of one item of a Restore call.
+type itemResult struct {
+	Resource    string   `json:"resource"`
+	Namespace   string   `json:"namespace"`
+	Name        string   `json:"name"`
+	Actions     []string `json:"actions"`
+	Error       string   `json:"error,omitempty"`
+	Code        string   `json:"code,omitempty"`
+	SkipRestore bool     `json:"skipRestore"`
+	Item        []byte   `json:"item,omitempty"`
 }
 
 type plan struct {
@@ -66,7 +86,9 @@ type result struct {
 	Item            []byte                          `json:"item,omitempty"`
 	AdditionalItems []*generated.ResourceIdentifier `json:"additionalItems,omitempty"`
 	SkipRestore     bool                            `json:"skipRestore"`
-	Ms              int64                           `json:"ms"`
+	// Restore
+	Items []itemResult `json:"items,omitempty"`
+	Ms    int64        `json:"ms"`
 }
 
 type outcome struct {
@@ -267,6 +289,12 @@ func invoke(ctx context.Context, protocol plugin.ClientProtocol, c call) result 
 		r.Item = res.Item
 		r.AdditionalItems = res.AdditionalItems
 		r.SkipRestore = res.SkipRestore
+	case "Restore":
+		items, err := restore(ctx, protocol, c)
+		if err != nil {
+			return fail(err)
+		}
+		r.Items = items
 	default:
 		return fail(fmt.Errorf("unknown rpc %q in the plan", c.RPC))
 	}

@@ -1,0 +1,145 @@
+/**
+ * A whole restore through Velero's host: the single executable's two RestoreItemActions resolved
+ * through their AppliesTo, then every object of a backup in a real S3 server (s3rver) run through
+ * the actions that match it, in Velero's order (the Cluster last). The backup holds a drifted
+ * cluster (a Ghost VM in vcsim) and a clean one.
+ */
+import test from 'ava';
+import type { VeleroItem } from '../fixtures/builder.js';
+import { veleroRestore } from '../helpers/velero.js';
+import { runHarness, veleroItem, type RestoredItem, type RestoreItem } from './helpers.js';
+import { assertCleanExit, CLUSTERS, messages, pluginFiles, veleroBackups } from './velero-run.js';
+
+const SECRETS = 'driftdetector.dev/restore-gate-secrets';
+
+/** The backup's objects as Velero restores them: namespaces first and without actions, Clusters last. */
+function restoreOrder(items: VeleroItem[]): RestoreItem[] {
+  const rank = (i: VeleroItem) => (i.resource === CLUSTERS ? 1 : 0);
+  return [...items]
+    .filter((i) => i.resource !== 'namespaces')
+    .sort((a, b) => rank(a) - rank(b))
+    .map((i) => ({
+      resource: i.resource,
+      item: Buffer.from(JSON.stringify(veleroItem(i.object))),
+      itemFromBackup: Buffer.from(JSON.stringify(i.object)),
+    }));
+}
+
+/** Objects of no cluster the gate sees: a ClusterClass and a VSphereClusterIdentity (cluster-scoped). */
+const SHARED: RestoreItem[] = [
+  {
+    resource: 'clusterclasses.cluster.x-k8s.io',
+    object: {
+      apiVersion: 'cluster.x-k8s.io/v1beta1',
+      kind: 'ClusterClass',
+      metadata: { name: 'tkg-vsphere-default', namespace: 'default' },
+      spec: {},
+    },
+  },
+  {
+    resource: 'vsphereclusteridentities.infrastructure.cluster.x-k8s.io',
+    object: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'VSphereClusterIdentity', metadata: { name: 'shared' }, spec: {} },
+  },
+].map(({ resource, object }) => ({ resource, item: Buffer.from(JSON.stringify(object)), itemFromBackup: Buffer.from(JSON.stringify(object)) }));
+
+const ofCluster = (results: RestoredItem[], cluster: string) =>
+  results.filter((r) => r.name === cluster || r.name.startsWith(`${cluster}-`) || r.name.startsWith(`${cluster}.`));
+const itemJson = (r: RestoredItem) => JSON.parse(Buffer.from(r.item!, 'base64').toString('utf8'));
+const key = (r: RestoredItem) => `${r.resource} ${r.namespace}/${r.name}`;
+
+test("a restore through Velero's host: nothing of the drifted cluster is restorable, all of the clean one is; overrides by label and annotation", async (t) => {
+  const { drifted, s3 } = await veleroBackups(t);
+  const env = { ...(await pluginFiles(s3)), AWS_SHARED_CREDENTIALS_FILE: s3.credentialsFile };
+  const items = [...restoreOrder([...drifted.items, ...drifted.secondary]), ...SHARED];
+  const restore = (name: string, options: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}) =>
+    veleroRestore('b-drift', { name, ...options });
+  const run = await runHarness({
+    env,
+    calls: [
+      { rpc: 'Restore', restore: restore('r-plain'), items },
+      { rpc: 'Restore', restore: restore('r-label', { labels: { 'driftdetector.dev/override': 'OPS-1234' } }), items },
+      {
+        rpc: 'Restore',
+        restore: restore('r-annotation', {
+          annotations: { 'driftdetector.dev/override': 'ghost VM adopted by hand', 'driftdetector.dev/override-clusters': 'default/wc-drift' },
+        }),
+        items,
+      },
+    ],
+  });
+  t.is(run.outcome.startError, undefined);
+  const [plain, byLabel, byAnnotation] = run.outcome.results.map((r) => {
+    t.true(r.ok, r.error);
+    return r.items!;
+  });
+
+  // Without override: the drifted Cluster fails with the full message, every other object of it is skipped.
+  const drift = ofCluster(plain!, 'wc-drift');
+  const seen = drift.filter((r) => r.actions.length > 0);
+  const cluster = seen.find((r) => r.resource === CLUSTERS)!;
+  t.is(cluster.code, 'FailedPrecondition');
+  t.regex(cluster.error!, /drift-detector blocked the restore of Cluster default\/wc-drift: it has ghost machines/);
+  t.regex(cluster.error!, /driftdetector\.dev\/override=<ticket>/);
+  const others = seen.filter((r) => r !== cluster);
+  t.true(others.length >= 15, `${others.length} other objects of wc-drift seen`);
+  for (const r of others) t.true(r.skipRestore && r.error === undefined, `${key(r)} skipped`);
+  t.true(others.some((r) => r.resource === 'secrets' && r.actions[0] === SECRETS && r.name === 'wc-drift-ca'));
+  t.true(others.some((r) => r.resource === 'kubeadmconfigs.bootstrap.cluster.x-k8s.io'));
+  // What no action selects: the vSphere credentials Secret (labelled by TKG, not by Cluster API).
+  t.deepEqual(drift.filter((r) => r.actions.length === 0).map(key), ['secrets default/wc-drift']);
+
+  // The clean cluster: every object restorable, and unchanged but for the Cluster's annotations.
+  const ok = ofCluster(plain!, 'wc-ok').filter((r) => r.actions.length > 0);
+  t.true(ok.length >= 16);
+  for (const r of ok) {
+    t.true(!r.skipRestore && r.error === undefined, `${key(r)} restored`);
+    const item = itemJson(r);
+    if (r.resource === CLUSTERS) t.is(item.metadata.annotations['driftdetector.dev/status'], 'Healthy');
+    else t.is(Object.keys(item.metadata.annotations ?? {}).filter((k) => k.startsWith('driftdetector.dev/')).length, 0, key(r));
+  }
+  // Objects of no cluster pass untouched; objects no action selects are never sent.
+  for (const shared of plain!.slice(-2)) {
+    t.true(shared.actions.length === 1 && !shared.skipRestore && shared.error === undefined, key(shared));
+  }
+  t.true(plain!.every((r) => r.resource !== 'secrets' || r.actions.length === 0 || r.actions.join() === SECRETS));
+
+  // Overrides: by label (any Velero) and by annotation, scoped; the reason recorded on every object.
+  for (const [results, reason] of [
+    [byLabel!, 'OPS-1234'],
+    [byAnnotation!, 'ghost VM adopted by hand'],
+  ] as const) {
+    const objects = ofCluster(results, 'wc-drift').filter((r) => r.actions.length > 0);
+    for (const r of objects) {
+      t.true(!r.skipRestore && r.error === undefined, `${key(r)} restored by override`);
+      t.is(itemJson(r).metadata.annotations['driftdetector.dev/override-reason'], reason, key(r));
+    }
+  }
+
+  const warnings = messages(run.pluginLog, 'warn');
+  const skipLine = warnings.find((m) => m.startsWith('skipped Machine default/wc-drift-'));
+  t.regex(
+    skipLine ?? '',
+    /^skipped Machine default\/wc-drift-\S+: Cluster default\/wc-drift is blocked by drift-detector \(ManualRemediationRequired\)$/,
+  );
+  t.log(skipLine);
+  assertCleanExit(t, run);
+});
+
+test('annotate mode with pauseOnDrift: the drifted Cluster restored paused, every other object of it marked paused', async (t) => {
+  const { drifted, s3 } = await veleroBackups(t);
+  const env = { ...(await pluginFiles(s3, { mode: 'annotate', pauseOnDrift: 'true' })), AWS_SHARED_CREDENTIALS_FILE: s3.credentialsFile };
+  const items = restoreOrder([...drifted.items, ...drifted.secondary]);
+  const run = await runHarness({ env, calls: [{ rpc: 'Restore', restore: veleroRestore('b-drift', { name: 'r-pause' }), items }] });
+  const results = run.outcome.results[0]!.items!;
+  const drift = ofCluster(results, 'wc-drift').filter((r) => r.actions.length > 0);
+  for (const r of drift) {
+    t.true(!r.skipRestore && r.error === undefined, `${key(r)}: ${r.error ?? ''}`);
+    const item = itemJson(r);
+    if (r.resource === CLUSTERS) t.true(item.spec.paused);
+    else t.is(item.metadata.annotations['cluster.x-k8s.io/paused'], 'true', key(r));
+  }
+  for (const r of ofCluster(results, 'wc-ok').filter((r) => r.actions.length > 0 && r.resource !== CLUSTERS)) {
+    t.is(itemJson(r).metadata.annotations?.['cluster.x-k8s.io/paused'], undefined, key(r));
+  }
+  assertCleanExit(t, run);
+});
