@@ -8,6 +8,7 @@ import { backedUpClusters } from '../backup/topology.js';
 import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.js';
 import { excludedManagementClusters, kubeconfigOf } from '../backup/workload-clusters.js';
 import { analyzeDrift } from '../drift/analyze.js';
+import type { BackupObjects } from '../model/backup.js';
 import type { InventorySnapshot, VCenterListing } from '../model/inventory.js';
 import type { DriftReport, ReportError } from '../model/report.js';
 import { vcenterKey, type CredentialOverrides } from '../model/vcenter.js';
@@ -61,6 +62,16 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
 
   progress('backup', `reading ${source.description}`);
   const objects = await readBackup(source, { signal: options.signal, debug });
+  return detectDriftOf(objects, source.description, options);
+}
+
+/** The detection of a backup already read (remediate reads it once for both the check and its own needs). */
+export async function detectDriftOf(objects: BackupObjects, backup: string, options: DetectOptions = {}): Promise<DriftReport> {
+  const debug = options.debug ?? (() => {});
+  const progress = (stage: DetectStage, message: string) => {
+    debug(`${stage}: ${message}`);
+    options.onProgress?.({ stage, message });
+  };
   const clusters = backedUpClusters(objects);
   const excluded = excludedManagementClusters(objects);
   const machines = clusters.reduce((n, c) => n + c.machines.length, 0);
@@ -103,7 +114,7 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
   progress('analysis', 'comparing');
   const report = analyzeDrift({ clusters, vcenters, workloads, errors });
   report.metadata = {
-    backup: source.description,
+    backup,
     generatedAt: (options.now ?? (() => new Date()))().toISOString(),
     detectorVersion: DETECTOR_VERSION,
     apiServerAccess: !options.skipAccessApiServer,
