@@ -6,6 +6,8 @@ import type { DriftReport, MachineReport } from '../../src/model/report.js';
 import { listVCenter } from '../../src/vsphere/inventory.js';
 import { withVimSession } from '../../src/vsphere/session.js';
 import { findVMByUuid, waitForTask } from '../../src/vsphere/vm-tasks.js';
+import { startApiServer, type NodeSpec } from '../helpers/apiserver.js';
+import type { SeedVM } from '../helpers/seed.js';
 import { capvVM, runCli, scenario, tempDir, tkgCluster, type Scenario } from '../helpers/scenario.js';
 
 const CP_GHOST = 'wc1-control-plane-qqqqq';
@@ -129,4 +131,37 @@ test('apply: refused without --yes off a terminal, for an old report, and for an
   const other = await apply(s, '--yes', '--backup', join(s.dir, 'other.tar.gz'));
   t.is(other.code, 2);
   t.regex(other.stderr, /the report is of backup .*, not of/);
+});
+
+test('apply with the workload API server: the Ghost worker Node is deleted with the kubeconfig from the backup, the other Nodes stay', async (t) => {
+  const nodes: NodeSpec[] = [];
+  const api = await startApiServer({ nodes });
+  t.teardown(() => api.stop());
+  let ghostVM: SeedVM | undefined;
+  const s = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1', { kubeconfig: api.kubeconfig({ clusterName: 'wc1' }) })] },
+    {
+      mutate: (dcs, b) => {
+        ghostVM = capvVM(`${b.clusters[0]!.machineDeploymentName}-7f9c8d-zzzzz`);
+        dcs[0]!.vms.push(ghostVM);
+      },
+    },
+  );
+  nodes.push(
+    ...s.backup.clusters[0]!.machines.map((m) => ({ name: m.name, providerID: `vsphere://${m.biosUuid}`, controlPlane: m.controlPlane })),
+    { name: ghostVM!.name, providerID: `vsphere://${ghostVM!.uuid}` },
+  );
+  const dir = await tempDir('drift-remediate-');
+  const reportPath = join(dir, 'report.json');
+  t.is((await runCli(['detect', '--backup', s.backup.path, '-o', reportPath])).code, 0);
+  const kept = nodes.filter((n) => n.name !== ghostVM!.name).map((n) => n.name);
+  const result = await runCli(['remediate', '--report', reportPath, '--apply', '--yes']);
+  t.is(result.code, 0, result.stderr + result.stdout);
+  t.regex(result.stderr, /Node [^:]+-zzzzz: present -> deleted/);
+  t.deepEqual(
+    nodes.map((n) => n.name),
+    kept,
+  );
+  t.false((await vmNames(s)).includes(ghostVM!.name));
 });
