@@ -17,6 +17,7 @@ export const INTEGRATION_TESTS = [
   'test/grpc/e2e.test.ts', // s3rver, vcsim
   'test/harness/vcsim.test.ts', // vcsim
   'test/plugin/protocol.test.ts', // single executable
+  'test/report/html.test.ts', // chromium
   'test/plugin/velero-host.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/vsphere/inventory.test.ts', // vcsim
 ];
