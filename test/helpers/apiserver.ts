@@ -494,6 +494,6 @@ async function openssl(cwd: string, args: string[]): Promise<void> {
     await run('openssl', args, { cwd, timeout: 30_000 });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || (err as Error).message}`);
+    throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || (err as Error).message}`, { cause: err });
   }
 }
