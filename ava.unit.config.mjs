@@ -11,12 +11,14 @@ export const INTEGRATION_TESTS = [
   'test/backup/s3-source.test.ts', // s3rver
   'test/bench/bench.test.ts', // vcsim, govmomi reference
   'test/cli/detect.test.ts', // vcsim
+  'test/cli/remediate.test.ts', // vcsim
   'test/cli/s3.test.ts', // s3rver, vcsim
   'test/cli/workload.test.ts', // vcsim
   'test/grpc/e2e.test.ts', // s3rver, vcsim
   'test/webhook/e2e.test.ts', // s3rver, vcsim
   'test/harness/vcsim.test.ts', // vcsim
   'test/plugin/protocol.test.ts', // single executable
+  'test/report/html.test.ts', // chromium
   'test/plugin/velero-host.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/plugin/velero-restore.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/vsphere/inventory.test.ts', // vcsim

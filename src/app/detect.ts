@@ -55,16 +55,28 @@ export interface DetectOptions {
   now?: () => Date;
 }
 
-export async function detectDrift(source: BackupSource, options: DetectOptions = {}): Promise<DriftReport> {
+/** The debug log and the progress events of one detection. */
+function reporterOf(options: DetectOptions): { debug: (message: string) => void; progress: (stage: DetectStage, message: string) => void } {
   const debug = options.debug ?? (() => {});
   const progress = (stage: DetectStage, message: string) => {
     debug(`${stage}: ${message}`);
     options.onProgress?.({ stage, message });
   };
+  return { debug, progress };
+}
+
+export async function detectDrift(source: BackupSource, options: DetectOptions = {}): Promise<DriftReport> {
+  const { debug, progress } = reporterOf(options);
 
   progress('backup', `reading ${source.description}`);
   const objects = await readBackup(source, { signal: options.signal, debug });
   options.onBackupRead?.(objects);
+  return detectDriftOf(objects, source.description, options);
+}
+
+/** The detection of a backup already read (remediate reads it once for both the check and its own needs). */
+export async function detectDriftOf(objects: BackupObjects, backup: string, options: DetectOptions = {}): Promise<DriftReport> {
+  const { debug, progress } = reporterOf(options);
   const clusters = backedUpClusters(objects);
   const excluded = excludedManagementClusters(objects);
   const machines = clusters.reduce((n, c) => n + c.machines.length, 0);
@@ -107,7 +119,7 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
   progress('analysis', 'comparing');
   const report = analyzeDrift({ clusters, vcenters, workloads, errors });
   report.metadata = {
-    backup: source.description,
+    backup,
     generatedAt: (options.now ?? (() => new Date()))().toISOString(),
     detectorVersion: DETECTOR_VERSION,
     apiServerAccess: !options.skipAccessApiServer,

@@ -5,7 +5,10 @@ import { credentialOverrides } from '../config/vcenter-credentials.js';
 import type { DriftReport } from '../model/report.js';
 import { renderConsole } from '../report/console.js';
 import { withoutHealthy } from '../report/filter.js';
+import { renderHtml } from '../report/html.js';
 import { writeJsonReport } from '../report/json.js';
+import { remediationPlan } from '../remediate/plan.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
@@ -19,8 +22,8 @@ export const CLI_WORDS: DoorWords = {
 };
 
 interface DetectFlags extends BackupFlags {
-  format: string;
-  output?: string;
+  format?: string;
+  output: string[];
   ignoreHealthyResources?: boolean;
   insecureSkipVerify?: boolean;
   skipAccessApiserver?: boolean;
@@ -37,10 +40,15 @@ interface DetectFlags extends BackupFlags {
 export function addDetectCommand(program: Command): void {
   const command = program.command('detect').description('Detect the drifts between the backup and the infrastructure, and write a report');
   backupOptions(command)
-    .addOption(new Option('--format <format>', 'format of the report file').choices(['json']).default('json'))
+    .addOption(
+      new Option(
+        '--format <formats>',
+        'json or html, or several comma-separated, one per -o in order (default: by extension, json unless .html)',
+      ),
+    )
     .option('--ignore-healthy-resources', 'leave Healthy clusters and machines out of the lists')
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
-    .option('-o, --output <file>', 'where to write the report')
+    .option('-o, --output <file>', 'where to write the report; repeat for several formats', (v: string, p: string[]) => [...p, v], [])
     .option('--skip-access-apiserver', "do not contact the workload clusters' API servers")
     .option('--inventory <file>', 'use an inventory snapshot (from `drift-detector inventory`) instead of live vCenters')
     .option('--exit-code', 'exit 0 when nothing is to be done, 1 when remediation or confirmation is needed, 2 on error')
@@ -55,7 +63,7 @@ export function addDetectCommand(program: Command): void {
   command.action(async (flags: DetectFlags, cmd: Command) => {
     const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
     const debug = debugLogger(debugEnabled === true);
-    if (!flags.output) throw new UsageError('detect', 'required option -o, --output <file> not given');
+    const outputs = reportOutputs(flags);
 
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
@@ -71,11 +79,34 @@ export function addDetectCommand(program: Command): void {
       debug,
     });
     const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
-    await writeJsonReport(flags.output, shown);
-    debug(`report: written to ${flags.output}`);
-    process.stdout.write(renderConsole(shown, { color: process.stdout.isTTY === true, reportPath: flags.output }));
+    for (const out of outputs) {
+      if (out.format === 'json') await writeJsonReport(out.path, shown);
+      else await writeFileAtomic(out.path, renderHtml(shown, remediationPlan(shown)), 0o644);
+      debug(`report: ${out.format} written to ${out.path}`);
+    }
+    const jsonPath = outputs.find((o) => o.format === 'json')?.path ?? outputs[0]!.path;
+    process.stdout.write(renderConsole(shown, { color: process.stdout.isTTY === true, reportPath: jsonPath }));
     process.exitCode = flags.exitCode ? exitCodeFor(report) : EXIT_OK;
   });
+}
+
+type ReportFormat = 'json' | 'html';
+
+/**
+ * Which file gets which format: `--format a,b` pairs with the -o files in order; without it each
+ * file's extension decides (.html/.htm: html, anything else: json, the original tool's format).
+ */
+export function reportOutputs(flags: Pick<DetectFlags, 'format' | 'output'>): Array<{ path: string; format: ReportFormat }> {
+  if (flags.output.length === 0) throw new UsageError('detect', 'required option -o, --output <file> not given');
+  const byExtension = (path: string): ReportFormat => (/\.html?$/i.test(path) ? 'html' : 'json');
+  if (!flags.format) return flags.output.map((path) => ({ path, format: byExtension(path) }));
+  const formats = flags.format.split(',').map((f) => f.trim());
+  const unknown = formats.find((f) => f !== 'json' && f !== 'html');
+  if (unknown !== undefined) throw new UsageError('detect', `--format ${unknown}: expected json or html`);
+  if (formats.length !== flags.output.length) {
+    throw new UsageError('detect', `--format names ${formats.length} format(s) for ${flags.output.length} -o file(s): give one -o per format`);
+  }
+  return flags.output.map((path, i) => ({ path, format: formats[i] as ReportFormat }));
 }
 
 /** `--exit-code`: 0 nothing to do (Healthy, or only Stale that Cluster API heals), 1 otherwise. */

@@ -9,6 +9,7 @@ import { addDetectCommand } from './detect-command.js';
 import { addInventoryCommand } from './inventory-command.js';
 import { addServeCommand } from './serve-command.js';
 import { addCheckCommand } from './check-command.js';
+import { addRemediateCommand } from './remediate-command.js';
 import { EXIT_ERROR, failureOutcome } from './errors.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   addInventoryCommand(program);
   addServeCommand(program);
   addCheckCommand(program);
+  addRemediateCommand(program);
   return program;
 }
 

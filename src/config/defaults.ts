@@ -42,6 +42,15 @@ export const DEFAULTS = freeze({
     /** Workload clusters read at the same time. */
     concurrency: 8,
   },
+  /** `drift-detector remediate --apply`. */
+  remediate: {
+    /** A report older than this is refused: the vCenter may have moved on since. */
+    maxReportAgeMs: 60 * MINUTE,
+    /** Bound on one vCenter task (power off, destroy). */
+    taskTimeoutMs: 5 * MINUTE,
+    /** Pause between two reads of a task's state. */
+    taskPollMs: 500,
+  },
   /** The object storage that holds the backups. */
   storage: {
     /** Bound on connecting, on waiting for an answer, and on a stalled download. */

@@ -7,7 +7,7 @@
 import type { Agent } from 'node:https';
 import type { ObservableMiddleware } from '@kubernetes/client-node';
 
-export type KubeVerb = 'read' | 'list' | 'patch' | 'create';
+export type KubeVerb = 'read' | 'list' | 'patch' | 'create' | 'delete';
 
 export type KubeFailure =
   | 'not-found'

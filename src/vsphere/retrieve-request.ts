@@ -49,6 +49,22 @@ export function continueRetrievePropertiesExBody(collector: MoRef, token: string
   );
 }
 
+/** PropertyCollector.RetrievePropertiesEx of some properties of one object (a VM, a Task). */
+export function retrieveObjectBody(collector: MoRef, obj: MoRef, pathSet: string[]): string {
+  return envelope(
+    `<RetrievePropertiesEx xmlns="urn:vim25">${moRef('_this', collector)}<specSet>` +
+      `<propSet><type>${escapeXml(obj.type)}</type><all>false</all>` +
+      pathSet.map((path) => `<pathSet>${escapeXml(path)}</pathSet>`).join('') +
+      `</propSet><objectSet>${moRef('obj', obj)}<skip>false</skip></objectSet></specSet><options/></RetrievePropertiesEx>`,
+  );
+}
+
+/** A vim25 method that takes `_this` and simple elements, e.g. FindAllByUuid, PowerOffVM_Task, Destroy_Task. */
+export function methodBody(method: string, target: MoRef, fields: Array<[string, string]> = []): string {
+  const args = fields.map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`).join('');
+  return envelope(`<${method} xmlns="urn:vim25">${moRef('_this', target)}${args}</${method}>`);
+}
+
 function envelope(body: string): string {
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +

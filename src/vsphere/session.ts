@@ -3,7 +3,15 @@ import { DEFAULTS } from '../config/defaults.js';
 import { vcenterSdkUrl } from '../model/vcenter.js';
 import { VimError, describeSoapFailure, faultFromSoapError } from './errors.js';
 import { parseThumbprint, type PinnedThumbprint } from './thumbprint.js';
-import { continueRetrievePropertiesExBody, retrievePropertiesExBody, VIM25_HEADERS, type PropertySpec } from './retrieve-request.js';
+import {
+  continueRetrievePropertiesExBody,
+  methodBody,
+  retrieveObjectBody,
+  retrievePropertiesExBody,
+  VIM25_HEADERS,
+  type PropertySpec,
+} from './retrieve-request.js';
+import { faultOfBody, returnedMoRefs } from './method-response.js';
 import { RetrieveResponseReader, type ObjectContent, type RetrievePage } from './retrieve-response.js';
 import { VimTransport, type PostOptions } from './transport.js';
 import { VIM25_WSDL } from './vim25-wsdl.js';
@@ -40,6 +48,7 @@ export interface ServiceContent {
   propertyCollector: MoRef;
   viewManager: MoRef;
   sessionManager: MoRef;
+  searchIndex?: MoRef;
   /** `VirtualCenter` or `HostAgent`. */
   apiType?: string;
   apiVersion?: string;
@@ -148,6 +157,35 @@ export class VimSession {
     });
   }
 
+  /** Some properties of one object; undefined when the object is gone. */
+  async retrieveObject(obj: MoRef, pathSet: string[]): Promise<ObjectContent | undefined> {
+    let found: ObjectContent | undefined;
+    try {
+      await this.retrieve('RetrievePropertiesEx', retrieveObjectBody(this.content.propertyCollector, obj, pathSet), (o) => (found = o));
+    } catch (err) {
+      if (err instanceof VimError && err.fault?.type === 'ManagedObjectNotFound') return undefined;
+      throw err;
+    }
+    return found;
+  }
+
+  /**
+   * A method outside the read path (SearchIndex, VM tasks), written by hand: its answer is a
+   * managed object reference or a list of them, and a fault becomes a VimError.
+   */
+  async callMethod(method: string, target: MoRef, fields: Array<[string, string]> = []): Promise<MoRef[]> {
+    const response = await this.transport.post(methodBody(method, target, fields), VIM25_HEADERS, { call: method });
+    const fault = faultOfBody(response.data);
+    if (fault) throw new VimError('fault', `${method} failed with ${fault.type}: ${fault.message || 'no message'}`, fault);
+    if (response.status !== 200) throw this.protocolError(method, `answered HTTP ${response.status}`);
+    return returnedMoRefs(response.data);
+  }
+
+  /** The SearchIndex, for finding VMs by UUID. */
+  get searchIndex(): MoRef | undefined {
+    return this.content.searchIndex;
+  }
+
   /** SessionManager.Logout, then closes the connections. Never throws. */
   async close(): Promise<void> {
     try {
@@ -249,6 +287,7 @@ async function retrieveServiceContent(client: soap.Client, address: string): Pro
     propertyCollector,
     viewManager,
     sessionManager,
+    ...(readMoRef(raw?.searchIndex) ? { searchIndex: readMoRef(raw?.searchIndex)! } : {}),
     apiType: readText(about?.apiType),
     apiVersion: readText(about?.apiVersion),
   };

@@ -69,6 +69,7 @@ export const VIM25_WSDL = `<?xml version="1.0" encoding="UTF-8"?>
           <element name="setting" type="vim25:ManagedObjectReference" minOccurs="0"/>
           <element name="userDirectory" type="vim25:ManagedObjectReference" minOccurs="0"/>
           <element name="sessionManager" type="vim25:ManagedObjectReference" minOccurs="0"/>
+          <element name="searchIndex" type="vim25:ManagedObjectReference" minOccurs="0"/>
         </sequence>
       </complexType>
       <complexType name="UserSession">

@@ -188,3 +188,39 @@ function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Ag
 function formatDate(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
+
+/**
+ * Deletes one Node of a workload cluster (a Ghost's), with the kubeconfig from the backup.
+ * `absent` when the cluster has no such Node (the Ghost was seen by name only).
+ */
+export async function deleteWorkloadNode(
+  request: WorkloadNodeRequest,
+  nodeName: string,
+  options: WorkloadNodeOptions = {},
+): Promise<'deleted' | 'absent'> {
+  const credentials = parseWorkloadKubeconfig(request.kubeconfig, `${request.namespace}/${request.cluster}-kubeconfig`);
+  const agent = agentFor(credentials, options.insecureSkipVerify === true || credentials.insecureSkipTLSVerify);
+  try {
+    return await boundedKubeCall(
+      {
+        object: `Node ${nodeName} of ${request.namespace}/${request.cluster}`,
+        verb: 'delete',
+        server: credentials.server,
+        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        agent,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      async (requestOptions) => {
+        try {
+          await apiFor(credentials).deleteNode({ name: nodeName }, requestOptions);
+          return 'deleted' as const;
+        } catch (err) {
+          if ((err as { code?: number }).code === 404) return 'absent' as const;
+          throw err;
+        }
+      },
+    );
+  } finally {
+    agent.destroy();
+  }
+}

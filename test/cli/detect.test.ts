@@ -452,3 +452,35 @@ test('an earlier report is left whole when a run fails', async (t) => {
   t.is(result.code, 2);
   t.is(await readFile(output, 'utf8'), '{"previous":true}');
 });
+
+test('json and html in one run: --format json,html pairs with the -o files; an .html file alone is html', async (t) => {
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1')] },
+    { mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters[0]!.machineDeploymentName}-7f9c8d-zzzzz`)) },
+  );
+  const dir = await tempDir();
+  const both = await runCli([
+    'detect',
+    '--backup',
+    backup.path,
+    '--skip-access-apiserver',
+    '--format',
+    'json,html',
+    '-o',
+    join(dir, 'r.json'),
+    '-o',
+    join(dir, 'r.html'),
+  ]);
+  t.is(both.code, 0, both.stderr);
+  const report = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as DriftReport;
+  const html = await readFile(join(dir, 'r.html'), 'utf8');
+  t.regex(html, /^<!doctype html>/);
+  t.true(html.includes(`<b id="count-required">${report.summary.clusters.ManualRemediationRequired}</b>`));
+  t.regex(html, /Remediation plan/);
+  t.is((await runCli(['detect', '--backup', backup.path, '--skip-access-apiserver', '-o', join(dir, 'only.html')])).code, 0);
+  t.regex(await readFile(join(dir, 'only.html'), 'utf8'), /^<!doctype html>/);
+  const mismatch = await runCli(['detect', '--backup', backup.path, '--format', 'json,html', '-o', join(dir, 'x.json')]);
+  t.is(mismatch.code, 2);
+  t.regex(mismatch.stderr, /one -o per format/);
+});

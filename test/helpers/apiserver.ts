@@ -199,6 +199,18 @@ function serve(req: IncomingMessage, res: ServerResponse, mode: ApiServerMode, o
     return;
   }
   const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+  const deleted = req.method === 'DELETE' ? /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname) : null;
+  if (deleted) {
+    // DELETE /api/v1/nodes/<name>: the Node leaves the list (remediate --apply).
+    const at = options.nodes.findIndex((n) => n.name === decodeURIComponent(deleted[1]!));
+    if (at < 0) {
+      status(res, 404, 'NotFound', `nodes "${deleted[1]}" not found`);
+      return;
+    }
+    options.nodes.splice(at, 1);
+    json(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
+    return;
+  }
   if (req.method !== 'GET' || url.pathname !== '/api/v1/nodes') {
     status(res, 404, 'NotFound', 'the server could not find the requested resource');
     return;
