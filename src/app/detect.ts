@@ -43,6 +43,8 @@ export interface DetectOptions {
   /** The calling door's words for its messages. */
   words?: DoorWords;
   vcenterTimeoutMs?: number;
+  /** Bound on the bytes kept from the backup. */
+  backupMemoryBudgetBytes?: number;
   apiserverTimeoutMs?: number;
   apiserverConcurrency?: number;
   signal?: AbortSignal;
@@ -60,7 +62,7 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
   };
 
   progress('backup', `reading ${source.description}`);
-  const objects = await readBackup(source, { signal: options.signal, debug });
+  const objects = await readBackup(source, { signal: options.signal, debug, maxRetainedBytes: options.backupMemoryBudgetBytes });
   const clusters = backedUpClusters(objects);
   const excluded = excludedManagementClusters(objects);
   const machines = clusters.reduce((n, c) => n + c.machines.length, 0);

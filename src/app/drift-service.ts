@@ -119,6 +119,7 @@ export class DriftService {
       credentials: this.options.vcenterCredentials,
       words: this.options.words,
       vcenterTimeoutMs: analysis.vcenterTimeoutMs,
+      backupMemoryBudgetBytes: analysis.backupMemoryBudgetBytes,
       apiserverTimeoutMs: analysis.apiserverTimeoutMs,
       apiserverConcurrency: analysis.apiserverConcurrency,
       signal: hooks.signal,

@@ -7,7 +7,7 @@ import { renderConsole } from '../report/console.js';
 import { withoutHealthy } from '../report/filter.js';
 import { writeJsonReport } from '../report/json.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
-import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
+import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
@@ -66,6 +66,7 @@ export function addDetectCommand(program: Command): void {
       credentials: await credentialOverrides(flags),
       words: CLI_WORDS,
       vcenterTimeoutMs: flags.vsphereTimeout * 1000,
+      backupMemoryBudgetBytes: backupMemoryBytes(flags),
       apiserverTimeoutMs: flags.apiserverTimeout * 1000,
       apiserverConcurrency: flags.apiserverConcurrency,
       debug,

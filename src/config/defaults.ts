@@ -42,6 +42,14 @@ export const DEFAULTS = freeze({
     /** Workload clusters read at the same time. */
     concurrency: 8,
   },
+  /** What is read from a backup tarball. */
+  backup: {
+    /**
+     * Bound on the bytes kept from one backup (the objects the analysis reads, Secrets slimmed):
+     * a management cluster's are tens of MiB; a backup that passes this is refused.
+     */
+    maxRetainedBytes: 512 * 1024 * 1024,
+  },
   /** The object storage that holds the backups. */
   storage: {
     /** Bound on connecting, on waiting for an answer, and on a stalled download. */

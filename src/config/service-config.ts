@@ -35,7 +35,7 @@
  *   apiserverConcurrency: 16
  *   maxConcurrent: 2                # analyses of different backups at once; more: RESOURCE_EXHAUSTED
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
- * limits: { maxReceiveMessageBytes: 16777216 }
+ * limits: { maxReceiveMessageBytes: 16777216, backupMemoryBytes: 536870912 }  # bytes kept from one backup
  * shutdownTimeout: 30s
  * ```
  * VSPHERE_USERNAME and VSPHERE_PASSWORD work as for `detect`; vsphere.credentialsFile is the
@@ -62,6 +62,8 @@ export interface AnalysisConfig {
   apiserverConcurrency: number;
   /** Analyses of different backups running at once. */
   maxConcurrent: number;
+  /** Bound on the bytes kept from one backup. */
+  backupMemoryBudgetBytes?: number;
 }
 
 export interface ServiceConfig {
@@ -126,5 +128,6 @@ function readAnalysisConfig(r: ConfigReader): AnalysisConfig {
     apiserverTimeoutMs: r.duration('analysis.apiserverTimeout', positive) ?? DEFAULTS.apiserver.timeoutMs,
     apiserverConcurrency: r.positiveInt('analysis.apiserverConcurrency') ?? DEFAULTS.apiserver.concurrency,
     maxConcurrent: r.positiveInt('analysis.maxConcurrent') ?? DEFAULTS.service.maxConcurrentAnalyses,
+    backupMemoryBudgetBytes: r.positiveInt('limits.backupMemoryBytes') ?? DEFAULTS.backup.maxRetainedBytes,
   };
 }

@@ -82,7 +82,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'maxConcurrent',
   ],
   vsphere: ['username', 'passwordFile', 'credentialsFile'],
-  limits: ['maxReceiveMessageBytes'],
+  limits: ['maxReceiveMessageBytes', 'backupMemoryBytes'],
 };
 
 export interface ServiceSources {
