@@ -32,6 +32,14 @@ export const DEFAULTS = freeze({
     pageSize: 500,
     /** vCenters read at the same time. */
     concurrency: 4,
+    /** Bound on the whole inventory walk of one vCenter, every page included. */
+    walkTimeoutMs: 10 * MINUTE,
+    /** Pages of one walk at most: at the default page size, far more than any vCenter holds. */
+    maxPages: 1000,
+    /** Objects (VMs and the folders, pools... above them) of one walk at most. */
+    maxObjects: 200_000,
+    /** Characters of one SOAP answer at most: a page of 500 VMs is a few MiB. */
+    maxResponseChars: 64 * 1024 * 1024,
   },
   /** The workload clusters' API servers, where their Nodes are read. */
   apiserver: {
