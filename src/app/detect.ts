@@ -77,6 +77,8 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
   } else {
     progress('vsphere', `listing ${targets.length} vCenter(s): ${targets.map((t) => t.vcenter).join(', ')}`);
     vcenters = await listLive(targets, options, debug);
+    // A listing cut short by the caller's deadline is no finding about the vCenter: the run failed.
+    options.signal?.throwIfAborted();
   }
   for (const v of vcenters) {
     progress('vsphere', v.ok ? `${v.vcenter}: ${v.vms.length} VMs` : `${v.vcenter}: not listed: ${v.reason}`);
@@ -102,6 +104,7 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
     });
   }
 
+  options.signal?.throwIfAborted();
   progress('analysis', 'comparing');
   const report = analyzeDrift({ clusters, vcenters, workloads, errors });
   report.metadata = {

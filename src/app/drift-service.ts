@@ -83,6 +83,11 @@ export class DriftService {
     });
   }
 
+  /** Aborts the analyses still running: a stopping service must not keep reading backups and vCenters. */
+  close(): void {
+    this.analyses.abortAll(new DomainError('cancelled', 'the service is shutting down'));
+  }
+
   get gate(): GateConfig {
     return this.options.gate;
   }

@@ -14,6 +14,9 @@ interface ServeFlags extends ConfigOverrides {
  */
 const byDefault = (value: string | number) => `(default: ${value})`;
 
+/** After the bounded shutdown, the longest the process lingers before it exits. */
+const SHUTDOWN_GRACE_MS = 1000;
+
 export function addServeCommand(program: Command): void {
   program
     .command('serve')
@@ -74,7 +77,12 @@ export function addServeCommand(program: Command): void {
           logger.info('signal received', { signal });
           process.off('SIGTERM', stop);
           process.off('SIGINT', stop);
-          running.shutdown().then(resolve, resolve);
+          const exit = () => {
+            // Aborted analyses unwind in well under a second; whatever still holds the loop then does not hold the exit.
+            setTimeout(() => process.exit(), SHUTDOWN_GRACE_MS).unref();
+            resolve();
+          };
+          running.shutdown().then(exit, exit);
         };
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);

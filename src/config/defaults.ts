@@ -100,6 +100,11 @@ export const DEFAULTS = freeze({
     /** Deadline of each call to a remote `drift-detector serve`. */
     remoteTimeoutMs: 10 * MINUTE,
   },
+  /** `drift-detector detect`. */
+  detect: {
+    /** Bound on the whole run: backup, every vCenter, every workload cluster. */
+    timeoutMs: 60 * MINUTE,
+  },
   /** `drift-detector check`. */
   check: {
     /** Deadline of the call: long enough for a whole analysis on the service. */
