@@ -173,10 +173,34 @@ function parseObject(source: string, entry: string, bytes: Buffer, namespace: st
   if (typeof meta['name'] !== 'string' || meta['name'] === '') {
     throw new BackupError(source, entry, 'object has no metadata.name');
   }
+  checkMetadataTypes(source, entry, meta);
   // The path's namespace is authoritative; managedFields are bulk the detector never reads.
   if (namespace !== undefined && meta['namespace'] === undefined) meta['namespace'] = namespace;
   delete meta['managedFields'];
   return object as unknown as KubeObject;
+}
+
+/** The metadata fields every stage reads, typed here so that a tampered entry fails by name, not as a TypeError. */
+function checkMetadataTypes(source: string, entry: string, meta: Record<string, unknown>): void {
+  for (const field of ['namespace', 'uid']) {
+    if (meta[field] !== undefined && typeof meta[field] !== 'string') {
+      throw new BackupError(source, entry, `metadata.${field} is a ${typeName(meta[field])}, not a string`);
+    }
+  }
+  for (const field of ['labels', 'annotations']) {
+    const map = meta[field];
+    if (map === undefined || map === null) continue;
+    if (typeof map !== 'object' || Array.isArray(map))
+      throw new BackupError(source, entry, `metadata.${field} is a ${typeName(map)}, not a map`);
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value !== 'string')
+        throw new BackupError(source, entry, `metadata.${field}[${JSON.stringify(key)}] is a ${typeName(value)}, not a string`);
+    }
+  }
+}
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value;
 }
 
 function keepNeededSecrets(objects: BackupObjects, raw: Map<string, SlimSecret>, debug: (msg: string) => void): KubeObject[] {
