@@ -70,6 +70,8 @@ export function analysisKey(request: AnalysisRequest): string {
 
 export class AnalysisCache {
   private readonly entries = new Map<string, Running | Settled>();
+  /** The controllers of the analyses running now, so that a shutdown can stop their work. */
+  private readonly controllers = new Set<AbortController>();
   private readonly now: () => number;
 
   constructor(private readonly options: AnalysisCacheOptions) {
@@ -118,6 +120,11 @@ export class AnalysisCache {
     for (const [key, entry] of this.entries) if (entry.state !== 'running') this.entries.delete(key);
   }
 
+  /** Stops the work of every running analysis (their sockets, streams and timers); their waiters get `reason`. */
+  abortAll(reason: Error): void {
+    for (const controller of this.controllers) controller.abort(reason);
+  }
+
   get size(): number {
     return this.entries.size;
   }
@@ -142,6 +149,7 @@ export class AnalysisCache {
     };
     const started = this.now();
     const controller = new AbortController();
+    this.controllers.add(controller);
     const timer = setTimeout(
       () =>
         controller.abort(
@@ -164,6 +172,7 @@ export class AnalysisCache {
         throw error;
       } finally {
         clearTimeout(timer);
+        this.controllers.delete(controller);
       }
     })();
     // Nobody may be waiting any more when it fails; the waiters see the error themselves.

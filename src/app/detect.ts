@@ -44,6 +44,8 @@ export interface DetectOptions {
   /** The calling door's words for its messages. */
   words?: DoorWords;
   vcenterTimeoutMs?: number;
+  /** Bound on the bytes kept from the backup. */
+  backupMemoryBudgetBytes?: number;
   apiserverTimeoutMs?: number;
   apiserverConcurrency?: number;
   signal?: AbortSignal;
@@ -69,7 +71,7 @@ export async function detectDrift(source: BackupSource, options: DetectOptions =
   const { debug, progress } = reporterOf(options);
 
   progress('backup', `reading ${source.description}`);
-  const objects = await readBackup(source, { signal: options.signal, debug });
+  const objects = await readBackup(source, { signal: options.signal, debug, maxRetainedBytes: options.backupMemoryBudgetBytes });
   options.onBackupRead?.(objects);
   return detectDriftOf(objects, source.description, options);
 }
@@ -91,6 +93,8 @@ export async function detectDriftOf(objects: BackupObjects, backup: string, opti
   } else {
     progress('vsphere', `listing ${targets.length} vCenter(s): ${targets.map((t) => t.vcenter).join(', ')}`);
     vcenters = await listLive(targets, options, debug);
+    // A listing cut short by the caller's deadline is no finding about the vCenter: the run failed.
+    options.signal?.throwIfAborted();
   }
   for (const v of vcenters) {
     progress('vsphere', v.ok ? `${v.vcenter}: ${v.vms.length} VMs` : `${v.vcenter}: not listed: ${v.reason}`);
@@ -116,6 +120,7 @@ export async function detectDriftOf(objects: BackupObjects, backup: string, opti
     });
   }
 
+  options.signal?.throwIfAborted();
   progress('analysis', 'comparing');
   const report = analyzeDrift({ clusters, vcenters, workloads, errors });
   report.metadata = {

@@ -88,6 +88,11 @@ export class DriftService {
     });
   }
 
+  /** Aborts the analyses still running: a stopping service must not keep reading backups and vCenters. */
+  close(): void {
+    this.analyses.abortAll(new DomainError('cancelled', 'the service is shutting down'));
+  }
+
   get gate(): GateConfig {
     return this.options.gate;
   }
@@ -139,6 +144,7 @@ export class DriftService {
       credentials: this.options.vcenterCredentials,
       words: this.options.words,
       vcenterTimeoutMs: analysis.vcenterTimeoutMs,
+      backupMemoryBudgetBytes: analysis.backupMemoryBudgetBytes,
       apiserverTimeoutMs: analysis.apiserverTimeoutMs,
       apiserverConcurrency: analysis.apiserverConcurrency,
       signal: hooks.signal,

@@ -1,8 +1,9 @@
 /**
  * The items of a Velero tarball (docs/velero-facts.md §6): where an entry sits in the layout,
  * which copy of an object wins when Velero wrote it more than once, and how a kept entry is parsed.
- * Secrets are held as raw bytes until the scan ends, then only those the analysis needs are parsed;
- * the others are wiped.
+ * Secrets are parsed as they arrive and slimmed to the fields the analysis reads (the raw entry is
+ * wiped); at the end only those the analysis needs are kept. What is kept counts against a memory
+ * budget, so a backup cannot make the process grow without bound.
  */
 import { BACKUP_RESOURCES, emptyBackupObjects, type BackupObjects, type BackupResourceKind } from '../model/backup.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
@@ -57,25 +58,41 @@ export function parseItemPath(entryName: string): ItemPath | undefined {
   return { kind, rank, namespace, name: file.slice(0, -'.json'.length) };
 }
 
+/** The Secret data keys the analysis reads (docs/drift-rules.md §1.1); other keys are dropped on arrival. */
+const SECRET_KEYS_READ: readonly string[] = ['value', 'username', 'password', 'credentials.yaml'];
+
 interface KeptItem {
   rank: CopyRank;
   entry: string;
   object: KubeObject;
+  /** What the item counts against the budget. */
+  bytes: number;
 }
 
-/** A Secret entry held as raw bytes until the end of the scan tells which ones are needed. */
-interface RawSecret {
+/**
+ * A Secret as it arrived, slimmed; or, when the entry could not be parsed, the error to raise
+ * should the analysis need it (a broken Secret it does not read is no reason to refuse the backup).
+ */
+interface SlimSecret {
   rank: CopyRank;
   entry: string;
-  bytes: Buffer;
+  object?: KubeObject;
+  invalid?: BackupError;
+  bytes: number;
 }
 
 /** The best copy of every object read so far. */
 export class BackupItems {
   private readonly items = new Map<BackupResourceKind, Map<string, KeptItem>>();
-  private readonly secrets = new Map<string, RawSecret>();
+  private readonly secrets = new Map<string, SlimSecret>();
+  /** Bytes of what is kept now (entry sizes of objects, slimmed sizes of Secrets). */
+  retainedBytes = 0;
 
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    /** Bound on retainedBytes; undefined: no bound. */
+    private readonly budgetBytes?: number,
+  ) {}
 
   /** False when a better copy of the object was already read, so this one need not be parsed. */
   wants(item: ItemPath): boolean {
@@ -87,14 +104,38 @@ export class BackupItems {
   keep(item: ItemPath, entry: string, bytes: Buffer): void {
     const key = objectKey(item.namespace, item.name);
     if (item.kind === 'secrets') {
-      this.secrets.get(key)?.bytes.fill(0);
-      this.secrets.set(key, { rank: item.rank, entry, bytes });
+      let secret: SlimSecret;
+      try {
+        const object = slimSecret(parseObject(this.source, entry, bytes, item.namespace));
+        secret = { rank: item.rank, entry, object, bytes: slimSize(object) };
+      } catch (err) {
+        if (!(err instanceof BackupError)) throw err;
+        secret = { rank: item.rank, entry, invalid: err, bytes: 0 };
+      } finally {
+        bytes.fill(0);
+      }
+      this.account(entry, secret.bytes, this.secrets.get(key)?.bytes ?? 0);
+      this.secrets.set(key, secret);
       return;
     }
     const object = parseObject(this.source, entry, bytes, item.namespace);
     let byKey = this.items.get(item.kind);
     if (!byKey) this.items.set(item.kind, (byKey = new Map<string, KeptItem>()));
-    byKey.set(key, { rank: item.rank, entry, object });
+    this.account(entry, bytes.length, byKey.get(key)?.bytes ?? 0);
+    byKey.set(key, { rank: item.rank, entry, object, bytes: bytes.length });
+  }
+
+  /** Counts a kept entry that replaces a copy of `replaced` bytes; past the budget, the scan stops. */
+  private account(entry: string, added: number, replaced: number): void {
+    this.retainedBytes += added - replaced;
+    if (this.budgetBytes !== undefined && this.retainedBytes > this.budgetBytes) {
+      throw new BackupError(
+        this.source,
+        entry,
+        `the objects kept from this backup pass the memory budget of ${mebibytes(this.budgetBytes)} ` +
+          `(${mebibytes(this.retainedBytes)} with this entry): a management cluster's objects are far smaller`,
+      );
+    }
   }
 
   /** One list per kind, each object once; of the Secrets only those the analysis reads. */
@@ -104,7 +145,7 @@ export class BackupItems {
       if (kind === 'secrets') continue;
       objects[kind] = [...items.values()].map((item) => item.object);
     }
-    objects.secrets = keepNeededSecrets(this.source, objects, this.secrets, debug);
+    objects.secrets = keepNeededSecrets(objects, this.secrets, debug);
     return objects;
   }
 }
@@ -132,13 +173,37 @@ function parseObject(source: string, entry: string, bytes: Buffer, namespace: st
   if (typeof meta['name'] !== 'string' || meta['name'] === '') {
     throw new BackupError(source, entry, 'object has no metadata.name');
   }
+  checkMetadataTypes(source, entry, meta);
   // The path's namespace is authoritative; managedFields are bulk the detector never reads.
   if (namespace !== undefined && meta['namespace'] === undefined) meta['namespace'] = namespace;
   delete meta['managedFields'];
   return object as unknown as KubeObject;
 }
 
-function keepNeededSecrets(source: string, objects: BackupObjects, raw: Map<string, RawSecret>, debug: (msg: string) => void): KubeObject[] {
+/** The metadata fields every stage reads, typed here so that a tampered entry fails by name, not as a TypeError. */
+function checkMetadataTypes(source: string, entry: string, meta: Record<string, unknown>): void {
+  for (const field of ['namespace', 'uid']) {
+    if (meta[field] !== undefined && typeof meta[field] !== 'string') {
+      throw new BackupError(source, entry, `metadata.${field} is a ${typeName(meta[field])}, not a string`);
+    }
+  }
+  for (const field of ['labels', 'annotations']) {
+    const map = meta[field];
+    if (map === undefined || map === null) continue;
+    if (typeof map !== 'object' || Array.isArray(map))
+      throw new BackupError(source, entry, `metadata.${field} is a ${typeName(map)}, not a map`);
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value !== 'string')
+        throw new BackupError(source, entry, `metadata.${field}[${JSON.stringify(key)}] is a ${typeName(value)}, not a string`);
+    }
+  }
+}
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value;
+}
+
+function keepNeededSecrets(objects: BackupObjects, raw: Map<string, SlimSecret>, debug: (msg: string) => void): KubeObject[] {
   const { exact, identityNames } = neededSecretKeys(objects);
   const keys = new Set([...raw.keys()].filter((key) => exact.has(key)));
   for (const name of identityNames) {
@@ -150,11 +215,10 @@ function keepNeededSecrets(source: string, objects: BackupObjects, raw: Map<stri
   try {
     for (const key of [...keys].sort()) {
       const secret = raw.get(key)!;
-      const [namespace] = key.split('/');
-      kept.push(slimSecret(parseObject(source, secret.entry, secret.bytes, namespace)));
+      if (secret.invalid) throw secret.invalid;
+      kept.push(secret.object!);
     }
   } finally {
-    for (const secret of raw.values()) secret.bytes.fill(0);
     raw.clear();
   }
   debug(`kept ${kept.length} Secrets: ${kept.map((s) => objectKey(s.metadata.namespace, s.metadata.name)).join(', ') || 'none'}`);
@@ -163,7 +227,8 @@ function keepNeededSecrets(source: string, objects: BackupObjects, raw: Map<stri
 
 /**
  * Only what the analysis reads: annotations go, since
- * `kubectl.kubernetes.io/last-applied-configuration` repeats the secret data.
+ * `kubectl.kubernetes.io/last-applied-configuration` repeats the secret data, and so do data keys
+ * the analysis never reads.
  */
 function slimSecret(secret: KubeObject): KubeObject {
   const { name, namespace, uid, labels } = secret.metadata;
@@ -173,7 +238,30 @@ function slimSecret(secret: KubeObject): KubeObject {
     metadata: { name, namespace, uid, labels },
     type: secret.type,
   };
-  if (secret.data) slim.data = secret.data;
-  if (secret.stringData) slim.stringData = secret.stringData;
+  const data = keysRead(secret.data);
+  const stringData = keysRead(secret.stringData);
+  if (data) slim.data = data;
+  if (stringData) slim.stringData = stringData;
   return slim;
+}
+
+function keysRead(map: unknown): Record<string, string> | undefined {
+  if (typeof map !== 'object' || map === null) return undefined;
+  const kept: Record<string, string> = {};
+  for (const key of SECRET_KEYS_READ) {
+    const value = (map as Record<string, unknown>)[key];
+    if (typeof value === 'string') kept[key] = value;
+  }
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+/** The size a slimmed Secret keeps: its strings (one byte per character for the ASCII of base64). */
+function slimSize(secret: KubeObject): number {
+  let size = 0;
+  for (const map of [secret.data, secret.stringData]) for (const value of Object.values(map ?? {})) size += value.length;
+  return size + JSON.stringify(secret.metadata).length;
+}
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 2 : 0)} MiB`;
 }

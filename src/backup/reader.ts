@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { DEFAULTS } from '../config/defaults.js';
 import { BACKUP_RESOURCES, type BackupObjects, type BackupResourceKind } from '../model/backup.js';
 import { errorMessage as messageOf } from '../util/values.js';
 import { BackupError } from './errors.js';
@@ -12,6 +13,8 @@ export interface ReadBackupOptions {
   signal?: AbortSignal;
   /** Progress and skip notes; never receives secret data. */
   debug?: (msg: string) => void;
+  /** Bound on the bytes kept from the backup (DEFAULTS.backup.maxRetainedBytes). */
+  maxRetainedBytes?: number;
 }
 
 /**
@@ -34,7 +37,7 @@ export async function readBackup(source: BackupSource, options: ReadBackupOption
     throw new BackupError(source.description, undefined, `cannot open the backup: ${messageOf(err)}`, { cause: err });
   }
 
-  const items = new BackupItems(source.description);
+  const items = new BackupItems(source.description, options.maxRetainedBytes ?? DEFAULTS.backup.maxRetainedBytes);
   const scan = new TarballScan(source.description, items, debug);
   await scan.run(raw, signal);
   const objects = items.objects(debug);

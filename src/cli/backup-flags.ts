@@ -3,7 +3,14 @@ import { fileBackupSource } from '../backup/file-source.js';
 import type { BackupSource } from '../backup/source.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { UsageError } from './errors.js';
-import { inSeconds, seconds } from './options.js';
+import { inSeconds, positiveInt, seconds } from './options.js';
+
+const MIB = 1024 * 1024;
+
+/** The --backup-memory flag in bytes. */
+export function backupMemoryBytes(flags: BackupFlags): number {
+  return flags.backupMemory * MIB;
+}
 
 export interface BackupFlags {
   backup?: string;
@@ -12,6 +19,7 @@ export interface BackupFlags {
   storageLocationName?: string;
   veleroNamespace: string;
   s3Timeout: number;
+  backupMemory: number;
 }
 
 /** Where `detect` and `inventory` take the backup from: a file, an s3:// URL, or a backup name in a storage location. */
@@ -31,7 +39,13 @@ export function backupOptions(command: Command): Command {
       'read the BackupStorageLocation object of this name from the cluster (in-cluster config or KUBECONFIG)',
     )
     .option('--velero-namespace <ns>', 'namespace of the BackupStorageLocation object', DEFAULTS.velero.namespace)
-    .option('--s3-timeout <seconds>', 'timeout of each object-storage request', seconds, inSeconds(DEFAULTS.storage.requestTimeoutMs));
+    .option('--s3-timeout <seconds>', 'timeout of each object-storage request', seconds, inSeconds(DEFAULTS.storage.requestTimeoutMs))
+    .option(
+      '--backup-memory <MiB>',
+      'bound on what is kept from the backup (its objects, Secrets slimmed); a backup past it is refused',
+      positiveInt,
+      DEFAULTS.backup.maxRetainedBytes / MIB,
+    );
 }
 
 export async function backupSourceFrom(command: string, flags: BackupFlags): Promise<BackupSource> {

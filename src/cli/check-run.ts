@@ -1,4 +1,5 @@
 /** `drift-detector check` run: the service's Check, its verdicts on stdout, the exit code from them. */
+import { bearerTokenProblem } from '../rpc/bearer.js';
 import { readFile } from 'node:fs/promises';
 import { clearTextRefusal, ServiceClient, usesTls, type ClientCredentials } from '../rpc/client.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
@@ -79,6 +80,8 @@ async function clientCredentials(flags: CheckFlags): Promise<ClientCredentials> 
     pem(flags.key, '--key'),
     flags.tokenFile ? readSecretFile(flags.tokenFile, '--token-file') : undefined,
   ]);
+  const problem = token ? bearerTokenProblem(token) : undefined;
+  if (problem) throw new UsageError('check', `--token-file: the token file ${flags.tokenFile} ${problem}`);
   return {
     ...(flags.tls ? { tls: true } : {}),
     ...(caCert !== undefined ? { caCert } : {}),

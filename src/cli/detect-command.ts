@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { detectDrift, type DoorWords } from '../app/detect.js';
+import { DomainError } from '../app/errors.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
 import type { DriftReport } from '../model/report.js';
@@ -10,7 +11,7 @@ import { writeJsonReport } from '../report/json.js';
 import { remediationPlan } from '../remediate/plan.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
-import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
+import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
@@ -35,6 +36,7 @@ interface DetectFlags extends BackupFlags {
   vsphereTimeout: number;
   apiserverTimeout: number;
   apiserverConcurrency: number;
+  timeout: number;
 }
 
 export function addDetectCommand(program: Command): void {
@@ -58,7 +60,13 @@ export function addDetectCommand(program: Command): void {
       seconds,
       inSeconds(DEFAULTS.apiserver.timeoutMs),
     )
-    .option('--apiserver-concurrency <n>', 'workload clusters read at once', positiveInt, DEFAULTS.apiserver.concurrency);
+    .option('--apiserver-concurrency <n>', 'workload clusters read at once', positiveInt, DEFAULTS.apiserver.concurrency)
+    .option(
+      '--timeout <seconds>',
+      'bound on the whole run; past it, detect stops with an error',
+      seconds,
+      inSeconds(DEFAULTS.detect.timeoutMs),
+    );
   credentialOptions(command);
   command.action(async (flags: DetectFlags, cmd: Command) => {
     const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
@@ -67,17 +75,30 @@ export function addDetectCommand(program: Command): void {
 
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () =>
+        deadline.abort(
+          new DomainError(
+            'timeout',
+            `detect did not finish within ${flags.timeout} s; raise --timeout if the backup and vCenters are this slow`,
+          ),
+        ),
+      Math.min(flags.timeout * 1000, 2 ** 31 - 1),
+    );
     const report = await detectDrift(source, {
+      signal: deadline.signal,
       insecureSkipVerify: flags.insecureSkipVerify === true,
       skipAccessApiServer: flags.skipAccessApiserver === true,
       inventory,
       credentials: await credentialOverrides(flags),
       words: CLI_WORDS,
       vcenterTimeoutMs: flags.vsphereTimeout * 1000,
+      backupMemoryBudgetBytes: backupMemoryBytes(flags),
       apiserverTimeoutMs: flags.apiserverTimeout * 1000,
       apiserverConcurrency: flags.apiserverConcurrency,
       debug,
-    });
+    }).finally(() => clearTimeout(timer));
     const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
     for (const out of outputs) {
       if (out.format === 'json') await writeJsonReport(out.path, shown);

@@ -8,7 +8,7 @@ import { vcenterKey } from '../model/vcenter.js';
 import { writeInventorySnapshot } from '../vsphere/snapshot.js';
 import { EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
-import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
+import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { CLI_WORDS } from './detect-command.js';
 import { credentialOptions } from './options.js';
 
@@ -44,7 +44,7 @@ export function addInventoryCommand(program: Command): void {
 
     const targets = new Map<string, VCenterTarget>();
     if (fromBackup) {
-      const objects = await readBackup(await backupSourceFrom('inventory', flags), { debug });
+      const objects = await readBackup(await backupSourceFrom('inventory', flags), { debug, maxRetainedBytes: backupMemoryBytes(flags) });
       for (const t of vcenterTargetsOf(objects)) targets.set(t.vcenter, t);
     }
     for (const server of flags.server) {

@@ -18,6 +18,9 @@ interface ServeFlags extends ConfigOverrides {
  */
 const byDefault = (value: string | number) => `(default: ${value})`;
 
+/** After the bounded shutdown, the longest the process lingers before it exits. */
+const SHUTDOWN_GRACE_MS = 1000;
+
 export function addServeCommand(program: Command): void {
   program
     .command('serve')
@@ -65,36 +68,44 @@ export function addServeCommand(program: Command): void {
         'error',
       ]),
     )
-    .action(async (flags: ServeFlags, cmd: Command) => {
-      const { debug } = cmd.optsWithGlobals<{ debug?: boolean }>();
-      const { config: file, ...overrides } = flags;
-      if (debug && !overrides.logLevel) overrides.logLevel = 'debug';
-      // The service's modules load only when it runs, so that detect and inventory start fast.
-      const [{ loadServiceConfig }, { loadServiceSecrets }, { startService }, { jsonLogger }] = await Promise.all([
-        import('../config/service-config.js'),
-        import('../grpc/auth.js'),
-        import('../grpc/server.js'),
-        import('../util/jsonlog.js'),
-      ]);
-      const config = await loadServiceConfig({ ...(file ? { file } : {}), overrides });
-      const secrets = await loadServiceSecrets(config);
-      const logger = jsonLogger({ level: config.logLevel });
-      const running = await startService({ config, secrets, logger });
-      const webhook = await startWebhookOf(config, running.service, logger).catch(async (err: unknown) => {
-        await running.shutdown();
-        throw err;
-      });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => {
-          logger.info('signal received', { signal });
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          Promise.all([webhook?.close(), running.shutdown()]).then(() => resolve(), resolve);
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
-      });
-    });
+    .action(runServe);
+}
+
+/** Starts the service (and its webhook), then waits for SIGTERM or SIGINT and stops within the bounds. */
+async function runServe(flags: ServeFlags, cmd: Command): Promise<void> {
+  const { debug } = cmd.optsWithGlobals<{ debug?: boolean }>();
+  const { config: file, ...overrides } = flags;
+  if (debug && !overrides.logLevel) overrides.logLevel = 'debug';
+  // The service's modules load only when it runs, so that detect and inventory start fast.
+  const [{ loadServiceConfig }, { loadServiceSecrets }, { startService }, { jsonLogger }] = await Promise.all([
+    import('../config/service-config.js'),
+    import('../grpc/auth.js'),
+    import('../grpc/server.js'),
+    import('../util/jsonlog.js'),
+  ]);
+  const config = await loadServiceConfig({ ...(file ? { file } : {}), overrides });
+  const secrets = await loadServiceSecrets(config);
+  const logger = jsonLogger({ level: config.logLevel });
+  const running = await startService({ config, secrets, logger });
+  const webhook = await startWebhookOf(config, running.service, logger).catch(async (err: unknown) => {
+    await running.shutdown();
+    throw err;
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info('signal received', { signal });
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      const exit = () => {
+        // Aborted analyses unwind in well under a second; whatever still holds the loop then does not hold the exit.
+        setTimeout(() => process.exit(), SHUTDOWN_GRACE_MS).unref();
+        resolve();
+      };
+      Promise.all([webhook?.close(), running.shutdown()]).then(exit, exit);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
 }
 
 /** The admission webhook beside the gRPC service, on the same DriftService (one analysis cache), when webhook.listen is set. */

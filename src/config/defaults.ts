@@ -32,6 +32,14 @@ export const DEFAULTS = freeze({
     pageSize: 500,
     /** vCenters read at the same time. */
     concurrency: 4,
+    /** Bound on the whole inventory walk of one vCenter, every page included. */
+    walkTimeoutMs: 10 * MINUTE,
+    /** Pages of one walk at most: at the default page size, far more than any vCenter holds. */
+    maxPages: 1000,
+    /** Objects (VMs and the folders, pools... above them) of one walk at most. */
+    maxObjects: 200_000,
+    /** Characters of one SOAP answer at most: a page of 500 VMs is a few MiB. */
+    maxResponseChars: 64 * 1024 * 1024,
   },
   /** The workload clusters' API servers, where their Nodes are read. */
   apiserver: {
@@ -50,6 +58,14 @@ export const DEFAULTS = freeze({
     taskTimeoutMs: 5 * MINUTE,
     /** Pause between two reads of a task's state. */
     taskPollMs: 500,
+  },
+  /** What is read from a backup tarball. */
+  backup: {
+    /**
+     * Bound on the bytes kept from one backup (the objects the analysis reads, Secrets slimmed):
+     * a management cluster's are tens of MiB; a backup that passes this is refused.
+     */
+    maxRetainedBytes: 512 * 1024 * 1024,
   },
   /** The object storage that holds the backups. */
   storage: {
@@ -99,6 +115,11 @@ export const DEFAULTS = freeze({
     remoteTls: false,
     /** Deadline of each call to a remote `drift-detector serve`. */
     remoteTimeoutMs: 10 * MINUTE,
+  },
+  /** `drift-detector detect`. */
+  detect: {
+    /** Bound on the whole run: backup, every vCenter, every workload cluster. */
+    timeoutMs: 60 * MINUTE,
   },
   /** `drift-detector check`. */
   check: {

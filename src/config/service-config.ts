@@ -35,7 +35,7 @@
  *   apiserverConcurrency: 16
  *   maxConcurrent: 2                # analyses of different backups at once; more: RESOURCE_EXHAUSTED
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
- * limits: { maxReceiveMessageBytes: 16777216 }
+ * limits: { maxReceiveMessageBytes: 16777216, backupMemoryBytes: 536870912 }  # bytes kept from one backup
  * shutdownTimeout: 30s
  * webhook:                          # the admission webhook on Restores (HTTPS only; none unless listen is set)
  *   listen: 0.0.0.0:9443
@@ -66,6 +66,8 @@ export interface AnalysisConfig {
   apiserverConcurrency: number;
   /** Analyses of different backups running at once. */
   maxConcurrent: number;
+  /** Bound on the bytes kept from one backup. */
+  backupMemoryBudgetBytes?: number;
 }
 
 export interface ServiceConfig {
@@ -152,5 +154,6 @@ function readAnalysisConfig(r: ConfigReader): AnalysisConfig {
     apiserverTimeoutMs: r.duration('analysis.apiserverTimeout', positive) ?? DEFAULTS.apiserver.timeoutMs,
     apiserverConcurrency: r.positiveInt('analysis.apiserverConcurrency') ?? DEFAULTS.apiserver.concurrency,
     maxConcurrent: r.positiveInt('analysis.maxConcurrent') ?? DEFAULTS.service.maxConcurrentAnalyses,
+    backupMemoryBudgetBytes: r.positiveInt('limits.backupMemoryBytes') ?? DEFAULTS.backup.maxRetainedBytes,
   };
 }

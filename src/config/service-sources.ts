@@ -103,7 +103,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'maxConcurrent',
   ],
   vsphere: ['username', 'passwordFile', 'credentialsFile'],
-  limits: ['maxReceiveMessageBytes'],
+  limits: ['maxReceiveMessageBytes', 'backupMemoryBytes'],
   webhook: ['listen', 'tls', 'deadline'],
   'webhook.tls': ['certFile', 'keyFile'],
 };

@@ -3,6 +3,7 @@
  * `authorization` metadata (checked by rpc/bearer.ts). Without TLS the service only listens on
  * loopback (config.ts refuses anything else). Health stays open for probes.
  */
+import { bearerTokenProblem } from '../rpc/bearer.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ServerCredentials } from '@grpc/grpc-js';
@@ -31,6 +32,8 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
   let token: string | undefined;
   if (config.tokenFile) {
     token = (await read('auth.tokenFile', config.tokenFile)).toString('utf8').trim();
+    const problem = bearerTokenProblem(token);
+    if (problem) throw new ConfigError(`${config.origin}: auth.tokenFile: the token file ${config.tokenFile} ${problem}`);
     if (token.length < 16)
       throw new ConfigError(`${config.origin}: auth.tokenFile: ${config.tokenFile} holds a token shorter than 16 characters`);
   }

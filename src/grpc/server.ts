@@ -98,6 +98,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       await shell.shutdown(timeoutMs, {
         onCancel: () => logger.warn('calls still running at the shutdown timeout: cancelling them', { timeoutMs }),
       });
+      // Calls are over; analyses nobody waits for any more would keep the process alive.
+      service.close();
       await metricsServer?.close();
       logger.info('stopped');
     })());

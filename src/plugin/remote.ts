@@ -5,6 +5,7 @@
  * Useful when the analysis should not run inside Velero's pod, or should be shared between
  * Velero installations.
  */
+import { bearerTokenProblem } from '../rpc/bearer.js';
 import { status } from '@grpc/grpc-js';
 import type { ExecuteInput } from '../app/restore-gate.js';
 import { ServiceClient } from '../rpc/client.js';
@@ -33,6 +34,8 @@ export function remoteCredentialsFromSecret(data: Record<string, string>, origin
     const value = data[key]?.trim();
     if (value) credentials[field] = field === 'token' ? value : `${value}\n`;
   }
+  const problem = credentials.token ? bearerTokenProblem(credentials.token) : undefined;
+  if (problem) throw new Error(`${origin}: key ${REMOTE_SECRET_KEYS.token} ${problem}`);
   if ((credentials.clientCert === undefined) !== (credentials.clientKey === undefined)) {
     throw new Error(`${origin}: ${REMOTE_SECRET_KEYS.clientCert} and ${REMOTE_SECRET_KEYS.clientKey} go together`);
   }

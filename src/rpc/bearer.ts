@@ -6,10 +6,24 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ServiceError } from './service-error.js';
 
+/**
+ * What is wrong with a token read from a file or a Secret, in words that never quote it; undefined
+ * when it can be sent. gRPC metadata takes visible ASCII only, and its own error quotes the value.
+ */
+export function bearerTokenProblem(token: string): string | undefined {
+  if (/[\r\n]/.test(token)) return 'holds more than one line';
+  if (!/^[\x21-\x7e]+$/.test(token)) return 'holds characters not allowed in a bearer token (visible ASCII only, no spaces)';
+  return undefined;
+}
+
 /** The metadata a client sends with every call: the token, when it has one. */
 export function bearerMetadata(token: string | undefined): Metadata {
   const metadata = new Metadata();
-  if (token) metadata.set('authorization', `Bearer ${token}`);
+  if (token) {
+    const problem = bearerTokenProblem(token);
+    if (problem) throw new Error(`the bearer token ${problem}`);
+    metadata.set('authorization', `Bearer ${token}`);
+  }
   return metadata;
 }
 

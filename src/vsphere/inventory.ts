@@ -20,6 +20,12 @@ export type { VimTarget } from './session.js';
 export interface ListOptions extends VimSessionOptions {
   /** Objects per RetrievePropertiesEx page (default DEFAULTS.vsphere.pageSize). */
   pageSize?: number;
+  /** Bound on the whole walk of one vCenter (default DEFAULTS.vsphere.walkTimeoutMs). */
+  walkTimeoutMs?: number;
+  /** Pages of one walk at most (default DEFAULTS.vsphere.maxPages). */
+  maxPages?: number;
+  /** Objects of one walk at most (default DEFAULTS.vsphere.maxObjects). */
+  maxObjects?: number;
 }
 
 export interface ListManyOptions extends ListOptions {
@@ -72,12 +78,22 @@ export async function listVCenter(target: VimTarget, options: ListOptions = {}):
   } catch (err) {
     return { ok: false, vcenter: target.server.trim(), reason: `invalid vCenter server: ${(err as Error).message}` };
   }
+  // A vCenter that answers every request in time could still page forever: the walk has its own deadline.
+  const walkMs = positiveInteger(options.walkTimeoutMs) ?? DEFAULTS.vsphere.walkTimeoutMs;
+  const walk = new AbortController();
+  const timer = setTimeout(() => walk.abort(), walkMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, walk.signal]) : walk.signal;
   try {
-    const vms = await withVimSession(target, options, (session) => readInventory(session, options));
+    const vms = await withVimSession(target, { ...options, signal }, (session) => readInventory(session, options));
     return { ok: true, vcenter, vms };
   } catch (err) {
+    if (walk.signal.aborted && !options.signal?.aborted) {
+      return { ok: false, vcenter, reason: `the inventory walk of ${vcenter} did not finish within ${walkMs / 1000} s (timed out)` };
+    }
     const reason = err instanceof VimError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`;
     return { ok: false, vcenter, reason: redact(reason, target.password) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -93,14 +109,21 @@ async function readInventory(session: VimSession, options: ListOptions): Promise
   const tree = new InventoryTree(session.content.rootFolder);
   const view = await session.createContainerView(session.content.rootFolder, ['VirtualMachine', ...TREE_TYPES], true);
   let pages = 0;
+  let objects = 0;
+  const maxPages = positiveInteger(options.maxPages) ?? DEFAULTS.vsphere.maxPages;
+  const maxObjects = positiveInteger(options.maxObjects) ?? DEFAULTS.vsphere.maxObjects;
   // Objects join the tree as they are read off the wire; no page is held whole.
-  const add = (object: ObjectContent) => tree.add(object);
+  const add = (object: ObjectContent) => {
+    if (++objects > maxObjects) throw endless(session.address, `more than ${maxObjects} objects`);
+    tree.add(object);
+  };
   try {
     const first = await retrieveFirstPage(session, view, pageSize, add, options.debug);
     let token = first.token;
     pages++;
     try {
       while (token) {
+        if (pages >= maxPages) throw endless(session.address, `more than ${maxPages} pages`);
         const page = await session.continueRetrieve(token, add);
         token = page.token;
         pages++;
@@ -323,6 +346,11 @@ function compare(a: string, b: string): number {
 }
 
 /** Defence in depth: a server that echoes the password in a fault must not put it in a report. */
+/** A walk past its bounds: no vCenter holds that much under one root folder. */
+function endless(address: string, what: string): VimError {
+  return new VimError('protocol', `${address} answered the inventory walk with ${what}; no vCenter holds that many, the walk was stopped`);
+}
+
 function redact(text: string, password: string): string {
   return password.length >= 3 ? text.split(password).join('***') : text;
 }

@@ -35,6 +35,8 @@ export interface VimSessionOptions {
   insecureSkipVerify?: boolean;
   /** Deadline of each request (default DEFAULTS.vsphere.requestTimeoutMs). */
   timeoutMs?: number;
+  /** Bound on the characters of one answer (default DEFAULTS.vsphere.maxResponseChars). */
+  maxResponseChars?: number;
   signal?: AbortSignal;
   /** Receives progress lines; never a credential or the session cookie. */
   debug?: (msg: string) => void;
@@ -96,6 +98,7 @@ export class VimSession {
       pinned,
       insecureSkipVerify: options.insecureSkipVerify,
       timeoutMs: requestTimeout(options.timeoutMs),
+      ...(options.maxResponseChars ? { maxResponseChars: options.maxResponseChars } : {}),
       signal: options.signal,
       debug: options.debug,
     });

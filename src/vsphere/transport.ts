@@ -2,6 +2,7 @@ import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { DEFAULTS } from '../config/defaults.js';
 import { VimError, networkError } from './errors.js';
 import { judgePeer, type PinnedThumbprint } from './thumbprint.js';
 
@@ -15,6 +16,8 @@ export interface TransportOptions {
   insecureSkipVerify?: boolean;
   /** Deadline of one request: connect, TLS, send and the whole response. */
   timeoutMs: number;
+  /** Bound on the characters of one answer (default DEFAULTS.vsphere.maxResponseChars). */
+  maxResponseChars?: number;
   /** Cancels every request in flight and refuses new ones. */
   signal?: AbortSignal;
   debug?: (msg: string) => void;
@@ -52,8 +55,8 @@ interface Exchanged<T> {
 
 /** An error of a body reader, kept apart from the network errors that `explain` translates. */
 class ReaderFailure extends Error {
-  constructor(cause: unknown) {
-    super('the body reader failed', { cause });
+  constructor(override readonly cause: unknown) {
+    super('the answer could not be read', { cause });
   }
 }
 
@@ -209,9 +212,17 @@ export class VimTransport {
         let failed = false;
         // Decodes UTF-8 across chunk boundaries.
         res.setEncoding('utf8');
+        const maxChars = this.options.maxResponseChars ?? DEFAULTS.vsphere.maxResponseChars;
         res.on('data', (chunk: string) => {
           if (failed) return;
           chars += chunk.length;
+          if (chars > maxChars) {
+            // A streaming reader would not hold it all, but the soap client buffers, and no answer is this large.
+            failed = true;
+            reject(new ReaderFailure(this.tooLarge(maxChars)));
+            req.destroy();
+            return;
+          }
           try {
             reader.write(chunk);
           } catch (err) {
@@ -239,6 +250,13 @@ export class VimTransport {
       req.on('error', reject);
       req.end(body);
     });
+  }
+
+  private tooLarge(maxChars: number): VimError {
+    return new VimError(
+      'protocol',
+      `the answer of ${this.address} passed ${Math.round(maxChars / (1024 * 1024))} Mi characters, far more than a vCenter sends; download stopped`,
+    );
   }
 
   private notSdk(status: number, options: PostOptions): VimError {

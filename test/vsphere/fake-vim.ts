@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,12 @@ export interface FakeVimOptions {
   badGatewayOn?: string;
   /** Read this method's request and never answer it. */
   hangOn?: string;
+  /** Answer every page with a token for one more page, of `pageSize` new VMs: a walk that never ends. */
+  endless?: boolean;
+  /** Answer this method with a 200 XML answer that streams padding until the client hangs up. */
+  hugeBodyOn?: string;
+  /** Answer this method with the start of an XML answer, then close the connection. */
+  closeMidStreamOn?: string;
   /** Answer every request with an HTML 404 page, as a web server that is not a vCenter would. */
   notSdk?: boolean;
   /**
@@ -132,6 +139,12 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
       const method = /<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?(\w+)/.exec(body)?.[1] ?? '?';
       calls.push({ method, cookie: req.headers.cookie, soapAction: req.headers.soapaction as string | undefined, body });
       if (options.hangOn === method) return;
+      if (options.hugeBodyOn === method) return streamForever(res);
+      if (options.closeMidStreamOn === method) {
+        res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8' });
+        res.write(envelope(response(method, '<returnval>')).slice(0, 300), () => res.socket?.destroy());
+        return;
+      }
       if (options.badGatewayOn === method) {
         res.writeHead(502, { 'Content-Type': 'text/html' });
         res.end('<html><body>Bad Gateway</body></html>');
@@ -182,10 +195,12 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
             return;
           }
           requested = new Set([...body.matchAll(/<(?:\w+:)?pathSet>([^<]+)</g)].map((m) => m[1]!));
+          if (options.endless) return answer(200, response(method, endlessPage(0, size, requested)));
           answer(200, garbled(options.garblePage === 1, response(method, page(pages, 0, requested))));
           return;
         case 'ContinueRetrievePropertiesEx': {
           const index = Number(/<(?:\w+:)?token>page-(\d+)</.exec(body)?.[1] ?? NaN);
+          if (options.endless) return answer(200, response(method, endlessPage(index, size, requested)));
           if (!Number.isInteger(index) || index >= pages.length) {
             answer(500, fault('InvalidArgument', 'A specified parameter was not correct: token', '<invalidProperty>token</invalidProperty>'));
             return;
@@ -244,6 +259,36 @@ function page(pages: FakeObject[][], index: number, requested: Set<string>): str
       '</objects>',
   );
   return `<returnval>${token}${objects.join('')}</returnval>`;
+}
+
+/** Page `index` of a walk without end: `size` VMs never seen before, and a token for the next page. */
+function endlessPage(index: number, size: number, requested: Set<string>): string {
+  const vms = Array.from({ length: size }, (_, i) => {
+    const n = String(index * size + i).padStart(12, '0');
+    return vmObject({
+      moref: `vm-e${index}-${i}`,
+      name: `endless-${n}`,
+      uuid: `4223A39E-0000-4000-8000-${n}`,
+      instanceUuid: `5C0B4F0E-0000-4000-8000-${n}`,
+      parent: 'group-v10',
+      pool: 'resgroup-20',
+    });
+  });
+  return page([[], vms, []], 1, requested).replace('page-2', `page-${index + 1}`);
+}
+
+/** A 200 XML answer whose body never ends: padding inside the SOAP Body, as fast as the client reads it. */
+function streamForever(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8' });
+  const head = envelope('<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval>');
+  res.write(head.slice(0, head.indexOf('</soapenv:Body>')));
+  const padding = Buffer.from('<token>'.padEnd(64 * 1024, 'x') + '</token>');
+  const more = () => {
+    while (!res.destroyed && res.write(padding));
+  };
+  res.on('drain', more);
+  res.on('close', () => res.off('drain', more));
+  more();
 }
 
 function garbled(garble: boolean, xml: string): string {
