@@ -6,11 +6,12 @@ import type { DriftReport } from '../model/report.js';
 import { renderConsole } from '../report/console.js';
 import { withoutHealthy } from '../report/filter.js';
 import { writeJsonReport } from '../report/json.js';
+import { assertWritable } from '../util/atomic-write.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
-import { debugLogger } from './log.js';
+import { debugLogger, wantsColor } from './log.js';
 
 /** How the command line words what the detection cannot know: where overrides come from, what to give. */
 export const CLI_WORDS: DoorWords = {
@@ -56,6 +57,7 @@ export function addDetectCommand(program: Command): void {
     const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
     const debug = debugLogger(debugEnabled === true);
     if (!flags.output) throw new UsageError('detect', 'required option -o, --output <file> not given');
+    await assertWritable(flags.output);
 
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
@@ -73,7 +75,7 @@ export function addDetectCommand(program: Command): void {
     const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
     await writeJsonReport(flags.output, shown);
     debug(`report: written to ${flags.output}`);
-    process.stdout.write(renderConsole(shown, { color: process.stdout.isTTY === true, reportPath: flags.output }));
+    process.stdout.write(renderConsole(shown, { color: wantsColor(process.stdout), reportPath: flags.output }));
     process.exitCode = flags.exitCode ? exitCodeFor(report) : EXIT_OK;
   });
 }
