@@ -81,7 +81,7 @@ export class ServiceClient {
       const cancel = () => call.cancel();
       const call = unary.call(this.client, request, this.metadata, { deadline: Date.now() + timeoutMs }, (err, response) => {
         signal?.removeEventListener('abort', cancel);
-        if (err) reject(new ServiceError(err.code, err.details || err.message));
+        if (err) reject(new ServiceError(err.code, peerDetails(err)));
         else resolve(response as Res);
       });
       signal?.addEventListener('abort', cancel, { once: true });
@@ -108,4 +108,9 @@ function withoutIpServerName(credentials: grpc.ChannelCredentials): grpc.Channel
     return secure;
   };
   return credentials;
+}
+
+/** The peer's words; grpc-js ends a connection failure with an empty `Resolution note: ` when the resolver had nothing to add. */
+function peerDetails(err: grpc.ServiceError): string {
+  return (err.details || err.message).replace(/\s*Resolution note:\s*$/, '');
 }
