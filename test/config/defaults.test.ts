@@ -11,6 +11,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { buildProgram } from '../../src/cli/program.js';
 import { DEFAULTS, SECOND } from '../../src/config/defaults.js';
 import { loadServiceConfig, type ServiceConfig } from '../../src/config/service-config.js';
+import { KNOWN_KEYS, OVERRIDES } from '../../src/config/service-sources.js';
 import { durationText, parseDuration } from '../../src/config/values.js';
 import { defaultPluginSettings, parsePluginSettings } from '../../src/plugin/settings.js';
 import { tempDir } from '../helpers/scenario.js';
@@ -153,4 +154,18 @@ test("README: the detect flag table lists exactly detect's options", (t) => {
   const documented = [...section.matchAll(/^\| `(?:-[a-zA-Z], )?(--[a-z0-9-]+)/gm)].map((m) => m[1]!).sort();
   const options = [...subcommand('detect').options.map((o) => o.long!), '--debug'].sort();
   t.deepEqual(documented, options);
+});
+
+test("README: the service's configuration table names every key, with its flag and variable", (t) => {
+  const section = /^### Configuration\n([\s\S]*?)^#/m.exec(README)![1]!;
+  const rows = [...section.matchAll(/^\| (`[a-zA-Z.]+`[^|]*) \| ([^|]+) \| ([^|]+) \|$/gm)];
+  const byKey = new Map<string, string>();
+  for (const [, keys, overrides] of rows) for (const [, key] of keys!.matchAll(/`([a-zA-Z.]+)`/g)) byKey.set(key!, overrides!);
+  const sections = Object.entries(KNOWN_KEYS).flatMap(([section, keys]) =>
+    section === '' ? keys.filter((k) => !(k in KNOWN_KEYS)) : keys.map((k) => `${section}.${k}`),
+  );
+  for (const key of sections) t.true(byKey.has(key), `${key} is in the table`);
+  for (const o of OVERRIDES) t.true(byKey.get(o.key)?.includes(`\`${o.flagName}\``) && byKey.get(o.key)?.includes(`\`${o.env}\``), o.key);
+  const flagsOnly = [...section.matchAll(/`(DRIFT_DETECTOR_[A-Z_]+)`/g)].map((m) => m[1]!);
+  t.deepEqual([...new Set(flagsOnly)].sort(), OVERRIDES.map((o) => o.env).sort(), 'no variable the service does not read');
 });
