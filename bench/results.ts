@@ -48,8 +48,12 @@ function format(value: number, unit: Unit): string {
   }
 }
 
-/** A Markdown table: measure, ours, baseline, ratio, target, met. */
-export function renderTable(measures: Measure[]): string {
+/**
+ * A Markdown table: measure, ours, baseline, ratio, target, met. The targets are set for the
+ * default (full) scale: at a smaller preset a miss says so instead of a bare `NO`.
+ */
+export function renderTable(measures: Measure[], options: { fullScale: boolean } = { fullScale: true }): string {
+  const met = (m: Measure) => (m.met === undefined ? '—' : m.met ? 'yes' : options.fullScale ? 'NO' : 'n/a (target for full scale)');
   const rows = [
     ['measure', 'ours', 'baseline', 'ratio', 'target', 'met?'],
     ...measures.map((m) => [
@@ -58,7 +62,7 @@ export function renderTable(measures: Measure[]): string {
       `${format(m.baseline, m.unit)} (${m.baselineLabel})`,
       `${m.ratio.toFixed(2)}x`,
       m.target?.text ?? '—',
-      m.met === undefined ? '—' : m.met ? 'yes' : 'NO',
+      met(m),
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

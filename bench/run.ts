@@ -104,7 +104,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     });
 
     const measures = buildMeasures(full, { small, large });
-    const table = renderTable(measures);
+    const table = renderTable(measures, { fullScale: full.name === 'default' });
     const results: BenchResults = {
       preset: full.name,
       startedAt: new Date(started).toISOString(),

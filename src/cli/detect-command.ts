@@ -9,12 +9,12 @@ import { withoutHealthy } from '../report/filter.js';
 import { renderHtml } from '../report/html.js';
 import { writeJsonReport } from '../report/json.js';
 import { remediationPlan } from '../remediate/plan.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { assertWritable, writeFileAtomic } from '../util/atomic-write.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
-import { debugLogger } from './log.js';
+import { debugLogger, wantsColor } from './log.js';
 
 /** How the command line words what the detection cannot know: where overrides come from, what to give. */
 export const CLI_WORDS: DoorWords = {
@@ -72,6 +72,7 @@ export function addDetectCommand(program: Command): void {
     const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
     const debug = debugLogger(debugEnabled === true);
     const outputs = reportOutputs(flags);
+    for (const out of outputs) await assertWritable(out.path);
 
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
@@ -106,7 +107,7 @@ export function addDetectCommand(program: Command): void {
       debug(`report: ${out.format} written to ${out.path}`);
     }
     const jsonPath = outputs.find((o) => o.format === 'json')?.path ?? outputs[0]!.path;
-    process.stdout.write(renderConsole(shown, { color: process.stdout.isTTY === true, reportPath: jsonPath }));
+    process.stdout.write(renderConsole(shown, { color: wantsColor(process.stdout), reportPath: jsonPath }));
     process.exitCode = flags.exitCode ? exitCodeFor(report) : EXIT_OK;
   });
 }

@@ -5,6 +5,7 @@ import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.
 import { credentialOverrides } from '../config/vcenter-credentials.js';
 import type { VCenterInventory } from '../model/inventory.js';
 import { vcenterKey } from '../model/vcenter.js';
+import { assertWritable } from '../util/atomic-write.js';
 import { writeInventorySnapshot } from '../vsphere/snapshot.js';
 import { EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
@@ -38,6 +39,7 @@ export function addInventoryCommand(program: Command): void {
   command.action(async (flags: InventoryFlags, cmd: Command) => {
     const debug = debugLogger(cmd.optsWithGlobals<{ debug?: boolean }>().debug === true);
     if (!flags.output) throw new UsageError('inventory', 'required option -o, --output <file> not given');
+    await assertWritable(flags.output);
     const fromBackup = flags.backup !== undefined || flags.backupName !== undefined;
     if (flags.server.length === 0 && !fromBackup)
       throw new UsageError('inventory', 'give --server <server>, or a backup to take the vCenters from');

@@ -17,7 +17,8 @@ export function buildProgram(): Command {
     .description('Detect the drift between a Velero backup of a TKG management cluster and its vSphere infrastructure')
     .version(DETECTOR_VERSION)
     .option('-D, --debug', 'log each step to stderr')
-    .showHelpAfterError()
+    // One line after a usage mistake, not the whole help: the error must stay on screen.
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   addDetectCommand(program);
   addInventoryCommand(program);

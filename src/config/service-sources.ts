@@ -40,7 +40,7 @@ export interface LoadConfigOptions {
 }
 
 /** Key path in the file <- flag <- environment variable. */
-const OVERRIDES: Array<{ key: string; flag: keyof ConfigOverrides; flagName: string; env: string }> = [
+export const OVERRIDES: Array<{ key: string; flag: keyof ConfigOverrides; flagName: string; env: string }> = [
   { key: 'listen', flag: 'listen', flagName: '--listen', env: 'DRIFT_DETECTOR_LISTEN' },
   { key: 'metrics.listen', flag: 'metricsListen', flagName: '--metrics-listen', env: 'DRIFT_DETECTOR_METRICS_LISTEN' },
   { key: 'logLevel', flag: 'logLevel', flagName: '--log-level', env: 'DRIFT_DETECTOR_LOG_LEVEL' },
@@ -72,7 +72,7 @@ const OVERRIDES: Array<{ key: string; flag: keyof ConfigOverrides; flagName: str
 ];
 
 /** The keys of each section of the file (the top is ''). */
-const KNOWN_KEYS: Record<string, readonly string[]> = {
+export const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': [
     'listen',
     'logLevel',

@@ -102,7 +102,8 @@ function searchByUuid(
     return unsearched('the backup names no vCenter for this machine (VSphereVM, VSphereMachine and VSphereCluster have no spec.server)');
   }
   const failure = failures.get(vcenter);
-  if (failure !== undefined) return unsearched(`vCenter ${vcenter} could not be listed: ${failure}`);
+  // The cause is said once, in the vCenter's error; each of its machines refers to it (a cause can be long).
+  if (failure !== undefined) return unsearched(`vCenter ${vcenter} could not be listed (the error for vcenter:${vcenter} says why)`);
   const index = indexes.get(vcenter);
   if (!index) return unsearched(`vCenter ${vcenter} was not listed`);
   return { pairing: matchByUuid(machine, index), index };

@@ -1,6 +1,7 @@
 /**
- * The console report in the original tool's three parts: the summary, the resource list, and
- * where the JSON report went. Colour only when the stream is a terminal.
+ * The console report: the summary, the resource list, the errors and then the warnings (when
+ * there are any), and where the JSON report went. Errors and warnings are told apart in the
+ * wording, so that a warning never sits under "Errors occurred: no". Colour is the caller's choice.
  */
 import type { DriftReport, ListingReport, MachineReport, MachineStatus, RollupStatus } from '../model/report.js';
 
@@ -42,7 +43,10 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
   );
   out.push(`  Infra machines to confirm:  ${summary.infraMachinesNeedFurtherConfirmation}`);
   out.push(`  VMs out of scope:           ${summary.outOfScopeVMs}`);
-  out.push(`  Errors occurred:            ${summary.hasErrors ? 'yes' : 'no'}`);
+  const warnings = report.errors.filter((e) => e.severity !== 'error');
+  const errors = report.errors.filter((e) => e.severity === 'error');
+  const warned = warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'}, see Warnings)` : '';
+  out.push(`  Errors occurred:            ${summary.hasErrors ? 'yes' : 'no'}${warned}`);
   out.push('');
 
   out.push(bold('Resources'));
@@ -63,14 +67,18 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
       out.push(`    VM ${vm.name} on ${vm.vcenter}${vm.biosUUID ? ` (BIOS UUID ${vm.biosUUID})` : ''}: ${vm.reason}`);
     }
   }
-  if (report.errors.length > 0) {
-    out.push('');
-    out.push(bold('Errors'));
-    for (const e of report.errors) out.push(`  [${e.severity}] ${e.scope}: ${e.message}`);
-  }
+  section('Errors', errors);
+  section('Warnings', warnings);
   out.push('');
   if (options.reportPath) out.push(`JSON report written to ${options.reportPath}`);
   return `${out.join('\n')}\n`;
+
+  function section(title: string, entries: typeof report.errors): void {
+    if (entries.length === 0) return;
+    out.push('');
+    out.push(bold(title));
+    for (const e of entries) out.push(`  ${e.scope}: ${e.message}`);
+  }
 
   function listing(title: string, l: ListingReport): void {
     out.push(`    ${title}: ${paint(l.status)}`);

@@ -4,6 +4,7 @@
  * a CA, a client certificate and key (mutual TLS) and a bearer token; a token never travels in
  * clear text to another host; every call has a deadline and follows its caller's cancel.
  */
+import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { DomainError } from '../app/errors.js';
 import { isLoopbackListen } from '../config/addresses.js';
@@ -62,7 +63,7 @@ export class ServiceClient {
     if (refusal) throw new DomainError('misconfigured', `${refusal}: ${options.refusalHint}`);
     const pem = (text: string | Buffer | undefined) => (text === undefined ? null : Buffer.from(text));
     const channel = tls
-      ? grpc.credentials.createSsl(pem(credentials.caCert), pem(credentials.clientKey), pem(credentials.clientCert))
+      ? withoutIpServerName(grpc.credentials.createSsl(pem(credentials.caCert), pem(credentials.clientKey), pem(credentials.clientCert)))
       : grpc.credentials.createInsecure();
     const definition = loadProto(CLIENT_PROTOS[service])[service] as grpc.ServiceDefinition;
     const Client = grpc.makeGenericClientConstructor(definition, service);
@@ -80,7 +81,7 @@ export class ServiceClient {
       const cancel = () => call.cancel();
       const call = unary.call(this.client, request, this.metadata, { deadline: Date.now() + timeoutMs }, (err, response) => {
         signal?.removeEventListener('abort', cancel);
-        if (err) reject(new ServiceError(err.code, err.details || err.message, { trailers: err.metadata }));
+        if (err) reject(new ServiceError(err.code, peerDetails(err), { trailers: err.metadata }));
         else resolve(response as Res);
       });
       signal?.addEventListener('abort', cancel, { once: true });
@@ -91,4 +92,25 @@ export class ServiceClient {
   close(): void {
     this.client.close();
   }
+}
+
+/**
+ * grpc-js sends the target's host as TLS ServerName even when it is an IP address, which SNI does
+ * not allow and Node warns about (DEP0123) on every such connection. Without a ServerName Node
+ * still checks the certificate against the host (an IP SAN).
+ */
+function withoutIpServerName(credentials: grpc.ChannelCredentials): grpc.ChannelCredentials {
+  const connector = credentials._createSecureConnector.bind(credentials);
+  credentials._createSecureConnector = (...args) => {
+    const secure = connector(...args);
+    const options = (secure as { connectionOptions?: { servername?: string } }).connectionOptions;
+    if (options?.servername && isIP(options.servername)) delete options.servername;
+    return secure;
+  };
+  return credentials;
+}
+
+/** The peer's words; grpc-js ends a connection failure with an empty `Resolution note: ` when the resolver had nothing to add. */
+function peerDetails(err: grpc.ServiceError): string {
+  return (err.details || err.message).replace(/\s*Resolution note:\s*$/, '');
 }

@@ -5,7 +5,14 @@
  * NOT_SERVING, calls in flight may finish until the timeout, then the rest are cancelled
  * (tryShutdown alone waits forever on a client that vanished mid-stream).
  */
-import { Server, type ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  logVerbosity,
+  Server,
+  setLogVerbosity,
+  type ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
 import { loadProto, type ProtoFile, type ServiceName } from './protos.js';
@@ -33,6 +40,7 @@ export class ServerShell {
   private readonly healthNames: string[];
 
   constructor(options: ServerShellOptions) {
+    quietGrpcLogs();
     this.definitions = loadProto(...options.protos);
     this.server = new Server({
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? -1,
@@ -72,4 +80,13 @@ export class ServerShell {
       });
     });
   }
+}
+
+/**
+ * grpc-js logs its own errors to stderr (`E No address added ...`) before the same failure reaches
+ * us and is said once, in our words. Its log stays available for debugging through GRPC_VERBOSITY
+ * or GRPC_TRACE.
+ */
+function quietGrpcLogs(env: NodeJS.ProcessEnv = process.env): void {
+  if (env['GRPC_VERBOSITY'] === undefined && env['GRPC_TRACE'] === undefined) setLogVerbosity(logVerbosity.NONE);
 }

@@ -316,7 +316,7 @@ test('credentials: a refused login is reported without the password; the operato
 test('-D logs each step to stderr, never to stdout', async (t) => {
   const { backup } = await scenario(t, { clusters: [tkgCluster('wc1')] });
   const { result } = await detect(backup.path, '-D');
-  for (const step of ['backup: reading', 'vsphere: listing', 'RetrievePropertiesEx', 'analysis: done', 'report: written']) {
+  for (const step of ['backup: reading', 'vsphere: listing', 'RetrievePropertiesEx', 'analysis: done', 'report: json written']) {
     t.true(result.stderr.includes(step), step);
   }
   t.regex(result.stderr, /API servers not contacted/);

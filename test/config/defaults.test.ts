@@ -11,6 +11,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { buildProgram } from '../../src/cli/program.js';
 import { DEFAULTS, SECOND } from '../../src/config/defaults.js';
 import { loadServiceConfig, type ServiceConfig } from '../../src/config/service-config.js';
+import { KNOWN_KEYS, OVERRIDES } from '../../src/config/service-sources.js';
 import { durationText, parseDuration } from '../../src/config/values.js';
 import { defaultPluginSettings, parsePluginSettings } from '../../src/plugin/settings.js';
 import { tempDir } from '../helpers/scenario.js';
@@ -82,7 +83,7 @@ test('the doors fall back to the same defaults', async (t) => {
 
 test("README: the detect flags' defaults are the commander defaults", (t) => {
   const detect = subcommand('detect');
-  const rows = [...README.matchAll(/^\| `(--[a-z-]+)[^`]*` \| .*\(default (\S+)\) \|$/gm)];
+  const rows = [...README.matchAll(/^\| `(--[a-z0-9-]+)[^`]*` \| .*\(default (\S+)\) \|$/gm)];
   t.true(rows.length >= 3, 'the flag table states defaults');
   for (const [, flag, value] of rows) t.is(String(flagDefault(detect, flag!)), value!, flag);
 });
@@ -131,9 +132,12 @@ test('README: the service configuration example shows the defaults', async (t) =
 
 test('deploy: the manifests that spell the gate and timeouts out use the defaults', async (t) => {
   const plugin = parseYaml(readFileSync(join(ROOT, 'deploy', 'plugin', 'configmap.yaml'), 'utf8')) as { data: Record<string, string> };
-  const { origin: _stated, ...stated } = parsePluginSettings(plugin.data, 'configmap.yaml');
-  const { origin: _defaults, ...defaults } = defaultPluginSettings();
-  t.deepEqual(stated, defaults, 'the plugin ConfigMap says what the plugin does without it');
+  // Where the settings came from differs by construction; what they say must not.
+  t.deepEqual(
+    { ...parsePluginSettings(plugin.data, 'configmap.yaml'), origin: '' },
+    { ...defaultPluginSettings(), origin: '' },
+    'the plugin ConfigMap says what the plugin does without it',
+  );
 
   const [serviceConfigMap] = parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'service', 'configmap.yaml'), 'utf8')).map((d) => d.toJS());
   const config = parseYaml(serviceConfigMap.data['config.yaml']) as Record<string, any>;
@@ -143,4 +147,25 @@ test('deploy: the manifests that spell the gate and timeouts out use the default
   t.is(parseDuration(config['analysis']['timeout']), service.analysis.timeoutMs);
   t.is(parseDuration(config['storageLocations'][0]['timeout']), DEFAULTS.storage.requestTimeoutMs);
   t.is(parseDuration(config['shutdownTimeout']), service.shutdownTimeoutMs);
+});
+
+test("README: the detect flag table lists exactly detect's options", (t) => {
+  const section = /^## `drift-detector detect`\n([\s\S]*?)^#/m.exec(README)![1]!;
+  const documented = [...section.matchAll(/^\| `(?:-[a-zA-Z], )?(--[a-z0-9-]+)/gm)].map((m) => m[1]!).sort();
+  const options = [...subcommand('detect').options.map((o) => o.long!), '--debug'].sort();
+  t.deepEqual(documented, options);
+});
+
+test("README: the service's configuration table names every key, with its flag and variable", (t) => {
+  const section = /^### Configuration\n([\s\S]*?)^#/m.exec(README)![1]!;
+  const rows = [...section.matchAll(/^\| (`[a-zA-Z.]+`[^|]*) \| ([^|]+) \| ([^|]+) \|$/gm)];
+  const byKey = new Map<string, string>();
+  for (const [, keys, overrides] of rows) for (const [, key] of keys!.matchAll(/`([a-zA-Z.]+)`/g)) byKey.set(key!, overrides!);
+  const sections = Object.entries(KNOWN_KEYS).flatMap(([section, keys]) =>
+    section === '' ? keys.filter((k) => !(k in KNOWN_KEYS)) : keys.map((k) => `${section}.${k}`),
+  );
+  for (const key of sections) t.true(byKey.has(key), `${key} is in the table`);
+  for (const o of OVERRIDES) t.true(byKey.get(o.key)?.includes(`\`${o.flagName}\``) && byKey.get(o.key)?.includes(`\`${o.env}\``), o.key);
+  const flagsOnly = [...section.matchAll(/`(DRIFT_DETECTOR_[A-Z_]+)`/g)].map((m) => m[1]!);
+  t.deepEqual([...new Set(flagsOnly)].sort(), OVERRIDES.map((o) => o.env).sort(), 'no variable the service does not read');
 });

@@ -3,6 +3,7 @@ import test from 'ava';
 import type { DomainError } from '../../src/app/errors.js';
 import { clearTextRefusal, ServiceClient, usesTls } from '../../src/rpc/client.js';
 import { SERVICE_NAMES } from '../../src/rpc/protos.js';
+import { closedPort } from '../helpers/vcsim.js';
 
 test('a token goes over TLS, or in clear text to this host only', (t) => {
   t.is(clearTextRefusal('192.0.2.10:50051', false, true), 'refusing to send the token in clear text to 192.0.2.10:50051');
@@ -44,4 +45,12 @@ test("a call past its deadline fails with the peer's code, named", async (t) => 
     client.call('Check', { backup_name: 'b1' }, { timeoutMs: 10_000, signal: cancelled.signal }),
   );
   t.is(early.code, 1, 'CANCELLED when the caller has gone already');
+});
+
+test('a closed port is said plainly, without an empty resolution note', async (t) => {
+  const client = new ServiceClient(SERVICE_NAMES.driftDetector, await closedPort(), {}, { refusalHint: 'unused' });
+  t.teardown(() => client.close());
+  const err = await t.throwsAsync<Error & { code: number }>(client.call('Check', { backup_name: 'b1' }, { timeoutMs: 10_000 }));
+  t.is(err.code, 14);
+  t.regex(err.message, /ECONNREFUSED 127\.0\.0\.1:\d+\.?$/);
 });
