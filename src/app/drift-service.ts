@@ -4,6 +4,7 @@
  * injected so tests can count or fake it; by default it is detectDrift.
  */
 import type { BackupSource } from '../backup/source.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { GateConfig } from '../gate/decide.js';
 import { isObjectName } from '../model/kube.js';
 import type { DriftReport } from '../model/report.js';
@@ -43,6 +44,11 @@ export interface AnalyzeOptions {
   storageLocation?: string;
   skipAccessApiServer?: boolean;
   refresh?: boolean;
+  /**
+   * The readiness watch asks: its result answers every caller for this backup for
+   * `analysis.maxAgeMs`, so the gate answers from it in the hour that matters.
+   */
+  watch?: boolean;
   onProgress?: (event: ProgressEvent) => void;
   signal?: AbortSignal;
 }
@@ -97,6 +103,7 @@ export class DriftService {
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.refresh ? { refresh: true } : {}),
+      ...(opts.watch ? { ttlMs: this.options.analysis.maxAgeMs ?? DEFAULTS.service.analysisMaxAgeMs } : {}),
       onUse: (use: CacheUse) => {
         if (use === 'miss') this.options.metrics?.cacheMisses.inc();
         else this.options.metrics?.cacheHits.inc({ kind: use });

@@ -26,6 +26,8 @@ export interface ConfigOverrides {
   storageLocation?: string;
   skipAccessApiserver?: boolean | string;
   insecureSkipVerify?: boolean | string;
+  watch?: boolean | string;
+  watchInterval?: string;
 }
 
 export interface LoadConfigOptions {
@@ -57,6 +59,8 @@ const OVERRIDES: Array<{ key: string; flag: keyof ConfigOverrides; flagName: str
     flagName: '--insecure-skip-verify',
     env: 'DRIFT_DETECTOR_INSECURE_SKIP_VERIFY',
   },
+  { key: 'watch.enabled', flag: 'watch', flagName: '--watch', env: 'DRIFT_DETECTOR_WATCH' },
+  { key: 'watch.interval', flag: 'watchInterval', flagName: '--watch-interval', env: 'DRIFT_DETECTOR_WATCH_INTERVAL' },
   { key: 'auth.tokenFile', flag: 'tokenFile', flagName: '--token-file', env: 'DRIFT_DETECTOR_TOKEN_FILE' },
   { key: 'tls.certFile', flag: 'tlsCert', flagName: '--tls-cert', env: 'DRIFT_DETECTOR_TLS_CERT' },
   { key: 'tls.keyFile', flag: 'tlsKey', flagName: '--tls-key', env: 'DRIFT_DETECTOR_TLS_KEY' },
@@ -65,7 +69,8 @@ const OVERRIDES: Array<{ key: string; flag: keyof ConfigOverrides; flagName: str
 
 /** The keys of each section of the file (the top is ''). */
 const KNOWN_KEYS: Record<string, readonly string[]> = {
-  '': ['listen', 'logLevel', 'metrics', 'tls', 'auth', 'storageLocations', 'gate', 'analysis', 'vsphere', 'limits', 'shutdownTimeout'],
+  '': ['listen', 'logLevel', 'metrics', 'tls', 'auth', 'storageLocations', 'gate', 'analysis', 'vsphere', 'limits', 'shutdownTimeout', 'watch'],
+  watch: ['enabled', 'interval', 'events'],
   metrics: ['listen'],
   tls: ['certFile', 'keyFile', 'clientCAFile'],
   auth: ['tokenFile'],
@@ -80,6 +85,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'apiserverTimeout',
     'apiserverConcurrency',
     'maxConcurrent',
+    'maxAge',
   ],
   vsphere: ['username', 'passwordFile', 'credentialsFile'],
   limits: ['maxReceiveMessageBytes'],
