@@ -12,6 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { loadServiceConfig } from '../../src/config/service-config.js';
+import { createMetrics } from '../../src/grpc/metrics.js';
 import { kubeVeleroCluster } from '../../src/plugin/cluster.js';
 import { PLUGIN_EXECUTABLE_NAME, RESTORE_GATE_KIND, RESTORE_GATE_NAME } from '../../src/plugin/protocol.js';
 import { REMOTE_SECRET_KEYS } from '../../src/plugin/remote.js';
@@ -76,6 +77,7 @@ test('every manifest parses, has a kind, and every file is listed by its kustomi
     'Kustomization',
     'Namespace',
     'NetworkPolicy',
+    'PrometheusRule',
     'Role',
     'RoleBinding',
     'Secret',
@@ -306,4 +308,19 @@ test('Dockerfile and README: the plugin image installs the executable under its 
   t.deepEqual([...new Set(images)].sort(), [`drift-detector:${DETECTOR_VERSION}`, `${PLUGIN_EXECUTABLE_NAME}:${DETECTOR_VERSION}`]);
   t.true(readme.includes(`velero plugin add registry.example.com/${PLUGIN_EXECUTABLE_NAME}:${DETECTOR_VERSION}`));
   t.true(readme.includes(`${RESTORE_GATE_NAME}   ${RESTORE_GATE_KIND}`));
+});
+
+test('service PrometheusRule: every metric its alerts read is one the service exports', (t) => {
+  const rule = find('PrometheusRule', 'drift-detector-readiness', 'drift-detector');
+  const { registry } = createMetrics({ defaultMetrics: false });
+  const rules = (rule['spec'].groups as Array<{ rules: Array<{ alert: string; expr: string }> }>).flatMap((g) => g.rules);
+  t.deepEqual(
+    rules.map((r) => r.alert),
+    ['DriftDetectorBackupNotRestorable', 'DriftDetectorReadinessStale', 'DriftDetectorBackupTooOld'],
+  );
+  for (const r of rules) {
+    const names = r.expr.match(/drift_detector_[a-z_]+/g) ?? [];
+    t.true(names.length > 0, `${r.alert} reads a drift_detector metric`);
+    for (const name of names) t.truthy(registry.getSingleMetric(name.replace(/_(bucket|count|sum)$/, '')), `${r.alert}: ${name} exists`);
+  }
 });
