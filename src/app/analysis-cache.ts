@@ -165,7 +165,7 @@ export class AnalysisCache {
         return report;
       } catch (err) {
         // Whatever the analysis threw once its time was up, the cause is the timeout.
-        const error = signal.aborted ? signal.reason : err;
+        const error: unknown = signal.aborted ? signal.reason : err;
         this.settle(key, { state: 'failed', error, expires: this.now() + this.options.failureTtlMs });
         this.options.onOutcome?.({ request, ok: false, seconds: (this.now() - started) / 1000, error });
         throw error;

@@ -25,8 +25,8 @@ interface CheckResponse {
 
 const TLS_HINT = 'use --ca (or --tls)';
 
-export async function runCheck(flags: CheckFlags): Promise<void> {
-  if (!flags.backupName) throw new UsageError('check', 'required option --backup-name <name> not given');
+/** The client of the service the flags name, after checking that they go together. */
+export async function connect(flags: CheckFlags): Promise<ServiceClient> {
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UsageError('check', '--cert and --key go together');
   const refusal = clearTextRefusal(
     flags.server,
@@ -34,7 +34,13 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
     flags.tokenFile !== undefined,
   );
   if (refusal) throw new UsageError('check', `${refusal}: ${TLS_HINT}`);
-  const client = new ServiceClient(SERVICE_NAMES.driftDetector, flags.server, await clientCredentials(flags), { refusalHint: TLS_HINT });
+  return new ServiceClient(SERVICE_NAMES.driftDetector, flags.server, await clientCredentials(flags), { refusalHint: TLS_HINT });
+}
+
+export async function runCheck(flags: CheckFlags): Promise<void> {
+  if (flags.watch) return (await import('./check-watch.js')).runWatch(flags);
+  if (!flags.backupName) throw new UsageError('check', 'required option --backup-name <name> not given (or --watch)');
+  const client = await connect(flags);
   const request = {
     backup_name: flags.backupName,
     storage_location: flags.storageLocation ?? '',
@@ -52,7 +58,7 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
     response = await client.call<CheckResponse>('Check', request, { timeoutMs: flags.timeout * 1000 });
   } catch (err) {
     if (!(err instanceof ServiceError)) throw err;
-    throw new Error(`check ${flags.backupName} at ${flags.server}: ${statusName(err.code)}: ${err.message}`);
+    throw new Error(`check ${flags.backupName} at ${flags.server}: ${statusName(err.code)}: ${err.message}`, { cause: err });
   } finally {
     client.close();
   }

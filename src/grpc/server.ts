@@ -171,7 +171,7 @@ async function listenForMetrics(config: ServiceConfig, metrics: ServiceMetrics):
   try {
     return await serveMetrics(metrics.registry, host, port);
   } catch (err) {
-    throw new Error(`metrics.listen ${config.metricsListen}: ${errorMessage(err)}`);
+    throw new Error(`metrics.listen ${config.metricsListen}: ${errorMessage(err)}`, { cause: err });
   }
 }
 

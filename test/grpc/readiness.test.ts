@@ -8,9 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ConfiguredStorageLocation } from '../../src/config/storage-locations.js';
-import { capvVM, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
+import { capvVM, runCli, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
-import { call, startTestService, type TestService } from './helpers.js';
+import { call, FakeDetection, standardReport, startTestService, testConfig, type TestService } from './helpers.js';
 
 const BUCKET = 'velero';
 const INTERVAL_MS = 400;
@@ -191,4 +191,32 @@ test('without watch.enabled, GetReadiness says the watch is not running', async 
   const err = await t.throwsAsync<grpc.ServiceError>(call(service.clients.detector, 'GetReadiness', {}));
   t.is(err.code, grpc.status.FAILED_PRECONDITION);
   t.regex(err.details, /readiness watch is not running/);
+});
+
+test('a watch result answers the gate while it is fresh (analysis.maxAge), and check --watch follows the readiness', async (t) => {
+  const fake = new FakeDetection();
+  fake.reports.set('b1', standardReport('b1'));
+  const service = await startTestService({
+    config: {
+      analysis: { ...testConfig().analysis, cacheTtlMs: 0, maxAgeMs: 60_000 },
+      watch: { enabled: true, intervalMs: 60_000, events: false },
+    },
+    deps: { ...fake.deps(), catalogOf: () => ({ newestCompleted: () => Promise.resolve({ name: 'b1', completedAt: Date.now() }) }) },
+  });
+  t.teardown(() => service.stop());
+  await until(
+    () => readiness(service, 'default'),
+    (l) => l.analyzed,
+    10_000,
+    'watch analysis',
+  );
+  const check = await call<{ verdict: string; cached: boolean }>(service.clients.detector, 'Check', { backup_name: 'b1' });
+  t.is(check.verdict, 'BLOCK');
+  t.true(check.cached, 'the watch result stands for the analysis although cacheTTL is 0');
+  t.is(fake.calls.length, 1);
+
+  const watched = await runCli(['check', '--server', service.running.address, '--watch', '--timeout', '2']);
+  t.is(watched.code, 1, watched.stderr);
+  t.regex(watched.stdout, /^DRIFT default: backup b1 \(ManualRemediationRequired\) analysed \d{4}-/);
+  t.regex(watched.stdout, /BLOCK default\/wc-ghost +ManualRemediationRequired +ghost 1, unknown 0/);
 });
