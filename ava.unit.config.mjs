@@ -14,6 +14,7 @@ export const INTEGRATION_TESTS = [
   'test/cli/s3.test.ts', // s3rver, vcsim
   'test/cli/workload.test.ts', // vcsim
   'test/grpc/e2e.test.ts', // s3rver, vcsim
+  'test/grpc/readiness.test.ts', // s3rver, vcsim
   'test/harness/vcsim.test.ts', // vcsim
   'test/plugin/protocol.test.ts', // single executable
   'test/plugin/velero-host.test.ts', // single executable, go-plugin host, s3rver, vcsim
