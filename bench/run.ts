@@ -12,6 +12,7 @@ import { mib, prepareFixture, writeScaleBackup, type ScaleBackup, type ScaleFixt
 import { measureDetect, measureStartup, type DetectRun, type ReportCheck } from './measures/detect.js';
 import { govmomiBinary, measureInventory, type InventorySamples } from './measures/inventory.js';
 import { measureScan, readOnce, type ScanRun, type ScanSamples } from './measures/scan.js';
+import { measureReadiness, type ReadinessRun } from './measures/readiness.js';
 import { measureService, type ServiceSamples } from './measures/service.js';
 import { presetNamed, tenthOf, type Preset } from './presets.js';
 import { measure, MiB, renderTable, type Measure } from './results.js';
@@ -94,7 +95,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const startup = await measureStartup(cli, full.runs.detect);
       log(`${full.name}: service, Detect cold/warm and Execute (${full.executeCalls} calls)`);
       const service = await measureService(backup, full.runs.serviceCold, full.executeCalls);
-      return { backup, scan, inventory, detect, startup, service };
+      log(`${full.name}: one readiness cycle of serve --watch (${full.runs.serviceCold} runs)`);
+      const readiness = await measureReadiness(backup, full.runs.serviceCold);
+      return { backup, scan, inventory, detect, startup, service, readiness };
     });
 
     const measures = buildMeasures(full, { small, large });
@@ -148,6 +151,7 @@ interface Collected {
     detect: { runs: DetectRun[] };
     startup: { cli: DetectRun[]; node: DetectRun[] };
     service: ServiceSamples;
+    readiness: ReadinessRun[];
   };
 }
 
@@ -302,6 +306,25 @@ function buildMeasures(full: Preset, { small, large }: Collected): Measure[] {
       baseline: median(service.detectCold),
       baselineLabel: 'Detect cold',
       samples: { ours: service.detectWarm, baseline: service.detectCold },
+    }),
+    measure({
+      id: 'readiness.cycle.cpu',
+      label: `readiness cycle CPU time, ${full.name}`,
+      unit: 'ms',
+      ours: median(large.readiness.map((r) => r.cpuMs)),
+      baseline: median(large.readiness.map((r) => r.ms)),
+      baselineLabel: 'its wall time',
+      note: 'serve --watch: the newest backup analysed against the vCenters once (user + system CPU); paid every watch.interval',
+      samples: { ours: large.readiness.map((r) => r.cpuMs), baseline: large.readiness.map((r) => r.ms) },
+    }),
+    measure({
+      id: 'readiness.cycle.rss',
+      label: `readiness cycle peak RSS, ${full.name}`,
+      unit: 'MiB',
+      ours: median(rss(large.readiness)),
+      baseline: median(rss(large.detect.runs)),
+      baselineLabel: 'CLI detect',
+      samples: { ours: rss(large.readiness), baseline: rss(large.detect.runs) },
     }),
   ];
 }

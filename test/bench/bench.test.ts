@@ -32,6 +32,8 @@ test('the quick preset runs every measure and writes the results file', async (t
     'service.execute.rate',
     'service.detect.cold',
     'service.detect.warm',
+    'readiness.cycle.cpu',
+    'readiness.cycle.rss',
   ]);
   for (const m of results.measures) {
     t.true(Number.isFinite(m.ours) && m.ours > 0, `${m.id}: ours = ${m.ours}`);
