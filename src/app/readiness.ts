@@ -39,7 +39,17 @@ export interface ReadinessMetrics {
   failed(location: string): void;
 }
 
+/** A location's newest backup turned restorable, or not: worth telling people (a Kubernetes Event). */
+export interface RestorabilityChange {
+  location: string;
+  backup: string;
+  restorable: boolean;
+  message: string;
+}
+
 export interface ReadinessWatchOptions {
+  /** Told of each change of restorability; its failure is logged, never the watch's. */
+  announce?: (change: RestorabilityChange) => Promise<void>;
   service: DriftService;
   catalogs: Map<string, BackupCatalog>;
   intervalMs: number;
@@ -148,6 +158,10 @@ export class ReadinessWatch {
       const message = `the newest backup of storage location ${location} ${words}`;
       if (next.readiness.restorable) this.options.logger.info(message, fields);
       else this.options.logger.warn(message, fields);
+      const change = { location, backup: next.backup?.name ?? '', restorable: next.readiness.restorable, message };
+      this.options.announce?.(change).catch((err: unknown) => {
+        this.options.logger.warn('cannot announce the change of restorability', { storageLocation: location, error: errorMessage(err) });
+      });
     }
     if (previous.error !== next.error && next.error) {
       this.options.logger.warn('readiness check failed', { storageLocation: location, error: next.error });

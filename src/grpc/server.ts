@@ -8,7 +8,7 @@ import type { HealthImplementation } from 'grpc-health-check';
 import { ConfiguredStorageLocations, s3SourceIn, type SourceIn } from '../app/backup-locator.js';
 import type { DoorWords } from '../app/detect.js';
 import { DriftService, type Detect } from '../app/drift-service.js';
-import { ReadinessWatch, type BackupCatalog } from '../app/readiness.js';
+import { ReadinessWatch, type BackupCatalog, type RestorabilityChange } from '../app/readiness.js';
 import { S3BackupCatalog } from '../backup/s3-backups.js';
 import type { ConfiguredStorageLocation } from '../config/storage-locations.js';
 import { RestoreGate } from '../app/restore-gate.js';
@@ -22,6 +22,7 @@ import { jsonLogger, type Logger } from '../util/jsonlog.js';
 import { errorMessage } from '../util/values.js';
 import type { ServiceSecrets } from './auth.js';
 import { driftDetectorImplementation } from './detector-handlers.js';
+import { readinessEvents } from './readiness-events.js';
 import { readinessImplementation } from './readiness-handlers.js';
 import { createMetrics, serveMetrics, type ServiceMetrics } from './metrics.js';
 
@@ -38,6 +39,8 @@ export interface ServiceDeps {
   detect: Detect;
   /** The finished backups of a configured location, for the readiness watch. */
   catalogOf: (location: ConfiguredStorageLocation) => BackupCatalog;
+  /** Where changes of restorability go (default: Kubernetes Events, when a cluster is reachable). */
+  announce: (change: RestorabilityChange) => Promise<void>;
 }
 
 export interface StartServiceOptions {
@@ -136,6 +139,7 @@ function readinessWatch(options: StartServiceOptions, service: DriftService, log
     intervalMs: config.watch.intervalMs,
     logger,
     metrics: metrics.readiness,
+    ...(config.watch.events ? { announce: options.deps?.announce ?? readinessEvents(logger) } : {}),
   });
   metrics.readiness.bind(() => watch.snapshot());
   return watch;
