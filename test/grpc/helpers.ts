@@ -214,7 +214,7 @@ export function call<Res = Record<string, unknown>>(
   options: { metadata?: grpc.Metadata; deadlineMs?: number } = {},
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, Function>)[method]!.bind(client);
+    const fn = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!.bind(client);
     fn(
       request,
       options.metadata ?? new grpc.Metadata(),
@@ -232,7 +232,7 @@ export function collect<Res = Record<string, unknown>>(
   metadata = new grpc.Metadata(),
 ): Promise<Res[]> {
   return new Promise((resolve, reject) => {
-    const stream = (client as unknown as Record<string, Function>)[method]!.call(client, request, metadata, {
+    const stream = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!.call(client, request, metadata, {
       deadline: Date.now() + 30_000,
     }) as grpc.ClientReadableStream<Res>;
     const messages: Res[] = [];
@@ -245,10 +245,9 @@ export function collect<Res = Record<string, unknown>>(
 /** Lists the services through server reflection (grpc.reflection.v1). */
 export function listServices(client: grpc.Client, metadata = new grpc.Metadata()): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const stream = (client as unknown as { ServerReflectionInfo: Function }).ServerReflectionInfo(metadata) as grpc.ClientDuplexStream<
-      object,
-      Record<string, unknown>
-    >;
+    const stream = (client as unknown as { ServerReflectionInfo: (...args: unknown[]) => unknown }).ServerReflectionInfo(
+      metadata,
+    ) as grpc.ClientDuplexStream<object, Record<string, unknown>>;
     stream.on('data', (res: { list_services_response?: { service: Array<{ name: string }> }; error_response?: { error_message: string } }) => {
       if (res.error_response) reject(new Error(res.error_response.error_message));
       else resolve((res.list_services_response?.service ?? []).map((s) => s.name).sort());
