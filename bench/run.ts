@@ -13,6 +13,7 @@ import { measureDetect, measureStartup, type DetectRun, type ReportCheck } from 
 import { govmomiBinary, measureInventory, type InventorySamples } from './measures/inventory.js';
 import { measureScan, readOnce, type ScanRun, type ScanSamples } from './measures/scan.js';
 import { measurePlugin, pluginMeasures, type PluginSamples } from './measures/plugin.js';
+import { measureReadiness, type ReadinessRun } from './measures/readiness.js';
 import { measureService, type ServiceSamples } from './measures/service.js';
 import { presetNamed, tenthOf, type Preset } from './presets.js';
 import { measure, MiB, renderTable, type Measure } from './results.js';
@@ -100,7 +101,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const service = await measureService(backup, full.runs.serviceCold, full.executeCalls);
       log(`${full.name}: plugin (the single executable), start, RSS, remote and local Execute (${PLUGIN_RUNS} runs)`);
       const plugin = await measurePlugin(join(root, 'dist', 'drift-detector'), backup, PLUGIN_RUNS);
-      return { backup, scan, inventory, detect, startup, service, plugin };
+      log(`${full.name}: one readiness cycle of serve --watch (${full.runs.serviceCold} runs)`);
+      const readiness = await measureReadiness(backup, full.runs.serviceCold);
+      return { backup, scan, inventory, detect, startup, service, plugin, readiness };
     });
 
     const measures = buildMeasures(full, { small, large });
@@ -155,6 +158,7 @@ interface Collected {
     startup: { cli: DetectRun[]; node: DetectRun[] };
     service: ServiceSamples;
     plugin: PluginSamples;
+    readiness: ReadinessRun[];
   };
 }
 
@@ -340,6 +344,25 @@ function buildMeasures(full: Preset, { small, large }: Collected): Measure[] {
       samples: { ours: service.detectWarm, baseline: service.detectCold },
     }),
     ...pluginMeasures(large.plugin, full.name),
+    measure({
+      id: 'readiness.cycle.cpu',
+      label: `readiness cycle CPU time, ${full.name}`,
+      unit: 'ms',
+      ours: median(large.readiness.map((r) => r.cpuMs)),
+      baseline: median(large.readiness.map((r) => r.ms)),
+      baselineLabel: 'its wall time',
+      note: 'serve --watch: the newest backup analysed against the vCenters once (user + system CPU); paid every watch.interval',
+      samples: { ours: large.readiness.map((r) => r.cpuMs), baseline: large.readiness.map((r) => r.ms) },
+    }),
+    measure({
+      id: 'readiness.cycle.rss',
+      label: `readiness cycle peak RSS, ${full.name}`,
+      unit: 'MiB',
+      ours: median(rss(large.readiness)),
+      baseline: median(rss(large.detect.runs)),
+      baselineLabel: 'CLI detect',
+      samples: { ours: rss(large.readiness), baseline: rss(large.detect.runs) },
+    }),
   ];
 }
 

@@ -84,7 +84,14 @@ export class AnalysisCache {
    */
   async get(
     request: AnalysisRequest,
-    opts: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal; refresh?: boolean; onUse?: (use: CacheUse) => void } = {},
+    opts: {
+      onProgress?: (event: ProgressEvent) => void;
+      signal?: AbortSignal;
+      refresh?: boolean;
+      onUse?: (use: CacheUse) => void;
+      /** How long this caller's result is kept when it starts the analysis; default the cache's ttlMs. */
+      ttlMs?: number;
+    } = {},
   ): Promise<AnalysisResult> {
     opts.signal?.throwIfAborted();
     const key = analysisKey(request);
@@ -103,7 +110,7 @@ export class AnalysisCache {
       throw new DomainError('busy', `${this.running()} analyses are already running; try backup ${request.backup} again when one has finished`);
     }
     opts.onUse?.(use);
-    const running = entry ?? this.start(key, request);
+    const running = entry ?? this.start(key, request, opts.ttlMs ?? this.options.ttlMs);
     if (opts.onProgress) {
       for (const event of running.events) opts.onProgress(event);
       running.listeners.add(opts.onProgress);
@@ -135,7 +142,7 @@ export class AnalysisCache {
     return n;
   }
 
-  private start(key: string, request: AnalysisRequest): Running {
+  private start(key: string, request: AnalysisRequest, ttlMs: number): Running {
     const running: Running = { state: 'running', events: [], listeners: new Set(), promise: undefined as unknown as Promise<DriftReport> };
     const onProgress = (event: ProgressEvent) => {
       if (running.events.length < MAX_REPLAYED_EVENTS) running.events.push(event);
@@ -161,7 +168,7 @@ export class AnalysisCache {
     running.promise = (async () => {
       try {
         const report = await this.options.run(request, { onProgress, signal });
-        this.settle(key, { state: 'done', report, expires: this.now() + this.options.ttlMs });
+        this.settle(key, { state: 'done', report, expires: this.now() + ttlMs });
         this.options.onOutcome?.({ request, ok: true, seconds: (this.now() - started) / 1000 });
         return report;
       } catch (err) {

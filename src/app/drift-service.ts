@@ -7,6 +7,7 @@
  */
 import { ClusterMembership } from '../backup/membership.js';
 import type { BackupSource } from '../backup/source.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { GateConfig } from '../gate/decide.js';
 import { isObjectName } from '../model/kube.js';
 import type { DriftReport } from '../model/report.js';
@@ -46,6 +47,11 @@ export interface AnalyzeOptions {
   storageLocation?: string;
   skipAccessApiServer?: boolean;
   refresh?: boolean;
+  /**
+   * The readiness watch asks: its result answers every caller for this backup for
+   * `analysis.maxAgeMs`, so the gate answers from it in the hour that matters.
+   */
+  watch?: boolean;
   onProgress?: (event: ProgressEvent) => void;
   signal?: AbortSignal;
 }
@@ -107,6 +113,7 @@ export class DriftService {
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.refresh ? { refresh: true } : {}),
+      ...(opts.watch ? { ttlMs: this.options.analysis.maxAgeMs ?? DEFAULTS.service.analysisMaxAgeMs } : {}),
       onUse: (use: CacheUse) => {
         if (use === 'miss') this.options.metrics?.cacheMisses.inc();
         else this.options.metrics?.cacheHits.inc({ kind: use });

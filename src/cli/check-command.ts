@@ -25,6 +25,10 @@ export function addCheckCommand(program: Command): void {
     .addOption(new Option('--failure-policy <policy>', "instead of the service's failurePolicy").choices(['Fail', 'Ignore']))
     .option('--skip-access-apiserver', "analyse without reading the workload clusters' Nodes")
     .option('--refresh', 'run a fresh analysis rather than reuse a cached one')
+    .option(
+      '--watch',
+      "follow the service's restore readiness (serve with watch.enabled): each storage location's newest backup, on every change, until --timeout",
+    )
     .option('--timeout <seconds>', 'deadline of the call', seconds, inSeconds(DEFAULTS.check.timeoutMs))
     .action(async (flags: CheckFlags) => (await import('./check-run.js')).runCheck(flags));
 }

@@ -13,5 +13,7 @@ export interface CheckFlags {
   failurePolicy?: 'Fail' | 'Ignore';
   skipAccessApiserver?: boolean;
   refresh?: boolean;
+  /** Follow the service's restore readiness (WatchReadiness) instead of checking one backup. */
+  watch?: boolean;
   timeout: number;
 }

@@ -26,8 +26,8 @@ interface CheckResponse {
 
 const TLS_HINT = 'use --ca (or --tls)';
 
-export async function runCheck(flags: CheckFlags): Promise<void> {
-  if (!flags.backupName) throw new UsageError('check', 'required option --backup-name <name> not given');
+/** The client of the service the flags name, after checking that they go together. */
+export async function connect(flags: CheckFlags): Promise<ServiceClient> {
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new UsageError('check', '--cert and --key go together');
   const refusal = clearTextRefusal(
     flags.server,
@@ -35,7 +35,13 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
     flags.tokenFile !== undefined,
   );
   if (refusal) throw new UsageError('check', `${refusal}: ${TLS_HINT}`);
-  const client = new ServiceClient(SERVICE_NAMES.driftDetector, flags.server, await clientCredentials(flags), { refusalHint: TLS_HINT });
+  return new ServiceClient(SERVICE_NAMES.driftDetector, flags.server, await clientCredentials(flags), { refusalHint: TLS_HINT });
+}
+
+export async function runCheck(flags: CheckFlags): Promise<void> {
+  if (flags.watch) return (await import('./check-watch.js')).runWatch(flags);
+  if (!flags.backupName) throw new UsageError('check', 'required option --backup-name <name> not given (or --watch)');
+  const client = await connect(flags);
   const request = {
     backup_name: flags.backupName,
     storage_location: flags.storageLocation ?? '',

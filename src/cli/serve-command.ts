@@ -49,6 +49,11 @@ export function addServeCommand(program: Command): void {
     .option('--analysis-timeout <duration>', `bound on one analysis, e.g. 30m ${byDefault(durationText(DEFAULTS.service.analysisTimeoutMs))}`)
     .option('--skip-access-apiserver', "do not read the workload clusters' Nodes")
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
+    .option('--watch', "re-analyse each storage location's newest Completed backup continuously (metrics, WatchReadiness)")
+    .option(
+      '--watch-interval <duration>',
+      `how often the watch re-analyses the newest backup, e.g. 5m ${byDefault(durationText(DEFAULTS.watch.intervalMs))}`,
+    )
     .option('--token-file <file>', 'require `authorization: Bearer <token>` with the token in this file')
     .option('--tls-cert <file>', 'server certificate (PEM)')
     .option('--tls-key <file>', 'server private key (PEM)')

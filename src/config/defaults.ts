@@ -96,6 +96,18 @@ export const DEFAULTS = freeze({
     maxReceiveMessageBytes: 128 * 1024 * 1024,
     /** Calls in flight may finish for this long after SIGTERM. */
     shutdownTimeoutMs: 10 * SECOND,
+    /** A result of the readiness watch stands for a fresh analysis for this long (the gate answers from it). */
+    analysisMaxAgeMs: 10 * MINUTE,
+  },
+  /** `serve`'s readiness watch: the newest Completed backup of each location, re-analysed continuously. */
+  watch: {
+    enabled: false,
+    /** Re-analysis of the newest backup against today's vCenters. */
+    intervalMs: 10 * MINUTE,
+    /** The bucket is listed at most this far apart (and at least once an interval), so a new backup is seen soon. */
+    maxListingIntervalMs: 1 * MINUTE,
+    /** Kubernetes Events on the BackupStorageLocation when its newest backup turns (un)restorable. */
+    events: true,
   },
   /** The admission webhook of `serve` (no listener unless webhook.listen is set). */
   webhook: {

@@ -34,6 +34,8 @@
  *   apiserverTimeout: 5s
  *   apiserverConcurrency: 16
  *   maxConcurrent: 2                # analyses of different backups at once; more: RESOURCE_EXHAUSTED
+ *   maxAge: 10m                     # a readiness-watch result this fresh answers for its backup
+ * watch: { enabled: true, interval: 10m, events: true }  # re-analyse each location's newest backup
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
  * limits: { maxReceiveMessageBytes: 16777216, backupMemoryBytes: 536870912 }  # bytes kept from one backup
  * shutdownTimeout: 30s
@@ -68,6 +70,16 @@ export interface AnalysisConfig {
   maxConcurrent: number;
   /** Bound on the bytes kept from one backup. */
   backupMemoryBudgetBytes?: number;
+  /** How old a readiness-watch result may be and still answer for the backup. */
+  maxAgeMs?: number;
+}
+
+/** The readiness watch of `serve`. */
+export interface WatchConfig {
+  enabled: boolean;
+  intervalMs: number;
+  /** Kubernetes Events on a BackupStorageLocation whose newest backup changes restorability. */
+  events: boolean;
 }
 
 export interface ServiceConfig {
@@ -82,6 +94,7 @@ export interface ServiceConfig {
   storageLocations: ConfiguredStorageLocation[];
   gate: GateConfig;
   analysis: AnalysisConfig;
+  watch: WatchConfig;
   vsphere: VSphereFiles;
   maxReceiveMessageBytes: number;
   shutdownTimeoutMs: number;
@@ -119,6 +132,11 @@ export async function loadServiceConfig(options: LoadConfigOptions): Promise<Ser
     storageLocations,
     gate,
     analysis,
+    watch: {
+      enabled: r.bool('watch.enabled') ?? DEFAULTS.watch.enabled,
+      intervalMs: r.duration('watch.interval', { positive: true }) ?? DEFAULTS.watch.intervalMs,
+      events: r.bool('watch.events') ?? DEFAULTS.watch.events,
+    },
     vsphere,
     maxReceiveMessageBytes: r.positiveInt('limits.maxReceiveMessageBytes') ?? DEFAULTS.service.maxReceiveMessageBytes,
     shutdownTimeoutMs: r.duration('shutdownTimeout', { positive: true }) ?? DEFAULTS.service.shutdownTimeoutMs,
@@ -155,5 +173,6 @@ function readAnalysisConfig(r: ConfigReader): AnalysisConfig {
     apiserverConcurrency: r.positiveInt('analysis.apiserverConcurrency') ?? DEFAULTS.apiserver.concurrency,
     maxConcurrent: r.positiveInt('analysis.maxConcurrent') ?? DEFAULTS.service.maxConcurrentAnalyses,
     backupMemoryBudgetBytes: r.positiveInt('limits.backupMemoryBytes') ?? DEFAULTS.backup.maxRetainedBytes,
+    maxAgeMs: r.duration('analysis.maxAge') ?? DEFAULTS.service.analysisMaxAgeMs,
   };
 }

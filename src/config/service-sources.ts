@@ -30,6 +30,8 @@ export interface ConfigOverrides {
   webhookTlsCert?: string;
   webhookTlsKey?: string;
   webhookDeadline?: string;
+  watch?: boolean | string;
+  watchInterval?: string;
 }
 
 export interface LoadConfigOptions {
@@ -61,6 +63,8 @@ export const OVERRIDES: Array<{ key: string; flag: keyof ConfigOverrides; flagNa
     flagName: '--insecure-skip-verify',
     env: 'DRIFT_DETECTOR_INSECURE_SKIP_VERIFY',
   },
+  { key: 'watch.enabled', flag: 'watch', flagName: '--watch', env: 'DRIFT_DETECTOR_WATCH' },
+  { key: 'watch.interval', flag: 'watchInterval', flagName: '--watch-interval', env: 'DRIFT_DETECTOR_WATCH_INTERVAL' },
   { key: 'auth.tokenFile', flag: 'tokenFile', flagName: '--token-file', env: 'DRIFT_DETECTOR_TOKEN_FILE' },
   { key: 'tls.certFile', flag: 'tlsCert', flagName: '--tls-cert', env: 'DRIFT_DETECTOR_TLS_CERT' },
   { key: 'tls.keyFile', flag: 'tlsKey', flagName: '--tls-key', env: 'DRIFT_DETECTOR_TLS_KEY' },
@@ -86,7 +90,9 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
     'limits',
     'shutdownTimeout',
     'webhook',
+    'watch',
   ],
+  watch: ['enabled', 'interval', 'events'],
   metrics: ['listen'],
   tls: ['certFile', 'keyFile', 'clientCAFile'],
   auth: ['tokenFile'],
@@ -101,6 +107,7 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
     'apiserverTimeout',
     'apiserverConcurrency',
     'maxConcurrent',
+    'maxAge',
   ],
   vsphere: ['username', 'passwordFile', 'credentialsFile'],
   limits: ['maxReceiveMessageBytes', 'backupMemoryBytes'],

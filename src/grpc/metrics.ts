@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createReadinessMetrics, type ReadinessGauges } from './readiness-metrics.js';
 
 export interface ServiceMetrics {
   registry: Registry;
@@ -14,6 +15,8 @@ export interface ServiceMetrics {
   cacheHits: Counter<'kind'>;
   cacheMisses: Counter;
   requests: Counter<'method' | 'code'>;
+  /** The readiness watch's gauges and counters (series only once a watch runs). */
+  readiness: ReadinessGauges;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServiceMetrics {
@@ -57,6 +60,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Servi
       labelNames: ['method', 'code'],
       registers: [registry],
     }),
+    readiness: createReadinessMetrics(registry),
   };
 }
 

@@ -8,6 +8,9 @@ import type { HealthImplementation } from 'grpc-health-check';
 import { ConfiguredStorageLocations, s3SourceIn, type SourceIn } from '../app/backup-locator.js';
 import type { DoorWords } from '../app/detect.js';
 import { DriftService, type Detect } from '../app/drift-service.js';
+import { ReadinessWatch, type BackupCatalog, type RestorabilityChange } from '../app/readiness.js';
+import { S3BackupCatalog } from '../backup/s3-backups.js';
+import type { ConfiguredStorageLocation } from '../config/storage-locations.js';
 import { RestoreGate } from '../app/restore-gate.js';
 import { hostOf } from '../config/addresses.js';
 import type { ServiceConfig } from '../config/service-config.js';
@@ -19,6 +22,8 @@ import { jsonLogger, type Logger } from '../util/jsonlog.js';
 import { errorMessage } from '../util/values.js';
 import type { ServiceSecrets } from './auth.js';
 import { driftDetectorImplementation } from './detector-handlers.js';
+import { readinessEvents } from './readiness-events.js';
+import { readinessImplementation } from './readiness-handlers.js';
 import { createMetrics, serveMetrics, type ServiceMetrics } from './metrics.js';
 
 /** How the service words what the detection cannot know, in its configuration's keys. */
@@ -32,6 +37,10 @@ export const SERVICE_WORDS: DoorWords = {
 export interface ServiceDeps {
   resolveBackup: SourceIn;
   detect: Detect;
+  /** The finished backups of a configured location, for the readiness watch. */
+  catalogOf: (location: ConfiguredStorageLocation) => BackupCatalog;
+  /** Where changes of restorability go (default: Kubernetes Events, when a cluster is reachable). */
+  announce: (change: RestorabilityChange) => Promise<void>;
 }
 
 export interface StartServiceOptions {
@@ -51,6 +60,8 @@ export interface RunningService {
   service: DriftService;
   health: HealthImplementation;
   metrics: ServiceMetrics;
+  /** The readiness watch, when `watch.enabled`. */
+  readiness?: ReadinessWatch;
   /** Graceful stop: health goes NOT_SERVING, calls in flight may finish until the timeout, then the rest are cancelled. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
@@ -72,7 +83,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     logger,
     metrics,
   });
-  const shell = serviceShell(config, env, service);
+  const readiness = config.watch.enabled ? readinessWatch(options, service, logger, metrics) : undefined;
+  const shell = serviceShell(config, env, service, readiness);
   const port = await shell.bind(config.listen, secrets.credentials);
   const address = config.listen.startsWith('unix:') ? config.listen : `${formatHost(hostOf(config.listen)!)}:${port}`;
   const metricsServer = await listenForMetrics(config, metrics).catch((err: unknown) => {
@@ -89,12 +101,15 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     pauseOnDrift: config.gate.pauseOnDrift,
     storageLocations: config.storageLocations.map((l) => l.name),
     ...(metricsAddress ? { metrics: metricsAddress } : {}),
+    ...(readiness ? { watchInterval: config.watch.intervalMs / 1000, watchListingInterval: readiness.listingIntervalMs / 1000 } : {}),
   });
+  readiness?.start();
 
   let stopping: Promise<void> | undefined;
   const shutdown = (timeoutMs = config.shutdownTimeoutMs): Promise<void> =>
     (stopping ??= (async () => {
       logger.info('shutting down', { timeoutMs });
+      await readiness?.stop();
       await shell.shutdown(timeoutMs, {
         onCancel: () => logger.warn('calls still running at the shutdown timeout: cancelling them', { timeoutMs }),
       });
@@ -104,11 +119,41 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       logger.info('stopped');
     })());
 
-  return { address, port, ...(metricsAddress ? { metricsAddress } : {}), service, health: shell.health, metrics, shutdown };
+  return {
+    address,
+    port,
+    ...(metricsAddress ? { metricsAddress } : {}),
+    service,
+    ...(readiness ? { readiness } : {}),
+    health: shell.health,
+    metrics,
+    shutdown,
+  };
+}
+
+/** The watch over every configured location, its gauges read from its state. */
+function readinessWatch(options: StartServiceOptions, service: DriftService, logger: Logger, metrics: ServiceMetrics): ReadinessWatch {
+  const { config } = options;
+  const catalogOf = options.deps?.catalogOf ?? ((l: ConfiguredStorageLocation) => new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs }));
+  const watch = new ReadinessWatch({
+    service,
+    catalogs: new Map(config.storageLocations.map((l) => [l.name, catalogOf(l)])),
+    intervalMs: config.watch.intervalMs,
+    logger,
+    metrics: metrics.readiness,
+    ...(config.watch.events ? { announce: options.deps?.announce ?? readinessEvents(logger) } : {}),
+  });
+  metrics.readiness.bind(() => watch.snapshot());
+  return watch;
 }
 
 /** The server with every service `serve` carries; reflection needs the token like the rest, health does not (probes carry none). */
-function serviceShell(config: ServiceConfig, env: CallEnvironment & { metrics: ServiceMetrics }, service: DriftService): ServerShell {
+function serviceShell(
+  config: ServiceConfig,
+  env: CallEnvironment & { metrics: ServiceMetrics },
+  service: DriftService,
+  readiness: ReadinessWatch | undefined,
+): ServerShell {
   const served = [SERVICE_NAMES.driftDetector, SERVICE_NAMES.restoreItemActionV1, SERVICE_NAMES.restoreItemActionV2];
   const shell = new ServerShell({
     protos: [PROTO_FILES.driftDetector, PROTO_FILES.veleroRestoreItemActionV1, PROTO_FILES.veleroRestoreItemActionV2],
@@ -116,7 +161,7 @@ function serviceShell(config: ServiceConfig, env: CallEnvironment & { metrics: S
     maxReceiveMessageBytes: config.maxReceiveMessageBytes,
   });
   const gate = new RestoreGate(service, env.logger, env.metrics);
-  shell.add(SERVICE_NAMES.driftDetector, driftDetectorImplementation(env, service));
+  shell.add(SERVICE_NAMES.driftDetector, { ...driftDetectorImplementation(env, service), ...readinessImplementation(env, readiness) });
   shell.add(SERVICE_NAMES.restoreItemActionV1, restoreItemActionV1(env, gate));
   shell.add(SERVICE_NAMES.restoreItemActionV2, restoreItemActionV2(env, gate));
   new ReflectionService(shell.definitions).addToServer({

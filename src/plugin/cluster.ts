@@ -5,12 +5,12 @@
  * Secrets the settings name; the Restore's annotations and an Event on it. Every call is bounded
  * by a timeout, and errors name the object, never a Secret's content.
  */
-import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { readStorageLocationFromCluster } from '../backup/storage-location-cluster.js';
 import type { StorageLocation } from '../backup/storage-location.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { decodeSecretValue, kubeClient, type KubeClient } from '../kube/client.js';
+import { recordEvent } from '../kube/events.js';
 import { PLUGIN_CONFIG_SELECTOR } from './settings.js';
 
 export interface PluginConfigMap {
@@ -53,7 +53,6 @@ export class ClusterAccessError extends Error {
 
 export const DEFAULT_KUBE_TIMEOUT_MS = DEFAULTS.kube.requestTimeoutMs;
 /** Kubernetes truncates nothing for us: an Event message beyond this is cut. */
-const MAX_EVENT_MESSAGE = 1024;
 /** What a 401 or 403 of Velero's own service account calls for. */
 const RBAC_HINT = "check the RBAC of Velero's service account (deploy/plugin/rbac.yaml)";
 
@@ -72,7 +71,7 @@ export async function kubeVeleroCluster(kc: KubeConfig, namespace: string, timeo
     },
     annotateRestore: (restore, annotations) =>
       client.patchVeleroObject('Restore', restore.namespace, restore.name, { metadata: { annotations } }),
-    recordEvent: (event) => recordEvent(client, event),
+    recordEvent: (event) => recordRestoreEvent(client, event),
   };
 }
 
@@ -101,29 +100,13 @@ async function storageLocationNameOf(client: KubeClient, namespace: string, back
   return name;
 }
 
-async function recordEvent(client: KubeClient, event: RestoreEvent): Promise<void> {
-  const now = new Date();
+async function recordRestoreEvent(client: KubeClient, event: RestoreEvent): Promise<void> {
   const { restore } = event;
-  const body = {
-    metadata: { generateName: `${restore.name}.`, namespace: restore.namespace },
-    involvedObject: {
-      apiVersion: 'velero.io/v1',
-      kind: 'Restore',
-      name: restore.name,
-      namespace: restore.namespace,
-      ...(restore.uid ? { uid: restore.uid } : {}),
-    },
+  const involved = { apiVersion: 'velero.io/v1', kind: 'Restore', name: restore.name, namespace: restore.namespace };
+  await recordEvent(client, restore.uid ? { ...involved, uid: restore.uid } : involved, {
     type: event.type,
     reason: event.reason,
-    message: event.message.length > MAX_EVENT_MESSAGE ? `${event.message.slice(0, MAX_EVENT_MESSAGE - 3)}...` : event.message,
-    source: { component: 'drift-detector' },
-    reportingComponent: 'driftdetector.dev/restore-gate',
-    reportingInstance: hostname(),
-    firstTimestamp: now,
-    lastTimestamp: now,
-    count: 1,
-  };
-  await client.call(`an Event on Restore ${restore.namespace}/${restore.name}`, 'create', ({ core }, options) =>
-    core.createNamespacedEvent({ namespace: restore.namespace, body }, options),
-  );
+    message: event.message,
+    reporter: 'driftdetector.dev/restore-gate',
+  });
 }

@@ -47,6 +47,8 @@ type UnaryMethod = (
   callback: (err: grpc.ServiceError | null, response: unknown) => void,
 ) => grpc.ClientUnaryCall;
 
+type StreamMethod = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
+
 export class ServiceClient {
   private readonly client: grpc.Client;
   private readonly metadata: grpc.Metadata;
@@ -83,6 +85,37 @@ export class ServiceClient {
         signal?.removeEventListener('abort', cancel);
         if (err) reject(new ServiceError(err.code, peerDetails(err), { trailers: err.metadata }));
         else resolve(response as Res);
+      });
+      signal?.addEventListener('abort', cancel, { once: true });
+      if (signal?.aborted) cancel();
+    });
+  }
+
+  /**
+   * One server-streaming call: each message to `onMessage` until the server ends the stream
+   * (resolves), it fails or `timeoutMs` passes (a ServiceError), or `signal` cancels it (resolves).
+   */
+  stream<Res>(
+    method: string,
+    request: object,
+    onMessage: (message: Res) => void,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<void> {
+    const method_ = (this.client as unknown as Record<string, StreamMethod | undefined>)[method];
+    if (!method_) return Promise.reject(new Error(`${this.service} has no method ${method}`));
+    const { timeoutMs, signal } = options;
+    return new Promise<void>((resolve, reject) => {
+      const call = method_.call(this.client, request, this.metadata, { deadline: Date.now() + timeoutMs });
+      const cancel = () => call.cancel();
+      call.on('data', (message: Res) => onMessage(message));
+      call.on('end', () => {
+        signal?.removeEventListener('abort', cancel);
+        resolve();
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        signal?.removeEventListener('abort', cancel);
+        if (err.code === grpc.status.CANCELLED && signal?.aborted) resolve();
+        else reject(new ServiceError(err.code, err.details || err.message));
       });
       signal?.addEventListener('abort', cancel, { once: true });
       if (signal?.aborted) cancel();

@@ -37,6 +37,8 @@ test('the quick preset runs every measure and writes the results file', async (t
     'plugin.rss.remote',
     'plugin.rss.local',
     'plugin.rss.warm',
+    'readiness.cycle.cpu',
+    'readiness.cycle.rss',
   ]);
   for (const m of results.measures) {
     t.true(Number.isFinite(m.ours) && m.ours > 0, `${m.id}: ours = ${m.ours}`);

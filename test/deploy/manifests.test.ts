@@ -13,6 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { WEBHOOK_PATH } from '../../src/webhook/server.js';
 import { loadServiceConfig } from '../../src/config/service-config.js';
+import { createMetrics } from '../../src/grpc/metrics.js';
 import { kubeVeleroCluster } from '../../src/plugin/cluster.js';
 import { PLUGIN_EXECUTABLE_NAME, RESTORE_GATE_KIND, RESTORE_GATE_NAME } from '../../src/plugin/protocol.js';
 import { REMOTE_SECRET_KEYS } from '../../src/plugin/remote.js';
@@ -79,6 +80,7 @@ test('every manifest parses, has a kind, and every file is listed by its kustomi
     'Kustomization',
     'Namespace',
     'NetworkPolicy',
+    'PrometheusRule',
     'Role',
     'RoleBinding',
     'Secret',
@@ -371,4 +373,19 @@ test('webhook: the ValidatingWebhookConfiguration, Service, certificate, RBAC an
   const binding = find('RoleBinding', 'drift-detector-webhook', DEFAULTS.velero.namespace);
   t.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'drift-detector', namespace: 'drift-detector' }]);
   t.true(deploymentPatch['spec'].template.spec.automountServiceAccountToken);
+});
+
+test('service PrometheusRule: every metric its alerts read is one the service exports', (t) => {
+  const rule = find('PrometheusRule', 'drift-detector-readiness', 'drift-detector');
+  const { registry } = createMetrics({ defaultMetrics: false });
+  const rules = (rule['spec'].groups as Array<{ rules: Array<{ alert: string; expr: string }> }>).flatMap((g) => g.rules);
+  t.deepEqual(
+    rules.map((r) => r.alert),
+    ['DriftDetectorBackupNotRestorable', 'DriftDetectorReadinessStale', 'DriftDetectorBackupTooOld'],
+  );
+  for (const r of rules) {
+    const names = r.expr.match(/drift_detector_[a-z_]+/g) ?? [];
+    t.true(names.length > 0, `${r.alert} reads a drift_detector metric`);
+    for (const name of names) t.truthy(registry.getSingleMetric(name.replace(/_(bucket|count|sum)$/, '')), `${r.alert}: ${name} exists`);
+  }
 });

@@ -109,6 +109,7 @@ export function testConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfi
       apiserverConcurrency: 4,
       maxConcurrent: 4,
     },
+    watch: { enabled: false, intervalMs: 60_000, events: false },
     vsphere: {},
     maxReceiveMessageBytes: 64 * 1024 * 1024,
     shutdownTimeoutMs: 2_000,

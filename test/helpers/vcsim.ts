@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireIntegrationLane } from './lane.js';
-import type { VcsimSeed } from './seed.js';
+import type { SeedVM, VcsimSeed } from './seed.js';
 
 export interface Vcsim {
   /** `https://127.0.0.1:<port>/sdk` */
@@ -19,6 +19,10 @@ export interface Vcsim {
   server: string;
   /** SHA-1 of the served certificate, uppercase hex pairs joined by `:` (VSphereCluster.spec.thumbprint). */
   thumbprint: string;
+  /** Creates a VM while the simulator runs (vSphere changing after a backup), in the seeded datacenter of that name. */
+  addVM(datacenter: string, vm: SeedVM): Promise<void>;
+  /** Powers off and destroys the VM of that name. */
+  removeVM(name: string): Promise<void>;
   /** Ends the simulator and waits for it to exit. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -112,7 +116,13 @@ export async function startVcsim(seed: VcsimSeed, opts: StartVcsimOptions = {}):
     const ready = await waitForReadyLine(child, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => stderrTail);
     // The simulator has read its seed; remove it now so a test process that dies leaves no credentials behind.
     await rm(seedDir, { recursive: true, force: true });
-    return { ...ready, stop };
+    const control = controlChannel(child);
+    return {
+      ...ready,
+      addVM: (datacenter, vm) => control({ add: { datacenter, vm } }),
+      removeVM: (name) => control({ remove: name }),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -155,6 +165,37 @@ function waitForReadyLine(child: ChildProcess, timeoutMs: number, stderr: () => 
     child.once('close', onClose);
     child.once('error', onError);
   });
+}
+
+/** Bound on one control command; the simulator answers in milliseconds. */
+const COMMAND_TIMEOUT_MS = 10_000;
+
+/** The harness' control channel: one JSON command per stdin line, answered in order by one stdout line. */
+function controlChannel(child: ChildProcess): (command: object) => Promise<void> {
+  const waiting: Array<(line: string) => void> = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  return (command) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`vcsim: no answer to ${JSON.stringify(command)} within ${COMMAND_TIMEOUT_MS} ms`)),
+        COMMAND_TIMEOUT_MS,
+      );
+      waiting.push((line) => {
+        clearTimeout(timer);
+        const answer = JSON.parse(line) as { ok?: boolean; error?: string };
+        if (answer.ok) resolve();
+        else reject(new Error(`vcsim: ${answer.error ?? line}`));
+      });
+      child.stdin!.write(`${JSON.stringify(command)}\n`);
+    });
 }
 
 /** Closes stdin (the simulator's stop signal), then SIGTERM, then SIGKILL if it lingers. */

@@ -32,30 +32,40 @@ type seeder struct {
 	client *vim25.Client
 }
 
-func seedInventory(ctx context.Context, model *simulator.Model, seed *Seed) (int, error) {
+// seeded is the inventory after seeding, kept for the control channel (control.go).
+type seeded struct {
+	vms        int
+	places     map[string]*datacenterPlace
+	datastores map[string]string
+}
+
+func seedInventory(ctx context.Context, model *simulator.Model, seed *Seed) (*seeded, error) {
 	client, err := vim25.NewClient(ctx, model.Service)
 	if err != nil {
-		return 0, fmt.Errorf("in-process client: %w", err)
+		return nil, fmt.Errorf("in-process client: %w", err)
 	}
 	s := &seeder{ctx: ctx, client: client}
 
 	dcs, err := s.modelDatacenters(len(seed.Datacenters))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := s.renameDatacenters(dcs, seed); err != nil {
-		return 0, err
+		return nil, err
 	}
 
-	vms := 0
+	result := &seeded{places: map[string]*datacenterPlace{}, datastores: map[string]string{}}
 	for i := range seed.Datacenters {
-		n, err := s.seedDatacenter(dcs[i], &seed.Datacenters[i])
+		name := seed.Datacenters[i].Name
+		place, datastore, n, err := s.seedDatacenter(dcs[i], &seed.Datacenters[i])
 		if err != nil {
-			return 0, fmt.Errorf("datacenter %q: %w", seed.Datacenters[i].Name, err)
+			return nil, fmt.Errorf("datacenter %q: %w", name, err)
 		}
-		vms += n
+		result.vms += n
+		result.places[name] = place
+		result.datastores[name] = datastore
 	}
-	return vms, nil
+	return result, nil
 }
 
 // modelDatacenters returns the model's datacenters in creation order (DC0, DC1, ...).
@@ -118,10 +128,10 @@ type datacenterPlace struct {
 	pools   map[string]types.ManagedObjectReference
 }
 
-func (s *seeder) seedDatacenter(dc *simulator.Datacenter, seedDC *SeedDatacenter) (int, error) {
+func (s *seeder) seedDatacenter(dc *simulator.Datacenter, seedDC *SeedDatacenter) (*datacenterPlace, string, int, error) {
 	cluster, err := datacenterCluster(dc)
 	if err != nil {
-		return 0, err
+		return nil, "", 0, err
 	}
 	clusterName := seedDC.Cluster
 	if clusterName == "" {
@@ -130,7 +140,7 @@ func (s *seeder) seedDatacenter(dc *simulator.Datacenter, seedDC *SeedDatacenter
 	}
 	if clusterName != cluster.Name {
 		if err := s.rename(cluster.Self, clusterName); err != nil {
-			return 0, fmt.Errorf("cluster: %w", err)
+			return nil, "", 0, fmt.Errorf("cluster: %w", err)
 		}
 	}
 	place := &datacenterPlace{
@@ -140,24 +150,24 @@ func (s *seeder) seedDatacenter(dc *simulator.Datacenter, seedDC *SeedDatacenter
 	}
 	for _, p := range seedDC.Folders {
 		if _, err := place.folder(p); err != nil {
-			return 0, err
+			return nil, "", 0, err
 		}
 	}
 	for _, p := range seedDC.ResourcePools {
 		if _, err := place.pool(p); err != nil {
-			return 0, err
+			return nil, "", 0, err
 		}
 	}
 	datastore, err := datacenterDatastore(dc)
 	if err != nil {
-		return 0, err
+		return nil, "", 0, err
 	}
 	for i := range seedDC.VMs {
 		if err := place.createVM(&seedDC.VMs[i], datastore); err != nil {
-			return 0, fmt.Errorf("vm %q: %w", seedDC.VMs[i].Name, err)
+			return nil, "", 0, fmt.Errorf("vm %q: %w", seedDC.VMs[i].Name, err)
 		}
 	}
-	return len(seedDC.VMs), nil
+	return place, datastore, len(seedDC.VMs), nil
 }
 
 func datacenterCluster(dc *simulator.Datacenter) (*simulator.ClusterComputeResource, error) {

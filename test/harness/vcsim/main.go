@@ -12,8 +12,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
-	"io/ioutil"
 	"log"
 	"net/url"
 	"os"
@@ -58,7 +56,7 @@ func run(seedPath string) error {
 	}
 	defer model.Remove()
 
-	vms, err := seedInventory(context.Background(), model, seed)
+	inventory, err := seedInventory(context.Background(), model, seed)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -85,22 +83,20 @@ func run(seedPath string) error {
 	if err != nil {
 		return err
 	}
-	log.Printf("seeded %d datacenter(s), %d VM(s) in %d ms", len(seed.Datacenters), vms, seeded.Milliseconds())
+	log.Printf("seeded %d datacenter(s), %d VM(s) in %d ms", len(seed.Datacenters), inventory.vms, seeded.Milliseconds())
 	if _, err := fmt.Fprintf(os.Stdout, "%s\n", line); err != nil {
 		return err
 	}
 
-	waitForStop()
+	waitForStop(inventory)
 	return nil
 }
 
-// waitForStop blocks until stdin reaches EOF (the launcher went away) or a stop signal arrives.
-func waitForStop() {
+// waitForStop answers commands on stdin (control.go) until it reaches EOF (the launcher went
+// away) or a stop signal arrives.
+func waitForStop(inventory *seeded) {
 	stop := make(chan struct{}, 2)
-	go func() {
-		_, _ = io.Copy(ioutil.Discard, os.Stdin)
-		stop <- struct{}{}
-	}()
+	go serveCommands(inventory.places, inventory.datastores, stop)
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	go func() {

@@ -1,0 +1,156 @@
+/**
+ * The backups a storage location holds, read as Velero's own sync does (docs/velero-facts.md,
+ * object storage layout): the `backups/<name>/` prefixes of the bucket, and each one's
+ * `velero-backup.json`, the Backup object Velero uploads once the backup has finished.
+ */
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { isObjectName } from '../model/kube.js';
+import { isMap, trimSlashes } from '../util/values.js';
+import { BackupSourceError } from './errors.js';
+import { connectS3, type S3Connection, type S3SourceOptions } from './s3-client.js';
+import { describeS3Failure } from './s3-failure.js';
+import type { StorageLocation } from './storage-location.js';
+
+/** What the readiness watch needs of a Velero Backup object. */
+export interface BackupRecord {
+  name: string;
+  /** `status.phase`, e.g. Completed, PartiallyFailed, Failed. */
+  phase: string;
+  /** `status.completionTimestamp` in ms since the epoch, when set. */
+  completedAt?: number;
+}
+
+/** A Backup object is a few KiB; anything much larger is not one. */
+const MAX_BACKUP_JSON_BYTES = 1024 * 1024;
+/** Listing pages of 1000 keys; a bucket with more backups than this is read up to the bound. */
+const MAX_LISTING_PAGES = 100;
+
+function backupsPrefix(location: StorageLocation): string {
+  const prefix = trimSlashes(location.prefix ?? '');
+  return `${prefix ? `${prefix}/` : ''}backups/`;
+}
+
+/**
+ * Reads the location's backups, remembering finished ones: Velero writes `velero-backup.json`
+ * when a backup has finished, and does not change it after, so each is read once.
+ */
+export class S3BackupCatalog {
+  private readonly finished = new Map<string, BackupRecord>();
+
+  constructor(
+    private readonly location: StorageLocation,
+    private readonly options: S3SourceOptions = {},
+  ) {}
+
+  /** The Completed backup with the latest completion time, if any. */
+  async newestCompleted(signal?: AbortSignal): Promise<BackupRecord | undefined> {
+    const s3 = connectS3(this.location, this.options);
+    try {
+      const names = await listBackupNames(s3, signal);
+      for (const known of this.finished.keys()) if (!names.includes(known)) this.finished.delete(known);
+      let newest: BackupRecord | undefined;
+      for (const name of names) {
+        const record = this.finished.get(name) ?? (await this.read(s3, name, signal));
+        if (record?.phase === 'Completed' && (!newest || isNewer(record, newest))) newest = record;
+      }
+      return newest;
+    } finally {
+      s3.client.destroy();
+    }
+  }
+
+  private async read(s3: S3Connection, name: string, signal: AbortSignal | undefined): Promise<BackupRecord | undefined> {
+    const record = await readBackupRecord(s3, name, signal);
+    if (record && record.phase !== 'InProgress' && record.phase !== 'New' && record.phase !== '') this.finished.set(name, record);
+    return record;
+  }
+}
+
+function isNewer(a: BackupRecord, b: BackupRecord): boolean {
+  const at = a.completedAt ?? 0;
+  const bt = b.completedAt ?? 0;
+  return at !== bt ? at > bt : a.name > b.name;
+}
+
+/** The names under `<prefix>/backups/` (one per backup directory), in the listing's order. */
+async function listBackupNames(s3: S3Connection, signal: AbortSignal | undefined): Promise<string[]> {
+  const prefix = backupsPrefix(s3.location);
+  const names: string[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_LISTING_PAGES; page++) {
+    let output;
+    try {
+      output = await s3.client.send(
+        new ListObjectsV2Command({
+          Bucket: s3.location.bucket,
+          Prefix: prefix,
+          Delimiter: '/',
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw await describeS3Failure(err, s3, prefix, 'the backup listing');
+    }
+    for (const p of output.CommonPrefixes ?? []) {
+      const name = p.Prefix?.slice(prefix.length).replace(/\/$/, '');
+      if (name && isObjectName(name)) names.push(name);
+    }
+    if (!output.IsTruncated || !output.NextContinuationToken) break;
+    token = output.NextContinuationToken;
+  }
+  return names;
+}
+
+/** `velero-backup.json` of backup `name`; undefined when the backup has none (not finished, or not Velero's). */
+async function readBackupRecord(s3: S3Connection, name: string, signal: AbortSignal | undefined): Promise<BackupRecord | undefined> {
+  const key = `${backupsPrefix(s3.location)}${name}/velero-backup.json`;
+  let text: string;
+  try {
+    const output = await s3.client.send(new GetObjectCommand({ Bucket: s3.location.bucket, Key: key }), signal ? { abortSignal: signal } : {});
+    text = await readBounded(output.Body as Readable | undefined, output.ContentLength, s3.location.bucket, key);
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    if (err instanceof BackupSourceError) throw err;
+    const failure = await describeS3Failure(err, s3, key, `backup ${name}`);
+    if (failure.failure === 'not-found') return undefined;
+    throw failure;
+  }
+  return parseBackupRecord(name, text, s3.location.bucket, key);
+}
+
+async function readBounded(body: Readable | undefined, length: number | undefined, bucket: string, key: string): Promise<string> {
+  const tooLarge = () => new BackupSourceError('invalid', bucket, key, `s3://${bucket}/${key} is larger than ${MAX_BACKUP_JSON_BYTES} bytes`);
+  if (!body) return '';
+  if (length !== undefined && length > MAX_BACKUP_JSON_BYTES) {
+    body.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BACKUP_JSON_BYTES) {
+      body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The fields of a Backup object the watch reads; anything else in it is ignored. */
+export function parseBackupRecord(name: string, text: string, bucket: string, key: string): BackupRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BackupSourceError('invalid', bucket, key, `s3://${bucket}/${key} is not JSON`);
+  }
+  const status = isMap(parsed) && isMap(parsed['status']) ? parsed['status'] : {};
+  const phase = typeof status['phase'] === 'string' ? status['phase'] : '';
+  const completed = typeof status['completionTimestamp'] === 'string' ? Date.parse(status['completionTimestamp']) : NaN;
+  return { name, phase, ...(Number.isFinite(completed) ? { completedAt: completed } : {}) };
+}

@@ -1,0 +1,125 @@
+/**
+ * The readiness watch's Prometheus metrics, named in Velero's style (`velero_backup_*`, label
+ * `schedule` there, `storage_location` here). The gauges are read from the watch's state at each
+ * scrape, so a location's series follow its newest backup without stale series left behind.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { LocationReadiness, ReadinessMetrics } from '../app/readiness.js';
+import type { ClusterReadiness } from '../app/readiness-verdict.js';
+
+export interface ReadinessGauges extends ReadinessMetrics {
+  /** Where the gauges read the state from (the running watch). */
+  bind(snapshot: () => LocationReadiness[]): void;
+}
+
+const BACKUP_LABELS = ['storage_location', 'backup'] as const;
+const CLUSTER_LABELS = ['storage_location', 'backup', 'cluster'] as const;
+
+type Analysed = LocationReadiness & Required<Pick<LocationReadiness, 'backup' | 'readiness'>>;
+type Snapshot = () => LocationReadiness[];
+
+/** A gauge rebuilt at each scrape from the locations whose newest backup has been analysed. */
+function stateGauge<L extends string>(
+  registry: Registry,
+  snapshot: () => Snapshot,
+  config: { name: string; help: string; labelNames: readonly L[] },
+  set: (gauge: Gauge<L>, s: Analysed) => void,
+): void {
+  new Gauge({
+    ...config,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of snapshot()()) if (s.backup && s.readiness) set(this, s as Analysed);
+    },
+  });
+}
+
+function backupGauges(registry: Registry, snapshot: () => Snapshot): void {
+  const perBackup = (name: string, help: string, value: (s: Analysed) => number) =>
+    stateGauge(registry, snapshot, { name, help, labelNames: BACKUP_LABELS }, (g, s) =>
+      g.set({ storage_location: s.location, backup: s.backup.name }, value(s)),
+    );
+  const perCluster = (name: string, help: string, value: (c: ClusterReadiness) => number) =>
+    stateGauge(registry, snapshot, { name, help, labelNames: CLUSTER_LABELS }, (g, s) => {
+      for (const c of s.readiness.clusters) {
+        g.set({ storage_location: s.location, backup: s.backup.name, cluster: `${c.namespace}/${c.name}` }, value(c));
+      }
+    });
+  perBackup(
+    'drift_detector_backup_restorable',
+    'Whether the newest Completed backup of the storage location would restore without remediation today (1) or not (0)',
+    (s) => (s.readiness.restorable ? 1 : 0),
+  );
+  perCluster(
+    'drift_detector_backup_ghost_machines',
+    'Ghost machines per cluster of the newest backup (VMs the backup does not know)',
+    (c) => c.ghostMachines,
+  );
+  perCluster(
+    'drift_detector_backup_stale_machines',
+    'Stale machines per cluster of the newest backup (gone from vSphere)',
+    (c) => c.staleMachines,
+  );
+  perCluster(
+    'drift_detector_backup_unknown_machines',
+    'Unknown machines per cluster of the newest backup (not confirmable)',
+    (c) => c.unknownMachines,
+  );
+  perBackup(
+    'drift_detector_backup_infra_machines_unconfirmed',
+    'Machines of the newest backup that may be management-cluster infrastructure and need confirmation',
+    (s) => s.readiness.infraMachinesToConfirm,
+  );
+  new Gauge({
+    name: 'drift_detector_backup_age_seconds',
+    help: 'Age of the newest Completed backup of the storage location (since its completion)',
+    labelNames: BACKUP_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of snapshot()()) {
+        if (s.backup?.completedAt === undefined) continue;
+        this.set({ storage_location: s.location, backup: s.backup.name }, Math.max(0, (Date.now() - s.backup.completedAt) / 1000));
+      }
+    },
+  });
+}
+
+export function createReadinessMetrics(registry: Registry): ReadinessGauges {
+  let snapshot: Snapshot = () => [];
+  backupGauges(registry, () => snapshot);
+  const registers = [registry];
+  const lastSuccess = new Gauge({
+    name: 'drift_detector_readiness_last_success_timestamp_seconds',
+    help: 'Time of the last successful readiness analysis of the storage location, in seconds since the epoch',
+    labelNames: ['storage_location'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'drift_detector_readiness_analysis_duration_seconds',
+    help: "Duration of one readiness analysis of a storage location's newest backup",
+    labelNames: ['storage_location'],
+    buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers,
+  });
+  const failures = new Counter({
+    name: 'drift_detector_readiness_analysis_failures_total',
+    help: 'Readiness checks that failed (listing the backups or analysing the newest one), per storage location',
+    labelNames: ['storage_location'],
+    registers,
+  });
+  return {
+    bind(source) {
+      snapshot = source;
+    },
+    analysed(location, { ok, seconds }) {
+      duration.observe({ storage_location: location }, seconds);
+      if (ok) lastSuccess.set({ storage_location: location }, Date.now() / 1000);
+      else failures.inc({ storage_location: location });
+    },
+    failed(location) {
+      failures.inc({ storage_location: location });
+    },
+  };
+}
