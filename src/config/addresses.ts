@@ -17,6 +17,11 @@ export function hostOf(address: string): string | undefined {
   return i < 0 ? address : address.slice(0, i);
 }
 
+/** `host:port` of a bound listener, with an IPv6 host in brackets. */
+export function joinHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export function isLoopbackListen(address: string): boolean {
   if (address.startsWith('unix:')) return true;
   const host = hostOf(address)?.toLowerCase();

@@ -12,7 +12,7 @@ import { ReadinessWatch, type BackupCatalog, type RestorabilityChange } from '..
 import { S3BackupCatalog } from '../backup/s3-backups.js';
 import type { ConfiguredStorageLocation } from '../config/storage-locations.js';
 import { RestoreGate } from '../app/restore-gate.js';
-import { hostOf } from '../config/addresses.js';
+import { hostOf, joinHostPort } from '../config/addresses.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import { guarded, type CallEnvironment } from '../rpc/calls.js';
 import { PROTO_FILES, SERVICE_NAMES } from '../rpc/protos.js';
@@ -86,12 +86,12 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const readiness = config.watch.enabled ? readinessWatch(options, service, logger, metrics) : undefined;
   const shell = serviceShell(config, env, service, readiness);
   const port = await shell.bind(config.listen, secrets.credentials);
-  const address = config.listen.startsWith('unix:') ? config.listen : `${formatHost(hostOf(config.listen)!)}:${port}`;
+  const address = config.listen.startsWith('unix:') ? config.listen : joinHostPort(hostOf(config.listen)!, port);
   const metricsServer = await listenForMetrics(config, metrics).catch((err: unknown) => {
     shell.server.forceShutdown();
     throw err;
   });
-  const metricsAddress = metricsServer ? `${formatHost(hostOf(config.metricsListen!)!)}:${metricsServer.port}` : undefined;
+  const metricsAddress = metricsServer ? joinHostPort(hostOf(config.metricsListen!)!, metricsServer.port) : undefined;
   logger.info('serving', {
     address,
     tls: config.tls ? (config.tls.clientCAFile ? 'mutual' : 'server') : 'off',
@@ -179,8 +179,4 @@ async function listenForMetrics(config: ServiceConfig, metrics: ServiceMetrics):
   } catch (err) {
     throw new Error(`metrics.listen ${config.metricsListen}: ${errorMessage(err)}`, { cause: err });
   }
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { RestoreAdmission } from '../app/admission.js';
-import { hostOf } from '../config/addresses.js';
+import { hostOf, joinHostPort } from '../config/addresses.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { WebhookConfig } from '../config/service-config.js';
 import type { Logger } from '../util/jsonlog.js';
@@ -98,7 +98,7 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     throw err;
   });
   const port = (server.address() as AddressInfo).port;
-  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const address = joinHostPort(host, port);
   logger.info('webhook serving', { address, path: WEBHOOK_PATH, deadlineMs: config.deadlineMs });
   return { address, port, reloadCertificate, close: () => close(server, poll) };
 }
