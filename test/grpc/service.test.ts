@@ -302,6 +302,30 @@ for (const version of ['v1', 'v2'] as const) {
     const secrets = await call<any>(client, 'AppliesTo', { plugin: 'driftdetector.dev/restore-gate-secrets' });
     t.deepEqual(secrets.ResourceSelector.includedResources, ['secrets', 'configmaps']);
     t.is(secrets.ResourceSelector.selector, 'cluster.x-k8s.io/cluster-name');
+    const tkg = await call<any>(client, 'AppliesTo', { plugin: 'driftdetector.dev/restore-gate-tkg' });
+    t.deepEqual(tkg.ResourceSelector.includedResources, ['secrets', 'configmaps']);
+    t.is(tkg.ResourceSelector.selector, 'tkg.tanzu.vmware.com/cluster-name');
+  });
+
+  test(`${version} Execute: a Secret TKG labels with a blocked cluster's name is skipped, the clean cluster's passes`, async (t) => {
+    const { service } = await withService(t);
+    const client = version === 'v1' ? service.clients.riaV1 : service.clients.riaV2;
+    const secret = (cluster: string) =>
+      Buffer.from(
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `vsphere-credentials-${cluster}`, namespace: 'default', labels: { 'tkg.tanzu.vmware.com/cluster-name': cluster } },
+          data: { password: 'c2VjcmV0' },
+        }),
+      );
+    type Answer = { item: Buffer; skipRestore: boolean };
+    const plugin = 'driftdetector.dev/restore-gate-tkg';
+    const skipped = await call<Answer>(client, 'Execute', executeRequest(secret('wc-ghost'), veleroRestore('b1'), plugin));
+    t.true(skipped.skipRestore);
+    const passed = await call<Answer>(client, 'Execute', executeRequest(secret('wc-ok'), veleroRestore('b1'), plugin));
+    t.false(passed.skipRestore);
+    t.deepEqual(Buffer.from(passed.item), secret('wc-ok'));
   });
 
   test(`${version} Execute: an object of a blocked cluster is skipped, one of a clean cluster passes byte for byte`, async (t) => {
