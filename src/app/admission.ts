@@ -10,7 +10,8 @@
 import { decide, type GateDecision } from '../gate/decide.js';
 import { admissionVerdict, type AdmissionVerdict, type RestoreOrigin } from '../gate/admission.js';
 import { restoreOverride } from '../gate/override.js';
-import { newestCompletedBackup, restoreFilters, touchedClusters, type ScopedCluster } from '../gate/restore-scope.js';
+import { judgedClusters } from '../gate/judged-clusters.js';
+import { newestCompletedBackup, restoreFilters, touchedClusters } from '../gate/restore-scope.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { isObjectName } from '../model/kube.js';
 import type { DriftReport } from '../model/report.js';
@@ -59,7 +60,7 @@ export class RestoreAdmission {
       isMap(metadata?.labels) ? metadata.labels : undefined,
       isMap(metadata?.annotations) ? metadata.annotations : undefined,
     );
-    const touched = touchedClusters(restoreFilters(spec), clustersOf(report));
+    const touched = touchedClusters(restoreFilters(spec), judgedClusters(report));
     // A Healthy cluster is allowed with nothing to say, override or not: only the others are decided (a backup may hold hundreds).
     const healthy = new Set(report.clusters.filter((c) => c.status === 'Healthy').map((c) => `${c.namespace}/${c.name}`));
     const decisions: GateDecision[] = touched
@@ -123,21 +124,4 @@ export class RestoreAdmission {
       ? { allowed: false, message: `drift-detector: ${what}`, warnings: [] }
       : { allowed: true, warnings: [`drift-detector did not check this restore: ${what}`] };
   }
-}
-
-/** The report's clusters, and those it names only in errors (not analysed: the gate judges them NotAnalyzed). */
-function clustersOf(report: DriftReport): ScopedCluster[] {
-  const clusters: ScopedCluster[] = report.clusters.map((c) => ({
-    namespace: c.namespace,
-    name: c.name,
-    ...(c.labels ? { labels: c.labels } : {}),
-  }));
-  // A cluster the analysis left out on purpose (the old management cluster, recreated rather than
-  // restored) is reported as a warning and is not the webhook's to judge; one it could not analyse is an error.
-  for (const e of report.errors) {
-    if (e.severity !== 'error') continue;
-    const m = /^cluster:([^/]+)\/(.+)$/.exec(e.scope);
-    if (m && !clusters.some((c) => c.namespace === m[1] && c.name === m[2])) clusters.push({ namespace: m[1]!, name: m[2]! });
-  }
-  return clusters;
 }

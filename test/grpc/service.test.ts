@@ -7,12 +7,15 @@ import { CLUSTER_API_RESOURCES } from '../../src/rpc/restore-gate-actions.js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import {
   call,
+  cluster,
   clusterItem,
   collect,
   executeRequest,
   FakeDetection,
   listServices,
+  machine,
   parseItem,
+  report,
   standardReport,
   startTestService,
   type TestService,
@@ -483,6 +486,29 @@ test('Execute: a Cluster not in the report follows failurePolicy', async (t) => 
   const err = await t.throwsAsync<ServiceError>(execute(service, 'v2', 'default', 'not-backed-up'));
   t.is(err.code, status.FAILED_PRECONDITION);
   t.regex(err.details, /not in the drift report/);
+});
+
+test('Execute, failurePolicy Fail: the old management cluster, left out of the analysis with a warning, is restored as the webhook allows it', async (t) => {
+  const { service } = await withService(t, (fake) => {
+    const mgmt = report('mgmt', cluster('default', 'wc-ok', [machine('wc-ok-cp-a', 'Healthy')]));
+    mgmt.errors.push({
+      scope: 'cluster:tkg-system/tkg-mgmt',
+      message: 'tkg-system/tkg-mgmt is the old management cluster',
+      severity: 'warning',
+    });
+    mgmt.errors.push({ scope: 'cluster:default/wc-bad', message: 'unusable objects', severity: 'error' });
+    fake.reports.set('mgmt', mgmt);
+  });
+  for (const version of ['v1', 'v2'] as const) {
+    const res = await execute(service, version, 'tkg-system', 'tkg-mgmt', {}, 'mgmt');
+    t.false(res.skipRestore);
+    const annotations = parseItem(res.item).metadata.annotations!;
+    t.is(annotations['driftdetector.dev/verdict'], 'ALLOW');
+    t.is(annotations['driftdetector.dev/status'], 'NotAnalyzed');
+    // A cluster the analysis could not judge is still blocked.
+    const err = await t.throwsAsync<ServiceError>(execute(service, version, 'default', 'wc-bad', {}, 'mgmt'));
+    t.is(err.code, status.FAILED_PRECONDITION);
+  }
 });
 
 test('Execute: objects of no cluster pass untouched; bad input is INVALID_ARGUMENT', async (t) => {

@@ -6,9 +6,11 @@
  */
 import test from 'ava';
 import type { VeleroItem } from '../fixtures/builder.js';
+import { scenario, tkgCluster } from '../helpers/scenario.js';
+import { startS3 } from '../helpers/s3.js';
 import { veleroRestore } from '../helpers/velero.js';
 import { runHarness, veleroItem, type RestoredItem, type RestoreItem } from './helpers.js';
-import { assertCleanExit, CLUSTERS, messages, pluginFiles, veleroBackups } from './velero-run.js';
+import { assertCleanExit, BUCKET, CLUSTERS, messages, pluginFiles, PREFIX, veleroBackups } from './velero-run.js';
 
 const SECRETS = 'driftdetector.dev/restore-gate-secrets';
 const TKG = 'driftdetector.dev/restore-gate-tkg';
@@ -173,5 +175,22 @@ test('annotate mode with pauseOnDrift: the drifted Cluster restored paused, ever
   for (const r of ofCluster(results, 'wc-ok').filter((r) => r.actions.length > 0 && r.resource !== CLUSTERS)) {
     t.is(itemJson(r).metadata.annotations?.['cluster.x-k8s.io/paused'], undefined, key(r));
   }
+  assertCleanExit(t, run);
+});
+
+test('failurePolicy Fail: the old management cluster, left out of the analysis with a warning, is restored whole, as the webhook allows it', async (t) => {
+  const s = await scenario(t, { clusters: [tkgCluster('wc-ok')], managementCluster: true, seed: 'management' });
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  await s3.putBackup(BUCKET, PREFIX, 'b-mgmt', s.backup.path);
+  const env = { ...(await pluginFiles(s3)), AWS_SHARED_CREDENTIALS_FILE: s3.credentialsFile };
+  const items = restoreOrder([...s.backup.items, ...s.backup.secondary]);
+  const run = await runHarness({ env, calls: [{ rpc: 'Restore', restore: veleroRestore('b-mgmt', { name: 'r-mgmt' }), items }] });
+  const management = run.outcome.results[0]!.items!.filter((r) => r.namespace === 'tkg-system' && r.actions.length > 0);
+  t.true(management.length >= 10, `${management.length} objects of the management cluster seen`);
+  for (const r of management) t.true(!r.skipRestore && r.error === undefined, `${key(r)}: ${r.error ?? ''}`);
+  const cluster = itemJson(management.find((r) => r.resource === CLUSTERS)!);
+  t.is(cluster.metadata.annotations['driftdetector.dev/verdict'], 'ALLOW');
+  t.is(cluster.metadata.annotations['driftdetector.dev/status'], 'NotAnalyzed');
   assertCleanExit(t, run);
 });
