@@ -11,7 +11,7 @@ import { decide, type GateDecision } from '../gate/decide.js';
 import { admissionVerdict, type AdmissionVerdict, type RestoreOrigin } from '../gate/admission.js';
 import { restoreOverride } from '../gate/override.js';
 import { judgedClusters } from '../gate/judged-clusters.js';
-import { newestCompletedBackup, restoreFilters, touchedClusters } from '../gate/restore-scope.js';
+import { restoreFilters, touchedClusters } from '../gate/restore-scope.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { isObjectName } from '../model/kube.js';
 import type { DriftReport } from '../model/report.js';
@@ -19,16 +19,16 @@ import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import type { DriftService } from './drift-service.js';
 import { failureKind } from './failures.js';
+import { scheduleBackup, type ScheduleSources } from './schedule-backup.js';
 
-/** The Backup objects labelled velero.io/schedule-name=`schedule` in Velero's namespace (where the Restore is). */
-export interface ScheduleBackups {
-  list(namespace: string, schedule: string, signal: AbortSignal): Promise<unknown[]>;
-}
+/** Where the Restore's backup is: `storageLocation` set when it was found in a configured location's bucket. */
+type Origin = RestoreOrigin & { storageLocation?: string };
 
 export interface RestoreAdmissionOptions {
   /** Answer within this long (webhook.deadline). */
   deadlineMs: number;
-  schedules?: ScheduleBackups;
+  /** Where a schedule's backups are read: the API server's Backups, the storage locations' buckets. */
+  schedules?: Omit<ScheduleSources, 'logger'>;
   logger: Logger;
 }
 
@@ -44,13 +44,17 @@ export class RestoreAdmission {
   async judge(restore: Restore, signal: AbortSignal): Promise<AdmissionVerdict & { backup?: string }> {
     const spec = isMap(restore.spec) ? restore.spec : {};
     const namespace = typeof restore.metadata?.namespace === 'string' ? restore.metadata.namespace : DEFAULTS.velero.namespace;
-    const origin = await this.origin(spec, namespace, signal);
+    // One deadline for the whole answer: finding a schedule's backup and the analysis.
+    const deadline = AbortSignal.timeout(this.options.deadlineMs);
+    const origin = await this.origin(spec, namespace, signal, deadline);
     if ('allow' in origin) return { allowed: true, warnings: origin.allow ? [origin.allow] : [] };
     const gate = this.service.gate;
-    const deadline = AbortSignal.timeout(this.options.deadlineMs);
     let report: DriftReport;
     try {
-      ({ report } = await this.service.analyze(origin.backup, { signal: AbortSignal.any([signal, deadline]) }));
+      ({ report } = await this.service.analyze(origin.backup, {
+        signal: AbortSignal.any([signal, deadline]),
+        ...(origin.storageLocation ? { storageLocation: origin.storageLocation } : {}),
+      }));
     } catch (err) {
       if (signal.aborted) throw err;
       return { ...this.unanswered(origin.backup, err, deadline.aborted), backup: origin.backup };
@@ -76,7 +80,12 @@ export class RestoreAdmission {
   }
 
   /** The backup the Restore restores, or why it is allowed without judging. */
-  private async origin(spec: Record<string, unknown>, namespace: string, signal: AbortSignal): Promise<RestoreOrigin | { allow: string }> {
+  private async origin(
+    spec: Record<string, unknown>,
+    namespace: string,
+    signal: AbortSignal,
+    deadline: AbortSignal,
+  ): Promise<Origin | { allow: string }> {
     const backup = spec['backupName'];
     if (typeof backup === 'string' && backup !== '') {
       // Not a backup name: Velero refuses the Restore itself (FailedValidation); nothing to judge.
@@ -84,27 +93,25 @@ export class RestoreAdmission {
     }
     const schedule = spec['scheduleName'];
     if (typeof schedule !== 'string' || schedule === '') return { allow: '' };
-    if (!this.options.schedules) {
-      return { allow: `drift-detector cannot see the Backups of schedule ${schedule} here: this restore was not checked up front` };
-    }
-    let found: string | undefined;
+    let found;
     try {
-      const backups = await this.options.schedules.list(
+      found = await scheduleBackup(
+        { ...this.options.schedules, logger: this.options.logger },
         namespace,
         schedule,
-        AbortSignal.any([signal, AbortSignal.timeout(this.options.deadlineMs)]),
+        AbortSignal.any([signal, deadline]),
       );
-      found = newestCompletedBackup(backups, schedule);
     } catch (err) {
       if (signal.aborted) throw err;
-      this.options.logger.warn('the Backups of a schedule could not be listed', { schedule, error: errorMessage(err) });
-      return {
-        allow: `drift-detector could not list the Backups of schedule ${schedule} (${errorMessage(err)}): this restore was not checked up front`,
-      };
+      found = { failures: [errorMessage(err)] };
     }
-    // No completed backup: Velero refuses the Restore itself (FailedValidation).
-    if (!found) return { allow: '' };
-    return { backup: found, schedule };
+    if (found.backup !== undefined)
+      return { backup: found.backup, schedule, ...(found.storageLocation ? { storageLocation: found.storageLocation } : {}) };
+    // Every source answered and none holds a Completed backup: Velero refuses the Restore itself (FailedValidation).
+    if (found.failures.length === 0) return { allow: '' };
+    return {
+      allow: `drift-detector could not find the newest backup of schedule ${schedule} (${found.failures.join('; ')}): this restore was not checked up front`,
+    };
   }
 
   /** No report within the deadline, or none at all: failurePolicy decides, except for a backup that does not exist. */
