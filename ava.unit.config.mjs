@@ -16,6 +16,7 @@ export const INTEGRATION_TESTS = [
   'test/cli/workload.test.ts', // vcsim
   'test/grpc/e2e.test.ts', // s3rver, vcsim
   'test/webhook/e2e.test.ts', // s3rver, vcsim
+  'test/webhook/schedule-bucket.test.ts', // s3rver
   'test/grpc/readiness.test.ts', // s3rver, vcsim
   'test/harness/vcsim.test.ts', // vcsim
   'test/plugin/protocol.test.ts', // single executable

@@ -10,7 +10,8 @@
 import { decide, type GateDecision } from '../gate/decide.js';
 import { admissionVerdict, type AdmissionVerdict, type RestoreOrigin } from '../gate/admission.js';
 import { restoreOverride } from '../gate/override.js';
-import { newestCompletedBackup, restoreFilters, touchedClusters, type ScopedCluster } from '../gate/restore-scope.js';
+import { judgedClusters } from '../gate/judged-clusters.js';
+import { restoreFilters, touchedClusters } from '../gate/restore-scope.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { isObjectName } from '../model/kube.js';
 import type { DriftReport } from '../model/report.js';
@@ -18,16 +19,16 @@ import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import type { DriftService } from './drift-service.js';
 import { failureKind } from './failures.js';
+import { scheduleBackup, type ScheduleSources } from './schedule-backup.js';
 
-/** The Backup objects labelled velero.io/schedule-name=`schedule` in Velero's namespace (where the Restore is). */
-export interface ScheduleBackups {
-  list(namespace: string, schedule: string, signal: AbortSignal): Promise<unknown[]>;
-}
+/** Where the Restore's backup is: `storageLocation` set when it was found in a configured location's bucket. */
+type Origin = RestoreOrigin & { storageLocation?: string };
 
 export interface RestoreAdmissionOptions {
   /** Answer within this long (webhook.deadline). */
   deadlineMs: number;
-  schedules?: ScheduleBackups;
+  /** Where a schedule's backups are read: the API server's Backups, the storage locations' buckets. */
+  schedules?: Omit<ScheduleSources, 'logger'>;
   logger: Logger;
 }
 
@@ -43,13 +44,17 @@ export class RestoreAdmission {
   async judge(restore: Restore, signal: AbortSignal): Promise<AdmissionVerdict & { backup?: string }> {
     const spec = isMap(restore.spec) ? restore.spec : {};
     const namespace = typeof restore.metadata?.namespace === 'string' ? restore.metadata.namespace : DEFAULTS.velero.namespace;
-    const origin = await this.origin(spec, namespace, signal);
+    // One deadline for the whole answer: finding a schedule's backup and the analysis.
+    const deadline = AbortSignal.timeout(this.options.deadlineMs);
+    const origin = await this.origin(spec, namespace, signal, deadline);
     if ('allow' in origin) return { allowed: true, warnings: origin.allow ? [origin.allow] : [] };
     const gate = this.service.gate;
-    const deadline = AbortSignal.timeout(this.options.deadlineMs);
     let report: DriftReport;
     try {
-      ({ report } = await this.service.analyze(origin.backup, { signal: AbortSignal.any([signal, deadline]) }));
+      ({ report } = await this.service.analyze(origin.backup, {
+        signal: AbortSignal.any([signal, deadline]),
+        ...(origin.storageLocation ? { storageLocation: origin.storageLocation } : {}),
+      }));
     } catch (err) {
       if (signal.aborted) throw err;
       return { ...this.unanswered(origin.backup, err, deadline.aborted), backup: origin.backup };
@@ -59,7 +64,7 @@ export class RestoreAdmission {
       isMap(metadata?.labels) ? metadata.labels : undefined,
       isMap(metadata?.annotations) ? metadata.annotations : undefined,
     );
-    const touched = touchedClusters(restoreFilters(spec), clustersOf(report));
+    const touched = touchedClusters(restoreFilters(spec), judgedClusters(report));
     // A Healthy cluster is allowed with nothing to say, override or not: only the others are decided (a backup may hold hundreds).
     const healthy = new Set(report.clusters.filter((c) => c.status === 'Healthy').map((c) => `${c.namespace}/${c.name}`));
     const decisions: GateDecision[] = touched
@@ -75,7 +80,12 @@ export class RestoreAdmission {
   }
 
   /** The backup the Restore restores, or why it is allowed without judging. */
-  private async origin(spec: Record<string, unknown>, namespace: string, signal: AbortSignal): Promise<RestoreOrigin | { allow: string }> {
+  private async origin(
+    spec: Record<string, unknown>,
+    namespace: string,
+    signal: AbortSignal,
+    deadline: AbortSignal,
+  ): Promise<Origin | { allow: string }> {
     const backup = spec['backupName'];
     if (typeof backup === 'string' && backup !== '') {
       // Not a backup name: Velero refuses the Restore itself (FailedValidation); nothing to judge.
@@ -83,27 +93,25 @@ export class RestoreAdmission {
     }
     const schedule = spec['scheduleName'];
     if (typeof schedule !== 'string' || schedule === '') return { allow: '' };
-    if (!this.options.schedules) {
-      return { allow: `drift-detector cannot see the Backups of schedule ${schedule} here: this restore was not checked up front` };
-    }
-    let found: string | undefined;
+    let found;
     try {
-      const backups = await this.options.schedules.list(
+      found = await scheduleBackup(
+        { ...this.options.schedules, logger: this.options.logger },
         namespace,
         schedule,
-        AbortSignal.any([signal, AbortSignal.timeout(this.options.deadlineMs)]),
+        AbortSignal.any([signal, deadline]),
       );
-      found = newestCompletedBackup(backups, schedule);
     } catch (err) {
       if (signal.aborted) throw err;
-      this.options.logger.warn('the Backups of a schedule could not be listed', { schedule, error: errorMessage(err) });
-      return {
-        allow: `drift-detector could not list the Backups of schedule ${schedule} (${errorMessage(err)}): this restore was not checked up front`,
-      };
+      found = { failures: [errorMessage(err)] };
     }
-    // No completed backup: Velero refuses the Restore itself (FailedValidation).
-    if (!found) return { allow: '' };
-    return { backup: found, schedule };
+    if (found.backup !== undefined)
+      return { backup: found.backup, schedule, ...(found.storageLocation ? { storageLocation: found.storageLocation } : {}) };
+    // Every source answered and none holds a Completed backup: Velero refuses the Restore itself (FailedValidation).
+    if (found.failures.length === 0) return { allow: '' };
+    return {
+      allow: `drift-detector could not find the newest backup of schedule ${schedule} (${found.failures.join('; ')}): this restore was not checked up front`,
+    };
   }
 
   /** No report within the deadline, or none at all: failurePolicy decides, except for a backup that does not exist. */
@@ -123,21 +131,4 @@ export class RestoreAdmission {
       ? { allowed: false, message: `drift-detector: ${what}`, warnings: [] }
       : { allowed: true, warnings: [`drift-detector did not check this restore: ${what}`] };
   }
-}
-
-/** The report's clusters, and those it names only in errors (not analysed: the gate judges them NotAnalyzed). */
-function clustersOf(report: DriftReport): ScopedCluster[] {
-  const clusters: ScopedCluster[] = report.clusters.map((c) => ({
-    namespace: c.namespace,
-    name: c.name,
-    ...(c.labels ? { labels: c.labels } : {}),
-  }));
-  // A cluster the analysis left out on purpose (the old management cluster, recreated rather than
-  // restored) is reported as a warning and is not the webhook's to judge; one it could not analyse is an error.
-  for (const e of report.errors) {
-    if (e.severity !== 'error') continue;
-    const m = /^cluster:([^/]+)\/(.+)$/.exec(e.scope);
-    if (m && !clusters.some((c) => c.namespace === m[1] && c.name === m[2])) clusters.push({ namespace: m[1]!, name: m[2]! });
-  }
-  return clusters;
 }

@@ -5,7 +5,8 @@
  * of the backup. Pure.
  *
  * An object belongs to cluster C of its namespace, in this order, when: its label
- * `cluster.x-k8s.io/cluster-name` or its `spec.clusterName` names C; an owner is Cluster C, or an
+ * `cluster.x-k8s.io/cluster-name`, TKG's `tkg.tanzu.vmware.com/cluster-name` (the only one on a
+ * cluster's vSphere credentials Secret) or its `spec.clusterName` names C; an owner is Cluster C, or an
  * object of C the backup holds; C's refs (infrastructureRef, controlPlaneRef), or the refs of a
  * Machine of C (infrastructure, bootstrap config, bootstrap data Secret), name it; it is a Secret
  * named `C-*` (the longest such C). Only clusters the backup holds count: a label naming a cluster
@@ -14,7 +15,7 @@
  */
 import type { BackupObjects } from '../model/backup.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
-import { CLUSTER_NAME_LABEL, text } from './object-fields.js';
+import { CLUSTER_NAME_LABEL, text, TKG_CLUSTER_NAME_LABEL } from './object-fields.js';
 import { machineClusterName } from './workload-clusters.js';
 
 /** The slice of an item the membership reads (Velero's itemFromBackup, which still has its owners). */
@@ -49,6 +50,7 @@ export function claimedCluster(object: MemberObject): ClusterKey | undefined {
   const owners = Array.isArray(object.metadata?.ownerReferences) ? (object.metadata.ownerReferences as unknown[]) : [];
   const name =
     text(object.metadata?.labels, CLUSTER_NAME_LABEL) ??
+    text(object.metadata?.labels, TKG_CLUSTER_NAME_LABEL) ??
     text(object.spec, 'clusterName') ??
     owners.filter((o) => text(o, 'kind') === 'Cluster').map((o) => text(o, 'name'))[0];
   return name === undefined ? undefined : { namespace, name };
@@ -108,6 +110,7 @@ export class ClusterMembership {
     const kind = typeof object.kind === 'string' ? object.kind : '';
     const candidates = [
       text(metadata?.labels, CLUSTER_NAME_LABEL),
+      text(metadata?.labels, TKG_CLUSTER_NAME_LABEL),
       text(object.spec, 'clusterName'),
       ...this.ownerClusters(metadata?.ownerReferences, namespace),
       kind === 'Cluster' ? name : undefined,

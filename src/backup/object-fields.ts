@@ -7,6 +7,8 @@ import { vcenterKey } from '../model/vcenter.js';
 import { BackupError } from './errors.js';
 
 export const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
+/** TKG's label for a cluster's objects; the only one on its vSphere credentials Secret. */
+export const TKG_CLUSTER_NAME_LABEL = 'tkg.tanzu.vmware.com/cluster-name';
 
 export function field(object: unknown, ...path: string[]): unknown {
   let value = object;

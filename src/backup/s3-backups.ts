@@ -1,30 +1,26 @@
 /**
  * The backups a storage location holds, read as Velero's own sync does (docs/velero-facts.md,
  * object storage layout): the `backups/<name>/` prefixes of the bucket, and each one's
- * `velero-backup.json`, the Backup object Velero uploads once the backup has finished.
+ * `velero-backup.json`, the Backup object Velero uploads once the backup has finished. The
+ * readiness watch asks for the newest Completed backup, the webhook for a schedule's newest.
  */
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { isObjectName } from '../model/kube.js';
-import { isMap, trimSlashes } from '../util/values.js';
+import { mapWithConcurrency } from '../util/concurrency.js';
+import { trimSlashes } from '../util/values.js';
+import { backupRecordOf, newestCompleted, newestOfSchedule, type BackupRecord } from './backup-records.js';
 import { BackupSourceError } from './errors.js';
 import { connectS3, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { describeS3Failure } from './s3-failure.js';
 import type { StorageLocation } from './storage-location.js';
 
-/** What the readiness watch needs of a Velero Backup object. */
-export interface BackupRecord {
-  name: string;
-  /** `status.phase`, e.g. Completed, PartiallyFailed, Failed. */
-  phase: string;
-  /** `status.completionTimestamp` in ms since the epoch, when set. */
-  completedAt?: number;
-}
-
 /** A Backup object is a few KiB; anything much larger is not one. */
 const MAX_BACKUP_JSON_BYTES = 1024 * 1024;
 /** Listing pages of 1000 keys; a bucket with more backups than this is read up to the bound. */
 const MAX_LISTING_PAGES = 100;
+/** `velero-backup.json` objects read at once: a first look at a bucket of hundreds of backups fits an admission deadline. */
+const READ_CONCURRENCY = 8;
 
 function backupsPrefix(location: StorageLocation): string {
   const prefix = trimSlashes(location.prefix ?? '');
@@ -45,16 +41,23 @@ export class S3BackupCatalog {
 
   /** The Completed backup with the latest completion time, if any. */
   async newestCompleted(signal?: AbortSignal): Promise<BackupRecord | undefined> {
+    return newestCompleted(await this.records(signal));
+  }
+
+  /** The backup Velero restores for `--from-schedule schedule` (backup-records.ts), if any. */
+  async newestOfSchedule(schedule: string, signal?: AbortSignal): Promise<BackupRecord | undefined> {
+    return newestOfSchedule(await this.records(signal), schedule);
+  }
+
+  /** Every backup of the location with a `velero-backup.json`. */
+  private async records(signal: AbortSignal | undefined): Promise<BackupRecord[]> {
     const s3 = connectS3(this.location, this.options);
     try {
       const names = await listBackupNames(s3, signal);
-      for (const known of this.finished.keys()) if (!names.includes(known)) this.finished.delete(known);
-      let newest: BackupRecord | undefined;
-      for (const name of names) {
-        const record = this.finished.get(name) ?? (await this.read(s3, name, signal));
-        if (record?.phase === 'Completed' && (!newest || isNewer(record, newest))) newest = record;
-      }
-      return newest;
+      const listed = new Set(names);
+      for (const known of this.finished.keys()) if (!listed.has(known)) this.finished.delete(known);
+      const records = await mapWithConcurrency(names, READ_CONCURRENCY, async (name) => this.finished.get(name) ?? this.read(s3, name, signal));
+      return records.filter((r) => r !== undefined);
     } finally {
       s3.client.destroy();
     }
@@ -65,12 +68,6 @@ export class S3BackupCatalog {
     if (record && record.phase !== 'InProgress' && record.phase !== 'New' && record.phase !== '') this.finished.set(name, record);
     return record;
   }
-}
-
-function isNewer(a: BackupRecord, b: BackupRecord): boolean {
-  const at = a.completedAt ?? 0;
-  const bt = b.completedAt ?? 0;
-  return at !== bt ? at > bt : a.name > b.name;
 }
 
 /** The names under `<prefix>/backups/` (one per backup directory), in the listing's order. */
@@ -141,16 +138,11 @@ async function readBounded(body: Readable | undefined, length: number | undefine
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The fields of a Backup object the watch reads; anything else in it is ignored. */
+/** A `velero-backup.json`, read as the Backup object it is. */
 export function parseBackupRecord(name: string, text: string, bucket: string, key: string): BackupRecord {
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return backupRecordOf(name, JSON.parse(text));
   } catch {
     throw new BackupSourceError('invalid', bucket, key, `s3://${bucket}/${key} is not JSON`);
   }
-  const status = isMap(parsed) && isMap(parsed['status']) ? parsed['status'] : {};
-  const phase = typeof status['phase'] === 'string' ? status['phase'] : '';
-  const completed = typeof status['completionTimestamp'] === 'string' ? Date.parse(status['completionTimestamp']) : NaN;
-  return { name, phase, ...(Number.isFinite(completed) ? { completedAt: completed } : {}) };
 }

@@ -116,12 +116,19 @@ async function runServe(flags: ServeFlags, cmd: Command): Promise<void> {
 /** The admission webhook beside the gRPC service, on the same DriftService (one analysis cache), when webhook.listen is set. */
 async function startWebhookOf(config: ServiceConfig, service: DriftService, logger: Logger): Promise<RunningWebhook | undefined> {
   if (!config.webhook) return undefined;
-  const [{ RestoreAdmission }, { startWebhook }, { clusterScheduleBackups }] = await Promise.all([
+  const [{ RestoreAdmission }, { startWebhook }, { clusterScheduleBackups }, { S3BackupCatalog }] = await Promise.all([
     import('../app/admission.js'),
     import('../webhook/server.js'),
     import('../kube/schedule-backups.js'),
+    import('../backup/s3-backups.js'),
   ]);
-  // Schedule restores name no backup: the Backups of the schedule are read in the cluster the webhook serves.
-  const admission = new RestoreAdmission(service, { deadlineMs: config.webhook.deadlineMs, logger, schedules: clusterScheduleBackups() });
+  // Schedule restores name no backup: the Backups of the schedule are read in the cluster the
+  // webhook serves, else from the configured storage locations' buckets.
+  const buckets = new Map(config.storageLocations.map((l) => [l.name, new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs })]));
+  const admission = new RestoreAdmission(service, {
+    deadlineMs: config.webhook.deadlineMs,
+    logger,
+    schedules: { apiServer: clusterScheduleBackups(), buckets },
+  });
   return startWebhook({ config: config.webhook, admission, logger });
 }

@@ -3,8 +3,10 @@
  * to it and which annotations it carries. Pure: the caller brings the report (or the analysis
  * failure), the Restore's annotations and the gate configuration.
  *
- * Two cases with no drift status (§3):
- * - A Cluster that is not in the report (the detector left it out, e.g. it is not a vSphere cluster
+ * Three cases with no drift status (§3):
+ * - A Cluster the analysis left out on purpose (the old management cluster, named in the report's
+ *   warnings only; gate/judged-clusters.ts) is not the gate's to hold back: ALLOW, status `NotAnalyzed`.
+ * - Any other Cluster that is not in the report (the detector left it out, e.g. it is not a vSphere cluster
  *   or its objects are unusable) was never checked. It is treated like NeedFurtherConfirmation:
  *   failurePolicy Fail blocks it, Ignore lets it through; either way its status annotation says
  *   `NotAnalyzed`.
@@ -14,6 +16,7 @@
  * An override covers both, as it covers a drift: the admin has taken responsibility.
  */
 import type { ClusterReport, DriftReport, MachineReport, RollupStatus } from '../model/report.js';
+import { leftOutOnPurpose, leftOutReason } from './judged-clusters.js';
 import { OVERRIDE_ANNOTATION, OVERRIDE_CLUSTERS_ANNOTATION, overrideCovers, parseOverride, type Override } from './override.js';
 import { verdictForStatus, type FailurePolicy, type Verdict } from './verdict.js';
 
@@ -78,6 +81,21 @@ export function decide(
   const cluster = report.clusters.find((c) => c.namespace === clusterNamespace && c.name === clusterName);
   const override = parseOverride(restoreAnnotations);
   const backup = report.metadata?.backup;
+  if (!cluster && leftOutOnPurpose(report, clusterNamespace, clusterName)) {
+    const why = `cluster ${clusterNamespace}/${clusterName} was left out of the drift check on purpose: ${leftOutReason(report, clusterNamespace, clusterName)}`;
+    return finish({
+      namespace: clusterNamespace,
+      name: clusterName,
+      status: 'NotAnalyzed',
+      driftVerdict: 'ALLOW',
+      why,
+      blockDetail: why,
+      machines: { ghost: [], stale: [], unknown: [] },
+      override,
+      config,
+      extra: {},
+    });
+  }
   if (!cluster) {
     const scoped = report.errors.filter((e) => e.scope === `cluster:${clusterNamespace}/${clusterName}`).map((e) => e.message);
     const why =

@@ -154,23 +154,3 @@ export function selectorMatches(sel: LabelSelector, labels: Record<string, strin
   }
   return true;
 }
-
-/** Velero's label on the Backups a Schedule made. */
-export const SCHEDULE_LABEL = 'velero.io/schedule-name';
-
-/**
- * The backup `velero restore create --from-schedule S` restores: of the Backups labelled with the
- * schedule, the newest (by creation time) in phase Completed, as Velero's restore controller picks it.
- */
-export function newestCompletedBackup(backups: readonly unknown[], schedule: string): string | undefined {
-  let best: { name: string; created: number } | undefined;
-  for (const b of backups) {
-    if (!isMap(b) || !isMap(b['metadata']) || !isMap(b['status'])) continue;
-    const { name, labels, creationTimestamp } = b['metadata'];
-    if (typeof name !== 'string' || !isMap(labels) || labels[SCHEDULE_LABEL] !== schedule || b['status']['phase'] !== 'Completed') continue;
-    const created = typeof creationTimestamp === 'string' ? Date.parse(creationTimestamp) : NaN;
-    const at = Number.isNaN(created) ? -Infinity : created;
-    if (!best || at > best.created) best = { name, created: at };
-  }
-  return best?.name;
-}

@@ -36,7 +36,7 @@ export const PLUGIN_EXECUTABLE_NAME = 'velero-plugin-drift-detector';
 
 /** The kind this executable registers its actions as: v1 loads on every Velero from 1.9 (docs/velero-facts.md). */
 export const RESTORE_GATE_KIND = 'RestoreItemAction';
-export { RESTORE_GATE_NAME, RESTORE_GATE_NAMES, RESTORE_GATE_SECRETS_NAME } from '../rpc/restore-gate-actions.js';
+export { RESTORE_GATE_NAME, RESTORE_GATE_NAMES, RESTORE_GATE_SECRETS_NAME, RESTORE_GATE_TKG_NAME } from '../rpc/restore-gate-actions.js';
 
 /** Plugin mode: Velero (or any go-plugin host) set the cookie variable, or we were run as the plugin file. */
 export function isPluginInvocation(argv0: string, env: NodeJS.ProcessEnv): boolean {

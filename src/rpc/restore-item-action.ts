@@ -1,6 +1,6 @@
 /**
  * Velero's generated.RestoreItemAction (v1) and v2.RestoreItemAction services over the restore
- * gate, for both of its actions (restore-gate-actions.ts; the request names the action). The gate
+ * gate, for each of its actions (restore-gate-actions.ts; the request names the action). The gate
  * starts no asynchronous operation and asks for no additional items, so v2's Progress has nothing
  * to report, Cancel nothing to stop, and additional items are always ready.
  */

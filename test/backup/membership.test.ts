@@ -5,6 +5,7 @@ import { emptyBackupObjects } from '../../src/model/backup.js';
 import type { KubeObject } from '../../src/model/kube.js';
 
 const LABEL = 'cluster.x-k8s.io/cluster-name';
+const TKG_LABEL = 'tkg.tanzu.vmware.com/cluster-name';
 
 function obj(
   kind: string,
@@ -53,6 +54,10 @@ const membership = ClusterMembership.fromBackup(objects);
 
 const cases: Array<[string, MemberObject, string | undefined]> = [
   ['the label', obj('KubeadmConfigTemplate', 'any', { labels: { [LABEL]: 'wc-2' } }), 'default/wc-2'],
+  ["TKG's label alone (a vSphere credentials Secret)", obj('Secret', 'creds', { labels: { [TKG_LABEL]: 'wc-2' } }), 'default/wc-2'],
+  ["TKG's label on a ConfigMap", obj('ConfigMap', 'settings', { labels: { [TKG_LABEL]: 'wc' } }), 'default/wc'],
+  ["TKG's label naming a cluster not in the backup", obj('Secret', 'other', { labels: { [TKG_LABEL]: 'gone' } }), undefined],
+  ["TKG's label in another namespace", obj('Secret', 'creds', { labels: { [TKG_LABEL]: 'wc' }, namespace: 'other' }), undefined],
   ['spec.clusterName', obj('MachineHealthCheck', 'mhc', { spec: { clusterName: 'wc' } }), 'default/wc'],
   ['a Cluster owner', obj('VSphereMachineTemplate', 'tmpl', { owners: [['Cluster', 'wc']] }), 'default/wc'],
   ['an owner the backup holds (KubeadmConfig of a Machine)', obj('KubeadmConfig', 'x', { owners: [['Machine', 'wc-cp-abc']] }), 'default/wc'],
@@ -89,5 +94,6 @@ test('membership from the clusters alone (no backup objects): label and names on
 test('claimedCluster: what an object says of itself, unchecked', (t) => {
   t.deepEqual(claimedCluster(obj('Machine', 'm', { labels: { [LABEL]: 'gone' } })), { namespace: 'default', name: 'gone' });
   t.deepEqual(claimedCluster(obj('VSphereCluster', 'v', { owners: [['Cluster', 'c']] })), { namespace: 'default', name: 'c' });
+  t.deepEqual(claimedCluster(obj('Secret', 'creds', { labels: { [TKG_LABEL]: 'tkg' } })), { namespace: 'default', name: 'tkg' });
   t.is(claimedCluster(obj('KubeadmConfig', 'k', { owners: [['Machine', 'm']] })), undefined);
 });

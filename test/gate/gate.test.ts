@@ -16,6 +16,7 @@ import {
   type GateConfig,
   type GateStatus,
 } from '../../src/gate/index.js';
+import { judgedClusters, leftOutOnPurpose } from '../../src/gate/judged-clusters.js';
 import type { ClusterReport, MachineReport, RollupStatus } from '../../src/model/report.js';
 import { cluster as clusterOf, machine, report as reportOf } from '../helpers/reports.js';
 
@@ -376,10 +377,37 @@ test('a scope typo covers nothing and the reason says so', (t) => {
 
 test('a missing cluster says why, with the report error scoped to it', (t) => {
   const r = report(healthy);
-  r.errors.push({ scope: 'cluster:default/docker1', message: 'no VSphereCluster: not a vSphere cluster', severity: 'warning' });
+  r.errors.push({ scope: 'cluster:default/docker1', message: 'no VSphereCluster: not a vSphere cluster', severity: 'error' });
   const d = decide(r, 'default', 'docker1', {}, blockIgnore);
   t.regex(d.reason, /not in the drift report .*not a vSphere cluster/);
   t.is(d.action, 'restore');
+});
+
+// drift semantics §7: a cluster the analysis left out on purpose is judged by no door.
+test('decide: a cluster named only in warnings (the old management cluster) is allowed under failurePolicy Fail too', (t) => {
+  const r = report(healthy);
+  r.errors.push({ scope: 'cluster:tkg-system/tkg-mgmt', message: 'tkg-system/tkg-mgmt is the old management cluster', severity: 'warning' });
+  r.errors.push({ scope: 'cluster:default/broken', message: 'unusable objects', severity: 'error' });
+  r.errors.push({ scope: 'cluster:default/both', message: 'a warning', severity: 'warning' });
+  r.errors.push({ scope: 'cluster:default/both', message: 'an error', severity: 'error' });
+  for (const config of [block, annotatePause]) {
+    const mgmt = decide(r, 'tkg-system', 'tkg-mgmt', {}, config);
+    t.is(mgmt.verdict, 'ALLOW');
+    t.is(mgmt.action, 'restore');
+    t.is(mgmt.status, 'NotAnalyzed');
+    t.is(
+      mgmt.reason,
+      'cluster tkg-system/tkg-mgmt was left out of the drift check on purpose: tkg-system/tkg-mgmt is the old management cluster',
+    );
+  }
+  for (const name of ['broken', 'both', 'absent']) t.is(decide(r, 'default', name, {}, block).action, 'fail', name);
+  t.deepEqual(
+    judgedClusters(r).map((c) => `${c.namespace}/${c.name}`),
+    ['default/healthy', 'default/broken', 'default/both'],
+    'the webhook judges the same clusters',
+  );
+  t.true(leftOutOnPurpose(r, 'tkg-system', 'tkg-mgmt'));
+  t.false(leftOutOnPurpose(r, 'default', 'healthy'));
 });
 
 test('check failure: Fail blocks, Ignore restores with the cause annotated, an override restores', (t) => {

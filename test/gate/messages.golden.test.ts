@@ -46,7 +46,12 @@ function driftReport(): DriftReport {
     ),
     cluster('tkg', 'wc-unknown', [machine('wc-unknown-cp-a', 'Unknown')], [machine('wc-unknown-md-a', 'Healthy')]),
   );
-  r.errors.push({ scope: 'cluster:default/docker1', message: 'no VSphereCluster: not a vSphere cluster', severity: 'warning' });
+  r.errors.push({ scope: 'cluster:default/docker1', message: 'no VSphereCluster: not a vSphere cluster', severity: 'error' });
+  r.errors.push({
+    scope: 'cluster:tkg-system/tkg-mgmt',
+    message: 'tkg-system/tkg-mgmt is the old management cluster: it is recreated, not restored, so its machines are not checked for drift',
+    severity: 'warning',
+  });
   return r;
 }
 
@@ -77,6 +82,7 @@ const decisions: Array<[string, string, string, GateConfig, Record<string, strin
   ['an unconfirmed cluster with failurePolicy Ignore', 'tkg', 'wc-unknown', blockIgnore, {}],
   ['a cluster missing from the report, with a report error scoped to it', 'default', 'docker1', block, {}],
   ['a cluster missing from the report, with nothing said of it', 'default', 'absent', blockIgnore, {}],
+  ['the old management cluster, left out of the analysis with a warning', 'tkg-system', 'tkg-mgmt', block, {}],
   ['an override for every cluster', 'default', 'wc-ghost', block, { [OVERRIDE]: ' ghost VMs adopted by hand, INC-7 ' }],
   ['an override scoped to the cluster', 'default', 'wc-ghost', block, { [OVERRIDE]: 'INC-7', [SCOPE]: 'default/wc-ghost' }],
   ['an override scoped to another cluster', 'default', 'wc-ghost', block, { [OVERRIDE]: 'INC-7', [SCOPE]: 'tkg/wc-unknown, default/wc-other' }],

@@ -1,6 +1,6 @@
 /** Which clusters a Restore touches (drift semantics §7), as Velero applies the Restore's filters. */
 import test from 'ava';
-import { newestCompletedBackup, restoreFilters, touchedClusters, type ScopedCluster } from '../../src/gate/restore-scope.js';
+import { restoreFilters, touchedClusters, type ScopedCluster } from '../../src/gate/restore-scope.js';
 
 const CLUSTERS: ScopedCluster[] = [
   { namespace: 'default', name: 'wc-a', labels: { env: 'prod', 'tkg.tanzu.vmware.com/cluster-name': 'wc-a' } },
@@ -84,19 +84,3 @@ for (const [title, spec, expected] of table) {
     t.deepEqual(names(spec), expected);
   });
 }
-
-test('the newest Completed backup of a schedule, as Velero picks it', (t) => {
-  const backup = (name: string, schedule: string, phase: string, created: string) => ({
-    metadata: { name, labels: { 'velero.io/schedule-name': schedule }, creationTimestamp: created },
-    status: { phase },
-  });
-  const backups = [
-    backup('daily-20260101', 'daily', 'Completed', '2026-01-01T00:00:00Z'),
-    backup('daily-20260103', 'daily', 'PartiallyFailed', '2026-01-03T00:00:00Z'),
-    backup('daily-20260102', 'daily', 'Completed', '2026-01-02T00:00:00Z'),
-    backup('weekly-20260104', 'weekly', 'Completed', '2026-01-04T00:00:00Z'),
-    'not an object',
-  ];
-  t.is(newestCompletedBackup(backups, 'daily'), 'daily-20260102');
-  t.is(newestCompletedBackup(backups, 'hourly'), undefined);
-});

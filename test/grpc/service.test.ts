@@ -7,12 +7,15 @@ import { CLUSTER_API_RESOURCES } from '../../src/rpc/restore-gate-actions.js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import {
   call,
+  cluster,
   clusterItem,
   collect,
   executeRequest,
   FakeDetection,
   listServices,
+  machine,
   parseItem,
+  report,
   standardReport,
   startTestService,
   type TestService,
@@ -302,6 +305,30 @@ for (const version of ['v1', 'v2'] as const) {
     const secrets = await call<any>(client, 'AppliesTo', { plugin: 'driftdetector.dev/restore-gate-secrets' });
     t.deepEqual(secrets.ResourceSelector.includedResources, ['secrets', 'configmaps']);
     t.is(secrets.ResourceSelector.selector, 'cluster.x-k8s.io/cluster-name');
+    const tkg = await call<any>(client, 'AppliesTo', { plugin: 'driftdetector.dev/restore-gate-tkg' });
+    t.deepEqual(tkg.ResourceSelector.includedResources, ['secrets', 'configmaps']);
+    t.is(tkg.ResourceSelector.selector, 'tkg.tanzu.vmware.com/cluster-name');
+  });
+
+  test(`${version} Execute: a Secret TKG labels with a blocked cluster's name is skipped, the clean cluster's passes`, async (t) => {
+    const { service } = await withService(t);
+    const client = version === 'v1' ? service.clients.riaV1 : service.clients.riaV2;
+    const secret = (cluster: string) =>
+      Buffer.from(
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `vsphere-credentials-${cluster}`, namespace: 'default', labels: { 'tkg.tanzu.vmware.com/cluster-name': cluster } },
+          data: { password: 'c2VjcmV0' },
+        }),
+      );
+    type Answer = { item: Buffer; skipRestore: boolean };
+    const plugin = 'driftdetector.dev/restore-gate-tkg';
+    const skipped = await call<Answer>(client, 'Execute', executeRequest(secret('wc-ghost'), veleroRestore('b1'), plugin));
+    t.true(skipped.skipRestore);
+    const passed = await call<Answer>(client, 'Execute', executeRequest(secret('wc-ok'), veleroRestore('b1'), plugin));
+    t.false(passed.skipRestore);
+    t.deepEqual(Buffer.from(passed.item), secret('wc-ok'));
   });
 
   test(`${version} Execute: an object of a blocked cluster is skipped, one of a clean cluster passes byte for byte`, async (t) => {
@@ -459,6 +486,29 @@ test('Execute: a Cluster not in the report follows failurePolicy', async (t) => 
   const err = await t.throwsAsync<ServiceError>(execute(service, 'v2', 'default', 'not-backed-up'));
   t.is(err.code, status.FAILED_PRECONDITION);
   t.regex(err.details, /not in the drift report/);
+});
+
+test('Execute, failurePolicy Fail: the old management cluster, left out of the analysis with a warning, is restored as the webhook allows it', async (t) => {
+  const { service } = await withService(t, (fake) => {
+    const mgmt = report('mgmt', cluster('default', 'wc-ok', [machine('wc-ok-cp-a', 'Healthy')]));
+    mgmt.errors.push({
+      scope: 'cluster:tkg-system/tkg-mgmt',
+      message: 'tkg-system/tkg-mgmt is the old management cluster',
+      severity: 'warning',
+    });
+    mgmt.errors.push({ scope: 'cluster:default/wc-bad', message: 'unusable objects', severity: 'error' });
+    fake.reports.set('mgmt', mgmt);
+  });
+  for (const version of ['v1', 'v2'] as const) {
+    const res = await execute(service, version, 'tkg-system', 'tkg-mgmt', {}, 'mgmt');
+    t.false(res.skipRestore);
+    const annotations = parseItem(res.item).metadata.annotations!;
+    t.is(annotations['driftdetector.dev/verdict'], 'ALLOW');
+    t.is(annotations['driftdetector.dev/status'], 'NotAnalyzed');
+    // A cluster the analysis could not judge is still blocked.
+    const err = await t.throwsAsync<ServiceError>(execute(service, version, 'default', 'wc-bad', {}, 'mgmt'));
+    t.is(err.code, status.FAILED_PRECONDITION);
+  }
 });
 
 test('Execute: objects of no cluster pass untouched; bad input is INVALID_ARGUMENT', async (t) => {

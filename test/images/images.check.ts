@@ -23,7 +23,7 @@ import { makePki } from '../grpc/pki.js';
 import { tempDir } from '../helpers/scenario.js';
 import { veleroRestore } from '../helpers/velero.js';
 import { backedUpObject, itemOf, PLUGIN_NAME, requireBuilt, ROOT, runHarness, SEA, veleroItem, type HostLauncher } from '../plugin/helpers.js';
-import { RESTORE_GATE_SECRETS_NAME } from '../../src/rpc/restore-gate-actions.js';
+import { RESTORE_GATE_SECRETS_NAME, RESTORE_GATE_TKG_NAME } from '../../src/rpc/restore-gate-actions.js';
 import { assertCleanExit, assertHclog, CLUSTERS, pluginFiles, veleroBackups } from '../plugin/velero-run.js';
 import { Buildah, rootfsFiles, type Image } from './buildah.js';
 import { compareVersions, elfArchitecture, glibcNeeded } from './elf.js';
@@ -220,6 +220,7 @@ test("plugin: copied out of its image into a glibc-only root filesystem (as Vele
   t.deepEqual(list!.plugins, [
     { command: INSTALLED, kind: 'RestoreItemAction', name: PLUGIN_NAME },
     { command: INSTALLED, kind: 'RestoreItemAction', name: RESTORE_GATE_SECRETS_NAME },
+    { command: INSTALLED, kind: 'RestoreItemAction', name: RESTORE_GATE_TKG_NAME },
   ]);
   t.true(applies!.ok, applies!.error);
   t.true(cleanExec!.ok, cleanExec!.error);

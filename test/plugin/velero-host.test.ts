@@ -7,7 +7,12 @@
 import test from 'ava';
 import { readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLUSTER_API_RESOURCES, RESTORE_GATE_SECRETS_NAME } from '../../src/rpc/restore-gate-actions.js';
+import {
+  CLUSTER_API_RESOURCES,
+  RESTORE_GATE_NAMES,
+  RESTORE_GATE_SECRETS_NAME,
+  RESTORE_GATE_TKG_NAME,
+} from '../../src/rpc/restore-gate-actions.js';
 import { closedPort } from '../helpers/vcsim.js';
 import { tempDir } from '../helpers/scenario.js';
 import { veleroRestore } from '../helpers/velero.js';
@@ -61,6 +66,7 @@ test("Velero's host: handshake, ListPlugins, AppliesTo, Execute on Clusters of a
   t.deepEqual(list!.plugins, [
     { command: SEA, kind: 'RestoreItemAction', name: PLUGIN_NAME },
     { command: SEA, kind: 'RestoreItemAction', name: RESTORE_GATE_SECRETS_NAME },
+    { command: SEA, kind: 'RestoreItemAction', name: RESTORE_GATE_TKG_NAME },
   ]);
   t.is(list!.registrationErrors, undefined, "Velero's registry accepts the list");
   t.true(applies!.ok, applies!.error);
@@ -244,7 +250,7 @@ test('installed as /plugins/velero-plugin-drift-detector it is the plugin; run b
   const run = await runHarness({ command: installed, calls: [{ rpc: 'ListPlugins' }] });
   t.deepEqual(
     run.outcome.results[0]!.plugins!.map((p) => p.command),
-    [SEA, SEA],
+    RESTORE_GATE_NAMES.map(() => SEA),
   );
   t.true(run.pluginLog.length > 0, 'logged under the installed name');
   assertCleanExit(t, run);

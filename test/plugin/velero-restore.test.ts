@@ -1,16 +1,19 @@
 /**
- * A whole restore through Velero's host: the single executable's two RestoreItemActions resolved
+ * A whole restore through Velero's host: the single executable's three RestoreItemActions resolved
  * through their AppliesTo, then every object of a backup in a real S3 server (s3rver) run through
  * the actions that match it, in Velero's order (the Cluster last). The backup holds a drifted
  * cluster (a Ghost VM in vcsim) and a clean one.
  */
 import test from 'ava';
 import type { VeleroItem } from '../fixtures/builder.js';
+import { scenario, tkgCluster } from '../helpers/scenario.js';
+import { startS3 } from '../helpers/s3.js';
 import { veleroRestore } from '../helpers/velero.js';
 import { runHarness, veleroItem, type RestoredItem, type RestoreItem } from './helpers.js';
-import { assertCleanExit, CLUSTERS, messages, pluginFiles, veleroBackups } from './velero-run.js';
+import { assertCleanExit, BUCKET, CLUSTERS, messages, pluginFiles, PREFIX, veleroBackups } from './velero-run.js';
 
 const SECRETS = 'driftdetector.dev/restore-gate-secrets';
+const TKG = 'driftdetector.dev/restore-gate-tkg';
 
 /** The backup's objects as Velero restores them: namespaces first and without actions, Clusters last. */
 function restoreOrder(items: VeleroItem[]): RestoreItem[] {
@@ -42,6 +45,21 @@ const SHARED: RestoreItem[] = [
   },
 ].map(({ resource, object }) => ({ resource, item: Buffer.from(JSON.stringify(object)), itemFromBackup: Buffer.from(JSON.stringify(object)) }));
 
+/**
+ * A Secret and a ConfigMap per cluster that only TKG's label ties to it: no owner, and a name that
+ * does not start with the cluster's (as TKG labels the vSphere credentials of class-based clusters).
+ */
+const tkgLabelled = (cluster: string): RestoreItem[] =>
+  (['secrets', 'configmaps'] as const).map((resource) => {
+    const object = {
+      apiVersion: 'v1',
+      kind: resource === 'secrets' ? 'Secret' : 'ConfigMap',
+      metadata: { name: `vsphere-config-of-${cluster}`, namespace: 'default', labels: { 'tkg.tanzu.vmware.com/cluster-name': cluster } },
+      data: {},
+    };
+    return { resource, item: Buffer.from(JSON.stringify(object)), itemFromBackup: Buffer.from(JSON.stringify(object)) };
+  });
+
 const ofCluster = (results: RestoredItem[], cluster: string) =>
   results.filter((r) => r.name === cluster || r.name.startsWith(`${cluster}-`) || r.name.startsWith(`${cluster}.`));
 const itemJson = (r: RestoredItem) => JSON.parse(Buffer.from(r.item!, 'base64').toString('utf8'));
@@ -50,7 +68,7 @@ const key = (r: RestoredItem) => `${r.resource} ${r.namespace}/${r.name}`;
 test("a restore through Velero's host: nothing of the drifted cluster is restorable, all of the clean one is; overrides by label and annotation", async (t) => {
   const { drifted, s3 } = await veleroBackups(t);
   const env = { ...(await pluginFiles(s3)), AWS_SHARED_CREDENTIALS_FILE: s3.credentialsFile };
-  const items = [...restoreOrder([...drifted.items, ...drifted.secondary]), ...SHARED];
+  const items = [...tkgLabelled('wc-drift'), ...tkgLabelled('wc-ok'), ...restoreOrder([...drifted.items, ...drifted.secondary]), ...SHARED];
   const restore = (name: string, options: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}) =>
     veleroRestore('b-drift', { name, ...options });
   const run = await runHarness({
@@ -85,12 +103,28 @@ test("a restore through Velero's host: nothing of the drifted cluster is restora
   for (const r of others) t.true(r.skipRestore && r.error === undefined, `${key(r)} skipped`);
   t.true(others.some((r) => r.resource === 'secrets' && r.actions[0] === SECRETS && r.name === 'wc-drift-ca'));
   t.true(others.some((r) => r.resource === 'kubeadmconfigs.bootstrap.cluster.x-k8s.io'));
-  // What no action selects: the vSphere credentials Secret (labelled by TKG, not by Cluster API).
-  t.deepEqual(drift.filter((r) => r.actions.length === 0).map(key), ['secrets default/wc-drift']);
+  // The vSphere credentials Secret, labelled by TKG only: its own action, skipped like the rest.
+  const credentials = drift.find((r) => key(r) === 'secrets default/wc-drift')!;
+  t.deepEqual(credentials.actions, [TKG]);
+  t.true(credentials.skipRestore && credentials.error === undefined);
+  t.deepEqual(drift.filter((r) => r.actions.length === 0).map(key), []);
+  // Objects only TKG's label ties to a cluster: the drifted cluster's skipped, the clean one's passed untouched.
+  const [driftSecret, driftConfigMap, okSecret, okConfigMap] = plain!.slice(0, 4);
+  for (const r of [driftSecret!, driftConfigMap!]) t.true(r.actions.join() === TKG && r.skipRestore && r.error === undefined, key(r));
+  for (const r of [okSecret!, okConfigMap!]) {
+    t.true(r.actions.join() === TKG && !r.skipRestore && r.error === undefined, key(r));
+    t.deepEqual(itemJson(r), JSON.parse(items[plain!.indexOf(r)]!.item.toString('utf8')), `${key(r)} unchanged`);
+  }
+  t.true(
+    messages(run.pluginLog, 'warn').includes(
+      'skipped Secret default/vsphere-config-of-wc-drift: Cluster default/wc-drift is blocked by drift-detector (ManualRemediationRequired)',
+    ),
+  );
 
   // The clean cluster: every object restorable, and unchanged but for the Cluster's annotations.
   const ok = ofCluster(plain!, 'wc-ok').filter((r) => r.actions.length > 0);
   t.true(ok.length >= 16);
+  t.deepEqual(ok.find((r) => key(r) === 'secrets default/wc-ok')?.actions, [TKG], "the clean cluster's credentials Secret is seen");
   for (const r of ok) {
     t.true(!r.skipRestore && r.error === undefined, `${key(r)} restored`);
     const item = itemJson(r);
@@ -101,7 +135,7 @@ test("a restore through Velero's host: nothing of the drifted cluster is restora
   for (const shared of plain!.slice(-2)) {
     t.true(shared.actions.length === 1 && !shared.skipRestore && shared.error === undefined, key(shared));
   }
-  t.true(plain!.every((r) => r.resource !== 'secrets' || r.actions.length === 0 || r.actions.join() === SECRETS));
+  t.true(plain!.every((r) => r.resource !== 'secrets' || r.actions.length === 0 || [SECRETS, TKG].includes(r.actions.join())));
 
   // Overrides: by label (any Velero) and by annotation, scoped; the reason recorded on every object.
   for (const [results, reason] of [
@@ -141,5 +175,22 @@ test('annotate mode with pauseOnDrift: the drifted Cluster restored paused, ever
   for (const r of ofCluster(results, 'wc-ok').filter((r) => r.actions.length > 0 && r.resource !== CLUSTERS)) {
     t.is(itemJson(r).metadata.annotations?.['cluster.x-k8s.io/paused'], undefined, key(r));
   }
+  assertCleanExit(t, run);
+});
+
+test('failurePolicy Fail: the old management cluster, left out of the analysis with a warning, is restored whole, as the webhook allows it', async (t) => {
+  const s = await scenario(t, { clusters: [tkgCluster('wc-ok')], managementCluster: true, seed: 'management' });
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  await s3.putBackup(BUCKET, PREFIX, 'b-mgmt', s.backup.path);
+  const env = { ...(await pluginFiles(s3)), AWS_SHARED_CREDENTIALS_FILE: s3.credentialsFile };
+  const items = restoreOrder([...s.backup.items, ...s.backup.secondary]);
+  const run = await runHarness({ env, calls: [{ rpc: 'Restore', restore: veleroRestore('b-mgmt', { name: 'r-mgmt' }), items }] });
+  const management = run.outcome.results[0]!.items!.filter((r) => r.namespace === 'tkg-system' && r.actions.length > 0);
+  t.true(management.length >= 10, `${management.length} objects of the management cluster seen`);
+  for (const r of management) t.true(!r.skipRestore && r.error === undefined, `${key(r)}: ${r.error ?? ''}`);
+  const cluster = itemJson(management.find((r) => r.resource === CLUSTERS)!);
+  t.is(cluster.metadata.annotations['driftdetector.dev/verdict'], 'ALLOW');
+  t.is(cluster.metadata.annotations['driftdetector.dev/status'], 'NotAnalyzed');
   assertCleanExit(t, run);
 });

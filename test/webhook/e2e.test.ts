@@ -1,7 +1,8 @@
 /**
  * `drift-detector serve` as a process with its admission webhook, against its real peers: a TKG
  * backup in s3rver, vcsim holding the VMs as they are now, the real detection. The API server's
- * AdmissionReview for `velero restore create --from-backup b1` is denied, naming the drifted cluster.
+ * AdmissionReview for `velero restore create --from-backup b1` is denied, naming the drifted cluster,
+ * and so is `--from-schedule daily`, its backup found in the bucket (serve has no API server here).
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -9,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makePki } from '../grpc/pki.js';
 import { capvVM, CLI, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
-import { startS3 } from '../helpers/s3.js';
+import { completedBackup, startS3 } from '../helpers/s3.js';
 import { admissionReview, post, responseOf, restoreObject } from './helpers.js';
 
 test('serve with webhook.listen: a Restore of a drifted backup in the bucket is denied up front; a filtered one is allowed', async (t) => {
@@ -21,6 +22,10 @@ test('serve with webhook.listen: a Restore of a drifted backup in the bucket is 
   const s3 = await startS3();
   t.teardown(() => s3.stop());
   await s3.putBackup('velero', 'tkg', 'b1', s.backup.path);
+  // A backup of schedule daily, which this serve (no API server access) finds only in the bucket.
+  const scheduled = completedBackup('daily-20240501100000') as { metadata: { labels: Record<string, string> } };
+  scheduled.metadata.labels['velero.io/schedule-name'] = 'daily';
+  await s3.putBackup('velero', 'tkg', 'daily-20240501100000', s.backup.path, scheduled);
   const pki = await makePki();
   t.teardown(() => pki.remove());
   const dir = await tempDir('drift-webhook-');
@@ -43,7 +48,12 @@ test('serve with webhook.listen: a Restore of a drifted backup in the bucket is 
       '',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // No kubeconfig, not in a pod: the service has no API server to list a schedule's Backups in.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'KUBECONFIG' && k !== 'KUBERNETES_SERVICE_HOST'));
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'config.yaml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...env, HOME: dir },
+  });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -89,6 +99,11 @@ test('serve with webhook.listen: a Restore of a drifted backup in the bucket is 
     ),
   );
   t.false(selected.allowed);
+
+  const fromSchedule = responseOf(await post(port, ca, admissionReview(restoreObject({ scheduleName: 'daily' }))));
+  t.false(fromSchedule.allowed, JSON.stringify(fromSchedule));
+  t.regex(fromSchedule.status!.message, /backup daily-20240501100000 \(newest of schedule daily\)/);
+  t.regex(fromSchedule.status!.message, /- Cluster default\/wc-drift: ManualRemediationRequired/);
 
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));

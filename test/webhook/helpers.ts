@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { RestoreAdmission, type ScheduleBackups } from '../../src/app/admission.js';
+import { RestoreAdmission } from '../../src/app/admission.js';
+import type { ScheduleSources } from '../../src/app/schedule-backup.js';
 import type { ServiceConfig, WebhookConfig } from '../../src/config/service-config.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { startWebhook, WEBHOOK_PATH, type RunningWebhook } from '../../src/webhook/server.js';
@@ -23,7 +24,7 @@ export async function startTestWebhook(options: {
   tls: { certFile: string; keyFile: string };
   deadlineMs?: number;
   config?: Partial<ServiceConfig>;
-  schedules?: ScheduleBackups;
+  schedules?: Omit<ScheduleSources, 'logger'>;
   certPollMs?: number;
 }): Promise<TestWebhook> {
   const detection = new FakeDetection();

@@ -57,18 +57,18 @@ test('a Restore of a drifted backup is denied with 403, the clusters and the ove
 test('a Restore from a schedule is judged against the newest Completed backup of that schedule, read from the API server', async (t) => {
   const kube = await startFakeKube();
   t.teardown(() => kube.stop());
-  const backup = (name: string, schedule: string, phase: string, created: string) =>
+  const backup = (name: string, schedule: string, phase: string, started: string) =>
     kube.put(`/apis/velero.io/v1/namespaces/velero/backups/${name}`, {
       apiVersion: 'velero.io/v1',
       kind: 'Backup',
-      metadata: { name, namespace: 'velero', labels: { 'velero.io/schedule-name': schedule }, creationTimestamp: created } as never,
-      status: { phase },
+      metadata: { name, namespace: 'velero', labels: { 'velero.io/schedule-name': schedule }, creationTimestamp: started } as never,
+      status: { phase, startTimestamp: started },
     });
   backup('daily-20260101', 'daily', 'Completed', '2026-01-01T00:00:00Z');
   backup('daily-20260102', 'daily', 'Completed', '2026-01-02T00:00:00Z');
   backup('daily-20260103', 'daily', 'InProgress', '2026-01-03T00:00:00Z');
   backup('weekly-20260104', 'weekly', 'Completed', '2026-01-04T00:00:00Z');
-  const schedules = clusterScheduleBackups({ loadConfig: () => Promise.resolve(kube.kubeConfig) });
+  const schedules = { apiServer: clusterScheduleBackups({ loadConfig: () => Promise.resolve(kube.kubeConfig) }) };
   await withWebhook({ schedules }, async (w) => {
     w.detection.reports.set('daily-20260101', report('daily-20260101', cluster('default', 'wc-ok', [machine('cp', 'Healthy')])));
     w.detection.reports.set('daily-20260102', standardReport('daily-20260102'));
