@@ -214,8 +214,8 @@ function statusReason(cluster: ClusterReport, machines: MachineNames, report: Dr
       return `ghost machines (VMs with no object in the backup): ${shortList(machines.ghost)}`;
     default: {
       const parts: string[] = [];
-      const unknown = [...cluster.controlPlane.machines, ...cluster.workers.machines].filter((m) => m.status === 'Unknown');
-      if (unknown.length) parts.push(`unknown machines: ${shortList(unknown.map((m) => `${m.name} (${m.reason})`))}`);
+      const unknown = unknownByReason(cluster);
+      if (unknown) parts.push(`unknown machines: ${unknown}`);
       const errors = report.errors.filter((e) => e.severity === 'error' && e.scope === `cluster:${cluster.namespace}/${cluster.name}`);
       if (errors.length) parts.push(`errors: ${errors.map((e) => e.message).join('; ')}`);
       return `the detector could not confirm every machine${parts.length ? `: ${parts.join('; ')}` : ''}`;
@@ -230,11 +230,26 @@ function blockDetail(cluster: ClusterReport, machines: MachineNames, backup: str
       `${backup ?? 'the backup'}; the restored Cluster would not manage them, and they would compete with the machines Cluster API creates)`
     );
   }
-  const unknown = [...cluster.controlPlane.machines, ...cluster.workers.machines].filter((m) => m.status === 'Unknown');
+  const unknown = unknownByReason(cluster);
   return (
     `the detector could not confirm its machines (NeedFurtherConfirmation, failurePolicy Fail)` +
-    (unknown.length ? `: unknown machines ${shortList(unknown.map((m) => `${m.name} (${m.reason})`))}` : '')
+    (unknown ? `: unknown machines ${unknown}` : '')
   );
+}
+
+/**
+ * The Unknown machines grouped by why, each reason said once: every machine of a vCenter that
+ * could not be listed shares one reason, and a line repeating it per machine helps nobody.
+ */
+function unknownByReason(cluster: ClusterReport): string {
+  const byReason = new Map<string, string[]>();
+  for (const m of [...cluster.controlPlane.machines, ...cluster.workers.machines]) {
+    if (m.status !== 'Unknown') continue;
+    const names = byReason.get(m.reason);
+    if (names) names.push(m.name);
+    else byReason.set(m.reason, [m.name]);
+  }
+  return [...byReason].map(([reason, names]) => `${shortList(names)} (${reason})`).join('; ');
 }
 
 function blockMessage(namespace: string, name: string, detail: string, override: Override | undefined): string {
