@@ -38,6 +38,12 @@ export const STORAGE_LOCATION_FILE_ENV = 'DRIFT_DETECTOR_STORAGE_LOCATION';
 export const PLUGIN_WORDS: DoorWords = {
   overridesFrom: "the plugin's vSphere credentials Secret",
   credentialsHint: "set vsphereCredentialsSecret in the plugin's ConfigMap",
+  certificateHints: {
+    untrusted:
+      "to trust it, add its CA to Velero's container (NODE_EXTRA_CA_CERTS=ca.pem), or pin its thumbprint in the backup's " +
+      "VSphereCluster spec.thumbprint; insecureSkipVerify in the plugin's ConfigMap skips the check",
+    'thumbprint-mismatch': "the backup's VSphereCluster spec.thumbprint pins the expected one; check the certificate",
+  },
 };
 
 export interface PluginEnvironment {

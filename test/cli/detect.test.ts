@@ -245,6 +245,7 @@ test('an untrusted certificate without a thumbprint is refused unless --insecure
   const refused = await detect(backup.path);
   t.is(refused.report!.clusters[0]!.status, 'NeedFurtherConfirmation');
   t.regex(refused.report!.errors[0]!.message, /certificate/i);
+  t.regex(refused.report!.errors[0]!.message, /VSphereCluster spec\.thumbprint/, "detect's hint: the backup pins it");
   const skipped = await detect(backup.path, '--insecure-skip-verify');
   t.is(skipped.report!.summary.status, 'Healthy');
 });
@@ -349,6 +350,26 @@ test('inventory snapshot: written from the live vCenter, then used by detect wit
   });
   t.is(byServer.code, 2, 'a vCenter that cannot be read writes no snapshot');
   await t.throwsAsync(access(join(dir, 'down.json')));
+});
+
+test('inventory --server: an untrusted certificate names its thumbprint and hints --thumbprint, which then pins it', async (t) => {
+  const { vcsim } = await scenario(t, { clusters: [tkgCluster('wc1')] });
+  const dir = await tempDir();
+  const login = { VSPHERE_USERNAME: 'u', VSPHERE_PASSWORD: 'p' };
+  const refused = await runCli(['inventory', '--server', vcsim.server, '-o', join(dir, 'a.json')], login);
+  t.is(refused.code, 2);
+  t.true(refused.stderr.includes(`is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT); its SHA-1 thumbprint is ${vcsim.thumbprint}`), refused.stderr);
+  t.regex(refused.stderr, /pin this thumbprint with --server <vCenter> --thumbprint <SHA-1>/);
+  t.false(refused.stderr.includes('VSphereCluster'), 'inventory --server reads no backup: its hint is its own flag');
+
+  const wrong = Array.from({ length: 20 }, () => 'AB').join(':');
+  const mismatch = await runCli(['inventory', '--server', vcsim.server, '--thumbprint', wrong, '-o', join(dir, 'b.json')], login);
+  t.is(mismatch.code, 2);
+  t.regex(mismatch.stderr, /thumbprint mismatch .*; check the certificate before you give its new thumbprint with --thumbprint/);
+
+  const pinned = await runCli(['inventory', '--server', vcsim.server, '--thumbprint', vcsim.thumbprint, '-o', join(dir, 'c.json')], login);
+  t.is(pinned.code, 0, pinned.stderr);
+  t.regex(pinned.stdout, /Inventory snapshot written to /);
 });
 
 test('detect -h lists the original flags', async (t) => {
