@@ -27,12 +27,10 @@ import { loadKubeConfig } from '../kube/config.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import { kubeVeleroCluster, type VeleroCluster } from './cluster.js';
+import { SETTINGS_FILE_ENV, STORAGE_LOCATION_FILE_ENV } from './environment.js';
 import { RemoteBlockedError, RemoteGate, remoteCredentialsFromSecret } from './remote.js';
 import { outcomeFromDecision, outcomeFromError, outcomeFromItem, outcomeFromRemote, RestoreReporter } from './restore-report.js';
 import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, type PluginSettings, type RemoteSettings } from './settings.js';
-
-export const SETTINGS_FILE_ENV = 'DRIFT_DETECTOR_PLUGIN_CONFIG';
-export const STORAGE_LOCATION_FILE_ENV = 'DRIFT_DETECTOR_STORAGE_LOCATION';
 
 /** How the plugin words what the detection cannot know, in its ConfigMap's keys. */
 export const PLUGIN_WORDS: DoorWords = {
