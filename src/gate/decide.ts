@@ -103,7 +103,7 @@ export function decide(
     status: cluster.status,
     driftVerdict: verdictForStatus(cluster.status, config),
     why: statusReason(cluster, machines, report),
-    blockDetail: blockDetail(cluster, machines, backup),
+    blockDetail: blockDetail(cluster, machines, backup, report),
     machines,
     override,
     config,
@@ -223,7 +223,7 @@ function statusReason(cluster: ClusterReport, machines: MachineNames, report: Dr
   }
 }
 
-function blockDetail(cluster: ClusterReport, machines: MachineNames, backup: string | undefined): string {
+function blockDetail(cluster: ClusterReport, machines: MachineNames, backup: string | undefined, report: DriftReport): string {
   if (cluster.status === 'ManualRemediationRequired') {
     return (
       `it has ghost machines ${shortList(machines.ghost)} (VMs in vSphere with no object in ` +
@@ -231,10 +231,27 @@ function blockDetail(cluster: ClusterReport, machines: MachineNames, backup: str
     );
   }
   const unknown = unknownByReason(cluster);
+  const causes = vcenterCauses(cluster, report);
   return (
     `the detector could not confirm its machines (NeedFurtherConfirmation, failurePolicy Fail)` +
-    (unknown ? `: unknown machines ${unknown}` : '')
+    (unknown ? `: unknown machines ${unknown}` : '') +
+    (causes ? `; ${causes}` : '')
   );
+}
+
+/**
+ * The errors of the vCenters its Unknown machines are on, each once: their reasons refer to them,
+ * and a restore's error is all a Velero user reads.
+ */
+function vcenterCauses(cluster: ClusterReport, report: DriftReport): string {
+  const scopes = new Set<string>();
+  for (const m of [...cluster.controlPlane.machines, ...cluster.workers.machines]) {
+    if (m.status === 'Unknown' && m.vcenter) scopes.add(`vcenter:${m.vcenter}`);
+  }
+  return report.errors
+    .filter((e) => e.severity === 'error' && scopes.has(e.scope))
+    .map((e) => `${e.scope}: ${e.message}`)
+    .join('; ');
 }
 
 /**

@@ -275,6 +275,9 @@ test('check with a vCenter refusing connections: the cause once, under Errors, a
     answer.errors.map((e: any) => [e.scope, e.severity]),
     [[`vcenter:${down}`, 'error']],
   );
+  // What a Velero user reads when the restore is blocked: the machines, and the vCenter's cause once.
+  const blockMessage: string = answer.clusters[0].block_message;
+  t.is(blockMessage.split(`vcenter:${down}: connection refused`).length - 1, 1, blockMessage);
 
   const checked = await runCli(['check', '--server', service.running.address, '--backup-name', 'b1']);
   t.is(checked.code, 1, checked.stderr);
