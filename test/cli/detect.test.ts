@@ -1,8 +1,9 @@
 /** `drift-detector detect` end to end: fixture backups against a real vSphere simulator. */
 import test from 'ava';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { access, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import type { DriftReport, MachineReport } from '../../src/model/report.js';
 import { buildBackup, writeNotAnArchive, writeTruncatedCopy } from '../fixtures/builder.js';
 import { capvVM, runCli, scenario, tempDir, tkgCluster, VCSIM, type CliResult } from '../helpers/scenario.js';
@@ -370,7 +371,27 @@ test('inventory --server: an untrusted certificate names its thumbprint and hint
   const pinned = await runCli(['inventory', '--server', vcsim.server, '--thumbprint', vcsim.thumbprint, '-o', join(dir, 'c.json')], login);
   t.is(pinned.code, 0, pinned.stderr);
   t.regex(pinned.stdout, /Inventory snapshot written to /);
+
+  // The hint's other way: trust the certificate's CA (vcsim's certificate is its own).
+  const ca = join(dir, 'ca.pem');
+  await writeFile(ca, await peerCertificatePem(vcsim.server));
+  const trusted = await runCli(['inventory', '--server', vcsim.server, '-o', join(dir, 'd.json')], { ...login, NODE_EXTRA_CA_CERTS: ca });
+  t.is(trusted.code, 0, trusted.stderr);
 });
+
+/** The certificate a TLS server presents, as PEM. */
+function peerCertificatePem(server: string): Promise<string> {
+  const [host, port] = server.split(':');
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: host!, port: Number(port), rejectUnauthorized: false, timeout: 10_000 }, () => {
+      const pem = new X509Certificate(socket.getPeerCertificate().raw).toString();
+      socket.end();
+      resolve(pem);
+    });
+    socket.once('error', reject);
+    socket.once('timeout', () => socket.destroy(new Error(`no TLS answer from ${server}`)));
+  });
+}
 
 test('detect -h lists the original flags', async (t) => {
   const { code, stdout } = await runCli(['detect', '-h']);
