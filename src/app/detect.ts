@@ -9,7 +9,7 @@ import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.
 import { excludedManagementClusters, kubeconfigOf } from '../backup/workload-clusters.js';
 import { analyzeDrift } from '../drift/analyze.js';
 import type { BackupObjects } from '../model/backup.js';
-import type { InventorySnapshot, VCenterListing } from '../model/inventory.js';
+import type { CertificateProblem, InventorySnapshot, VCenterListing } from '../model/inventory.js';
 import type { DriftReport, ReportError } from '../model/report.js';
 import { vcenterKey, type CredentialOverrides } from '../model/vcenter.js';
 import type { WorkloadNodeListing } from '../model/workload.js';
@@ -33,6 +33,8 @@ export interface DoorWords {
   overridesFrom: string;
   /** Appended to "no vSphere credentials (...)", e.g. `give --vsphere-username ...`. */
   credentialsHint: string;
+  /** Appended to a refused vCenter certificate: how to trust it, or where its thumbprint is pinned, through this door. */
+  certificateHints?: Record<CertificateProblem, string>;
 }
 
 export interface DetectOptions {
@@ -153,7 +155,13 @@ async function listLive(targets: VCenterTarget[], options: DetectOptions, debug:
     signal: options.signal,
     debug,
   });
-  return [...listed, ...missing];
+  return [...listed.map((l) => withCertificateHint(l, options.words?.certificateHints)), ...missing];
+}
+
+/** A refused certificate's reason with the door's hint (how to trust or pin it there). */
+export function withCertificateHint(listing: VCenterListing, hints: Record<CertificateProblem, string> | undefined): VCenterListing {
+  if (listing.ok || !listing.certificate || !hints) return listing;
+  return { ...listing, reason: `${listing.reason}; ${hints[listing.certificate]}` };
 }
 
 /**

@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { clearTextRefusal, ServiceClient, usesTls, type ClientCredentials } from '../rpc/client.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
 import { ServiceError, statusName } from '../rpc/service-error.js';
+import type { ReportError } from '../model/report.js';
+import { errorSections } from '../report/console.js';
 import type { CheckFlags } from './check-flags.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 
@@ -22,6 +24,8 @@ interface CheckResponse {
   clusters: ClusterVerdict[];
   backup: string;
   summary_status: string;
+  /** Absent from a service older than this client. */
+  errors?: ReportError[];
 }
 
 const TLS_HINT = 'use --ca (or --tls)';
@@ -74,6 +78,8 @@ export function renderVerdicts(response: CheckResponse): string {
     const mark = c.overridden ? `${c.verdict} (overridden)` : c.verdict;
     lines.push(`  ${mark.padEnd(18)} ${`${c.namespace}/${c.name}`.padEnd(32)} ${c.status.padEnd(30)} ${c.reason}`);
   }
+  // Each cause once (a vCenter that could not be listed); the clusters' reasons refer to it by scope.
+  lines.push(...errorSections(response.errors ?? []));
   return `${lines.join('\n')}\n`;
 }
 

@@ -20,6 +20,14 @@ import { debugLogger, wantsColor } from './log.js';
 export const CLI_WORDS: DoorWords = {
   overridesFrom: 'the command line or environment',
   credentialsHint: 'give --vsphere-username and VSPHERE_PASSWORD, or --vsphere-credentials',
+  certificateHints: {
+    untrusted:
+      "to trust it, add its CA (NODE_EXTRA_CA_CERTS=ca.pem), or pin this thumbprint: the backup's VSphereCluster spec.thumbprint, " +
+      'or `inventory --server <vCenter> --thumbprint <SHA-1>` then `detect --inventory`; --insecure-skip-verify skips the check',
+    'thumbprint-mismatch':
+      "the backup's VSphereCluster spec.thumbprint pins the expected one; check the certificate, and if it was replaced on purpose " +
+      'pin the new one with `inventory --server <vCenter> --thumbprint <SHA-1>` then `detect --inventory`',
+  },
 };
 
 interface DetectFlags extends BackupFlags {

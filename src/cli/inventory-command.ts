@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { readBackup } from '../backup/reader.js';
-import { withCredentials } from '../app/detect.js';
+import { withCertificateHint, withCredentials } from '../app/detect.js';
 import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
-import type { VCenterInventory } from '../model/inventory.js';
+import type { CertificateProblem, VCenterInventory } from '../model/inventory.js';
 import { vcenterKey } from '../model/vcenter.js';
 import { assertWritable } from '../util/atomic-write.js';
 import { writeInventorySnapshot } from '../vsphere/snapshot.js';
@@ -23,6 +23,12 @@ interface InventoryFlags extends BackupFlags {
   vsphereCredentials?: string;
   vsphereTimeout: number;
 }
+
+/** Here the user names the vCenters: a thumbprint is pinned with --thumbprint. */
+const INVENTORY_CERTIFICATE_HINTS: Record<CertificateProblem, string> = {
+  untrusted: 'to trust it, pin this thumbprint with --server <vCenter> --thumbprint <SHA-1>, or add its CA (NODE_EXTRA_CA_CERTS=ca.pem)',
+  'thumbprint-mismatch': 'check the certificate before you give its new thumbprint with --thumbprint',
+};
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -63,7 +69,7 @@ export function addInventoryCommand(program: Command): void {
       timeoutMs: flags.vsphereTimeout * 1000,
       debug,
     });
-    const failed = listings.filter((l) => !l.ok);
+    const failed = listings.map((l) => withCertificateHint(l, INVENTORY_CERTIFICATE_HINTS)).filter((l) => !l.ok);
     for (const l of failed) if (!l.ok) process.stderr.write(`Error: vCenter ${l.vcenter}: ${l.reason}\n`);
     const inventories: VCenterInventory[] = listings.flatMap((l) => (l.ok ? [{ vcenter: l.vcenter, vms: l.vms }] : []));
     if (failed.length > 0) {

@@ -121,7 +121,7 @@ export function decide(
     status: cluster.status,
     driftVerdict: verdictForStatus(cluster.status, config),
     why: statusReason(cluster, machines, report),
-    blockDetail: blockDetail(cluster, machines, backup),
+    blockDetail: blockDetail(cluster, machines, backup, report),
     machines,
     override,
     config,
@@ -232,8 +232,8 @@ function statusReason(cluster: ClusterReport, machines: MachineNames, report: Dr
       return `ghost machines (VMs with no object in the backup): ${shortList(machines.ghost)}`;
     default: {
       const parts: string[] = [];
-      const unknown = [...cluster.controlPlane.machines, ...cluster.workers.machines].filter((m) => m.status === 'Unknown');
-      if (unknown.length) parts.push(`unknown machines: ${shortList(unknown.map((m) => `${m.name} (${m.reason})`))}`);
+      const unknown = unknownByReason(cluster);
+      if (unknown) parts.push(`unknown machines: ${unknown}`);
       const errors = report.errors.filter((e) => e.severity === 'error' && e.scope === `cluster:${cluster.namespace}/${cluster.name}`);
       if (errors.length) parts.push(`errors: ${errors.map((e) => e.message).join('; ')}`);
       return `the detector could not confirm every machine${parts.length ? `: ${parts.join('; ')}` : ''}`;
@@ -241,18 +241,50 @@ function statusReason(cluster: ClusterReport, machines: MachineNames, report: Dr
   }
 }
 
-function blockDetail(cluster: ClusterReport, machines: MachineNames, backup: string | undefined): string {
+function blockDetail(cluster: ClusterReport, machines: MachineNames, backup: string | undefined, report: DriftReport): string {
   if (cluster.status === 'ManualRemediationRequired') {
     return (
       `it has ghost machines ${shortList(machines.ghost)} (VMs in vSphere with no object in ` +
       `${backup ?? 'the backup'}; the restored Cluster would not manage them, and they would compete with the machines Cluster API creates)`
     );
   }
-  const unknown = [...cluster.controlPlane.machines, ...cluster.workers.machines].filter((m) => m.status === 'Unknown');
+  const unknown = unknownByReason(cluster);
+  const causes = vcenterCauses(cluster, report);
   return (
     `the detector could not confirm its machines (NeedFurtherConfirmation, failurePolicy Fail)` +
-    (unknown.length ? `: unknown machines ${shortList(unknown.map((m) => `${m.name} (${m.reason})`))}` : '')
+    (unknown ? `: unknown machines ${unknown}` : '') +
+    (causes ? `; ${causes}` : '')
   );
+}
+
+/**
+ * The errors of the vCenters its Unknown machines are on, each once: their reasons refer to them,
+ * and a restore's error is all a Velero user reads.
+ */
+function vcenterCauses(cluster: ClusterReport, report: DriftReport): string {
+  const scopes = new Set<string>();
+  for (const m of [...cluster.controlPlane.machines, ...cluster.workers.machines]) {
+    if (m.status === 'Unknown' && m.vcenter) scopes.add(`vcenter:${m.vcenter}`);
+  }
+  return report.errors
+    .filter((e) => e.severity === 'error' && scopes.has(e.scope))
+    .map((e) => `${e.scope}: ${e.message}`)
+    .join('; ');
+}
+
+/**
+ * The Unknown machines grouped by why, each reason said once: every machine of a vCenter that
+ * could not be listed shares one reason, and a line repeating it per machine helps nobody.
+ */
+function unknownByReason(cluster: ClusterReport): string {
+  const byReason = new Map<string, string[]>();
+  for (const m of [...cluster.controlPlane.machines, ...cluster.workers.machines]) {
+    if (m.status !== 'Unknown') continue;
+    const names = byReason.get(m.reason);
+    if (names) names.push(m.name);
+    else byReason.set(m.reason, [m.name]);
+  }
+  return [...byReason].map(([reason, names]) => `${shortList(names)} (${reason})`).join('; ');
 }
 
 function blockMessage(namespace: string, name: string, detail: string, override: Override | undefined): string {

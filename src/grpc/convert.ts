@@ -1,6 +1,6 @@
 /** The report and the gate's decisions as driftdetector.v1 messages (field names as in the .proto). */
 import type { GateDecision } from '../gate/decide.js';
-import type { ClusterReport, DriftReport, ListingReport, MachineReport } from '../model/report.js';
+import type { ClusterReport, DriftReport, ListingReport, MachineReport, ReportError } from '../model/report.js';
 
 export function reportMessage(report: DriftReport): Record<string, unknown> {
   const s = report.summary;
@@ -29,7 +29,7 @@ export function reportMessage(report: DriftReport): Record<string, unknown> {
       resource_pool: m.resourcePool ?? '',
       power_state: m.powerState ?? '',
     })),
-    errors: report.errors.map((e) => ({ scope: e.scope, message: e.message, severity: e.severity })),
+    errors: report.errors.map(reportErrorMessage),
     ...(report.metadata
       ? {
           metadata: {
@@ -42,6 +42,10 @@ export function reportMessage(report: DriftReport): Record<string, unknown> {
         }
       : {}),
   };
+}
+
+export function reportErrorMessage(e: ReportError): Record<string, unknown> {
+  return { scope: e.scope, message: e.message, severity: e.severity };
 }
 
 function clusterMessage(c: ClusterReport): Record<string, unknown> {

@@ -6,7 +6,7 @@ import type { FailurePolicy } from '../gate/verdict.js';
 import type { DriftReport } from '../model/report.js';
 import { withoutHealthy } from '../report/filter.js';
 import { serverStream, unary, type CallContext, type CallEnvironment } from '../rpc/calls.js';
-import { clusterVerdictMessage, reportMessage } from './convert.js';
+import { clusterVerdictMessage, reportErrorMessage, reportMessage } from './convert.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ProgressEvent } from '../app/detect.js';
 import { checkBackupName, type DriftService } from '../app/drift-service.js';
@@ -123,6 +123,7 @@ export function driftDetectorImplementation(
         backup: report.metadata?.backup ?? request.backup_name,
         summary_status: report.summary.status,
         cached: use !== 'miss',
+        errors: report.errors.map(reportErrorMessage),
       };
     }),
   };

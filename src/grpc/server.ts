@@ -31,6 +31,12 @@ export const SERVICE_WORDS: DoorWords = {
   overridesFrom: 'the service configuration (vsphere) or environment',
   credentialsHint:
     'set vsphere.username and vsphere.passwordFile (or VSPHERE_USERNAME and VSPHERE_PASSWORD), or vsphere.credentialsFile, in the service configuration',
+  certificateHints: {
+    untrusted:
+      "to trust it, add its CA to the service's environment (NODE_EXTRA_CA_CERTS=ca.pem), or pin its thumbprint in the backup's " +
+      'VSphereCluster spec.thumbprint; analysis.insecureSkipVerify skips the check',
+    'thumbprint-mismatch': "the backup's VSphereCluster spec.thumbprint pins the expected one; check the certificate",
+  },
 };
 
 /** What tests and benchmarks replace: where a backup of a configured location is, and the detection. */

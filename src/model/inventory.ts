@@ -34,7 +34,14 @@ export interface VCenterFailure {
   vcenter: string;
   /** Why, in words a user can act on. Never holds a credential. */
   reason: string;
+  /**
+   * The vCenter's TLS certificate was refused: not trusted, or not the pinned thumbprint. How to
+   * trust or pin it depends on the door, which adds its own hint to the reason.
+   */
+  certificate?: CertificateProblem;
 }
+
+export type CertificateProblem = 'untrusted' | 'thumbprint-mismatch';
 
 export type VCenterListing = ({ ok: true } & VCenterInventory) | ({ ok: false } & VCenterFailure);
 

@@ -27,17 +27,21 @@ import { loadKubeConfig } from '../kube/config.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import { kubeVeleroCluster, type VeleroCluster } from './cluster.js';
+import { SETTINGS_FILE_ENV, STORAGE_LOCATION_FILE_ENV } from './environment.js';
 import { RemoteBlockedError, RemoteGate, remoteCredentialsFromSecret } from './remote.js';
 import { outcomeFromDecision, outcomeFromError, outcomeFromItem, outcomeFromRemote, RestoreReporter } from './restore-report.js';
 import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, type PluginSettings, type RemoteSettings } from './settings.js';
-
-export const SETTINGS_FILE_ENV = 'DRIFT_DETECTOR_PLUGIN_CONFIG';
-export const STORAGE_LOCATION_FILE_ENV = 'DRIFT_DETECTOR_STORAGE_LOCATION';
 
 /** How the plugin words what the detection cannot know, in its ConfigMap's keys. */
 export const PLUGIN_WORDS: DoorWords = {
   overridesFrom: "the plugin's vSphere credentials Secret",
   credentialsHint: "set vsphereCredentialsSecret in the plugin's ConfigMap",
+  certificateHints: {
+    untrusted:
+      "to trust it, add its CA to Velero's container (NODE_EXTRA_CA_CERTS=ca.pem), or pin its thumbprint in the backup's " +
+      "VSphereCluster spec.thumbprint; insecureSkipVerify in the plugin's ConfigMap skips the check",
+    'thumbprint-mismatch': "the backup's VSphereCluster spec.thumbprint pins the expected one; check the certificate",
+  },
 };
 
 export interface PluginEnvironment {

@@ -90,8 +90,8 @@ export class PluginSettingsError extends ConfigError {
   }
 }
 
-/** An example of remoteEndpoint: the service in Velero's cluster, on its usual port. */
-const REMOTE_ENDPOINT_EXAMPLE = `drift-detector.velero.svc:${parseHostPort(DEFAULTS.service.listen)?.port}`;
+/** An example of remoteEndpoint: the service as deploy/service installs it, on its usual port. */
+const REMOTE_ENDPOINT_EXAMPLE = `drift-detector.drift-detector.svc:${parseHostPort(DEFAULTS.service.listen)?.port}`;
 
 export function parsePluginSettings(data: Record<string, unknown>, origin: string): PluginSettings {
   const refuse = refuseIn(origin);

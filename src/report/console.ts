@@ -3,7 +3,7 @@
  * there are any), and where the JSON report went. Errors and warnings are told apart in the
  * wording, so that a warning never sits under "Errors occurred: no". Colour is the caller's choice.
  */
-import type { DriftReport, ListingReport, MachineReport, MachineStatus, RollupStatus } from '../model/report.js';
+import type { DriftReport, ListingReport, MachineReport, MachineStatus, ReportError, RollupStatus } from '../model/report.js';
 
 export interface ConsoleOptions {
   color: boolean;
@@ -44,7 +44,6 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
   out.push(`  Infra machines to confirm:  ${summary.infraMachinesNeedFurtherConfirmation}`);
   out.push(`  VMs out of scope:           ${summary.outOfScopeVMs}`);
   const warnings = report.errors.filter((e) => e.severity !== 'error');
-  const errors = report.errors.filter((e) => e.severity === 'error');
   const warned = warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'}, see Warnings)` : '';
   out.push(`  Errors occurred:            ${summary.hasErrors ? 'yes' : 'no'}${warned}`);
   out.push('');
@@ -67,18 +66,10 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
       out.push(`    VM ${vm.name} on ${vm.vcenter}${vm.biosUUID ? ` (BIOS UUID ${vm.biosUUID})` : ''}: ${vm.reason}`);
     }
   }
-  section('Errors', errors);
-  section('Warnings', warnings);
+  out.push(...errorSections(report.errors, bold));
   out.push('');
   if (options.reportPath) out.push(`JSON report written to ${options.reportPath}`);
   return `${out.join('\n')}\n`;
-
-  function section(title: string, entries: typeof report.errors): void {
-    if (entries.length === 0) return;
-    out.push('');
-    out.push(bold(title));
-    for (const e of entries) out.push(`  ${e.scope}: ${e.message}`);
-  }
 
   function listing(title: string, l: ListingReport): void {
     out.push(`    ${title}: ${paint(l.status)}`);
@@ -90,4 +81,21 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
     const warn = m.warnings?.length ? ` [warning: ${m.warnings.join('; ')}]` : '';
     return `${m.name}${node}: ${paint(m.status)} - ${m.reason}${warn}`;
   }
+}
+
+/**
+ * The Errors and then the Warnings sections (each only when it has entries, after a blank line):
+ * one line per scope, so a cause shared by many machines is said once and they refer to it.
+ */
+export function errorSections(entries: ReportError[], bold: (text: string) => string = (text) => text): string[] {
+  const out: string[] = [];
+  for (const [title, severe] of [
+    ['Errors', true],
+    ['Warnings', false],
+  ] as const) {
+    const listed = entries.filter((e) => (e.severity === 'error') === severe);
+    if (listed.length === 0) continue;
+    out.push('', bold(title), ...listed.map((e) => `  ${e.scope}: ${e.message}`));
+  }
+  return out;
 }

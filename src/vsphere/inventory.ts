@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../config/defaults.js';
-import type { InventoryVM, VCenterListing } from '../model/inventory.js';
+import type { CertificateProblem, InventoryVM, VCenterListing } from '../model/inventory.js';
 import { vcenterKey } from '../model/vcenter.js';
-import { VimError } from './errors.js';
+import { VimError, type VimErrorKind } from './errors.js';
 import {
   withVimSession,
   type ObjectContent,
@@ -65,6 +65,9 @@ const REQUIRED_VM_PROPERTIES = new Set(['name', 'parent', 'config.uuid', 'config
 const TREE_TYPES = ['Folder', 'Datacenter', 'ResourcePool', 'ComputeResource'];
 const TREE_PROPERTIES = ['name', 'parent'];
 
+/** The failures of a refused certificate, for the door's hint. */
+const CERTIFICATE_PROBLEMS: Partial<Record<VimErrorKind, CertificateProblem>> = { tls: 'untrusted', thumbprint: 'thumbprint-mismatch' };
+
 /**
  * Reads every VM of one vCenter in one paged property-collector walk: a ContainerView over the
  * root folder holding the VMs and the folders, datacenters, pools and compute resources above
@@ -91,7 +94,8 @@ export async function listVCenter(target: VimTarget, options: ListOptions = {}):
       return { ok: false, vcenter, reason: `the inventory walk of ${vcenter} did not finish within ${walkMs / 1000} s (timed out)` };
     }
     const reason = err instanceof VimError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`;
-    return { ok: false, vcenter, reason: redact(reason, target.password) };
+    const certificate = err instanceof VimError ? CERTIFICATE_PROBLEMS[err.kind] : undefined;
+    return { ok: false, vcenter, reason: redact(reason, target.password), ...(certificate ? { certificate } : {}) };
   } finally {
     clearTimeout(timer);
   }

@@ -72,19 +72,16 @@ export function judgePeer(input: {
       ok: false,
       kind: 'thumbprint-mismatch',
       message:
-        `TLS thumbprint mismatch for ${input.address}: expected ${input.pinned.display}, actual ${actual}. ` +
-        'The vCenter certificate changed or another host answers at this address; check the certificate ' +
-        'before updating the thumbprint (VSphereCluster spec.thumbprint).',
+        `TLS thumbprint mismatch for ${input.address}: expected ${input.pinned.display}, actual ${actual}; ` +
+        'the vCenter certificate changed, or another host answers at this address',
     };
   }
-  const hint = input.pinned
-    ? 'a pinned thumbprint cannot override this failure'
-    : `to trust it, pin its thumbprint (VSphereCluster spec.thumbprint; its SHA-1 thumbprint is ${sha1}) ` +
-      'or add its CA to the trusted certificates (NODE_EXTRA_CA_CERTS)';
+  // The problem only: where a thumbprint is pinned, and how to trust a CA, is each door's hint.
+  const detail = input.pinned ? 'a pinned thumbprint cannot override this failure' : `its SHA-1 thumbprint is ${sha1}`;
   return {
     ok: false,
     kind: 'untrusted',
-    message: `TLS certificate of ${input.address} is not trusted (${code}); ${hint}`,
+    message: `TLS certificate of ${input.address} is not trusted (${code}); ${detail}`,
   };
 }
 

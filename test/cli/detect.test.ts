@@ -1,8 +1,9 @@
 /** `drift-detector detect` end to end: fixture backups against a real vSphere simulator. */
 import test from 'ava';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { access, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import type { DriftReport, MachineReport } from '../../src/model/report.js';
 import { buildBackup, writeNotAnArchive, writeTruncatedCopy } from '../fixtures/builder.js';
 import { capvVM, runCli, scenario, tempDir, tkgCluster, VCSIM, type CliResult } from '../helpers/scenario.js';
@@ -245,6 +246,7 @@ test('an untrusted certificate without a thumbprint is refused unless --insecure
   const refused = await detect(backup.path);
   t.is(refused.report!.clusters[0]!.status, 'NeedFurtherConfirmation');
   t.regex(refused.report!.errors[0]!.message, /certificate/i);
+  t.regex(refused.report!.errors[0]!.message, /VSphereCluster spec\.thumbprint/, "detect's hint: the backup pins it");
   const skipped = await detect(backup.path, '--insecure-skip-verify');
   t.is(skipped.report!.summary.status, 'Healthy');
 });
@@ -350,6 +352,46 @@ test('inventory snapshot: written from the live vCenter, then used by detect wit
   t.is(byServer.code, 2, 'a vCenter that cannot be read writes no snapshot');
   await t.throwsAsync(access(join(dir, 'down.json')));
 });
+
+test('inventory --server: an untrusted certificate names its thumbprint and hints --thumbprint, which then pins it', async (t) => {
+  const { vcsim } = await scenario(t, { clusters: [tkgCluster('wc1')] });
+  const dir = await tempDir();
+  const login = { VSPHERE_USERNAME: 'u', VSPHERE_PASSWORD: 'p' };
+  const refused = await runCli(['inventory', '--server', vcsim.server, '-o', join(dir, 'a.json')], login);
+  t.is(refused.code, 2);
+  t.true(refused.stderr.includes(`is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT); its SHA-1 thumbprint is ${vcsim.thumbprint}`), refused.stderr);
+  t.regex(refused.stderr, /pin this thumbprint with --server <vCenter> --thumbprint <SHA-1>/);
+  t.false(refused.stderr.includes('VSphereCluster'), 'inventory --server reads no backup: its hint is its own flag');
+
+  const wrong = Array.from({ length: 20 }, () => 'AB').join(':');
+  const mismatch = await runCli(['inventory', '--server', vcsim.server, '--thumbprint', wrong, '-o', join(dir, 'b.json')], login);
+  t.is(mismatch.code, 2);
+  t.regex(mismatch.stderr, /thumbprint mismatch .*; check the certificate before you give its new thumbprint with --thumbprint/);
+
+  const pinned = await runCli(['inventory', '--server', vcsim.server, '--thumbprint', vcsim.thumbprint, '-o', join(dir, 'c.json')], login);
+  t.is(pinned.code, 0, pinned.stderr);
+  t.regex(pinned.stdout, /Inventory snapshot written to /);
+
+  // The hint's other way: trust the certificate's CA (vcsim's certificate is its own).
+  const ca = join(dir, 'ca.pem');
+  await writeFile(ca, await peerCertificatePem(vcsim.server));
+  const trusted = await runCli(['inventory', '--server', vcsim.server, '-o', join(dir, 'd.json')], { ...login, NODE_EXTRA_CA_CERTS: ca });
+  t.is(trusted.code, 0, trusted.stderr);
+});
+
+/** The certificate a TLS server presents, as PEM. */
+function peerCertificatePem(server: string): Promise<string> {
+  const [host, port] = server.split(':');
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: host!, port: Number(port), rejectUnauthorized: false, timeout: 10_000 }, () => {
+      const pem = new X509Certificate(socket.getPeerCertificate().raw).toString();
+      socket.end();
+      resolve(pem);
+    });
+    socket.once('error', reject);
+    socket.once('timeout', () => socket.destroy(new Error(`no TLS answer from ${server}`)));
+  });
+}
 
 test('detect -h lists the original flags', async (t) => {
   const { code, stdout } = await runCli(['detect', '-h']);

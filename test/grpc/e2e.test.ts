@@ -16,6 +16,7 @@ import { startS3, type S3Server } from '../helpers/s3.js';
 import { DEFAULT_USERNAME } from '../fixtures/builder.js';
 import { call, clusterItem, collect, executeRequest, makeClients, parseItem, startTestService } from './helpers.js';
 import { veleroRestore } from '../helpers/velero.js';
+import { closedPort } from '../helpers/vcsim.js';
 
 const BUCKET = 'velero';
 const PREFIX = 'tkg';
@@ -258,4 +259,37 @@ test("vCenter refuses the backup's credentials: clusters need confirmation; fail
   t.is(res.clusters.find((c: any) => c.name === 'wc-clean').status, 'Healthy');
   t.is(res.clusters.find((c: any) => c.name === 'wc-drift').status, 'ManualRemediationRequired');
   t.false(JSON.stringify([checked, res, strict.logs, fixed.logs]).includes(password));
+});
+
+test('check with a vCenter refusing connections: the cause once, under Errors, and short cluster lines that refer to it', async (t) => {
+  const down = await closedPort();
+  const s = await scenario(t, { clusters: [tkgCluster('wc-a', { workers: 6 }), tkgCluster('wc-b', { workers: 6 })] }, { server: down });
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  await s3.putBackup(BUCKET, PREFIX, 'b1', s.backup.path);
+  const service = await startTestService({ config: { storageLocations: [location(s3)] } });
+  t.teardown(() => service.stop());
+
+  const answer = await call<any>(service.clients.detector, 'Check', { backup_name: 'b1' });
+  t.deepEqual(
+    answer.errors.map((e: any) => [e.scope, e.severity]),
+    [[`vcenter:${down}`, 'error']],
+  );
+  // What a Velero user reads when the restore is blocked: the machines, and the vCenter's cause once.
+  const blockMessage: string = answer.clusters[0].block_message;
+  t.is(blockMessage.split(`vcenter:${down}: connection refused`).length - 1, 1, blockMessage);
+
+  const checked = await runCli(['check', '--server', service.running.address, '--backup-name', 'b1']);
+  t.is(checked.code, 1, checked.stderr);
+  const lines = checked.stdout.trimEnd().split('\n');
+  // Seven machine names per cluster line, and the vCenter's failure named once: 436 characters, not 1,006.
+  t.true(
+    lines.every((l) => l.length < 500 && l.split('could not be listed').length <= 2),
+    checked.stdout,
+  );
+  t.is(checked.stdout.split('ECONNREFUSED').length - 1, 1, 'the cause is said once');
+  for (const cluster of ['wc-a', 'wc-b']) {
+    t.regex(checked.stdout, new RegExp(`BLOCK +default/${cluster} +NeedFurtherConfirmation +.*the error for vcenter:${down} says why`));
+  }
+  t.regex(checked.stdout, new RegExp(`\\n\\nErrors\\n  vcenter:${down}: connection refused by ${down} \\(ECONNREFUSED\\)`));
 });
