@@ -28,7 +28,7 @@ const running = await startService({
     logLevel: 'info',
     analysis: { ...base.analysis, timeoutMs: 10 * 60_000, vcenterTimeoutMs: 120_000, skipAccessApiServer: true },
     // One cycle: the interval is longer than the run.
-    watch: { enabled: true, intervalMs: 60 * 60_000, events: false },
+    watch: { enabled: true, intervalMs: 60 * 60_000, events: false, source: 'bucket' },
   }),
   secrets: { credentials: grpc.ServerCredentials.createInsecure(), vcenterCredentials: {} },
   deps: {

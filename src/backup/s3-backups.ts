@@ -6,20 +6,12 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { isObjectName } from '../model/kube.js';
-import { isMap, trimSlashes } from '../util/values.js';
+import { trimSlashes } from '../util/values.js';
+import { backupRecordOf, newestCompleted, type BackupRecord } from './backup-record.js';
 import { BackupSourceError } from './errors.js';
 import { connectS3, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { describeS3Failure } from './s3-failure.js';
 import type { StorageLocation } from './storage-location.js';
-
-/** What the readiness watch needs of a Velero Backup object. */
-export interface BackupRecord {
-  name: string;
-  /** `status.phase`, e.g. Completed, PartiallyFailed, Failed. */
-  phase: string;
-  /** `status.completionTimestamp` in ms since the epoch, when set. */
-  completedAt?: number;
-}
 
 /** A Backup object is a few KiB; anything much larger is not one. */
 const MAX_BACKUP_JSON_BYTES = 1024 * 1024;
@@ -49,12 +41,12 @@ export class S3BackupCatalog {
     try {
       const names = await listBackupNames(s3, signal);
       for (const known of this.finished.keys()) if (!names.includes(known)) this.finished.delete(known);
-      let newest: BackupRecord | undefined;
+      const records: BackupRecord[] = [];
       for (const name of names) {
         const record = this.finished.get(name) ?? (await this.read(s3, name, signal));
-        if (record?.phase === 'Completed' && (!newest || isNewer(record, newest))) newest = record;
+        if (record) records.push(record);
       }
-      return newest;
+      return newestCompleted(records);
     } finally {
       s3.client.destroy();
     }
@@ -65,12 +57,6 @@ export class S3BackupCatalog {
     if (record && record.phase !== 'InProgress' && record.phase !== 'New' && record.phase !== '') this.finished.set(name, record);
     return record;
   }
-}
-
-function isNewer(a: BackupRecord, b: BackupRecord): boolean {
-  const at = a.completedAt ?? 0;
-  const bt = b.completedAt ?? 0;
-  return at !== bt ? at > bt : a.name > b.name;
 }
 
 /** The names under `<prefix>/backups/` (one per backup directory), in the listing's order. */
@@ -141,7 +127,7 @@ async function readBounded(body: Readable | undefined, length: number | undefine
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The fields of a Backup object the watch reads; anything else in it is ignored. */
+/** `velero-backup.json` as a BackupRecord; text that is not JSON is refused. */
 export function parseBackupRecord(name: string, text: string, bucket: string, key: string): BackupRecord {
   let parsed: unknown;
   try {
@@ -149,8 +135,5 @@ export function parseBackupRecord(name: string, text: string, bucket: string, ke
   } catch {
     throw new BackupSourceError('invalid', bucket, key, `s3://${bucket}/${key} is not JSON`);
   }
-  const status = isMap(parsed) && isMap(parsed['status']) ? parsed['status'] : {};
-  const phase = typeof status['phase'] === 'string' ? status['phase'] : '';
-  const completed = typeof status['completionTimestamp'] === 'string' ? Date.parse(status['completionTimestamp']) : NaN;
-  return { name, phase, ...(Number.isFinite(completed) ? { completedAt: completed } : {}) };
+  return backupRecordOf(name, parsed);
 }
