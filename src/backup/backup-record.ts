@@ -14,6 +14,9 @@ export interface BackupRecord {
   startedAt?: number;
 }
 
+/** The newest Completed backup, with the completion of the Completed one before it. */
+export type NewestRecord = BackupRecord & { previousCompletedAt?: number };
+
 /** The fields of a Backup object the watch reads; anything else in it is ignored. */
 export function backupRecordOf(name: string, object: unknown): BackupRecord {
   const status = isMap(object) && isMap(object['status']) ? object['status'] : {};
@@ -29,11 +32,20 @@ export function backupRecordOf(name: string, object: unknown): BackupRecord {
   };
 }
 
-/** The Completed backup that finished last (by completion, else start time; then by name), if any. */
-export function newestCompleted(records: Iterable<BackupRecord>): BackupRecord | undefined {
+/**
+ * The Completed backup that finished last (by completion, else start time; then by name), if any,
+ * with the completion of the one before it (how far apart the schedule makes them).
+ */
+export function newestCompleted(records: Iterable<BackupRecord>): NewestRecord | undefined {
   let newest: BackupRecord | undefined;
-  for (const record of records) if (record.phase === 'Completed' && (!newest || isNewer(record, newest))) newest = record;
-  return newest;
+  let previous: BackupRecord | undefined;
+  for (const record of records) {
+    if (record.phase !== 'Completed') continue;
+    if (!newest || isNewer(record, newest)) [newest, previous] = [record, newest];
+    else if (!previous || isNewer(record, previous)) previous = record;
+  }
+  if (!newest) return undefined;
+  return previous?.completedAt !== undefined ? { ...newest, previousCompletedAt: previous.completedAt } : newest;
 }
 
 function isNewer(a: BackupRecord, b: BackupRecord): boolean {

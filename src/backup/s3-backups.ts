@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { isObjectName } from '../model/kube.js';
 import { trimSlashes } from '../util/values.js';
-import { backupRecordOf, newestCompleted, type BackupRecord } from './backup-record.js';
+import { backupRecordOf, newestCompleted, type BackupRecord, type NewestRecord } from './backup-record.js';
 import { BackupSourceError } from './errors.js';
 import { connectS3, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { describeS3Failure } from './s3-failure.js';
@@ -36,7 +36,7 @@ export class S3BackupCatalog {
   ) {}
 
   /** The Completed backup with the latest completion time, if any. */
-  async newestCompleted(signal?: AbortSignal): Promise<BackupRecord | undefined> {
+  async newestCompleted(signal?: AbortSignal): Promise<NewestRecord | undefined> {
     const s3 = connectS3(this.location, this.options);
     try {
       const names = await listBackupNames(s3, signal);

@@ -163,7 +163,7 @@ function readinessWatch(
     metrics: metrics.readiness,
     ...(config.watch.events ? { announce: options.deps?.announce ?? readinessEvents(logger, env) } : {}),
   });
-  metrics.readiness.bind(() => watch.snapshot());
+  metrics.readiness.bind(() => watch.snapshot(), config.watch.intervalMs / 1000);
   return { watch, source: options.deps?.catalogOf ? 'injected' : listing.source };
 }
 

@@ -4,7 +4,7 @@
  * (watch.source cluster). One paged, bounded listing per look; a failing API server is the
  * location's failure, never a reason to read the bucket instead.
  */
-import { backupRecordOf, newestCompleted, type BackupRecord } from '../backup/backup-record.js';
+import { backupRecordOf, newestCompleted, type BackupRecord, type NewestRecord } from '../backup/backup-record.js';
 import { isObjectName } from '../model/kube.js';
 import { isMap } from '../util/values.js';
 import type { KubeClient } from './client.js';
@@ -21,7 +21,7 @@ export class ClusterBackupCatalog {
   ) {}
 
   /** The Completed backup of the location with the latest completion time, if any. */
-  async newestCompleted(signal?: AbortSignal): Promise<BackupRecord | undefined> {
+  async newestCompleted(signal?: AbortSignal): Promise<NewestRecord | undefined> {
     const backups = await (await this.client()).listVeleroObjects('Backup', this.namespace, '', signal);
     const records: BackupRecord[] = [];
     for (const backup of backups) {

@@ -436,9 +436,28 @@ test("service Role allows exactly the requests serve makes in Velero's namespace
   t.like(config.watch, { enabled: true, events: true, source: 'auto' });
 });
 
-test('service PrometheusRule: every metric its alerts read is one the service exports', (t) => {
+test('service PrometheusRule: its alerts read only series the service exports, matched label for label, with no threshold written in', async (t) => {
   const rule = find('PrometheusRule', 'drift-detector-readiness', 'drift-detector');
-  const { registry } = createMetrics({ defaultMetrics: false });
+  const { registry, readiness } = createMetrics({ defaultMetrics: false });
+  // Every series of the watch present: one location analysed, its newest backup a day after the one before.
+  const completedAt = Date.now() - 3_600_000;
+  readiness.bind(
+    () => [
+      {
+        location: 'default',
+        backup: { name: 'b2', completedAt, previousCompletedAt: completedAt - 86_400_000 },
+        readiness: { restorable: false, status: 'ManualRemediationRequired', clusters: [], infraMachinesToConfirm: 0 },
+        analyzedAt: Date.now(),
+      },
+    ],
+    600,
+  );
+  readiness.analysed('default', { ok: true, seconds: 1 });
+  readiness.failed('default');
+  const exported = new Map(
+    (await registry.getMetricsAsJSON()).map((m) => [m.name, new Set(m.values.flatMap((v) => Object.keys(v.labels)))] as const),
+  );
+
   const rules = (rule['spec'].groups as Array<{ rules: Array<{ alert: string; expr: string }> }>).flatMap((g) => g.rules);
   t.deepEqual(
     rules.map((r) => r.alert),
@@ -447,6 +466,15 @@ test('service PrometheusRule: every metric its alerts read is one the service ex
   for (const r of rules) {
     const names = r.expr.match(/drift_detector_[a-z_]+/g) ?? [];
     t.true(names.length > 0, `${r.alert} reads a drift_detector metric`);
-    for (const name of names) t.truthy(registry.getSingleMetric(name.replace(/_(bucket|count|sum)$/, '')), `${r.alert}: ${name} exists`);
+    for (const name of names) t.true(exported.has(name.replace(/_(bucket|count|sum)$/, '')), `${r.alert}: ${name} is exported`);
+    // Two series in one expression match one to one (no on/ignoring): they must carry the same labels.
+    const labelSets = names.map((n) => [...exported.get(n)!].sort().join(','));
+    t.is(new Set(labelSets).size, 1, `${r.alert}: ${names.join(' and ')} carry the same labels`);
+    // A threshold of time (600, 93600) written into the rule goes stale with the configuration; small factors may stay.
+    t.notRegex(r.expr, /(?<![a-z_])\d{2,}/, `${r.alert}: no constant threshold`);
   }
+  const stale = rules.find((r) => r.alert === 'DriftDetectorReadinessStale')!;
+  t.regex(stale.expr, /drift_detector_readiness_watch_interval_seconds/, 'missed analyses are counted in configured intervals');
+  const old = rules.find((r) => r.alert === 'DriftDetectorBackupTooOld')!;
+  t.regex(old.expr, /drift_detector_backup_interval_seconds/, "a missed backup is measured against the location's own cadence");
 });

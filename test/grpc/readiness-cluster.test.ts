@@ -121,7 +121,9 @@ test("with a cluster, the watch follows the location's Backup objects: one that 
   );
   t.true(second.restorable);
   t.log(`Backup object to analysed: ${Date.now() - appeared} ms (interval ${INTERVAL_MS} ms)`);
-  t.regex(await service.running.metrics.registry.metrics(), /drift_detector_backup_restorable\{storage_location="default",backup="b2"\} 1/);
+  const text = await service.running.metrics.registry.metrics();
+  t.regex(text, /drift_detector_backup_restorable\{storage_location="default",backup="b2"\} 1/);
+  t.regex(text, /drift_detector_backup_interval_seconds\{storage_location="default",backup="b2"\} 3600\n/, 'b1 completed an hour before');
 });
 
 test("a cluster that refuses the listing is the location's failure; the watch does not fall back to the bucket", async (t) => {

@@ -144,6 +144,9 @@ test('the newest backup is analysed when it appears, and its verdict follows vSp
   t.regex(text, /drift_detector_readiness_last_success_timestamp_seconds\{storage_location="default"\} \d/);
   t.regex(text, /drift_detector_readiness_analysis_duration_seconds_count\{storage_location="default"\} \d/);
   t.regex(text, /drift_detector_backup_age_seconds\{storage_location="default",backup="b2"\} \d/);
+  // What the alerts compare with: b1 completed an hour before b2, and the watch's own interval.
+  t.regex(text, /drift_detector_backup_interval_seconds\{storage_location="default",backup="b2"\} 3600\n/);
+  t.regex(text, new RegExp(`drift_detector_readiness_watch_interval_seconds\\{storage_location="default"\\} ${INTERVAL_MS / 1000}\n`));
 });
 
 test('a location whose credentials S3 refuses reports its failure while another location keeps working', async (t) => {
