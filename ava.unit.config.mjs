@@ -18,6 +18,7 @@ export const INTEGRATION_TESTS = [
   'test/webhook/e2e.test.ts', // s3rver, vcsim
   'test/webhook/schedule-bucket.test.ts', // s3rver
   'test/grpc/readiness.test.ts', // s3rver, vcsim
+  'test/grpc/readiness-cluster.test.ts', // s3rver, vcsim
   'test/harness/vcsim.test.ts', // vcsim
   'test/plugin/protocol.test.ts', // single executable
   'test/report/html.test.ts', // chromium

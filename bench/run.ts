@@ -13,7 +13,8 @@ import { measureDetect, measureStartup, type DetectRun, type ReportCheck } from 
 import { govmomiBinary, measureInventory, type InventorySamples } from './measures/inventory.js';
 import { measureScan, readOnce, type ScanRun, type ScanSamples } from './measures/scan.js';
 import { measurePlugin, pluginMeasures, type PluginSamples } from './measures/plugin.js';
-import { measureReadiness, type ReadinessRun } from './measures/readiness.js';
+import { measureReadiness, readinessMeasures, type ReadinessRun } from './measures/readiness.js';
+
 import { measureService, type ServiceSamples } from './measures/service.js';
 import { presetNamed, tenthOf, type Preset } from './presets.js';
 import { measure, MiB, renderTable, type Measure } from './results.js';
@@ -21,6 +22,8 @@ import { median, percentile, round } from './stats.js';
 
 /** Plugin processes per mode: the targets are medians of at least 5. */
 const PLUGIN_RUNS = 5;
+/** One warm admission of the readiness measure for this many Executes of the service measure. */
+const READINESS_ADMISSIONS_PER_EXECUTE = 5;
 
 export interface BenchOptions {
   preset: string;
@@ -101,8 +104,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const service = await measureService(backup, full.runs.serviceCold, full.executeCalls);
       log(`${full.name}: plugin (the single executable), start, RSS, remote and local Execute (${PLUGIN_RUNS} runs)`);
       const plugin = await measurePlugin(join(root, 'dist', 'drift-detector'), backup, PLUGIN_RUNS);
-      log(`${full.name}: one readiness cycle of serve --watch (${full.runs.serviceCold} runs)`);
-      const readiness = await measureReadiness(backup, full.runs.serviceCold);
+      const admissions = Math.ceil(full.executeCalls / READINESS_ADMISSIONS_PER_EXECUTE);
+      log(`${full.name}: one readiness cycle of serve --watch, then ${admissions} admissions from its result (${full.runs.serviceCold} runs)`);
+      const readiness = await measureReadiness(backup, full.runs.serviceCold, admissions);
       return { backup, scan, inventory, detect, startup, service, plugin, readiness };
     });
 
@@ -344,25 +348,7 @@ function buildMeasures(full: Preset, { small, large }: Collected): Measure[] {
       samples: { ours: service.detectWarm, baseline: service.detectCold },
     }),
     ...pluginMeasures(large.plugin, full.name),
-    measure({
-      id: 'readiness.cycle.cpu',
-      label: `readiness cycle CPU time, ${full.name}`,
-      unit: 'ms',
-      ours: median(large.readiness.map((r) => r.cpuMs)),
-      baseline: median(large.readiness.map((r) => r.ms)),
-      baselineLabel: 'its wall time',
-      note: 'serve --watch: the newest backup analysed against the vCenters once (user + system CPU); paid every watch.interval',
-      samples: { ours: large.readiness.map((r) => r.cpuMs), baseline: large.readiness.map((r) => r.ms) },
-    }),
-    measure({
-      id: 'readiness.cycle.rss',
-      label: `readiness cycle peak RSS, ${full.name}`,
-      unit: 'MiB',
-      ours: median(rss(large.readiness)),
-      baseline: median(rss(large.detect.runs)),
-      baselineLabel: 'CLI detect',
-      samples: { ours: rss(large.readiness), baseline: rss(large.detect.runs) },
-    }),
+    ...readinessMeasures(large.readiness, large.detect.runs, full.name),
   ];
 }
 

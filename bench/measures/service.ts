@@ -8,16 +8,13 @@
  * and for a cold Detect the CLI's detect on the same backup.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import { WEBHOOK_PATH } from '../../src/webhook/server.js';
-import { admissionReview, restoreObject } from '../../test/webhook/helpers.js';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { call, clusterItem, executeRequest, makeClients } from '../../test/grpc/helpers.js';
 import { veleroRestore } from '../../test/helpers/velero.js';
 import type { ScaleBackup } from '../fixtures.js';
 import { probePath } from '../processes.js';
+import { timeEach, webhookClient } from '../webhook-client.js';
 
 export interface ServiceSamples {
   detectCold: number[];
@@ -56,7 +53,7 @@ export async function measureService(backup: ScaleBackup, coldRuns: number, call
   try {
     const detect = (refresh: boolean) =>
       call(clients.detector, 'Detect', { backup_name: BACKUP_NAME, skip_access_apiserver: true, refresh }, { deadlineMs: DETECT_DEADLINE_MS });
-    const admission = webhookClient(server);
+    const admission = webhookClient({ port: server.webhookPort, caCert: server.caCert, backup: BACKUP_NAME, timeoutMs: DETECT_DEADLINE_MS });
     const [admissionCold] = await timeEach(1, () => admission.admit());
     const detectCold = await timeEach(coldRuns, () => detect(true));
     const detectWarm = await timeEach(WARM_DETECTS, () => detect(false));
@@ -108,58 +105,6 @@ export async function measureService(backup: ScaleBackup, coldRuns: number, call
     clients.close();
     await server.stop();
   }
-}
-
-/** AdmissionReviews of a Restore of the backup, as the API server posts them (one kept-alive connection). */
-function webhookClient(server: Server): { admit(): Promise<{ allowed: boolean }>; roundTrip(): Promise<void>; close(): void } {
-  const ca = readFileSync(server.caCert);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-  const body = JSON.stringify(admissionReview(restoreObject({ backupName: BACKUP_NAME })));
-  const send = (path: string, payload: string) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = https.request(
-        {
-          host: '127.0.0.1',
-          port: server.webhookPort,
-          path,
-          method: 'POST',
-          ca,
-          agent,
-          timeout: DETECT_DEADLINE_MS,
-          headers: { 'content-type': 'application/json' },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8').on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('admission timed out')));
-      req.on('error', reject);
-      req.end(payload);
-    });
-  return {
-    async admit() {
-      const { status: code, text } = await send(WEBHOOK_PATH, body);
-      if (code !== 200) throw new Error(`the webhook answered HTTP ${code}: ${text.slice(0, 200)}`);
-      return (JSON.parse(text) as { response: { allowed: boolean } }).response;
-    },
-    async roundTrip() {
-      await send('/bench-round-trip', '{}');
-    },
-    close: () => agent.destroy(),
-  };
-}
-
-/** Runs `fn` `n` times one after the other; the milliseconds of each. */
-async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const started = process.hrtime.bigint();
-    await fn();
-    out.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  return out;
 }
 
 /** Calls per second over `n` calls with IN_FLIGHT of them running at a time. */

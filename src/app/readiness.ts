@@ -14,16 +14,25 @@ import { errorMessage } from '../util/values.js';
 import type { DriftService } from './drift-service.js';
 import { readinessOf, sameReadiness, type BackupReadiness } from './readiness-verdict.js';
 
+/** A location's newest Completed backup, as its catalog lists it. */
+export interface NewestBackup {
+  name: string;
+  /** Its completion, ms since the epoch. */
+  completedAt?: number;
+  /** The completion of the Completed backup before it: the schedule's cadence, as observed. */
+  previousCompletedAt?: number;
+}
+
 /** The finished backups of one location (a bucket's listing, or Backup objects in a cluster). */
 export interface BackupCatalog {
-  newestCompleted(signal?: AbortSignal): Promise<{ name: string; completedAt?: number } | undefined>;
+  newestCompleted(signal?: AbortSignal): Promise<NewestBackup | undefined>;
 }
 
 /** What the watch knows of one location. */
 export interface LocationReadiness {
   location: string;
   /** The newest Completed backup, once listed. */
-  backup?: { name: string; completedAt?: number };
+  backup?: NewestBackup;
   /** Its readiness at the last successful analysis (of this backup). */
   readiness?: BackupReadiness;
   /** When that analysis finished, ms since the epoch. */
@@ -125,7 +134,7 @@ export class ReadinessWatch {
     }
   }
 
-  private async analyse(location: string, backup: { name: string; completedAt?: number }, signal: AbortSignal): Promise<void> {
+  private async analyse(location: string, backup: NewestBackup, signal: AbortSignal): Promise<void> {
     const started = this.now();
     try {
       const { report } = await this.options.service.analyze(backup.name, { storageLocation: location, refresh: true, signal, watch: true });

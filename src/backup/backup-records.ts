@@ -43,14 +43,27 @@ export function backupRecordOf(name: string, backup: unknown): BackupRecord {
   };
 }
 
-/** The Completed backup with the latest completion time (ties: the greater name). */
-export function newestCompleted<R extends BackupRecord>(records: readonly R[]): R | undefined {
-  let newest: R | undefined;
-  for (const r of records) {
-    if (r.phase !== 'Completed') continue;
-    if (!newest || later(r.completedAt, newest.completedAt, r.name, newest.name)) newest = r;
+/** The newest Completed backup, with the completion of the Completed one before it. */
+export type NewestRecord = BackupRecord & { previousCompletedAt?: number };
+
+/**
+ * The Completed backup that finished last (by completion, else start time; then by name), if any,
+ * with the completion of the one before it (how far apart the schedule makes them).
+ */
+export function newestCompleted(records: Iterable<BackupRecord>): NewestRecord | undefined {
+  let newest: BackupRecord | undefined;
+  let previous: BackupRecord | undefined;
+  for (const record of records) {
+    if (record.phase !== 'Completed') continue;
+    if (!newest || finishedLater(record, newest)) [newest, previous] = [record, newest];
+    else if (!previous || finishedLater(record, previous)) previous = record;
   }
-  return newest;
+  if (!newest) return undefined;
+  return previous?.completedAt !== undefined ? { ...newest, previousCompletedAt: previous.completedAt } : newest;
+}
+
+function finishedLater(a: BackupRecord, b: BackupRecord): boolean {
+  return later(a.completedAt ?? a.startedAt, b.completedAt ?? b.startedAt, a.name, b.name);
 }
 
 /**

@@ -9,7 +9,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { isObjectName } from '../model/kube.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { trimSlashes } from '../util/values.js';
-import { backupRecordOf, newestCompleted, newestOfSchedule, type BackupRecord } from './backup-records.js';
+import { backupRecordOf, newestCompleted, newestOfSchedule, type BackupRecord, type NewestRecord } from './backup-records.js';
 import { BackupSourceError } from './errors.js';
 import { connectS3, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { describeS3Failure } from './s3-failure.js';
@@ -40,7 +40,7 @@ export class S3BackupCatalog {
   ) {}
 
   /** The Completed backup with the latest completion time, if any. */
-  async newestCompleted(signal?: AbortSignal): Promise<BackupRecord | undefined> {
+  async newestCompleted(signal?: AbortSignal): Promise<NewestRecord | undefined> {
     return newestCompleted(await this.records(signal));
   }
 

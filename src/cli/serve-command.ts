@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, WATCH_SOURCES } from '../config/defaults.js';
 import { FAILURE_POLICIES, GATE_MODES } from '../config/gate-settings.js';
 import type { ConfigOverrides } from '../config/service-sources.js';
 import { durationText } from '../config/values.js';
@@ -53,6 +53,12 @@ export function addServeCommand(program: Command): void {
     .option(
       '--watch-interval <duration>',
       `how often the watch re-analyses the newest backup, e.g. 5m ${byDefault(durationText(DEFAULTS.watch.intervalMs))}`,
+    )
+    .addOption(
+      new Option(
+        '--watch-source <source>',
+        `where the watch lists finished backups: the cluster's Backup objects or the bucket ${byDefault(DEFAULTS.watch.source)}`,
+      ).choices(WATCH_SOURCES),
     )
     .option('--token-file <file>', 'require `authorization: Bearer <token>` with the token in this file')
     .option('--tls-cert <file>', 'server certificate (PEM)')

@@ -9,6 +9,10 @@
 import type { GateConfig } from '../gate/decide.js';
 import type { LogLevel } from '../util/jsonlog.js';
 
+/** Where the readiness watch lists a location's finished backups. */
+export const WATCH_SOURCES = ['auto', 'bucket', 'cluster'] as const;
+export type WatchSource = (typeof WATCH_SOURCES)[number];
+
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 
@@ -81,7 +85,11 @@ export const DEFAULTS = freeze({
     namespace: 'velero',
   },
   /** The plugin's reads and writes in Velero's cluster (ConfigMap, Secrets, Backups, Restores). */
-  kube: { requestTimeoutMs: 10 * SECOND },
+  kube: {
+    requestTimeoutMs: 10 * SECOND,
+    /** Objects per page of a listing (`limit`). */
+    pageSize: 500,
+  },
   /** `drift-detector serve`. */
   service: {
     listen: '127.0.0.1:50051',
@@ -108,6 +116,8 @@ export const DEFAULTS = freeze({
     maxListingIntervalMs: 1 * MINUTE,
     /** Kubernetes Events on the BackupStorageLocation when its newest backup turns (un)restorable. */
     events: true,
+    /** Where the finished backups are listed: the cluster's Backup objects when serve has a cluster, else the bucket. */
+    source: 'auto' as const satisfies WatchSource,
   },
   /** The admission webhook of `serve` (no listener unless webhook.listen is set). */
   webhook: {

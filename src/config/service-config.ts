@@ -35,7 +35,7 @@
  *   apiserverConcurrency: 16
  *   maxConcurrent: 2                # analyses of different backups at once; more: RESOURCE_EXHAUSTED
  *   maxAge: 10m                     # a readiness-watch result this fresh answers for its backup
- * watch: { enabled: true, interval: 10m, events: true }  # re-analyse each location's newest backup
+ * watch: { enabled: true, interval: 10m, events: true, source: auto }  # re-analyse each location's newest backup (source: auto | bucket | cluster)
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
  * limits: { maxReceiveMessageBytes: 16777216, backupMemoryBytes: 536870912 }  # bytes kept from one backup
  * shutdownTimeout: 30s
@@ -50,7 +50,7 @@
 import type { GateConfig } from '../gate/decide.js';
 import type { LogLevel } from '../util/jsonlog.js';
 import { isLoopbackListen } from './addresses.js';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS, WATCH_SOURCES, type WatchSource } from './defaults.js';
 import { readGateConfig } from './gate-settings.js';
 import { readTlsFiles, readTokenFile, readVSphereFiles, type PathOf, type TlsFiles, type VSphereFiles } from './service-files.js';
 import { readServiceSources, type LoadConfigOptions } from './service-sources.js';
@@ -80,6 +80,8 @@ export interface WatchConfig {
   intervalMs: number;
   /** Kubernetes Events on a BackupStorageLocation whose newest backup changes restorability. */
   events: boolean;
+  /** Backup objects in the cluster, or the bucket's velero-backup.json; auto: the cluster when one is configured. */
+  source: WatchSource;
 }
 
 export interface ServiceConfig {
@@ -136,6 +138,7 @@ export async function loadServiceConfig(options: LoadConfigOptions): Promise<Ser
       enabled: r.bool('watch.enabled') ?? DEFAULTS.watch.enabled,
       intervalMs: r.duration('watch.interval', { positive: true }) ?? DEFAULTS.watch.intervalMs,
       events: r.bool('watch.events') ?? DEFAULTS.watch.events,
+      source: r.choice('watch.source', WATCH_SOURCES) ?? DEFAULTS.watch.source,
     },
     vsphere,
     maxReceiveMessageBytes: r.positiveInt('limits.maxReceiveMessageBytes') ?? DEFAULTS.service.maxReceiveMessageBytes,

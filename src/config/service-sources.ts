@@ -32,6 +32,7 @@ export interface ConfigOverrides {
   webhookDeadline?: string;
   watch?: boolean | string;
   watchInterval?: string;
+  watchSource?: string;
 }
 
 export interface LoadConfigOptions {
@@ -65,6 +66,7 @@ export const OVERRIDES: Array<{ key: string; flag: keyof ConfigOverrides; flagNa
   },
   { key: 'watch.enabled', flag: 'watch', flagName: '--watch', env: 'DRIFT_DETECTOR_WATCH' },
   { key: 'watch.interval', flag: 'watchInterval', flagName: '--watch-interval', env: 'DRIFT_DETECTOR_WATCH_INTERVAL' },
+  { key: 'watch.source', flag: 'watchSource', flagName: '--watch-source', env: 'DRIFT_DETECTOR_WATCH_SOURCE' },
   { key: 'auth.tokenFile', flag: 'tokenFile', flagName: '--token-file', env: 'DRIFT_DETECTOR_TOKEN_FILE' },
   { key: 'tls.certFile', flag: 'tlsCert', flagName: '--tls-cert', env: 'DRIFT_DETECTOR_TLS_CERT' },
   { key: 'tls.keyFile', flag: 'tlsKey', flagName: '--tls-key', env: 'DRIFT_DETECTOR_TLS_KEY' },
@@ -92,7 +94,7 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
     'webhook',
     'watch',
   ],
-  watch: ['enabled', 'interval', 'events'],
+  watch: ['enabled', 'interval', 'events', 'source'],
   metrics: ['listen'],
   tls: ['certFile', 'keyFile', 'clientCAFile'],
   auth: ['tokenFile'],

@@ -8,8 +8,8 @@ import type { LocationReadiness, ReadinessMetrics } from '../app/readiness.js';
 import type { ClusterReadiness } from '../app/readiness-verdict.js';
 
 export interface ReadinessGauges extends ReadinessMetrics {
-  /** Where the gauges read the state from (the running watch). */
-  bind(snapshot: () => LocationReadiness[]): void;
+  /** Where the gauges read the state from (the running watch), and its watch.interval in seconds. */
+  bind(snapshot: () => LocationReadiness[], intervalSeconds: number): void;
 }
 
 const BACKUP_LABELS = ['storage_location', 'backup'] as const;
@@ -84,12 +84,38 @@ function backupGauges(registry: Registry, snapshot: () => Snapshot): void {
       }
     },
   });
+  // The alert on a missed backup compares the age with this, not with a schedule written into the rule.
+  new Gauge({
+    name: 'drift_detector_backup_interval_seconds',
+    help: 'Time between the completions of the newest two Completed backups of the storage location (the schedule, as observed)',
+    labelNames: BACKUP_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { location, backup } of snapshot()()) {
+        if (backup?.completedAt === undefined || backup.previousCompletedAt === undefined) continue;
+        this.set({ storage_location: location, backup: backup.name }, Math.max(0, (backup.completedAt - backup.previousCompletedAt) / 1000));
+      }
+    },
+  });
 }
 
 export function createReadinessMetrics(registry: Registry): ReadinessGauges {
   let snapshot: Snapshot = () => [];
+  let intervalSeconds = 0;
   backupGauges(registry, () => snapshot);
   const registers = [registry];
+  // Per location, so that the alert on missing analyses matches it with the last success label for label.
+  new Gauge({
+    name: 'drift_detector_readiness_watch_interval_seconds',
+    help: "The readiness watch's interval (watch.interval): how often each storage location's newest backup is re-analysed",
+    labelNames: ['storage_location'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of snapshot()) this.set({ storage_location: s.location }, intervalSeconds);
+    },
+  });
   const lastSuccess = new Gauge({
     name: 'drift_detector_readiness_last_success_timestamp_seconds',
     help: 'Time of the last successful readiness analysis of the storage location, in seconds since the epoch',
@@ -110,8 +136,9 @@ export function createReadinessMetrics(registry: Registry): ReadinessGauges {
     registers,
   });
   return {
-    bind(source) {
+    bind(source, interval) {
       snapshot = source;
+      intervalSeconds = interval;
     },
     analysed(location, { ok, seconds }) {
       duration.observe({ storage_location: location }, seconds);

@@ -14,6 +14,10 @@ import type { ConfiguredStorageLocation } from '../config/storage-locations.js';
 import { RestoreGate } from '../app/restore-gate.js';
 import { hostOf, joinHostPort } from '../config/addresses.js';
 import type { ServiceConfig } from '../config/service-config.js';
+import { DEFAULTS, type WatchSource } from '../config/defaults.js';
+import { lazyKubeClient } from '../kube/client.js';
+import { hasKubeConfig, loadKubeConfig } from '../kube/config.js';
+import { BACKUPS_RBAC_HINT, ClusterBackupCatalog } from '../kube/location-backups.js';
 import { guarded, type CallEnvironment } from '../rpc/calls.js';
 import { PROTO_FILES, SERVICE_NAMES } from '../rpc/protos.js';
 import { restoreItemActionV1, restoreItemActionV2 } from '../rpc/restore-item-action.js';
@@ -55,6 +59,8 @@ export interface StartServiceOptions {
   deps?: Partial<ServiceDeps>;
   logger?: Logger;
   metrics?: ServiceMetrics;
+  /** Where a cluster is looked for (KUBECONFIG, a pod's service account); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningService {
@@ -89,7 +95,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     logger,
     metrics,
   });
-  const readiness = config.watch.enabled ? readinessWatch(options, service, logger, metrics) : undefined;
+  const watching = config.watch.enabled ? readinessWatch(options, service, logger, metrics) : undefined;
+  const readiness = watching?.watch;
   const shell = serviceShell(config, env, service, readiness);
   const port = await shell.bind(config.listen, secrets.credentials);
   const address = config.listen.startsWith('unix:') ? config.listen : joinHostPort(hostOf(config.listen)!, port);
@@ -107,7 +114,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     pauseOnDrift: config.gate.pauseOnDrift,
     storageLocations: config.storageLocations.map((l) => l.name),
     ...(metricsAddress ? { metrics: metricsAddress } : {}),
-    ...(readiness ? { watchInterval: config.watch.intervalMs / 1000, watchListingInterval: readiness.listingIntervalMs / 1000 } : {}),
+    ...(watching
+      ? {
+          watchInterval: config.watch.intervalMs / 1000,
+          watchListingInterval: watching.watch.listingIntervalMs / 1000,
+          watchSource: watching.source,
+        }
+      : {}),
   });
   readiness?.start();
 
@@ -138,19 +151,41 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 }
 
 /** The watch over every configured location, its gauges read from its state. */
-function readinessWatch(options: StartServiceOptions, service: DriftService, logger: Logger, metrics: ServiceMetrics): ReadinessWatch {
+function readinessWatch(
+  options: StartServiceOptions,
+  service: DriftService,
+  logger: Logger,
+  metrics: ServiceMetrics,
+): { watch: ReadinessWatch; source: string } {
   const { config } = options;
-  const catalogOf = options.deps?.catalogOf ?? ((l: ConfiguredStorageLocation) => new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs }));
+  const env = options.env ?? process.env;
+  const listing = backupCatalogs(config.watch.source, env);
+  const catalogOf = options.deps?.catalogOf ?? listing.catalogOf;
   const watch = new ReadinessWatch({
     service,
     catalogs: new Map(config.storageLocations.map((l) => [l.name, catalogOf(l)])),
     intervalMs: config.watch.intervalMs,
     logger,
     metrics: metrics.readiness,
-    ...(config.watch.events ? { announce: options.deps?.announce ?? readinessEvents(logger) } : {}),
+    ...(config.watch.events ? { announce: options.deps?.announce ?? readinessEvents(logger, env) } : {}),
   });
-  metrics.readiness.bind(() => watch.snapshot());
-  return watch;
+  metrics.readiness.bind(() => watch.snapshot(), config.watch.intervalMs / 1000);
+  return { watch, source: options.deps?.catalogOf ? 'injected' : listing.source };
+}
+
+/**
+ * watch.source: the Backup objects of Velero's namespace, or the bucket's velero-backup.json; auto
+ * takes the cluster when serve has one. Once chosen it stays: a cluster that fails is the
+ * location's failure, as a bucket that fails is.
+ */
+function backupCatalogs(
+  source: WatchSource,
+  env: NodeJS.ProcessEnv,
+): { source: 'bucket' | 'cluster'; catalogOf: (l: ConfiguredStorageLocation) => BackupCatalog } {
+  const resolved = source === 'auto' ? (hasKubeConfig(env) ? 'cluster' : 'bucket') : source;
+  if (resolved === 'bucket') return { source: resolved, catalogOf: (l) => new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs }) };
+  const client = lazyKubeClient(() => loadKubeConfig(env), { timeoutMs: DEFAULTS.kube.requestTimeoutMs, accessHint: BACKUPS_RBAC_HINT });
+  return { source: resolved, catalogOf: (l) => new ClusterBackupCatalog(client, DEFAULTS.velero.namespace, l.name) };
 }
 
 /** The server with every service `serve` carries; reflection needs the token like the rest, health does not (probes carry none). */

@@ -5,6 +5,7 @@
  */
 import type { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from './call.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { apiServerOf } from './config.js';
 
 export interface KubeApis {
@@ -36,7 +37,10 @@ export interface KubeClient {
   call<T>(object: string, verb: KubeVerb, run: (apis: KubeApis, options: KubeRequestOptions) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** A velero.io/v1 object as the API returns it (not checked). */
   readVeleroObject(kind: VeleroKind, namespace: string, name: string, signal?: AbortSignal): Promise<unknown>;
-  /** The velero.io/v1 objects of `kind` in `namespace` that match the label selector (not checked). */
+  /**
+   * The velero.io/v1 objects of `kind` in `namespace` that match the label selector ('' for all),
+   * not checked; read in pages of DEFAULTS.kube.pageSize (limit/continue) under one deadline.
+   */
   listVeleroObjects(kind: VeleroKind, namespace: string, labelSelector: string, signal?: AbortSignal): Promise<unknown[]>;
   /** Merge-patches a velero.io/v1 object. */
   patchVeleroObject(kind: VeleroKind, namespace: string, name: string, patch: object): Promise<void>;
@@ -63,6 +67,8 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
       },
       (requestOptions) => run(apis, requestOptions),
     );
+  const veleroList = (kind: VeleroKind, namespace: string, labelSelector: string) =>
+    ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], ...(labelSelector ? { labelSelector } : {}) }) as const;
   const veleroObject = (kind: VeleroKind, namespace: string, name: string) =>
     ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], name }) as const;
   return {
@@ -75,17 +81,14 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
         ({ custom }, o) => custom.getNamespacedCustomObject(veleroObject(kind, namespace, name), o),
         signal,
       ),
-    async listVeleroObjects(kind, namespace, labelSelector, signal) {
-      const list: unknown = await call(
-        `${VELERO_PLURALS[kind]} in ${namespace} (${labelSelector})`,
+    listVeleroObjects: (kind, namespace, labelSelector, signal) =>
+      call(
+        `${VELERO_PLURALS[kind]} in ${namespace}${labelSelector ? ` (${labelSelector})` : ''}`,
         'list',
         ({ custom }, o) =>
-          custom.listNamespacedCustomObject({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], labelSelector }, o),
+          listPages((page) => custom.listNamespacedCustomObject({ ...veleroList(kind, namespace, labelSelector), ...page }, o)),
         signal,
-      );
-      const items: unknown = (list as { items?: unknown }).items;
-      return Array.isArray(items) ? (items as unknown[]) : [];
-    },
+      ),
     async patchVeleroObject(kind, namespace, name, patch) {
       await call(`${kind} ${namespace}/${name}`, 'patch', ({ custom }, o) =>
         custom.patchNamespacedCustomObject(
@@ -104,6 +107,41 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
       return { ...(secret.data ?? {}) };
     },
   };
+}
+
+/**
+ * A client made on first use, from a kubeconfig loaded then: a door that never needs the cluster
+ * never looks for one. A failed load is the caller's failure and is tried again on the next use.
+ */
+export function lazyKubeClient(loadConfig: () => Promise<KubeConfig>, options: KubeClientOptions): () => Promise<KubeClient> {
+  let client: Promise<KubeClient> | undefined;
+  return () =>
+    (client ??= loadConfig()
+      .then((kc) => kubeClient(kc, options))
+      .catch((err: unknown) => {
+        client = undefined;
+        throw err;
+      }));
+}
+
+/** Pages of one listing at most: at the default page size, far more Backups than Velero keeps. */
+const MAX_LIST_PAGES = 200;
+
+/** Follows `metadata.continue` from page to page; a custom-object list is the API's JSON as is. */
+async function listPages(page: (query: { limit: number; _continue?: string }) => Promise<unknown>): Promise<unknown[]> {
+  const items: unknown[] = [];
+  let next: string | undefined;
+  for (let n = 0; n < MAX_LIST_PAGES; n++) {
+    const list = (await page({ limit: DEFAULTS.kube.pageSize, ...(next ? { _continue: next } : {}) })) as {
+      items?: unknown;
+      metadata?: { continue?: unknown };
+    };
+    if (Array.isArray(list.items)) items.push(...(list.items as unknown[]));
+    const token = list.metadata?.continue;
+    if (typeof token !== 'string' || token === '') return items;
+    next = token;
+  }
+  throw new Error(`the listing goes on beyond ${MAX_LIST_PAGES} pages of ${DEFAULTS.kube.pageSize}`);
 }
 
 /** A Secret value as text. */

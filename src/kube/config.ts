@@ -42,6 +42,11 @@ function findKubeConfig(env: NodeJS.ProcessEnv, file: string | undefined): Found
   return undefined;
 }
 
+/** Whether a cluster is configured (a kubeconfig, or a pod's service account) without loading it. */
+export function hasKubeConfig(env: NodeJS.ProcessEnv = process.env): boolean {
+  return findKubeConfig(env, undefined) !== undefined;
+}
+
 /**
  * Loads the kubeconfig findKubeConfig picks. `env` gives KUBECONFIG, KUBERNETES_SERVICE_HOST and
  * HOME. client-node is loaded only now: paths that never reach a cluster do not pay for it.

@@ -5,24 +5,19 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
-import { kubeClient, type KubeClient } from './client.js';
+import { lazyKubeClient } from './client.js';
 import { loadKubeConfig } from './config.js';
 
-const RBAC_HINT = "the service account of drift-detector serve needs get/list on backups.velero.io in Velero's namespace (deploy/webhook)";
+const RBAC_HINT = "the service account of drift-detector serve needs get/list on backups.velero.io in Velero's namespace (deploy/service)";
 
 export function clusterScheduleBackups(options: { timeoutMs?: number; loadConfig?: () => Promise<KubeConfig> } = {}): {
   list(namespace: string, schedule: string, signal: AbortSignal): Promise<unknown[]>;
 } {
   const { timeoutMs = DEFAULTS.kube.requestTimeoutMs, loadConfig = () => loadKubeConfig() } = options;
-  let client: Promise<KubeClient> | undefined;
+  const client = lazyKubeClient(loadConfig, { timeoutMs, accessHint: RBAC_HINT });
   return {
     async list(namespace, schedule, signal) {
-      client ??= loadConfig().then((kc) => kubeClient(kc, { timeoutMs, accessHint: RBAC_HINT }));
-      const c = await client.catch((err: unknown) => {
-        client = undefined;
-        throw err;
-      });
-      return c.listVeleroObjects('Backup', namespace, `velero.io/schedule-name=${schedule}`, signal);
+      return (await client()).listVeleroObjects('Backup', namespace, `velero.io/schedule-name=${schedule}`, signal);
     },
   };
 }

@@ -42,6 +42,8 @@ test('the quick preset runs every measure and writes the results file', async (t
     'plugin.rss.warm',
     'readiness.cycle.cpu',
     'readiness.cycle.rss',
+    'readiness.admission.p50',
+    'readiness.admission.p99',
   ]);
   for (const m of results.measures) {
     t.true(Number.isFinite(m.ours) && m.ours > 0, `${m.id}: ours = ${m.ours}`);

@@ -2,8 +2,9 @@
  * deploy/ and the Dockerfile against the code: every manifest parses and is listed by its
  * kustomization; the plugin's ConfigMap carries the labels the plugin selects by and settings it
  * accepts; its Role allows exactly the requests the plugin makes (recorded against a loopback API
- * server); the service's configuration loads, and its ports, labels, mounts and image agree with
- * the Deployment, Service, NetworkPolicy and Dockerfile.
+ * server), and so does the service's Role for what serve does in Velero's namespace; the service's
+ * configuration loads, and its ports, labels, mounts and image agree with the Deployment, Service,
+ * NetworkPolicy and Dockerfile.
  */
 import test from 'ava';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -21,7 +22,8 @@ import { PluginRestoreGate, vcenterCredentialsFromSecret } from '../../src/plugi
 import { PLUGIN_CONFIG_LABELS, parsePluginSettings } from '../../src/plugin/settings.js';
 import { silentLogger } from '../../src/util/jsonlog.js';
 import { DETECTOR_VERSION } from '../../src/version.js';
-import { clusterItem, cluster, machine, report } from '../grpc/helpers.js';
+import { clusterScheduleBackups } from '../../src/kube/schedule-backups.js';
+import { clusterItem, cluster, FakeDetection, machine, report, standardReport, startTestService } from '../grpc/helpers.js';
 import { tempDir } from '../helpers/scenario.js';
 import { startFakeKube } from '../plugin/fake-kube.js';
 import { veleroRestore } from '../helpers/velero.js';
@@ -61,6 +63,24 @@ const find = (kind: string, name: string, namespace?: string): Doc => {
   throw new Error(`no ${kind} ${namespace ?? '*'}/${name} in deploy/`);
 };
 const portOf = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
+
+/** `group/resource:verb` of each request a loopback API server recorded, as RBAC names them. */
+function requestedOf(requests: Array<{ method: string; path: string }>): string[] {
+  const names = requests.map((r) => {
+    const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(\/[^/]+)?$/.exec(r.path)!;
+    const verb = r.method === 'GET' ? (m[3] ? 'get' : 'list') : r.method === 'PATCH' ? 'patch' : r.method === 'POST' ? 'create' : r.method;
+    return `${m[1] ?? ''}/${m[2]}:${verb}`;
+  });
+  return [...new Set(names)].sort();
+}
+
+/** `group/resource:verb` of everything a Role grants. */
+function grantsOf(role: Doc): string[] {
+  const rules = role['rules'] as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+  return [
+    ...new Set(rules.flatMap((rule) => rule.apiGroups.flatMap((g) => rule.resources.flatMap((r) => rule.verbs.map((v) => `${g}/${r}:${v}`))))),
+  ].sort();
+}
 
 test('every manifest parses, has a kind, and every file is listed by its kustomization (examples are not)', (t) => {
   const kinds = new Set<string>();
@@ -196,20 +216,8 @@ test("plugin Role allows exactly the requests the plugin makes, for Velero's ser
     { signal: new AbortController().signal, fields: {} },
   );
 
-  const requested = new Set(
-    kube.requests.map((r) => {
-      const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(\/[^/]+)?$/.exec(r.path)!;
-      const verb = r.method === 'GET' ? (m[3] ? 'get' : 'list') : r.method === 'PATCH' ? 'patch' : r.method === 'POST' ? 'create' : r.method;
-      return `${m[1] ?? ''}/${m[2]}:${verb}`;
-    }),
-  );
   const role = find('Role', 'drift-detector-plugin', ns);
-  const allowed = new Set(
-    (role['rules'] as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>).flatMap((rule) =>
-      rule.apiGroups.flatMap((g) => rule.resources.flatMap((r) => rule.verbs.map((v) => `${g}/${r}:${v}`))),
-    ),
-  );
-  t.deepEqual([...requested].sort(), [...allowed].sort(), 'the Role grants what is used, and nothing else');
+  t.deepEqual(requestedOf(kube.requests), grantsOf(role), 'the Role grants what is used, and nothing else');
 
   const binding = find('RoleBinding', 'drift-detector-plugin', ns);
   t.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata!.name });
@@ -250,7 +258,9 @@ test('service: its configuration loads; ports, labels, mounts and image agree ac
   t.true(subset(deployment['spec'].selector.matchLabels));
   t.true(subset(service['spec'].selector));
   t.true(subset(policy['spec'].podSelector.matchLabels));
+  // The token is mounted by this pod (the watch lists Backups and writes Events), not by every pod of the account.
   t.is(find('ServiceAccount', pod.spec.serviceAccountName, 'drift-detector')['automountServiceAccountToken'], false);
+  t.true(pod.spec.automountServiceAccountToken);
 
   // Every file the configuration names is mounted, from a Secret whose template has that key.
   const mounts = container.volumeMounts as Array<{ name: string; mountPath: string; subPath?: string }>;
@@ -367,17 +377,87 @@ test('webhook: the ValidatingWebhookConfiguration, Service, certificate, RBAC an
   t.is(config.webhook!.certFile, join(mount.mountPath, 'tls.crt'));
   t.is(config.webhook!.keyFile, join(mount.mountPath, 'tls.key'));
 
-  // The schedule lookup lists Backups in Velero's namespace with the service's account, whose token is mounted.
-  const role = find('Role', 'drift-detector-webhook', DEFAULTS.velero.namespace);
-  t.deepEqual(role['rules'], [{ apiGroups: ['velero.io'], resources: ['backups'], verbs: ['list'] }]);
-  const binding = find('RoleBinding', 'drift-detector-webhook', DEFAULTS.velero.namespace);
-  t.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'drift-detector', namespace: 'drift-detector' }]);
-  t.true(deploymentPatch['spec'].template.spec.automountServiceAccountToken);
+  // The schedule lookup lists Backups with the service's account and Role (deploy/service), not a Role of its own.
+  t.false(
+    [...all.values()]
+      .flat()
+      .some((d) => (d.kind === 'Role' || d.kind === 'RoleBinding') && d.metadata?.labels?.['app.kubernetes.io/component'] === 'webhook'),
+  );
 });
 
-test('service PrometheusRule: every metric its alerts read is one the service exports', (t) => {
+test("service Role allows exactly the requests serve makes in Velero's namespace: readiness watch, its Events, the schedule lookup", async (t) => {
+  const kube = await startFakeKube({ pageLimitMax: 1 });
+  t.teardown(() => kube.stop());
+  const ns = DEFAULTS.velero.namespace;
+  const backup = (name: string) => ({
+    metadata: { name, namespace: ns, labels: { 'velero.io/schedule-name': 'daily' } },
+    spec: { storageLocation: 'default' },
+    status: { phase: 'Completed', completionTimestamp: `2026-11-30T1${name.slice(1)}:00:00Z` },
+  });
+  kube.put(`/apis/velero.io/v1/namespaces/${ns}/backups/b1`, backup('b1'));
+  kube.put(`/apis/velero.io/v1/namespaces/${ns}/backups/b2`, backup('b2'));
+  const file = join(await tempDir('drift-deploy-kube-'), 'config');
+  await writeFile(file, kube.kubeConfig.exportConfig());
+
+  // serve as deployed: the watch on the cluster's Backups, with Events, over a drifted backup.
+  const fake = new FakeDetection();
+  fake.reports.set('b2', standardReport('b2'));
+  const service = await startTestService({
+    config: { watch: { enabled: true, intervalMs: 60_000, events: true, source: 'cluster' } },
+    deps: fake.deps(),
+    env: { KUBECONFIG: file },
+  });
+  t.teardown(() => service.stop());
+  const deadline = Date.now() + 20_000;
+  while (kube.events.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.like(kube.events[0], { involvedObject: { kind: 'BackupStorageLocation', name: 'default' }, reason: 'BackupNotRestorable' });
+  // The webhook's `--from-schedule` lookup, as serve composes it.
+  const backups = await clusterScheduleBackups({ loadConfig: () => Promise.resolve(kube.kubeConfig) }).list(
+    ns,
+    'daily',
+    new AbortController().signal,
+  );
+  t.is(backups.length, 2);
+
+  const role = find('Role', 'drift-detector', ns);
+  t.deepEqual(requestedOf(kube.requests), grantsOf(role), 'the Role grants what is used, and nothing else');
+  const binding = find('RoleBinding', 'drift-detector', ns);
+  t.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata!.name });
+  const deployment = find('Deployment', 'drift-detector', 'drift-detector');
+  t.deepEqual(binding['subjects'], [
+    { kind: 'ServiceAccount', name: deployment['spec'].template.spec.serviceAccountName, namespace: 'drift-detector' },
+  ]);
+
+  // What the deployed configuration asks for is what this test ran.
+  const configMap = find('ConfigMap', 'drift-detector-config', 'drift-detector');
+  const dir = await tempDir('drift-deploy-watch-');
+  await writeFile(join(dir, 'config.yaml'), configMap['data']['config.yaml']);
+  const config = await loadServiceConfig({ file: join(dir, 'config.yaml'), env: {} });
+  t.like(config.watch, { enabled: true, events: true, source: 'auto' });
+});
+
+test('service PrometheusRule: its alerts read only series the service exports, matched label for label, with no threshold written in', async (t) => {
   const rule = find('PrometheusRule', 'drift-detector-readiness', 'drift-detector');
-  const { registry } = createMetrics({ defaultMetrics: false });
+  const { registry, readiness } = createMetrics({ defaultMetrics: false });
+  // Every series of the watch present: one location analysed, its newest backup a day after the one before.
+  const completedAt = Date.now() - 3_600_000;
+  readiness.bind(
+    () => [
+      {
+        location: 'default',
+        backup: { name: 'b2', completedAt, previousCompletedAt: completedAt - 86_400_000 },
+        readiness: { restorable: false, status: 'ManualRemediationRequired', clusters: [], infraMachinesToConfirm: 0 },
+        analyzedAt: Date.now(),
+      },
+    ],
+    600,
+  );
+  readiness.analysed('default', { ok: true, seconds: 1 });
+  readiness.failed('default');
+  const exported = new Map(
+    (await registry.getMetricsAsJSON()).map((m) => [m.name, new Set(m.values.flatMap((v) => Object.keys(v.labels)))] as const),
+  );
+
   const rules = (rule['spec'].groups as Array<{ rules: Array<{ alert: string; expr: string }> }>).flatMap((g) => g.rules);
   t.deepEqual(
     rules.map((r) => r.alert),
@@ -386,6 +466,15 @@ test('service PrometheusRule: every metric its alerts read is one the service ex
   for (const r of rules) {
     const names = r.expr.match(/drift_detector_[a-z_]+/g) ?? [];
     t.true(names.length > 0, `${r.alert} reads a drift_detector metric`);
-    for (const name of names) t.truthy(registry.getSingleMetric(name.replace(/_(bucket|count|sum)$/, '')), `${r.alert}: ${name} exists`);
+    for (const name of names) t.true(exported.has(name.replace(/_(bucket|count|sum)$/, '')), `${r.alert}: ${name} is exported`);
+    // Two series in one expression match one to one (no on/ignoring): they must carry the same labels.
+    const labelSets = names.map((n) => [...exported.get(n)!].sort().join(','));
+    t.is(new Set(labelSets).size, 1, `${r.alert}: ${names.join(' and ')} carry the same labels`);
+    // A threshold of time (600, 93600) written into the rule goes stale with the configuration; small factors may stay.
+    t.notRegex(r.expr, /(?<![a-z_])\d{2,}/, `${r.alert}: no constant threshold`);
   }
+  const stale = rules.find((r) => r.alert === 'DriftDetectorReadinessStale')!;
+  t.regex(stale.expr, /drift_detector_readiness_watch_interval_seconds/, 'missed analyses are counted in configured intervals');
+  const old = rules.find((r) => r.alert === 'DriftDetectorBackupTooOld')!;
+  t.regex(old.expr, /drift_detector_backup_interval_seconds/, "a missed backup is measured against the location's own cadence");
 });

@@ -109,7 +109,7 @@ export function testConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfi
       apiserverConcurrency: 4,
       maxConcurrent: 4,
     },
-    watch: { enabled: false, intervalMs: 60_000, events: false },
+    watch: { enabled: false, intervalMs: 60_000, events: false, source: 'bucket' },
     vsphere: {},
     maxReceiveMessageBytes: 64 * 1024 * 1024,
     shutdownTimeoutMs: 2_000,
@@ -131,6 +131,8 @@ export async function startTestService(options: {
   deps?: Partial<ServiceDeps>;
   channel?: grpc.ChannelCredentials;
   clientOptions?: grpc.ChannelOptions;
+  /** Where the service looks for a cluster (KUBECONFIG); default none. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<TestService> {
   const logs: string[] = [];
   const logger: Logger = jsonLogger({ level: 'debug', write: (line) => logs.push(line) });
@@ -138,6 +140,7 @@ export async function startTestService(options: {
     config: testConfig(options.config),
     secrets: { credentials: grpc.ServerCredentials.createInsecure(), vcenterCredentials: {}, ...options.secrets },
     ...(options.deps ? { deps: options.deps } : {}),
+    env: options.env ?? {},
     logger,
     metrics: createMetrics({ defaultMetrics: false }),
   });

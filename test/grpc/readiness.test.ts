@@ -62,7 +62,10 @@ test('the newest backup is analysed when it appears, and its verdict follows vSp
   await s3.putBackup(BUCKET, 'tkg', 'b1', s.backup.path, backupJson('b1', '2026-11-30T10:00:00Z'));
 
   const service = await startTestService({
-    config: { storageLocations: [location(s3, 'default', 'tkg')], watch: { enabled: true, intervalMs: INTERVAL_MS, events: false } },
+    config: {
+      storageLocations: [location(s3, 'default', 'tkg')],
+      watch: { enabled: true, intervalMs: INTERVAL_MS, events: false, source: 'bucket' },
+    },
   });
   t.teardown(() => service.stop());
   // Each analysis of the real detection takes a few hundred ms here; a bound of several intervals
@@ -141,6 +144,9 @@ test('the newest backup is analysed when it appears, and its verdict follows vSp
   t.regex(text, /drift_detector_readiness_last_success_timestamp_seconds\{storage_location="default"\} \d/);
   t.regex(text, /drift_detector_readiness_analysis_duration_seconds_count\{storage_location="default"\} \d/);
   t.regex(text, /drift_detector_backup_age_seconds\{storage_location="default",backup="b2"\} \d/);
+  // What the alerts compare with: b1 completed an hour before b2, and the watch's own interval.
+  t.regex(text, /drift_detector_backup_interval_seconds\{storage_location="default",backup="b2"\} 3600\n/);
+  t.regex(text, new RegExp(`drift_detector_readiness_watch_interval_seconds\\{storage_location="default"\\} ${INTERVAL_MS / 1000}\n`));
 });
 
 test('a location whose credentials S3 refuses reports its failure while another location keeps working', async (t) => {
@@ -156,7 +162,7 @@ test('a location whose credentials S3 refuses reports its failure while another 
   const service = await startTestService({
     config: {
       storageLocations: [location(s3, 'default', 'good'), location(s3, 'broken', 'bad', wrong)],
-      watch: { enabled: true, intervalMs: INTERVAL_MS, events: false },
+      watch: { enabled: true, intervalMs: INTERVAL_MS, events: false, source: 'bucket' },
     },
   });
   t.teardown(() => service.stop());
@@ -199,7 +205,7 @@ test('a watch result answers the gate while it is fresh (analysis.maxAge), and c
   const service = await startTestService({
     config: {
       analysis: { ...testConfig().analysis, cacheTtlMs: 0, maxAgeMs: 60_000 },
-      watch: { enabled: true, intervalMs: 60_000, events: false },
+      watch: { enabled: true, intervalMs: 60_000, events: false, source: 'bucket' },
     },
     deps: { ...fake.deps(), catalogOf: () => ({ newestCompleted: () => Promise.resolve({ name: 'b1', completedAt: Date.now() }) }) },
   });

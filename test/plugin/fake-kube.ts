@@ -1,7 +1,8 @@
 /**
  * A Kubernetes API server on loopback (HTTPS, a bearer token) holding just what the plugin reads
  * and writes in Velero's namespace: ConfigMaps (listed by label selector), Secrets, Backups,
- * BackupStorageLocations, Restores (merge-patched) and Events (created). It records every request
+ * BackupStorageLocations, Restores (merge-patched) and Events (created). Lists are paged
+ * (limit/continue), at most `pageLimitMax` items a page whatever the client asks. It records every request
  * so tests can check what the in-cluster readers ask for; a path can be made to fail or hang.
  */
 import { readFile } from 'node:fs/promises';
@@ -43,7 +44,7 @@ export interface FakeKube {
 
 const TOKEN = 'fake-service-account-token-0123456789';
 
-export async function startFakeKube(): Promise<FakeKube> {
+export async function startFakeKube(options: { pageLimitMax?: number } = {}): Promise<FakeKube> {
   const pki = await makePki();
   const [cert, key, ca] = await Promise.all([readFile(pki.serverCert), readFile(pki.serverKey), readFile(pki.caCert, 'utf8')]);
   const requests: KubeRequest[] = [];
@@ -105,7 +106,12 @@ export async function startFakeKube(): Promise<FakeKube> {
         .map(([, o]) => o)
         .filter((o) => wanted.every(([k, v]) => o.metadata.labels?.[k] === v));
       const kind = url.pathname.endsWith('/backups') ? 'BackupList' : 'ConfigMapList';
-      return send(res, 200, { kind, apiVersion: kind === 'BackupList' ? 'velero.io/v1' : 'v1', metadata: {}, items });
+      // The continue token is the offset of the next page, as opaque to the client as the API's own.
+      const from = Number(url.searchParams.get('continue') ?? '0');
+      const limit = Math.min(Number(url.searchParams.get('limit') ?? Infinity) || Infinity, options.pageLimitMax ?? Infinity);
+      const page = items.slice(from, from + limit);
+      const metadata = from + page.length < items.length ? { continue: String(from + page.length) } : {};
+      return send(res, 200, { kind, apiVersion: kind === 'BackupList' ? 'velero.io/v1' : 'v1', metadata, items: page });
     }
     const object = objects.get(url.pathname);
     if (!object) return send(res, 404, statusBody(404, 'NotFound', `${url.pathname} not found`));

@@ -1,0 +1,184 @@
+/**
+ * The readiness watch reading Velero's Backup objects (watch.source auto, with a cluster): a
+ * loopback HTTPS API server holds the Backups and pages its lists, s3rver holds the tarballs the
+ * analysis reads, vcsim is the vCenter. Every wait is a bounded poll on a condition.
+ */
+import test from 'ava';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConfiguredStorageLocation } from '../../src/config/storage-locations.js';
+import { scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
+import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
+import { startFakeKube, type FakeKube } from '../plugin/fake-kube.js';
+import { call, startTestService, type TestService } from './helpers.js';
+
+const BUCKET = 'velero';
+const INTERVAL_MS = 400;
+const BACKUPS = '/apis/velero.io/v1/namespaces/velero/backups';
+
+interface Location {
+  storage_location: string;
+  backup: string;
+  analyzed: boolean;
+  restorable: boolean;
+  error: string;
+}
+
+function location(s3: S3Server, name: string): ConfiguredStorageLocation {
+  return {
+    name,
+    isDefault: true,
+    location: {
+      bucket: BUCKET,
+      prefix: 'tkg',
+      s3Url: s3.endpoint,
+      s3ForcePathStyle: true,
+      region: 'us-east-1',
+      credentialsFile: s3.credentialsFile,
+    },
+    timeoutMs: 5_000,
+  };
+}
+
+/** A Backup object as Velero keeps it in its namespace. */
+function backupObject(name: string, status: { phase: string; completed?: string }, storageLocation = 'default'): any {
+  const json = completedBackup(name, { storageLocation }) as { status: Record<string, unknown> };
+  return {
+    ...json,
+    spec: { ...(json as any).spec, storageLocation },
+    status: { ...json.status, phase: status.phase, startTimestamp: '2026-11-30T09:00:00Z', completionTimestamp: status.completed },
+  };
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
+
+const readiness = (service: TestService) =>
+  call<{ locations: Location[] }>(service.clients.detector, 'GetReadiness', { storage_location: 'default' }).then((r) => r.locations[0]!);
+
+async function kubeconfigFile(kube: FakeKube): Promise<string> {
+  const file = join(await tempDir('drift-kubeconfig-'), 'config');
+  await writeFile(file, kube.kubeConfig.exportConfig());
+  return file;
+}
+
+test("with a cluster, the watch follows the location's Backup objects: one that appears is analysed within an interval", async (t) => {
+  const s = await scenario(t, { clusters: [tkgCluster('wc-a')] });
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  // The bucket holds both tarballs; b2's velero-backup.json is newer, but the cluster decides.
+  await s3.putBackup(BUCKET, 'tkg', 'b1', s.backup.path);
+  await s3.putBackup(BUCKET, 'tkg', 'b2', s.backup.path);
+  const kube = await startFakeKube({ pageLimitMax: 2 });
+  t.teardown(() => kube.stop());
+  kube.put(`${BACKUPS}/b1`, backupObject('b1', { phase: 'Completed', completed: '2026-11-30T10:00:00Z' }));
+  kube.put(`${BACKUPS}/b0`, backupObject('b0', { phase: 'Completed', completed: '2026-11-29T10:00:00Z' }));
+  kube.put(`${BACKUPS}/running`, backupObject('running', { phase: 'InProgress' }));
+  kube.put(`${BACKUPS}/failed`, backupObject('failed', { phase: 'Failed', completed: '2026-11-30T12:00:00Z' }));
+  kube.put(`${BACKUPS}/elsewhere`, backupObject('elsewhere', { phase: 'Completed', completed: '2026-11-30T13:00:00Z' }, 'other'));
+
+  const service = await startTestService({
+    config: { storageLocations: [location(s3, 'default')], watch: { enabled: true, intervalMs: INTERVAL_MS, events: false, source: 'auto' } },
+    env: { KUBECONFIG: await kubeconfigFile(kube) },
+  });
+  t.teardown(() => service.stop());
+  t.true(service.logs.some((l) => /"@message":"serving".*"watchSource":"cluster"/.test(l)));
+  const bound = 20 * INTERVAL_MS + 10_000;
+
+  const first = await until(
+    () => readiness(service),
+    (l) => l.analyzed,
+    bound,
+    'first analysis',
+  );
+  t.is(first.backup, 'b1', 'the newest Completed Backup of this location, not the bucket newest nor another location');
+  t.true(first.restorable);
+  const lists = kube.requests.filter((r) => r.path === BACKUPS && r.method === 'GET');
+  t.true(
+    lists.some((r) => r.query.get('continue')),
+    'the listing follows continue',
+  );
+  t.true(
+    lists.every((r) => Number(r.query.get('limit')) > 0),
+    'every page asks for a limit',
+  );
+
+  const appeared = Date.now();
+  kube.put(`${BACKUPS}/b2`, backupObject('b2', { phase: 'Completed', completed: '2026-11-30T11:00:00Z' }));
+  const second = await until(
+    () => readiness(service),
+    (l) => l.backup === 'b2' && l.analyzed,
+    bound,
+    'new Backup object',
+  );
+  t.true(second.restorable);
+  t.log(`Backup object to analysed: ${Date.now() - appeared} ms (interval ${INTERVAL_MS} ms)`);
+  const text = await service.running.metrics.registry.metrics();
+  t.regex(text, /drift_detector_backup_restorable\{storage_location="default",backup="b2"\} 1/);
+  t.regex(text, /drift_detector_backup_interval_seconds\{storage_location="default",backup="b2"\} 3600\n/, 'b1 completed an hour before');
+});
+
+test("a cluster that refuses the listing is the location's failure; the watch does not fall back to the bucket", async (t) => {
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  const kube = await startFakeKube();
+  t.teardown(() => kube.stop());
+  kube.fail(BACKUPS, 403);
+  const service = await startTestService({
+    config: {
+      storageLocations: [location(s3, 'default')],
+      watch: { enabled: true, intervalMs: INTERVAL_MS, events: false, source: 'cluster' },
+    },
+    env: { KUBECONFIG: await kubeconfigFile(kube) },
+  });
+  t.teardown(() => service.stop());
+  const failed = await until(
+    () => readiness(service),
+    (l) => l.error !== '',
+    10_000,
+    'failure reported',
+  );
+  t.regex(failed.error, /backups in velero: forbidden \(403\): .*list on backups\.velero\.io/);
+  t.false(failed.error.includes('injected'), "the API server's text stays out");
+  t.is(failed.backup, '');
+  t.false(
+    s3.requests.some((r) => r.method === 'GET'),
+    'no bucket listing instead',
+  );
+
+  kube.heal(BACKUPS);
+  await until(
+    () => readiness(service),
+    (l) => l.error === '',
+    10_000,
+    'recovered',
+  );
+});
+
+test('watch.source cluster without any cluster: each check says so', async (t) => {
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  const service = await startTestService({
+    config: {
+      storageLocations: [location(s3, 'default')],
+      watch: { enabled: true, intervalMs: INTERVAL_MS, events: false, source: 'cluster' },
+    },
+    env: {},
+  });
+  t.teardown(() => service.stop());
+  const failed = await until(
+    () => readiness(service),
+    (l) => l.error !== '',
+    10_000,
+    'failure reported',
+  );
+  t.regex(failed.error, /no ~\/\.kube\/config and no KUBECONFIG/);
+});
