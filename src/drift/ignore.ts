@@ -4,7 +4,7 @@
  * path (`/DC0/vm/jumpboxes/jb-01`); `#` starts a comment, `!` negates, the last matching line wins.
  * Pure: the door reads the file.
  */
-import { compileGlob, GlobError } from '../util/glob.js';
+import { compileGlob, GlobError, globLiteral } from '../util/glob.js';
 
 export interface IgnoreRule {
   /** The pattern as written (after `!`). */
@@ -13,12 +13,16 @@ export interface IgnoreRule {
   line: number;
   negated: boolean;
   regex: RegExp;
+  /** The one name or path the pattern matches when it has no wildcard (as a baseline's lines have none). */
+  literal?: string;
 }
 
 export interface IgnoreRules {
   /** Where the rules come from (the file's path), for warnings. */
   source: string;
   rules: IgnoreRule[];
+  /** Wildcard-free rules by the text they match, to their last index in `rules`: a long baseline costs one lookup a VM. */
+  literals: Map<string, number>;
 }
 
 /** A line that is no valid pattern. */
@@ -35,6 +39,7 @@ export class IgnorePatternError extends Error {
 
 export function parseIgnoreRules(text: string, source: string): IgnoreRules {
   const rules: IgnoreRule[] = [];
+  const literals = new Map<string, number>();
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
     let pattern = trimLine(raw);
@@ -42,21 +47,26 @@ export function parseIgnoreRules(text: string, source: string): IgnoreRules {
     const negated = pattern.startsWith('!');
     if (negated) pattern = pattern.slice(1);
     if (pattern === '') throw new IgnorePatternError(line, '! with no pattern after it');
+    const glob = anchored(pattern);
+    let regex: RegExp;
     try {
-      rules.push({ pattern, line, negated, regex: compileGlob(anchored(pattern)) });
+      regex = compileGlob(glob);
     } catch (err) {
       if (err instanceof GlobError) throw new IgnorePatternError(line, `pattern ${JSON.stringify(pattern)}: ${err.message}`);
       throw err;
     }
+    const literal = globLiteral(glob);
+    if (literal !== undefined) literals.set(literal, rules.length);
+    rules.push({ pattern, line, negated, regex, ...(literal !== undefined ? { literal } : {}) });
   });
-  return { source, rules };
+  return { source, rules, literals };
 }
 
-/** Blanks around a line go, except a blank kept by a `\` before it (`name\ `). */
+/** Blanks around a line go, except one kept by a `\` before it (`name\ `; in `name\\ ` that `\` is escaped itself). */
 function trimLine(raw: string): string {
   const trimmed = raw.trim();
-  const escapedBlank = /\\(\s)\s*$/.exec(raw);
-  return escapedBlank && trimmed.endsWith('\\') ? `${trimmed}${escapedBlank[1]}` : trimmed;
+  const kept = /(\\+)(\s)\s*$/.exec(raw);
+  return kept && kept[1]!.length % 2 === 1 ? `${trimmed}${kept[2]}` : trimmed;
 }
 
 /**
@@ -74,11 +84,16 @@ function anchored(pattern: string): string {
 export function ignoringRule(rules: IgnoreRules | undefined, name: string, folder?: string): IgnoreRule | undefined {
   if (!rules) return undefined;
   const path = folder ? inventoryPathOf(name, folder) : undefined;
-  for (let i = rules.rules.length - 1; i >= 0; i--) {
+  let last = Math.max(rules.literals.get(name) ?? -1, path !== undefined ? (rules.literals.get(path) ?? -1) : -1);
+  for (let i = rules.rules.length - 1; i > last; i--) {
     const rule = rules.rules[i]!;
-    if (rule.regex.test(name) || (path !== undefined && rule.regex.test(path))) return rule.negated ? undefined : rule;
+    if (rule.literal === undefined && (rule.regex.test(name) || (path !== undefined && rule.regex.test(path)))) {
+      last = i;
+      break;
+    }
   }
-  return undefined;
+  const rule = rules.rules[last];
+  return rule && !rule.negated ? rule : undefined;
 }
 
 /** The inventory path of a VM, as an ignore file names it. */

@@ -90,6 +90,12 @@ function escapeClass(c: string): string {
   return /[\\\]^[-]/.test(c) ? `\\${c}` : c;
 }
 
+/** The one text a pattern without wildcards matches (its escapes resolved), or undefined when it has any. */
+export function globLiteral(pattern: string): string | undefined {
+  if (/(?<!\\)(?:\\\\)*[*?[]/.test(pattern) || /(?<!\\)(?:\\\\)*\\$/.test(pattern)) return undefined;
+  return pattern.replace(/\\(.)/gu, '$1');
+}
+
 /** Text as a pattern that matches exactly it (and, for a control character, any one character there). */
 export function escapeGlob(text: string): string {
   // eslint-disable-next-line no-control-regex

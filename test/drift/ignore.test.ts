@@ -2,7 +2,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { ignoringRule, IgnorePatternError, parseIgnoreRules } from '../../src/drift/ignore.js';
-import { compileGlob, escapeGlob, GlobError } from '../../src/util/glob.js';
+import { compileGlob, escapeGlob, GlobError, globLiteral } from '../../src/util/glob.js';
 
 const globs: Array<[pattern: string, text: string, matches: boolean]> = [
   ['jumpbox', 'jumpbox', true],
@@ -143,3 +143,37 @@ for (const [text, line, problem] of [
     t.regex(err.message, problem);
   });
 }
+
+test('globLiteral: the text of a pattern without wildcards, escapes resolved', (t) => {
+  t.is(globLiteral('/DC0/vm/tkg/wc9-md-0'), '/DC0/vm/tkg/wc9-md-0');
+  t.is(globLiteral('a\\*b\\[c\\\\'), 'a*b[c\\');
+  t.is(globLiteral('a*b'), undefined);
+  t.is(globLiteral('a\\\\*'), undefined, 'an escaped backslash before a real *');
+  t.is(globLiteral('a?'), undefined);
+  t.is(globLiteral('[ab]'), undefined);
+});
+
+test('rules: the literal fast path decides as a plain last-match walk does (wildcards, literals and ! mixed)', (t) => {
+  const segment = fc.constantFrom('a', 'b', 'ab', '*', 'a?', '[ab]', '**');
+  const line = fc
+    .tuple(fc.boolean(), fc.array(segment, { minLength: 1, maxLength: 3 }), fc.boolean())
+    .map(([negated, parts, absolute]) => `${negated ? '!' : ''}${absolute ? '/' : ''}${parts.join('/')}`);
+  const vmAt = fc.tuple(fc.constantFrom('a', 'b', 'ab', 'ba'), fc.constantFrom(undefined, '/a', '/a/b', '/b/ab'));
+  fc.assert(
+    fc.property(fc.array(line, { minLength: 1, maxLength: 8 }), vmAt, (lines, [name, folder]) => {
+      const parsed = parseIgnoreRules(lines.join('\n'), 'f');
+      const path = folder ? `${folder}/${name}` : undefined;
+      const walk = [...parsed.rules].reverse().find((r) => r.regex.test(name) || (path !== undefined && r.regex.test(path)));
+      const expected = walk && !walk.negated ? walk : undefined;
+      return ignoringRule(parsed, name, folder) === expected;
+    }),
+    { seed: 13, numRuns: 1000 },
+  );
+  t.pass();
+});
+
+test('rules: a blank after an escaped backslash is trimmed', (t) => {
+  const r = parseIgnoreRules('name\\\\  ', 'f');
+  t.is(r.rules[0]!.pattern, 'name\\\\');
+  t.truthy(ignoringRule(r, 'name\\'));
+});
