@@ -11,6 +11,7 @@ export const INTEGRATION_TESTS = [
   'test/backup/s3-source.test.ts', // s3rver
   'test/bench/bench.test.ts', // vcsim, govmomi reference
   'test/cli/detect.test.ts', // vcsim
+  'test/cli/ignore-file.test.ts', // vcsim
   'test/cli/remediate.test.ts', // vcsim
   'test/cli/s3.test.ts', // s3rver, vcsim
   'test/cli/workload.test.ts', // vcsim

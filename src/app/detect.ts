@@ -8,6 +8,7 @@ import { backedUpClusters } from '../backup/topology.js';
 import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.js';
 import { excludedManagementClusters, kubeconfigOf } from '../backup/workload-clusters.js';
 import { analyzeDrift } from '../drift/analyze.js';
+import type { IgnoreRules } from '../drift/ignore.js';
 import type { BackupObjects } from '../model/backup.js';
 import type { CertificateProblem, InventorySnapshot, VCenterListing } from '../model/inventory.js';
 import type { DriftReport, ReportError } from '../model/report.js';
@@ -40,6 +41,8 @@ export interface DoorWords {
 export interface DetectOptions {
   insecureSkipVerify?: boolean;
   skipAccessApiServer?: boolean;
+  /** VMs the operator knows (an ignore file): out of scope unless they are Ghosts. */
+  ignore?: IgnoreRules;
   /** Use this inventory snapshot instead of live vCenters. */
   inventory?: { path: string; snapshot: InventorySnapshot };
   credentials?: CredentialOverrides;
@@ -124,13 +127,14 @@ export async function detectDriftOf(objects: BackupObjects, backup: string, opti
 
   options.signal?.throwIfAborted();
   progress('analysis', 'comparing');
-  const report = analyzeDrift({ clusters, vcenters, workloads, errors });
+  const report = analyzeDrift({ clusters, vcenters, workloads, errors, ignore: options.ignore });
   report.metadata = {
     backup,
     generatedAt: (options.now ?? (() => new Date()))().toISOString(),
     detectorVersion: DETECTOR_VERSION,
     apiServerAccess: !options.skipAccessApiServer,
     vcenters: vcenters.map((v) => v.vcenter),
+    ...(options.ignore ? { ignoreFile: options.ignore.source } : {}),
   };
   progress('analysis', `done: ${report.summary.status}`);
   return report;

@@ -8,6 +8,7 @@
 import { ClusterMembership } from '../backup/membership.js';
 import type { BackupSource } from '../backup/source.js';
 import { DEFAULTS } from '../config/defaults.js';
+import type { IgnoreRules } from '../drift/ignore.js';
 import type { GateConfig } from '../gate/decide.js';
 import { isObjectName } from '../model/kube.js';
 import type { DriftReport } from '../model/report.js';
@@ -39,6 +40,8 @@ export interface DriftServiceOptions {
   /** The door's words for the detection's messages. */
   words: DoorWords;
   detect?: Detect;
+  /** VMs the operator knows (`analysis.ignoreFile`, read by the door at start): out of scope unless Ghosts. */
+  ignore?: IgnoreRules;
   logger: Logger;
   metrics?: AnalysisMetrics;
 }
@@ -154,6 +157,7 @@ export class DriftService {
       backupMemoryBudgetBytes: analysis.backupMemoryBudgetBytes,
       apiserverTimeoutMs: analysis.apiserverTimeoutMs,
       apiserverConcurrency: analysis.apiserverConcurrency,
+      ...(this.options.ignore ? { ignore: this.options.ignore } : {}),
       signal: hooks.signal,
       onProgress: hooks.onProgress,
       debug: (message) => logger.debug(message, { backup: request.backup }),

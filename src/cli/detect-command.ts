@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { detectDrift, type DoorWords } from '../app/detect.js';
 import { DomainError } from '../app/errors.js';
+import { readIgnoreFile } from '../app/ignore-file.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
 import type { DriftReport } from '../model/report.js';
@@ -37,6 +38,7 @@ interface DetectFlags extends BackupFlags {
   insecureSkipVerify?: boolean;
   skipAccessApiserver?: boolean;
   inventory?: string;
+  ignoreFile?: string;
   exitCode?: boolean;
   vsphereUsername?: string;
   vspherePasswordFile?: string;
@@ -61,6 +63,10 @@ export function addDetectCommand(program: Command): void {
     .option('-o, --output <file>', 'where to write the report; repeat for several formats', (v: string, p: string[]) => [...p, v], [])
     .option('--skip-access-apiserver', "do not contact the workload clusters' API servers")
     .option('--inventory <file>', 'use an inventory snapshot (from `drift-detector inventory`) instead of live vCenters')
+    .option(
+      '--ignore-file <file>',
+      'VMs you know (glob patterns on names or inventory paths, e.g. from `drift-detector baseline`): not flagged',
+    )
     .option('--exit-code', 'exit 0 when nothing is to be done, 1 when remediation or confirmation is needed, 2 on error')
     .option(
       '--apiserver-timeout <seconds>',
@@ -82,6 +88,7 @@ export function addDetectCommand(program: Command): void {
     const outputs = reportOutputs(flags);
     for (const out of outputs) await assertWritable(out.path);
 
+    const ignore = flags.ignoreFile ? await readIgnoreFile(flags.ignoreFile) : undefined;
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
     const deadline = new AbortController();
@@ -100,6 +107,7 @@ export function addDetectCommand(program: Command): void {
       insecureSkipVerify: flags.insecureSkipVerify === true,
       skipAccessApiServer: flags.skipAccessApiserver === true,
       inventory,
+      ignore,
       credentials: await credentialOverrides(flags),
       words: CLI_WORDS,
       vcenterTimeoutMs: flags.vsphereTimeout * 1000,

@@ -10,6 +10,7 @@ import { addInventoryCommand } from './inventory-command.js';
 import { addServeCommand } from './serve-command.js';
 import { addCheckCommand } from './check-command.js';
 import { addRemediateCommand } from './remediate-command.js';
+import { addBaselineCommand } from './baseline-command.js';
 import { EXIT_ERROR, failureOutcome } from './errors.js';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   addServeCommand(program);
   addCheckCommand(program);
   addRemediateCommand(program);
+  addBaselineCommand(program);
   return program;
 }
 

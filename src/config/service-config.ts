@@ -35,6 +35,7 @@
  *   apiserverConcurrency: 16
  *   maxConcurrent: 2                # analyses of different backups at once; more: RESOURCE_EXHAUSTED
  *   maxAge: 10m                     # a readiness-watch result this fresh answers for its backup
+ *   ignoreFile: /config/driftignore # VMs the operator knows, as `detect --ignore-file` (read at start)
  * watch: { enabled: true, interval: 10m, events: true, source: auto }  # re-analyse each location's newest backup (source: auto | bucket | cluster)
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
  * limits: { maxReceiveMessageBytes: 16777216, backupMemoryBytes: 536870912 }  # bytes kept from one backup
@@ -72,6 +73,8 @@ export interface AnalysisConfig {
   backupMemoryBudgetBytes?: number;
   /** How old a readiness-watch result may be and still answer for the backup. */
   maxAgeMs?: number;
+  /** VMs the operator knows (`detect --ignore-file`): read once at start; none when absent. */
+  ignoreFile?: string;
 }
 
 /** The readiness watch of `serve`. */
@@ -123,7 +126,7 @@ export async function loadServiceConfig(options: LoadConfigOptions): Promise<Ser
   }
   const tokenFile = readTokenFile(r, pathOf);
   const gate = readGateConfig(r, 'gate.');
-  const analysis = readAnalysisConfig(r);
+  const analysis = readAnalysisConfig(r, pathOf);
   const vsphere = readVSphereFiles(r, pathOf);
   const storageLocations = await readStorageLocations(r, options.overrides?.storageLocation, origin, baseDir);
 
@@ -163,8 +166,9 @@ function readWebhookConfig(r: ConfigReader, pathOf: PathOf): WebhookConfig | und
   return { listen, certFile: pathOf('webhook.tls.certFile', certFile), keyFile: pathOf('webhook.tls.keyFile', keyFile), deadlineMs };
 }
 
-function readAnalysisConfig(r: ConfigReader): AnalysisConfig {
+function readAnalysisConfig(r: ConfigReader, pathOf: PathOf): AnalysisConfig {
   const positive = { positive: true };
+  const ignoreFile = r.string('analysis.ignoreFile');
   return {
     cacheTtlMs: r.duration('analysis.cacheTTL') ?? DEFAULTS.service.cacheTtlMs,
     failureCacheTtlMs: r.duration('analysis.failureCacheTTL') ?? DEFAULTS.analysis.failureCacheTtlMs,
@@ -177,5 +181,6 @@ function readAnalysisConfig(r: ConfigReader): AnalysisConfig {
     maxConcurrent: r.positiveInt('analysis.maxConcurrent') ?? DEFAULTS.service.maxConcurrentAnalyses,
     backupMemoryBudgetBytes: r.positiveInt('limits.backupMemoryBytes') ?? DEFAULTS.backup.maxRetainedBytes,
     maxAgeMs: r.duration('analysis.maxAge') ?? DEFAULTS.service.analysisMaxAgeMs,
+    ...(ignoreFile ? { ignoreFile: pathOf('analysis.ignoreFile', ignoreFile) } : {}),
   };
 }

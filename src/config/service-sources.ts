@@ -110,6 +110,7 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
     'apiserverConcurrency',
     'maxConcurrent',
     'maxAge',
+    'ignoreFile',
   ],
   vsphere: ['username', 'passwordFile', 'credentialsFile'],
   limits: ['maxReceiveMessageBytes', 'backupMemoryBytes'],

@@ -11,6 +11,7 @@ import type { WorkloadNodeListing } from '../model/workload.js';
 import { classifyMachines } from './classify.js';
 import { nodeEvidence } from './evidence.js';
 import { classifyUnmatched } from './ghosts.js';
+import type { IgnoreRules } from './ignore.js';
 import { matchMachines } from './match.js';
 import { clusterReports, summarize } from './summarize.js';
 
@@ -22,14 +23,18 @@ export interface DriftInput {
   workloads?: WorkloadNodeListing[];
   /** Errors found before the analysis (reading the backup, resolving credentials). */
   errors?: ReportError[];
+  /** VMs the operator knows (the ignore file): out of scope unless they are Ghosts. */
+  ignore?: IgnoreRules;
 }
 
 export function analyzeDrift(input: DriftInput): DriftReport {
   const matching = matchMachines(input.clusters, input.vcenters);
   const evidence = nodeEvidence(input.clusters, input.workloads);
   const outcomes = classifyMachines(matching, evidence);
-  const { ghosts, infraMachines, outOfScopeVMs } = classifyUnmatched(input.clusters, matching, evidence);
+  const unmatched = classifyUnmatched(input.clusters, matching, evidence, input.ignore);
+  const { ghosts, infraMachines } = unmatched;
   const clusters = clusterReports(input.clusters, outcomes, ghosts, matching.failures, evidence);
-  const errors = [...(input.errors ?? []), ...matching.errors, ...evidence.warnings];
-  return { summary: summarize({ clusters, infraMachines, errors }, outOfScopeVMs), clusters, infraMachines, errors };
+  const errors = [...(input.errors ?? []), ...matching.errors, ...evidence.warnings, ...unmatched.warnings];
+  const summary = summarize({ clusters, infraMachines, errors }, unmatched.outOfScopeVMs, unmatched.ignoredVMs);
+  return { summary, clusters, infraMachines, errors };
 }

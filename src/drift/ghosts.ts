@@ -6,9 +6,10 @@
 import type { BackedUpCluster, BackedUpMachine } from '../model/backup.js';
 import type { InventoryVM } from '../model/inventory.js';
 import { uuidOfProviderID } from '../model/provider-id.js';
-import type { InfraMachineReport, MachineReport } from '../model/report.js';
+import type { InfraMachineReport, MachineReport, ReportError } from '../model/report.js';
 import type { WorkloadNode } from '../model/workload.js';
-import { reachedNodes, type NodeEvidence } from './evidence.js';
+import { clusterId, reachedNodes, type NodeEvidence } from './evidence.js';
+import { ignoringRule, type IgnoreRules } from './ignore.js';
 import { infraMachineReport, nodeGhostReport, vmGhostReport } from './machine-reports.js';
 import type { Matching } from './match.js';
 import { isRootResourcePool, isRootVMFolder, sameDatacenter, samePlace } from './paths.js';
@@ -24,12 +25,18 @@ export interface Unmatched {
   /** Sorted by vCenter and name. */
   infraMachines: InfraMachineReport[];
   outOfScopeVMs: number;
+  /** VMs the ignore file took out of scope (not counted in outOfScopeVMs). */
+  ignoredVMs: number;
+  /** A pattern of the ignore file that matches a Ghost, which stays a Ghost. */
+  warnings: ReportError[];
 }
 
-export function classifyUnmatched(clusters: BackedUpCluster[], matching: Matching, evidence: NodeEvidence): Unmatched {
+export function classifyUnmatched(clusters: BackedUpCluster[], matching: Matching, evidence: NodeEvidence, ignore?: IgnoreRules): Unmatched {
   const ghosts = new Map(clusters.map((c) => [c, [] as Ghost[]] as const));
   const infraMachines: InfraMachineReport[] = [];
+  const warnings: ReportError[] = [];
   let outOfScopeVMs = 0;
+  let ignoredVMs = 0;
   const used: UsedPlaces = { folders: placementsOf(clusters, (m) => m.folder), pools: placementsOf(clusters, (m) => m.resourcePool) };
   const places = new Map(clusters.map((c) => [c, machinePlaces(c)] as const));
   const vmUuids = new Set<string>();
@@ -41,6 +48,11 @@ export function classifyUnmatched(clusters: BackedUpCluster[], matching: Matchin
       const owner = ownerOf(vm, vcenter, clusters, places, evidence);
       if (owner) {
         ghosts.get(owner.cluster)!.push(vmGhost(vm, vcenter, owner));
+        warnings.push(...neverIgnored(ignore, owner.cluster, vm.name, vm.folder));
+        continue;
+      }
+      if (ignoringRule(ignore, vm.name, vm.folder)) {
+        ignoredVMs++;
         continue;
       }
       const looks = machineLook(vm, vcenter, used);
@@ -48,9 +60,28 @@ export function classifyUnmatched(clusters: BackedUpCluster[], matching: Matchin
       else outOfScopeVMs++;
     }
   }
-  for (const cluster of clusters) ghosts.get(cluster)!.push(...nodeGhosts(cluster, evidence, vmUuids));
+  for (const cluster of clusters) {
+    const found = nodeGhosts(cluster, evidence, vmUuids);
+    ghosts.get(cluster)!.push(...found);
+    for (const g of found) warnings.push(...neverIgnored(ignore, cluster, g.report.name));
+  }
   infraMachines.sort((a, b) => a.vcenter.localeCompare(b.vcenter) || a.name.localeCompare(b.name));
-  return { ghosts, infraMachines, outOfScopeVMs };
+  return { ghosts, infraMachines, outOfScopeVMs, ignoredVMs, warnings };
+}
+
+/** §4: a Ghost of a backed-up cluster is never ignored; a pattern that would ignore one is worth a warning. */
+function neverIgnored(ignore: IgnoreRules | undefined, cluster: BackedUpCluster, name: string, folder?: string): ReportError[] {
+  const rule = ignoringRule(ignore, name, folder);
+  if (!rule) return [];
+  return [
+    {
+      scope: `cluster:${clusterId(cluster.namespace, cluster.name)}`,
+      message:
+        `${ignore!.source} line ${rule.line}: pattern ${JSON.stringify(rule.pattern)} matches ${name}, a Ghost of this cluster; ` +
+        'a Ghost of a backed-up cluster is never ignored',
+      severity: 'warning',
+    },
+  ];
 }
 
 /** §4.4: Nodes of the cluster whose VM the detector could not see. */

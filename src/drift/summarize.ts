@@ -79,7 +79,11 @@ function apiServerReport(cluster: BackedUpCluster, evidence: NodeEvidence): ApiS
  * when an infrastructure machine needs confirmation and nothing worse is found), clusters counted
  * per status, and whether any error (not warning) occurred.
  */
-export function summarize(report: Pick<DriftReport, 'clusters' | 'infraMachines' | 'errors'>, outOfScopeVMs: number): ReportSummary {
+export function summarize(
+  report: Pick<DriftReport, 'clusters' | 'infraMachines' | 'errors'>,
+  outOfScopeVMs: number,
+  ignoredVMs = 0,
+): ReportSummary {
   const { clusters, infraMachines, errors } = report;
   const clusterWorst = worst(clusters.map((c) => c.status));
   const count = (s: RollupStatus) => clusters.filter((c) => c.status === s).length;
@@ -94,6 +98,7 @@ export function summarize(report: Pick<DriftReport, 'clusters' | 'infraMachines'
     },
     infraMachinesNeedFurtherConfirmation: infraMachines.length,
     outOfScopeVMs,
+    ignoredVMs,
     hasErrors: errors.some((e) => e.severity === 'error'),
   };
 }

@@ -16,6 +16,7 @@ export function reportMessage(report: DriftReport): Record<string, unknown> {
       },
       infra_machines_need_further_confirmation: s.infraMachinesNeedFurtherConfirmation,
       out_of_scope_vms: s.outOfScopeVMs,
+      ignored_vms: s.ignoredVMs,
       has_errors: s.hasErrors,
     },
     clusters: report.clusters.map(clusterMessage),

@@ -8,6 +8,7 @@ import type { HealthImplementation } from 'grpc-health-check';
 import { ConfiguredStorageLocations, s3SourceIn, type SourceIn } from '../app/backup-locator.js';
 import type { DoorWords } from '../app/detect.js';
 import { DriftService, type Detect } from '../app/drift-service.js';
+import { readIgnoreFile } from '../app/ignore-file.js';
 import { ReadinessWatch, type BackupCatalog, type RestorabilityChange } from '../app/readiness.js';
 import { S3BackupCatalog } from '../backup/s3-backups.js';
 import type { ConfiguredStorageLocation } from '../config/storage-locations.js';
@@ -85,6 +86,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const logger = options.logger ?? jsonLogger({ level: config.logLevel });
   const metrics = options.metrics ?? createMetrics();
   const env = { ...(secrets.token ? { token: secrets.token } : {}), logger, metrics };
+  // Read before serving: a bad ignore file stops the start, naming the file and line.
+  const ignore = config.analysis.ignoreFile ? await readIgnoreFile(config.analysis.ignoreFile) : undefined;
   const service = new DriftService({
     locations: new ConfiguredStorageLocations(config.storageLocations, options.deps?.resolveBackup ?? s3SourceIn),
     analysis: config.analysis,
@@ -92,6 +95,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     vcenterCredentials: secrets.vcenterCredentials,
     words: SERVICE_WORDS,
     ...(options.deps?.detect ? { detect: options.deps.detect } : {}),
+    ...(ignore ? { ignore } : {}),
     logger,
     metrics,
   });

@@ -97,6 +97,8 @@ export interface ReportSummary {
   infraMachinesNeedFurtherConfirmation: number;
   /** Non-template VMs of the listed vCenters that belong to nothing in scope. */
   outOfScopeVMs: number;
+  /** VMs an ignore file (`--ignore-file`) took out of scope; not counted in outOfScopeVMs. */
+  ignoredVMs: number;
   hasErrors: boolean;
 }
 
@@ -113,5 +115,7 @@ export interface DriftReport {
     detectorVersion: string;
     apiServerAccess: boolean;
     vcenters: string[];
+    /** The ignore file the detection applied (`--ignore-file`), when one was given. */
+    ignoreFile?: string;
   };
 }

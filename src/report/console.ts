@@ -4,6 +4,7 @@
  * wording, so that a warning never sits under "Errors occurred: no". Colour is the caller's choice.
  */
 import type { DriftReport, ListingReport, MachineReport, MachineStatus, ReportError, RollupStatus } from '../model/report.js';
+import { printable } from '../util/shell.js';
 
 export interface ConsoleOptions {
   color: boolean;
@@ -43,6 +44,10 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
   );
   out.push(`  Infra machines to confirm:  ${summary.infraMachinesNeedFurtherConfirmation}`);
   out.push(`  VMs out of scope:           ${summary.outOfScopeVMs}`);
+  const ignoreFile = report.metadata?.ignoreFile;
+  if (ignoreFile !== undefined || summary.ignoredVMs > 0) {
+    out.push(`  VMs ignored:                ${summary.ignoredVMs ?? 0}${ignoreFile !== undefined ? ` (by ${printable(ignoreFile)})` : ''}`);
+  }
   const warnings = report.errors.filter((e) => e.severity !== 'error');
   const warned = warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'}, see Warnings)` : '';
   out.push(`  Errors occurred:            ${summary.hasErrors ? 'yes' : 'no'}${warned}`);

@@ -48,7 +48,8 @@ export function renderHtml(report: DriftReport, plan: RemediationPlan): string {
   if (meta) {
     out.push(
       `<p class="meta">Backup <code>${e(meta.backup)}</code> · generated ${e(meta.generatedAt)} · drift-detector ${e(meta.detectorVersion)} · ` +
-        `vCenters ${meta.vcenters.map((v) => `<code>${e(v)}</code>`).join(', ') || 'none'} · workload API servers ${meta.apiServerAccess ? 'read' : 'not contacted'}</p>`,
+        `vCenters ${meta.vcenters.map((v) => `<code>${e(v)}</code>`).join(', ') || 'none'} · workload API servers ${meta.apiServerAccess ? 'read' : 'not contacted'}` +
+        `${meta.ignoreFile !== undefined ? ` · ignore file <code>${e(meta.ignoreFile)}</code>` : ''}</p>`,
     );
   }
   out.push(...summary(report));
@@ -76,6 +77,7 @@ function summary(report: DriftReport): string[] {
     count('count-confirm', 'NeedFurtherConfirmation', s.clusters.NeedFurtherConfirmation),
     count('count-infra', 'infrastructure machines to confirm', s.infraMachinesNeedFurtherConfirmation),
     count('count-out-of-scope', 'VMs out of scope', s.outOfScopeVMs),
+    count('count-ignored', 'VMs ignored (known)', s.ignoredVMs ?? 0),
     count('count-errors', 'errors occurred', s.hasErrors ? 'yes' : 'no'),
     '</div>',
   ];

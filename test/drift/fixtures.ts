@@ -55,5 +55,6 @@ export function run(input: Partial<DriftInput> & { vms?: InventoryVM[] }): Drift
     clusters: input.clusters ?? [wc1()],
     vcenters: input.vcenters ?? [{ ok: true, vcenter: VC, vms: input.vms ?? wc1VMs() }],
     ...(input.workloads ? { workloads: input.workloads } : {}),
+    ...(input.ignore ? { ignore: input.ignore } : {}),
   });
 }

@@ -26,12 +26,13 @@ test('summarize: counts clusters per status and infrastructure machines; only er
   const clusters = (['Healthy', 'Healthy', 'Stale', 'Ghost', 'Unknown'] as const).map((s, i) =>
     cluster('default', `c${i}`, [machine(`c${i}-m`, s)]),
   );
-  const withWarning = summarize({ clusters, infraMachines: [infra, infra], errors: [warning] }, 7);
+  const withWarning = summarize({ clusters, infraMachines: [infra, infra], errors: [warning] }, 7, 3);
   t.deepEqual(withWarning, {
     status: 'ManualRemediationRequired',
     clusters: { total: 5, Healthy: 2, ManualRemediationNotRequired: 1, ManualRemediationRequired: 1, NeedFurtherConfirmation: 1 },
     infraMachinesNeedFurtherConfirmation: 2,
     outOfScopeVMs: 7,
+    ignoredVMs: 3,
     hasErrors: false,
   });
   t.true(summarize({ clusters, infraMachines: [], errors: [warning, error] }, 0).hasErrors);

@@ -4,7 +4,7 @@
  * from the current code; review the diff before committing it.
  *
  * Values that change from run to run are normalized here and nowhere else, before comparing or
- * writing: the report's `generatedAt`, the detector version, and the temporary directories and
+ * writing: the report's `generatedAt` (also as a baseline's header quotes it), the detector version, and the temporary directories and
  * repository path a test passes in.
  */
 import type { ExecutionContext } from 'ava';
@@ -25,6 +25,7 @@ export interface Volatile {
 export function normalize(text: string, volatile: Volatile = {}): string {
   let out = text
     .replace(/("generatedAt": ?)"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"/g, '$1"<generatedAt>"')
+    .replace(/^(# Report generated: )\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/gm, '$1<generatedAt>')
     .replaceAll(`"detectorVersion": "${DETECTOR_VERSION}"`, '"detectorVersion": "<version>"')
     .replaceAll(`"detectorVersion":"${DETECTOR_VERSION}"`, '"detectorVersion":"<version>"');
   // Longest path first, so a directory inside another is replaced by its own placeholder.

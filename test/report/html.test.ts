@@ -53,6 +53,7 @@ test('html in chromium: loads without console errors or requests, shows the JSON
     t.is(await text('count-clusters'), String(s.clusters.total), name);
     t.is(await text('count-required'), String(s.clusters.ManualRemediationRequired));
     t.is(await text('count-infra'), String(s.infraMachinesNeedFurtherConfirmation));
+    t.is(await text('count-ignored'), String(s.ignoredVMs));
     t.is(await text('summary-status'), s.status);
     const machines = report.clusters.flatMap((c) => [...c.controlPlane.machines, ...c.workers.machines]);
     t.is(await tab.$$eval('tr.machine[data-status="Ghost"]', (rows) => rows.length), machines.filter((m) => m.status === 'Ghost').length);

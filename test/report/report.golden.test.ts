@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InventorySnapshot, InventoryVM } from '../../src/model/inventory.js';
+import type { DriftReport } from '../../src/model/report.js';
 import { buildBackup, type FixtureCluster, type FixtureMachineResult } from '../fixtures/builder.js';
 import { assertGolden } from '../helpers/golden.js';
 import { runCli, tempDir } from '../helpers/scenario.js';
@@ -162,4 +163,62 @@ test('a backup with no drift: no errors or warnings to show', async (t) => {
   };
   await writeFile(inventory, JSON.stringify(snapshot));
   await detectGolden(t, 'healthy', ['--backup', backup.path, '--inventory', inventory, '--skip-access-apiserver'], dir);
+});
+
+const IGNORE_FILE = `# VMs this team knows
+/DC0/vm/tkg/wc-new-control-plane-aaaaa
+wc-new-md-*
+/DC0/vm/apps/
+
+# a pattern that would hide a Ghost: the Ghost stays, with a warning
+wc-ghost-md-*
+`;
+
+test('a drifted backup with --ignore-file: known VMs counted as ignored, a Ghost kept with a warning', async (t) => {
+  const dir = await tempDir('drift-golden-');
+  const { backup, inventory } = await driftedScenario(dir);
+  const ignoreFile = join(dir, '.driftignore');
+  await writeFile(ignoreFile, IGNORE_FILE);
+  const { report } = await detectGolden(
+    t,
+    'drifted-ignore-file',
+    ['--backup', backup, '--inventory', inventory, '--skip-access-apiserver', '--ignore-file', ignoreFile],
+    dir,
+  );
+  const parsed = JSON.parse(report) as DriftReport;
+  t.is(parsed.summary.ignoredVMs, 3);
+  t.deepEqual(parsed.infraMachines, []);
+});
+
+test('baseline: the ignore file of a drifted report, then detect with it flags no infrastructure machine', async (t) => {
+  const dir = await tempDir('drift-golden-');
+  const { backup, inventory } = await driftedScenario(dir);
+  const { report } = await detectGolden(t, 'drifted', ['--backup', backup, '--inventory', inventory, '--skip-access-apiserver'], dir);
+  const reportPath = join(dir, 'report.json');
+  await writeFile(reportPath, report);
+  const baseline = await runCli(['baseline', '--report', reportPath]);
+  t.is(baseline.code, 0, baseline.stderr);
+  t.is(baseline.stderr, '');
+  await assertGolden(t, 'report/drifted.baseline.txt', baseline.stdout, { paths: { '<tmp>': dir, '<repo>': root } });
+
+  const ignoreFile = join(dir, '.driftignore');
+  await writeFile(ignoreFile, baseline.stdout);
+  const out = join(dir, 'again.json');
+  const again = await runCli([
+    'detect',
+    '--backup',
+    backup,
+    '--inventory',
+    inventory,
+    '--skip-access-apiserver',
+    '--ignore-file',
+    ignoreFile,
+    '-o',
+    out,
+  ]);
+  t.is(again.code, 0, again.stderr);
+  const next = JSON.parse(await readFile(out, 'utf8')) as DriftReport;
+  t.deepEqual(next.infraMachines, []);
+  t.is(next.summary.ignoredVMs, 2);
+  t.is(next.summary.status, 'ManualRemediationRequired', 'the Ghost and the rest stay as they were');
 });
