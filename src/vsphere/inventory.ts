@@ -14,6 +14,7 @@ import {
 } from './session.js';
 import { readBoolean, type MoRef } from './wire.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
+import { redacted } from '../util/redact.js';
 
 export type { VimTarget } from './session.js';
 
@@ -91,7 +92,8 @@ export async function listVCenter(target: VimTarget, options: ListOptions = {}):
       return { ok: false, vcenter, reason: `the inventory walk of ${vcenter} did not finish within ${walkMs / 1000} s (timed out)` };
     }
     const reason = err instanceof VimError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`;
-    return { ok: false, vcenter, reason: redact(reason, target.password) };
+    // Defence in depth: whatever a server echoed, the password never reaches a report.
+    return { ok: false, vcenter, reason: redacted(reason, { secrets: [target.password], max: 1000 }) };
   } finally {
     clearTimeout(timer);
   }
@@ -345,12 +347,7 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Defence in depth: a server that echoes the password in a fault must not put it in a report. */
 /** A walk past its bounds: no vCenter holds that much under one root folder. */
 function endless(address: string, what: string): VimError {
   return new VimError('protocol', `${address} answered the inventory walk with ${what}; no vCenter holds that many, the walk was stopped`);
-}
-
-function redact(text: string, password: string): string {
-  return password.length >= 3 ? text.split(password).join('***') : text;
 }
