@@ -33,6 +33,8 @@ export interface DoorWords {
   overridesFrom: string;
   /** Appended to "no vSphere credentials (...)", e.g. `give --vsphere-username ...`. */
   credentialsHint: string;
+  /** How to trust a vCenter (its key) with the operator's credentials, e.g. `give --vsphere-trusted-host vc01`. */
+  trustHint: (vcenter: string) => string;
 }
 
 export interface DetectOptions {
@@ -164,7 +166,7 @@ async function listLive(targets: VCenterTarget[], options: DetectOptions, debug:
 export function withCredentials(
   targets: VCenterTarget[],
   overrides: CredentialOverrides | undefined,
-  words: DoorWords = { overridesFrom: 'the operator', credentialsHint: '' },
+  words: DoorWords = { overridesFrom: 'the operator', credentialsHint: '', trustHint: () => '' },
 ): { ready: (VimTarget & { credentialsFrom: string })[]; missing: VCenterListing[] } {
   const ready: (VimTarget & { credentialsFrom: string })[] = [];
   const missing: VCenterListing[] = [];
@@ -181,9 +183,17 @@ export function withCredentials(
       continue;
     }
     const overridden = perServer?.username || perServer?.password || overrides?.username || overrides?.password;
+    const trust = overrides?.trust;
+    const operatorThumbprint = trust?.thumbprints?.[target.vcenter];
+    // The backup's thumbprint vouches for the backup's password, not for the operator's.
+    const operatorPassword = Boolean(perServer?.password || overrides?.password);
+    const trusted = !operatorPassword || operatorThumbprint !== undefined || trust?.hosts?.includes(target.vcenter) === true;
+    const thumbprint = operatorThumbprint ?? (trusted ? target.thumbprint : undefined);
     ready.push({
       server: target.server,
-      ...(target.thumbprint ? { thumbprint: target.thumbprint } : {}),
+      ...(thumbprint ? { thumbprint } : {}),
+      ...(trust?.ca ? { ca: trust.ca } : {}),
+      ...(trusted ? {} : { untrustedHint: words.trustHint(target.vcenter) }),
       username,
       password,
       credentialsFrom: overridden ? words.overridesFrom : (target.credentialsFrom ?? 'the backup'),

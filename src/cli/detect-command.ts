@@ -20,6 +20,9 @@ import { debugLogger, wantsColor } from './log.js';
 export const CLI_WORDS: DoorWords = {
   overridesFrom: 'the command line or environment',
   credentialsHint: 'give --vsphere-username and VSPHERE_PASSWORD, or --vsphere-credentials',
+  trustHint: (vcenter) =>
+    `to trust it, give --vsphere-thumbprint ${vcenter}=<its certificate's SHA-256 thumbprint>, ` +
+    `--vsphere-trusted-host ${vcenter}, or its CA with --vsphere-ca-file`,
 };
 
 interface DetectFlags extends BackupFlags {
@@ -33,6 +36,9 @@ interface DetectFlags extends BackupFlags {
   vsphereUsername?: string;
   vspherePasswordFile?: string;
   vsphereCredentials?: string;
+  vsphereCaFile?: string;
+  vsphereThumbprint: string[];
+  vsphereTrustedHost: string[];
   vsphereTimeout: number;
   apiserverTimeout: number;
   apiserverConcurrency: number;
@@ -74,6 +80,8 @@ export function addDetectCommand(program: Command): void {
     const outputs = reportOutputs(flags);
     for (const out of outputs) await assertWritable(out.path);
 
+    // Before anything is read: a bad credential or trust flag is a usage problem.
+    const credentials = await credentialOverrides(flags);
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
     const deadline = new AbortController();
@@ -92,7 +100,7 @@ export function addDetectCommand(program: Command): void {
       insecureSkipVerify: flags.insecureSkipVerify === true,
       skipAccessApiServer: flags.skipAccessApiserver === true,
       inventory,
-      credentials: await credentialOverrides(flags),
+      credentials,
       words: CLI_WORDS,
       vcenterTimeoutMs: flags.vsphereTimeout * 1000,
       backupMemoryBudgetBytes: backupMemoryBytes(flags),

@@ -109,7 +109,7 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
     'maxConcurrent',
     'maxAge',
   ],
-  vsphere: ['username', 'passwordFile', 'credentialsFile'],
+  vsphere: ['username', 'passwordFile', 'credentialsFile', 'caFile', 'thumbprints', 'trustedHosts'],
   limits: ['maxReceiveMessageBytes', 'backupMemoryBytes'],
   webhook: ['listen', 'tls', 'deadline'],
   'webhook.tls': ['certFile', 'keyFile'],

@@ -31,6 +31,9 @@ export const SERVICE_WORDS: DoorWords = {
   overridesFrom: 'the service configuration (vsphere) or environment',
   credentialsHint:
     'set vsphere.username and vsphere.passwordFile (or VSPHERE_USERNAME and VSPHERE_PASSWORD), or vsphere.credentialsFile, in the service configuration',
+  trustHint: (vcenter) =>
+    `to trust it, add "${vcenter}: <its certificate's SHA-256 thumbprint>" to vsphere.thumbprints, ` +
+    `or ${vcenter} to vsphere.trustedHosts, or its CA to vsphere.caFile, in the service configuration`,
 };
 
 /** What tests and benchmarks replace: where a backup of a configured location is, and the detection. */
