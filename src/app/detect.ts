@@ -36,6 +36,8 @@ export interface DoorWords {
   credentialsHint: string;
   /** Appended to a refused vCenter certificate: how to trust it, or where its thumbprint is pinned, through this door. */
   certificateHints?: Record<CertificateProblem, string>;
+  /** How to trust a vCenter (its key) with the operator's credentials, e.g. `give --vsphere-trusted-host vc01`. */
+  trustHint: (vcenter: string) => string;
 }
 
 export interface DetectOptions {
@@ -176,7 +178,7 @@ export function withCertificateHint(listing: VCenterListing, hints: Record<Certi
 export function withCredentials(
   targets: VCenterTarget[],
   overrides: CredentialOverrides | undefined,
-  words: DoorWords = { overridesFrom: 'the operator', credentialsHint: '' },
+  words: DoorWords = { overridesFrom: 'the operator', credentialsHint: '', trustHint: () => '' },
 ): { ready: (VimTarget & { credentialsFrom: string })[]; missing: VCenterListing[] } {
   const ready: (VimTarget & { credentialsFrom: string })[] = [];
   const missing: VCenterListing[] = [];
@@ -193,9 +195,17 @@ export function withCredentials(
       continue;
     }
     const overridden = perServer?.username || perServer?.password || overrides?.username || overrides?.password;
+    const trust = overrides?.trust;
+    const operatorThumbprint = trust?.thumbprints?.[target.vcenter];
+    // The backup's thumbprint vouches for the backup's password, not for the operator's.
+    const operatorPassword = Boolean(perServer?.password || overrides?.password);
+    const trusted = !operatorPassword || operatorThumbprint !== undefined || trust?.hosts?.includes(target.vcenter) === true;
+    const thumbprint = operatorThumbprint ?? (trusted ? target.thumbprint : undefined);
     ready.push({
       server: target.server,
-      ...(target.thumbprint ? { thumbprint: target.thumbprint } : {}),
+      ...(thumbprint ? { thumbprint } : {}),
+      ...(trust?.ca ? { ca: trust.ca } : {}),
+      ...(trusted ? {} : { untrustedHint: words.trustHint(target.vcenter) }),
       username,
       password,
       credentialsFrom: overridden ? words.overridesFrom : (target.credentialsFrom ?? 'the backup'),

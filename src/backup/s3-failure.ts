@@ -4,6 +4,7 @@
  * and never quote a secret.
  */
 import { stat } from 'node:fs/promises';
+import { redacted } from '../util/redact.js';
 import { BackupSourceError, type BackupSourceFailure } from './errors.js';
 import type { S3Connection } from './s3-client.js';
 
@@ -25,7 +26,8 @@ export async function describeS3Failure(err: unknown, s3: S3Connection, key: str
   const { bucket } = s3.location;
   const url = `s3://${bucket}/${key}`;
   const e = err as { name?: string; Code?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  const code = e.Code ?? e.name ?? '';
+  // The store's error code is its words, bounded and redacted like any answer quoted in a message.
+  const code = redacted(String(e.Code ?? e.name ?? ''), { max: 80 });
   const status = e.$metadata?.httpStatusCode;
   const make = (failure: BackupSourceFailure, message: string) => new BackupSourceError(failure, bucket, key, message, { cause: err });
 

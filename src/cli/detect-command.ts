@@ -23,12 +23,15 @@ export const CLI_WORDS: DoorWords = {
   credentialsHint: 'give --vsphere-username and VSPHERE_PASSWORD, or --vsphere-credentials',
   certificateHints: {
     untrusted:
-      "to trust it, add its CA (NODE_EXTRA_CA_CERTS=ca.pem), or pin this thumbprint: the backup's VSphereCluster spec.thumbprint, " +
-      'or `inventory --server <vCenter> --thumbprint <SHA-1>` then `detect --inventory`; --insecure-skip-verify skips the check',
+      'to trust it, give its CA with --vsphere-ca-file (or NODE_EXTRA_CA_CERTS=ca.pem), or pin its thumbprint with ' +
+      "--vsphere-thumbprint <vCenter>=<thumbprint> (or the backup's VSphereCluster spec.thumbprint); --insecure-skip-verify skips the check",
     'thumbprint-mismatch':
       "the backup's VSphereCluster spec.thumbprint pins the expected one; check the certificate, and if it was replaced on purpose " +
-      'pin the new one with `inventory --server <vCenter> --thumbprint <SHA-1>` then `detect --inventory`',
+      'pin the new one with --vsphere-thumbprint <vCenter>=<thumbprint>',
   },
+  trustHint: (vcenter) =>
+    `to trust it, give --vsphere-thumbprint ${vcenter}=<its certificate's SHA-256 thumbprint>, ` +
+    `--vsphere-trusted-host ${vcenter}, or its CA with --vsphere-ca-file`,
 };
 
 interface DetectFlags extends BackupFlags {
@@ -43,6 +46,9 @@ interface DetectFlags extends BackupFlags {
   vsphereUsername?: string;
   vspherePasswordFile?: string;
   vsphereCredentials?: string;
+  vsphereCaFile?: string;
+  vsphereThumbprint: string[];
+  vsphereTrustedHost: string[];
   vsphereTimeout: number;
   apiserverTimeout: number;
   apiserverConcurrency: number;
@@ -88,6 +94,8 @@ export function addDetectCommand(program: Command): void {
     const outputs = reportOutputs(flags);
     for (const out of outputs) await assertWritable(out.path);
 
+    // Before anything is read: a bad credential or trust flag is a usage problem.
+    const credentials = await credentialOverrides(flags);
     const ignore = flags.ignoreFile ? await readIgnoreFile(flags.ignoreFile) : undefined;
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
@@ -108,7 +116,7 @@ export function addDetectCommand(program: Command): void {
       skipAccessApiServer: flags.skipAccessApiserver === true,
       inventory,
       ignore,
-      credentials: await credentialOverrides(flags),
+      credentials,
       words: CLI_WORDS,
       vcenterTimeoutMs: flags.vsphereTimeout * 1000,
       backupMemoryBudgetBytes: backupMemoryBytes(flags),

@@ -11,7 +11,7 @@ import { EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
 import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { CLI_WORDS } from './detect-command.js';
-import { credentialOptions } from './options.js';
+import { collect, credentialOptions } from './options.js';
 
 interface InventoryFlags extends BackupFlags {
   server: string[];
@@ -21,6 +21,9 @@ interface InventoryFlags extends BackupFlags {
   vsphereUsername?: string;
   vspherePasswordFile?: string;
   vsphereCredentials?: string;
+  vsphereCaFile?: string;
+  vsphereThumbprint: string[];
+  vsphereTrustedHost: string[];
   vsphereTimeout: number;
 }
 
@@ -30,14 +33,12 @@ const INVENTORY_CERTIFICATE_HINTS: Record<CertificateProblem, string> = {
   'thumbprint-mismatch': 'check the certificate before you give its new thumbprint with --thumbprint',
 };
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export function addInventoryCommand(program: Command): void {
   const command = program
     .command('inventory')
     .description('Read the VMs of vCenters into an inventory snapshot, for `detect --inventory` (air-gapped analysis)')
     .option('--server <server>', 'a vCenter (host, host:port or URL); repeat for several', collect, [])
-    .option('--thumbprint <sha1>', 'pinned certificate thumbprint of the --server vCenter(s)')
+    .option('--thumbprint <sha1>', 'pinned certificate thumbprint of the --server vCenter(s); trusts them with the given credentials')
     .option('--insecure-skip-verify', 'skip TLS verification of the vCenters')
     .option('-o, --output <file>', 'where to write the snapshot');
   backupOptions(command);
@@ -59,7 +60,10 @@ export function addInventoryCommand(program: Command): void {
       const vcenter = vcenterKey(server);
       targets.set(vcenter, { vcenter, server, ...(flags.thumbprint ? { thumbprint: flags.thumbprint } : {}) });
     }
-    const { ready, missing } = withCredentials([...targets.values()], await credentialOverrides(flags), CLI_WORDS);
+    // A thumbprint given with --server is the operator's own.
+    const pinned = flags.thumbprint ? flags.server.map((server) => `${server}=${flags.thumbprint}`) : [];
+    const overrides = await credentialOverrides({ ...flags, vsphereThumbprint: [...pinned, ...flags.vsphereThumbprint] });
+    const { ready, missing } = withCredentials([...targets.values()], overrides, CLI_WORDS);
     if (missing.length > 0) {
       throw new UsageError('inventory', missing.map((m) => (m.ok ? '' : `vCenter ${m.vcenter}: ${m.reason}`)).join('\n'));
     }

@@ -3,6 +3,7 @@
  * and key, the bearer token, the vCenter password and credentials. Only their paths are read here;
  * the service reads the files when it starts (see loadServiceSecrets).
  */
+import { isMap } from '../util/values.js';
 import type { ConfigReader } from './values.js';
 
 /** A path value of `key`, made absolute. */
@@ -19,6 +20,12 @@ export interface VSphereFiles {
   username?: string;
   passwordFile?: string;
   credentialsFile?: string;
+  /** PEM file of CAs trusted beside the system's. */
+  caFile?: string;
+  /** vCenter server -> certificate thumbprint, as written. */
+  thumbprints?: Array<[string, string]>;
+  /** vCenters trusted with the configured credentials on the backup's pinned thumbprint. */
+  trustedHosts?: string[];
 }
 
 /** `tls.certFile`, `tls.keyFile` (both, or no TLS) and `tls.clientCAFile`. */
@@ -48,5 +55,23 @@ export function readVSphereFiles(r: ConfigReader, pathOf: PathOf): VSphereFiles 
   if (passwordFile) vsphere.passwordFile = pathOf('vsphere.passwordFile', passwordFile);
   const credentialsFile = r.string('vsphere.credentialsFile');
   if (credentialsFile) vsphere.credentialsFile = pathOf('vsphere.credentialsFile', credentialsFile);
+  const caFile = r.string('vsphere.caFile');
+  if (caFile) vsphere.caFile = pathOf('vsphere.caFile', caFile);
+  // Server names hold dots: the map is read as a whole, not by dotted keys.
+  const thumbprints = r.value('vsphere.thumbprints');
+  if (thumbprints !== undefined) {
+    if (!isMap(thumbprints)) r.refuse('vsphere.thumbprints', 'expected a map of vCenter server to certificate thumbprint');
+    vsphere.thumbprints = Object.entries(thumbprints).map(([server, thumbprint]) => {
+      if (typeof thumbprint !== 'string') return r.refuse(`vsphere.thumbprints.${server}`, 'expected a thumbprint string, e.g. 3F:A2:...');
+      return [server, thumbprint];
+    });
+  }
+  const trustedHosts = r.value('vsphere.trustedHosts');
+  if (trustedHosts !== undefined) {
+    if (!Array.isArray(trustedHosts) || !trustedHosts.every((h) => typeof h === 'string' && h.trim() !== '')) {
+      r.refuse('vsphere.trustedHosts', 'expected a list of vCenter servers');
+    }
+    vsphere.trustedHosts = (trustedHosts as string[]).map((h) => h.trim());
+  }
   return vsphere;
 }

@@ -112,7 +112,7 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
     'maxAge',
     'ignoreFile',
   ],
-  vsphere: ['username', 'passwordFile', 'credentialsFile'],
+  vsphere: ['username', 'passwordFile', 'credentialsFile', 'caFile', 'thumbprints', 'trustedHosts'],
   limits: ['maxReceiveMessageBytes', 'backupMemoryBytes'],
   webhook: ['listen', 'tls', 'deadline'],
   'webhook.tls': ['certFile', 'keyFile'],

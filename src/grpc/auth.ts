@@ -10,7 +10,7 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import { ConfigError } from '../config/values.js';
-import { credentialOverrides } from '../config/vcenter-credentials.js';
+import { credentialOverrides, vcenterTrust } from '../config/vcenter-credentials.js';
 
 export interface ServiceSecrets {
   /** The bearer token callers must send; undefined: no token required. */
@@ -62,6 +62,13 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
   ).catch((err: unknown) => {
     throw new ConfigError(`${config.origin}: vsphere: ${err instanceof Error ? err.message : String(err)}`);
   });
+  const trust = await vcenterTrust(
+    { caFile: config.vsphere.caFile, thumbprints: config.vsphere.thumbprints ?? [], hosts: config.vsphere.trustedHosts ?? [] },
+    { ca: 'vsphere.caFile', thumbprints: 'vsphere.thumbprints', hosts: 'vsphere.trustedHosts' },
+  ).catch((err: unknown) => {
+    throw new ConfigError(`${config.origin}: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  if (trust) vcenterCredentials.trust = trust;
   return { ...(token ? { token } : {}), credentials, vcenterCredentials };
 }
 

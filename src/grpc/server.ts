@@ -42,6 +42,9 @@ export const SERVICE_WORDS: DoorWords = {
       'VSphereCluster spec.thumbprint; analysis.insecureSkipVerify skips the check',
     'thumbprint-mismatch': "the backup's VSphereCluster spec.thumbprint pins the expected one; check the certificate",
   },
+  trustHint: (vcenter) =>
+    `to trust it, add "${vcenter}: <its certificate's SHA-256 thumbprint>" to vsphere.thumbprints, ` +
+    `or ${vcenter} to vsphere.trustedHosts, or its CA to vsphere.caFile, in the service configuration`,
 };
 
 /** What tests and benchmarks replace: where a backup of a configured location is, and the detection. */

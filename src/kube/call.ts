@@ -6,6 +6,7 @@
  */
 import type { Agent } from 'node:https';
 import type { ObservableMiddleware } from '@kubernetes/client-node';
+import { redacted } from '../util/redact.js';
 
 export type KubeVerb = 'read' | 'list' | 'patch' | 'create' | 'delete';
 
@@ -165,7 +166,7 @@ function translate(call: KubeCall, err: unknown, api: { code: number; body: unkn
 /** The first line of an error's message, short and with anything key-like removed. */
 export function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return redactSecrets(text.split('\n')[0]!.slice(0, 160));
+  return redacted(text.split('\n')[0]!, { max: 160 });
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -187,13 +188,5 @@ function statusMessageOf(body: unknown): string | undefined {
     }
   }
   const message = (value as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? redactSecrets(message.slice(0, 200)) : undefined;
-}
-
-/**
- * Last guard before a message leaves: removes PEM blocks and long base64 runs, in case some layer
- * quoted credential material.
- */
-export function redactSecrets(message: string): string {
-  return message.replace(/-----BEGIN [^-]+-----[\s\S]*?(-----END [^-]+-----|$)/g, '[redacted]').replace(/[A-Za-z0-9+/=]{60,}/g, '[redacted]');
+  return typeof message === 'string' ? redacted(message, { max: 200 }) : undefined;
 }

@@ -23,4 +23,20 @@ export interface CredentialOverrides {
   password?: string;
   /** Per vCenter (any spelling of the server: host, host:port or URL). */
   byServer?: Record<string, { username?: string; password?: string }>;
+  trust?: VCenterTrust;
+}
+
+/**
+ * The vCenters the operator trusts. The operator's password goes only to a vCenter whose
+ * certificate verifies against the system's CAs or `ca`, whose thumbprint the operator gave, or
+ * which the operator listed; a thumbprint pinned in the backup alone is not enough (the backup may
+ * be tampered with). The backup's own credentials may still go where the backup's thumbprint says.
+ */
+export interface VCenterTrust {
+  /** PEM certificates of CAs trusted beside the system's. */
+  ca?: string;
+  /** Certificate thumbprints the operator gave, by vCenter key; they win over the backup's. */
+  thumbprints?: Record<string, string>;
+  /** vCenter keys the operator lists: the backup's pinned thumbprint is enough for these. */
+  hosts?: string[];
 }

@@ -22,7 +22,7 @@ import { DomainError } from '../app/errors.js';
 import { failureKind } from '../app/failures.js';
 import { GateBlockedError, isCapiCluster, RestoreGate, type ExecuteInput, type ExecuteOutput, type GateCall } from '../app/restore-gate.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { parseCredentialsYaml } from '../config/vcenter-credentials.js';
+import { parseCredentialsYaml, thumbprintEntry, vcenterTrustOf } from '../config/vcenter-credentials.js';
 import { loadKubeConfig } from '../kube/config.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
@@ -42,6 +42,9 @@ export const PLUGIN_WORDS: DoorWords = {
       "VSphereCluster spec.thumbprint; insecureSkipVerify in the plugin's ConfigMap skips the check",
     'thumbprint-mismatch': "the backup's VSphereCluster spec.thumbprint pins the expected one; check the certificate",
   },
+  trustHint: (vcenter) =>
+    `to trust it, add "${vcenter}=<its certificate's SHA-256 thumbprint>" to the key thumbprints, or ${vcenter} to ` +
+    "the key trustedHosts, or its CA as ca.crt, in the plugin's vSphere credentials Secret",
 };
 
 export interface PluginEnvironment {
@@ -254,9 +257,12 @@ export class PluginRestoreGate implements Gate {
   }
 }
 
-/** `username` + `password` for every vCenter, and/or `credentials.yaml` (server: {username, password}). */
+/**
+ * `username` + `password` for every vCenter, and/or `credentials.yaml` (server: {username, password});
+ * the vCenters trusted with them: `ca.crt`, `thumbprints` (`server=thumbprint` lines), `trustedHosts` (a server a line).
+ */
 export function vcenterCredentialsFromSecret(data: Record<string, string>, origin: string): CredentialOverrides {
-  const known = ['username', 'password', 'credentials.yaml'];
+  const known = ['username', 'password', 'credentials.yaml', 'ca.crt', 'thumbprints', 'trustedHosts'];
   for (const key of Object.keys(data)) {
     if (!known.includes(key)) throw new Error(`${origin}: unknown key "${key}" (expected ${known.join(', ')})`);
   }
@@ -268,6 +274,16 @@ export function vcenterCredentialsFromSecret(data: Record<string, string>, origi
   if (data['credentials.yaml']) overrides.byServer = parseCredentialsYaml(data['credentials.yaml'], `${origin} key credentials.yaml`);
   if (!overrides.username && !overrides.password && !overrides.byServer)
     throw new Error(`${origin}: holds no username, password or credentials.yaml`);
+  const lines = (key: string) => (data[key] ?? '').split(/[\r\n,]+/).flatMap((line) => (line.trim() ? [line.trim()] : []));
+  const trust = vcenterTrustOf(
+    {
+      ...(data['ca.crt'] ? { ca: data['ca.crt'] } : {}),
+      thumbprints: lines('thumbprints').map((entry) => thumbprintEntry(entry, `${origin} key thumbprints:`)),
+      hosts: lines('trustedHosts'),
+    },
+    { ca: `${origin} key ca.crt`, thumbprints: `${origin} key thumbprints:`, hosts: `${origin} key trustedHosts:` },
+  );
+  if (trust) overrides.trust = trust;
   return overrides;
 }
 

@@ -11,6 +11,7 @@ import { isLoopbackListen } from '../config/addresses.js';
 import { bearerMetadata } from './bearer.js';
 import { loadProto, PROTO_FILES, SERVICE_NAMES } from './protos.js';
 import { ServiceError } from './service-error.js';
+import { redacted } from '../util/redact.js';
 
 /** What a client presents, all optional (PEM texts and the token). Holds secrets: never log it. */
 export interface ClientCredentials {
@@ -52,6 +53,8 @@ type StreamMethod = (request: object, metadata: grpc.Metadata, options: grpc.Cal
 export class ServiceClient {
   private readonly client: grpc.Client;
   private readonly metadata: grpc.Metadata;
+  /** Blanked from the peer's words, should it quote the request's metadata back. */
+  private readonly token: string | undefined;
 
   /** `refusalHint` follows a refusal to send the token in clear text: how to give TLS through the caller's door. */
   constructor(
@@ -72,6 +75,7 @@ export class ServiceClient {
     // Velero's items and Restores come in any size; so may the answers.
     this.client = new Client(endpoint, channel, { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
     this.metadata = bearerMetadata(credentials.token);
+    this.token = credentials.token;
   }
 
   /** One unary call within `timeoutMs`, cancelled with `signal`; a failure is a ServiceError with the peer's code and words. */
@@ -83,7 +87,7 @@ export class ServiceClient {
       const cancel = () => call.cancel();
       const call = unary.call(this.client, request, this.metadata, { deadline: Date.now() + timeoutMs }, (err, response) => {
         signal?.removeEventListener('abort', cancel);
-        if (err) reject(new ServiceError(err.code, peerDetails(err), { trailers: err.metadata }));
+        if (err) reject(new ServiceError(err.code, this.peerDetails(err), { trailers: err.metadata }));
         else resolve(response as Res);
       });
       signal?.addEventListener('abort', cancel, { once: true });
@@ -115,7 +119,7 @@ export class ServiceClient {
       call.on('error', (err: grpc.ServiceError) => {
         signal?.removeEventListener('abort', cancel);
         if (err.code === grpc.status.CANCELLED && signal?.aborted) resolve();
-        else reject(new ServiceError(err.code, err.details || err.message));
+        else reject(new ServiceError(err.code, this.peerDetails(err)));
       });
       signal?.addEventListener('abort', cancel, { once: true });
       if (signal?.aborted) cancel();
@@ -125,7 +129,16 @@ export class ServiceClient {
   close(): void {
     this.client.close();
   }
+
+  /** The peer's words; grpc-js ends a connection failure with an empty `Resolution note: ` when the resolver had nothing to add. */
+  private peerDetails(err: grpc.ServiceError): string {
+    const details = (err.details || err.message).replace(/\s*Resolution note:\s*$/, '');
+    return redacted(details, { secrets: [this.token], max: PEER_DETAILS_CHARS, keepLines: true });
+  }
 }
+
+/** Our own service explains a refusal in a few lines; a peer's words beyond this are cut. */
+const PEER_DETAILS_CHARS = 4000;
 
 /**
  * grpc-js sends the target's host as TLS ServerName even when it is an IP address, which SNI does
@@ -141,9 +154,4 @@ function withoutIpServerName(credentials: grpc.ChannelCredentials): grpc.Channel
     return secure;
   };
   return credentials;
-}
-
-/** The peer's words; grpc-js ends a connection failure with an empty `Resolution note: ` when the resolver had nothing to add. */
-function peerDetails(err: grpc.ServiceError): string {
-  return (err.details || err.message).replace(/\s*Resolution note:\s*$/, '');
 }

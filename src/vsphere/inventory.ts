@@ -14,6 +14,7 @@ import {
 } from './session.js';
 import { readBoolean, type MoRef } from './wire.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
+import { redacted } from '../util/redact.js';
 
 export type { VimTarget } from './session.js';
 
@@ -95,7 +96,8 @@ export async function listVCenter(target: VimTarget, options: ListOptions = {}):
     }
     const reason = err instanceof VimError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`;
     const certificate = err instanceof VimError ? CERTIFICATE_PROBLEMS[err.kind] : undefined;
-    return { ok: false, vcenter, reason: redact(reason, target.password), ...(certificate ? { certificate } : {}) };
+    // Defence in depth: whatever a server echoed, the password never reaches a report.
+    return { ok: false, vcenter, reason: redacted(reason, { secrets: [target.password], max: 1000 }), ...(certificate ? { certificate } : {}) };
   } finally {
     clearTimeout(timer);
   }
@@ -349,12 +351,7 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Defence in depth: a server that echoes the password in a fault must not put it in a report. */
 /** A walk past its bounds: no vCenter holds that much under one root folder. */
 function endless(address: string, what: string): VimError {
   return new VimError('protocol', `${address} answered the inventory walk with ${what}; no vCenter holds that many, the walk was stopped`);
-}
-
-function redact(text: string, password: string): string {
-  return password.length >= 3 ? text.split(password).join('***') : text;
 }

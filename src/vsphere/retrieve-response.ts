@@ -9,6 +9,7 @@
  * and a MoRef's own `type` is the unprefixed attribute, in no namespace.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { redacted } from '../util/redact.js';
 import { VimError, type VimFaultInfo } from './errors.js';
 import type { BodyReader } from './transport.js';
 import type { MoRef } from './wire.js';
@@ -122,6 +123,7 @@ export class RetrieveResponseReader implements BodyReader<RetrievePage> {
     private readonly address: string,
     private readonly status: number,
     private readonly onObject: (object: ObjectContent) => void,
+    private readonly secrets: readonly string[] = [],
   ) {
     this.parser.on('opentag', (tag) => this.openTag(tag));
     this.parser.on('closetag', () => this.closeTag());
@@ -144,10 +146,9 @@ export class RetrieveResponseReader implements BodyReader<RetrievePage> {
     this.parser.close();
     if (this.mode === 'fault') {
       const type = this.faultType ?? 'MethodFault';
-      const fault: VimFaultInfo =
-        this.faultPropertyName === undefined
-          ? { type, message: this.faultString }
-          : { type, message: this.faultString, propertyName: this.faultPropertyName };
+      // The server's words, short and without the secrets (`secrets`) a faultstring may quote from the request.
+      const message = redacted(this.faultString, { secrets: this.secrets, max: 160 });
+      const fault: VimFaultInfo = { type, message, ...(this.faultPropertyName === undefined ? {} : { propertyName: this.faultPropertyName }) };
       throw new VimError('fault', `${this.call} failed with ${type}: ${fault.message || 'no message'}`, fault);
     }
     if (this.mode !== 'result') {

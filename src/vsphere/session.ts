@@ -1,7 +1,7 @@
 import soap from 'soap';
 import { DEFAULTS } from '../config/defaults.js';
 import { vcenterSdkUrl } from '../model/vcenter.js';
-import { VimError, describeSoapFailure, faultFromSoapError } from './errors.js';
+import { VimError, describeSoapFailure, faultFromSoapError, type VimFaultInfo } from './errors.js';
 import { parseThumbprint, type PinnedThumbprint } from './thumbprint.js';
 import {
   continueRetrievePropertiesExBody,
@@ -16,6 +16,7 @@ import { RetrieveResponseReader, type ObjectContent, type RetrievePage } from '.
 import { VimTransport, type PostOptions } from './transport.js';
 import { VIM25_WSDL } from './vim25-wsdl.js';
 import { readMoRef, readText, toSoapMoRef, type MoRef } from './wire.js';
+import { redacted } from '../util/redact.js';
 
 export type { PropertySpec } from './retrieve-request.js';
 export type { ObjectContent, PropertyValue, RetrievePage } from './retrieve-response.js';
@@ -28,6 +29,14 @@ export interface VimTarget {
   password: string;
   /** `spec.thumbprint`: SHA-1 (or SHA-256) of the vCenter certificate, hex pairs. */
   thumbprint?: string;
+  /** PEM certificates of CAs trusted beside the system's. */
+  ca?: string;
+  /**
+   * Set when the credentials are the operator's and the operator has not said to trust this
+   * vCenter: only a certificate that verifies against the CAs is accepted, and a refusal ends with
+   * this hint on how to trust it.
+   */
+  untrustedHint?: string;
 }
 
 export interface VimSessionOptions {
@@ -43,6 +52,9 @@ export interface VimSessionOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = DEFAULTS.vsphere.requestTimeoutMs;
+
+/** Enough for any vim25 faultstring meant for people ("Cannot complete login due to an incorrect user name or password."). */
+const FAULT_MESSAGE_CHARS = 160;
 
 /** The managed objects of a vCenter that the inventory reader uses. */
 export interface ServiceContent {
@@ -81,6 +93,8 @@ export class VimSession {
     private readonly client: soap.Client,
     private readonly transport: VimTransport,
     readonly content: ServiceContent,
+    /** What a fault may quote back: blanked from every message. */
+    private readonly secrets: readonly string[],
   ) {}
 
   /** RetrieveServiceContent + Login. Throws a VimError; the password never appears in it. */
@@ -96,6 +110,8 @@ export class VimSession {
     const transport = new VimTransport({
       url,
       pinned,
+      ...(target.ca ? { ca: target.ca } : {}),
+      ...(target.untrustedHint !== undefined ? { untrustedHint: target.untrustedHint } : {}),
       insecureSkipVerify: options.insecureSkipVerify,
       timeoutMs: requestTimeout(options.timeoutMs),
       ...(options.maxResponseChars ? { maxResponseChars: options.maxResponseChars } : {}),
@@ -109,8 +125,9 @@ export class VimSession {
         // Names are data: keep leading and trailing blanks (soap trims text by default).
         preserveWhitespace: true,
       });
-      const content = await retrieveServiceContent(client, transport.address);
-      const session = new VimSession(transport.address, client, transport, content);
+      const secrets = [target.password];
+      const content = await retrieveServiceContent(client, transport.address, secrets);
+      const session = new VimSession(transport.address, client, transport, content, secrets);
       await session.login(target.username, target.password);
       return session;
     } catch (err) {
@@ -178,7 +195,7 @@ export class VimSession {
    */
   async callMethod(method: string, target: MoRef, fields: Array<[string, string]> = []): Promise<MoRef[]> {
     const response = await this.transport.post(methodBody(method, target, fields), VIM25_HEADERS, { call: method });
-    const fault = faultOfBody(response.data);
+    const fault = safeFault(faultOfBody(response.data), this.secrets);
     if (fault) throw new VimError('fault', `${method} failed with ${fault.type}: ${fault.message || 'no message'}`, fault);
     if (response.status !== 200) throw this.protocolError(method, `answered HTTP ${response.status}`);
     return returnedMoRefs(response.data);
@@ -222,14 +239,14 @@ export class VimSession {
   private async cleanup(method: string, args: unknown): Promise<void> {
     if (this.transport.broken) return;
     try {
-      await callSoap(this.client, this.address, method, args, { call: method, cleanup: true });
+      await callSoap(this.client, this.address, method, args, this.secrets, { call: method, cleanup: true });
     } catch (err) {
       this.debug(`${this.address} ${method} failed: ${(err as Error).message}`);
     }
   }
 
   private invoke(method: string, args: unknown): Promise<unknown> {
-    return callSoap(this.client, this.address, method, args, { call: method });
+    return callSoap(this.client, this.address, method, args, this.secrets, { call: method });
   }
 
   /**
@@ -241,7 +258,7 @@ export class VimSession {
       body,
       VIM25_HEADERS,
       { call },
-      (status) => new RetrieveResponseReader(call, this.address, status, onObject),
+      (status) => new RetrieveResponseReader(call, this.address, status, onObject, this.secrets),
     );
   }
 
@@ -269,10 +286,14 @@ function requestTimeout(ms: number | undefined): number {
   return ms !== undefined && Number.isFinite(ms) && ms > 0 ? Math.min(ms, 2 ** 31 - 1) : DEFAULT_TIMEOUT_MS;
 }
 
-async function retrieveServiceContent(client: soap.Client, address: string): Promise<ServiceContent> {
-  const result = await callSoap(client, address, 'RetrieveServiceContent', {
-    _this: { attributes: { type: 'ServiceInstance' }, $value: 'ServiceInstance' },
-  });
+async function retrieveServiceContent(client: soap.Client, address: string, secrets: readonly string[]): Promise<ServiceContent> {
+  const result = await callSoap(
+    client,
+    address,
+    'RetrieveServiceContent',
+    { _this: { attributes: { type: 'ServiceInstance' }, $value: 'ServiceInstance' } },
+    secrets,
+  );
   const raw = (result as { returnval?: Record<string, unknown> } | undefined)?.returnval;
   const rootFolder = readMoRef(raw?.rootFolder);
   const propertyCollector = readMoRef(raw?.propertyCollector);
@@ -302,6 +323,7 @@ function callSoap(
   address: string,
   method: string,
   args: unknown,
+  secrets: readonly string[],
   options: PostOptions = { call: method },
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -322,7 +344,7 @@ function callSoap(
           reject(err);
           return;
         }
-        const fault = faultFromSoapError(err);
+        const fault = safeFault(faultFromSoapError(err), secrets);
         if (fault) {
           reject(new VimError('fault', `${method} failed with ${fault.type}: ${fault.message || 'no message'}`, fault));
           return;
@@ -330,11 +352,20 @@ function callSoap(
         reject(
           new VimError(
             'protocol',
-            `the answer to ${method} is not a vim25 response (${describeSoapFailure(err)}); is ${address} a vSphere SDK endpoint?`,
+            `the answer to ${method} is not a vim25 response (${redacted(describeSoapFailure(err), { secrets })}); ` +
+              `is ${address} a vSphere SDK endpoint?`,
           ),
         );
       },
       options,
     );
   });
+}
+
+/**
+ * A fault as messages may show it: the server's faultstring may quote the request (the Login
+ * body, password included, in any encoding), so it is kept short and redacted; the type is kept whole.
+ */
+function safeFault(fault: VimFaultInfo | undefined, secrets: readonly string[]): VimFaultInfo | undefined {
+  return fault && { ...fault, message: redacted(fault.message, { secrets, max: FAULT_MESSAGE_CHARS }) };
 }

@@ -60,10 +60,23 @@ export function judgePeer(input: {
   cert: PeerCertificate;
   pinned?: PinnedThumbprint;
   insecureSkipVerify?: boolean;
+  /** Set when the operator's credentials would go to a vCenter the operator has not said to trust: how to trust it. */
+  untrustedHint?: string;
 }): TlsVerdict {
   if (input.insecureSkipVerify) return { ok: true, via: 'skip' };
   if (input.authorized) return { ok: true, via: 'ca' };
   const code = input.authorizationError ?? 'UNKNOWN';
+  if (input.untrustedHint !== undefined) {
+    // The backup's pinned thumbprint vouches for the backup's own credentials only: a tampered backup pins its own host.
+    return {
+      ok: false,
+      kind: 'untrusted',
+      message:
+        `the operator's vSphere credentials were not sent to ${input.address}: its certificate does not verify against ` +
+        `the system's or the given CAs (${code}), and a thumbprint pinned in the backup does not make a vCenter trusted ` +
+        `with the operator's credentials${input.untrustedHint ? `; ${input.untrustedHint}` : ''}`,
+    };
+  }
   const sha1 = peerThumbprint(input.cert, 'sha1');
   if (input.pinned && PINNABLE_FAILURES.has(code)) {
     const actual = peerThumbprint(input.cert, input.pinned.algorithm);

@@ -1,7 +1,7 @@
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import { rootCertificates, type TLSSocket } from 'node:tls';
 import { DEFAULTS } from '../config/defaults.js';
 import { VimError, networkError } from './errors.js';
 import { judgePeer, type PinnedThumbprint } from './thumbprint.js';
@@ -13,6 +13,10 @@ export interface TransportOptions {
   /** The SDK endpoint, `https://host[:port]/sdk`. */
   url: URL;
   pinned?: PinnedThumbprint;
+  /** PEM certificates of CAs trusted beside the system's. */
+  ca?: string;
+  /** The operator's credentials, to a vCenter the operator has not said to trust: see judgePeer. */
+  untrustedHint?: string;
   insecureSkipVerify?: boolean;
   /** Deadline of one request: connect, TLS, send and the whole response. */
   timeoutMs: number;
@@ -80,21 +84,26 @@ export class VimTransport {
 
   constructor(private readonly options: TransportOptions) {
     this.address = options.url.host;
-    this.agent = new VerifyingAgent((socket) => {
-      const verdict = judgePeer({
-        address: this.address,
-        authorized: socket.authorized,
-        authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
-        cert: socket.getPeerCertificate(),
-        pinned: options.pinned,
-        insecureSkipVerify: options.insecureSkipVerify,
-      });
-      if (verdict.ok) {
-        options.debug?.(`${this.address}: TLS accepted (${verdict.via})`);
-        return undefined;
-      }
-      return new VimError(verdict.kind === 'thumbprint-mismatch' ? 'thumbprint' : 'tls', verdict.message);
-    }, options.timeoutMs);
+    this.agent = new VerifyingAgent(
+      (socket) => {
+        const verdict = judgePeer({
+          address: this.address,
+          authorized: socket.authorized,
+          authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+          cert: socket.getPeerCertificate(),
+          pinned: options.pinned,
+          insecureSkipVerify: options.insecureSkipVerify,
+          untrustedHint: options.untrustedHint,
+        });
+        if (verdict.ok) {
+          options.debug?.(`${this.address}: TLS accepted (${verdict.via})`);
+          return undefined;
+        }
+        return new VimError(verdict.kind === 'thumbprint-mismatch' ? 'thumbprint' : 'tls', verdict.message);
+      },
+      options.timeoutMs,
+      options.ca,
+    );
   }
 
   /** `soap`'s HttpClient interface; `exoptions` is what the caller passed to the soap method. */
@@ -116,6 +125,15 @@ export class VimTransport {
     const { status, headers, value: data } = await this.exchange(body, soapHeaders, options, () => bufferingReader());
     const response = { status, headers, data };
     if (status !== 200 && !isSoapEnvelope(response)) throw this.notSdk(status, options);
+    // SOAP forbids DTDs, so XML's five entities are the only ones; `soap`'s parser would stumble on others.
+    const entity = /<!(?:DOCTYPE|ENTITY)\b|&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)[A-Za-z_][\w.-]{0,30};/.exec(data)?.[0];
+    if (entity) {
+      const why = entity.startsWith('<') ? 'it carries a DOCTYPE' : `it uses the undefined entity ${entity}`;
+      throw new VimError(
+        'protocol',
+        `the answer to ${options.call} is not a vim25 response (${why}); is ${this.address} a vSphere SDK endpoint?`,
+      );
+    }
     return response;
   }
 
@@ -305,9 +323,17 @@ class VerifyingAgent extends https.Agent {
   constructor(
     private readonly check: (socket: TLSSocket) => VimError | undefined,
     private readonly handshakeTimeoutMs: number,
+    ca?: string,
   ) {
     // Resumed TLS sessions skip Node's verification; pinning needs the full handshake every time.
-    super({ keepAlive: true, maxSockets: 1, maxCachedSessions: 0, rejectUnauthorized: false });
+    // A CA given replaces Node's roots unless they are given with it.
+    super({
+      keepAlive: true,
+      maxSockets: 1,
+      maxCachedSessions: 0,
+      rejectUnauthorized: false,
+      ...(ca ? { ca: [...rootCertificates, ca] } : {}),
+    });
   }
 
   override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {

@@ -7,7 +7,8 @@ import https from 'node:https';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
-import { boundedKubeCall, redactSecrets, type KubeRequestOptions } from '../kube/call.js';
+import { boundedKubeCall, type KubeRequestOptions } from '../kube/call.js';
+import { redacted } from '../util/redact.js';
 import { describeFailure } from './failure.js';
 import { KubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
@@ -49,7 +50,7 @@ export async function listWorkloadNodes(request: WorkloadNodeRequest, options: W
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const debug: Debug = (msg) => options.debug?.(`workload ${namespace}/${cluster}: ${msg}`);
   const unreached = (reason: string): WorkloadNodeListing => {
-    const error = redactSecrets(reason);
+    const error = redacted(reason, { max: 1000 });
     debug(`not reached: ${error}`);
     return { namespace, cluster, reached: false, nodes: [], error };
   };

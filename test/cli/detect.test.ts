@@ -288,9 +288,9 @@ test('several vCenters: one down makes only its clusters NeedFurtherConfirmation
   t.is(report!.metadata!.vcenters.length, 2);
 });
 
-test('credentials: a refused login is reported without the password; the operator can override them', async (t) => {
+test('credentials: a refused login is reported without the password; the operator can override them for a vCenter they trust', async (t) => {
   const password = `s3cret-${randomUUID()}`;
-  const { backup } = await scenario(
+  const { backup, vcsim } = await scenario(
     t,
     { clusters: [tkgCluster('wc1', { vcenter: { server: VCSIM, datacenter: '/DC0', password: 'stale-password' } })] },
     {
@@ -305,10 +305,20 @@ test('credentials: a refused login is reported without the password; the operato
   }
   const dir = await tempDir();
   const output = join(dir, 'report.json');
-  const overridden = await runCli(['detect', '--backup', backup.path, '-o', output, '--skip-access-apiserver', '-D'], {
-    VSPHERE_USERNAME: 'administrator@vsphere.local',
-    VSPHERE_PASSWORD: password,
-  });
+  const operator = { VSPHERE_USERNAME: 'administrator@vsphere.local', VSPHERE_PASSWORD: password };
+  // The backup pins vcsim's thumbprint, but the backup vouches for its own credentials only.
+  const notSent = await runCli(['detect', '--backup', backup.path, '-o', output, '--skip-access-apiserver'], operator);
+  t.is(notSent.code, 0, notSent.stderr);
+  const refusedReport = JSON.parse(await readFile(output, 'utf8')) as DriftReport;
+  t.regex(
+    refusedReport.errors[0]!.message,
+    new RegExp(`operator's vSphere credentials were not sent to ${vcsim.server}: .*--vsphere-trusted-host ${vcsim.server}`),
+  );
+  t.is(refusedReport.clusters[0]!.status, 'NeedFurtherConfirmation');
+  const overridden = await runCli(
+    ['detect', '--backup', backup.path, '-o', output, '--skip-access-apiserver', '-D', '--vsphere-trusted-host', vcsim.server],
+    operator,
+  );
   t.is(overridden.code, 0, overridden.stderr);
   t.is(JSON.parse(await readFile(output, 'utf8')).summary.status, 'Healthy');
   t.false(overridden.stderr.includes(password));

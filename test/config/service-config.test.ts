@@ -98,6 +98,27 @@ shutdownTimeout: 500ms
   t.is(minio.timeoutMs, 45_000);
 });
 
+test('the vCenters trusted with the configured credentials: a CA file, thumbprints by server, listed servers', async (t) => {
+  const file = await configFile(`
+vsphere:
+  passwordFile: pw
+  caFile: vcenter-ca.pem
+  thumbprints: { vc1.example.com: "AB:CD", "https://vc2:8443/sdk": EF }
+  trustedHosts: [vc3.example.com]
+storageLocations: [{ name: a, bucket: b }]
+`);
+  const c = await loadServiceConfig({ file, env: {} });
+  t.deepEqual(c.vsphere, {
+    passwordFile: join(dir, 'pw'),
+    caFile: join(dir, 'vcenter-ca.pem'),
+    thumbprints: [
+      ['vc1.example.com', 'AB:CD'],
+      ['https://vc2:8443/sdk', 'EF'],
+    ],
+    trustedHosts: ['vc3.example.com'],
+  });
+});
+
 test('defaults', async (t) => {
   const c = await loadServiceConfig({ file: await configFile('storageLocations: [{ name: a, bucket: b }]\n'), env: {} });
   t.is(c.listen, '127.0.0.1:50051');
@@ -165,6 +186,16 @@ const invalid: Array<[string, string | { env?: Record<string, string>; overrides
     /: tls\.keyFile: required when tls is configured$/,
   ],
   ['no storage location', 'gate: { mode: block }', /: storageLocations: at least one storage location is required/],
+  [
+    'vCenter thumbprints not a map',
+    'vsphere: { thumbprints: [vc1] }\nstorageLocations: [{ name: a, bucket: b }]',
+    /: vsphere\.thumbprints: expected a map of vCenter server to certificate thumbprint$/,
+  ],
+  [
+    'trusted vCenters not a list',
+    'vsphere: { trustedHosts: vc1 }\nstorageLocations: [{ name: a, bucket: b }]',
+    /: vsphere\.trustedHosts: expected a list of vCenter servers$/,
+  ],
   ['location without bucket', 'storageLocations: [{ name: a, prefix: p }]', /: storageLocations\[0\]\.bucket: required$/],
   ['location without name', 'storageLocations: [{ bucket: b }]', /: storageLocations\[0\]\.name: required$/],
   [

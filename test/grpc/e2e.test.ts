@@ -226,7 +226,7 @@ test('a backup missing from the bucket is NOT_FOUND', async (t) => {
 
 test("vCenter refuses the backup's credentials: clusters need confirmation; failurePolicy and credential overrides decide", async (t) => {
   const password = 'Correct-Horse-Battery-1';
-  const { s3 } = await driftScenario(t, { username: DEFAULT_USERNAME, password });
+  const { s3, vcsim } = await driftScenario(t, { username: DEFAULT_USERNAME, password });
   const strict = await startTestService({ config: { storageLocations: [location(s3)] } });
   t.teardown(() => strict.stop());
   const checked = await call<any>(strict.clients.detector, 'Check', { backup_name: 'b1' });
@@ -249,10 +249,19 @@ test("vCenter refuses the backup's credentials: clusters need confirmation; fail
   t.is(paused.metadata.annotations!['driftdetector.dev/status'], 'NeedFurtherConfirmation');
   t.truthy(paused.metadata.annotations!['driftdetector.dev/unknown-machines']);
 
-  // The operator's credentials (from the configuration) win over the backup's.
-  const fixed = await startTestService({
+  // The operator's credentials (from the configuration) go only to a vCenter the configuration trusts.
+  const untrusted = await startTestService({
     config: { storageLocations: [location(s3)] },
     secrets: { vcenterCredentials: { username: DEFAULT_USERNAME, password } },
+  });
+  t.teardown(() => untrusted.stop());
+  const notSent = await call<any>(untrusted.clients.detector, 'Detect', { backup_name: 'b1' });
+  t.regex(JSON.stringify(notSent), new RegExp(`operator's vSphere credentials were not sent to ${vcsim.server}: .*vsphere\\.trustedHosts`));
+
+  // Then they win over the backup's.
+  const fixed = await startTestService({
+    config: { storageLocations: [location(s3)] },
+    secrets: { vcenterCredentials: { username: DEFAULT_USERNAME, password, trust: { hosts: [vcsim.server] } } },
   });
   t.teardown(() => fixed.stop());
   const res = await call<any>(fixed.clients.detector, 'Check', { backup_name: 'b1' });

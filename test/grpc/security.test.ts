@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { loadServiceSecrets } from '../../src/grpc/auth.js';
 import { sameSecret } from '../../src/rpc/bearer.js';
-import { loadServiceConfig } from '../../src/config/service-config.js';
+import { loadServiceConfig, type ServiceConfig } from '../../src/config/service-config.js';
 import {
   call,
   clusterItem,
@@ -176,6 +176,24 @@ test('without TLS only loopback addresses are accepted', async (t) => {
     env: {},
   });
   t.is(withTls.tls?.certFile, pki.serverCert);
+});
+
+test('the vCenters trusted with the configured credentials are read at start, keyed as vCenters are compared', async (t) => {
+  const sha256 = Array.from({ length: 32 }, () => 'AB').join(':');
+  const trusted = (vsphere: ServiceConfig['vsphere']) => loadServiceSecrets(testConfig({ vsphere }), {});
+  const secrets = await trusted({ caFile: pki.caCert, thumbprints: [['VC1.example.com:443', sha256]], trustedHosts: ['https://vc2:8443/sdk'] });
+  t.deepEqual(secrets.vcenterCredentials.trust, {
+    ca: await readFile(pki.caCert, 'utf8'),
+    thumbprints: { 'vc1.example.com': sha256 },
+    hosts: ['vc2:8443'],
+  });
+  await t.throwsAsync(trusted({ thumbprints: [['vc1', 'XYZ']] }), {
+    message: /^test: vsphere\.thumbprints vc1: invalid vCenter thumbprint "XYZ"/,
+  });
+  await t.throwsAsync(trusted({ caFile: tokenFile }), { message: `test: vsphere.caFile ${tokenFile}: holds no PEM certificate` });
+  await t.throwsAsync(trusted({ caFile: join(pki.dir, 'absent') }), {
+    message: /^test: vsphere\.caFile .*absent: cannot read the CA file \(ENOENT\)$/,
+  });
 });
 
 test('secrets that cannot be loaded stop the start with the key and the file named', async (t) => {

@@ -182,7 +182,22 @@ test("Secrets: vCenter credentials and the remote service's client credentials; 
     byServer: { vc1: { username: 'a', password: 'b' } },
   });
   t.throws(() => vcenterCredentialsFromSecret({ user: 'x' }, origin), {
-    message: 'Secret velero/s: unknown key "user" (expected username, password, credentials.yaml)',
+    message: 'Secret velero/s: unknown key "user" (expected username, password, credentials.yaml, ca.crt, thumbprints, trustedHosts)',
+  });
+  const sha256 = Array.from({ length: 32 }, () => 'AB').join(':');
+  t.deepEqual(
+    vcenterCredentialsFromSecret(
+      { password: 'p', thumbprints: `VC1.example.com=${sha256}\n`, trustedHosts: 'https://vc2:443/sdk\nvc3:8443' },
+      origin,
+    ),
+    { password: 'p', trust: { thumbprints: { 'vc1.example.com': sha256 }, hosts: ['vc2', 'vc3:8443'] } },
+    'the vCenters trusted with them, keyed as vCenters are compared',
+  );
+  t.throws(() => vcenterCredentialsFromSecret({ password: 'p', thumbprints: 'vc1' }, origin), {
+    message: 'Secret velero/s key thumbprints: vc1: expected server=thumbprint, e.g. vc01.example.com=3F:A2:...',
+  });
+  t.throws(() => vcenterCredentialsFromSecret({ password: 'p', 'ca.crt': 'not a certificate' }, origin), {
+    message: 'Secret velero/s key ca.crt: holds no PEM certificate',
   });
   t.throws(() => vcenterCredentialsFromSecret({}, origin), { message: 'Secret velero/s: holds no username, password or credentials.yaml' });
   const bad = t.throws(() => vcenterCredentialsFromSecret({ 'credentials.yaml': 'vc1: [secret-value' }, origin));

@@ -52,6 +52,8 @@ export interface FakeVimOptions {
   closeMidStreamOn?: string;
   /** Answer every request with an HTML 404 page, as a web server that is not a vCenter would. */
   notSdk?: boolean;
+  /** Answer these methods with this status and body as written (see vimEnvelope, vimFault). */
+  answers?: { [method: string]: { status: number; body: string } };
   /**
    * Write property values the way vcsim does: `<val xmlns:P="...XMLSchema-instance" P:type="...">`
    * with this prefix P, instead of the envelope's `xsi:`.
@@ -70,6 +72,10 @@ export interface FakeVim {
   server: string;
   /** SHA-1 thumbprint of its certificate, govmomi style. */
   thumbprint: string;
+  /** SHA-256 thumbprint of its certificate, the same style. */
+  thumbprint256: string;
+  /** Its self-signed certificate (PEM), which serves as its own CA. */
+  certPem: string;
   calls: RecordedCall[];
   /** Views created and not destroyed. */
   liveViews: Set<string>;
@@ -120,7 +126,8 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
     await rm(dir, { recursive: true, force: true });
   }
   const der = new X509Certificate(cert).raw;
-  const thumbprint = createHash('sha1').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+  const fingerprint = (algorithm: string) => createHash(algorithm).update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+  const thumbprint = fingerprint('sha1');
 
   const calls: RecordedCall[] = [];
   const liveViews = new Set<string>();
@@ -148,6 +155,12 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
       if (options.badGatewayOn === method) {
         res.writeHead(502, { 'Content-Type': 'text/html' });
         res.end('<html><body>Bad Gateway</body></html>');
+        return;
+      }
+      const canned = options.answers?.[method];
+      if (canned) {
+        res.writeHead(canned.status, { 'Content-Type': 'text/xml; charset=utf-8' });
+        res.end(canned.body);
         return;
       }
       if (options.notSdk) {
@@ -226,6 +239,8 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
   return {
     server: `127.0.0.1:${port}`,
     thumbprint,
+    thumbprint256: fingerprint('sha256'),
+    certPem: cert.toString('utf8'),
     calls,
     liveViews,
     stop: () =>
@@ -344,6 +359,16 @@ function serviceContent(): string {
 
 function response(method: string, inner: string): string {
   return `<${method}Response xmlns="urn:vim25">${inner}</${method}Response>`;
+}
+
+/** A SOAP Fault of vim25 fault `type` whose faultstring is `message` as written (escape it yourself). */
+export function vimFault(type: string, message: string, fields = ''): string {
+  return envelope(fault(type, message, fields));
+}
+
+/** A whole answer around `inner`, the way the fake writes its own. */
+export function vimEnvelope(inner: string): string {
+  return envelope(inner);
 }
 
 function fault(type: string, message: string, fields = ''): string {
