@@ -8,8 +8,8 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { isObjectName } from '../model/kube.js';
 import { isMap, trimSlashes } from '../util/values.js';
 import { BackupSourceError } from './errors.js';
-import { connectS3, type S3Connection, type S3SourceOptions } from './s3-client.js';
-import { describeS3Failure } from './s3-failure.js';
+import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
+import { deadlineFailure, describeS3Failure } from './s3-failure.js';
 import type { StorageLocation } from './storage-location.js';
 
 /** What the readiness watch needs of a Velero Backup object. */
@@ -43,25 +43,27 @@ export class S3BackupCatalog {
     private readonly options: S3SourceOptions = {},
   ) {}
 
-  /** The Completed backup with the latest completion time, if any. */
-  async newestCompleted(signal?: AbortSignal): Promise<BackupRecord | undefined> {
+  /** The Completed backup with the latest completion time, if any; the listing and the reads share one deadline. */
+  async newestCompleted(caller?: AbortSignal): Promise<BackupRecord | undefined> {
     const s3 = connectS3(this.location, this.options);
+    const deadline = readDeadline(s3, caller);
     try {
-      const names = await listBackupNames(s3, signal);
+      const names = await listBackupNames(s3, deadline);
       for (const known of this.finished.keys()) if (!names.includes(known)) this.finished.delete(known);
       let newest: BackupRecord | undefined;
       for (const name of names) {
-        const record = this.finished.get(name) ?? (await this.read(s3, name, signal));
+        const record = this.finished.get(name) ?? (await this.read(s3, name, deadline));
         if (record?.phase === 'Completed' && (!newest || isNewer(record, newest))) newest = record;
       }
       return newest;
     } finally {
+      deadline.clear();
       s3.client.destroy();
     }
   }
 
-  private async read(s3: S3Connection, name: string, signal: AbortSignal | undefined): Promise<BackupRecord | undefined> {
-    const record = await readBackupRecord(s3, name, signal);
+  private async read(s3: S3Connection, name: string, deadline: ReadDeadline): Promise<BackupRecord | undefined> {
+    const record = await readBackupRecord(s3, name, deadline);
     if (record && record.phase !== 'InProgress' && record.phase !== 'New' && record.phase !== '') this.finished.set(name, record);
     return record;
   }
@@ -74,7 +76,12 @@ function isNewer(a: BackupRecord, b: BackupRecord): boolean {
 }
 
 /** The names under `<prefix>/backups/` (one per backup directory), in the listing's order. */
-async function listBackupNames(s3: S3Connection, signal: AbortSignal | undefined): Promise<string[]> {
+/** Why a read stopped when its signal fired: the deadline, naming the object, or the caller's reason. */
+function stopped(deadline: ReadDeadline, s3: S3Connection, key: string): unknown {
+  return deadline.expired() ? deadlineFailure(s3, key) : deadline.signal.reason;
+}
+
+async function listBackupNames(s3: S3Connection, deadline: ReadDeadline): Promise<string[]> {
   const prefix = backupsPrefix(s3.location);
   const names: string[] = [];
   let token: string | undefined;
@@ -88,10 +95,10 @@ async function listBackupNames(s3: S3Connection, signal: AbortSignal | undefined
           Delimiter: '/',
           ...(token ? { ContinuationToken: token } : {}),
         }),
-        signal ? { abortSignal: signal } : {},
+        { abortSignal: deadline.signal },
       );
     } catch (err) {
-      if (signal?.aborted) throw signal.reason;
+      if (deadline.signal.aborted) throw stopped(deadline, s3, prefix);
       throw await describeS3Failure(err, s3, prefix, 'the backup listing');
     }
     for (const p of output.CommonPrefixes ?? []) {
@@ -105,14 +112,14 @@ async function listBackupNames(s3: S3Connection, signal: AbortSignal | undefined
 }
 
 /** `velero-backup.json` of backup `name`; undefined when the backup has none (not finished, or not Velero's). */
-async function readBackupRecord(s3: S3Connection, name: string, signal: AbortSignal | undefined): Promise<BackupRecord | undefined> {
+async function readBackupRecord(s3: S3Connection, name: string, deadline: ReadDeadline): Promise<BackupRecord | undefined> {
   const key = `${backupsPrefix(s3.location)}${name}/velero-backup.json`;
   let text: string;
   try {
-    const output = await s3.client.send(new GetObjectCommand({ Bucket: s3.location.bucket, Key: key }), signal ? { abortSignal: signal } : {});
-    text = await readBounded(output.Body as Readable | undefined, output.ContentLength, s3.location.bucket, key);
+    const output = await s3.client.send(new GetObjectCommand({ Bucket: s3.location.bucket, Key: key }), { abortSignal: deadline.signal });
+    text = await readBounded(output.Body as Readable | undefined, output.ContentLength, s3.location.bucket, key, deadline.signal);
   } catch (err) {
-    if (signal?.aborted) throw signal.reason;
+    if (deadline.signal.aborted) throw stopped(deadline, s3, key);
     if (err instanceof BackupSourceError) throw err;
     const failure = await describeS3Failure(err, s3, key, `backup ${name}`);
     if (failure.failure === 'not-found') return undefined;
@@ -121,9 +128,26 @@ async function readBackupRecord(s3: S3Connection, name: string, signal: AbortSig
   return parseBackupRecord(name, text, s3.location.bucket, key);
 }
 
-async function readBounded(body: Readable | undefined, length: number | undefined, bucket: string, key: string): Promise<string> {
+async function readBounded(
+  body: Readable | undefined,
+  length: number | undefined,
+  bucket: string,
+  key: string,
+  signal: AbortSignal,
+): Promise<string> {
   const tooLarge = () => new BackupSourceError('invalid', bucket, key, `s3://${bucket}/${key} is larger than ${MAX_BACKUP_JSON_BYTES} bytes`);
   if (!body) return '';
+  // A body that trickles under the size bound ends with the read's deadline.
+  const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : undefined);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await readAtMost(body, length, tooLarge);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function readAtMost(body: Readable, length: number | undefined, tooLarge: () => BackupSourceError): Promise<string> {
   if (length !== undefined && length > MAX_BACKUP_JSON_BYTES) {
     body.destroy();
     throw tooLarge();

@@ -134,7 +134,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 /** The watch over every configured location, its gauges read from its state. */
 function readinessWatch(options: StartServiceOptions, service: DriftService, logger: Logger, metrics: ServiceMetrics): ReadinessWatch {
   const { config } = options;
-  const catalogOf = options.deps?.catalogOf ?? ((l: ConfiguredStorageLocation) => new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs }));
+  const catalogOf =
+    options.deps?.catalogOf ??
+    ((l: ConfiguredStorageLocation) => new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs }));
   const watch = new ReadinessWatch({
     service,
     catalogs: new Map(config.storageLocations.map((l) => [l.name, catalogOf(l)])),
