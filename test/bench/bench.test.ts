@@ -42,6 +42,8 @@ test('the quick preset runs every measure and writes the results file', async (t
     'plugin.rss.warm',
     'readiness.cycle.cpu',
     'readiness.cycle.rss',
+    'hostile.secrets.rss',
+    'hostile.paging.rss',
   ]);
   for (const m of results.measures) {
     t.true(Number.isFinite(m.ours) && m.ours > 0, `${m.id}: ours = ${m.ours}`);
