@@ -121,7 +121,8 @@ test('serve: each fault ends its analysis with an error naming the object; the w
 
   const expected: Record<S3Fault, RegExp> = {
     hang: /did not finish within 4 s/,
-    huge: /did not finish within 4 s/,
+    // Whichever bound comes first on a loaded machine: the whole read's, or a stall of one try.
+    huge: /did not finish within 4 s|timed out after 2000 ms/,
     midclose: /failed: connection reset/,
   };
   const started = Date.now();
@@ -131,7 +132,7 @@ test('serve: each fault ends its analysis with an error naming the object; the w
         call(clients.detector, 'Detect', { backup_name: FAULT_BACKUP, storage_location: name }, { deadlineMs: TIME_BOUND_MS }),
       );
       t.regex(err.details, new RegExp(`s3://${BUCKET}/${TARBALL_KEY}`), name);
-      t.regex(err.details, expected[name], name);
+      t.regex(err.details, expected[name], `${name}: ${err.details}`);
     }),
   );
   t.true(Date.now() - started < TIME_BOUND_MS, `took ${Date.now() - started} ms`);
