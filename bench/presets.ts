@@ -22,6 +22,11 @@ export interface Preset {
   runs: { scan: number; inventory: number; detect: number; serviceCold: number };
   /** Execute calls for the latency percentiles, and for the calls-per-second measure. */
   executeCalls: number;
+  /**
+   * Hostile input: Secret bombs of two sizes (entries of `secretMiB`), and the page cap a vCenter
+   * that pages forever is stopped at (1000, the default, at full scale).
+   */
+  hostile: { secretMiB: number; secrets: [number, number]; pages: number };
 }
 
 const MiB = 1024 * 1024;
@@ -40,6 +45,7 @@ export const PRESETS: Record<string, Preset> = {
     fillerPadBytes: 8 * 1024,
     runs: { scan: 5, inventory: 7, detect: 5, serviceCold: 3 },
     executeCalls: 3_000,
+    hostile: { secretMiB: 15, secrets: [20, 80], pages: 1000 },
   },
   small: {
     name: 'small',
@@ -53,6 +59,7 @@ export const PRESETS: Record<string, Preset> = {
     fillerPadBytes: 8 * 1024,
     runs: { scan: 3, inventory: 5, detect: 3, serviceCold: 2 },
     executeCalls: 1_000,
+    hostile: { secretMiB: 15, secrets: [20, 80], pages: 1000 },
   },
   quick: {
     name: 'quick',
@@ -66,6 +73,7 @@ export const PRESETS: Record<string, Preset> = {
     fillerPadBytes: 8 * 1024,
     runs: { scan: 2, inventory: 2, detect: 2, serviceCold: 1 },
     executeCalls: 100,
+    hostile: { secretMiB: 15, secrets: [4, 16], pages: 200 },
   },
 };
 

@@ -12,6 +12,7 @@ import { mib, prepareFixture, writeScaleBackup, type ScaleBackup, type ScaleFixt
 import { measureDetect, measureStartup, type DetectRun, type ReportCheck } from './measures/detect.js';
 import { govmomiBinary, measureInventory, type InventorySamples } from './measures/inventory.js';
 import { measureScan, readOnce, type ScanRun, type ScanSamples } from './measures/scan.js';
+import { hostileMeasures, measureHostile } from './measures/hostile.js';
 import { measurePlugin, pluginMeasures, type PluginSamples } from './measures/plugin.js';
 import { measureReadiness, readinessMeasures, type ReadinessRun } from './measures/readiness.js';
 
@@ -110,7 +111,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       return { backup, scan, inventory, detect, startup, service, plugin, readiness };
     });
 
-    const measures = buildMeasures(full, { small, large });
+    log(`${full.name}: peak RSS under a Secret bomb and an endless-paging vCenter (${full.runs.serviceCold} runs each)`);
+    const hostile = await measureHostile(full, full.runs.serviceCold);
+    const measures = [...buildMeasures(full, { small, large }), ...hostileMeasures(hostile, full)];
     const table = renderTable(measures, { fullScale: full.name === 'default' });
     const results: BenchResults = {
       preset: full.name,

@@ -31,7 +31,8 @@ export function onlyLocation(name: string, locator: BackupLocator): BackupLocati
 /** The tarball of a backup in a configured location; tests replace it. */
 export type SourceIn = (backupName: string, location: ConfiguredStorageLocation) => BackupSource;
 
-export const s3SourceIn: SourceIn = (backupName, l) => s3BackupSource(l.location, backupName, { timeoutMs: l.timeoutMs });
+export const s3SourceIn: SourceIn = (backupName, l) =>
+  s3BackupSource(l.location, backupName, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs });
 
 /** serve: the configured S3 storage locations, chosen by name, else the default one. */
 export class ConfiguredStorageLocations implements BackupLocations {
@@ -65,8 +66,10 @@ export interface VeleroBackupLocatorOptions {
   file?: string;
   /** The cluster Velero runs in. */
   cluster: () => Promise<VeleroStorageLocations>;
-  /** Bound on each S3 request, in ms. */
+  /** Bound on each try of an S3 request, in ms. */
   timeoutMs: number;
+  /** Bound on one whole read of the tarball (every try, the download), in ms. */
+  deadlineMs: number;
   logger: Logger;
   /** Said when the cluster cannot be reached: what the operator can do instead. */
   unreachableHint?: string;
@@ -78,7 +81,7 @@ export class VeleroBackupLocator implements BackupLocator {
 
   async locate(backupName: string, signal?: AbortSignal): Promise<BackupSource> {
     const location = await this.storageLocationOf(backupName, signal);
-    return s3BackupSource(location, backupName, { timeoutMs: this.options.timeoutMs });
+    return s3BackupSource(location, backupName, { timeoutMs: this.options.timeoutMs, deadlineMs: this.options.deadlineMs });
   }
 
   private async storageLocationOf(backupName: string, signal: AbortSignal | undefined): Promise<StorageLocation> {

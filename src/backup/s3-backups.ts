@@ -11,8 +11,8 @@ import { mapWithConcurrency } from '../util/concurrency.js';
 import { trimSlashes } from '../util/values.js';
 import { backupRecordOf, newestCompleted, newestOfSchedule, type BackupRecord, type NewestRecord } from './backup-records.js';
 import { BackupSourceError } from './errors.js';
-import { connectS3, type S3Connection, type S3SourceOptions } from './s3-client.js';
-import { describeS3Failure } from './s3-failure.js';
+import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
+import { deadlineFailure, describeS3Failure } from './s3-failure.js';
 import type { StorageLocation } from './storage-location.js';
 
 /** A Backup object is a few KiB; anything much larger is not one. */
@@ -49,29 +49,40 @@ export class S3BackupCatalog {
     return newestOfSchedule(await this.records(signal), schedule);
   }
 
-  /** Every backup of the location with a `velero-backup.json`. */
-  private async records(signal: AbortSignal | undefined): Promise<BackupRecord[]> {
+  /** Every backup of the location with a `velero-backup.json`; the listing and the reads share one deadline. */
+  private async records(caller: AbortSignal | undefined): Promise<BackupRecord[]> {
     const s3 = connectS3(this.location, this.options);
+    const deadline = readDeadline(s3, caller);
     try {
-      const names = await listBackupNames(s3, signal);
+      const names = await listBackupNames(s3, deadline);
       const listed = new Set(names);
       for (const known of this.finished.keys()) if (!listed.has(known)) this.finished.delete(known);
-      const records = await mapWithConcurrency(names, READ_CONCURRENCY, async (name) => this.finished.get(name) ?? this.read(s3, name, signal));
+      const records = await mapWithConcurrency(
+        names,
+        READ_CONCURRENCY,
+        async (name) => this.finished.get(name) ?? this.read(s3, name, deadline),
+      );
       return records.filter((r) => r !== undefined);
     } finally {
+      deadline.clear();
       s3.client.destroy();
     }
   }
 
-  private async read(s3: S3Connection, name: string, signal: AbortSignal | undefined): Promise<BackupRecord | undefined> {
-    const record = await readBackupRecord(s3, name, signal);
+  private async read(s3: S3Connection, name: string, deadline: ReadDeadline): Promise<BackupRecord | undefined> {
+    const record = await readBackupRecord(s3, name, deadline);
     if (record && record.phase !== 'InProgress' && record.phase !== 'New' && record.phase !== '') this.finished.set(name, record);
     return record;
   }
 }
 
+/** Why a read stopped when its signal fired: the deadline, naming the object, or the caller's reason. */
+function stopped(deadline: ReadDeadline, s3: S3Connection, key: string): unknown {
+  return deadline.expired() ? deadlineFailure(s3, key) : deadline.signal.reason;
+}
+
 /** The names under `<prefix>/backups/` (one per backup directory), in the listing's order. */
-async function listBackupNames(s3: S3Connection, signal: AbortSignal | undefined): Promise<string[]> {
+async function listBackupNames(s3: S3Connection, deadline: ReadDeadline): Promise<string[]> {
   const prefix = backupsPrefix(s3.location);
   const names: string[] = [];
   let token: string | undefined;
@@ -85,10 +96,10 @@ async function listBackupNames(s3: S3Connection, signal: AbortSignal | undefined
           Delimiter: '/',
           ...(token ? { ContinuationToken: token } : {}),
         }),
-        signal ? { abortSignal: signal } : {},
+        { abortSignal: deadline.signal },
       );
     } catch (err) {
-      if (signal?.aborted) throw signal.reason;
+      if (deadline.signal.aborted) throw stopped(deadline, s3, prefix);
       throw await describeS3Failure(err, s3, prefix, 'the backup listing');
     }
     for (const p of output.CommonPrefixes ?? []) {
@@ -102,14 +113,14 @@ async function listBackupNames(s3: S3Connection, signal: AbortSignal | undefined
 }
 
 /** `velero-backup.json` of backup `name`; undefined when the backup has none (not finished, or not Velero's). */
-async function readBackupRecord(s3: S3Connection, name: string, signal: AbortSignal | undefined): Promise<BackupRecord | undefined> {
+async function readBackupRecord(s3: S3Connection, name: string, deadline: ReadDeadline): Promise<BackupRecord | undefined> {
   const key = `${backupsPrefix(s3.location)}${name}/velero-backup.json`;
   let text: string;
   try {
-    const output = await s3.client.send(new GetObjectCommand({ Bucket: s3.location.bucket, Key: key }), signal ? { abortSignal: signal } : {});
-    text = await readBounded(output.Body as Readable | undefined, output.ContentLength, s3.location.bucket, key);
+    const output = await s3.client.send(new GetObjectCommand({ Bucket: s3.location.bucket, Key: key }), { abortSignal: deadline.signal });
+    text = await readBounded(output.Body as Readable | undefined, output.ContentLength, s3.location.bucket, key, deadline.signal);
   } catch (err) {
-    if (signal?.aborted) throw signal.reason;
+    if (deadline.signal.aborted) throw stopped(deadline, s3, key);
     if (err instanceof BackupSourceError) throw err;
     const failure = await describeS3Failure(err, s3, key, `backup ${name}`);
     if (failure.failure === 'not-found') return undefined;
@@ -118,9 +129,26 @@ async function readBackupRecord(s3: S3Connection, name: string, signal: AbortSig
   return parseBackupRecord(name, text, s3.location.bucket, key);
 }
 
-async function readBounded(body: Readable | undefined, length: number | undefined, bucket: string, key: string): Promise<string> {
+async function readBounded(
+  body: Readable | undefined,
+  length: number | undefined,
+  bucket: string,
+  key: string,
+  signal: AbortSignal,
+): Promise<string> {
   const tooLarge = () => new BackupSourceError('invalid', bucket, key, `s3://${bucket}/${key} is larger than ${MAX_BACKUP_JSON_BYTES} bytes`);
   if (!body) return '';
+  // A body that trickles under the size bound ends with the read's deadline.
+  const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : undefined);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await readAtMost(body, length, tooLarge);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function readAtMost(body: Readable, length: number | undefined, tooLarge: () => BackupSourceError): Promise<string> {
   if (length !== undefined && length > MAX_BACKUP_JSON_BYTES) {
     body.destroy();
     throw tooLarge();

@@ -16,8 +16,10 @@ import type { S3Credentials } from './aws-credentials.js';
 import type { StorageLocation } from './storage-location.js';
 
 export interface S3SourceOptions {
-  /** Bound on connecting, on waiting for an answer, and on a stalled download, in ms; default DEFAULTS.storage.requestTimeoutMs. */
+  /** Bound on each try of a request (connecting, the answer, a stalled download), in ms; default DEFAULTS.storage.requestTimeoutMs. */
   timeoutMs?: number;
+  /** Bound on one whole read (every try, the download), in ms; default DEFAULTS.storage.deadlineMs. */
+  deadlineMs?: number;
   /** Tries per request, retries included (the SDK's backoff); default 3. */
   maxAttempts?: number;
   /** Credentials to use instead of the location's credentials file. Hold a secret: never log them. */
@@ -34,6 +36,7 @@ export interface S3Connection {
   location: StorageLocation;
   endpoint: string;
   timeoutMs: number;
+  deadlineMs: number;
   /** E.g. `the credentials of profile default in /credentials/cloud`, for access-denied messages. */
   credentialsDescription: string;
   credentialsFile?: string;
@@ -41,6 +44,7 @@ export interface S3Connection {
 }
 
 const DEFAULT_TIMEOUT_MS = DEFAULTS.storage.requestTimeoutMs;
+const DEFAULT_DEADLINE_MS = DEFAULTS.storage.deadlineMs;
 const DEFAULT_MAX_ATTEMPTS = DEFAULTS.storage.maxAttempts;
 const DEFAULT_REGION = DEFAULTS.storage.region;
 
@@ -93,7 +97,36 @@ export function connectS3(location: StorageLocation, options: S3SourceOptions): 
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     requestHandler: requestHandler(location, timeoutMs),
   });
-  return { client, location, endpoint, timeoutMs, ...described };
+  return { client, location, endpoint, timeoutMs, deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS, ...described };
+}
+
+/** The bound of one read: the caller's signal, or the connection's deadline, whichever comes first. */
+export interface ReadDeadline {
+  signal: AbortSignal;
+  /** True once the deadline, not the caller, ended the read. */
+  expired(): boolean;
+  clear(): void;
+}
+
+export function readDeadline(s3: S3Connection, caller?: AbortSignal): ReadDeadline {
+  const controller = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new Error(`the read did not finish within ${s3.deadlineMs} ms`));
+  }, s3.deadlineMs);
+  timer.unref();
+  const onAbort = () => controller.abort(caller?.reason);
+  if (caller?.aborted) onAbort();
+  else caller?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    clear: () => {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 function requestHandler(location: StorageLocation, timeoutMs: number): NodeHttpHandler {

@@ -46,6 +46,18 @@ export async function describeS3Failure(err: unknown, s3: S3Connection, key: str
   return make('failed', `reading ${url} failed: ${code || 'error'}${status ? ` (HTTP ${status})` : ''}`);
 }
 
+/** A read its deadline stopped: the tries together, or the download, took too long. */
+export function deadlineFailure(s3: S3Connection, key: string): BackupSourceError {
+  const { bucket } = s3.location;
+  return new BackupSourceError(
+    'network',
+    bucket,
+    key,
+    `reading s3://${bucket}/${key} from ${s3.endpoint} did not finish within ${s3.deadlineMs / 1000} s ` +
+      `(the bound on one whole read; each try is bounded by ${s3.timeoutMs / 1000} s)`,
+  );
+}
+
 async function credentialsProblem(s3: S3Connection, url: string): Promise<string> {
   if (!s3.credentialsFile) return `no usable credentials for ${url}: check ${s3.credentialsDescription}`;
   try {

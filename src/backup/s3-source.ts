@@ -6,8 +6,8 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { BackupSourceError } from './errors.js';
-import { connectS3, type S3Connection, type S3SourceOptions } from './s3-client.js';
-import { describeS3Failure, plainNetworkReason } from './s3-failure.js';
+import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
+import { deadlineFailure, describeS3Failure, plainNetworkReason } from './s3-failure.js';
 import { backupTarballKey, checkBackupName, parseS3BackupUrl, storageLocationForUrl } from './s3-url.js';
 import type { BackupSource } from './source.js';
 import type { StorageLocation } from './storage-location.js';
@@ -30,15 +30,18 @@ export function s3ObjectSource(location: StorageLocation, key: string, options: 
       signal?.throwIfAborted();
       const s3 = connectS3(location, options);
       const what = backupName ? `backup ${backupName}` : 'backup object';
+      const deadline = readDeadline(s3, signal);
       let output: GetObjectCommandOutput;
       try {
-        output = await s3.client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), signal ? { abortSignal: signal } : {});
+        output = await s3.client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), { abortSignal: deadline.signal });
       } catch (err) {
         s3.client.destroy();
+        deadline.clear();
         if (signal?.aborted) throw signal.reason;
+        if (deadline.expired()) throw deadlineFailure(s3, key);
         throw await describeS3Failure(err, s3, key, what);
       }
-      return streamBody(output, s3, key, description);
+      return streamBody(output, s3, key, description, deadline);
     },
   };
 }
@@ -50,12 +53,13 @@ export function s3BackupSourceFromUrl(url: string, options: S3SourceOptions & { 
   return parsed.backupName ? s3BackupSource(location, parsed.backupName, options) : s3ObjectSource(location, parsed.key, options);
 }
 
-/** The object's body, counted; the client goes when the stream closes. */
-function streamBody(output: GetObjectCommandOutput, s3: S3Connection, key: string, description: string): Readable {
+/** The object's body, counted, ended by the read's deadline; the client goes when the stream closes. */
+function streamBody(output: GetObjectCommandOutput, s3: S3Connection, key: string, description: string, deadline: ReadDeadline): Readable {
   const { bucket } = s3.location;
   const body = output.Body as Readable | undefined;
   if (!body) {
     s3.client.destroy();
+    deadline.clear();
     throw new BackupSourceError('failed', bucket, key, `${description}: the S3 endpoint answered without a body`);
   }
   const counted = new CountedBody(
@@ -65,7 +69,12 @@ function streamBody(output: GetObjectCommandOutput, s3: S3Connection, key: strin
   // A fault mid-download (reset, stall past the timeout) ends the returned stream with an error
   // naming the object, so the reader can report it against this source.
   body.on('error', (err) => counted.destroy(counted.failure(plainNetworkReason(err, s3.timeoutMs) || 'the connection failed')));
+  // A body that trickles (never stalling long enough for the socket timeout) or never ends.
+  deadline.signal.addEventListener('abort', () => {
+    if (deadline.expired()) counted.destroy(deadlineFailure(s3, key));
+  });
   counted.on('close', () => {
+    deadline.clear();
     body.destroy();
     s3.client.destroy();
   });

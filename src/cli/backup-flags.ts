@@ -19,6 +19,7 @@ export interface BackupFlags {
   storageLocationName?: string;
   veleroNamespace: string;
   s3Timeout: number;
+  s3Deadline: number;
   backupMemory: number;
 }
 
@@ -39,7 +40,18 @@ export function backupOptions(command: Command): Command {
       'read the BackupStorageLocation object of this name from the cluster (in-cluster config or KUBECONFIG)',
     )
     .option('--velero-namespace <ns>', 'namespace of the BackupStorageLocation object', DEFAULTS.velero.namespace)
-    .option('--s3-timeout <seconds>', 'timeout of each object-storage request', seconds, inSeconds(DEFAULTS.storage.requestTimeoutMs))
+    .option(
+      '--s3-timeout <seconds>',
+      `bound on each try of an object-storage request (connecting, the answer, a stalled download); ${DEFAULTS.storage.maxAttempts} tries at most`,
+      seconds,
+      inSeconds(DEFAULTS.storage.requestTimeoutMs),
+    )
+    .option(
+      '--s3-deadline <seconds>',
+      'bound on the whole read of the backup from object storage: every try and the download',
+      seconds,
+      inSeconds(DEFAULTS.storage.deadlineMs),
+    )
     .option(
       '--backup-memory <MiB>',
       'bound on what is kept from the backup (its objects, Secrets slimmed); a backup past it is refused',
@@ -49,7 +61,7 @@ export function backupOptions(command: Command): Command {
 }
 
 export async function backupSourceFrom(command: string, flags: BackupFlags): Promise<BackupSource> {
-  const timeoutMs = flags.s3Timeout * 1000;
+  const bounds = { timeoutMs: flags.s3Timeout * 1000, deadlineMs: flags.s3Deadline * 1000 };
   if (flags.backup && flags.backupName) throw new UsageError(command, 'give --backup or --backup-name, not both');
   if (flags.backup && !flags.backup.startsWith('s3://')) return fileBackupSource(flags.backup);
   // The S3 and Kubernetes clients load only for backups that need them.
@@ -60,16 +72,16 @@ export async function backupSourceFrom(command: string, flags: BackupFlags): Pro
   ]);
   if (flags.backup?.startsWith('s3://')) {
     const location = flags.storageLocation ? await readStorageLocationFile(flags.storageLocation) : undefined;
-    return s3BackupSourceFromUrl(flags.backup, { timeoutMs, ...(location ? { location } : {}) });
+    return s3BackupSourceFromUrl(flags.backup, { ...bounds, ...(location ? { location } : {}) });
   }
   if (!flags.backupName) throw new UsageError(command, 'required option --backup <path> (or --backup-name <name>) not given');
   if (flags.storageLocation && flags.storageLocationName) {
     throw new UsageError(command, 'give --storage-location or --storage-location-name, not both');
   }
-  if (flags.storageLocation) return s3BackupSource(await readStorageLocationFile(flags.storageLocation), flags.backupName, { timeoutMs });
+  if (flags.storageLocation) return s3BackupSource(await readStorageLocationFile(flags.storageLocation), flags.backupName, bounds);
   if (flags.storageLocationName) {
-    const location = await readStorageLocationFromCluster(flags.storageLocationName, flags.veleroNamespace, { timeoutMs });
-    return s3BackupSource(location, flags.backupName, { timeoutMs });
+    const location = await readStorageLocationFromCluster(flags.storageLocationName, flags.veleroNamespace, { timeoutMs: bounds.timeoutMs });
+    return s3BackupSource(location, flags.backupName, bounds);
   }
   throw new UsageError(command, '--backup-name needs --storage-location <file> or --storage-location-name <name>');
 }

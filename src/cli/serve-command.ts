@@ -130,7 +130,9 @@ async function startWebhookOf(config: ServiceConfig, service: DriftService, logg
   ]);
   // Schedule restores name no backup: the Backups of the schedule are read in the cluster the
   // webhook serves, else from the configured storage locations' buckets.
-  const buckets = new Map(config.storageLocations.map((l) => [l.name, new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs })]));
+  const buckets = new Map(
+    config.storageLocations.map((l) => [l.name, new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs })]),
+  );
   const admission = new RestoreAdmission(service, {
     deadlineMs: config.webhook.deadlineMs,
     logger,

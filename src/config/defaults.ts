@@ -73,10 +73,12 @@ export const DEFAULTS = freeze({
   },
   /** The object storage that holds the backups. */
   storage: {
-    /** Bound on connecting, on waiting for an answer, and on a stalled download. */
+    /** Bound on each try of a request: connecting, waiting for the answer, and a download that stalls this long. */
     requestTimeoutMs: 30 * SECOND,
-    /** Tries per request, retries included. */
+    /** Tries per request, retries included: alone, a store that never answers would cost tries x the timeout. */
     maxAttempts: 3,
+    /** Bound on one whole read from the bucket (a backup's tarball, one look at a location's backups): every try and the download. */
+    deadlineMs: 10 * MINUTE,
     /** When the location names none (the AWS SDK needs one, S3-compatible stores ignore it). */
     region: 'us-east-1',
   },

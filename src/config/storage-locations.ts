@@ -19,11 +19,13 @@ export interface ConfiguredStorageLocation {
   name: string;
   isDefault: boolean;
   location: StorageLocation;
-  /** Bound on each S3 request, in ms. */
+  /** Bound on each try of an S3 request, in ms. */
   timeoutMs: number;
+  /** Bound on one whole read from the bucket (every try, the download), in ms. */
+  deadlineMs: number;
 }
 
-const LOCATION_KEYS = ['name', 'default', 'file', 'timeout'];
+const LOCATION_KEYS = ['name', 'default', 'file', 'timeout', 'deadline'];
 /** The keys of a flat storage-location entry (a BSL manifest, with spec, is checked by its own parser). */
 const FLAT_LOCATION_KEYS = [...new Set([...LOCATION_KEYS, ...FLAT_KEYS])];
 
@@ -39,7 +41,13 @@ export async function readStorageLocations(
     const location = await readStorageLocationFile(resolve(fromFlag)).catch((err: unknown) => {
       throw new ConfigError(`--storage-location: ${err instanceof Error ? err.message : String(err)}`);
     });
-    result.push({ name: location.name ?? 'default', isDefault: true, location, timeoutMs: DEFAULTS.storage.requestTimeoutMs });
+    result.push({
+      name: location.name ?? 'default',
+      isDefault: true,
+      location,
+      timeoutMs: DEFAULTS.storage.requestTimeoutMs,
+      deadlineMs: DEFAULTS.storage.deadlineMs,
+    });
   }
   const list = r.value('storageLocations');
   if (list !== undefined) {
@@ -80,6 +88,7 @@ async function readStorageLocation(
   if (taken.includes(name)) entry.refuse('name', `"${name}" is configured twice`);
   const isDefault = entry.bool('default') ?? false;
   const timeoutMs = entry.duration('timeout', { positive: true }) ?? DEFAULTS.storage.requestTimeoutMs;
+  const deadlineMs = entry.duration('deadline', { positive: true }) ?? DEFAULTS.storage.deadlineMs;
   const file = entry.string('file');
   const rest = Object.fromEntries(Object.entries(e).filter(([k]) => !LOCATION_KEYS.includes(k)));
   let location: StorageLocation;
@@ -97,7 +106,7 @@ async function readStorageLocation(
     const detail = err.message.slice(`${err.origin}: `.length + (err.key ? `${err.key}: ` : '').length);
     return entry.refuse(err.key, detail);
   }
-  return { name, isDefault, location, timeoutMs };
+  return { name, isDefault, location, timeoutMs, deadlineMs };
 }
 
 export function defaultStorageLocation(config: { storageLocations: ConfiguredStorageLocation[] }): ConfiguredStorageLocation {

@@ -190,7 +190,8 @@ function backupCatalogs(
   env: NodeJS.ProcessEnv,
 ): { source: 'bucket' | 'cluster'; catalogOf: (l: ConfiguredStorageLocation) => BackupCatalog } {
   const resolved = source === 'auto' ? (hasKubeConfig(env) ? 'cluster' : 'bucket') : source;
-  if (resolved === 'bucket') return { source: resolved, catalogOf: (l) => new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs }) };
+  if (resolved === 'bucket')
+    return { source: resolved, catalogOf: (l) => new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs }) };
   const client = lazyKubeClient(() => loadKubeConfig(env), { timeoutMs: DEFAULTS.kube.requestTimeoutMs, accessHint: BACKUPS_RBAC_HINT });
   return { source: resolved, catalogOf: (l) => new ClusterBackupCatalog(client, DEFAULTS.velero.namespace, l.name) };
 }

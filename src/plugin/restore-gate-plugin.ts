@@ -212,6 +212,7 @@ export class PluginRestoreGate implements Gate {
       file: env[STORAGE_LOCATION_FILE_ENV] || undefined,
       cluster: () => this.cluster(),
       timeoutMs: settings.storageTimeoutMs,
+      deadlineMs: settings.storageDeadlineMs,
       logger,
       unreachableHint: `outside a cluster, set ${STORAGE_LOCATION_FILE_ENV}`,
     });

@@ -14,7 +14,8 @@
  * analysisTimeout: 20m             # bound on one analysis (Velero gives Execute no deadline)
  * vsphereTimeout: 1m               # each vCenter request
  * apiserverTimeout: 5s             # each workload API server request
- * storageTimeout: 1m               # each object-storage request
+ * storageTimeout: 1m               # each try of an object-storage request
+ * storageDeadline: 20m             # one whole read of the backup from object storage
  * remoteEndpoint: host:port        # ask `drift-detector serve` instead of analysing here
  * remoteCredentialsSecret: name    # Secret: ca.crt, token, tls.crt + tls.key (all optional)
  * remoteTLS: "true"                # TLS with the system CAs when the Secret has no ca.crt
@@ -52,6 +53,7 @@ export const SETTINGS_KEYS = [
   'vsphereTimeout',
   'apiserverTimeout',
   'storageTimeout',
+  'storageDeadline',
   'remoteEndpoint',
   'remoteCredentialsSecret',
   'remoteTLS',
@@ -78,6 +80,7 @@ export interface PluginSettings {
   vsphereTimeoutMs: number;
   apiserverTimeoutMs: number;
   storageTimeoutMs: number;
+  storageDeadlineMs: number;
   /** Secret in Velero's namespace holding vCenter credentials. */
   vsphereCredentialsSecret?: string;
   remote?: RemoteSettings;
@@ -109,6 +112,7 @@ export function parsePluginSettings(data: Record<string, unknown>, origin: strin
     vsphereTimeoutMs: duration('vsphereTimeout', DEFAULTS.vsphere.requestTimeoutMs),
     apiserverTimeoutMs: duration('apiserverTimeout', DEFAULTS.apiserver.timeoutMs),
     storageTimeoutMs: duration('storageTimeout', DEFAULTS.storage.requestTimeoutMs),
+    storageDeadlineMs: duration('storageDeadline', DEFAULTS.storage.deadlineMs),
   };
   const vsphereSecret = r.objectName('vsphereCredentialsSecret', 'Secret');
   if (vsphereSecret) settings.vsphereCredentialsSecret = vsphereSecret;

@@ -3,7 +3,8 @@
  * of any size, its client allows MaxInt32), grpc.health.v1.Health with the whole process ("", and
  * "plugin", go-plugin's name for it) and each service SERVING, and a bounded shutdown: health goes
  * NOT_SERVING, calls in flight may finish until the timeout, then the rest are cancelled
- * (tryShutdown alone waits forever on a client that vanished mid-stream).
+ * (tryShutdown alone waits forever on a client that vanished mid-stream). Bytes that are not the
+ * method's message answer INVALID_ARGUMENT, on every service of the server (malformed.ts).
  */
 import {
   logVerbosity,
@@ -13,6 +14,7 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { MalformedRequests } from './malformed.js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
 import { loadProto, type ProtoFile, type ServiceName } from './protos.js';
@@ -42,7 +44,7 @@ export class ServerShell {
   constructor(options: ServerShellOptions) {
     quietGrpcLogs();
     this.definitions = loadProto(...options.protos);
-    this.server = new Server({
+    this.server = new MalformedRequests({
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? -1,
       'grpc.max_send_message_length': -1,
     });

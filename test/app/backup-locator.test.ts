@@ -16,6 +16,7 @@ const located = (name: string, bucket: string, isDefault = false): ConfiguredSto
   isDefault,
   location: { bucket, prefix: 'tkg' },
   timeoutMs: 5000,
+  deadlineMs: 60_000,
 });
 
 test('configured locations: by name, the default for no name, an unknown name refused with the known ones', async (t) => {
@@ -59,6 +60,7 @@ test("the Velero Backup's location: its BSL read when a backup is located, and s
   const locator = new VeleroBackupLocator({
     cluster: async () => fakeCluster(calls),
     timeoutMs: 5000,
+    deadlineMs: 60_000,
     logger: jsonLogger({ level: 'info', timestamp: false, write: (line) => logs.push(line) }),
   });
   t.deepEqual(calls, [], 'nothing is read before a backup is located');
@@ -72,6 +74,7 @@ test("the Velero Backup's location: an unreachable cluster is named with the doo
   const unreachable = new VeleroBackupLocator({
     cluster: () => Promise.reject(new Error('no KUBECONFIG')),
     timeoutMs: 5000,
+    deadlineMs: 60_000,
     logger,
     unreachableHint: 'outside a cluster, set THE_FILE',
   });
@@ -81,6 +84,12 @@ test("the Velero Backup's location: an unreachable cluster is named with the doo
 
   const file = join(await tempDir('drift-locator-'), 'bsl.yaml');
   await writeFile(file, 'bucket: from-file\nprefix: p\n');
-  const fromFile = new VeleroBackupLocator({ file, cluster: () => Promise.reject(new Error('not asked')), timeoutMs: 5000, logger });
+  const fromFile = new VeleroBackupLocator({
+    file,
+    cluster: () => Promise.reject(new Error('not asked')),
+    timeoutMs: 5000,
+    deadlineMs: 60_000,
+    logger,
+  });
   t.is((await fromFile.locate('b3')).description, 's3://from-file/p/backups/b3/b3.tar.gz');
 });

@@ -44,6 +44,8 @@ test('the quick preset runs every measure and writes the results file', async (t
     'readiness.cycle.rss',
     'readiness.admission.p50',
     'readiness.admission.p99',
+    'hostile.secrets.rss',
+    'hostile.paging.rss',
   ]);
   for (const m of results.measures) {
     t.true(Number.isFinite(m.ours) && m.ours > 0, `${m.id}: ours = ${m.ours}`);

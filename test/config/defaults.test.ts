@@ -53,6 +53,7 @@ test('the doors fall back to the same defaults', async (t) => {
   t.is(service.listen, DEFAULTS.service.listen);
   t.is(service.shutdownTimeoutMs, DEFAULTS.service.shutdownTimeoutMs);
   t.is(service.storageLocations[0]!.timeoutMs, DEFAULTS.storage.requestTimeoutMs);
+  t.is(service.storageLocations[0]!.deadlineMs, DEFAULTS.storage.deadlineMs);
   t.like(service.analysis, {
     vcenterTimeoutMs: DEFAULTS.vsphere.requestTimeoutMs,
     apiserverTimeoutMs: DEFAULTS.apiserver.timeoutMs,
@@ -63,6 +64,7 @@ test('the doors fall back to the same defaults', async (t) => {
     vsphereTimeoutMs: service.analysis.vcenterTimeoutMs,
     apiserverTimeoutMs: service.analysis.apiserverTimeoutMs,
     storageTimeoutMs: service.storageLocations[0]!.timeoutMs,
+    storageDeadlineMs: service.storageLocations[0]!.deadlineMs,
     skipAccessApiServer: service.analysis.skipAccessApiServer,
     insecureSkipVerify: service.analysis.insecureSkipVerify,
   });
@@ -72,6 +74,7 @@ test('the doors fall back to the same defaults', async (t) => {
   t.is(flagDefault(detect, '--apiserver-timeout'), DEFAULTS.apiserver.timeoutMs / SECOND);
   t.is(flagDefault(detect, '--apiserver-concurrency'), DEFAULTS.apiserver.concurrency);
   t.is(flagDefault(detect, '--s3-timeout'), DEFAULTS.storage.requestTimeoutMs / SECOND);
+  t.is(flagDefault(detect, '--s3-deadline'), DEFAULTS.storage.deadlineMs / SECOND);
   t.is(flagDefault(subcommand('check'), '--timeout'), DEFAULTS.check.timeoutMs / SECOND);
   // serve's flags must not have commander defaults (they would hide the file's values); their help says them.
   const serve = subcommand('serve');
@@ -100,6 +103,7 @@ test("README: the plugin settings table states the plugin's defaults", (t) => {
     vsphereTimeout: durationText(settings.vsphereTimeoutMs),
     apiserverTimeout: durationText(settings.apiserverTimeoutMs),
     storageTimeout: durationText(settings.storageTimeoutMs),
+    storageDeadline: durationText(settings.storageDeadlineMs),
     remoteTLS: String(DEFAULTS.plugin.remoteTls),
     remoteTimeout: durationText(DEFAULTS.plugin.remoteTimeoutMs),
   };
@@ -146,6 +150,7 @@ test('deploy: the manifests that spell the gate and timeouts out use the default
   t.is(parseDuration(config['analysis']['cacheTTL']), service.analysis.cacheTtlMs);
   t.is(parseDuration(config['analysis']['timeout']), service.analysis.timeoutMs);
   t.is(parseDuration(config['storageLocations'][0]['timeout']), DEFAULTS.storage.requestTimeoutMs);
+  t.is(parseDuration(config['storageLocations'][0]['deadline']), DEFAULTS.storage.deadlineMs);
   t.is(parseDuration(config['shutdownTimeout']), service.shutdownTimeoutMs);
 });
 

@@ -206,7 +206,7 @@ const invalid: Array<[string, string | { env?: Record<string, string>; overrides
   [
     'location with an unknown key',
     'storageLocations: [{ name: a, bucket: b, endpoint: x }]',
-    /: storageLocations\[0\]\.endpoint: unknown key \(expected one of name, default, file, timeout, bucket/,
+    /: storageLocations\[0\]\.endpoint: unknown key \(expected one of name, default, file, timeout, deadline, bucket/,
   ],
   [
     'location file and keys',

@@ -43,6 +43,7 @@ function location(s3: S3Server, credentialsFile = s3.credentialsFile): Configure
     isDefault: true,
     location: { bucket: BUCKET, prefix: PREFIX, s3Url: s3.endpoint, s3ForcePathStyle: true, region: 'us-east-1', credentialsFile },
     timeoutMs: 10_000,
+    deadlineMs: 60_000,
   };
 }
 

@@ -96,7 +96,7 @@ export function testConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfi
     origin: 'test',
     listen: '127.0.0.1:0',
     logLevel: 'debug',
-    storageLocations: [{ name: 'default', isDefault: true, location: { bucket: 'velero' }, timeoutMs: 5000 }],
+    storageLocations: [{ name: 'default', isDefault: true, location: { bucket: 'velero' }, timeoutMs: 5000, deadlineMs: 60_000 }],
     gate: { mode: 'block', failurePolicy: 'Fail', pauseOnDrift: false },
     analysis: {
       cacheTtlMs: 60_000,

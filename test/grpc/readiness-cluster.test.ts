@@ -37,6 +37,7 @@ function location(s3: S3Server, name: string): ConfiguredStorageLocation {
       credentialsFile: s3.credentialsFile,
     },
     timeoutMs: 5_000,
+    deadlineMs: 60_000,
   };
 }
 

@@ -30,6 +30,7 @@ function location(s3: S3Server, name: string, prefix: string, credentialsFile = 
     isDefault: name === 'default',
     location: { bucket: BUCKET, prefix, s3Url: s3.endpoint, s3ForcePathStyle: true, region: 'us-east-1', credentialsFile },
     timeoutMs: 5_000,
+    deadlineMs: 60_000,
   };
 }
 

@@ -46,6 +46,8 @@ export interface FakeVimOptions {
   hangOn?: string;
   /** Answer every page with a token for one more page, of `pageSize` new VMs: a walk that never ends. */
   endless?: boolean;
+  /** With `endless`: the last page is this one (1-based), without a token: a vCenter as large as an endless one gets at a cap. */
+  endlessPages?: number;
   /** Answer this method with a 200 XML answer that streams padding until the client hangs up. */
   hugeBodyOn?: string;
   /** Answer this method with the start of an XML answer, then close the connection. */
@@ -208,12 +210,12 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
             return;
           }
           requested = new Set([...body.matchAll(/<(?:\w+:)?pathSet>([^<]+)</g)].map((m) => m[1]!));
-          if (options.endless) return answer(200, response(method, endlessPage(0, size, requested)));
+          if (options.endless) return answer(200, response(method, endlessPage(0, size, requested, options.endlessPages === 1)));
           answer(200, garbled(options.garblePage === 1, response(method, page(pages, 0, requested))));
           return;
         case 'ContinueRetrievePropertiesEx': {
           const index = Number(/<(?:\w+:)?token>page-(\d+)</.exec(body)?.[1] ?? NaN);
-          if (options.endless) return answer(200, response(method, endlessPage(index, size, requested)));
+          if (options.endless) return answer(200, response(method, endlessPage(index, size, requested, options.endlessPages === index + 1)));
           if (!Number.isInteger(index) || index >= pages.length) {
             answer(500, fault('InvalidArgument', 'A specified parameter was not correct: token', '<invalidProperty>token</invalidProperty>'));
             return;
@@ -276,8 +278,8 @@ function page(pages: FakeObject[][], index: number, requested: Set<string>): str
   return `<returnval>${token}${objects.join('')}</returnval>`;
 }
 
-/** Page `index` of a walk without end: `size` VMs never seen before, and a token for the next page. */
-function endlessPage(index: number, size: number, requested: Set<string>): string {
+/** Page `index` of a walk without end: `size` VMs never seen before, and a token for the next page unless it is the `last`. */
+function endlessPage(index: number, size: number, requested: Set<string>, last = false): string {
   const vms = Array.from({ length: size }, (_, i) => {
     const n = String(index * size + i).padStart(12, '0');
     return vmObject({
@@ -289,7 +291,7 @@ function endlessPage(index: number, size: number, requested: Set<string>): strin
       pool: 'resgroup-20',
     });
   });
-  return page([[], vms, []], 1, requested).replace('page-2', `page-${index + 1}`);
+  return page(last ? [[], vms] : [[], vms, []], 1, requested).replace('page-2', `page-${index + 1}`);
 }
 
 /** A 200 XML answer whose body never ends: padding inside the SOAP Body, as fast as the client reads it. */
