@@ -80,7 +80,7 @@ export function remediationPlan(report: DriftReport): RemediationPlan {
       action: 'check',
       why: vm.reason,
       vcenter: vm.vcenter,
-      ...(vm.datacenter ? { datacenter: vm.datacenter } : {}),
+      ...(vm.datacenter ? { datacenter: datacenterPath(vm.datacenter) } : {}),
       ...(vm.biosUUID ? { biosUUID: vm.biosUUID } : {}),
       steps: [],
       checks: [
@@ -107,7 +107,7 @@ function machinePlan(cluster: ClusterReport, m: MachineReport, controlPlane: boo
     action: 'none',
     why: m.reason,
     ...(m.vcenter ? { vcenter: m.vcenter } : {}),
-    ...(m.datacenter ? { datacenter: m.datacenter } : {}),
+    ...(m.datacenter ? { datacenter: datacenterPath(m.datacenter) } : {}),
     ...(m.biosUUID ? { biosUUID: m.biosUUID } : {}),
     ...(m.instanceUUID ? { instanceUUID: m.instanceUUID } : {}),
     ...(m.nodeName ? { nodeName: m.nodeName } : {}),
@@ -184,7 +184,7 @@ function ghostPlan(cluster: ClusterReport, base: MachinePlan, controlPlane: bool
     command: [...kubectl, 'delete', 'node', node, '--ignore-not-found'],
   });
   if (base.biosUUID && base.instanceUUID && base.vcenter) {
-    const dc = datacenterPath(base.datacenter);
+    const dc = base.datacenter;
     const govc = ['govc'];
     const dcFlag = dc ? [`-dc=${dc}`] : [];
     steps.push(
@@ -214,8 +214,10 @@ function healthyControlPlaneNode(cluster: ClusterReport): string | undefined {
   return m ? (m.nodeName ?? m.vmName ?? m.name) : undefined;
 }
 
-/** `DC0` or `/DC0` as govc's `-dc` takes it. */
-function datacenterPath(datacenter: string | undefined): string | undefined {
-  if (!datacenter) return undefined;
+/**
+ * `DC0` (as vCenter names it) or `/DC0` (as TKG writes it in a VSphereVM) as one inventory path,
+ * the way govc's `-dc` takes it, so a plan names a datacenter one way whichever side saw it.
+ */
+function datacenterPath(datacenter: string): string {
   return datacenter.startsWith('/') ? datacenter : `/${datacenter}`;
 }

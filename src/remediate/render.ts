@@ -116,7 +116,7 @@ function ghostScript(e: MachinePlan, extracted: Set<string>): string[] {
   const arg = (a: string) => (a === kube ? `"$workdir"/${shellQuote(kube)}` : a === '<member-id>' ? '"$member_id"' : shellQuote(a));
   const line = (s: PlanStep) => s.command.map(arg).join(' ');
   out.push(`export GOVC_URL=${shellQuote(e.vcenter!)}`);
-  out.push(`vm_guard ${shellQuote(datacenterOf(e))} ${shellQuote(e.biosUUID!)} ${shellQuote(e.instanceUUID!)}`);
+  out.push(`vm_guard ${shellQuote(e.datacenter ?? '/')} ${shellQuote(e.biosUUID!)} ${shellQuote(e.instanceUUID!)}`);
   const node = e.nodeName ?? e.machine;
   for (const s of e.steps) {
     out.push(`# ${printable(s.description)}`);
@@ -132,9 +132,4 @@ function ghostScript(e: MachinePlan, extracted: Set<string>): string[] {
     }
   }
   return out;
-}
-
-function datacenterOf(e: MachinePlan): string {
-  const dc = e.datacenter ?? '';
-  return dc.startsWith('/') ? dc : `/${dc}`;
 }
