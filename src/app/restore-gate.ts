@@ -34,6 +34,8 @@ export interface ExecuteInput {
   item: Buffer | Uint8Array;
   restore: Buffer | Uint8Array;
   itemFromBackup?: Buffer | Uint8Array;
+  /** The BackupStorageLocation the restore's backup is in, when the caller knows it (a remote-mode plugin); else the default. */
+  storageLocation?: string;
 }
 
 export interface ExecuteOutput {
@@ -65,6 +67,7 @@ type KubeObject = {
 /** What every item of one Execute is judged with. */
 interface Judgement {
   backupName: string;
+  storageLocation: string | undefined;
   override: Record<string, string>;
   signal: AbortSignal;
 }
@@ -146,7 +149,8 @@ export class RestoreGate {
     const name = item.metadata?.name;
     if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', 'item: metadata.name: required');
     const restoreName = typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined;
-    const judgement = { backupName, override, signal: call.signal };
+    const judgement = { backupName, storageLocation: input.storageLocation, override, signal: call.signal };
+    if (input.storageLocation !== undefined) call.fields['storageLocation'] = input.storageLocation;
     if (!isCapiCluster(item)) {
       Object.assign(call.fields, { backup: backupName, object: describeItem(item, namespace, name), restore: restoreName });
       return this.executeMember(input, item, fromBackup ?? item, judgement);
@@ -191,10 +195,10 @@ export class RestoreGate {
 
   /** The object's cluster and its decision; undefined for an object of no cluster. */
   private async memberDecision(object: KubeObject, judgement: Judgement): Promise<{ cluster: ClusterKey; decision: GateDecision } | undefined> {
-    const { backupName, override, signal } = judgement;
+    const { override, signal } = judgement;
     let report: DriftReport;
     try {
-      report = (await this.service.analyze(backupName, { signal })).report;
+      report = await this.reportOf(judgement);
     } catch (err) {
       if (signal.aborted) throw err;
       // Without the analysis only what the object says of itself tells its cluster.
@@ -213,6 +217,21 @@ export class RestoreGate {
     return { cluster, decision };
   }
 
+  /**
+   * The analysis of the restore's backup, from the storage location the caller named. The service
+   * lacking that location is its misconfiguration, not a bad request: the restore's Backup names it.
+   */
+  private async reportOf({ backupName, storageLocation, signal }: Judgement): Promise<DriftReport> {
+    if (storageLocation !== undefined) {
+      try {
+        this.service.options.locations.select(storageLocation);
+      } catch (err) {
+        throw new DomainError('misconfigured', `backup ${backupName}: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+    return (await this.service.analyze(backupName, { signal, ...(storageLocation !== undefined ? { storageLocation } : {}) })).report;
+  }
+
   /** The decision for the Cluster; a decision to fail the item is thrown as a GateBlockedError. */
   private async judge(judgement: Judgement, namespace: string, name: string): Promise<GateDecision> {
     const { backupName, override, signal } = judgement;
@@ -220,7 +239,7 @@ export class RestoreGate {
     let decision: GateDecision;
     let failure: ErrorKind | undefined;
     try {
-      const { report } = await this.service.analyze(backupName, { signal });
+      const report = await this.reportOf(judgement);
       decision = decide(report, namespace, name, override, gate);
     } catch (err) {
       // The caller went away: nothing to decide for.

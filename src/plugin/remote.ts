@@ -1,7 +1,8 @@
 /**
  * remoteEndpoint: the plugin hands each Execute to a running `drift-detector serve` (its Velero
  * RestoreItemAction service, the same handlers) instead of analysing here. The service's gate
- * settings and storage location then apply; its answer (the item, or the error) is passed on.
+ * settings apply; the call names the BackupStorageLocation the restore's Backup is in, when the
+ * cluster tells, so the service reads that bucket; its answer (the item, or the error) is passed on.
  * Useful when the analysis should not run inside Velero's pod, or should be shared between
  * Velero installations.
  */
@@ -12,6 +13,7 @@ import { ServiceClient } from '../rpc/client.js';
 import { decisionOf, type DecisionSummary } from '../rpc/gate-trailer.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
 import { ServiceError } from '../rpc/service-error.js';
+import { STORAGE_LOCATION_METADATA } from '../rpc/storage-location-metadata.js';
 import type { RemoteSettings } from './settings.js';
 
 /** What a remote credentials Secret may hold (all optional). Holds secrets: never log it. */
@@ -75,10 +77,10 @@ export class RemoteGate {
   }
 
   /**
-   * The service's Execute; its status code and message come back as ours, named after it, with the
+   * The service's Execute, naming `storageLocation` when known; its status code and message come back as ours, named after it, with the
    * decision behind a blocked Cluster (RemoteBlockedError) when the service sent it.
    */
-  async execute(input: ExecuteInput, signal: AbortSignal): Promise<{ item: Buffer; skipRestore: boolean }> {
+  async execute(input: ExecuteInput, signal: AbortSignal, storageLocation?: string): Promise<{ item: Buffer; skipRestore: boolean }> {
     const request = {
       plugin: input.plugin ?? '',
       item: input.item,
@@ -89,6 +91,7 @@ export class RemoteGate {
       const answer = await this.client.call<{ item: Buffer; skipRestore?: boolean }>('Execute', request, {
         timeoutMs: this.settings.timeoutMs,
         signal,
+        ...(storageLocation !== undefined ? { metadata: { [STORAGE_LOCATION_METADATA]: storageLocation } } : {}),
       });
       return { item: Buffer.from(answer.item), skipRestore: answer.skipRestore === true };
     } catch (err) {

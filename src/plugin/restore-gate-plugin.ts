@@ -24,8 +24,10 @@ import { GateBlockedError, isCapiCluster, RestoreGate, type ExecuteInput, type E
 import { DEFAULTS } from '../config/defaults.js';
 import { parseCredentialsYaml, thumbprintEntry, vcenterTrustOf } from '../config/vcenter-credentials.js';
 import { loadKubeConfig } from '../kube/config.js';
+import { isObjectName } from '../model/kube.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
+import { BackupLocationNames } from './backup-location-names.js';
 import { kubeVeleroCluster, type VeleroCluster } from './cluster.js';
 import { SETTINGS_FILE_ENV, STORAGE_LOCATION_FILE_ENV } from './environment.js';
 import { RemoteBlockedError, RemoteGate, remoteCredentialsFromSecret } from './remote.js';
@@ -191,11 +193,18 @@ export class PluginRestoreGate implements Gate {
     } catch (err) {
       return misconfigured(err);
     }
-    return {
-      settings,
-      gate: { execute: (input, call) => gate.execute(input, call.signal) },
-      close: () => gate.close(),
+    const locations = new BackupLocationNames(
+      async (backupName, signal) => (await this.cluster()).storageLocationNameOf(backupName, signal),
+      this.environment.logger,
+    );
+    const execute = async (input: ExecuteInput, call: GateCall) => {
+      // A Restore without a readable backup name goes on unchanged: the service names the problem.
+      const backupName = textField(objectField(parseObject(input.restore), 'spec'), 'backupName');
+      const storageLocation = backupName && isObjectName(backupName) ? await locations.nameOf(backupName, call.signal) : undefined;
+      if (storageLocation !== undefined) call.fields['storageLocation'] = storageLocation;
+      return gate.execute(input, call.signal, storageLocation);
     };
+    return { settings, gate: { execute }, close: () => gate.close() };
   }
 
   /** The analysis here: the backup from the storage location its Backup names. */

@@ -78,14 +78,26 @@ export class ServiceClient {
     this.token = credentials.token;
   }
 
-  /** One unary call within `timeoutMs`, cancelled with `signal`; a failure is a ServiceError with the peer's code and words. */
-  call<Res>(method: string, request: object, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Res> {
+  /**
+   * One unary call within `timeoutMs`, cancelled with `signal`, with the `metadata` given besides the
+   * token; a failure is a ServiceError with the peer's code and words.
+   */
+  call<Res>(
+    method: string,
+    request: object,
+    options: { timeoutMs: number; signal?: AbortSignal; metadata?: Record<string, string> },
+  ): Promise<Res> {
     const unary = (this.client as unknown as Record<string, UnaryMethod | undefined>)[method];
     if (!unary) return Promise.reject(new Error(`${this.service} has no method ${method}`));
     const { timeoutMs, signal } = options;
+    let metadata = this.metadata;
+    if (options.metadata) {
+      metadata = this.metadata.clone();
+      for (const [key, value] of Object.entries(options.metadata)) metadata.set(key, value);
+    }
     return new Promise<Res>((resolve, reject) => {
       const cancel = () => call.cancel();
-      const call = unary.call(this.client, request, this.metadata, { deadline: Date.now() + timeoutMs }, (err, response) => {
+      const call = unary.call(this.client, request, metadata, { deadline: Date.now() + timeoutMs }, (err, response) => {
         signal?.removeEventListener('abort', cancel);
         if (err) reject(new ServiceError(err.code, this.peerDetails(err), { trailers: err.metadata }));
         else resolve(response as Res);

@@ -5,10 +5,17 @@
  * to report, Cancel nothing to stop, and additional items are always ready.
  */
 import { status, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { unary, type CallEnvironment } from './calls.js';
+import { unary, type CallContext, type CallEnvironment } from './calls.js';
 import { selectorOf } from './restore-gate-actions.js';
 import { ServiceError } from './service-error.js';
-import type { RestoreGate } from '../app/restore-gate.js';
+import { storageLocationOf } from './storage-location-metadata.js';
+import type { ExecuteInput, RestoreGate } from '../app/restore-gate.js';
+
+/** Velero's request, with the storage location a remote-mode plugin names in the call's metadata. */
+function executeInput(request: ExecuteRequest, ctx: CallContext): ExecuteInput {
+  const storageLocation = storageLocationOf(ctx.metadata);
+  return storageLocation === undefined ? request : { ...request, storageLocation };
+}
 
 interface AppliesToRequest {
   plugin: string;
@@ -27,7 +34,7 @@ export function restoreItemActionV1(env: CallEnvironment, gate: Pick<RestoreGate
       ResourceSelector: selectorOf(request.plugin),
     })),
     Execute: unary<ExecuteRequest, unknown>(env, 'RestoreItemAction/Execute', async (request, ctx) => {
-      const { item, skipRestore } = await gate.execute(request, ctx);
+      const { item, skipRestore } = await gate.execute(executeInput(request, ctx), ctx);
       return { item, additionalItems: [], skipRestore: skipRestore === true };
     }),
   };
@@ -39,7 +46,7 @@ export function restoreItemActionV2(env: CallEnvironment, gate: Pick<RestoreGate
       ResourceSelector: selectorOf(request.plugin),
     })),
     Execute: unary<ExecuteRequest, unknown>(env, 'v2.RestoreItemAction/Execute', async (request, ctx) => {
-      const { item, skipRestore } = await gate.execute(request, ctx);
+      const { item, skipRestore } = await gate.execute(executeInput(request, ctx), ctx);
       return { item, additionalItems: [], skipRestore: skipRestore === true, operationID: '', waitForAdditionalItems: false };
     }),
     Progress: unary(env, 'v2.RestoreItemAction/Progress', async () => {

@@ -223,6 +223,13 @@ test('remoteEndpoint: Execute goes to drift-detector serve over TLS with the tok
     },
     deps: detection.deps(),
     channel: grpc.credentials.createSsl(await readFile(pki.caCert)),
+    // The Backup's location by name, and not the service's default.
+    config: {
+      storageLocations: [
+        { name: 'default', isDefault: true, location: { bucket: 'velero' }, timeoutMs: 5000 },
+        { name: 'minio', isDefault: false, location: { bucket: 'minio-bucket' }, timeoutMs: 5000 },
+      ],
+    },
   });
   t.teardown(() => service.stop());
 
@@ -252,8 +259,10 @@ test('remoteEndpoint: Execute goes to drift-detector serve over TLS with the tok
   );
   t.is(detection.calls.length, 1, 'the service analysed the backup once');
 
-  // No Backup or BSL read here: the service has its own storage location.
-  t.false(kube.requests.some((r) => r.path === BACKUP || r.path === BSL));
+  // The Backup read once, for the location's name; the BSL not at all: the service has its own.
+  t.is(kube.requests.filter((r) => r.path === BACKUP).length, 1);
+  t.false(kube.requests.some((r) => r.path === BSL));
+  t.is(detection.calls[0]!.source, 's3://minio-bucket/backups/b1/b1.tar.gz');
   const restore = kube.objects.get(RESTORE)!;
   t.is(restore.metadata.annotations!['driftdetector.dev/summary'], '2 Clusters: 1 restored, 1 blocked (default/wc-drift)');
   // The service's decision came back with its error: the record has the real status, not Error.
