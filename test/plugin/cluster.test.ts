@@ -226,8 +226,8 @@ test('remoteEndpoint: Execute goes to drift-detector serve over TLS with the tok
     // The Backup's location by name, and not the service's default.
     config: {
       storageLocations: [
-        { name: 'default', isDefault: true, location: { bucket: 'velero' }, timeoutMs: 5000 },
-        { name: 'minio', isDefault: false, location: { bucket: 'minio-bucket' }, timeoutMs: 5000 },
+        { name: 'default', isDefault: true, location: { bucket: 'velero' }, timeoutMs: 5000, deadlineMs: 60_000 },
+        { name: 'minio', isDefault: false, location: { bucket: 'minio-bucket' }, timeoutMs: 5000, deadlineMs: 60_000 },
       ],
     },
   });

@@ -25,6 +25,7 @@ function location(s3: S3Server, name: string, bucket: string, isDefault: boolean
     isDefault,
     location: { bucket, prefix: PREFIX, s3Url: s3.endpoint, s3ForcePathStyle: true, region: 'us-east-1', credentialsFile: s3.credentialsFile },
     timeoutMs: 10_000,
+    deadlineMs: 60_000,
   };
 }
 

@@ -10,8 +10,8 @@ import { call, clusterItem, executeRequest, FakeDetection, parseItem, standardRe
 import { veleroRestore } from '../helpers/velero.js';
 
 const LOCATIONS = [
-  { name: 'default', isDefault: true, location: { bucket: 'velero' }, timeoutMs: 5000 },
-  { name: 'west', isDefault: false, location: { bucket: 'velero-west' }, timeoutMs: 5000 },
+  { name: 'default', isDefault: true, location: { bucket: 'velero' }, timeoutMs: 5000, deadlineMs: 60_000 },
+  { name: 'west', isDefault: false, location: { bucket: 'velero-west' }, timeoutMs: 5000, deadlineMs: 60_000 },
 ];
 
 async function withService(t: { teardown(fn: () => Promise<void>): void }, failurePolicy: 'Fail' | 'Ignore' = 'Fail') {
