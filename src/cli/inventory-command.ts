@@ -60,9 +60,14 @@ export function addInventoryCommand(program: Command): void {
       const vcenter = vcenterKey(server);
       targets.set(vcenter, { vcenter, server, ...(flags.thumbprint ? { thumbprint: flags.thumbprint } : {}) });
     }
-    // A thumbprint given with --server is the operator's own.
+    // A vCenter named with --server is one the operator chose, and a thumbprint given with it is the
+    // operator's own: both are trusted with the operator's credentials (the certificate is still checked).
     const pinned = flags.thumbprint ? flags.server.map((server) => `${server}=${flags.thumbprint}`) : [];
-    const overrides = await credentialOverrides({ ...flags, vsphereThumbprint: [...pinned, ...flags.vsphereThumbprint] });
+    const overrides = await credentialOverrides({
+      ...flags,
+      vsphereThumbprint: [...pinned, ...flags.vsphereThumbprint],
+      vsphereTrustedHost: [...flags.server, ...flags.vsphereTrustedHost],
+    });
     const { ready, missing } = withCredentials([...targets.values()], overrides, CLI_WORDS);
     if (missing.length > 0) {
       throw new UsageError('inventory', missing.map((m) => (m.ok ? '' : `vCenter ${m.vcenter}: ${m.reason}`)).join('\n'));
