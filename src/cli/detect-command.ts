@@ -76,6 +76,8 @@ export function addDetectCommand(program: Command): void {
 
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
+    // Read before the deadline's timer starts: a refused file must end the process, not leave the timer holding it.
+    const credentials = await credentialOverrides(flags);
     const deadline = new AbortController();
     const timer = setTimeout(
       () =>
@@ -92,7 +94,7 @@ export function addDetectCommand(program: Command): void {
       insecureSkipVerify: flags.insecureSkipVerify === true,
       skipAccessApiServer: flags.skipAccessApiserver === true,
       inventory,
-      credentials: await credentialOverrides(flags),
+      credentials,
       words: CLI_WORDS,
       vcenterTimeoutMs: flags.vsphereTimeout * 1000,
       backupMemoryBudgetBytes: backupMemoryBytes(flags),
