@@ -24,6 +24,7 @@ import { GateBlockedError, isCapiCluster, RestoreGate, type ExecuteInput, type E
 import { DEFAULTS } from '../config/defaults.js';
 import { parseCredentialsYaml } from '../config/vcenter-credentials.js';
 import { loadKubeConfig } from '../kube/config.js';
+import { parseUntrustedJson } from '../util/json.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import { kubeVeleroCluster, type VeleroCluster } from './cluster.js';
@@ -293,7 +294,7 @@ function peekTarget(input: ExecuteInput): Target {
 
 function parseObject(bytes: Buffer | Uint8Array | undefined): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(Buffer.from(bytes ?? []).toString('utf8'));
+    const value = parseUntrustedJson(bytes ?? new Uint8Array());
     return isMap(value) ? value : undefined;
   } catch {
     return undefined;
