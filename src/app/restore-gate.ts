@@ -22,6 +22,7 @@ import {
 } from '../gate/decide.js';
 import { restoreOverride } from '../gate/override.js';
 import type { DriftReport } from '../model/report.js';
+import { parseUntrustedJson } from '../util/json.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import { checkBackupName, type DriftService } from './drift-service.js';
@@ -76,9 +77,9 @@ function parseJson(bytes: Buffer | Uint8Array | undefined, field: string): KubeO
   if (!bytes || bytes.length === 0) throw new DomainError('invalid-argument', `${field}: empty`);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    throw new DomainError('invalid-argument', `${field}: not valid JSON (${bytes.length} bytes)`);
+    value = parseUntrustedJson(bytes);
+  } catch (err) {
+    throw new DomainError('invalid-argument', `${field}: ${errorMessage(err)}`);
   }
   if (!isMap(value)) throw new DomainError('invalid-argument', `${field}: not a JSON object`);
   return value;

@@ -7,7 +7,10 @@
  */
 import { BACKUP_RESOURCES, emptyBackupObjects, type BackupObjects, type BackupResourceKind } from '../model/backup.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
+import { errorMessage, isMap } from '../util/values.js';
+import { parseUntrustedJson } from '../util/json.js';
 import { BackupError } from './errors.js';
+import { checkFieldTypes, SECRET_KEYS_READ, typeName } from './object-schema.js';
 import { CAPV_NAMESPACE, neededSecretKeys } from './secrets.js';
 
 const KIND_BY_DIR: ReadonlyMap<string, BackupResourceKind> = new Map(
@@ -58,9 +61,6 @@ export function parseItemPath(entryName: string): ItemPath | undefined {
   return { kind, rank, namespace, name: file.slice(0, -'.json'.length) };
 }
 
-/** The Secret data keys the analysis reads (docs/drift-rules.md §1.1); other keys are dropped on arrival. */
-const SECRET_KEYS_READ: readonly string[] = ['value', 'username', 'password', 'credentials.yaml'];
-
 interface KeptItem {
   rank: CopyRank;
   entry: string;
@@ -106,7 +106,7 @@ export class BackupItems {
     if (item.kind === 'secrets') {
       let secret: SlimSecret;
       try {
-        const object = slimSecret(parseObject(this.source, entry, bytes, item.namespace));
+        const object = slimSecret(parseObject(this.source, entry, bytes, item));
         secret = { rank: item.rank, entry, object, bytes: slimSize(object) };
       } catch (err) {
         if (!(err instanceof BackupError)) throw err;
@@ -118,7 +118,7 @@ export class BackupItems {
       this.secrets.set(key, secret);
       return;
     }
-    const object = parseObject(this.source, entry, bytes, item.namespace);
+    const object = parseObject(this.source, entry, bytes, item);
     let byKey = this.items.get(item.kind);
     if (!byKey) this.items.set(item.kind, (byKey = new Map<string, KeptItem>()));
     this.account(entry, bytes.length, byKey.get(key)?.bytes ?? 0);
@@ -151,56 +151,28 @@ export class BackupItems {
 }
 
 /**
- * Parses one kept entry. The JSON parser's own message is not passed on: it quotes the input,
- * which for a Secret would be secret data.
+ * Parses one kept entry: UTF-8, JSON of bounded depth, an object with metadata.name, and the
+ * fields the analysis reads of the right types. The JSON parser's own message is not passed on: it
+ * quotes the input, which for a Secret would be secret data.
  */
-function parseObject(source: string, entry: string, bytes: Buffer, namespace: string | undefined): KubeObject {
+function parseObject(source: string, entry: string, bytes: Buffer, item: ItemPath): KubeObject {
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new BackupError(source, entry, `entry is not valid JSON (${bytes.length} bytes)`);
+    value = parseUntrustedJson(bytes);
+  } catch (err) {
+    throw new BackupError(source, entry, `entry is ${errorMessage(err)}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BackupError(source, entry, 'entry is not a JSON object');
-  }
-  const object = value as Record<string, unknown>;
-  const metadata = object['metadata'];
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw new BackupError(source, entry, 'object has no metadata');
-  }
-  const meta = metadata as Record<string, unknown>;
-  if (typeof meta['name'] !== 'string' || meta['name'] === '') {
-    throw new BackupError(source, entry, 'object has no metadata.name');
-  }
-  checkMetadataTypes(source, entry, meta);
+  if (!isMap(value)) throw new BackupError(source, entry, 'entry is not a JSON object');
+  const meta = value['metadata'];
+  if (!isMap(meta)) throw new BackupError(source, entry, 'object has no metadata');
+  const name = meta['name'];
+  if (name != null && typeof name !== 'string') throw new BackupError(source, entry, `metadata.name is a ${typeName(name)}, not a string`);
+  if (!name) throw new BackupError(source, entry, 'object has no metadata.name');
+  checkFieldTypes(source, entry, item.kind, value);
   // The path's namespace is authoritative; managedFields are bulk the detector never reads.
-  if (namespace !== undefined && meta['namespace'] === undefined) meta['namespace'] = namespace;
+  if (item.namespace !== undefined && meta['namespace'] == null) meta['namespace'] = item.namespace;
   delete meta['managedFields'];
-  return object as unknown as KubeObject;
-}
-
-/** The metadata fields every stage reads, typed here so that a tampered entry fails by name, not as a TypeError. */
-function checkMetadataTypes(source: string, entry: string, meta: Record<string, unknown>): void {
-  for (const field of ['namespace', 'uid']) {
-    if (meta[field] !== undefined && typeof meta[field] !== 'string') {
-      throw new BackupError(source, entry, `metadata.${field} is a ${typeName(meta[field])}, not a string`);
-    }
-  }
-  for (const field of ['labels', 'annotations']) {
-    const map = meta[field];
-    if (map === undefined || map === null) continue;
-    if (typeof map !== 'object' || Array.isArray(map))
-      throw new BackupError(source, entry, `metadata.${field} is a ${typeName(map)}, not a map`);
-    for (const [key, value] of Object.entries(map)) {
-      if (typeof value !== 'string')
-        throw new BackupError(source, entry, `metadata.${field}[${JSON.stringify(key)}] is a ${typeName(value)}, not a string`);
-    }
-  }
-}
-
-function typeName(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value;
+  return value as unknown as KubeObject;
 }
 
 function keepNeededSecrets(objects: BackupObjects, raw: Map<string, SlimSecret>, debug: (msg: string) => void): KubeObject[] {

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseYamlText } from '../config/values.js';
 import { isMap, trimSlashes } from '../util/values.js';
 import type { S3Credentials } from './aws-credentials.js';
 import {
@@ -200,14 +200,7 @@ export function parseStorageLocationFile(text: string, file: string): StorageLoc
 
 function yamlMapping(text: string, fail: Fail): Section {
   if (text.trim() === '') fail(undefined, 'the file is empty');
-  // prettyErrors fills in linePos; the message itself (which quotes the line) is not used.
-  const doc = parseDocument(text, { prettyErrors: true });
-  const firstError = doc.errors[0];
-  if (firstError) {
-    const at = firstError.linePos?.[0];
-    fail(undefined, `not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}`);
-  }
-  const root: unknown = doc.toJS();
+  const root = parseYamlText(text, fail);
   if (!isMap(root)) fail(undefined, 'not a YAML mapping');
   return root;
 }

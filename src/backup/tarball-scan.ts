@@ -1,11 +1,15 @@
 /**
  * One pass over a Velero backup tarball, gzip or plain tar, as it streams in: entries the detector
  * does not read are drained unparsed, the others handed to BackupItems. A truncated or corrupt
- * archive rejects with a BackupError naming the entry where it broke.
+ * archive rejects with a BackupError naming the entry where it broke. What no Velero backup holds is
+ * refused by entry: a name that is not UTF-8, an absolute, empty, `.` or `..` path segment, an
+ * entry the detector reads written twice (which copy is true cannot be told), and an archive that
+ * shows neither `metadata/version` nor `resources/` within its first entries (DEFAULTS.backup).
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header, type ExtractEvents } from 'tar-stream';
+import { DEFAULTS } from '../config/defaults.js';
 import { errorMessage as messageOf } from '../util/values.js';
 import { BackupError } from './errors.js';
 import { parseItemPath, type BackupItems } from './items.js';
@@ -13,6 +17,8 @@ import { parseItemPath, type BackupItems } from './items.js';
 /** A kept entry larger than this is not a Kubernetes object (etcd caps objects near 1.5 MiB). */
 const MAX_ITEM_BYTES = 16 * 1024 * 1024;
 const VERSION_ENTRY = 'metadata/version';
+/** zlib's errors while reading a gzip member header: past the first member, bytes that are not gzip. */
+const GZIP_HEADER_ERROR = /incorrect header check|unknown compression method|unknown header flags|invalid header/i;
 /**
  * Output chunk of the gunzip stream. zlib's default (16 KiB) costs a round trip to the thread pool
  * per 16 KiB; at 256 KiB inflating a 1 GiB backup takes about half as long.
@@ -32,6 +38,12 @@ export class TarballScan {
   /** The entry being read, or the last one read: where a truncated archive ended. */
   private lastEntry?: string;
   private inEntry = false;
+  /** A `metadata/version` or `resources/` entry was seen: this is a Velero backup. */
+  private velero = false;
+  /** Tar bytes (after gunzip) read so far, for the Velero probe. */
+  private tarBytes = 0;
+  /** Names of the entries read that the detector reads: a second copy is refused. */
+  private readonly read = new Set<string>();
 
   constructor(
     private readonly source: string,
@@ -96,15 +108,16 @@ export class TarballScan {
           };
           input = Readable.from(headThenRest(head, done ? undefined : chunks, counted), { objectMode: false });
           input.on('error', onSourceError);
-          if (this.gzip) input.pipe(gunzip).pipe(extract);
-          else input.pipe(extract);
+          const tar = this.gzip ? input.pipe(gunzip) : input;
+          tar.on('data', (chunk: Buffer) => this.probe(chunk.length, fail));
+          tar.pipe(extract);
         })
         .catch(onSourceError);
     });
   }
 
   private onEntry(header: Header, stream: EntryStream, next: () => void, destroy: (err: Error) => void): void {
-    const name = header.name.replace(/^\.\//, '');
+    const name = printable(header.name.replace(/^\.\//, ''));
     this.entries++;
     this.lastEntry = name;
     this.inEntry = true;
@@ -114,9 +127,26 @@ export class TarballScan {
     };
     // Entry streams are destroyed with the extractor's error; that error is handled there.
     stream.on('error', () => {});
+    const refused = refusedName(name);
+    if (refused) {
+      destroy(this.error(name, refused));
+      return;
+    }
+    if (name === VERSION_ENTRY || name.startsWith('resources/')) this.velero = true;
+    else if (!this.velero && this.entries > DEFAULTS.backup.probeEntries) {
+      destroy(this.notVelero());
+      return;
+    }
     const isFile = header.type === 'file' || header.type === 'contiguous-file' || header.type == null;
     const item = isFile ? parseItemPath(name) : undefined;
     const isVersion = isFile && name === VERSION_ENTRY;
+    if (isVersion || item) {
+      if (this.read.has(name)) {
+        destroy(this.error(name, 'the archive holds this entry twice: Velero writes each entry once, and which copy is true cannot be told'));
+        return;
+      }
+      this.read.add(name);
+    }
     const wanted = isVersion || (item !== undefined && this.items.wants(item));
 
     if (!wanted) {
@@ -147,6 +177,20 @@ export class TarballScan {
     });
   }
 
+  /** Counts tar bytes; past the probe's bound with no sign of Velero, the read stops. */
+  private probe(bytes: number, fail: (err: unknown) => void): void {
+    this.tarBytes += bytes;
+    if (!this.velero && this.tarBytes > DEFAULTS.backup.probeBytes) fail(this.notVelero());
+  }
+
+  private notVelero(): BackupError {
+    const { probeEntries, probeBytes } = DEFAULTS.backup;
+    return this.error(
+      undefined,
+      `not a Velero backup: no metadata/version and no resources/ entry in its first ${probeEntries} entries or ${probeBytes / (1024 * 1024)} MiB`,
+    );
+  }
+
   private error(entry: string | undefined, detail: string): BackupError {
     return new BackupError(this.source, entry, detail);
   }
@@ -165,6 +209,13 @@ export class TarballScan {
 
   private gzipError(err: NodeJS.ErrnoException): BackupError {
     if (err.code === 'Z_BUF_ERROR') return this.truncated();
+    // The first member's header was read before any entry; a header error later is what follows it.
+    if (this.tarBytes > 0 && GZIP_HEADER_ERROR.test(err.message)) {
+      return this.error(
+        undefined,
+        'the gzip data is followed by bytes that are not gzip: the file was damaged or appended to after Velero wrote it',
+      );
+    }
     return this.error(this.lastEntry, `corrupt gzip data (${err.message})`);
   }
 
@@ -177,6 +228,26 @@ export class TarballScan {
     if (/invalid tar header/i.test(err.message)) return this.error(this.lastEntry, 'corrupt tar header after this entry');
     return this.error(this.lastEntry, `unreadable tar archive (${err.message})`);
   }
+}
+
+/** The name as messages show it: control characters escaped, so that a name cannot drive the terminal. */
+function printable(name: string): string {
+  let shown = '';
+  for (const c of name) {
+    const code = c.charCodeAt(0);
+    shown += code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+  }
+  return shown;
+}
+
+/** Why an entry name is refused: no Velero backup holds it, and a path with `..` is a traversal attempt. */
+function refusedName(name: string): string | undefined {
+  if (name.includes('\uFFFD')) return 'entry name is not valid UTF-8';
+  if (name === '' || name === '.') return undefined;
+  if (name.startsWith('/')) return 'entry name is an absolute path';
+  const segments = name.replace(/\/$/, '').split('/');
+  const bad = segments.find((s) => s === '' || s === '.' || s === '..');
+  return bad === undefined ? undefined : `entry name has a path segment ${JSON.stringify(bad)}: a Velero backup has none`;
 }
 
 /** The bytes read to sniff the format, then the rest of the source. */

@@ -94,7 +94,8 @@ export function addDetectCommand(program: Command): void {
     const outputs = reportOutputs(flags);
     for (const out of outputs) await assertWritable(out.path);
 
-    // Before anything is read: a bad credential or trust flag is a usage problem.
+    // Before anything is read, and before the deadline's timer starts: a bad credential or trust
+    // flag is a usage problem, and a refused file must end the process, not leave the timer holding it.
     const credentials = await credentialOverrides(flags);
     const ignore = flags.ignoreFile ? await readIgnoreFile(flags.ignoreFile) : undefined;
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;

@@ -70,6 +70,12 @@ export const DEFAULTS = freeze({
      * a management cluster's are tens of MiB; a backup that passes this is refused.
      */
     maxRetainedBytes: 512 * 1024 * 1024,
+    /**
+     * Velero writes `metadata/version` first and `resources/` right after: an archive that shows
+     * neither within this many entries, or this many bytes of tar data, is not a Velero backup.
+     */
+    probeEntries: 1000,
+    probeBytes: 64 * 1024 * 1024,
   },
   /** The object storage that holds the backups. */
   storage: {

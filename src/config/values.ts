@@ -172,9 +172,13 @@ export class ConfigReader {
   }
 }
 
+/** Aliases one YAML document may expand; past it, a billion-laughs document would take all memory. */
+const MAX_YAML_ALIASES = 100;
+
 /**
- * The top-level value of a YAML text (an empty text: an empty mapping). A syntax error is refused
- * with its position only: the parser's own message quotes the line, which may hold a secret.
+ * The top-level value of a YAML text (an empty text: an empty mapping), for every YAML the product
+ * reads from a file or a backup. A syntax error is refused with its position only: the parser's own
+ * message quotes the line, which may hold a secret. An alias bomb is refused before it expands.
  */
 export function parseYamlText(text: string, refuse: Refuse): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
@@ -183,7 +187,11 @@ export function parseYamlText(text: string, refuse: Refuse): unknown {
     const at = first.linePos?.[0];
     refuse(undefined, `not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}`);
   }
-  return doc.toJS() ?? {};
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
+  } catch {
+    return refuse(undefined, `not accepted: its aliases expand past ${MAX_YAML_ALIASES} nodes, as a document built to exhaust memory does`);
+  }
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: 60 * MINUTE };

@@ -7,11 +7,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { vcenterKey, type CredentialOverrides, type VCenterTrust } from '../model/vcenter.js';
 import { parseThumbprint } from '../vsphere/thumbprint.js';
 import { isMap } from '../util/values.js';
-import { ConfigReader, refuseIn } from './values.js';
+import { ConfigReader, parseYamlText, refuseIn } from './values.js';
 
 /** Where the credentials are: the user name itself, and the files that hold the secrets; and which vCenters to trust with them. */
 export interface CredentialSources {
@@ -126,13 +125,7 @@ export async function readCredentialsFile(path: string): Promise<NonNullable<Cre
 /** The YAML text of a credentials file; `origin` names it in errors (a path, or a Secret's key). */
 export function parseCredentialsYaml(text: string, origin: string): NonNullable<CredentialOverrides['byServer']> {
   const refuse = refuseIn(origin, (message) => new Error(message));
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch {
-    // The parser's message quotes the line, which may hold a password.
-    return refuse(undefined, 'not valid YAML');
-  }
+  const doc = parseYamlText(text, refuse);
   if (!isMap(doc)) refuse(undefined, 'expected a map of vCenter server to {username, password}');
   const r = new ConfigReader(doc as Record<string, unknown>, refuse);
   const result: NonNullable<CredentialOverrides['byServer']> = {};

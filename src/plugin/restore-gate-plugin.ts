@@ -25,6 +25,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { parseCredentialsYaml, thumbprintEntry, vcenterTrustOf } from '../config/vcenter-credentials.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { isObjectName } from '../model/kube.js';
+import { parseUntrustedJson } from '../util/json.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import { BackupLocationNames } from './backup-location-names.js';
@@ -323,7 +324,7 @@ function peekTarget(input: ExecuteInput): Target {
 
 function parseObject(bytes: Buffer | Uint8Array | undefined): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(Buffer.from(bytes ?? []).toString('utf8'));
+    const value = parseUntrustedJson(bytes ?? new Uint8Array());
     return isMap(value) ? value : undefined;
   } catch {
     return undefined;

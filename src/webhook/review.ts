@@ -4,7 +4,8 @@
  * Only CREATE of restores.velero.io is judged: Velero patches its own Restores (UPDATE) and nothing
  * is restored by a DELETE.
  */
-import { isMap } from '../util/values.js';
+import { parseUntrustedJson } from '../util/json.js';
+import { errorMessage, isMap } from '../util/values.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
@@ -33,9 +34,9 @@ const MAX_WARNING_LENGTH = 512;
 export function parseReview(body: string): ReviewRequest {
   let review: unknown;
   try {
-    review = JSON.parse(body);
-  } catch {
-    throw new MalformedReview('the body is not JSON');
+    review = parseUntrustedJson(body);
+  } catch (err) {
+    throw new MalformedReview(`the body is ${errorMessage(err)}`);
   }
   if (!isMap(review)) throw new MalformedReview('the body is not a JSON object');
   if (review['apiVersion'] !== ADMISSION_API_VERSION || review['kind'] !== 'AdmissionReview') {

@@ -4,8 +4,8 @@
  * of a backup must not make the detector read local files or run credential plugins.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { parseDocument } from 'yaml';
 import { isMap } from '../util/values.js';
+import { parseYamlText } from '../config/values.js';
 
 /** The parts of a workload kubeconfig used to reach its API server. Holds secrets: never log it. */
 export interface WorkloadCredentials {
@@ -71,14 +71,7 @@ export function parseWorkloadKubeconfig(text: string, source: string): WorkloadC
 
 function yamlRoot(text: string, fail: Fail): YamlMap {
   if (text.trim() === '') fail('it is empty');
-  const doc = parseDocument(text);
-  const firstError = doc.errors[0];
-  if (firstError) {
-    // The parser's own message quotes the offending line, which may be key material.
-    const at = firstError.linePos?.[0];
-    fail(`it is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}`);
-  }
-  const root: unknown = doc.toJS();
+  const root = parseYamlText(text, (_, detail) => fail(`it is ${detail}`));
   if (!isMap(root)) return fail('it is not a YAML mapping');
   return root;
 }
