@@ -41,6 +41,8 @@ export interface DriftServiceOptions {
   detect?: Detect;
   logger: Logger;
   metrics?: AnalysisMetrics;
+  /** The analysis cache's clock (default Date.now); tests move it instead of waiting. */
+  now?: () => number;
 }
 
 export interface AnalyzeOptions {
@@ -84,6 +86,7 @@ export class DriftService {
       timeoutMs: analysis.timeoutMs,
       maxRunning: analysis.maxConcurrent,
       run: (request, hooks) => this.run(request, hooks),
+      ...(options.now ? { now: options.now } : {}),
       onOutcome: ({ request, ok, seconds, error }) => {
         const result = ok ? 'ok' : 'error';
         options.metrics?.detections.inc({ result });
