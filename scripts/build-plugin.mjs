@@ -3,17 +3,20 @@
 // images without Node (Velero's) and without node_modules.
 //   1. esbuild bundles src/cli/sea-main.ts into one CommonJS file (Node 20's SEA runs only that);
 //   2. the protos are embedded: ours (proto/) and the ones grpc-health-check and @grpc/reflection
-//      read from their package folders at run time, whose `__dirname` is pointed at the copy;
+//      read from their package folders at run time, parsed here (protobufjs JSON) so that a plugin
+//      process does not parse proto text before its handshake; the vendor modules' `__dirname`
+//      and proto-loader are pointed at them;
 //   3. the packages only an analysis needs are bundled apart and embedded as assets (LAZY_GROUPS);
 //   4. `node --experimental-sea-config` makes the blob (with V8's code cache of the main bundle, so
 //      a plugin process does not compile it at every start), postject injects it into a copy of node;
 //   5. the result is run once from an empty directory to prove it stands alone.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compiledProtos, embeddedProtos, packageDir, VENDOR_PROTOS } from './embedded-protos.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const require = createRequire(join(root, 'package.json'));
@@ -23,60 +26,45 @@ const { inject } = require('postject');
 const output = join(root, 'dist', 'drift-detector');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-/** Packages that load .proto files relative to their own modules, and which modules do. */
-const VENDOR_PROTOS = [
-  { pkg: 'grpc-health-check', modules: ['build/src/health.js'], protoDir: 'proto' },
-  {
-    pkg: '@grpc/reflection',
-    modules: ['build/src/implementations/reflection-v1.js', 'build/src/implementations/reflection-v1alpha.js'],
-    protoDir: 'build/proto/grpc',
-  },
-];
-
-function protoFiles(dir) {
-  const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...protoFiles(path));
-    else if (entry.name.endsWith('.proto')) out.push(path);
-  }
-  return out;
-}
-
-function packageDir(pkg) {
-  return dirname(require.resolve(`${pkg}/package.json`));
-}
-
-/** Path below proto/ -> text; vendor protos under vendor/<package>/proto/... */
-function embeddedProtos() {
-  const texts = {};
-  const own = join(root, 'proto');
-  for (const file of protoFiles(own)) texts[relative(own, file).split(sep).join('/')] = readFileSync(file, 'utf8');
-  for (const { pkg, protoDir } of VENDOR_PROTOS) {
-    const dir = packageDir(pkg);
-    for (const file of protoFiles(join(dir, protoDir)))
-      texts[`vendor/${pkg}/${relative(dir, file).split(sep).join('/')}`] = readFileSync(file, 'utf8');
-  }
-  return texts;
-}
-
-/** Gives each vendor module a `__dirname` inside the materialised copy of the embedded protos. */
-const vendorProtoDirs = {
-  name: 'vendor-proto-dirs',
+/**
+ * Each vendor module gets a `__dirname` below the embedded root of src/rpc/protos.ts and, for
+ * `require('@grpc/proto-loader')`, a loadSync that takes the protos parsed at build time and never
+ * touches the file system for them. src/rpc/protos.ts gets proto-loader evaluated at its first
+ * call: with the parsed protos, a plugin process needs none of it (nor of the protobufjs parser
+ * and descriptor extension it brings) to reach its handshake.
+ */
+const embeddedProtoLoader = {
+  name: 'embedded-proto-loader',
   setup(build) {
     const targets = new Map();
     for (const { pkg, modules } of VENDOR_PROTOS) {
       const dir = packageDir(pkg);
       for (const module of modules) targets.set(join(dir, module), `vendor/${pkg}/${dirname(module)}`);
     }
-    const protosModule = join(root, 'src', 'rpc', 'protos.ts');
+    const protosPath = join(root, 'src', 'rpc', 'protos.ts');
+    const protosModule = JSON.stringify(protosPath);
     build.onLoad({ filter: /\.js$/ }, (args) => {
       const below = targets.get(args.path);
       if (below === undefined) return undefined;
       const source = readFileSync(args.path, 'utf8');
-      const prelude = `var __dirname = require("node:path").join(require(${JSON.stringify(protosModule)}).protoDirectory(), ${JSON.stringify(below)});\n`;
+      const prelude = `var __dirname = require("node:path").join(require(${protosModule}).EMBEDDED_PROTO_ROOT, ${JSON.stringify(below)});\n`;
       return { contents: prelude + source, loader: 'js', resolveDir: dirname(args.path) };
     });
+    build.onResolve({ filter: /^@grpc\/proto-loader$/ }, (args) => {
+      if (targets.has(args.importer)) return { path: 'vendor', namespace: 'embedded-proto-loader' };
+      if (args.importer === protosPath) return { path: 'lazy', namespace: 'embedded-proto-loader' };
+      return undefined;
+    });
+    const protoLoader = JSON.stringify(require.resolve('@grpc/proto-loader'));
+    const contents = {
+      vendor: `module.exports = { loadSync: (...args) => require(${protosModule}).loadEmbeddedSync(...args) };`,
+      lazy: `let real;\nconst load = () => (real ??= require(${protoLoader}));\nmodule.exports = { loadSync: (...args) => load().loadSync(...args), fromJSON: (...args) => load().fromJSON(...args) };`,
+    };
+    build.onLoad({ filter: /.*/, namespace: 'embedded-proto-loader' }, (args) => ({
+      contents: contents[args.path],
+      loader: 'js',
+      resolveDir: root,
+    }));
   },
 };
 
@@ -153,7 +141,7 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'drift-detector-sea-'));
   try {
     const bundle = join(work, 'drift-detector.cjs');
-    const texts = embeddedProtos();
+    const texts = embeddedProtos(root);
     const common = {
       bundle: true,
       platform: 'node',
@@ -168,6 +156,8 @@ async function main() {
       minifyWhitespace: true,
       define: {
         DRIFT_DETECTOR_EMBEDDED_PROTOS: JSON.stringify(texts),
+        // A string for JSON.parse: V8 parses JSON faster than an object literal of the same size.
+        DRIFT_DETECTOR_COMPILED_PROTOS: JSON.stringify(JSON.stringify(compiledProtos(root))),
         // Modules written as ESM read import.meta.url; in the executable it is the executable.
         'import.meta.url': '__drift_detector_import_meta_url',
       },
@@ -177,7 +167,7 @@ async function main() {
       ...common,
       entryPoints: [join(root, 'src', 'cli', 'sea-main.ts')],
       outfile: bundle,
-      plugins: [vendorProtoDirs, optionalMissing, lazyPackages],
+      plugins: [embeddedProtoLoader, optionalMissing, lazyPackages],
     });
     if (result.errors.length) throw new Error('esbuild failed');
     const assets = {};

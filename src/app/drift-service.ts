@@ -44,6 +44,8 @@ export interface DriftServiceOptions {
   ignore?: IgnoreRules;
   logger: Logger;
   metrics?: AnalysisMetrics;
+  /** The analysis cache's clock (default Date.now); tests move it instead of waiting. */
+  now?: () => number;
 }
 
 export interface AnalyzeOptions {
@@ -87,6 +89,7 @@ export class DriftService {
       timeoutMs: analysis.timeoutMs,
       maxRunning: analysis.maxConcurrent,
       run: (request, hooks) => this.run(request, hooks),
+      ...(options.now ? { now: options.now } : {}),
       onOutcome: ({ request, ok, seconds, error }) => {
         const result = ok ? 'ok' : 'error';
         options.metrics?.detections.inc({ result });

@@ -3,8 +3,7 @@
  * reads (backup tarball, S3 object, storage location), which keep their classes. Doors map the kind
  * to their protocol; nothing else inspects error classes.
  */
-import { BackupError, BackupSourceError, type BackupSourceFailure } from '../backup/errors.js';
-import { StorageLocationError } from '../backup/storage-location.js';
+import { BackupError, BackupSourceError, StorageLocationError, type BackupSourceFailure } from '../backup/errors.js';
 import { DomainError, type ErrorKind } from './errors.js';
 
 const SOURCE_FAILURES: Record<BackupSourceFailure, ErrorKind> = {

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { parseYamlText } from '../config/values.js';
 import { isMap, trimSlashes } from '../util/values.js';
+import { StorageLocationError } from './errors.js';
 import type { S3Credentials } from './aws-credentials.js';
 import {
   checkBucket,
@@ -49,21 +50,8 @@ export interface StorageLocation {
   credentialsOrigin?: string;
 }
 
-/** A storage location that cannot be used; the message names the file (or object) and the key. */
-export class StorageLocationError extends Error {
-  override readonly name = 'StorageLocationError';
-
-  constructor(
-    /** The file or object the location came from, e.g. `bsl.yaml`. */
-    readonly origin: string,
-    /** The offending key, e.g. `spec.objectStorage.bucket`; undefined when the whole input is bad. */
-    readonly key: string | undefined,
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${origin}: ${key ? `${key}: ` : ''}${detail}`, options);
-  }
-}
+// Defined with the other backup errors: code that only classifies failures need not load the YAML parser.
+export { StorageLocationError };
 
 /** What a BSL says, before references to Secrets are followed. */
 export interface ParsedBsl {

@@ -55,6 +55,8 @@ export interface ServiceDeps {
   catalogOf: (location: ConfiguredStorageLocation) => BackupCatalog;
   /** Where changes of restorability go (default: Kubernetes Events, when a cluster is reachable). */
   announce: (change: RestorabilityChange) => Promise<void>;
+  /** The clock of the analysis cache (default Date.now). */
+  now: () => number;
 }
 
 export interface StartServiceOptions {
@@ -99,6 +101,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     words: SERVICE_WORDS,
     ...(options.deps?.detect ? { detect: options.deps.detect } : {}),
     ...(ignore ? { ignore } : {}),
+    ...(options.deps?.now ? { now: options.deps.now } : {}),
     logger,
     metrics,
   });

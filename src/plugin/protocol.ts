@@ -48,7 +48,8 @@ export function hasMagicCookie(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * The socket and the copy of the embedded protos go to the temporary directory. When it is not
+ * The socket goes to the temporary directory (and a copy of the embedded protos, should one be
+ * loaded that the build did not parse: the plugin's own never are). When it is not
  * writable (Velero's container with a read-only root filesystem), Velero's scratch volume
  * (VELERO_SCRATCH_DIR, an emptyDir Velero itself writes to) takes its place. Called before
  * anything loads a proto. Returns the directory switched to, if any.

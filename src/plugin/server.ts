@@ -29,7 +29,7 @@ import {
   RESTORE_GATE_NAMES,
   type PluginAddress,
 } from './protocol.js';
-import { PluginRestoreGate, type PluginEnvironment } from './restore-gate-plugin.js';
+import type { PluginEnvironment, PluginRestoreGate } from './restore-gate-plugin.js';
 
 /** go-plugin's host waits this long after Shutdown before it kills the process. */
 const HOST_GRACE_MS = 2_000;
@@ -133,7 +133,7 @@ export async function servePlugin(options: PluginProcess): Promise<number> {
 export async function startPlugin(options: PluginProcess & { logger: Logger }): Promise<RunningPlugin> {
   const { logger } = options;
   const command = options.command ?? (await pluginCommand(options.argv));
-  const gate = new PluginRestoreGate({ env: options.env, logger, ...options.deps });
+  const gate = deferredGate({ env: options.env, logger, ...options.deps });
   const open = new OpenStreams();
   let stop: (reason: string) => void = () => {};
   const stopRequested = new Promise<string>((resolve) => (stop = resolve));
@@ -184,6 +184,20 @@ export async function startPlugin(options: PluginProcess & { logger: Logger }): 
     return 0;
   });
   return { address, stopped, stop: (reason) => stop(reason) };
+}
+
+/**
+ * The gate, made at the first Execute: its code (settings, YAML, the Kubernetes, S3 and vSphere
+ * clients, the analysis) is evaluated then, not before the handshake every plugin process has to
+ * reach, the short-lived ones Velero starts only to list plugins included.
+ */
+function deferredGate(environment: PluginEnvironment): Pick<PluginRestoreGate, 'execute' | 'close'> {
+  let made: Promise<PluginRestoreGate> | undefined;
+  const gate = () => (made ??= import('./restore-gate-plugin.js').then(({ PluginRestoreGate }) => new PluginRestoreGate(environment)));
+  return {
+    execute: async (input, call) => (await gate()).execute(input, call),
+    close: () => void made?.then((plugin) => plugin.close()),
+  };
 }
 
 /**

@@ -53,6 +53,17 @@ test('the quick preset runs every measure and writes the results file', async (t
     t.true(Number.isFinite(m.ratio), `${m.id}: ratio = ${m.ratio}`);
     t.false(/NaN|Infinity/.test(m.note ?? ''), `${m.id}: ${m.note}`);
   }
+  // The plugin's rows: medians of at least 5 runs, bare node measured in the same runs, and the
+  // targets that do not grow with the backup judged even at this preset.
+  for (const m of results.measures.filter((m) => m.id.startsWith('plugin.'))) {
+    t.true(m.samples.ours.length >= 5 && m.samples.baseline.length >= 5, `${m.id}: ${m.samples.ours.length} runs`);
+    t.regex(m.baselineLabel, /node -e ''/);
+  }
+  for (const id of ['plugin.start', 'plugin.rss.handshake', 'plugin.rss.remote']) {
+    const m = results.measures.find((m) => m.id === id)!;
+    t.true(m.target?.anyScale === true && typeof m.met === 'boolean', id);
+    t.regex(results.table, new RegExp(`\\| ${m.label} .*\\| (yes|NO) +\\|$`, 'm'), id);
+  }
   for (const [preset, check] of Object.entries(results.reportChecks)) t.true(check.ok, `${preset}: ${JSON.stringify(check)}`);
 
   const written = JSON.parse(await readFile(resultsPath, 'utf8')) as BenchResults;

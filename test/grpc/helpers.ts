@@ -39,11 +39,39 @@ export function standardReport(backup: string): DriftReport {
 // ---------------------------------------------------------------------------------------------
 // A detection the tests control
 
+/** A door the fake detection waits at until the test opens it, or the analysis is aborted. */
+export class Hold {
+  private open!: () => void;
+  private readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+
+  release(): void {
+    this.open();
+  }
+
+  wait(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(signal.reason));
+      void this.opened.then(resolve);
+    });
+  }
+}
+
+/** Resolves once `condition` holds, checking every 10 ms; fails after `timeoutMs` (generous: a loaded machine is slow). */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export class FakeDetection {
   calls: Array<{ source: string; options: DetectOptions }> = [];
   /** Backups that exist, by name. */
   reports = new Map<string, DriftReport>();
   delayMs = 0;
+  /** Set: each detection waits, after it was called, until the test releases it (no clock involved). */
+  hold?: Hold;
   /** Thrown by the next detections instead of a report. */
   failWith?: Error;
 
@@ -60,6 +88,7 @@ export class FakeDetection {
   private async detect(source: BackupSource, options: DetectOptions): Promise<DriftReport> {
     this.calls.push({ source: source.description, options });
     options.onProgress?.({ stage: 'backup', message: `reading ${source.description}` });
+    if (this.hold) await this.hold.wait(options.signal);
     if (this.delayMs) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, this.delayMs);

@@ -12,6 +12,7 @@ import {
   collect,
   executeRequest,
   FakeDetection,
+  Hold,
   listServices,
   machine,
   parseItem,
@@ -19,6 +20,7 @@ import {
   standardReport,
   startTestService,
   type TestService,
+  until,
 } from './helpers.js';
 import { veleroRestore } from '../helpers/velero.js';
 
@@ -205,12 +207,17 @@ test('a missing backup is NOT_FOUND, for Detect and Check', async (t) => {
 });
 
 test('a call whose deadline passes while the analysis runs gets DEADLINE_EXCEEDED, and the analysis goes on for the others', async (t) => {
-  const { service, fake } = await withService(t, (f) => (f.delayMs = 1500));
+  // The analysis waits for the test, not for a clock: it is still running when the deadline passes,
+  // however slow the machine. The deadline is long enough for the call to reach the server first.
+  const hold = new Hold();
+  const { service, fake } = await withService(t, (f) => (f.hold = hold));
   await call(service.clients.health, 'check', { service: '' });
-  const err = await t.throwsAsync<ServiceError>(call(service.clients.detector, 'Detect', { backup_name: 'b1' }, { deadlineMs: 400 }));
+  const err = await t.throwsAsync<ServiceError>(call(service.clients.detector, 'Detect', { backup_name: 'b1' }, { deadlineMs: 2_000 }));
   t.is(err.code, status.DEADLINE_EXCEEDED);
   t.is(fake.calls.length, 1);
-  const res = await call<any>(service.clients.detector, 'Detect', { backup_name: 'b1' });
+  const joined = call<any>(service.clients.detector, 'Detect', { backup_name: 'b1' });
+  hold.release();
+  const res = await joined;
   t.true(res.cached, 'joined the analysis the first call started');
   t.is(fake.calls.length, 1);
 });
@@ -266,7 +273,9 @@ test('reflection lists the services', async (t) => {
 test('shutdown: health turns NOT_SERVING, the call in flight finishes, a stream left open is cancelled at the timeout', async (t) => {
   const fake = new FakeDetection();
   fake.reports.set('b1', standardReport('b1'));
-  fake.delayMs = 500;
+  // The call in flight finishes once the shutdown has begun (health says NOT_SERVING), well
+  // within the timeout, whatever the load: its analysis waits for the test, not for a clock.
+  fake.hold = new Hold();
   const service = await startTestService({ deps: fake.deps() });
   t.teardown(() => service.clients.close());
   const watch = (service.clients.health as unknown as { watch: (...args: any[]) => any }).watch({
@@ -279,14 +288,17 @@ test('shutdown: health turns NOT_SERVING, the call in flight finishes, a stream 
     watch.on('end', () => resolve(-1));
   });
   const inFlight = call<any>(service.clients.detector, 'Detect', { backup_name: 'b1' });
-  while (fake.calls.length === 0) await new Promise((r) => setTimeout(r, 20));
+  await until(() => fake.calls.length > 0 && statuses.length > 0, 'the analysis and the first health status');
   const started = Date.now();
-  await service.running.shutdown(1500);
+  const shutdown = service.running.shutdown(3_000);
+  await until(() => statuses.includes('NOT_SERVING'), 'health NOT_SERVING');
+  fake.hold.release();
   const res = await inFlight;
+  await shutdown;
   t.is(res.report.summary.status, 'ManualRemediationRequired');
   t.deepEqual(statuses, ['SERVING', 'NOT_SERVING']);
   t.is(await watchEnded, status.CANCELLED);
-  t.true(Date.now() - started >= 1400, 'the open stream held the shutdown until the timeout');
+  t.true(Date.now() - started >= 2_900, 'the open stream held the shutdown until the timeout');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -460,23 +472,37 @@ test('Execute: failurePolicy Ignore restores the Cluster with the check failure 
 });
 
 test('Execute: a failed analysis is not cached for long', async (t) => {
-  const { service, fake } = await withService(t, (f) => (f.failWith = new Error('transient')));
+  // The cache's clock is the test's: the burst comes within the failure TTL (1 s) and the retry
+  // after it, however long the calls take.
+  let clock = Date.now();
+  const fake = new FakeDetection();
+  fake.reports.set('b1', standardReport('b1'));
+  fake.failWith = new Error('transient');
+  const service = await startTestService({ deps: { ...fake.deps(), now: () => clock } });
+  t.teardown(() => service.stop());
   await t.throwsAsync(execute(service, 'v2', 'default', 'wc-ok'));
+  clock += 999;
   await t.throwsAsync(execute(service, 'v2', 'default', 'wc-ok'));
   t.is(fake.calls.length, 1, 'a burst shares the failure');
   delete fake.failWith;
-  await new Promise((r) => setTimeout(r, 1100));
+  clock += 2;
   await execute(service, 'v2', 'default', 'wc-ok');
   t.is(fake.calls.length, 2);
 });
 
 test('concurrent Executes for one backup share one analysis', async (t) => {
-  const { service, fake } = await withService(t, (f) => (f.delayMs = 300));
+  // The analysis waits until every call has joined it (the metric counts them), however slowly they arrive.
+  const hold = new Hold();
+  const { service, fake } = await withService(t, (f) => (f.hold = hold));
   const names = ['wc-ok', 'wc-ok', 'wc-ghost', 'wc-unknown', 'wc-ok', 'wc-ok', 'wc-ok', 'wc-ok'];
-  const results = await Promise.allSettled(names.map((n, i) => execute(service, i % 2 ? 'v1' : 'v2', 'default', n)));
+  const settled = Promise.allSettled(names.map((n, i) => execute(service, i % 2 ? 'v1' : 'v2', 'default', n)));
+  const registry = service.running.metrics.registry;
+  await until(async () => /drift_detector_analysis_cache_hits_total\{kind="shared"\} 7/.test(await registry.metrics()), 'seven calls joining');
+  hold.release();
+  const results = await settled;
   t.is(fake.calls.length, 1);
   t.is(results.filter((r) => r.status === 'fulfilled').length, 6);
-  const metrics = await service.running.metrics.registry.metrics();
+  const metrics = await registry.metrics();
   t.regex(metrics, /drift_detector_analysis_cache_hits_total\{kind="shared"\} 7/);
   t.regex(metrics, /drift_detector_gate_verdicts_total\{verdict="BLOCK",action="fail",source="execute"\} 2/);
 });

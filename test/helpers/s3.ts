@@ -62,6 +62,11 @@ export interface S3RequestLog {
 export interface DownloadFault {
   afterBytes: number;
   mode: 'reset' | 'stall';
+  /**
+   * Break every download of the object, not only the next one: a client's retry (after a request
+   * that timed out on a slow machine before the fault was even reached) meets the fault too.
+   */
+  always?: boolean;
 }
 
 export interface S3Server {
@@ -138,7 +143,7 @@ export async function startS3(options: S3Options = {}): Promise<S3Server> {
       return;
     }
     const fault = entry.method === 'GET' && entry.key !== undefined ? faults.get(`${bucket}/${entry.key}`) : undefined;
-    if (fault) faults.delete(`${bucket}/${entry.key}`);
+    if (fault && !fault.always) faults.delete(`${bucket}/${entry.key}`);
     countAndBreak(res, entry, fault);
     res.on('finish', () => (entry.status = res.statusCode));
     s3rverHandler(req, res);

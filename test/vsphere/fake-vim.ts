@@ -68,6 +68,8 @@ export interface RecordedCall {
   cookie?: string;
   soapAction?: string;
   body: string;
+  /** When the request arrived (Date.now()). */
+  at: number;
 }
 
 export interface FakeVim {
@@ -146,7 +148,7 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const method = /<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?(\w+)/.exec(body)?.[1] ?? '?';
-      calls.push({ method, cookie: req.headers.cookie, soapAction: req.headers.soapaction as string | undefined, body });
+      calls.push({ method, cookie: req.headers.cookie, soapAction: req.headers.soapaction as string | undefined, body, at: Date.now() });
       if (options.hangOn === method) return;
       if (options.hugeBodyOn === method) return streamForever(res);
       if (options.closeMidStreamOn === method) {
