@@ -116,6 +116,18 @@ export function createReadinessMetrics(registry: Registry): ReadinessGauges {
       for (const s of snapshot()) this.set({ storage_location: s.location }, intervalSeconds);
     },
   });
+  // The stale-analysis alert counts from here for a location that has never had a success.
+  let startedSeconds = 0;
+  new Gauge({
+    name: 'drift_detector_readiness_watch_start_timestamp_seconds',
+    help: 'When the readiness watch started watching the storage location, in seconds since the epoch',
+    labelNames: ['storage_location'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of snapshot()) this.set({ storage_location: s.location }, startedSeconds);
+    },
+  });
   const lastSuccess = new Gauge({
     name: 'drift_detector_readiness_last_success_timestamp_seconds',
     help: 'Time of the last successful readiness analysis of the storage location, in seconds since the epoch',
@@ -139,6 +151,7 @@ export function createReadinessMetrics(registry: Registry): ReadinessGauges {
     bind(source, interval) {
       snapshot = source;
       intervalSeconds = interval;
+      startedSeconds = Date.now() / 1000;
     },
     analysed(location, { ok, seconds }) {
       duration.observe({ storage_location: location }, seconds);

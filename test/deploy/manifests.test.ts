@@ -475,6 +475,11 @@ test('service PrometheusRule: its alerts read only series the service exports, m
   }
   const stale = rules.find((r) => r.alert === 'DriftDetectorReadinessStale')!;
   t.regex(stale.expr, /drift_detector_readiness_watch_interval_seconds/, 'missed analyses are counted in configured intervals');
+  t.regex(
+    stale.expr,
+    /drift_detector_readiness_last_success_timestamp_seconds or drift_detector_readiness_watch_start_timestamp_seconds/,
+    'a location that never had a success counts from when the watch started on it',
+  );
   const old = rules.find((r) => r.alert === 'DriftDetectorBackupTooOld')!;
   t.regex(old.expr, /drift_detector_backup_interval_seconds/, "a missed backup is measured against the location's own cadence");
 });

@@ -183,7 +183,11 @@ test('a location whose credentials S3 refuses reports its failure while another 
   );
   t.is(good.backup, 'g1');
   t.is(good.error, '');
-  t.regex(await metricsText(service), /drift_detector_readiness_analysis_failures_total\{storage_location="broken"\} [1-9]/);
+  const text = await metricsText(service);
+  t.regex(text, /drift_detector_readiness_analysis_failures_total\{storage_location="broken"\} [1-9]/);
+  // The stale-analysis alert has a series to count from for a location that never had a success.
+  t.regex(text, /drift_detector_readiness_watch_start_timestamp_seconds\{storage_location="broken"\} \d/);
+  t.notRegex(text, /drift_detector_readiness_last_success_timestamp_seconds\{storage_location="broken"\}/);
 
   const all = await call<{ locations: Location[] }>(service.clients.detector, 'GetReadiness', {});
   t.deepEqual(
