@@ -17,6 +17,12 @@ import { parseItemPath, type BackupItems } from './items.js';
 /** A kept entry larger than this is not a Kubernetes object (etcd caps objects near 1.5 MiB). */
 const MAX_ITEM_BYTES = 16 * 1024 * 1024;
 const VERSION_ENTRY = 'metadata/version';
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex -- control characters are what it escapes
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+/** An empty, `.` or `..` path segment (group 2), found in one pass over the name. */
+const BAD_SEGMENT = /(^|\/)(\.{0,2})(?=\/|$)/;
 /** zlib's errors while reading a gzip member header: past the first member, bytes that are not gzip. */
 const GZIP_HEADER_ERROR = /incorrect header check|unknown compression method|unknown header flags|invalid header/i;
 /**
@@ -232,12 +238,9 @@ export class TarballScan {
 
 /** The name as messages show it: control characters escaped, so that a name cannot drive the terminal. */
 function printable(name: string): string {
-  let shown = '';
-  for (const c of name) {
-    const code = c.charCodeAt(0);
-    shown += code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\x${code.toString(16).padStart(2, '0')}` : c;
-  }
-  return shown;
+  // Most names have none: test once rather than rebuild every name of a 250,000-entry backup.
+  if (!CONTROL_CHARACTER.test(name)) return name;
+  return name.replace(CONTROL_CHARACTERS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Why an entry name is refused: no Velero backup holds it, and a path with `..` is a traversal attempt. */
@@ -245,9 +248,8 @@ function refusedName(name: string): string | undefined {
   if (name.includes('\uFFFD')) return 'entry name is not valid UTF-8';
   if (name === '' || name === '.') return undefined;
   if (name.startsWith('/')) return 'entry name is an absolute path';
-  const segments = name.replace(/\/$/, '').split('/');
-  const bad = segments.find((s) => s === '' || s === '.' || s === '..');
-  return bad === undefined ? undefined : `entry name has a path segment ${JSON.stringify(bad)}: a Velero backup has none`;
+  const bad = BAD_SEGMENT.exec(name.endsWith('/') ? name.slice(0, -1) : name);
+  return bad === null ? undefined : `entry name has a path segment ${JSON.stringify(bad[2])}: a Velero backup has none`;
 }
 
 /** The bytes read to sniff the format, then the rest of the source. */
