@@ -75,7 +75,8 @@ export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[]): s
     `  Velero < 1.16:  velero restore create ${from} --labels ${OVERRIDE_ANNOTATION}=<ticket>`,
     `  Velero >= 1.16: velero restore create ${from} --annotations ${OVERRIDE_ANNOTATION}="<reason>"`,
     `  any version:    velero restore create ${from} -o yaml > restore.yaml; add metadata.annotations ${OVERRIDE_ANNOTATION}: "<reason>"; kubectl create -f restore.yaml`,
-    `Narrow the override to these clusters with the annotation ${OVERRIDE_CLUSTERS_ANNOTATION}: "${scope}".`,
+    // A label value cannot hold "ns/name,...": on Velero < 1.16 the scope goes in through the -o yaml route.
+    `Narrow the override to these clusters with the annotation ${OVERRIDE_CLUSTERS_ANNOTATION}: "${scope}" (Velero >= 1.16, or the -o yaml route).`,
   );
   return lines.join('\n');
 }
