@@ -8,6 +8,7 @@
  */
 import { readBackup } from '../../src/backup/reader.js';
 import { listVCenter } from '../../src/vsphere/inventory.js';
+import { ownPeakRssBytes } from '../../test/helpers/peak-rss.js';
 import { streamedSource, type StreamedEntry } from '../../test/backup/helpers.js';
 
 const [attack, ...args] = process.argv.slice(2);
@@ -39,5 +40,4 @@ if (attack === 'secrets') {
   process.exit(2);
 }
 const ms = Number(process.hrtime.bigint() - started) / 1e6;
-// resourceUsage().maxRSS is in KiB.
-process.stdout.write(`${JSON.stringify({ ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, outcome })}\n`);
+process.stdout.write(`${JSON.stringify({ ms, maxRssBytes: ownPeakRssBytes(), outcome })}\n`);

@@ -3,11 +3,11 @@
  * exits: how the benchmark reads the memory of a program it does not change, such as the CLI.
  */
 import { writeFileSync } from 'node:fs';
+import { ownPeakRssBytes } from '../../test/helpers/peak-rss.js';
 
 const file = process.env.BENCH_MAX_RSS_FILE;
 if (file) {
   process.on('exit', () => {
-    // resourceUsage().maxRSS is in KiB.
-    writeFileSync(file, JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+    writeFileSync(file, JSON.stringify({ maxRssBytes: ownPeakRssBytes() }));
   });
 }

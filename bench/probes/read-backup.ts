@@ -7,6 +7,7 @@
  */
 import { fileBackupSource } from '../../src/backup/file-source.js';
 import { readBackup } from '../../src/backup/reader.js';
+import { ownPeakRssBytes } from '../../test/helpers/peak-rss.js';
 
 const [arg] = process.argv.slice(2);
 if (!arg) {
@@ -29,8 +30,7 @@ if (arg === '--noop') {
 }
 
 function maxRssBytes(): number {
-  // resourceUsage().maxRSS is in KiB.
-  return process.resourceUsage().maxRSS * 1024;
+  return ownPeakRssBytes();
 }
 
 function print(result: Record<string, number>): void {

@@ -4,6 +4,7 @@
  * Arguments: count sizeMiB dataKey [budgetMiB] [readerModule].
  */
 import { streamedSource, type StreamedEntry } from '../backup/helpers.js';
+import { ownPeakRssBytes } from '../helpers/peak-rss.js';
 
 const [count, sizeMiB, dataKey, budgetMiB, readerModule] = process.argv.slice(2);
 const { readBackup } = (await import(readerModule ?? '../../src/backup/reader.js')) as typeof import('../../src/backup/reader.js');
@@ -28,5 +29,5 @@ try {
 } catch (err) {
   outcome = { ok: false, error: (err as Error).message };
 }
-const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+const maxRssMiB = Math.round(ownPeakRssBytes() / (1024 * 1024));
 process.stdout.write(JSON.stringify({ ...outcome, maxRssMiB, ms: Date.now() - started }) + '\n');

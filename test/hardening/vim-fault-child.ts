@@ -3,6 +3,7 @@
  * prints the outcome. Arguments: fault (endless | huge | close | hang) and a JSON object of ListOptions.
  */
 import { listVCenter } from '../../src/vsphere/inventory.js';
+import { ownPeakRssBytes } from '../helpers/peak-rss.js';
 import { startFakeVim, type FakeVimOptions } from '../vsphere/fake-vim.js';
 
 const [fault, optionsJson] = process.argv.slice(2);
@@ -20,5 +21,5 @@ const listing = await listVCenter(
 );
 const ms = Date.now() - started;
 await fake.stop();
-const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+const maxRssMiB = Math.round(ownPeakRssBytes() / (1024 * 1024));
 process.stdout.write(JSON.stringify({ ok: listing.ok, error: listing.ok ? undefined : listing.reason, maxRssMiB, ms }) + '\n');

@@ -6,14 +6,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** VmHWM of `pid` in MiB, or undefined once the process is gone. */
-export function vmHwmMiB(pid: number): number | undefined {
+/** VmHWM of `pid` (or of this process) in bytes, or undefined once the process is gone. */
+export function vmHwmBytes(pid: number | 'self' = 'self'): number | undefined {
   try {
     const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kib === undefined ? undefined : Math.round(Number(kib) / 1024);
+    return kib === undefined ? undefined : Number(kib) * 1024;
   } catch {
     return undefined;
   }
+}
+
+/** VmHWM of `pid` in MiB, or undefined once the process is gone. */
+export function vmHwmMiB(pid: number): number | undefined {
+  const bytes = vmHwmBytes(pid);
+  return bytes === undefined ? undefined : Math.round(bytes / (1024 * 1024));
+}
+
+/**
+ * This process's own peak RSS. Not `process.resourceUsage().maxRSS`: Linux carries a forked
+ * child's RSS (its parent's, at the fork) into that figure across exec, so a child of a large
+ * parent would report the parent's size. VmHWM belongs to the memory map exec made.
+ */
+export function ownPeakRssBytes(): number {
+  return vmHwmBytes('self') ?? process.resourceUsage().maxRSS * 1024;
 }
 
 /** Polls VmHWM of `child`; `peak()` is the highest read so far. */
