@@ -65,6 +65,18 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   }
 }
 
+/** Polls `read` until `done` holds, at most `timeoutMs`; fails with the last value seen. */
+export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
+
 export class FakeDetection {
   calls: Array<{ source: string; options: DetectOptions }> = [];
   /** Backups that exist, by name. */

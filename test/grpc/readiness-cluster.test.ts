@@ -10,7 +10,7 @@ import type { ConfiguredStorageLocation } from '../../src/config/storage-locatio
 import { scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
 import { startFakeKube, type FakeKube } from '../plugin/fake-kube.js';
-import { call, startTestService, type TestService } from './helpers.js';
+import { call, pollUntil, startTestService, type TestService } from './helpers.js';
 
 const BUCKET = 'velero';
 const INTERVAL_MS = 400;
@@ -51,17 +51,6 @@ function backupObject(name: string, status: { phase: string; completed?: string 
   };
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-}
-
 const readiness = (service: TestService) =>
   call<{ locations: Location[] }>(service.clients.detector, 'GetReadiness', { storage_location: 'default' }).then((r) => r.locations[0]!);
 
@@ -94,7 +83,7 @@ test("with a cluster, the watch follows the location's Backup objects: one that 
   t.true(service.logs.some((l) => /"@message":"serving".*"watchSource":"cluster"/.test(l)));
   const bound = 20 * INTERVAL_MS + 10_000;
 
-  const first = await until(
+  const first = await pollUntil(
     () => readiness(service),
     (l) => l.analyzed,
     bound,
@@ -114,7 +103,7 @@ test("with a cluster, the watch follows the location's Backup objects: one that 
 
   const appeared = Date.now();
   kube.put(`${BACKUPS}/b2`, backupObject('b2', { phase: 'Completed', completed: '2026-11-30T11:00:00Z' }));
-  const second = await until(
+  const second = await pollUntil(
     () => readiness(service),
     (l) => l.backup === 'b2' && l.analyzed,
     bound,
@@ -141,7 +130,7 @@ test("a cluster that refuses the listing is the location's failure; the watch do
     env: { KUBECONFIG: await kubeconfigFile(kube) },
   });
   t.teardown(() => service.stop());
-  const failed = await until(
+  const failed = await pollUntil(
     () => readiness(service),
     (l) => l.error !== '',
     10_000,
@@ -156,7 +145,7 @@ test("a cluster that refuses the listing is the location's failure; the watch do
   );
 
   kube.heal(BACKUPS);
-  await until(
+  await pollUntil(
     () => readiness(service),
     (l) => l.error === '',
     10_000,
@@ -175,7 +164,7 @@ test('watch.source cluster without any cluster: each check says so', async (t) =
     env: {},
   });
   t.teardown(() => service.stop());
-  const failed = await until(
+  const failed = await pollUntil(
     () => readiness(service),
     (l) => l.error !== '',
     10_000,

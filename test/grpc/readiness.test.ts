@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ConfiguredStorageLocation } from '../../src/config/storage-locations.js';
 import { capvVM, runCli, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
-import { call, FakeDetection, standardReport, startTestService, testConfig, type TestService } from './helpers.js';
+import { call, pollUntil, FakeDetection, standardReport, startTestService, testConfig, type TestService } from './helpers.js';
 
 const BUCKET = 'velero';
 const INTERVAL_MS = 400;
@@ -39,18 +39,6 @@ function backupJson(name: string, completed: string): object {
   return { ...json, status: { ...json.status, completionTimestamp: completed } };
 }
 
-/** Polls `read` until `done` holds, at most `timeoutMs`; fails with the last value seen. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-}
-
 const readiness = (service: TestService, name: string) =>
   call<{ locations: Location[] }>(service.clients.detector, 'GetReadiness', { storage_location: name }).then((r) => r.locations[0]!);
 
@@ -73,7 +61,7 @@ test('the newest backup is analysed when it appears, and its verdict follows vSp
   // absorbs a loaded machine without making the test wait for it when it is not.
   const bound = 20 * INTERVAL_MS + 10_000;
 
-  const first = await until(
+  const first = await pollUntil(
     () => readiness(service, 'default'),
     (l) => l.analyzed,
     bound,
@@ -92,7 +80,7 @@ test('the newest backup is analysed when it appears, and its verdict follows vSp
   t.teardown(() => watching.cancel());
 
   await s3.putBackup(BUCKET, 'tkg', 'b2', s.backup.path, backupJson('b2', '2026-11-30T11:00:00Z'));
-  const second = await until(
+  const second = await pollUntil(
     () => readiness(service, 'default'),
     (l) => l.backup === 'b2' && l.analyzed,
     bound,
@@ -103,7 +91,7 @@ test('the newest backup is analysed when it appears, and its verdict follows vSp
   const mdName = s.backup.clusters.find((c) => c.name === 'wc-a')!.machineDeploymentName;
   const ghost = `${mdName}-7f9c8d-zzzzz`;
   await s.vcsim.addVM(s.seed.datacenters[0]!.name, capvVM(ghost, { powerState: 'poweredOn' }));
-  const drifted = await until(
+  const drifted = await pollUntil(
     () => readiness(service, 'default'),
     (l) => !l.restorable,
     bound,
@@ -116,7 +104,7 @@ test('the newest backup is analysed when it appears, and its verdict follows vSp
     await metricsText(service),
     /drift_detector_backup_ghost_machines\{storage_location="default",backup="b2",cluster="default\/wc-a"\} 1/,
   );
-  await until(
+  await pollUntil(
     async () => messages,
     (m) => m.some((l) => l.backup === 'b2' && l.analyzed && !l.restorable),
     5_000,
@@ -124,14 +112,14 @@ test('the newest backup is analysed when it appears, and its verdict follows vSp
   );
 
   await s.vcsim.removeVM(ghost);
-  await until(
+  await pollUntil(
     () => readiness(service, 'default'),
     (l) => l.restorable,
     bound,
     'ghost gone',
   );
   t.regex(await metricsText(service), /drift_detector_backup_restorable\{storage_location="default",backup="b2"\} 1/);
-  await until(
+  await pollUntil(
     async () => messages,
     (m) => m.at(-1)?.restorable === true,
     5_000,
@@ -167,7 +155,7 @@ test('a location whose credentials S3 refuses reports its failure while another 
     },
   });
   t.teardown(() => service.stop());
-  const broken = await until(
+  const broken = await pollUntil(
     () => readiness(service, 'broken'),
     (l) => l.error !== '',
     20_000,
@@ -175,7 +163,7 @@ test('a location whose credentials S3 refuses reports its failure while another 
   );
   t.regex(broken.error, /access denied .*SignatureDoesNotMatch/);
   t.false(broken.error.includes('not-the-secret'));
-  const good = await until(
+  const good = await pollUntil(
     () => readiness(service, 'default'),
     (l) => l.analyzed,
     20_000,
@@ -215,7 +203,7 @@ test('a watch result answers the gate while it is fresh (analysis.maxAge), and c
     deps: { ...fake.deps(), catalogOf: () => ({ newestCompleted: () => Promise.resolve({ name: 'b1', completedAt: Date.now() }) }) },
   });
   t.teardown(() => service.stop());
-  await until(
+  await pollUntil(
     () => readiness(service, 'default'),
     (l) => l.analyzed,
     10_000,
