@@ -26,6 +26,7 @@ import { clusterScheduleBackups } from '../../src/kube/schedule-backups.js';
 import { clusterItem, cluster, FakeDetection, machine, report, standardReport, startTestService } from '../grpc/helpers.js';
 import { tempDir } from '../helpers/scenario.js';
 import { startFakeKube } from '../plugin/fake-kube.js';
+import { selfSignedCertificate } from '../helpers/tls.js';
 import { veleroRestore } from '../helpers/velero.js';
 import { ROOT } from '../plugin/helpers.js';
 
@@ -178,26 +179,7 @@ test("plugin Role allows exactly the requests the plugin makes, for Velero's ser
       config: { region: 'r' },
     },
   });
-  const { execFileSync } = await import('node:child_process');
-  const caPem = execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      '/dev/null',
-      '-subj',
-      '/CN=ca',
-      '-days',
-      '1',
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-  );
+  const { cert: caPem } = await selfSignedCertificate({ commonName: 'ca', ip: null });
   kube.put(`/api/v1/namespaces/${ns}/secrets/ca`, { metadata: { name: 'ca' }, data: { 'ca.crt': Buffer.from(caPem).toString('base64') } });
   kube.put(`/api/v1/namespaces/${ns}/secrets/cloud`, {
     metadata: { name: 'cloud' },

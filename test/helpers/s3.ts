@@ -9,7 +9,6 @@
  * AccessDenied as S3 does, before s3rver sees the request. A wrong secret is really refused.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -18,13 +17,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { requireIntegrationLane } from './lane.js';
+import { selfSignedCertificate } from './tls.js';
 
 const require = createRequire(import.meta.url);
-const run = promisify(execFile);
 
 /** The part of s3rver's (untyped) API this helper uses. */
 interface S3rverApp {
@@ -152,7 +150,7 @@ export async function startS3(options: S3Options = {}): Promise<S3Server> {
   let caCert: string | undefined;
   let server: http.Server;
   if (options.tls) {
-    const tlsMaterial = await selfSignedCertificate(directory);
+    const tlsMaterial = await selfSignedCertificate({ commonName: 's3-test', days: 2 });
     caCert = tlsMaterial.cert;
     server = https.createServer({ key: tlsMaterial.key, cert: tlsMaterial.cert }, handler);
   } else {
@@ -403,30 +401,4 @@ function checkSignature(req: IncomingMessage, accessKeyId: string, secretAccessK
 
 function rfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** A self-signed certificate for 127.0.0.1 from the openssl CLI (Node cannot issue X.509). */
-async function selfSignedCertificate(directory: string): Promise<{ key: string; cert: string }> {
-  const keyPath = join(directory, 'tls.key');
-  const certPath = join(directory, 'tls.crt');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=s3-test',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
-  return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') };
 }

@@ -4,17 +4,11 @@
  * real vCenter does: `xsi:` prefix, a quoted session cookie, HTTP 500 for faults. Its certificate
  * is a throwaway self-signed one made with the openssl CLI (Node cannot issue certificates).
  */
-import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { selfSignedCertificate } from '../helpers/tls.js';
 
 export interface FakeVM {
   moref: string;
@@ -101,34 +95,7 @@ const TREE = [
 ] as const;
 
 export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
-  const dir = await mkdtemp(join(tmpdir(), 'fake-vim-'));
-  let key: Buffer;
-  let cert: Buffer;
-  try {
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=fake-vcenter',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]);
-    key = await readFile(join(dir, 'key.pem'));
-    cert = await readFile(join(dir, 'cert.pem'));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const { key, cert } = await selfSignedCertificate({ commonName: 'fake-vcenter' });
   const der = new X509Certificate(cert).raw;
   const fingerprint = (algorithm: string) => createHash(algorithm).update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
   const thumbprint = fingerprint('sha1');
@@ -244,7 +211,7 @@ export async function startFakeVim(options: FakeVimOptions): Promise<FakeVim> {
     server: `127.0.0.1:${port}`,
     thumbprint,
     thumbprint256: fingerprint('sha256'),
-    certPem: cert.toString('utf8'),
+    certPem: cert,
     calls,
     liveViews,
     stop: () =>
