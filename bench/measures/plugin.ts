@@ -15,6 +15,7 @@ import { clusterItem, executeRequest } from '../../test/grpc/helpers.js';
 import { tempDir } from '../../test/helpers/scenario.js';
 import { startS3 } from '../../test/helpers/s3.js';
 import { veleroRestore } from '../../test/helpers/velero.js';
+import { storageLocationYaml } from '../../test/plugin/velero-run.js';
 import type { ScaleBackup } from '../fixtures.js';
 import { runNodeWithPeakRss } from '../processes.js';
 import { measure, MiB, type Measure } from '../results.js';
@@ -79,7 +80,7 @@ export async function measurePlugin(sea: string, backup: ScaleBackup, runs: numb
     const config = join(settings, 'local.yaml');
     const bsl = join(settings, 'bsl.yaml');
     await writeFile(config, configMap(['analysisTimeout: 10m']));
-    await writeFile(bsl, storageLocation(s3.endpoint));
+    await writeFile(bsl, storageLocationYaml(s3.endpoint, BUCKET, PREFIX));
     const env = {
       DRIFT_DETECTOR_PLUGIN_CONFIG: config,
       DRIFT_DETECTOR_STORAGE_LOCATION: bsl,
@@ -126,19 +127,6 @@ async function executeRun(sea: string, env: NodeJS.ProcessEnv, items: Buffer[]):
 
 function configMap(data: string[]): string {
   return ['mode: block', 'failurePolicy: Fail', 'skipAccessAPIServer: "true"', ...data, ''].join('\n');
-}
-
-function storageLocation(endpoint: string): string {
-  return [
-    'apiVersion: velero.io/v1',
-    'kind: BackupStorageLocation',
-    'metadata: { name: default, namespace: velero }',
-    'spec:',
-    '  provider: aws',
-    `  objectStorage: { bucket: ${BUCKET}, prefix: ${PREFIX} }`,
-    `  config: { region: minio, s3ForcePathStyle: "true", s3Url: "${endpoint}" }`,
-    '',
-  ].join('\n');
 }
 
 /** VmRSS and VmHWM of a running child, in bytes (Linux). */

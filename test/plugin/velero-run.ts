@@ -56,19 +56,7 @@ export async function pluginFiles(s3: S3Server | { endpoint: string }, settings:
       '',
     ].join('\n'),
   );
-  await writeFile(
-    bsl,
-    [
-      'apiVersion: velero.io/v1',
-      'kind: BackupStorageLocation',
-      'metadata: { name: default, namespace: velero }',
-      'spec:',
-      '  provider: aws',
-      `  objectStorage: { bucket: ${BUCKET}, prefix: ${PREFIX} }`,
-      `  config: { region: minio, s3ForcePathStyle: "true", s3Url: "${s3.endpoint}" }`,
-      '',
-    ].join('\n'),
-  );
+  await writeFile(bsl, storageLocationYaml(s3.endpoint));
   return { DRIFT_DETECTOR_PLUGIN_CONFIG: config, DRIFT_DETECTOR_STORAGE_LOCATION: bsl, VELERO_NAMESPACE: 'velero' };
 }
 
@@ -92,3 +80,17 @@ export function assertCleanExit(t: ExecutionContext, run: HarnessRun): void {
 }
 
 export const messages = (lines: HostLogLine[], level: string) => lines.filter((l) => l['@level'] === level).map((l) => l['@message']);
+
+/** The BackupStorageLocation `default` as Velero's namespace holds it, for a path-style S3 endpoint. */
+export function storageLocationYaml(endpoint: string, bucket = BUCKET, prefix = PREFIX): string {
+  return [
+    'apiVersion: velero.io/v1',
+    'kind: BackupStorageLocation',
+    'metadata: { name: default, namespace: velero }',
+    'spec:',
+    '  provider: aws',
+    `  objectStorage: { bucket: ${bucket}, prefix: ${prefix} }`,
+    `  config: { region: minio, s3ForcePathStyle: "true", s3Url: "${endpoint}" }`,
+    '',
+  ].join('\n');
+}
