@@ -141,7 +141,7 @@ export class Scenario {
   machine(cluster: string, name: string, o: MachineOptions = {}): this {
     const namespace = this.namespaceOf(cluster);
     const vm = o.vm ?? 'running';
-    const node = o.node ?? (vm === 'running' ? 'ready' : 'none');
+    const node = o.node ?? (vm === 'running' ? 'ready' : vm === 'powered-off' ? 'not-ready' : 'none');
     const uuid = biosUuid(++this.counter);
     const labels: Record<string, string> = { [CLUSTER_NAME]: cluster };
     if (o.controlPlane) Object.assign(labels, { 'cluster.x-k8s.io/control-plane': '', 'cluster.x-k8s.io/control-plane-name': `${cluster}-cp` });
