@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../../src/model/kube.js';
 import type { InventoryVM } from '../../src/model/inventory.js';
-import type { CloneResources, ForecastInput, ForecastNode, WorkloadState } from '../../src/forecast/model.js';
+import type { CloneResources, ForecastAction, ForecastInput, ForecastNode, WorkloadState } from '../../src/forecast/model.js';
 import { projectManagement, type LiveObjects } from '../../src/forecast/project.js';
 import type { SeedDatacenter } from '../helpers/seed.js';
 
@@ -134,6 +134,7 @@ export class Scenario {
     this.live.machineDeployments.push(obj('cluster.x-k8s.io/v1beta1', 'MachineDeployment', namespace, name, labels, { clusterName: cluster, replicas, selector: { matchLabels: o.selector ?? { ...labels } }, template }));
     this.live.machineSets.push(obj('cluster.x-k8s.io/v1beta1', 'MachineSet', namespace, `${name}-7d9f`, labels, { clusterName: cluster, replicas: o.setReplicas ?? replicas, selector: { matchLabels: { ...labels } }, template: setTemplate }));
     this.machineTemplate(namespace, `${name}-worker`, cluster);
+    if (o.template) this.machineTemplate(namespace, o.template, cluster);
     return this;
   }
 
@@ -325,6 +326,11 @@ function obj(apiVersion: string, kind: string, namespace: string, name: string, 
     metadata: { name, namespace, labels: { ...labels }, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec,
   };
+}
+
+/** Each action as one line, `kind Kind/name (when) #rule`, for compact assertions. */
+export function brief(actions: ForecastAction[]): string[] {
+  return actions.map((a) => `${a.kind} ${a.object.kind}/${a.object.name} (${a.when}) #${a.rule}`);
 }
 
 /** A healthy paused cluster `wc1`: 1 control-plane Machine, 2 workers, all VMs running and Nodes Ready. */
