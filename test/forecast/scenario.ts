@@ -342,3 +342,40 @@ export function healthyCluster(name = 'wc1', o: ClusterOptions = {}): Scenario {
     .machine(name, `${name}-md-0-a`)
     .machine(name, `${name}-md-0-b`);
 }
+
+/**
+ * Five clusters covering most rules: wc1 Unsafe (Ghost control-plane VM and its etcd member,
+ * Stale Machines, a powered-off VM, a missing CA Secret), wc2 Safe, wc3 Review (scale-up,
+ * rollout, a short-circuited MachineHealthCheck), wc4 Unsafe (overlapping selectors, a missing
+ * VSphereMachineTemplate), wc5 already running with its workload cluster unreachable.
+ */
+export function restoredManagementCluster(): Scenario {
+  const s = new Scenario()
+    .cluster('wc1', { controlPlaneReplicas: 3 })
+    .deployment('wc1', 'md-0', 3)
+    .machine('wc1', 'wc1-cp-a', { controlPlane: true })
+    .machine('wc1', 'wc1-cp-b', { controlPlane: true })
+    .machine('wc1', 'wc1-cp-c', { controlPlane: true, vm: 'gone' })
+    .ghost('wc1', 'wc1-cp-d', { controlPlane: true })
+    .machine('wc1', 'wc1-md-0-a')
+    .machine('wc1', 'wc1-md-0-b', { vm: 'gone' })
+    .machine('wc1', 'wc1-md-0-c', { vm: 'powered-off' })
+    .withoutSecret('wc1', 'wc1-ca');
+  s.cluster('wc2').deployment('wc2', 'md-0', 1).machine('wc2', 'wc2-cp-a', { controlPlane: true }).machine('wc2', 'wc2-md-0-a');
+  s.cluster('wc3', { maxUnhealthy: 0 })
+    .deployment('wc3', 'md-0', 2)
+    .deployment('wc3', 'md-1', 1, { template: 'wc3-md-1-worker-v2' })
+    .machine('wc3', 'wc3-cp-a', { controlPlane: true })
+    .machine('wc3', 'wc3-md-0-a', { vm: 'gone' })
+    .machine('wc3', 'wc3-md-1-a', { deployment: 'md-1' })
+    .set('MachineDeployment', 'wc3-md-0', ['replicas'], 3);
+  s.cluster('wc4', { namespace: 'team-b' })
+    .deployment('wc4', 'md-0', 2, { selector: { 'cluster.x-k8s.io/cluster-name': 'wc4' } })
+    .deployment('wc4', 'md-1', 1, { selector: { 'cluster.x-k8s.io/cluster-name': 'wc4' } })
+    .machine('wc4', 'wc4-cp-a', { controlPlane: true })
+    .machine('wc4', 'wc4-md-0-a')
+    .machine('wc4', 'wc4-md-1-a', { deployment: 'md-1' });
+  s.live.vsphereMachineTemplates = s.live.vsphereMachineTemplates.filter((t) => t.metadata.name !== 'wc4-md-0-worker');
+  s.cluster('wc5').machine('wc5', 'wc5-cp-a', { controlPlane: true }).unpaused('wc5').unreachable('wc5', 'dial tcp 10.0.5.10:6443: connect: connection refused');
+  return s;
+}
