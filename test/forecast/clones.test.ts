@@ -12,9 +12,21 @@ const gone: Array<{ what: string; edit: (s: Scenario) => void; says: RegExp }> =
   { what: 'template VM', edit: (s) => s.withoutTemplateVM(), says: new RegExp(`template ${TEMPLATE}`) },
   { what: 'datastore', edit: (s) => (s.resources.datastores.length = 0), says: /datastore LocalDS_0/ },
   { what: 'network', edit: (s) => (s.resources.networks.length = 0), says: /network VM Network/ },
-  { what: 'resource pool', edit: (s) => (s.resources.resourcePools = s.resources.resourcePools.filter((p) => !p.endsWith('/wc1'))), says: /resource pool \/DC0\/host\/DC0_C0\/Resources\/wc1/ },
-  { what: 'folder', edit: (s) => (s.resources.folders = s.resources.folders.filter((p) => !p.endsWith('/wc1'))), says: /folder \/DC0\/vm\/wc1/ },
-  { what: 'VSphereMachineTemplate', edit: (s) => (s.live.vsphereMachineTemplates = s.live.vsphereMachineTemplates.filter((x) => x.metadata.name !== 'wc1-md-0-worker')), says: /VSphereMachineTemplate default\/wc1-md-0-worker is missing/ },
+  {
+    what: 'resource pool',
+    edit: (s) => (s.resources.resourcePools = s.resources.resourcePools.filter((p) => !p.endsWith('/wc1'))),
+    says: /resource pool \/DC0\/host\/DC0_C0\/Resources\/wc1/,
+  },
+  {
+    what: 'folder',
+    edit: (s) => (s.resources.folders = s.resources.folders.filter((p) => !p.endsWith('/wc1'))),
+    says: /folder \/DC0\/vm\/wc1/,
+  },
+  {
+    what: 'VSphereMachineTemplate',
+    edit: (s) => (s.live.vsphereMachineTemplates = s.live.vsphereMachineTemplates.filter((x) => x.metadata.name !== 'wc1-md-0-worker')),
+    says: /VSphereMachineTemplate default\/wc1-md-0-worker is missing/,
+  },
 ];
 
 for (const g of gone) {
@@ -30,7 +42,13 @@ for (const g of gone) {
 }
 
 test('a replacement after remediation needs the template too', (t) => {
-  const s = new Scenario().cluster('wc1').deployment('wc1', 'md-0', 2).machine('wc1', 'wc1-cp-a', { controlPlane: true }).machine('wc1', 'wc1-md-0-a').machine('wc1', 'wc1-md-0-b', { vm: 'gone' }).withoutTemplateVM();
+  const s = new Scenario()
+    .cluster('wc1')
+    .deployment('wc1', 'md-0', 2)
+    .machine('wc1', 'wc1-cp-a', { controlPlane: true })
+    .machine('wc1', 'wc1-md-0-a')
+    .machine('wc1', 'wc1-md-0-b', { vm: 'gone' })
+    .withoutTemplateVM();
   const f = only(s);
   t.true(brief(f.actions).includes('clone-fails MachineSet/wc1-md-0-7d9f (at unpause) #clone-prerequisites'));
   t.is(f.verdict, 'UnsafeToUnpause');
@@ -42,7 +60,8 @@ test('no clone predicted: a missing template VM does not matter', (t) => {
 
 test('the template named by inventory path is found', (t) => {
   const s = scaleUp();
-  for (const o of s.live.vsphereMachineTemplates) ((o.spec!['template'] as { spec: Record<string, unknown> }).spec)['template'] = `/DC0/vm/templates/${TEMPLATE}`;
+  for (const o of s.live.vsphereMachineTemplates)
+    (o.spec!['template'] as { spec: Record<string, unknown> }).spec['template'] = `/DC0/vm/templates/${TEMPLATE}`;
   t.false(only(s).actions.some((a) => a.kind === 'clone-fails'));
 });
 

@@ -42,7 +42,9 @@ test('an etcd member without a Node (only its Pod is seen) is removed too', (t) 
 });
 
 test('etcd membership of an unreachable workload cluster is unknown, not predicted', (t) => {
-  const f = only(healthyCluster().ghost('wc1', 'wc1-cp-ghost', { controlPlane: true }).unreachable('wc1', 'x509: certificate signed by unknown authority'));
+  const f = only(
+    healthyCluster().ghost('wc1', 'wc1-cp-ghost', { controlPlane: true }).unreachable('wc1', 'x509: certificate signed by unknown authority'),
+  );
   t.false(f.actions.some((a) => a.kind === 'etcd-member-removed'));
   t.true(f.unknowns.includes('etcd membership unknown: x509: certificate signed by unknown authority'));
   // The Ghost VM is still found by name and place.
@@ -54,7 +56,11 @@ test('a Ghost worker VM with its Node: a finding, Unsafe, nothing else', (t) => 
   const f = only(healthyCluster().ghost('wc1', 'wc1-md-0-ghost'));
   t.deepEqual(f.actions, []);
   t.is(f.findings.length, 1);
-  t.like(f.findings[0], { kind: 'ghost-vm', rule: 'ghost-vm', object: { kind: 'VirtualMachine', name: 'wc1-md-0-ghost', vcenter: 'vc01.example.com' } });
+  t.like(f.findings[0], {
+    kind: 'ghost-vm',
+    rule: 'ghost-vm',
+    object: { kind: 'VirtualMachine', name: 'wc1-md-0-ghost', vcenter: 'vc01.example.com' },
+  });
   t.regex(f.findings[0]!.why, /no live Machine/);
   t.is(f.verdict, 'UnsafeToUnpause');
 });

@@ -9,13 +9,22 @@ import { healthyCluster, Scenario } from './scenario.js';
 function reversedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversedKeys);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversedKeys(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, reversedKeys(v)]),
+    );
   }
   return value;
 }
 
 const risky = () =>
-  new Scenario().cluster('wc1').deployment('wc1', 'md-0', 2).machine('wc1', 'wc1-cp-a', { controlPlane: true }).machine('wc1', 'wc1-md-0-a').machine('wc1', 'wc1-md-0-b', { vm: 'gone' });
+  new Scenario()
+    .cluster('wc1')
+    .deployment('wc1', 'md-0', 2)
+    .machine('wc1', 'wc1-cp-a', { controlPlane: true })
+    .machine('wc1', 'wc1-md-0-a')
+    .machine('wc1', 'wc1-md-0-b', { vm: 'gone' });
 
 test('canonical JSON sorts keys at every level and drops undefined', (t) => {
   t.is(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: null }], c: undefined } }), '{"a":{"d":[2,{"y":null,"z":1}]},"b":1}');

@@ -16,19 +16,28 @@ const cases: Array<{ title: string; run: () => ClusterForecast; actions: string[
   {
     title: 'Stale worker (VM gone): deleted after nodeStartupTimeout 20m, its MachineSet clones a replacement',
     run: () => workers([{ vm: 'gone' }, {}, {}]),
-    actions: ['clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 20m) #stale-machine', 'delete Machine/wc1-md-0-a (after nodeStartupTimeout 20m) #stale-machine'],
+    actions: [
+      'clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 20m) #stale-machine',
+      'delete Machine/wc1-md-0-a (after nodeStartupTimeout 20m) #stale-machine',
+    ],
     verdict: 'ReviewBeforeUnpause',
   },
   {
     title: 'nodeStartupTimeout of the MachineHealthCheck is the delay (10m)',
     run: () => workers([{ vm: 'gone' }, {}], { nodeStartupTimeout: '10m0s' }),
-    actions: ['clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 10m) #stale-machine', 'delete Machine/wc1-md-0-a (after nodeStartupTimeout 10m) #stale-machine'],
+    actions: [
+      'clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 10m) #stale-machine',
+      'delete Machine/wc1-md-0-a (after nodeStartupTimeout 10m) #stale-machine',
+    ],
     verdict: 'ReviewBeforeUnpause',
   },
   {
     title: 'no nodeStartupTimeout: CAPI default 10m',
     run: () => workers([{ vm: 'gone' }], {}, (s) => s.set('MachineHealthCheck', 'wc1-md-0', ['nodeStartupTimeout'], undefined)),
-    actions: ['clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 10m) #stale-machine', 'delete Machine/wc1-md-0-a (after nodeStartupTimeout 10m) #stale-machine'],
+    actions: [
+      'clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 10m) #stale-machine',
+      'delete Machine/wc1-md-0-a (after nodeStartupTimeout 10m) #stale-machine',
+    ],
     verdict: 'ReviewBeforeUnpause',
   },
   {
@@ -41,7 +50,10 @@ const cases: Array<{ title: string; run: () => ClusterForecast; actions: string[
   {
     title: 'a running VM whose Node is missing: remediated after nodeStartupTimeout',
     run: () => workers([{ node: 'none' }, {}]),
-    actions: ['clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 20m) #mhc-remediation', 'delete Machine/wc1-md-0-a (after nodeStartupTimeout 20m) #mhc-remediation'],
+    actions: [
+      'clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 20m) #mhc-remediation',
+      'delete Machine/wc1-md-0-a (after nodeStartupTimeout 20m) #mhc-remediation',
+    ],
     verdict: 'ReviewBeforeUnpause',
   },
   {
@@ -72,7 +84,10 @@ const cases: Array<{ title: string; run: () => ClusterForecast; actions: string[
   {
     title: 'maxUnhealthy 40% of 3 allows 1 unhealthy',
     run: () => workers([{ vm: 'gone' }, {}, {}], { maxUnhealthy: '40%' }),
-    actions: ['clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 20m) #stale-machine', 'delete Machine/wc1-md-0-a (after nodeStartupTimeout 20m) #stale-machine'],
+    actions: [
+      'clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 20m) #stale-machine',
+      'delete Machine/wc1-md-0-a (after nodeStartupTimeout 20m) #stale-machine',
+    ],
     verdict: 'ReviewBeforeUnpause',
   },
   {
@@ -95,7 +110,10 @@ const cases: Array<{ title: string; run: () => ClusterForecast; actions: string[
   {
     title: 'skip-remediation Machines are not targets: 1 of 2 targets unhealthy is within maxUnhealthy 1',
     run: () => workers([{ vm: 'gone' }, { vm: 'gone', skipRemediation: true }, {}], { maxUnhealthy: 1 }),
-    actions: ['clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 20m) #stale-machine', 'delete Machine/wc1-md-0-a (after nodeStartupTimeout 20m) #stale-machine'],
+    actions: [
+      'clone MachineSet/wc1-md-0-7d9f (after nodeStartupTimeout 20m) #stale-machine',
+      'delete Machine/wc1-md-0-a (after nodeStartupTimeout 20m) #stale-machine',
+    ],
     verdict: 'ReviewBeforeUnpause',
     rules: ['skip-remediation'],
   },
@@ -112,7 +130,11 @@ for (const c of cases) {
     const f = c.run();
     t.deepEqual(brief(f.actions), c.actions);
     t.is(f.verdict, c.verdict);
-    for (const rule of c.rules ?? []) t.true(f.reasons.some((r) => r.rule === rule), `a reason with rule ${rule}`);
+    for (const rule of c.rules ?? [])
+      t.true(
+        f.reasons.some((r) => r.rule === rule),
+        `a reason with rule ${rule}`,
+      );
   });
 }
 
@@ -144,7 +166,12 @@ test('a Stale Machine is still predicted when the workload cluster is unreachabl
 
 test('a control-plane Stale Machine: deleted and replaced by the KubeadmControlPlane', (t) => {
   const s = new Scenario().cluster('wc1', { controlPlaneReplicas: 3 });
-  for (const [name, vm] of [['wc1-cp-a', 'running'], ['wc1-cp-b', 'running'], ['wc1-cp-c', 'gone']] as const) s.machine('wc1', name, { controlPlane: true, vm });
+  for (const [name, vm] of [
+    ['wc1-cp-a', 'running'],
+    ['wc1-cp-b', 'running'],
+    ['wc1-cp-c', 'gone'],
+  ] as const)
+    s.machine('wc1', name, { controlPlane: true, vm });
   const f = forecast(s.input()).clusters[0]!;
   t.deepEqual(brief(f.actions), [
     'clone KubeadmControlPlane/wc1-cp (after nodeStartupTimeout 20m) #stale-machine',

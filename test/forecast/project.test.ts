@@ -10,15 +10,28 @@ test('objects as Velero leaves them project to what the controllers read', (t) =
   t.deepEqual(m.vsphereClusters, [{ namespace: 'default', name: 'wc1', vcenter: 'vc01.example.com' }]);
   t.like(m.controlPlanes[0], { name: 'wc1-cp', cluster: 'wc1', replicas: 1, version: VERSION, infrastructureTemplate: 'wc1-control-plane' });
   const cp = m.machines.find((x) => x.name === 'wc1-cp-a')!;
-  t.like(cp, { cluster: 'wc1', controlPlane: true, skipRemediation: false, providerID: `vsphere://${biosUuid(1)}`, template: { version: VERSION, infrastructureTemplate: 'wc1-control-plane' } });
-  t.like(m.machineSets[0], { name: 'wc1-md-0-7d9f', replicas: 2, template: { infrastructureTemplate: 'wc1-md-0-worker', bootstrapTemplate: 'wc1-md-0-bootstrap' } });
+  t.like(cp, {
+    cluster: 'wc1',
+    controlPlane: true,
+    skipRemediation: false,
+    providerID: `vsphere://${biosUuid(1)}`,
+    template: { version: VERSION, infrastructureTemplate: 'wc1-control-plane' },
+  });
+  t.like(m.machineSets[0], {
+    name: 'wc1-md-0-7d9f',
+    replicas: 2,
+    template: { infrastructureTemplate: 'wc1-md-0-worker', bootstrapTemplate: 'wc1-md-0-bootstrap' },
+  });
   const mhc = m.healthChecks.find((h) => h.name === 'wc1-md-0')!;
   t.like(mhc, { nodeStartupTimeoutSeconds: 1200, maxUnhealthy: 1 });
   t.deepEqual(mhc.unhealthyConditions, [
     { type: 'Ready', status: 'Unknown', timeoutSeconds: 300 },
     { type: 'Ready', status: 'False', timeoutSeconds: 720 },
   ]);
-  t.like(m.vsphereVMs.find((v) => v.name === 'wc1-md-0-a'), { cluster: 'wc1', controlPlane: false, biosUuid: biosUuid(2) });
+  t.like(
+    m.vsphereVMs.find((v) => v.name === 'wc1-md-0-a'),
+    { cluster: 'wc1', controlPlane: false, biosUuid: biosUuid(2) },
+  );
   t.deepEqual(m.machineTemplates[0]!.clone, {
     vcenter: 'vc01.example.com',
     datacenter: 'DC0',

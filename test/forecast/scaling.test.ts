@@ -55,14 +55,23 @@ const cases: Array<{ title: string; scenario: () => Scenario; actions: string[];
   },
   {
     title: 'a VSphereVM with no BIOS UUID and no VM at its path is cloned anew',
-    scenario: () => new Scenario().cluster('wc1').deployment('wc1', 'md-0', 1).machine('wc1', 'wc1-cp-a', { controlPlane: true }).machine('wc1', 'wc1-md-0-a', { vm: 'not-cloned' }),
+    scenario: () =>
+      new Scenario()
+        .cluster('wc1')
+        .deployment('wc1', 'md-0', 1)
+        .machine('wc1', 'wc1-cp-a', { controlPlane: true })
+        .machine('wc1', 'wc1-md-0-a', { vm: 'not-cloned' }),
     actions: ['clone VSphereVM/wc1-md-0-a (at unpause) #vspherevm-clone'],
     verdict: 'ReviewBeforeUnpause',
   },
   {
     title: 'a control-plane Machine of another version: rolled out (clone, delete)',
     scenario: () => new Scenario().cluster('wc1').machine('wc1', 'wc1-cp-a', { controlPlane: true, version: 'v1.27.5+vmware.1' }),
-    actions: ['clone KubeadmControlPlane/wc1-cp (at unpause) #rollout', 'delete Machine/wc1-cp-a (at unpause) #rollout', 'rollout KubeadmControlPlane/wc1-cp (at unpause) #rollout'],
+    actions: [
+      'clone KubeadmControlPlane/wc1-cp (at unpause) #rollout',
+      'delete Machine/wc1-cp-a (at unpause) #rollout',
+      'rollout KubeadmControlPlane/wc1-cp (at unpause) #rollout',
+    ],
     verdict: 'ReviewBeforeUnpause',
   },
   {
@@ -85,7 +94,8 @@ const cases: Array<{ title: string; scenario: () => Scenario; actions: string[];
   },
   {
     title: 'a paused MachineDeployment neither scales nor rolls out',
-    scenario: () => healthyCluster().set('MachineDeployment', 'wc1-md-0', ['replicas'], 5).set('MachineDeployment', 'wc1-md-0', ['paused'], true),
+    scenario: () =>
+      healthyCluster().set('MachineDeployment', 'wc1-md-0', ['replicas'], 5).set('MachineDeployment', 'wc1-md-0', ['paused'], true),
     actions: [],
     verdict: 'SafeToUnpause',
   },
@@ -127,5 +137,8 @@ test('the adopt action names both MachineDeployments', (t) => {
 
 test('the rollout says what differs', (t) => {
   const f = only(new Scenario().cluster('wc1').machine('wc1', 'wc1-cp-a', { controlPlane: true, version: 'v1.27.5+vmware.1' }));
-  t.regex(f.actions.find((a) => a.kind === 'rollout')!.why, new RegExp(`version v1\\.27\\.5\\+vmware\\.1 → ${VERSION.replace(/[.+]/g, '\\$&')}`));
+  t.regex(
+    f.actions.find((a) => a.kind === 'rollout')!.why,
+    new RegExp(`version v1\\.27\\.5\\+vmware\\.1 → ${VERSION.replace(/[.+]/g, '\\$&')}`),
+  );
 });

@@ -17,12 +17,28 @@ test('a healthy paused cluster: nothing predicted, SafeToUnpause', (t) => {
   t.regex(f.digest, /^[0-9a-f]{64}$/);
 });
 
-const action = (kind: ActionKind, rule: RuleId, when: ForecastAction['when'] = 'at unpause'): ForecastAction => ({ kind, rule, when, why: 'w', object: { kind: 'Machine', namespace: 'default', name: 'm' } });
-const finding = (kind: ForecastFinding['kind']): ForecastFinding => ({ kind, rule: kind === 'mhc-short-circuit' ? 'mhc-short-circuit' : 'ghost-vm', why: 'w', object: { kind: 'VirtualMachine', namespace: 'default', name: 'vm' } });
+const action = (kind: ActionKind, rule: RuleId, when: ForecastAction['when'] = 'at unpause'): ForecastAction => ({
+  kind,
+  rule,
+  when,
+  why: 'w',
+  object: { kind: 'Machine', namespace: 'default', name: 'm' },
+});
+const finding = (kind: ForecastFinding['kind']): ForecastFinding => ({
+  kind,
+  rule: kind === 'mhc-short-circuit' ? 'mhc-short-circuit' : 'ghost-vm',
+  why: 'w',
+  object: { kind: 'VirtualMachine', namespace: 'default', name: 'vm' },
+});
 
 const verdicts: Array<[string, ForecastAction[], ForecastFinding[], Verdict]> = [
   ['nothing', [], [], 'SafeToUnpause'],
-  ['a Stale Machine replaced', [action('delete', 'stale-machine', 'after nodeStartupTimeout 20m'), action('clone', 'stale-machine', 'after nodeStartupTimeout 20m')], [], 'ReviewBeforeUnpause'],
+  [
+    'a Stale Machine replaced',
+    [action('delete', 'stale-machine', 'after nodeStartupTimeout 20m'), action('clone', 'stale-machine', 'after nodeStartupTimeout 20m')],
+    [],
+    'ReviewBeforeUnpause',
+  ],
   ['a scale to the recorded replicas', [action('clone', 'replica-delta')], [], 'ReviewBeforeUnpause'],
   ['a rollout', [action('rollout', 'rollout')], [], 'ReviewBeforeUnpause'],
   ['a short-circuited MHC', [], [finding('mhc-short-circuit')], 'ReviewBeforeUnpause'],
@@ -60,14 +76,28 @@ test('verdict: each Unsafe reason says what to fix, once', (t) => {
 
 test('summary line: the contract example', (t) => {
   const after = 'after nodeStartupTimeout 20m' as const;
-  const actions = [action('clone', 'stale-machine', after), action('clone', 'stale-machine', after), action('delete', 'stale-machine', after), action('delete', 'stale-machine', after), action('etcd-member-removed', 'etcd-member-removal')];
+  const actions = [
+    action('clone', 'stale-machine', after),
+    action('clone', 'stale-machine', after),
+    action('delete', 'stale-machine', after),
+    action('delete', 'stale-machine', after),
+    action('etcd-member-removed', 'etcd-member-removal'),
+  ];
   t.is(summaryLine(actions, [], true), 'on unpause: +2 VMs cloned after 20m, \u22122 Machines deleted after 20m, 1 etcd member removed');
 });
 
 test('a powered-off VM: a finding, and its NotReady Node is remediated at unpause', (t) => {
-  const s = new Scenario().cluster('wc1').deployment('wc1', 'md-0', 2).machine('wc1', 'wc1-cp-a', { controlPlane: true }).machine('wc1', 'wc1-md-0-a').machine('wc1', 'wc1-md-0-b', { vm: 'powered-off' });
+  const s = new Scenario()
+    .cluster('wc1')
+    .deployment('wc1', 'md-0', 2)
+    .machine('wc1', 'wc1-cp-a', { controlPlane: true })
+    .machine('wc1', 'wc1-md-0-a')
+    .machine('wc1', 'wc1-md-0-b', { vm: 'powered-off' });
   const c = forecast(s.input()).clusters[0]!;
-  t.deepEqual(c.findings.map((f) => [f.kind, f.object.name, f.object.vcenter]), [['powered-off-vm', 'wc1-md-0-b', 'vc01.example.com']]);
+  t.deepEqual(
+    c.findings.map((f) => [f.kind, f.object.name, f.object.vcenter]),
+    [['powered-off-vm', 'wc1-md-0-b', 'vc01.example.com']],
+  );
   t.true(brief(c.actions).includes('delete Machine/wc1-md-0-b (at unpause) #mhc-remediation'));
   t.is(c.verdict, 'ReviewBeforeUnpause');
 });
@@ -87,7 +117,10 @@ test('an unpaused cluster is reported as already running', (t) => {
   const c = forecast(healthyCluster().unpaused('wc1').input()).clusters[0]!;
   t.false(c.paused);
   t.is(c.summary, 'already running: nothing predicted');
-  t.deepEqual(c.reasons.map((r) => r.rule), ['already-running']);
+  t.deepEqual(
+    c.reasons.map((r) => r.rule),
+    ['already-running'],
+  );
   t.is(c.verdict, 'SafeToUnpause');
 });
 
@@ -100,7 +133,10 @@ test('the paused annotation counts as paused', (t) => {
 test('only the named clusters are forecast; a name that does not exist is an error', (t) => {
   const s = healthyCluster().cluster('wc2').machine('wc2', 'wc2-cp-a', { controlPlane: true });
   const f = forecast({ ...s.input(), only: ['default/wc2', 'default/nope'] });
-  t.deepEqual(f.clusters.map((c) => c.name), ['wc2']);
+  t.deepEqual(
+    f.clusters.map((c) => c.name),
+    ['wc2'],
+  );
   t.deepEqual(f.errors, [{ scope: 'cluster:default/nope', message: 'no such Cluster in the management cluster' }]);
 });
 
