@@ -128,28 +128,24 @@ function machine(o: KubeObject, vsphereMachines: ForecastVSphereMachine[]): Fore
   };
 }
 
-function machineSet(o: KubeObject): ForecastMachineSet {
+/** What a MachineSet and a MachineDeployment share: replicas, selector, Machine template. */
+function replicaSet(kind: string, o: KubeObject) {
   return {
     namespace: ns(o),
     name: o.metadata.name,
     cluster: text(o.spec, 'clusterName') ?? '',
-    replicas: replicas('MachineSet', o),
-    selector: selector('MachineSet', o),
-    labels: labelsOf(o),
+    replicas: replicas(kind, o),
+    selector: selector(kind, o),
     template: templateFields(field(o.spec, 'template', 'spec')),
   };
 }
 
+function machineSet(o: KubeObject): ForecastMachineSet {
+  return { ...replicaSet('MachineSet', o), labels: labelsOf(o) };
+}
+
 function machineDeployment(o: KubeObject): ForecastMachineDeployment {
-  return {
-    namespace: ns(o),
-    name: o.metadata.name,
-    cluster: text(o.spec, 'clusterName') ?? '',
-    replicas: replicas('MachineDeployment', o),
-    selector: selector('MachineDeployment', o),
-    template: templateFields(field(o.spec, 'template', 'spec')),
-    paused: field(o.spec, 'paused') === true,
-  };
+  return { ...replicaSet('MachineDeployment', o), paused: field(o.spec, 'paused') === true };
 }
 
 function vsphereVM(o: KubeObject): ForecastVSphereVM {
