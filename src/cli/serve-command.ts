@@ -4,7 +4,7 @@ import { FAILURE_POLICIES, GATE_MODES } from '../config/gate-settings.js';
 import type { ConfigOverrides } from '../config/service-sources.js';
 import { durationText } from '../config/values.js';
 import type { DriftService } from '../app/drift-service.js';
-import type { ServiceConfig } from '../config/service-config.js';
+import type { ServiceConfig } from '../app/service-config.js';
 import type { Logger } from '../util/jsonlog.js';
 import type { RunningWebhook } from '../webhook/server.js';
 
@@ -89,7 +89,7 @@ async function runServe(flags: ServeFlags, cmd: Command): Promise<void> {
   if (debug && !overrides.logLevel) overrides.logLevel = 'debug';
   // The service's modules load only when it runs, so that detect and inventory start fast.
   const [{ loadServiceConfig }, { loadServiceSecrets }, { startService }, { jsonLogger }] = await Promise.all([
-    import('../config/service-config.js'),
+    import('../app/service-config.js'),
     import('../grpc/auth.js'),
     import('../grpc/server.js'),
     import('../util/jsonlog.js'),
@@ -126,7 +126,7 @@ async function startWebhookOf(config: ServiceConfig, service: DriftService, logg
     import('../app/admission.js'),
     import('../webhook/server.js'),
     import('../kube/schedule-backups.js'),
-    import('../backup/s3-backups.js'),
+    import('../storage/s3-backups.js'),
   ]);
   // Schedule restores name no backup: the Backups of the schedule are read in the cluster the
   // webhook serves, else from the configured storage locations' buckets.

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { BackupSource } from '../../src/backup/source.js';
 import type { DetectOptions } from '../../src/app/detect.js';
 import type { ServiceSecrets } from '../../src/grpc/auth.js';
-import type { ServiceConfig } from '../../src/config/service-config.js';
+import type { ServiceConfig } from '../../src/app/service-config.js';
 import type { ServiceDeps } from '../../src/grpc/server.js';
 import type { DriftReport } from '../../src/model/report.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
