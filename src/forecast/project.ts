@@ -56,6 +56,7 @@ const annotated = (o: KubeObject, key: string) => Object.hasOwn(o.metadata.annot
 
 export function projectManagement(live: LiveObjects): ManagementState {
   const vsphereMachines = live.vsphereMachines.map(vsphereMachine);
+  const vsphereMachineByKey = new Map(vsphereMachines.map((v) => [`${v.namespace}/${v.name}`, v]));
   const clusterOfControlPlane = new Map(
     live.clusters.flatMap((c) =>
       text(c.spec, 'controlPlaneRef', 'name') ? [[`${ns(c)}/${text(c.spec, 'controlPlaneRef', 'name')}`, c.metadata.name] as const] : [],
@@ -69,7 +70,7 @@ export function projectManagement(live: LiveObjects): ManagementState {
       name: o.metadata.name,
       vcenter: server('VSphereCluster', o, o.spec),
     })),
-    machines: live.machines.map((o) => machine(o, vsphereMachines)),
+    machines: live.machines.map((o) => machine(o, vsphereMachineByKey)),
     machineSets: live.machineSets.map(machineSet),
     machineDeployments: live.machineDeployments.map(machineDeployment),
     controlPlanes: live.kubeadmControlPlanes.map((o) => ({
@@ -112,9 +113,9 @@ function vsphereMachine(o: KubeObject): ForecastVSphereMachine {
   };
 }
 
-function machine(o: KubeObject, vsphereMachines: ForecastVSphereMachine[]): ForecastMachine {
+function machine(o: KubeObject, vsphereMachines: Map<string, ForecastVSphereMachine>): ForecastMachine {
   const infra = text(o.spec, 'infrastructureRef', 'name');
-  const vsm = vsphereMachines.find((v) => v.namespace === ns(o) && v.name === infra);
+  const vsm = infra === undefined ? undefined : vsphereMachines.get(`${ns(o)}/${infra}`);
   return {
     namespace: ns(o),
     name: o.metadata.name,
