@@ -179,3 +179,14 @@ test('a control-plane Stale Machine: deleted and replaced by the KubeadmControlP
   ]);
   t.like(f.actions[0], { related: { kind: 'Machine', name: 'wc1-cp-c' } });
 });
+
+test('a Stale Machine behind a short-circuited MachineHealthCheck stays without a Node, and the reason says why', (t) => {
+  const f = workers([{ vm: 'gone' }, { vm: 'gone' }, {}], { maxUnhealthy: 1 });
+  t.true(
+    f.reasons.some(
+      (r) =>
+        r.rule === 'stale-machine' &&
+        r.message === 'Machine wc1-md-0-a: its VM is gone and wc1-md-0 short-circuits, so it stays without a Node',
+    ),
+  );
+});
