@@ -4,7 +4,7 @@
  * storage location a Velero Backup names, read when the backup's analysis starts (inside its
  * timeout, so a slow API server costs one analysis, not the process).
  */
-import { s3BackupSource } from '../storage/s3-source.js';
+import { backupSourceIn } from '../storage/bucket.js';
 import type { BackupSource } from '../backup/source.js';
 import { readStorageLocationFile, type StorageLocation } from '../storage/storage-location.js';
 import type { Logger } from '../util/jsonlog.js';
@@ -31,14 +31,14 @@ export function onlyLocation(name: string, locator: BackupLocator): BackupLocati
 /** The tarball of a backup in a configured location; tests replace it. */
 export type SourceIn = (backupName: string, location: ConfiguredStorageLocation) => BackupSource;
 
-export const s3SourceIn: SourceIn = (backupName, l) =>
-  s3BackupSource(l.location, backupName, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs });
+export const sourceIn: SourceIn = (backupName, l) =>
+  backupSourceIn(l.location, backupName, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs });
 
-/** serve: the configured S3 storage locations, chosen by name, else the default one. */
+/** serve: the configured storage locations, chosen by name, else the default one. */
 export class ConfiguredStorageLocations implements BackupLocations {
   constructor(
     private readonly locations: ConfiguredStorageLocation[],
-    private readonly sourceIn: SourceIn = s3SourceIn,
+    private readonly sourceIn: SourceIn = sourceIn,
   ) {}
 
   select(name: string | undefined): { name: string; locator: BackupLocator } {
@@ -81,7 +81,7 @@ export class VeleroBackupLocator implements BackupLocator {
 
   async locate(backupName: string, signal?: AbortSignal): Promise<BackupSource> {
     const location = await this.storageLocationOf(backupName, signal);
-    return s3BackupSource(location, backupName, { timeoutMs: this.options.timeoutMs, deadlineMs: this.options.deadlineMs });
+    return backupSourceIn(location, backupName, { timeoutMs: this.options.timeoutMs, deadlineMs: this.options.deadlineMs });
   }
 
   private async storageLocationOf(backupName: string, signal: AbortSignal | undefined): Promise<StorageLocation> {

@@ -17,6 +17,7 @@ import { errorMessage } from '../util/values.js';
 import { AnalysisCache, type AnalysisRequest, type AnalysisResult, type CacheUse } from './analysis-cache.js';
 import type { BackupLocations } from './backup-locator.js';
 import type { AnalysisConfig } from '../config/service-config.js';
+import type { InventorySnapshot } from '../model/inventory.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import type { DetectOptions, DoorWords, ProgressEvent } from './detect.js';
 import { DomainError } from './errors.js';
@@ -42,6 +43,8 @@ export interface DriftServiceOptions {
   detect?: Detect;
   /** VMs the operator knows (`analysis.ignoreFile`, read by the door at start): out of scope unless Ghosts. */
   ignore?: IgnoreRules;
+  /** An inventory snapshot (`analysis.inventory`, read by the door at start) answers for the vCenters. */
+  inventory?: { path: string; snapshot: InventorySnapshot };
   logger: Logger;
   metrics?: AnalysisMetrics;
   /** The analysis cache's clock (default Date.now); tests move it instead of waiting. */
@@ -161,6 +164,7 @@ export class DriftService {
       apiserverTimeoutMs: analysis.apiserverTimeoutMs,
       apiserverConcurrency: analysis.apiserverConcurrency,
       ...(this.options.ignore ? { ignore: this.options.ignore } : {}),
+      ...(this.options.inventory ? { inventory: this.options.inventory } : {}),
       signal: hooks.signal,
       onProgress: hooks.onProgress,
       debug: (message) => logger.debug(message, { backup: request.backup }),

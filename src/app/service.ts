@@ -6,16 +6,20 @@
  * each door that offers it takes it from the assembly.
  */
 import { DEFAULTS, type WatchSource } from '../config/defaults.js';
+import { ConfigError } from '../config/values.js';
 import { lazyKubeClient } from '../kube/client.js';
 import { hasKubeConfig, loadKubeConfig } from '../kube/config.js';
 import { clusterScheduleBackups } from '../kube/schedule-backups.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import { BACKUPS_RBAC_HINT, ClusterBackupCatalog } from '../storage/cluster-backups.js';
 import type { ConfiguredStorageLocation } from '../storage/configured-locations.js';
-import { S3BackupCatalog } from '../storage/s3-backups.js';
+import { BucketBackupCatalog } from '../storage/bucket.js';
+import type { InventorySnapshot } from '../model/inventory.js';
 import type { Logger } from '../util/jsonlog.js';
+import { errorMessage } from '../util/values.js';
+import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { RestoreAdmission } from './admission.js';
-import { ConfiguredStorageLocations, s3SourceIn, type SourceIn } from './backup-locator.js';
+import { ConfiguredStorageLocations, sourceIn, type SourceIn } from './backup-locator.js';
 import type { DoorWords } from './detect.js';
 import { DriftService, type AnalysisMetrics, type Detect } from './drift-service.js';
 import { readIgnoreFile } from './ignore-file.js';
@@ -81,7 +85,7 @@ export interface ServiceAssembly {
   logger: Logger;
   service: DriftService;
   /** Each configured storage location's bucket, by name: the one map every use case reads. */
-  catalogs: ReadonlyMap<string, S3BackupCatalog>;
+  catalogs: ReadonlyMap<string, BucketBackupCatalog>;
   gate: RestoreGate;
   /** When `watch.enabled`. */
   readiness?: ServedReadiness;
@@ -99,20 +103,22 @@ export async function assembleService(options: AssembleOptions): Promise<Service
   const env = options.env ?? process.env;
   // Read before serving: a bad ignore file stops the start, naming the file and line.
   const ignore = config.analysis.ignoreFile ? await readIgnoreFile(config.analysis.ignoreFile) : undefined;
+  const inventory = config.analysis.inventory ? await readInventory(config.origin, config.analysis.inventory) : undefined;
   const service = new DriftService({
-    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup ?? s3SourceIn),
+    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup ?? sourceIn),
     analysis: config.analysis,
     gate: config.gate,
     vcenterCredentials: options.vcenterCredentials,
     words: SERVICE_WORDS,
     ...(deps.detect ? { detect: deps.detect } : {}),
     ...(ignore ? { ignore } : {}),
+    ...(inventory ? { inventory } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     logger,
     metrics,
   });
   const catalogs = new Map(
-    config.storageLocations.map((l) => [l.name, new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs })]),
+    config.storageLocations.map((l) => [l.name, new BucketBackupCatalog(l.location, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs })]),
   );
   const readiness = config.watch.enabled ? readinessWatch(options, service, catalogs, env) : undefined;
   const admission = config.webhook
@@ -136,6 +142,15 @@ export async function assembleService(options: AssembleOptions): Promise<Service
     stopBackground: async () => readiness?.watch.stop(),
     close: () => service.close(),
   };
+}
+
+/** `analysis.inventory`, read before serving: a bad snapshot stops the start, naming the key and the field. */
+async function readInventory(origin: string, path: string): Promise<{ path: string; snapshot: InventorySnapshot }> {
+  try {
+    return { path, snapshot: await readInventorySnapshot(path) };
+  } catch (err) {
+    throw new ConfigError(`${origin}: analysis.inventory: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 /** The watch over every configured location, its gauges read from its state. */

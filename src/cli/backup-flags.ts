@@ -65,8 +65,9 @@ export async function backupSourceFrom(command: string, flags: BackupFlags): Pro
   if (flags.backup && flags.backupName) throw new UsageError(command, 'give --backup or --backup-name, not both');
   if (flags.backup && !flags.backup.startsWith('s3://')) return fileBackupSource(flags.backup);
   // The S3 and Kubernetes clients load only for backups that need them.
-  const [{ s3BackupSource, s3BackupSourceFromUrl }, { readStorageLocationFile }, { readStorageLocationFromCluster }] = await Promise.all([
+  const [{ s3BackupSourceFromUrl }, { backupSourceIn }, { readStorageLocationFile }, { readStorageLocationFromCluster }] = await Promise.all([
     import('../storage/s3-source.js'),
+    import('../storage/bucket.js'),
     import('../storage/storage-location.js'),
     import('../storage/storage-location-cluster.js'),
   ]);
@@ -78,10 +79,10 @@ export async function backupSourceFrom(command: string, flags: BackupFlags): Pro
   if (flags.storageLocation && flags.storageLocationName) {
     throw new UsageError(command, 'give --storage-location or --storage-location-name, not both');
   }
-  if (flags.storageLocation) return s3BackupSource(await readStorageLocationFile(flags.storageLocation), flags.backupName, bounds);
+  if (flags.storageLocation) return backupSourceIn(await readStorageLocationFile(flags.storageLocation), flags.backupName, bounds);
   if (flags.storageLocationName) {
     const location = await readStorageLocationFromCluster(flags.storageLocationName, flags.veleroNamespace, { timeoutMs: bounds.timeoutMs });
-    return s3BackupSource(location, flags.backupName, bounds);
+    return backupSourceIn(location, flags.backupName, bounds);
   }
   throw new UsageError(command, '--backup-name needs --storage-location <file> or --storage-location-name <name>');
 }

@@ -23,6 +23,8 @@
  *     region: minio
  *     credentialsFile: /credentials/cloud
  *     timeout: 1m                   # each S3 request
+ *   - name: lab
+ *     bucket: file:///srv/velero    # a local directory laid out as the bucket: backups/<name>/<name>.tar.gz
  * gate: { mode: annotate, failurePolicy: Ignore, pauseOnDrift: true }
  * analysis:
  *   cacheTTL: 1h
@@ -36,6 +38,7 @@
  *   maxConcurrent: 2                # analyses of different backups at once; more: RESOURCE_EXHAUSTED
  *   maxAge: 10m                     # a readiness-watch result this fresh answers for its backup
  *   ignoreFile: /config/driftignore # VMs the operator knows, as `detect --ignore-file` (read at start)
+ *   inventory: inventory.json       # an inventory snapshot instead of live vCenters (labs, air-gapped reviews)
  * watch: { enabled: true, interval: 10m, events: true, source: auto }  # re-analyse each location's newest backup (source: auto | bucket | cluster)
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
  *   # the vCenters trusted with these credentials beside those the system CAs verify (README, Security):
@@ -76,6 +79,8 @@ export interface AnalysisConfig {
   maxAgeMs?: number;
   /** VMs the operator knows (`detect --ignore-file`): read once at start; none when absent. */
   ignoreFile?: string;
+  /** An inventory snapshot (`detect --inventory`) instead of live vCenters: labs, air-gapped reviews; read once at start. */
+  inventory?: string;
 }
 
 /** The readiness watch of `serve`. */
@@ -167,6 +172,7 @@ function readWebhookConfig(r: ConfigReader, pathOf: PathOf): WebhookConfig | und
 function readAnalysisConfig(r: ConfigReader, pathOf: PathOf): AnalysisConfig {
   const positive = { positive: true };
   const ignoreFile = r.string('analysis.ignoreFile');
+  const inventory = r.string('analysis.inventory');
   return {
     cacheTtlMs: r.duration('analysis.cacheTTL') ?? DEFAULTS.service.cacheTtlMs,
     failureCacheTtlMs: r.duration('analysis.failureCacheTTL') ?? DEFAULTS.analysis.failureCacheTtlMs,
@@ -180,5 +186,6 @@ function readAnalysisConfig(r: ConfigReader, pathOf: PathOf): AnalysisConfig {
     backupMemoryBudgetBytes: r.positiveInt('limits.backupMemoryBytes') ?? DEFAULTS.backup.maxRetainedBytes,
     maxAgeMs: r.duration('analysis.maxAge') ?? DEFAULTS.service.analysisMaxAgeMs,
     ...(ignoreFile ? { ignoreFile: pathOf('analysis.ignoreFile', ignoreFile) } : {}),
+    ...(inventory ? { inventory: pathOf('analysis.inventory', inventory) } : {}),
   };
 }

@@ -111,6 +111,7 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
     'maxConcurrent',
     'maxAge',
     'ignoreFile',
+    'inventory',
   ],
   vsphere: ['username', 'passwordFile', 'credentialsFile', 'caFile', 'thumbprints', 'trustedHosts'],
   limits: ['maxReceiveMessageBytes', 'backupMemoryBytes'],

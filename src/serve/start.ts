@@ -137,6 +137,8 @@ function logServing(assembly: ServiceAssembly, grpc: GrpcDoor, secrets: ServiceS
     failurePolicy: config.gate.failurePolicy,
     pauseOnDrift: config.gate.pauseOnDrift,
     storageLocations: config.storageLocations.map((l) => l.name),
+    // An inventory snapshot answers for every vCenter: say so, as its age matters to every verdict.
+    ...(config.analysis.inventory ? { inventory: config.analysis.inventory } : {}),
     ...(metricsServer ? { metrics: metricsAddressOf(config, metricsServer) } : {}),
     ...(readiness
       ? {

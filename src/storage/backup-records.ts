@@ -4,7 +4,11 @@
  * picked from them: the newest Completed one (the readiness watch), and the one Velero's restore
  * controller restores for `--from-schedule` (docs/velero-facts.md). Pure.
  */
+import { BackupSourceError } from '../backup/errors.js';
 import { isMap } from '../util/values.js';
+
+/** A Backup object is a few KiB; anything much larger is not one. */
+export const MAX_BACKUP_JSON_BYTES = 1024 * 1024;
 
 /** Velero's label on the Backups a Schedule made (and on `velero backup create --from-schedule`'s). */
 export const SCHEDULE_LABEL = 'velero.io/schedule-name';
@@ -84,4 +88,13 @@ function later(a: number | undefined, b: number | undefined, aName: string, bNam
   const at = a ?? -Infinity;
   const bt = b ?? -Infinity;
   return at !== bt ? at > bt : aName > bName;
+}
+
+/** A `velero-backup.json`, read as the Backup object it is; `url` names it in the error. */
+export function parseBackupRecord(name: string, text: string, bucket: string, key: string, url = `s3://${bucket}/${key}`): BackupRecord {
+  try {
+    return backupRecordOf(name, JSON.parse(text));
+  } catch {
+    throw new BackupSourceError('invalid', bucket, key, `${url} is not JSON`);
+  }
 }

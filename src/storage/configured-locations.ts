@@ -8,7 +8,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { ConfigError, type ConfigReader } from '../config/values.js';
 import { isMap } from '../util/values.js';
 import { StorageLocationError } from './errors.js';
-import { FLAT_KEYS, parseStorageLocationFile, readStorageLocationFile, type StorageLocation } from './storage-location.js';
+import { checkLocalBucket, FLAT_KEYS, parseStorageLocationFile, readStorageLocationFile, type StorageLocation } from './storage-location.js';
 
 export interface ConfiguredStorageLocation {
   name: string;
@@ -94,6 +94,7 @@ async function readStorageLocation(
     } else {
       // The same keys as a flat storage-location file (or a BSL manifest), checked by the same parser.
       location = parseStorageLocationFile(stringify(rest), resolve(baseDir, origin));
+      await checkLocalBucket(location, origin);
     }
   } catch (err) {
     if (!(err instanceof StorageLocationError)) throw err;

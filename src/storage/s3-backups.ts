@@ -1,79 +1,39 @@
 /**
- * The backups a storage location holds, read as Velero's own sync does (docs/velero-facts.md,
- * object storage layout): the `backups/<name>/` prefixes of the bucket, and each one's
- * `velero-backup.json`, the Backup object Velero uploads once the backup has finished. The
- * readiness watch asks for the newest Completed backup, the webhook for a schedule's newest.
+ * The backups of an S3 bucket (bucket.ts): the `backups/<name>/` prefixes of the bucket, and each
+ * one's `velero-backup.json`, the Backup object Velero uploads once the backup has finished.
  */
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { isObjectName } from '../model/kube.js';
-import { mapWithConcurrency } from '../util/concurrency.js';
-import { trimSlashes } from '../util/values.js';
-import { backupRecordOf, newestCompleted, newestOfSchedule, type BackupRecord, type NewestRecord } from './backup-records.js';
+import { MAX_BACKUP_JSON_BYTES, parseBackupRecord, type BackupRecord } from './backup-records.js';
 import { BackupSourceError } from '../backup/errors.js';
+import type { BackupBucket } from './bucket.js';
 import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { deadlineFailure, describeS3Failure } from './s3-failure.js';
+import { s3BackupSource } from './s3-source.js';
+import { backupsPrefix } from './s3-url.js';
 import type { StorageLocation } from './storage-location.js';
 
-/** A Backup object is a few KiB; anything much larger is not one. */
-const MAX_BACKUP_JSON_BYTES = 1024 * 1024;
 /** Listing pages of 1000 keys; a bucket with more backups than this is read up to the bound. */
 const MAX_LISTING_PAGES = 100;
-/** `velero-backup.json` objects read at once: a first look at a bucket of hundreds of backups fits an admission deadline. */
-const READ_CONCURRENCY = 8;
 
-function backupsPrefix(location: StorageLocation): string {
-  const prefix = trimSlashes(location.prefix ?? '');
-  return `${prefix ? `${prefix}/` : ''}backups/`;
-}
-
-/**
- * Reads the location's backups, remembering finished ones: Velero writes `velero-backup.json`
- * when a backup has finished, and does not change it after, so each is read once.
- */
-export class S3BackupCatalog {
-  private readonly finished = new Map<string, BackupRecord>();
-
-  constructor(
-    private readonly location: StorageLocation,
-    private readonly options: S3SourceOptions = {},
-  ) {}
-
-  /** The Completed backup with the latest completion time, if any. */
-  async newestCompleted(signal?: AbortSignal): Promise<NewestRecord | undefined> {
-    return newestCompleted(await this.records(signal));
-  }
-
-  /** The backup Velero restores for `--from-schedule schedule` (backup-records.ts), if any. */
-  async newestOfSchedule(schedule: string, signal?: AbortSignal): Promise<BackupRecord | undefined> {
-    return newestOfSchedule(await this.records(signal), schedule);
-  }
-
-  /** Every backup of the location with a `velero-backup.json`; the listing and the reads share one deadline. */
-  private async records(caller: AbortSignal | undefined): Promise<BackupRecord[]> {
-    const s3 = connectS3(this.location, this.options);
-    const deadline = readDeadline(s3, caller);
-    try {
-      const names = await listBackupNames(s3, deadline);
-      const listed = new Set(names);
-      for (const known of this.finished.keys()) if (!listed.has(known)) this.finished.delete(known);
-      const records = await mapWithConcurrency(
-        names,
-        READ_CONCURRENCY,
-        async (name) => this.finished.get(name) ?? this.read(s3, name, deadline),
-      );
-      return records.filter((r) => r !== undefined);
-    } finally {
-      deadline.clear();
-      s3.client.destroy();
-    }
-  }
-
-  private async read(s3: S3Connection, name: string, deadline: ReadDeadline): Promise<BackupRecord | undefined> {
-    const record = await readBackupRecord(s3, name, deadline);
-    if (record && record.phase !== 'InProgress' && record.phase !== 'New' && record.phase !== '') this.finished.set(name, record);
-    return record;
-  }
+/** An S3 bucket: tarballs streamed (s3-source.ts); each look one client and one deadline. */
+export function s3Bucket(location: StorageLocation, options: S3SourceOptions): BackupBucket {
+  return {
+    tarball: (name) => s3BackupSource(location, name, options),
+    look(caller) {
+      const s3 = connectS3(location, options);
+      const deadline = readDeadline(s3, caller);
+      return {
+        backupNames: () => listBackupNames(s3, deadline),
+        backupRecord: (name) => readBackupRecord(s3, name, deadline),
+        close() {
+          deadline.clear();
+          s3.client.destroy();
+        },
+      };
+    },
+  };
 }
 
 /** Why a read stopped when its signal fired: the deadline, naming the object, or the caller's reason. */
@@ -164,13 +124,4 @@ async function readAtMost(body: Readable, length: number | undefined, tooLarge: 
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A `velero-backup.json`, read as the Backup object it is. */
-export function parseBackupRecord(name: string, text: string, bucket: string, key: string): BackupRecord {
-  try {
-    return backupRecordOf(name, JSON.parse(text));
-  } catch {
-    throw new BackupSourceError('invalid', bucket, key, `s3://${bucket}/${key} is not JSON`);
-  }
 }

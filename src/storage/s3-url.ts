@@ -14,6 +14,11 @@ function prefixPath(location: StorageLocation): string {
   return prefix ? `${prefix}/` : '';
 }
 
+/** `[<prefix>/]backups/`, where each backup has its directory. */
+export function backupsPrefix(location: StorageLocation): string {
+  return `${prefixPath(location)}backups/`;
+}
+
 /** Key of the resources tarball of backup `name`. */
 export function backupTarballKey(location: StorageLocation, name: string): string {
   return `${prefixPath(location)}backups/${name}/${name}.tar.gz`;
@@ -84,6 +89,8 @@ function veleroUrl(bucket: string, prefix: string | undefined, name: string): S3
 export function storageLocationForUrl(parsed: S3BackupUrl, env: NodeJS.ProcessEnv = process.env, base?: StorageLocation): StorageLocation {
   const location: StorageLocation = { ...base, bucket: parsed.bucket };
   delete location.prefix;
+  // An s3:// URL names an S3 bucket, whatever bucket the location file names.
+  delete location.directory;
   if (parsed.prefix) location.prefix = parsed.prefix;
   const envEndpoint = env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'];
   if (!location.s3Url && envEndpoint) {

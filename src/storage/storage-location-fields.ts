@@ -3,6 +3,7 @@
  * file or a BSL read from a cluster. Each failure names the key; values are quoted only where they
  * cannot be secret (a bucket, a URL without credentials, a boolean's spelling).
  */
+import { fileURLToPath } from 'node:url';
 import { isMap, trimSlashes } from '../util/values.js';
 
 /** Throws a StorageLocationError for `key` (undefined: the whole input). */
@@ -25,6 +26,31 @@ export function checkBucket(raw: string, key: string, fail: Fail): string {
     fail(key, `"${bucket}" contains '/': put the path part in the prefix`);
   }
   return bucket;
+}
+
+/**
+ * `file:///path`: a local directory laid out as Velero's bucket (labs, air-gapped reviews); its
+ * absolute path, or undefined when `raw` is not a file:// URL.
+ */
+export function localBucketDirectory(raw: string, key: string, fail: Fail): string | undefined {
+  if (!/^file:/i.test(raw.trim())) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return fail(key, `"${raw}" is not a file:// URL`);
+  }
+  if (url.host !== '') fail(key, `"${raw}" names a host: expected file:///absolute/path`);
+  if (url.search || url.hash) fail(key, `"${raw}": a query or fragment is not part of a directory`);
+  const directory = fileURLToPath(url).replace(/(.)\/+$/, '$1');
+  if (directory.split('/').includes('..')) fail(key, `"${raw}" climbs with '..': give the directory itself`);
+  return directory;
+}
+
+/** In a local directory a prefix is a path below it: '.' and '..' would leave the bucket. */
+export function checkLocalPrefix(prefix: string, key: string, fail: Fail): string {
+  if (prefix.split('/').some((part) => part === '..' || part === '.')) fail(key, `"${prefix}" holds '.' or '..': a prefix stays inside the bucket`);
+  return prefix;
 }
 
 export function checkUrl(raw: string, key: string, fail: Fail): string {

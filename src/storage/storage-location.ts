@@ -4,17 +4,20 @@
  * Parsed here from a BSL manifest or a flat YAML file; storage-location-cluster.ts reads the BSL
  * object of a live cluster, aws-credentials.ts the credentials it names.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseYamlText } from '../config/values.js';
 import { isMap, trimSlashes } from '../util/values.js';
 import { StorageLocationError } from './errors.js';
 import type { S3Credentials } from './aws-credentials.js';
 import {
   checkBucket,
+  checkLocalPrefix,
   checkPem,
   checkUrl,
   decodeCaCert,
+  localBucketDirectory,
   optionalBool,
   optionalMap,
   optionalString,
@@ -26,8 +29,13 @@ import {
 export interface StorageLocation {
   /** The BSL's name, for messages. */
   name?: string;
-  /** Without leading or trailing '/'. */
+  /** Without leading or trailing '/'; for a local directory, its `file:///path` URL. */
   bucket: string;
+  /**
+   * Set when the bucket is a local directory laid out as Velero's bucket (`bucket: file:///path`):
+   * its absolute path. The S3 fields do not apply then.
+   */
+  directory?: string;
   /** Without leading or trailing '/'; backups live under `<prefix>/backups/`. */
   prefix?: string;
   region?: string;
@@ -202,7 +210,20 @@ export async function readStorageLocationFile(path: string): Promise<StorageLoca
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw new StorageLocationError(basename(path), undefined, `cannot read ${path}: ${why}`, { cause: err });
   }
-  return parseStorageLocationFile(text, path);
+  const location = parseStorageLocationFile(text, path);
+  await checkLocalBucket(location, basename(path));
+  return location;
+}
+
+/** A local bucket must be there when the location is read: a wrong path stops the start, naming the key. */
+export async function checkLocalBucket(location: StorageLocation, origin: string): Promise<void> {
+  if (!location.directory) return;
+  const fail = failFor(origin);
+  const found = await stat(location.directory).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return fail('bucket', `${location.bucket}: no such directory`);
+    return fail('bucket', `${location.bucket}: cannot be read (${err.code ?? err.message})`);
+  });
+  if (!found.isDirectory()) fail('bucket', `${location.bucket} is not a directory (a local bucket holds backups/<name>/)`);
 }
 
 function parseFlatLocation(map: Section, fail: Fail): StorageLocation {
@@ -211,14 +232,16 @@ function parseFlatLocation(map: Section, fail: Fail): StorageLocation {
       fail(key, `unknown key (expected ${FLAT_KEYS.join(', ')}, or a BackupStorageLocation manifest)`);
     }
   }
-  const location: StorageLocation = {
-    bucket: checkBucket(optionalString(map, 'bucket', 'bucket', fail) ?? fail('bucket', 'required'), 'bucket', fail),
-  };
+  const bucket = optionalString(map, 'bucket', 'bucket', fail) ?? fail('bucket', 'required');
+  const directory = localBucketDirectory(bucket, 'bucket', fail);
+  const location: StorageLocation = directory
+    ? { bucket: pathToFileURL(directory).href, directory }
+    : { bucket: checkBucket(bucket, 'bucket', fail) };
   const text = (key: (typeof FLAT_KEYS)[number]) => optionalString(map, key, key, fail);
   const name = text('name');
   if (name) location.name = name;
   const prefix = trimSlashes(text('prefix') ?? '');
-  if (prefix) location.prefix = prefix;
+  if (prefix) location.prefix = directory ? checkLocalPrefix(prefix, 'prefix', fail) : prefix;
   const region = text('region');
   if (region) location.region = region;
   const s3Url = text('s3Url');

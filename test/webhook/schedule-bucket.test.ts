@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
-import { S3BackupCatalog } from '../../src/storage/s3-backups.js';
+import { BucketBackupCatalog } from '../../src/storage/bucket.js';
 import type { StorageLocation } from '../../src/storage/storage-location.js';
 import { cluster, machine, report, standardReport } from '../grpc/helpers.js';
 import { makePki, type Pki } from '../grpc/pki.js';
@@ -67,7 +67,7 @@ async function judgeSchedule(
 ) {
   const w = await startTestWebhook({
     tls: { certFile: pki.serverCert, keyFile: pki.serverKey },
-    schedules: { ...apiServer, buckets: new Map([['default', new S3BackupCatalog(location(prefix), { timeoutMs: 5000 })]]) },
+    schedules: { ...apiServer, buckets: new Map([['default', new BucketBackupCatalog(location(prefix), { timeoutMs: 5000 })]]) },
   });
   try {
     for (const [name, kind] of Object.entries(reports)) w.detection.reports.set(name, kind === 'drifted' ? drifted(name) : clean(name));
