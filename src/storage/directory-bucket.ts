@@ -62,7 +62,12 @@ async function listBackupNames(location: StorageLocation, path: string, signal?:
   return entries.filter((e) => e.isDirectory() && isObjectName(e.name)).map((e) => e.name);
 }
 
-async function readBackupRecord(location: StorageLocation, object: LocalObject, name: string, signal?: AbortSignal): Promise<BackupRecord | undefined> {
+async function readBackupRecord(
+  location: StorageLocation,
+  object: LocalObject,
+  name: string,
+  signal?: AbortSignal,
+): Promise<BackupRecord | undefined> {
   signal?.throwIfAborted();
   let text: string;
   try {

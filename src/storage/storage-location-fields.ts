@@ -42,14 +42,14 @@ export function localBucketDirectory(raw: string, key: string, fail: Fail): stri
   }
   if (url.host !== '') fail(key, `"${raw}" names a host: expected file:///absolute/path`);
   if (url.search || url.hash) fail(key, `"${raw}": a query or fragment is not part of a directory`);
-  const directory = fileURLToPath(url).replace(/(.)\/+$/, '$1');
-  if (directory.split('/').includes('..')) fail(key, `"${raw}" climbs with '..': give the directory itself`);
-  return directory;
+  // The URL parser has resolved '.' and '..' already: the directory is the one the URL means.
+  return fileURLToPath(url).replace(/(.)\/+$/, '$1');
 }
 
 /** In a local directory a prefix is a path below it: '.' and '..' would leave the bucket. */
 export function checkLocalPrefix(prefix: string, key: string, fail: Fail): string {
-  if (prefix.split('/').some((part) => part === '..' || part === '.')) fail(key, `"${prefix}" holds '.' or '..': a prefix stays inside the bucket`);
+  if (prefix.split('/').some((part) => part === '..' || part === '.'))
+    fail(key, `"${prefix}" holds '.' or '..': a prefix stays inside the bucket`);
   return prefix;
 }
 
