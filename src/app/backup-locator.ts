@@ -31,14 +31,14 @@ export function onlyLocation(name: string, locator: BackupLocator): BackupLocati
 /** The tarball of a backup in a configured location; tests replace it. */
 export type SourceIn = (backupName: string, location: ConfiguredStorageLocation) => BackupSource;
 
-export const sourceIn: SourceIn = (backupName, l) =>
+export const bucketSourceIn: SourceIn = (backupName, l) =>
   backupSourceIn(l.location, backupName, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs });
 
 /** serve: the configured storage locations, chosen by name, else the default one. */
 export class ConfiguredStorageLocations implements BackupLocations {
   constructor(
     private readonly locations: ConfiguredStorageLocation[],
-    private readonly sourceIn: SourceIn = sourceIn,
+    private readonly sourceIn: SourceIn = bucketSourceIn,
   ) {}
 
   select(name: string | undefined): { name: string; locator: BackupLocator } {

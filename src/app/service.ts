@@ -19,7 +19,7 @@ import type { Logger } from '../util/jsonlog.js';
 import { errorMessage } from '../util/values.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { RestoreAdmission } from './admission.js';
-import { ConfiguredStorageLocations, sourceIn, type SourceIn } from './backup-locator.js';
+import { bucketSourceIn, ConfiguredStorageLocations, type SourceIn } from './backup-locator.js';
 import type { DoorWords } from './detect.js';
 import { DriftService, type AnalysisMetrics, type Detect } from './drift-service.js';
 import { readIgnoreFile } from './ignore-file.js';
@@ -105,7 +105,7 @@ export async function assembleService(options: AssembleOptions): Promise<Service
   const ignore = config.analysis.ignoreFile ? await readIgnoreFile(config.analysis.ignoreFile) : undefined;
   const inventory = config.analysis.inventory ? await readInventory(config.origin, config.analysis.inventory) : undefined;
   const service = new DriftService({
-    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup ?? sourceIn),
+    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup ?? bucketSourceIn),
     analysis: config.analysis,
     gate: config.gate,
     vcenterCredentials: options.vcenterCredentials,
