@@ -4,7 +4,7 @@
 #   docker build --target service -t drift-detector:0.1.0 .
 # Every base is a build argument, and ARTIFACTS=prebuilt takes the executable from a context that
 # scripts/image-layout.sh made instead of compiling it: that is how scripts/build-images.sh builds
-# the same final stages offline with buildah (README: "Build the images").
+# the same final stages offline with buildah (docs/plugin.md: "Build the images").
 # Nothing here names an architecture: every base is published for linux/amd64 and linux/arm64, and
 # with `docker buildx build --platform linux/amd64,linux/arm64` the build stage runs once per target
 # (the executable is a copy of that platform's node, and ldd finds that platform's C++ runtime).

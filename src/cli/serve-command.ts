@@ -24,7 +24,7 @@ export function addServeCommand(program: Command): void {
       'Run the gRPC service: drift reports and restore verdicts for backups in the storage locations, and the ' +
         'Velero RestoreItemAction that gates the restore of Cluster API Clusters',
     )
-    .option('--config <file>', 'the YAML configuration (see README: Configuration); flags and DRIFT_DETECTOR_* variables override it')
+    .option('--config <file>', 'the YAML configuration (see docs/serve.md, Configuration); flags and DRIFT_DETECTOR_* variables override it')
     .option('--listen <address>', `host:port or unix:/path to listen on; non-loopback needs TLS ${byDefault(DEFAULTS.service.listen)}`)
     .option('--metrics-listen <address>', 'host:port for Prometheus metrics (GET /metrics)')
     .option('--storage-location <file>', 'the default storage location: a BackupStorageLocation manifest or a flat location file')

@@ -1,7 +1,7 @@
 /**
  * Every default of the product, written once. The CLI's flags, the service's YAML and environment
  * variables, the plugin's ConfigMap and the modules' own options take a value from here when they
- * are not given one; help texts and the README state these values, they do not restate them.
+ * are not given one; help texts and docs/ state these values, they do not restate them.
  *
  * Fixed bounds that nobody can change (the largest item of a tarball, the longest override
  * reason) stay beside the code they protect: they are limits, not defaults.

@@ -41,7 +41,7 @@
  *   inventory: inventory.json       # an inventory snapshot instead of live vCenters (labs, air-gapped reviews)
  * watch: { enabled: true, interval: 10m, events: true, source: auto }  # re-analyse each location's newest backup (source: auto | bucket | cluster)
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
- *   # the vCenters trusted with these credentials beside those the system CAs verify (README, Security):
+ *   # the vCenters trusted with these credentials beside those the system CAs verify (docs/security.md):
  *   # caFile: vcenter-ca.pem, thumbprints: { vc01.example.com: "3F:A2:..." }, trustedHosts: [vc02.example.com]
  * limits: { maxReceiveMessageBytes: 16777216, backupMemoryBytes: 536870912 }  # bytes kept from one backup
  * shutdownTimeout: 30s

@@ -1,5 +1,5 @@
 /**
- * The environment variables the plugin reads, in one list: the README's table of them is checked
+ * The environment variables the plugin reads, in one list: the table of docs/plugin.md is checked
  * against it (test/plugin/environment.test.ts), and so is every variable src/plugin reads. Loads
  * nothing, so the program's entry can name them cheaply.
  */

@@ -1,6 +1,7 @@
 /**
  * Every default is written once, in DEFAULTS; what states a default elsewhere (the flags' help,
- * the README's tables and example, the deployed manifests that spell defaults out) agrees with it.
+ * the tables and examples of docs/ (detect.md, serve.md, plugin.md), the deployed manifests that
+ * spell defaults out) agrees with it.
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -17,7 +18,10 @@ import { defaultPluginSettings, parsePluginSettings } from '../../src/plugin/set
 import { tempDir } from '../helpers/scenario.js';
 import { ROOT } from '../plugin/helpers.js';
 
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const doc = (name: string) => readFileSync(join(ROOT, 'docs', name), 'utf8');
+const DETECT_DOC = doc('detect.md');
+const SERVE_DOC = doc('serve.md');
+const PLUGIN_DOC = doc('plugin.md');
 
 function subcommand(name: string): Command {
   return buildProgram().commands.find((c) => c.name() === name)!;
@@ -84,14 +88,14 @@ test('the doors fall back to the same defaults', async (t) => {
   t.true(help.includes(`(default: ${durationText(DEFAULTS.service.cacheTtlMs)})`));
 });
 
-test("README: the detect flags' defaults are the commander defaults", (t) => {
+test("docs/detect.md: the detect flags' defaults are the commander defaults", (t) => {
   const detect = subcommand('detect');
-  const rows = [...README.matchAll(/^\| `(--[a-z0-9-]+)[^`]*` \| .*\(default (\S+)\) \|$/gm)];
+  const rows = [...DETECT_DOC.matchAll(/^\| `(--[a-z0-9-]+)[^`]*` \| .*\(default (\S+)\) \|$/gm)];
   t.true(rows.length >= 3, 'the flag table states defaults');
   for (const [, flag, value] of rows) t.is(String(flagDefault(detect, flag!)), value!, flag);
 });
 
-test("README: the plugin settings table states the plugin's defaults", (t) => {
+test("docs/plugin.md: the plugin settings table states the plugin's defaults", (t) => {
   const settings = defaultPluginSettings();
   const expected: Record<string, string> = {
     mode: settings.gate.mode,
@@ -108,8 +112,8 @@ test("README: the plugin settings table states the plugin's defaults", (t) => {
     remoteTimeout: durationText(DEFAULTS.plugin.remoteTimeoutMs),
   };
   const stated: Record<string, string> = {};
-  // The table under the plugin's "### Configure" heading, up to the next heading.
-  const section = /^### Configure\n([\s\S]*?)^#/m.exec(README)![1]!;
+  // The table under the plugin's "## Configure" heading, up to the next heading.
+  const section = /^## Configure\n([\s\S]*?)^#/m.exec(PLUGIN_DOC)![1]!;
   for (const [, keys, values] of section.matchAll(/^\| (`[a-zA-Z]+`(?:, `[a-zA-Z]+`)*) \| (`[^|]+`) \|/gm)) {
     const names = [...keys!.matchAll(/`([a-zA-Z]+)`/g)].map((m) => m[1]!);
     const texts = [...values!.matchAll(/`"?([^`"]+)"?`/g)].map((m) => m[1]!);
@@ -118,8 +122,8 @@ test("README: the plugin settings table states the plugin's defaults", (t) => {
   t.deepEqual(stated, expected);
 });
 
-test('README: the service configuration example shows the defaults', async (t) => {
-  const block = /### Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(README)![1]!;
+test('docs/serve.md: the service configuration example shows the defaults', async (t) => {
+  const block = /^## Configuration\n[\s\S]*?```yaml\n([\s\S]*?)```/m.exec(SERVE_DOC)![1]!;
   const example = parseYaml(block) as Record<string, any>;
   const service = await serviceDefaults();
   t.is(example['listen'], service.listen);
@@ -154,15 +158,15 @@ test('deploy: the manifests that spell the gate and timeouts out use the default
   t.is(parseDuration(config['shutdownTimeout']), service.shutdownTimeoutMs);
 });
 
-test("README: the detect flag table lists exactly detect's options", (t) => {
-  const section = /^## `drift-detector detect`\n([\s\S]*?)^#/m.exec(README)![1]!;
+test("docs/detect.md: the detect flag table lists exactly detect's options", (t) => {
+  const section = /^# `drift-detector detect`\n([\s\S]*?)^#/m.exec(DETECT_DOC)![1]!;
   const documented = [...section.matchAll(/^\| `(?:-[a-zA-Z], )?(--[a-z0-9-]+)/gm)].map((m) => m[1]!).sort();
   const options = [...subcommand('detect').options.map((o) => o.long!), '--debug'].sort();
   t.deepEqual(documented, options);
 });
 
-test("README: the service's configuration table names every key, with its flag and variable", (t) => {
-  const section = /^### Configuration\n([\s\S]*?)^#/m.exec(README)![1]!;
+test("docs/serve.md: the service's configuration table names every key, with its flag and variable", (t) => {
+  const section = /^## Configuration\n([\s\S]*?)^#/m.exec(SERVE_DOC)![1]!;
   const rows = [...section.matchAll(/^\| (`[a-zA-Z.]+`[^|]*) \| ([^|]+) \| ([^|]+) \|$/gm)];
   const byKey = new Map<string, string>();
   for (const [, keys, overrides] of rows) for (const [, key] of keys!.matchAll(/`([a-zA-Z.]+)`/g)) byKey.set(key!, overrides!);

@@ -1,4 +1,4 @@
-/** The README's smallest serve.yaml is a configuration serve starts with, as the README says. */
+/** The smallest serve.yaml of docs/serve.md is a configuration serve starts with, as the page says. */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -8,11 +8,11 @@ import { loadServiceConfig } from '../../src/app/service-config.js';
 import { tempDir } from '../helpers/scenario.js';
 import { ROOT } from '../plugin/helpers.js';
 
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const SERVE_DOC = readFileSync(join(ROOT, 'docs', 'serve.md'), 'utf8');
 
-test('README: the smallest serve.yaml loads, serving on the default loopback address without TLS', async (t) => {
-  const block = /The smallest\n`serve\.yaml`[\s\S]*?```yaml\n([\s\S]*?)```/.exec(README)?.[1];
-  if (!block) return t.fail('README: no smallest serve.yaml');
+test('docs/serve.md: the smallest serve.yaml loads, serving on the default loopback address without TLS', async (t) => {
+  const block = /The smallest\n`serve\.yaml`[\s\S]*?```yaml\n([\s\S]*?)```/.exec(SERVE_DOC)?.[1];
+  if (!block) return t.fail('docs/serve.md: no smallest serve.yaml');
   const dir = await tempDir('drift-readme-');
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const credentials = join(dir, 'cloud');

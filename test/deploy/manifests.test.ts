@@ -269,7 +269,7 @@ test('service: its configuration loads; ports, labels, mounts and image agree ac
   t.deepEqual(kustomization['images'], [{ name: 'drift-detector', newTag: DETECTOR_VERSION }]);
 });
 
-test('Dockerfile and README: the plugin image installs the executable under its plugin name and copies it to /target', (t) => {
+test('Dockerfile and docs/plugin.md: the plugin image installs the executable under its plugin name and copies it to /target', (t) => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   const targets = [...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
   t.true(targets.includes('plugin') && targets.includes('service'), targets.join(', '));
@@ -298,7 +298,7 @@ test('Dockerfile and README: the plugin image installs the executable under its 
   );
   t.is([...dockerfile.matchAll(new RegExp(`org\\.opencontainers\\.image\\.licenses="${pkg.license}"`, 'g'))].length, 2);
 
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'docs', 'plugin.md'), 'utf8');
   const images = [...readme.matchAll(/registry\.example\.com\/([a-z-]+):(\d+\.\d+\.\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
   t.true(images.length > 0);
   t.deepEqual([...new Set(images)].sort(), [`drift-detector:${DETECTOR_VERSION}`, `${PLUGIN_EXECUTABLE_NAME}:${DETECTOR_VERSION}`]);
