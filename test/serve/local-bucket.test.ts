@@ -232,3 +232,20 @@ test("the directory's catalog reads velero-backup.json as a bucket's: newest Com
     message: /the bucket directory file:\/\/.*gone: file:\/\/.*gone does not exist/,
   });
 });
+
+test('docs/serve.md: the one-machine serve.yaml loads, with its bucket directory and inventory snapshot', async (t) => {
+  const page = await readFile(new URL('../../../docs/serve.md', import.meta.url), 'utf8');
+  const block = /^## Try it on one machine\n[\s\S]*?```yaml\n([\s\S]*?)```/m.exec(page)?.[1];
+  if (!block) return t.fail('docs/serve.md: no serve.yaml under "Try it on one machine"');
+  const root = join(dir, 'doc-example');
+  const bucket = await exampleBucket(join(root, 'bucket'));
+  await copyFile(new URL('inventory.json', EXAMPLE), join(root, 'inventory.json'));
+  t.true(block.includes('file:///srv/velero-bucket'), 'the example names its bucket directory');
+  const file = join(root, 'serve.yaml');
+  await writeFile(file, block.replace('file:///srv/velero-bucket', pathToFileURL(bucket).href));
+  const config = await loadServiceConfig({ file, env: {} });
+  t.is(config.storageLocations[0]!.location.directory, bucket);
+  t.is(config.analysis.inventory, join(root, 'inventory.json'));
+  t.true(config.watch.enabled);
+  t.is(config.watch.source, 'bucket');
+});
