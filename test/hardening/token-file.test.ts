@@ -20,7 +20,11 @@ const cases = [
   { name: 'an AWS credentials file', content: `[default]\n${SECRET_LINE}\n`, problem: /holds more than one line/ },
   { name: 'a token with a space', content: `${SECRET_LINE} x\n`, problem: /holds characters not allowed in a bearer token/ },
   // Sent as it was, it ended in a raw `INTERNAL: Received RST_STREAM` and a process that never exited.
-  { name: 'a 200 KB one-line token', content: `wJalrXUtnFEMI${'k'.repeat(200_000)}\n`, problem: /holds more than 65536 bytes: not a bearer token/ },
+  {
+    name: 'a 200 KB one-line token',
+    content: `wJalrXUtnFEMI${'k'.repeat(200_000)}\n`,
+    problem: /holds more than 65536 bytes: not a bearer token/,
+  },
   {
     name: 'a 9 KiB one-line token',
     content: `wJalrXUtnFEMI${'k'.repeat(9 * 1024)}\n`,
