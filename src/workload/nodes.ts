@@ -27,6 +27,8 @@ export interface WorkloadNodeOptions {
   insecureSkipVerify?: boolean;
   /** Nodes per page (`limit`); default DEFAULTS.apiserver.pageSize. */
   pageSize?: number;
+  /** Bytes of one page at most; default DEFAULTS.kube.maxResponseBytes. */
+  maxResponseBytes?: number;
   signal?: AbortSignal;
   /** One line per step; never carries a credential. */
   debug?: (msg: string) => void;
@@ -137,6 +139,7 @@ async function readNodes(
         timeoutMs: options.timeoutMs,
         agent,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}),
       },
       (requestOptions) => readAllPages(apiFor(credentials), requestOptions, options.pageSize ?? DEFAULT_PAGE_SIZE, debug),
     );

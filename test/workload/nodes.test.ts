@@ -66,6 +66,20 @@ test('asks for pageSize Nodes per page', async (t) => {
   t.is(s.requests, 3);
 });
 
+test('a page of Nodes past the byte bound is refused, naming the listing and the bound; nothing of it is kept', async (t) => {
+  const nodes = workers(40).map((n) => ({ ...n, labels: { 'example.com/note': 'x'.repeat(8 * 1024) } }));
+  const s = await server(t, { nodes });
+  const request = { namespace: 'ns', cluster: 'wc1', kubeconfig: s.kubeconfig() };
+  const listing = await listWorkloadNodes(request, { maxResponseBytes: 256 * 1024 });
+  t.false(listing.reached);
+  t.deepEqual(listing.nodes, []);
+  t.regex(
+    listing.error!,
+    /^the Node listing of the API server at https:\/\/127\.0\.0\.1:\d+ was refused: the answer to this list .* is larger than 256 KiB$/,
+  );
+  t.is((await listWorkloadNodes(request, { maxResponseBytes: 256 * 1024, pageSize: 10 })).nodes.length, 40, 'smaller pages pass');
+});
+
 test('marks control-plane Nodes by role label, including the legacy master label', async (t) => {
   const s = await server(t, {
     nodes: [
