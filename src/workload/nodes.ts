@@ -90,10 +90,14 @@ export async function listAllWorkloadNodes(
 export function toWorkloadNode(node: V1Node): WorkloadNode {
   const labels = node.metadata?.labels ?? {};
   const providerID = node.spec?.providerID;
+  const uid = node.metadata?.uid;
+  const systemUUID = node.status?.nodeInfo?.systemUUID;
   return {
     name: node.metadata?.name ?? '',
     ...(providerID ? { providerID } : {}),
     controlPlane: CONTROL_PLANE_LABELS.some((label) => label in labels),
+    ...(uid ? { uid } : {}),
+    ...(systemUUID ? { systemUUID } : {}),
   };
 }
 
@@ -163,7 +167,7 @@ async function readAllPages(api: CoreV1Api, requestOptions: KubeRequestOptions, 
   return nodes;
 }
 
-function apiFor(credentials: WorkloadCredentials): CoreV1Api {
+export function apiFor(credentials: WorkloadCredentials): CoreV1Api {
   const kc = new KubeConfig();
   // Only the address and header credentials go to client-node; the TLS material stays in our agent
   // so that client-node never reads files or runs plugins on behalf of a backup.
@@ -178,7 +182,7 @@ function apiFor(credentials: WorkloadCredentials): CoreV1Api {
   return kc.makeApiClient(CoreV1Api);
 }
 
-function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Agent {
+export function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Agent {
   return new https.Agent({
     keepAlive: true,
     maxSockets: 1,
@@ -191,40 +195,4 @@ function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Ag
 
 function formatDate(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/**
- * Deletes one Node of a workload cluster (a Ghost's), with the kubeconfig from the backup.
- * `absent` when the cluster has no such Node (the Ghost was seen by name only).
- */
-export async function deleteWorkloadNode(
-  request: WorkloadNodeRequest,
-  nodeName: string,
-  options: WorkloadNodeOptions = {},
-): Promise<'deleted' | 'absent'> {
-  const credentials = parseWorkloadKubeconfig(request.kubeconfig, `${request.namespace}/${request.cluster}-kubeconfig`);
-  const agent = agentFor(credentials, options.insecureSkipVerify === true || credentials.insecureSkipTLSVerify);
-  try {
-    return await boundedKubeCall(
-      {
-        object: `Node ${nodeName} of ${request.namespace}/${request.cluster}`,
-        verb: 'delete',
-        server: credentials.server,
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        agent,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-      async (requestOptions) => {
-        try {
-          await apiFor(credentials).deleteNode({ name: nodeName }, requestOptions);
-          return 'deleted' as const;
-        } catch (err) {
-          if ((err as { code?: number }).code === 404) return 'absent' as const;
-          throw err;
-        }
-      },
-    );
-  } finally {
-    agent.destroy();
-  }
 }
