@@ -155,7 +155,7 @@ function sameGhost(entry: MachinePlan, { m, cluster, controlPlane }: Seen, etcdM
     cluster,
     vcenter: m.vcenter!,
     biosUUID: m.biosUUID!.toLowerCase(),
-    instanceUUID: m.instanceUUID!.toLowerCase(),
+    instanceUUID: m.instanceUUID.toLowerCase(),
     controlPlane,
     ...(entry.nodeName ? { reportedNode: entry.nodeName } : {}),
   };
