@@ -9,11 +9,36 @@ import type { BackupSource } from '../backup/source.js';
 import { vcenterTargetsOf } from '../backup/vcenter-targets.js';
 import { kubeconfigOf } from '../backup/workload-clusters.js';
 import type { DriftReport } from '../model/report.js';
+import type { MachinePlan } from '../remediate/plan.js';
 import { vcenterKey } from '../model/vcenter.js';
 import type { WorkloadNodeListing } from '../model/workload.js';
 import type { MoRef } from '../vsphere/wire.js';
 import type { VMState } from '../vsphere/vm-tasks.js';
 import { detectDriftOf, withCredentials, type DetectOptions } from './detect.js';
+
+/** What decides and records, whichever peers are acted on. */
+export interface ApplyRules {
+  /** Control-plane Ghosts (by name) whose etcd member the operator has removed. */
+  etcdMemberRemoved: ReadonlySet<string>;
+  /** Asked once per VM before anything is done to it; false skips it. */
+  confirm: (entry: MachinePlan) => Promise<boolean>;
+  /** One line per check and action, with the state before and after. */
+  log: (line: string) => void;
+}
+
+/** A Ghost as the fresh detection sees it: every field an action uses comes from here, none from the report. */
+export interface VerifiedGhost {
+  machine: string;
+  /** `<namespace>/<name>` of the cluster it is a Ghost of. */
+  cluster: string;
+  vcenter: string;
+  biosUUID: string;
+  instanceUUID: string;
+  /** Where the fresh detection puts it: the backup's KubeadmControlPlane name, or its Node's role. */
+  controlPlane: boolean;
+  /** The Node the report names for it: compared with the one that carries its BIOS UUID, never used to find it. */
+  reportedNode?: string;
+}
 
 /** One session on one vCenter. */
 export interface GhostVCenter {

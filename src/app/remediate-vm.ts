@@ -8,8 +8,7 @@ import { uuidOfProviderID } from '../model/provider-id.js';
 import type { WorkloadNode } from '../model/workload.js';
 import { errorMessage } from '../util/values.js';
 import type { VMState } from '../vsphere/vm-tasks.js';
-import type { ApplyRules, VerifiedGhost } from './remediate.js';
-import type { GhostCluster, GhostVCenter } from './remediate-peers.js';
+import type { ApplyRules, GhostCluster, GhostVCenter, VerifiedGhost } from './remediate-peers.js';
 
 const describe = (s: VMState | undefined) =>
   s ? `${s.name} (${s.moref}, BIOS ${s.biosUuid ?? '-'}, instance ${s.instanceUuid ?? '-'}, ${s.powerState ?? 'power unknown'})` : 'gone';
@@ -19,7 +18,12 @@ export class RefusedError extends Error {
   override readonly name = 'RefusedError';
 }
 
-export async function actOnGhost(ghost: VerifiedGhost, vc: GhostVCenter, cluster: GhostCluster | undefined, rules: ApplyRules): Promise<string> {
+export async function actOnGhost(
+  ghost: VerifiedGhost,
+  vc: GhostVCenter,
+  cluster: GhostCluster | undefined,
+  rules: ApplyRules,
+): Promise<string> {
   const log = (line: string) => rules.log(`${ghost.cluster} ${ghost.machine}: ${line}`);
   const vm = await vc.findVM(ghost.biosUUID, false);
   const byInstance = await vc.findVM(ghost.instanceUUID, true);

@@ -14,40 +14,16 @@ import type { DriftReport, MachineReport } from '../model/report.js';
 import { remediationPlan, type MachinePlan } from '../remediate/plan.js';
 import { errorMessage } from '../util/values.js';
 import { DomainError } from './errors.js';
-import { livePeers, type LivePeerOptions, type RemediationPeers } from './remediate-peers.js';
+import { livePeers, type ApplyRules, type LivePeerOptions, type RemediationPeers, type VerifiedGhost } from './remediate-peers.js';
 
 export interface ApplyOptions extends LivePeerOptions, ApplyRules {
   maxReportAgeMs?: number;
-}
-
-/** What decides and records, whichever peers are acted on. */
-export interface ApplyRules {
-  /** Control-plane Ghosts (by name) whose etcd member the operator has removed. */
-  etcdMemberRemoved: ReadonlySet<string>;
-  /** Asked once per VM before anything is done to it; false skips it. */
-  confirm: (entry: MachinePlan) => Promise<boolean>;
-  /** One line per check and action, with the state before and after. */
-  log: (line: string) => void;
 }
 
 export type Outcome = 'done' | 'refused' | 'skipped' | 'failed';
 
 export interface ApplyResult {
   entries: Array<{ machine: string; cluster?: string; outcome: Outcome; reason: string }>;
-}
-
-/** A Ghost as the fresh detection sees it: every field an action uses comes from here, none from the report. */
-export interface VerifiedGhost {
-  machine: string;
-  /** `<namespace>/<name>` of the cluster it is a Ghost of. */
-  cluster: string;
-  vcenter: string;
-  biosUUID: string;
-  instanceUUID: string;
-  /** Where the fresh detection puts it: the backup's KubeadmControlPlane name, or its Node's role. */
-  controlPlane: boolean;
-  /** The Node the report names for it: compared with the one that carries its BIOS UUID, never used to find it. */
-  reportedNode?: string;
 }
 
 /** Refuses, before anything is read, a report that is too old or comes from another backup. */
@@ -143,7 +119,8 @@ function sameGhost(entry: MachinePlan, { m, cluster, controlPlane }: Seen, etcdM
   if (m.name !== entry.machine) return `the VM is now named ${m.name}, not ${entry.machine}: renamed since the report`;
   if (cluster !== entry.cluster) return `the VM now counts as a Ghost of ${cluster}, not ${entry.cluster}`;
   const role = controlPlane ? 'control-plane' : 'worker';
-  if (entry.role !== role) return `the report lists it as a ${entry.role} machine, but it is a ${role} Ghost of ${cluster}: the report was changed`;
+  if (entry.role !== role)
+    return `the report lists it as a ${entry.role} machine, but it is a ${role} Ghost of ${cluster}: the report was changed`;
   if (controlPlane && !etcdMemberRemoved.has(m.name)) {
     return 'control-plane Ghost: remove its etcd member first, then give --etcd-member-removed with its name';
   }

@@ -32,7 +32,7 @@ export function addCheckCommand(program: Command): void {
     .option('--timeout <seconds>', 'deadline of the call', seconds, inSeconds(DEFAULTS.check.timeoutMs))
     .action(async (flags: CheckFlags) => {
       try {
-        await (await import('./check-run.js')).runCheck(flags);
+        await (flags.watch ? (await import('./check-watch.js')).runWatch(flags) : (await import('./check-run.js')).runCheck(flags));
       } finally {
         exitAfterGrace();
       }
