@@ -90,11 +90,13 @@ test('marks control-plane Nodes by role label, including the legacy master label
     ],
   });
   const listing = await listWorkloadNodes({ namespace: 'ns', cluster: 'wc1', kubeconfig: s.kubeconfig() });
+  // uid and systemUUID too: remediate deletes a Node by name and uid, found by providerID or systemUUID.
+  const facts = (i: number) => ({ providerID: `vsphere://${uuid(i)}`, systemUUID: uuid(i).toUpperCase() });
   t.deepEqual(listing.nodes, [
-    { name: 'wc1-cp-a', providerID: `vsphere://${uuid(1)}`, controlPlane: true },
-    { name: 'wc1-cp-b', providerID: `vsphere://${uuid(2)}`, controlPlane: true },
-    { name: 'wc1-md-0-x', providerID: `vsphere://${uuid(3)}`, controlPlane: false },
-    { name: 'wc1-unprovisioned', controlPlane: false },
+    { name: 'wc1-cp-a', ...facts(1), controlPlane: true, uid: 'uid-wc1-cp-a' },
+    { name: 'wc1-cp-b', ...facts(2), controlPlane: true, uid: 'uid-wc1-cp-b' },
+    { name: 'wc1-md-0-x', ...facts(3), controlPlane: false, uid: 'uid-wc1-md-0-x' },
+    { name: 'wc1-unprovisioned', controlPlane: false, uid: 'uid-wc1-unprovisioned' },
   ]);
 });
 
