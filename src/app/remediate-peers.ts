@@ -7,6 +7,7 @@
 import { readBackup } from '../backup/reader.js';
 import type { BackupSource } from '../backup/source.js';
 import { vcenterTargetsOf } from '../backup/vcenter-targets.js';
+import { vmClaims } from '../backup/vm-claims.js';
 import { kubeconfigOf } from '../backup/workload-clusters.js';
 import type { DriftReport } from '../model/report.js';
 import type { MachinePlan } from '../remediate/plan.js';
@@ -60,9 +61,16 @@ export interface GhostCluster {
   deleteNode(node: { name: string; uid?: string }): Promise<'deleted' | 'absent'>;
 }
 
-export interface RemediationPeers {
+/** What the backup and vCenter say now. */
+export interface FreshView {
   /** The backup read again and its vCenters walked once: what is a Ghost now, and where. */
-  detect(): Promise<DriftReport>;
+  report: DriftReport;
+  /** The object of the backup that claims the VM with this BIOS or instance UUID (lower-case), if any. */
+  claimedBy(uuid: string): string | undefined;
+}
+
+export interface RemediationPeers {
+  detect(): Promise<FreshView>;
   /** Runs `work` in a session on the vCenter of this key; undefined when there are no credentials for it. */
   withVCenter<T>(vcenter: string, work: (vc: GhostVCenter) => Promise<T>): Promise<T> | undefined;
   /** The workload cluster `<namespace>/<name>`; undefined when it is not to be contacted or the backup holds no kubeconfig for it. */
@@ -84,7 +92,10 @@ export async function livePeers(source: BackupSource, options: LivePeerOptions):
   const task = { timeoutMs: options.taskTimeoutMs, pollMs: options.taskPollMs };
   const kube = { timeoutMs: options.apiserverTimeoutMs, insecureSkipVerify: options.insecureSkipVerify, signal: options.signal };
   return {
-    detect: () => detectDriftOf(objects, source.description, options),
+    async detect() {
+      const claims = vmClaims(objects);
+      return { report: await detectDriftOf(objects, source.description, options), claimedBy: (uuid) => claims.get(uuid) };
+    },
     withVCenter(vcenter, work) {
       const target = ready.find((t) => vcenterKey(t.server) === vcenter);
       if (!target) return undefined;

@@ -14,7 +14,14 @@ import type { DriftReport, MachineReport } from '../model/report.js';
 import { remediationPlan, type MachinePlan } from '../remediate/plan.js';
 import { errorMessage } from '../util/values.js';
 import { DomainError } from './errors.js';
-import { livePeers, type ApplyRules, type LivePeerOptions, type RemediationPeers, type VerifiedGhost } from './remediate-peers.js';
+import {
+  livePeers,
+  type ApplyRules,
+  type FreshView,
+  type LivePeerOptions,
+  type RemediationPeers,
+  type VerifiedGhost,
+} from './remediate-peers.js';
 
 export interface ApplyOptions extends LivePeerOptions, ApplyRules {
   maxReportAgeMs?: number;
@@ -89,10 +96,11 @@ interface Seen {
 }
 
 /** The Ghost as the fresh detection sees it, or why the report's entry does not hold any more. */
-export function verifyGhost(entry: MachinePlan, fresh: DriftReport, etcdMemberRemoved: ReadonlySet<string>): VerifiedGhost | string {
+export function verifyGhost(entry: MachinePlan, view: FreshView, etcdMemberRemoved: ReadonlySet<string>): VerifiedGhost | string {
   if (!entry.biosUUID || !entry.instanceUUID || !entry.vcenter)
     return 'the report does not name its VM by BIOS UUID, instance UUID and vCenter';
   const bios = entry.biosUUID.toLowerCase();
+  const fresh = view.report;
   const now: Seen[] = fresh.clusters.flatMap((c) => {
     const cluster = `${c.namespace}/${c.name}`;
     return [
@@ -108,6 +116,8 @@ export function verifyGhost(entry: MachinePlan, fresh: DriftReport, etcdMemberRe
   if (!ghost && infra && infra.name !== entry.machine)
     return `the VM is now named ${infra.name}, not ${entry.machine}, and no Ghost of any cluster: renamed since the report`;
   if (!ghost) return `no VM with BIOS UUID ${bios} is a Ghost on ${entry.vcenter} any more (gone, or re-created with another BIOS UUID)`;
+  const claim = view.claimedBy(bios) ?? (ghost.m.instanceUUID ? view.claimedBy(ghost.m.instanceUUID.toLowerCase()) : undefined);
+  if (claim) return `the backup holds ${claim} for this VM: not a Ghost`;
   return sameGhost(entry, ghost, etcdMemberRemoved);
 }
 

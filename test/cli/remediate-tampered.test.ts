@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { DriftReport, MachineReport } from '../../src/model/report.js';
 import { listVCenter } from '../../src/vsphere/inventory.js';
 import { startApiServer, type NodeSpec, type PodSpec } from '../helpers/apiserver.js';
+import type { VeleroItem } from '../fixtures/tarball.js';
 import type { SeedVM } from '../helpers/seed.js';
 import { capvVM, runCli, scenario, tempDir, tkgCluster, type Scenario } from '../helpers/scenario.js';
 
@@ -28,24 +29,21 @@ interface World extends Scenario {
 const etcdPod = (node: string): PodSpec => ({ name: `etcd-${node}`, namespace: 'kube-system', nodeName: node, labels: { component: 'etcd' } });
 
 /** wc1 (one control-plane machine, two workers) with three Ghost VMs, their Nodes and the etcd Pods; the report from detect. */
-async function world(t: ExecutionContext, options: { workerNode?: boolean } = {}): Promise<World> {
+async function world(t: ExecutionContext, options: { workerNode?: boolean; claimedWorker?: boolean } = {}): Promise<World> {
   const nodes: NodeSpec[] = [];
   const pods: PodSpec[] = [];
   const api = await startApiServer({ nodes, pods });
   t.teardown(() => api.stop());
-  const ghosts: SeedVM[] = [];
+  const ghosts = [capvVM('wc1-md-0-7f9c8d-zzzzz'), capvVM(CP_GHOST), capvVM('wc1-md-0-7f9c8d-eeeee')];
+  const [worker, controlPlane, hiddenEtcd] = ghosts as [SeedVM, SeedVM, SeedVM];
   const s = await scenario(
     t,
-    { clusters: [tkgCluster('wc1', { kubeconfig: api.kubeconfig({ clusterName: 'wc1' }) })] },
     {
-      mutate: (dcs, b) => {
-        const md = b.clusters[0]!.machineDeploymentName;
-        ghosts.push(capvVM(`${md}-7f9c8d-zzzzz`), capvVM(CP_GHOST), capvVM(`${md}-7f9c8d-eeeee`));
-        dcs[0]!.vms.push(...ghosts);
-      },
+      clusters: [tkgCluster('wc1', { kubeconfig: api.kubeconfig({ clusterName: 'wc1' }) })],
+      ...(options.claimedWorker ? { extra: [orphanVSphereVM(worker)] } : {}),
     },
+    { mutate: (dcs) => void dcs[0]!.vms.push(...ghosts) },
   );
-  const [worker, controlPlane, hiddenEtcd] = ghosts as [SeedVM, SeedVM, SeedVM];
   for (const m of s.backup.clusters[0]!.machines) {
     nodes.push({ name: m.name, providerID: `vsphere://${m.biosUuid}`, controlPlane: m.controlPlane });
     if (m.controlPlane) pods.push(etcdPod(m.name));
@@ -60,6 +58,19 @@ async function world(t: ExecutionContext, options: { workerNode?: boolean } = {}
   t.is(detect.code, 0, detect.stderr);
   const report = JSON.parse(await readFile(reportPath, 'utf8')) as DriftReport;
   return { ...s, nodes, reportPath, report, worker, controlPlane, hiddenEtcd };
+}
+
+/** A VSphereVM left in the backup without its Machine: it claims the VM, which the analysis still calls a Ghost. */
+function orphanVSphereVM(vm: SeedVM): VeleroItem {
+  return {
+    resource: 'vspherevms.infrastructure.cluster.x-k8s.io',
+    object: {
+      apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1',
+      kind: 'VSphereVM',
+      metadata: { name: vm.name, namespace: 'default', uid: vm.instanceUuid, labels: { 'cluster.x-k8s.io/cluster-name': 'wc1' } },
+      spec: { biosUUID: vm.uuid, datacenter: '/DC0' },
+    },
+  };
 }
 
 async function vmNames(s: Scenario): Promise<string[]> {
@@ -142,6 +153,19 @@ test('a Ghost named like a worker whose Node runs an etcd Pod is refused as a wo
   t.true(nodeNames(w).includes(w.hiddenEtcd.name));
   t.false((await vmNames(w)).includes(w.worker.name), 'the real worker Ghost goes');
   t.false(nodeNames(w).includes(w.worker.name));
+});
+
+test('a Ghost whose VM an object of the backup still claims (a VSphereVM without its Machine) is refused', async (t) => {
+  const w = await world(t, { claimedWorker: true });
+  t.is(entryOf(w.report, w.worker.name).status, 'Ghost', 'the analysis calls it a Ghost');
+  const [vms, nodes] = [await vmNames(w), nodeNames(w)];
+  const result = await runCli(['remediate', '--report', w.reportPath, '--apply', '--yes']);
+  t.regex(
+    result.stdout,
+    new RegExp(`refused\\t[^\\t]*\\t${w.worker.name}\\t.*the backup holds VSphereVM default/${w.worker.name} for this VM`),
+  );
+  t.deepEqual(nodeNames(w), nodes);
+  t.deepEqual(await vmNames(w), vms);
 });
 
 test('a machine name that is a number is refused naming the field, for the plan and for --apply; nothing is touched', async (t) => {

@@ -79,6 +79,8 @@ function recordedPeers(): Recorded {
   const live = new Map(vms.map((v, i) => [`vm-${i}`, { ...v, power: 'poweredOn' }]));
   const destroyed: string[] = [];
   const deletedNodes: string[] = [];
+  // What the backup's objects claim: every backed-up machine's UUIDs (the Ghosts have none).
+  const claimed = new Set(machines.filter((m) => m.source === 'backup').flatMap((m) => [m.biosUUID!, m.instanceUUID!]));
   const nodesOf = (c: string): WorkloadNode[] =>
     machines
       .filter((m) => m.nodeName && m.name.startsWith(`${c}-`))
@@ -111,7 +113,7 @@ function recordedPeers(): Recorded {
     };
   };
   const peers: RemediationPeers = {
-    detect: async () => structuredClone(fresh),
+    detect: async () => ({ report: structuredClone(fresh), claimedBy: (u) => (claimed.has(u) ? `Machine default/${u}` : undefined) }),
     withVCenter: (vcenter, work) =>
       vcenter !== VC
         ? undefined
