@@ -7,13 +7,12 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from '../kube/call.js';
+import { MAX_LIST_PAGES } from '../kube/client.js';
 import { parseWorkloadKubeconfig } from './kubeconfig.js';
 import { agentFor, apiFor, type WorkloadNodeOptions, type WorkloadNodeRequest } from './nodes.js';
 
 const ETCD_NAMESPACE = 'kube-system';
 const ETCD_SELECTOR = 'component=etcd';
-/** Pages of etcd Pods at most: a control plane has a handful. */
-const MAX_ETCD_PAGES = 10;
 
 /** One bounded call to the workload cluster's API with the kubeconfig from the backup. */
 async function workloadCall<T>(
@@ -47,7 +46,7 @@ export async function etcdMemberNodes(request: WorkloadNodeRequest, options: Wor
   return workloadCall(request, `Pods labelled ${ETCD_SELECTOR} in ${ETCD_NAMESPACE}`, 'list', options, async (api, requestOptions) => {
     const nodes = new Set<string>();
     let next: string | undefined;
-    for (let page = 0; page < MAX_ETCD_PAGES; page++) {
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
       const list = await api.listNamespacedPod(
         {
           namespace: ETCD_NAMESPACE,
@@ -61,7 +60,7 @@ export async function etcdMemberNodes(request: WorkloadNodeRequest, options: Wor
       next = list.metadata?._continue || undefined;
       if (!next) return nodes;
     }
-    throw new Error(`more than ${MAX_ETCD_PAGES} pages of etcd Pods`);
+    throw new Error(`more than ${MAX_LIST_PAGES} pages of etcd Pods`);
   });
 }
 

@@ -8,6 +8,7 @@ import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
 import { boundedKubeCall, type KubeRequestOptions } from '../kube/call.js';
+import { MAX_LIST_PAGES } from '../kube/client.js';
 import { redacted } from '../util/redact.js';
 import { describeFailure } from './failure.js';
 import { KubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
@@ -157,6 +158,7 @@ async function readAllPages(api: CoreV1Api, requestOptions: KubeRequestOptions, 
   let continueToken: string | undefined;
   let page = 0;
   do {
+    if (page === MAX_LIST_PAGES) throw new Error(`the Node listing goes on beyond ${MAX_LIST_PAGES} pages`);
     page += 1;
     debug(`GET /api/v1/nodes page ${page} (limit ${pageSize})`);
     const list = await api.listNode({ limit: pageSize, ...(continueToken ? { _continue: continueToken } : {}) }, requestOptions);

@@ -80,6 +80,14 @@ test('a page of Nodes past the byte bound is refused, naming the listing and the
   t.is((await listWorkloadNodes(request, { maxResponseBytes: 256 * 1024, pageSize: 10 })).nodes.length, 40, 'smaller pages pass');
 });
 
+test('a listing that goes on page after page is cut at 200 pages, naming why', async (t) => {
+  const s = await server(t, { nodes: workers(201), pageLimitMax: 1 });
+  const listing = await listWorkloadNodes({ namespace: 'ns', cluster: 'wc1', kubeconfig: s.kubeconfig() }, { timeoutMs: 60_000 });
+  t.false(listing.reached);
+  t.regex(listing.error!, /the Node listing goes on beyond 200 pages/);
+  t.is(s.requests, 200);
+});
+
 test('marks control-plane Nodes by role label, including the legacy master label', async (t) => {
   const s = await server(t, {
     nodes: [
