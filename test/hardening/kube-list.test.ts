@@ -7,6 +7,8 @@
 import test from 'ava';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { kubeClient } from '../../src/kube/client.js';
+import { startKubeApi } from '../helpers/kube-api.js';
 import { runChild } from './rss.js';
 
 const CHILD = new URL('./kube-list-child.js', import.meta.url);
@@ -75,4 +77,22 @@ test('a page under the bound is read whole', async (t) => {
   const outcome = await runChild(CHILD, [api.url]);
   t.true(outcome.ok, outcome.error);
   t.is(outcome.error, '20 backups');
+});
+
+test('the bound is per page: the same Backups in pages the API server keeps small are read whole, and every page asks for a limit', async (t) => {
+  const backups = 24;
+  const note = 'y'.repeat(3 * 1024 * 1024);
+  for (const pageLimitMax of [undefined, 8]) {
+    const api = await startKubeApi(pageLimitMax ? { pageLimitMax } : {});
+    t.teardown(() => api.stop());
+    for (let i = 0; i < backups; i++) {
+      api.put({ apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: `b${i}`, namespace: 'velero', annotations: { note } } });
+    }
+    const client = await kubeClient(api.kubeConfig, { timeoutMs: 60_000 });
+    const listing = client.listVeleroObjects('Backup', 'velero', '');
+    if (pageLimitMax) t.is((await listing).length, backups);
+    else await t.throwsAsync(listing, { message: /^backups in velero: refused: the answer to this list at .* is larger than 64 MiB$/ });
+    const lists = api.requests.filter((r) => r.path === '/apis/velero.io/v1/namespaces/velero/backups');
+    t.true(lists.length > 0 && lists.every((r) => r.query.get('limit') === '500'));
+  }
 });
