@@ -53,7 +53,7 @@ function inside(location: StorageLocation, root: string, key: string): string {
 async function listBackupNames(location: StorageLocation, path: string, signal?: AbortSignal): Promise<string[]> {
   signal?.throwIfAborted();
   await stat(location.directory!).catch((err: NodeJS.ErrnoException) => {
-    throw localFailure(err, location, '', `the bucket directory ${location.bucket}`);
+    throw localFailure(err, location, '', 'the bucket directory');
   });
   const entries = await readdir(path, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
@@ -105,7 +105,7 @@ function fileObjectSource(location: StorageLocation, object: LocalObject, name: 
 
 function localFailure(err: NodeJS.ErrnoException, location: StorageLocation, key: string, what: string): BackupSourceError {
   const url = key ? `${location.bucket}/${key}` : location.bucket;
-  if (err.code === 'ENOENT') return new BackupSourceError('not-found', location.bucket, key, `${what}: ${url} does not exist`, { cause: err });
+  if (err.code === 'ENOENT') return new BackupSourceError('not-found', location.bucket, key, `${what} not found: ${url}`, { cause: err });
   if (err.code === 'EACCES' || err.code === 'EPERM') {
     return new BackupSourceError('access-denied', location.bucket, key, `${what}: ${url}: permission denied`, { cause: err });
   }

@@ -18,6 +18,7 @@ import { BucketBackupCatalog } from '../../src/storage/bucket.js';
 import { readStorageLocationFile } from '../../src/storage/storage-location.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { call, makeClients, until } from '../grpc/helpers.js';
+import { runCli } from '../helpers/scenario.js';
 import { makePki, type Pki } from '../grpc/pki.js';
 import { admissionReview, post, responseOf, restoreObject } from '../webhook/helpers.js';
 
@@ -229,7 +230,7 @@ test("the directory's catalog reads velero-backup.json as a bucket's: newest Com
   );
   const gone = join(dir, 'gone');
   await t.throwsAsync(new BucketBackupCatalog({ bucket: pathToFileURL(gone).href, directory: gone }).newestCompleted(), {
-    message: /the bucket directory file:\/\/.*gone: file:\/\/.*gone does not exist/,
+    message: /^the bucket directory not found: file:\/\/.*\/gone$/,
   });
 });
 
@@ -248,4 +249,21 @@ test('docs/serve.md: the one-machine serve.yaml loads, with its bucket directory
   t.is(config.analysis.inventory, join(root, 'inventory.json'));
   t.true(config.watch.enabled);
   t.is(config.watch.source, 'bucket');
+});
+
+test('detect --storage-location with a file:// bucket reads the backup from the directory, as serve does', async (t) => {
+  const bucket = await exampleBucket(join(dir, 'cli'));
+  const locationFile = join(dir, 'cli-location.yaml');
+  await writeFile(locationFile, `bucket: ${pathToFileURL(bucket).href}\n`);
+  const report = join(dir, 'cli-report.json');
+  const inventory = new URL('inventory.json', EXAMPLE).pathname;
+  const args = ['detect', '--storage-location', locationFile, '--inventory', inventory, '--skip-access-apiserver', '-o', report];
+  const result = await runCli([...args, '--backup-name', BACKUP]);
+  t.is(result.code, 0, result.stderr);
+  const written = JSON.parse(await readFile(report, 'utf8')) as { summary: { status: string }; metadata: { backup: string } };
+  t.is(written.summary.status, 'ManualRemediationRequired');
+  t.is(written.metadata.backup, `${pathToFileURL(bucket).href}/backups/${BACKUP}/${BACKUP}.tar.gz`);
+  const missing = await runCli([...args, '--backup-name', 'not-there']);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /backup not-there not found: file:\/\/.*\/backups\/not-there\/not-there\.tar\.gz\n$/);
 });
