@@ -5,12 +5,12 @@
  */
 import { bearerTokenProblem } from '../rpc/bearer.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import type { ServiceConfig } from '../app/service-config.js';
 import { ConfigError } from '../config/values.js';
 import { credentialOverrides, vcenterTrust } from '../config/vcenter-credentials.js';
+import { readFileOr } from '../util/files.js';
 
 export interface ServiceSecrets {
   /** The bearer token callers must send; undefined: no token required. */
@@ -21,14 +21,8 @@ export interface ServiceSecrets {
 
 /** Reads the files the configuration names. Errors name the key and the file, never the content. */
 export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
-  const read = async (key: string, path: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
-    }
-  };
+  const read = (key: string, path: string): Promise<Buffer> =>
+    readFileOr(path, (why) => new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${why})`));
   let token: string | undefined;
   if (config.tokenFile) {
     token = (await read('auth.tokenFile', config.tokenFile)).toString('utf8').trim();
