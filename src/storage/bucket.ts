@@ -12,24 +12,12 @@ import { directoryBucket } from './directory-bucket.js';
 import type { S3SourceOptions } from './s3-client.js';
 import { s3Bucket } from './s3-backups.js';
 import type { StorageLocation } from './storage-location.js';
+import type { BackupBucket, BucketLook } from './backup-bucket.js';
+
+export type { BackupBucket, BucketLook } from './backup-bucket.js';
 
 /** `velero-backup.json` objects read at once: a first look at a bucket of hundreds of backups fits an admission deadline. */
 const READ_CONCURRENCY = 8;
-
-export interface BackupBucket {
-  /** The resources tarball of backup `name`: `[<prefix>/]backups/<name>/<name>.tar.gz`. */
-  tarball(name: string): BackupSource;
-  /** One look at the backups, its reads sharing one deadline and the caller's signal; closed when done. */
-  look(signal?: AbortSignal): BucketLook;
-}
-
-export interface BucketLook {
-  /** The names under `[<prefix>/]backups/` (one per backup), in the listing's order. */
-  backupNames(): Promise<string[]>;
-  /** The backup's `velero-backup.json`; undefined when it has none (not finished, or not Velero's). */
-  backupRecord(name: string): Promise<BackupRecord | undefined>;
-  close(): void;
-}
 
 /** The bucket of a storage location: a local directory when it has one, else S3. */
 export function bucketOf(location: StorageLocation, options: S3SourceOptions = {}): BackupBucket {

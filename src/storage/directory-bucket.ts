@@ -11,8 +11,8 @@ import { fileBackupSource } from '../backup/file-source.js';
 import type { BackupSource } from '../backup/source.js';
 import { isObjectName } from '../model/kube.js';
 import { MAX_BACKUP_JSON_BYTES, parseBackupRecord, type BackupRecord } from './backup-records.js';
-import type { BackupBucket } from './bucket.js';
-import { backupsPrefix, backupTarballKey, checkBackupName } from './s3-url.js';
+import type { BackupBucket } from './backup-bucket.js';
+import { backupsPrefix, backupTarballKey, checkBackupKey } from './s3-url.js';
 import type { StorageLocation } from './storage-location.js';
 
 export function directoryBucket(location: StorageLocation): BackupBucket {
@@ -20,7 +20,7 @@ export function directoryBucket(location: StorageLocation): BackupBucket {
   const objectOf = (key: string) => ({ key, path: inside(location, root, key), url: `${location.bucket}/${key}` });
   return {
     tarball(name) {
-      checkBackupName(location, name);
+      checkBackupKey(location, name);
       return fileObjectSource(location, objectOf(backupTarballKey(location, name)), name);
     },
     look(signal) {

@@ -7,7 +7,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { isObjectName } from '../model/kube.js';
 import { MAX_BACKUP_JSON_BYTES, parseBackupRecord, type BackupRecord } from './backup-records.js';
 import { BackupSourceError } from '../backup/errors.js';
-import type { BackupBucket } from './bucket.js';
+import type { BackupBucket } from './backup-bucket.js';
 import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { deadlineFailure, describeS3Failure } from './s3-failure.js';
 import { s3BackupSource } from './s3-source.js';
