@@ -21,11 +21,13 @@ export interface BackupLocator {
 export interface BackupLocations {
   /** The location of that name, the default one for an empty name; an unknown name is invalid-argument. */
   select(name: string | undefined): { name: string; locator: BackupLocator };
+  /** Every location's name, the default one first. */
+  names(): string[];
 }
 
 /** One locator, the only (and so the default) location. */
 export function onlyLocation(name: string, locator: BackupLocator): BackupLocations {
-  return { select: () => ({ name, locator }) };
+  return { select: () => ({ name, locator }), names: () => [name] };
 }
 
 /** The tarball of a backup in a configured location; tests replace it. */
@@ -51,6 +53,11 @@ export class ConfiguredStorageLocations implements BackupLocations {
       );
     }
     return { name: location.name, locator: { locate: async (backupName) => this.sourceIn(backupName, location) } };
+  }
+
+  names(): string[] {
+    const first = defaultStorageLocation({ storageLocations: this.locations }).name;
+    return [first, ...this.locations.map((l) => l.name).filter((n) => n !== first)];
   }
 }
 

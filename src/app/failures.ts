@@ -8,6 +8,7 @@ import { DomainError, type ErrorKind } from './errors.js';
 
 const SOURCE_FAILURES: Record<BackupSourceFailure, ErrorKind> = {
   'not-found': 'not-found',
+  'no-bucket': 'misconfigured',
   'access-denied': 'permission-denied',
   credentials: 'permission-denied',
   network: 'unavailable',

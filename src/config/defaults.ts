@@ -97,6 +97,8 @@ export const DEFAULTS = freeze({
     requestTimeoutMs: 10 * SECOND,
     /** Objects per page of a listing (`limit`). */
     pageSize: 500,
+    /** How long the storage location a Backup names is kept (a Backup's spec does not change). */
+    backupLocationTtlMs: 10 * MINUTE,
   },
   /** `drift-detector serve`. */
   service: {

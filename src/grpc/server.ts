@@ -18,6 +18,7 @@ import type { ServiceConfig } from '../config/service-config.js';
 import { DEFAULTS, type WatchSource } from '../config/defaults.js';
 import { lazyKubeClient } from '../kube/client.js';
 import { hasKubeConfig, loadKubeConfig } from '../kube/config.js';
+import { clusterBackupLocations } from '../kube/backup-location.js';
 import { BACKUPS_RBAC_HINT, ClusterBackupCatalog } from '../kube/location-backups.js';
 import { guarded, type CallEnvironment } from '../rpc/calls.js';
 import { PROTO_FILES, SERVICE_NAMES } from '../rpc/protos.js';
@@ -95,6 +96,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const ignore = config.analysis.ignoreFile ? await readIgnoreFile(config.analysis.ignoreFile) : undefined;
   const service = new DriftService({
     locations: new ConfiguredStorageLocations(config.storageLocations, options.deps?.resolveBackup ?? s3SourceIn),
+    // A restore's backup is read from the location its Backup names, when serve can read Backups.
+    ...(hasKubeConfig(options.env ?? process.env)
+      ? { backupStorageLocationOf: clusterBackupLocations({ env: options.env ?? process.env }) }
+      : {}),
     analysis: config.analysis,
     gate: config.gate,
     vcenterCredentials: secrets.vcenterCredentials,
