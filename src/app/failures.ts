@@ -41,3 +41,9 @@ export function failureKind(err: unknown): ErrorKind {
   }
   return err instanceof BackupError ? 'invalid-argument' : 'internal';
 }
+
+/** What to tell of a failure: a store's own words when a read of it failed (they name the object), else the error's. */
+export function failureMessage(err: unknown): string {
+  for (const e of causeChain(err)) if (e instanceof BackupSourceError) return e.message;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -16,7 +16,7 @@ import type { DriftReport } from '../model/report.js';
 import { errorMessage } from '../util/values.js';
 import type { DriftService } from './drift-service.js';
 import { DomainError } from './errors.js';
-import { failureKind } from './failures.js';
+import { failureKind, failureMessage } from './failures.js';
 
 /**
  * `spec.storageLocation` of Velero Backup `backup` in `namespace`; undefined when it cannot be
@@ -63,7 +63,7 @@ export async function analyzeRestoreBackup(service: DriftService, request: Resto
     }
   }
   if (failures.length > 0) {
-    const message = failures.map((f) => `storage location ${f.location}: ${errorMessage(f.error)}`).join('; ');
+    const message = failures.map((f) => `storage location ${f.location}: ${failureMessage(f.error)}`).join('; ');
     return { outcome: 'failed', error: failures[0]!.error, message };
   }
   const where = candidates.length === 1 ? `storage location ${candidates[0]}` : `storage locations ${candidates.join(', ')}`;

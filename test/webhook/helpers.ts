@@ -29,6 +29,19 @@ export async function startTestWebhook(options: {
 }): Promise<TestWebhook> {
   const detection = new FakeDetection();
   const service = await startTestService({ deps: detection.deps(), ...(options.config ? { config: options.config } : {}) });
+  return { detection, ...(await startWebhookOn(service, options)) };
+}
+
+/** The webhook in front of a running test service (the real detection, or the service's own). */
+export async function startWebhookOn(
+  service: TestService,
+  options: {
+    tls: { certFile: string; keyFile: string };
+    deadlineMs?: number;
+    schedules?: Omit<ScheduleSources, 'logger'>;
+    certPollMs?: number;
+  },
+): Promise<Omit<TestWebhook, 'detection'>> {
   const logs: string[] = [];
   const logger = jsonLogger({ level: 'debug', write: (line) => logs.push(line) });
   const config: WebhookConfig = { listen: '127.0.0.1:0', ...options.tls, deadlineMs: options.deadlineMs ?? 5000 };
@@ -39,7 +52,6 @@ export async function startTestWebhook(options: {
   });
   const webhook = await startWebhook({ config, admission, logger, ...(options.certPollMs ? { certPollMs: options.certPollMs } : {}) });
   return {
-    detection,
     service,
     webhook,
     logs,
