@@ -47,8 +47,8 @@ export async function analyzeRestoreBackup(service: DriftService, request: Resto
   const configured = service.options.locations.names();
   if (named !== undefined && !configured.includes(named)) {
     const message =
-      `backup ${backup} is in storage location "${named.slice(0, 80)}", which this service is not configured with ` +
-      `(configured: ${configured.join(', ')}): add it to storageLocations`;
+      `storage location "${named.slice(0, 80)}" is not configured (configured: ${configured.join(', ')}): ` +
+      `the Backup of ${backup} names it; add it to the service's storageLocations`;
     return { outcome: 'failed', error: new DomainError('misconfigured', message), message };
   }
   const candidates = named !== undefined ? [named] : configured;

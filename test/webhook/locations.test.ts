@@ -177,7 +177,7 @@ test('with the Backups readable: each backup is read from the location its Backu
   t.false(offsite.allowed);
   t.regex(
     offsite.status!.message,
-    /storage location "offsite", which this service is not configured with \(configured: default, second, misnamed, denied/,
+    /storage location "offsite" is not configured \(configured: default, second, misnamed, denied, not-s3, web, refused, hang\): the Backup of offsite-1 names it/,
   );
 
   // The RestoreItemAction of the same service, called as a local-mode plugin would (no location named): the same rule.
