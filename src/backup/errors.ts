@@ -19,10 +19,6 @@ export class BackupError extends Error {
 }
 
 /**
- * `not-found`: the bucket answered and the object is not in it. `no-bucket`: the location's bucket
- * does not exist there, a misconfiguration and never a missing backup.
- */
-/**
  * A readable backup that holds no Cluster API object: not a backup of a TKG management cluster.
  * `detect` refuses it; the doors that gate a restore have nothing to judge in it.
  */
@@ -32,6 +28,10 @@ export class NoClusterApiObjects extends BackupError {
   }
 }
 
+/**
+ * `not-found`: the bucket answered and the object is not in it. `no-bucket`: the location's bucket
+ * does not exist there, a misconfiguration and never a missing backup.
+ */
 export type BackupSourceFailure = 'not-found' | 'no-bucket' | 'access-denied' | 'credentials' | 'network' | 'invalid' | 'failed';
 
 /**
