@@ -2,7 +2,10 @@
  * The admission webhook started for real on loopback beside the service (the same DriftService and
  * cache), and an HTTPS client that, like kube-apiserver, trusts only the CA bundle it was given.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { RestoreAdmission } from '../../src/app/admission.js';
@@ -12,6 +15,7 @@ import type { WebhookConfig } from '../../src/config/service-config.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { startWebhook, WEBHOOK_PATH, type RunningWebhook } from '../../src/webhook/server.js';
 import { FakeDetection, startTestService, type TestService } from '../grpc/helpers.js';
+import { CLI } from '../helpers/scenario.js';
 
 export interface TestWebhook {
   detection: FakeDetection;
@@ -177,4 +181,35 @@ export function responseOf(answer: Answer): ReviewResponse {
   if (review.apiVersion !== 'admission.k8s.io/v1' || review.kind !== 'AdmissionReview')
     throw new Error(`not an AdmissionReview: ${answer.body}`);
   return review.response;
+}
+
+/**
+ * `drift-detector serve` as a process with the configuration `lines` (written to `dir`), outside any
+ * cluster (no KUBECONFIG, not in a pod, HOME = `dir`): resolves once its webhook serves.
+ */
+export async function spawnServe(
+  dir: string,
+  lines: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+  await writeFile(join(dir, 'config.yaml'), [...lines, ''].join('\n'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'KUBECONFIG' && k !== 'KUBERNETES_SERVICE_HOST'));
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'config.yaml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...env, HOME: dir, ...extraEnv },
+  });
+  let stderr = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the webhook did not start: ${stderr}`)), 30_000);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const line = stderr.split('\n').find((l) => l.includes('"@message":"webhook serving"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(Number((JSON.parse(line) as { address: string }).address.split(':').pop()));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return { child, port, stderr: () => stderr };
 }

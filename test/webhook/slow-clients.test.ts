@@ -5,15 +5,14 @@
  * large, a chunked body that never stops. The service's peak RSS is read from outside.
  */
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { connect, type TLSSocket } from 'node:tls';
 import { makePki, type Pki } from '../grpc/pki.js';
 import { watchPeakRss } from '../helpers/peak-rss.js';
-import { CLI, tempDir } from '../helpers/scenario.js';
-import { admissionReview, post, responseOf, restoreObject } from './helpers.js';
+import { tempDir } from '../helpers/scenario.js';
+import { admissionReview, post, responseOf, restoreObject, spawnServe } from './helpers.js';
 
 const STALLERS = 400;
 /** What each staller sends of the 900 KB it declares before it stops. */
@@ -31,32 +30,20 @@ test.before(async () => {
   pki = await makePki();
   ca = await readFile(pki.caCert);
   const dir = await tempDir('drift-slow-clients-');
-  await writeFile(
-    join(dir, 'config.yaml'),
+  const served = await spawnServe(
+    dir,
     [
       'listen: 127.0.0.1:0',
       // A store on a closed port: a review is answered at once (denied, naming the location), without S3.
       'storageLocations: [{ name: default, bucket: velero, s3Url: "http://127.0.0.1:1", s3ForcePathStyle: true, region: us-east-1 }]',
       'analysis: { skipAccessApiServer: true }',
       `webhook: { listen: 127.0.0.1:0, tls: { certFile: ${pki.serverCert}, keyFile: ${pki.serverKey} }, deadline: 20s }`,
-      '',
-    ].join('\n'),
+    ],
+    { AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'test-secret' },
   );
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'KUBECONFIG' && k !== 'KUBERNETES_SERVICE_HOST'));
-  child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'config.yaml')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...env, HOME: dir, AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'test-secret' },
-  });
+  child = served.child;
+  port = served.port;
   rss = watchPeakRss(child);
-  let stderr = '';
-  port = await new Promise<number>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const line = stderr.split('\n').find((l) => l.includes('"@message":"webhook serving"'));
-      if (line) resolve(Number((JSON.parse(line) as { address: string }).address.split(':').pop()));
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
 });
 
 test.after.always(async () => {
