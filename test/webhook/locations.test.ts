@@ -10,7 +10,7 @@
 import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
 import type { ServiceConfig } from '../../src/app/service-config.js';
 import { buildBackup, fillerItems, writeVeleroTarball } from '../fixtures/builder.js';
@@ -183,9 +183,9 @@ test('with the Backups readable: each backup is read from the location its Backu
   // The RestoreItemAction of the same service, called as a local-mode plugin would (no location named): the same rule.
   const execute = (backup: string, item = clusterItem('default', 'wc-a')) =>
     call<{ item: Buffer; skipRestore?: boolean }>(w.service.clients.riaV2, 'Execute', executeRequest(item, veleroRestore(backup)));
-  const blocked = await t.throwsAsync<grpc.ServiceError>(execute('tkg-b'));
+  const blocked = await t.throwsAsync<ServiceError>(execute('tkg-b'));
   t.regex(blocked.details, /NeedFurtherConfirmation/);
-  const misnamed = await t.throwsAsync<grpc.ServiceError>(execute('in-misnamed'));
+  const misnamed = await t.throwsAsync<ServiceError>(execute('in-misnamed'));
   t.regex(misnamed.details, /storage location misnamed: bucket no-such-bucket does not exist/);
   const unchecked = await execute('gone');
   t.falsy(unchecked.skipRestore);
@@ -208,6 +208,27 @@ test('with the Backups readable: each backup is read from the location its Backu
   );
   t.falsy(untouched.skipRestore);
   t.deepEqual(JSON.parse(untouched.item.toString('utf8')), JSON.parse(secret.toString('utf8')));
+
+  // `check` asks the same service: nothing to judge is ALLOW with no cluster; a missing bucket is the
+  // service's misconfiguration (FAILED_PRECONDITION), never NOT_FOUND.
+  const checked = await call<{ verdict: string; clusters: unknown[]; errors: Array<{ message: string }> }>(
+    w.service.clients.detector,
+    'Check',
+    {
+      backup_name: 'apps',
+    },
+  );
+  t.is(checked.verdict, 'ALLOW');
+  t.deepEqual(checked.clusters, []);
+  t.regex(
+    checked.errors[0]!.message,
+    /holds no Cluster API objects: not a TKG management cluster backup, nothing for the restore gate to judge/,
+  );
+  const noBucket = await t.throwsAsync<ServiceError>(
+    call(w.service.clients.detector, 'Check', { backup_name: 'in-misnamed', storage_location: 'misnamed' }),
+  );
+  t.is(noBucket.code, grpcStatus.FAILED_PRECONDITION);
+  t.regex(noBucket.details, /bucket no-such-bucket does not exist/);
 });
 
 test('without access to Backups: every configured location is looked in, and a broken one is never taken for a missing backup', async (t) => {
