@@ -180,6 +180,13 @@ test('with the Backups readable: each backup is read from the location its Backu
     /storage location "offsite" is not configured \(configured: default, second, misnamed, denied, not-s3, web, refused, hang\): the Backup of offsite-1 names it/,
   );
 
+  // The Backup cannot be read (403): every configured location is looked in, and the broken ones cannot say it is not there.
+  kube.fail('/apis/velero.io/v1/namespaces/velero/backups/unreadable', 403);
+  const unreadable = await ask('unreadable');
+  t.false(unreadable.allowed);
+  t.regex(unreadable.status!.message, /storage location misnamed: bucket no-such-bucket does not exist.*; storage location denied: access denied/);
+  t.true(w.service.logs.some((l) => l.includes("the Backup's storage location could not be read; looking in every configured location")));
+
   // The RestoreItemAction of the same service, called as a local-mode plugin would (no location named): the same rule.
   const execute = (backup: string, item = clusterItem('default', 'wc-a')) =>
     call<{ item: Buffer; skipRestore?: boolean }>(w.service.clients.riaV2, 'Execute', executeRequest(item, veleroRestore(backup)));
