@@ -23,11 +23,13 @@ export interface BackupLocations {
   select(name: string | undefined): { name: string; locator: BackupLocator };
   /** Every location's name, the default one first. */
   names(): string[];
+  /** The one location stands for whichever a Backup names (the plugin's): messages do not name it. */
+  readonly unnamed?: boolean;
 }
 
-/** One locator, the only (and so the default) location. */
-export function onlyLocation(name: string, locator: BackupLocator): BackupLocations {
-  return { select: () => ({ name, locator }), names: () => [name] };
+/** One locator, the only (and so the default) location; `unnamed` when it stands for whichever the Backup names. */
+export function onlyLocation(name: string, locator: BackupLocator, unnamed = false): BackupLocations {
+  return { select: () => ({ name, locator }), names: () => [name], ...(unnamed ? { unnamed } : {}) };
 }
 
 /** The tarball of a backup in a configured location; tests replace it. */

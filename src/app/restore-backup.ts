@@ -62,11 +62,16 @@ export async function analyzeRestoreBackup(service: DriftService, request: Resto
       if (failureKind(err) !== 'not-found') failures.push({ location, error: err });
     }
   }
+  const unnamed = service.options.locations.unnamed === true;
   if (failures.length > 0) {
-    const message = failures.map((f) => `storage location ${f.location}: ${failureMessage(f.error)}`).join('; ');
+    const message = failures.map((f) => `${unnamed ? '' : `storage location ${f.location}: `}${failureMessage(f.error)}`).join('; ');
     return { outcome: 'failed', error: failures[0]!.error, message };
   }
-  const where = candidates.length === 1 ? `storage location ${candidates[0]}` : `storage locations ${candidates.join(', ')}`;
+  const where = unnamed
+    ? 'the storage location its Backup names'
+    : candidates.length === 1
+      ? `storage location ${candidates[0]}`
+      : `storage locations ${candidates.join(', ')}`;
   return {
     outcome: 'absent',
     warning:

@@ -54,11 +54,13 @@ export function readBoundedBody(req: IncomingMessage, maxBytes: number, budget: 
       borrowed = 0;
     };
     const refuse = (err: BodyRefused) => {
+      // Nothing more is kept: whatever still comes flows past, dropped (the caller closes the connection).
       req.removeAllListeners('data');
-      req.pause();
+      req.removeAllListeners('end');
       chunks.length = 0;
       release();
       reject(err);
+      req.resume();
     };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;

@@ -165,16 +165,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
 
 function plain(res: ServerResponse, status: number, text: string, { close = false } = {}): void {
   if (res.headersSent || res.destroyed) return;
-  if (close) {
-    // Whatever the client still sends is not read: the answer is flushed, then the connection ends.
-    const socket = res.socket;
-    res.shouldKeepAlive = false;
+  const socket = res.socket;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
+  if (close && socket) {
+    // A lingering close: the answer is flushed and the write side ended, while what the client still
+    // sends is read and dropped for a moment, so that a reset does not destroy the answer in flight.
     res.on('finish', () => {
-      socket?.end();
-      setTimeout(() => socket?.destroy(), CLOSE_GRACE_MS).unref();
+      socket.end();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     });
   }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(close ? { connection: 'close' } : {}) }).end(`${text}\n`);
 }
 
 function json(res: ServerResponse, value: unknown): void {

@@ -226,7 +226,7 @@ test("the one rule in Velero's pod: an application backup's labelled objects pas
   const cluster = seen.find((r) => r.resource === CLUSTERS)!;
   t.regex(
     cluster.error!,
-    /the drift check failed \(failurePolicy Fail\): backup b-tkg: storage location .*: bucket no-such-bucket does not exist/,
+    /the drift check failed \(failurePolicy Fail\): backup b-tkg: bucket no-such-bucket does not exist at http:\/\/127\.0\.0\.1:\d+: check the storage location's bucket/,
   );
   for (const r of seen.filter((r) => r !== cluster)) t.true(r.skipRestore && r.error === undefined, `${key(r)} skipped`);
   assertCleanExit(t, broken);

@@ -184,7 +184,10 @@ test('with the Backups readable: each backup is read from the location its Backu
   kube.fail('/apis/velero.io/v1/namespaces/velero/backups/unreadable', 403);
   const unreadable = await ask('unreadable');
   t.false(unreadable.allowed);
-  t.regex(unreadable.status!.message, /storage location misnamed: bucket no-such-bucket does not exist.*; storage location denied: access denied/);
+  t.regex(
+    unreadable.status!.message,
+    /storage location misnamed: bucket no-such-bucket does not exist.*; storage location denied: access denied/,
+  );
   t.true(w.service.logs.some((l) => l.includes("the Backup's storage location could not be read; looking in every configured location")));
 
   // The RestoreItemAction of the same service, called as a local-mode plugin would (no location named): the same rule.
