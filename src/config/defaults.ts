@@ -99,6 +99,12 @@ export const DEFAULTS = freeze({
     pageSize: 500,
     /** How long the storage location a Backup names is kept (a Backup's spec does not change). */
     backupLocationTtlMs: 10 * MINUTE,
+    /**
+     * Bytes of one answer at most (a page of a listing, an object): a page of 500 Backups or
+     * Nodes is a few MiB. Reading stops past it, and the call fails naming what it read. Every
+     * Kubernetes call has it, the workload clusters' Node listings too.
+     */
+    maxResponseBytes: 64 * 1024 * 1024,
   },
   /** `drift-detector serve`. */
   service: {
