@@ -95,10 +95,20 @@ export function s3BackupSourceFromUrl(url: string, options: S3SourceOptions & { 
 function streamBody(output: GetObjectCommandOutput, s3: S3Connection, key: string, description: string, deadline: ReadDeadline): Readable {
   const { bucket } = s3.location;
   const body = output.Body as Readable | undefined;
-  if (!body) {
+  // A web server or a login portal in place of S3 answers every key with a page: no backup is read from it.
+  const webPage = /^text\/html\b/i.test(output.ContentType ?? '');
+  if (!body || webPage) {
+    body?.destroy();
     s3.client.destroy();
     deadline.clear();
-    throw new BackupSourceError('failed', bucket, key, `${description}: the S3 endpoint answered without a body`);
+    throw new BackupSourceError(
+      'failed',
+      bucket,
+      key,
+      webPage
+        ? `${s3.endpoint} answered ${description} with a web page (text/html), not an S3 object: it does not serve that bucket (check s3Url)`
+        : `${description}: the S3 endpoint answered without a body`,
+    );
   }
   const counted = new CountedBody(
     output.ContentLength,

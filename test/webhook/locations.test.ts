@@ -161,7 +161,7 @@ test('with the Backups readable: each backup is read from the location its Backu
     denied: /access denied to s3:\/\/velero\/tkg\/backups\/in-denied\/in-denied\.tar\.gz \(SignatureDoesNotMatch\)/,
     'not-s3':
       /answers 404 to s3:\/\/velero\/backups\/in-not-s3\/in-not-s3\.tar\.gz and to a listing of bucket velero: it does not serve that bucket/,
-    web: /s3:\/\/velero\/backups\/in-web\/in-web\.tar\.gz: not a gzip or tar archive/,
+    web: /answered s3:\/\/velero\/backups\/in-web\/in-web\.tar\.gz with a web page \(text\/html\), not an S3 object/,
     refused: /cannot reach S3 endpoint http:\/\/127\.0\.0\.1:1: connection refused/,
     hang: /did not finish within 3 s/,
   };
