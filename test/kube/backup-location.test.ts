@@ -5,23 +5,27 @@
  */
 import test from 'ava';
 import { clusterBackupLocations } from '../../src/kube/backup-location.js';
-import { startFakeKube } from '../plugin/fake-kube.js';
+import { startFakeKube, type FakeKube } from '../plugin/fake-kube.js';
 
 const NS = 'velero';
 const path = (name: string) => `/apis/velero.io/v1/namespaces/${NS}/backups/${name}`;
-const reads = (kube: Awaited<ReturnType<typeof startFakeKube>>, name: string) =>
-  kube.requests.filter((r) => r.method === 'GET' && r.path === path(name)).length;
+/** Backup `name` as Velero keeps it, naming `storageLocation` (none: a Backup that names none). */
+function putBackup(kube: FakeKube, name: string, storageLocation?: string): void {
+  kube.put(path(name), {
+    apiVersion: 'velero.io/v1',
+    kind: 'Backup',
+    metadata: { name, namespace: NS },
+    spec: storageLocation ? { storageLocation } : {},
+  });
+}
+
+const reads = (kube: FakeKube, name: string) => kube.requests.filter((r) => r.method === 'GET' && r.path === path(name)).length;
 
 test('the location a Backup names, read once and kept; a Backup naming none is undefined', async (t) => {
   const kube = await startFakeKube();
   t.teardown(() => kube.stop());
-  kube.put(path('b1'), {
-    apiVersion: 'velero.io/v1',
-    kind: 'Backup',
-    metadata: { name: 'b1', namespace: NS },
-    spec: { storageLocation: 'east' },
-  });
-  kube.put(path('b2'), { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: 'b2', namespace: NS }, spec: {} });
+  putBackup(kube, 'b1', 'east');
+  putBackup(kube, 'b2');
   const locationOf = clusterBackupLocations({ env: {}, loadConfig: () => Promise.resolve(kube.kubeConfig) });
   const signal = new AbortController().signal;
   const answers = await Promise.all(Array.from({ length: 50 }, () => locationOf(NS, 'b1', signal)));
@@ -34,12 +38,7 @@ test('the location a Backup names, read once and kept; a Backup naming none is u
 test('a refusal is kept for the failure TTL, then the Backup is read again', async (t) => {
   const kube = await startFakeKube();
   t.teardown(() => kube.stop());
-  kube.put(path('b1'), {
-    apiVersion: 'velero.io/v1',
-    kind: 'Backup',
-    metadata: { name: 'b1', namespace: NS },
-    spec: { storageLocation: 'east' },
-  });
+  putBackup(kube, 'b1', 'east');
   kube.fail(path('b1'), 403);
   let clock = 1_000_000;
   const locationOf = clusterBackupLocations({
