@@ -17,12 +17,11 @@ import type { Logger } from '../util/jsonlog.js';
 import { DETECTOR_VERSION } from '../version.js';
 import { errorMessage } from '../util/values.js';
 import { AnalysisCache, type AnalysisRequest, type AnalysisResult, type CacheUse } from './analysis-cache.js';
-import type { BackupLocations } from './backup-locator.js';
+import type { BackupLocations, BackupStorageLocationOf } from './backup-locator.js';
 import type { AnalysisConfig } from '../config/service-config.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import type { DetectOptions, DoorWords, ProgressEvent } from './detect.js';
 import { DomainError } from './errors.js';
-import type { BackupStorageLocationOf } from './restore-backup.js';
 
 export type Detect = (source: BackupSource, options: DetectOptions) => Promise<DriftReport>;
 
