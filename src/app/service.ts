@@ -7,6 +7,7 @@
  */
 import { DEFAULTS, type WatchSource } from '../config/defaults.js';
 import { ConfigError } from '../config/values.js';
+import { clusterBackupLocations } from '../kube/backup-location.js';
 import { lazyKubeClient } from '../kube/client.js';
 import { hasKubeConfig, loadKubeConfig } from '../kube/config.js';
 import { clusterScheduleBackups } from '../kube/schedule-backups.js';
@@ -106,6 +107,8 @@ export async function assembleService(options: AssembleOptions): Promise<Service
   const inventory = config.analysis.inventory ? await readInventory(config.origin, config.analysis.inventory) : undefined;
   const service = new DriftService({
     locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup ?? bucketSourceIn),
+    // A restore's backup is read from the location its Backup names, when serve can read Backups.
+    ...(hasKubeConfig(env) ? { backupStorageLocationOf: clusterBackupLocations({ env }) } : {}),
     analysis: config.analysis,
     gate: config.gate,
     vcenterCredentials: options.vcenterCredentials,
