@@ -8,7 +8,7 @@ import type { Agent } from 'node:https';
 import type { ObservableMiddleware } from '@kubernetes/client-node';
 import { redacted } from '../util/redact.js';
 
-export type KubeVerb = 'read' | 'list' | 'patch' | 'create' | 'delete';
+export type KubeVerb = 'read' | 'list' | 'patch' | 'create' | 'update' | 'delete';
 
 export type KubeFailure =
   | 'not-found'

@@ -1,0 +1,125 @@
+/**
+ * A `coordination.k8s.io/v1` Lease as client-go's leader election keeps it: who holds it, since
+ * when, when it was last renewed, and how many times it changed hands. Reads and writes go through
+ * the bounded KubeClient; a write names the resourceVersion it read, so of two replicas that both
+ * saw the Lease expire, the API server lets exactly one through and answers the other 409 Conflict.
+ */
+import { isMap } from '../util/values.js';
+import { KubeCallError } from './call.js';
+import type { KubeClient } from './client.js';
+
+/** The fields of a Lease's spec that leader election reads and writes. */
+export interface LeaseRecord {
+  /** Empty: nobody holds it (released). */
+  holderIdentity: string;
+  leaseDurationSeconds: number;
+  /** RFC 3339 with microseconds, as the API server's MicroTime. */
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions: number;
+}
+
+/** A Lease as read: its record and the resourceVersion a write must name. */
+export interface ObservedLease {
+  record: LeaseRecord;
+  resourceVersion: string;
+}
+
+const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' } as const;
+
+export class LeaseClient {
+  constructor(
+    private readonly client: KubeClient,
+    readonly namespace: string,
+    readonly name: string,
+  ) {}
+
+  private get object(): string {
+    return `Lease ${this.namespace}/${this.name}`;
+  }
+
+  /** The Lease, or undefined when it does not exist yet. */
+  async read(signal?: AbortSignal): Promise<ObservedLease | undefined> {
+    try {
+      const lease = await this.client.call(
+        this.object,
+        'read',
+        ({ custom }, o) => custom.getNamespacedCustomObject({ ...LEASES, namespace: this.namespace, name: this.name }, o),
+        signal,
+      );
+      return observedLease(lease);
+    } catch (err) {
+      if (err instanceof KubeCallError && err.failure === 'not-found') return undefined;
+      throw err;
+    }
+  }
+
+  /** Creates the Lease; false when another replica created it first (409 AlreadyExists). */
+  async create(record: LeaseRecord, signal?: AbortSignal): Promise<ObservedLease | undefined> {
+    const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace }, spec: record };
+    return conflictAsUndefined(async () =>
+      observedLease(
+        await this.client.call(
+          this.object,
+          'create',
+          ({ custom }, o) => custom.createNamespacedCustomObject({ ...LEASES, namespace: this.namespace, body }, o),
+          signal,
+        ),
+      ),
+    );
+  }
+
+  /** Replaces the Lease read at `resourceVersion`; undefined when someone wrote it since (409 Conflict). */
+  async update(resourceVersion: string, record: LeaseRecord, signal?: AbortSignal): Promise<ObservedLease | undefined> {
+    const body = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.name, namespace: this.namespace, resourceVersion },
+      spec: record,
+    };
+    return conflictAsUndefined(async () =>
+      observedLease(
+        await this.client.call(
+          this.object,
+          'update',
+          ({ custom }, o) => custom.replaceNamespacedCustomObject({ ...LEASES, namespace: this.namespace, name: this.name, body }, o),
+          signal,
+        ),
+      ),
+    );
+  }
+}
+
+async function conflictAsUndefined<T>(write: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof KubeCallError && err.status === 409) return undefined;
+    throw err;
+  }
+}
+
+/** What the API answered, read defensively: a Lease written by something else may lack fields. */
+export function observedLease(lease: unknown): ObservedLease {
+  const metadata = isMap(lease) && isMap(lease['metadata']) ? lease['metadata'] : {};
+  const spec = isMap(lease) && isMap(lease['spec']) ? lease['spec'] : {};
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+  const acquireTime = text(spec['acquireTime']);
+  const renewTime = text(spec['renewTime']);
+  return {
+    resourceVersion: text(metadata['resourceVersion']) ?? '',
+    record: {
+      holderIdentity: text(spec['holderIdentity']) ?? '',
+      leaseDurationSeconds: count(spec['leaseDurationSeconds']),
+      ...(acquireTime ? { acquireTime } : {}),
+      ...(renewTime ? { renewTime } : {}),
+      leaseTransitions: count(spec['leaseTransitions']),
+    },
+  };
+}
+
+/** A Kubernetes MicroTime: RFC 3339 with six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
