@@ -4,6 +4,7 @@ import { FAILURE_POLICIES, GATE_MODES } from '../config/gate-settings.js';
 import type { ConfigOverrides } from '../config/service-sources.js';
 import { durationText } from '../config/values.js';
 import type { DriftService } from '../app/drift-service.js';
+import type { VerdictAdmission } from '../app/verdict-admission.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import type { Logger } from '../util/jsonlog.js';
 import type { RunningWebhook } from '../webhook/server.js';
@@ -98,7 +99,7 @@ async function runServe(flags: ServeFlags, cmd: Command): Promise<void> {
   const secrets = await loadServiceSecrets(config);
   const logger = jsonLogger({ level: config.logLevel });
   const running = await startService({ config, secrets, logger });
-  const webhook = await startWebhookOf(config, running.service, logger).catch(async (err: unknown) => {
+  const webhook = await startWebhookOf(config, running, logger).catch(async (err: unknown) => {
     await running.shutdown();
     throw err;
   });
@@ -120,7 +121,11 @@ async function runServe(flags: ServeFlags, cmd: Command): Promise<void> {
 }
 
 /** The admission webhook beside the gRPC service, on the same DriftService (one analysis cache), when webhook.listen is set. */
-async function startWebhookOf(config: ServiceConfig, service: DriftService, logger: Logger): Promise<RunningWebhook | undefined> {
+async function startWebhookOf(
+  config: ServiceConfig,
+  { service, verdictAdmission }: { service: DriftService; verdictAdmission?: VerdictAdmission },
+  logger: Logger,
+): Promise<RunningWebhook | undefined> {
   if (!config.webhook) return undefined;
   const [{ RestoreAdmission }, { startWebhook }, { clusterScheduleBackups }, { S3BackupCatalog }] = await Promise.all([
     import('../app/admission.js'),
@@ -137,6 +142,7 @@ async function startWebhookOf(config: ServiceConfig, service: DriftService, logg
     deadlineMs: config.webhook.deadlineMs,
     logger,
     schedules: { apiServer: clusterScheduleBackups(), buckets },
+    ...(verdictAdmission ? { verdicts: verdictAdmission } : {}),
   });
   return startWebhook({ config: config.webhook, admission, logger });
 }

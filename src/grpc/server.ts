@@ -10,6 +10,8 @@ import type { DoorWords } from '../app/detect.js';
 import { DriftService, type Detect } from '../app/drift-service.js';
 import { readIgnoreFile } from '../app/ignore-file.js';
 import { ReadinessWatch, type BackupCatalog, type RestorabilityChange } from '../app/readiness.js';
+import { readinessReplicas, type ReadinessReplicas } from '../app/readiness-replicas.js';
+import type { VerdictAdmission } from '../app/verdict-admission.js';
 import { S3BackupCatalog } from '../backup/s3-backups.js';
 import type { ConfiguredStorageLocation } from '../config/storage-locations.js';
 import { RestoreGate } from '../app/restore-gate.js';
@@ -80,6 +82,10 @@ export interface RunningService {
   metrics: ServiceMetrics;
   /** The readiness watch, when `watch.enabled`. */
   readiness?: ReadinessWatch;
+  /** Whether this replica runs the watch now (it holds the Lease, or there is no leader election). */
+  isLeader(): boolean;
+  /** Admission from the verdicts on Backup objects, when serve has a cluster (the webhook's). */
+  verdictAdmission?: VerdictAdmission;
   /** Graceful stop: health goes NOT_SERVING, calls in flight may finish until the timeout, then the rest are cancelled. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
@@ -105,7 +111,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     logger,
     metrics,
   });
-  const watching = config.watch.enabled ? readinessWatch(options, service, logger, metrics) : undefined;
+  const replicas = readinessReplicas(config, options.env ?? process.env, logger);
+  const watching = config.watch.enabled ? readinessWatch(options, service, logger, metrics, replicas) : undefined;
   const readiness = watching?.watch;
   const shell = serviceShell(config, env, service, readiness);
   const port = await shell.bind(config.listen, secrets.credentials);
@@ -132,12 +139,16 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         }
       : {}),
   });
-  readiness?.start();
+  const watchRun = readiness ? await replicas.run(readiness) : undefined;
+  if (watchRun?.lease) logger.info('leader election', { lease: watchRun.lease.name, identity: watchRun.lease.identity });
+  const verdictAdmission = replicas.admission();
 
   let stopping: Promise<void> | undefined;
   const shutdown = (timeoutMs = config.shutdownTimeoutMs): Promise<void> =>
     (stopping ??= (async () => {
       logger.info('shutting down', { timeoutMs });
+      // The watch's work stops and the Lease is handed over before the listeners close: the other replica takes over at once.
+      await watchRun?.stop();
       await readiness?.stop();
       await shell.shutdown(timeoutMs, {
         onCancel: () => logger.warn('calls still running at the shutdown timeout: cancelling them', { timeoutMs }),
@@ -154,6 +165,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     ...(metricsAddress ? { metricsAddress } : {}),
     service,
     ...(readiness ? { readiness } : {}),
+    isLeader: () => watchRun?.isLeader() ?? false,
+    ...(verdictAdmission ? { verdictAdmission } : {}),
     health: shell.health,
     metrics,
     shutdown,
@@ -166,6 +179,7 @@ function readinessWatch(
   service: DriftService,
   logger: Logger,
   metrics: ServiceMetrics,
+  replicas: ReadinessReplicas,
 ): { watch: ReadinessWatch; source: string } {
   const { config } = options;
   const env = options.env ?? process.env;
@@ -175,6 +189,10 @@ function readinessWatch(
     service,
     catalogs: new Map(config.storageLocations.map((l) => [l.name, catalogOf(l)])),
     intervalMs: config.watch.intervalMs,
+    ...(config.watch.depth ? { depth: config.watch.depth } : {}),
+    ...(config.watch.olderIntervalMs ? { olderIntervalMs: config.watch.olderIntervalMs } : {}),
+    ...(config.watch.clockSkewMs !== undefined ? { clockSkewMs: config.watch.clockSkewMs } : {}),
+    ...replicas.watchHooks,
     logger,
     metrics: metrics.readiness,
     ...(config.watch.events ? { announce: options.deps?.announce ?? readinessEvents(logger, env) } : {}),

@@ -12,14 +12,13 @@ const KEY_FIELD = 'hmac-sha256-key';
 /** Shorter than this is not a key this service made (a hand-written Secret, say): refused, not used. */
 const MIN_KEY_BYTES = 32;
 
-export const VERDICT_KEY_RBAC_HINT =
-  "the service account of drift-detector serve needs create and get on the Secret of its verdict key in the service's namespace (deploy/service)";
-
 /** The key, created on first use; a failure is the caller's and is tried again at the next use. */
-export function verdictKey(client: () => Promise<KubeClient>, namespace: string, name: string): () => Promise<Buffer> {
+export function verdictKey(client: () => Promise<KubeClient>, namespace: Promise<string> | string, name: string): () => Promise<Buffer> {
   let key: Promise<Buffer> | undefined;
   return () =>
-    (key ??= createOrRead(client, namespace, name).catch((err: unknown) => {
+    (key ??= Promise.resolve(namespace)
+      .then((ns) => createOrRead(client, ns, name))
+      .catch((err: unknown) => {
       key = undefined;
       throw err;
     }));
