@@ -129,8 +129,12 @@ export class VerdictAdmission {
 /** A Restore with no filter and no override: it restores every cluster of the backup, as the verdict judged them. */
 function restoresEverything(restore: Restore): boolean {
   const filters = restoreFilters(restore.spec);
+  // Velero writes `includedNamespaces: ['*']` for "all".
+  const all = (list: string[]) => list.length === 0 || list.includes('*');
   const unfiltered =
-    filters.includedNamespaces.length + filters.excludedNamespaces.length + filters.includedResources.length + filters.excludedResources.length === 0 &&
+    all(filters.includedNamespaces) &&
+    all(filters.includedResources) &&
+    filters.excludedNamespaces.length + filters.excludedResources.length === 0 &&
     !filters.labelSelector &&
     filters.orLabelSelectors.length === 0;
   const metadata = restore.metadata;
