@@ -82,7 +82,10 @@ export class BackupVerdicts {
   }
 
   /** As `newestRestorable`, but a failure to look is logged and answers "none known": a denial stands without its pointer. */
-  async pointer(scope: Parameters<BackupVerdicts['newestRestorable']>[0], signal?: AbortSignal): Promise<RestorableBackup | undefined | 'unknown'> {
+  async pointer(
+    scope: Parameters<BackupVerdicts['newestRestorable']>[0],
+    signal?: AbortSignal,
+  ): Promise<RestorableBackup | undefined | 'unknown'> {
     try {
       return await this.newestRestorable(scope, signal);
     } catch (err) {

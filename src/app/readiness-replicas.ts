@@ -21,7 +21,7 @@ import type { AnalysisOutcome, ReadinessWatch, ReadinessWatchOptions } from './r
 import { VerdictAdmission } from './verdict-admission.js';
 
 const RBAC_HINT =
-  "the service account of drift-detector serve needs get, update and create on leases.coordination.k8s.io and create and get on " +
+  'the service account of drift-detector serve needs get, update and create on leases.coordination.k8s.io and create and get on ' +
   "its verdict key's Secret in the service's namespace, and get, list and patch on backups.velero.io in Velero's namespace (deploy/service)";
 
 export interface ReadinessReplicas {
@@ -43,7 +43,12 @@ export interface WatchRun {
   stop(): Promise<void>;
 }
 
-export function readinessReplicas(config: ServiceConfig, env: NodeJS.ProcessEnv, logger: Logger, now: () => number = Date.now): ReadinessReplicas {
+export function readinessReplicas(
+  config: ServiceConfig,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  now: () => number = Date.now,
+): ReadinessReplicas {
   const election: LeaderElectionConfig = config.watch.leaderElection ?? DEFAULTS.watch.leaderElection;
   const hasCluster = hasKubeConfig(env);
   const client = lazyKubeClient(() => loadKubeConfig(env), {
@@ -102,7 +107,9 @@ export function readinessReplicas(config: ServiceConfig, env: NodeJS.ProcessEnv,
 }
 
 function verdictOf(outcome: AnalysisOutcome) {
-  return 'readiness' in outcome ? verdictOfReadiness(outcome.readiness, outcome.analyzedAt) : verdictOfFailure(outcome.error, outcome.analyzedAt);
+  return 'readiness' in outcome
+    ? verdictOfReadiness(outcome.readiness, outcome.analyzedAt)
+    : verdictOfFailure(outcome.error, outcome.analyzedAt);
 }
 
 /** Velero's Backups through the service's client. */

@@ -54,14 +54,19 @@ export class VerdictAdmission {
       return undefined;
     }
     if (!read.verdict.trusted) {
-      if (read.verdict.reason === 'forged') logger.warn('the Backup carries a restore verdict this service did not sign: analysing', { backup: origin.backup });
+      if (read.verdict.reason === 'forged')
+        logger.warn('the Backup carries a restore verdict this service did not sign: analysing', { backup: origin.backup });
       return undefined;
     }
     const verdict = read.verdict.verdict;
     const age = this.now() - verdict.analyzedAt;
     if (age > this.options.maxAgeMs || age < -this.options.clockSkewMs) return undefined;
     const answer = await this.decide(restore, origin, verdict, read.backup, signal);
-    if (answer) logger.info(answer.allowed ? 'restore admitted from the Backup verdict' : 'restore denied from the Backup verdict', { backup: origin.backup, verdict: verdict.verdict });
+    if (answer)
+      logger.info(answer.allowed ? 'restore admitted from the Backup verdict' : 'restore denied from the Backup verdict', {
+        backup: origin.backup,
+        verdict: verdict.verdict,
+      });
     return answer;
   }
 
@@ -93,7 +98,11 @@ export class VerdictAdmission {
    * schedule), or that there is none; nothing when that cannot be known. `backup` is its Backup
    * object when already read.
    */
-  async pointer(origin: { backup: string; schedule?: string; storageLocation?: string }, backup: unknown, signal: AbortSignal): Promise<string[]> {
+  async pointer(
+    origin: { backup: string; schedule?: string; storageLocation?: string },
+    backup: unknown,
+    signal: AbortSignal,
+  ): Promise<string[]> {
     let place = backup === undefined ? {} : backupPlace(backup);
     if (backup === undefined && !origin.storageLocation) {
       place = await this.options.verdicts
@@ -138,7 +147,10 @@ function restoresEverything(restore: Restore): boolean {
     !filters.labelSelector &&
     filters.orLabelSelectors.length === 0;
   const metadata = restore.metadata;
-  const overrides = restoreOverride(isMap(metadata?.labels) ? metadata.labels : undefined, isMap(metadata?.annotations) ? metadata.annotations : undefined);
+  const overrides = restoreOverride(
+    isMap(metadata?.labels) ? metadata.labels : undefined,
+    isMap(metadata?.annotations) ? metadata.annotations : undefined,
+  );
   return unfiltered && Object.keys(overrides).length === 0;
 }
 

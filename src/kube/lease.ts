@@ -41,7 +41,7 @@ export class LeaseClient {
   /** The Lease, or undefined when it does not exist yet. */
   async read(signal?: AbortSignal): Promise<ObservedLease | undefined> {
     try {
-      const lease = await this.client.call(
+      const lease: unknown = await this.client.call(
         this.object,
         'read',
         ({ custom }, o) => custom.getNamespacedCustomObject({ ...LEASES, namespace: this.namespace, name: this.name }, o),
@@ -56,7 +56,12 @@ export class LeaseClient {
 
   /** Creates the Lease; false when another replica created it first (409 AlreadyExists). */
   async create(record: LeaseRecord, signal?: AbortSignal): Promise<ObservedLease | undefined> {
-    const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace }, spec: record };
+    const body = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: record,
+    };
     return conflictAsUndefined(async () =>
       observedLease(
         await this.client.call(

@@ -19,9 +19,9 @@ export function verdictKey(client: () => Promise<KubeClient>, namespace: Promise
     (key ??= Promise.resolve(namespace)
       .then((ns) => createOrRead(client, ns, name))
       .catch((err: unknown) => {
-      key = undefined;
-      throw err;
-    }));
+        key = undefined;
+        throw err;
+      }));
 }
 
 async function createOrRead(client: () => Promise<KubeClient>, namespace: string, name: string): Promise<Buffer> {
@@ -41,7 +41,9 @@ async function createOrRead(client: () => Promise<KubeClient>, namespace: string
   const data = await kube.readSecretData(namespace, name);
   const key = Buffer.from(data[KEY_FIELD] ?? '', 'base64');
   if (key.length < MIN_KEY_BYTES) {
-    throw new Error(`Secret ${namespace}/${name}: ${KEY_FIELD} holds no key of ${MIN_KEY_BYTES} bytes; delete the Secret and serve creates one`);
+    throw new Error(
+      `Secret ${namespace}/${name}: ${KEY_FIELD} holds no key of ${MIN_KEY_BYTES} bytes; delete the Secret and serve creates one`,
+    );
   }
   return key;
 }

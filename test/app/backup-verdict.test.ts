@@ -40,12 +40,21 @@ test('the summary names what blocks, drift before what nobody could confirm', (t
   );
   t.is(blocked.verdict, 'Blocked');
   t.is(blocked.summary, '2 clusters blocked: tkg/prod (1 ghost), tkg/dev (2 ghosts, 1 machine unconfirmed)');
-  const unconfirmed = verdictOfReadiness(readiness([cluster('lab', { status: 'NeedFurtherConfirmation', verdict: 'BLOCK', unknownMachines: 3 })]), AT);
+  const unconfirmed = verdictOfReadiness(
+    readiness([cluster('lab', { status: 'NeedFurtherConfirmation', verdict: 'BLOCK', unknownMachines: 3 })]),
+    AT,
+  );
   t.is(unconfirmed.verdict, 'Unconfirmed');
   t.is(unconfirmed.summary, '1 cluster unconfirmed: tkg/lab (3 machines unconfirmed)');
-  t.deepEqual(verdictOfReadiness(readiness([cluster('a'), cluster('b')]), AT), { verdict: 'Restorable', summary: '2 clusters would restore cleanly', analyzedAt: AT });
+  t.deepEqual(verdictOfReadiness(readiness([cluster('a'), cluster('b')]), AT), {
+    verdict: 'Restorable',
+    summary: '2 clusters would restore cleanly',
+    analyzedAt: AT,
+  });
   const many = verdictOfReadiness(
-    readiness(Array.from({ length: 8 }, (_, i) => cluster(`c${i}`, { status: 'ManualRemediationRequired', verdict: 'BLOCK', ghostMachines: 1 }))),
+    readiness(
+      Array.from({ length: 8 }, (_, i) => cluster(`c${i}`, { status: 'ManualRemediationRequired', verdict: 'BLOCK', ghostMachines: 1 })),
+    ),
     AT,
   );
   t.true(many.summary.endsWith('tkg/c4 (1 ghost), and 3 more'));
@@ -53,7 +62,10 @@ test('the summary names what blocks, drift before what nobody could confirm', (t
 });
 
 test("a verdict is trusted only as the service signed it, on that Backup's uid", (t) => {
-  const verdict = verdictOfReadiness(readiness([cluster('prod', { status: 'ManualRemediationRequired', verdict: 'BLOCK', ghostMachines: 1 })]), AT);
+  const verdict = verdictOfReadiness(
+    readiness([cluster('prod', { status: 'ManualRemediationRequired', verdict: 'BLOCK', ghostMachines: 1 })]),
+    AT,
+  );
   const patch = verdictPatch(KEY, 'uid-1', verdict) as any;
   t.deepEqual(readVerdict(patched('uid-1', patch), KEY), { trusted: true, verdict });
 
@@ -68,7 +80,10 @@ test("a verdict is trusted only as the service signed it, on that Backup's uid",
   const unsigned = structuredClone(patch);
   delete unsigned.metadata.annotations[SIGNATURE_ANNOTATION];
   t.deepEqual(readVerdict(patched('uid-1', unsigned), KEY), { trusted: false, reason: 'forged' }, 'no signature');
-  t.deepEqual(readVerdict(patched('uid-1', { metadata: { labels: { [VERDICT_LABEL]: 'Restorable' } } }), KEY), { trusted: false, reason: 'forged' });
+  t.deepEqual(readVerdict(patched('uid-1', { metadata: { labels: { [VERDICT_LABEL]: 'Restorable' } } }), KEY), {
+    trusted: false,
+    reason: 'forged',
+  });
   t.deepEqual(readVerdict(patched('uid-1', { metadata: {} }), KEY), { trusted: false, reason: 'none' });
   t.deepEqual(readVerdict('not an object', KEY), { trusted: false, reason: 'none' });
 });
@@ -78,7 +93,14 @@ test('the newest Completed backups, newest first; a completion past now plus the
   const now = Date.parse('2026-12-05T12:00:00Z');
   const rec = (name: string, completedAt: number, phase = 'Completed') => ({ name, phase, completedAt });
   const recent = recentCompleted(
-    [rec('a', now - 3 * h), rec('b', now - 2 * h), rec('c', now - h), rec('failed', now, 'Failed'), rec('ahead', now + 24 * h), rec('d', now - 4 * h)],
+    [
+      rec('a', now - 3 * h),
+      rec('b', now - 2 * h),
+      rec('c', now - h),
+      rec('failed', now, 'Failed'),
+      rec('ahead', now + 24 * h),
+      rec('d', now - 4 * h),
+    ],
     3,
     now + 5 * 60_000,
   );
@@ -94,5 +116,9 @@ test('the newest Completed backups, newest first; a completion past now plus the
     recent.future.map((b) => b.name),
     ['ahead'],
   );
-  t.deepEqual(recentCompleted([rec('x', now + 60_000)], 3, now + 5 * 60_000).backups.map((b) => b.name), ['x'], 'within the allowance');
+  t.deepEqual(
+    recentCompleted([rec('x', now + 60_000)], 3, now + 5 * 60_000).backups.map((b) => b.name),
+    ['x'],
+    'within the allowance',
+  );
 });

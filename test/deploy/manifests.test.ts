@@ -70,7 +70,12 @@ const portOf = (address: string) => Number(address.slice(address.lastIndexOf(':'
 function requestedOf(requests: Array<{ method: string; path: string }>): string[] {
   const names = requests.map((r) => {
     const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(\/[^/]+)?$/.exec(r.path)!;
-    const verb = r.method === 'GET' ? (m[3] ? 'get' : 'list') : ({ PATCH: 'patch', POST: 'create', PUT: 'update' } as Record<string, string>)[r.method] ?? r.method;
+    const verb =
+      r.method === 'GET'
+        ? m[3]
+          ? 'get'
+          : 'list'
+        : (({ PATCH: 'patch', POST: 'create', PUT: 'update' } as Record<string, string>)[r.method] ?? r.method);
     return `${m[1] ?? ''}/${m[2]}:${verb}`;
   });
   return [...new Set(names)].sort();
@@ -382,7 +387,12 @@ test("service Roles allow exactly the requests serve makes: in Velero's namespac
   api.put(backup('b1'));
   api.put(backup('b2'));
   // Another replica made the verdict key first: this one's create is refused (409) and it reads the Secret.
-  api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: DEFAULTS.watch.verdictKeySecret, namespace: 'drift-detector' }, data: { 'hmac-sha256-key': Buffer.alloc(32, 1).toString('base64') } });
+  api.put({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: DEFAULTS.watch.verdictKeySecret, namespace: 'drift-detector' },
+    data: { 'hmac-sha256-key': Buffer.alloc(32, 1).toString('base64') },
+  });
   const file = await api.writeKubeconfig();
 
   // serve as deployed: leader election, the watch on the cluster's Backups with Events and verdicts, over a drifted backup.
@@ -402,7 +412,11 @@ test("service Roles allow exactly the requests serve makes: in Velero's namespac
   t.like(api.list('v1', 'Event', ns)[0], { involvedObject: { kind: 'BackupStorageLocation', name: 'default' }, reason: 'BackupNotRestorable' });
   t.is(verdictOn('b2'), 'Blocked');
   // The webhook's `--from-schedule` lookup and the pointer of a denial, as serve composes them.
-  const backups = await clusterScheduleBackups({ loadConfig: () => Promise.resolve(api.kubeConfig) }).list(ns, 'daily', new AbortController().signal);
+  const backups = await clusterScheduleBackups({ loadConfig: () => Promise.resolve(api.kubeConfig) }).list(
+    ns,
+    'daily',
+    new AbortController().signal,
+  );
   t.is(backups.length, 2);
   const denial = await service.running.verdictAdmission!.pointer({ backup: 'b2' }, undefined, new AbortController().signal);
   t.regex(denial.join('\n'), /No recent backup of storage location default/);

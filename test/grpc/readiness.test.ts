@@ -200,7 +200,10 @@ test('a watch result answers the gate while it is fresh (analysis.maxAge), and c
       analysis: { ...testConfig().analysis, cacheTtlMs: 0, maxAgeMs: 60_000 },
       watch: { enabled: true, intervalMs: 60_000, events: false, source: 'bucket' },
     },
-    deps: { ...fake.deps(), catalogOf: () => ({ recentCompleted: () => Promise.resolve({ backups: [{ name: 'b1', completedAt: Date.now() }], future: [] }) }) },
+    deps: {
+      ...fake.deps(),
+      catalogOf: () => ({ recentCompleted: () => Promise.resolve({ backups: [{ name: 'b1', completedAt: Date.now() }], future: [] }) }),
+    },
   });
   t.teardown(() => service.stop());
   await pollUntil(

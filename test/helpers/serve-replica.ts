@@ -32,7 +32,7 @@ export async function startServeReplica(name: string, configYaml: string, kubeco
   const lines: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let partial = '';
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     const text = partial + d.toString();
     const parts = text.split('\n');
     partial = parts.pop()!;

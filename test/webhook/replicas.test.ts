@@ -57,8 +57,9 @@ function config(s3: S3Server, pki: { serverCert: string; serverKey: string }): s
 }
 
 const analysedAt = (api: KubeApi, name: string) =>
-  api.get('velero.io/v1', 'Backup', 'velero', name)?.metadata.annotations?.['driftdetector.dev/analyzed-at'] as string | undefined;
-const holder = (api: KubeApi) => (api.get('coordination.k8s.io/v1', 'Lease', 'drift-detector', LEASE) as any)?.spec?.holderIdentity as string | undefined;
+  api.get('velero.io/v1', 'Backup', 'velero', name)?.metadata.annotations?.['driftdetector.dev/analyzed-at'];
+const holder = (api: KubeApi) =>
+  (api.get('coordination.k8s.io/v1', 'Lease', 'drift-detector', LEASE) as any)?.spec?.holderIdentity as string | undefined;
 const bucketReads = (s3: S3Server) => s3.requests.filter((r) => r.method === 'GET').length;
 const analysesBy = (r: ServeReplica) => r.lines.filter((l) => l['@message'] === 'analysis started').length;
 
@@ -69,7 +70,10 @@ test('two replicas: one analyses, any answers from the signed verdict, a forged 
     { mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters.find((c) => c.name === 'wc-drift')!.machineDeploymentName}-7f9c8d-zzzzz`)) },
   );
   // An older backup that holds only the clean cluster: it would restore cleanly today.
-  const pointAt = (c: FixtureCluster): FixtureCluster => ({ ...c, vcenter: { ...c.vcenter, server: s.vcsim.server, thumbprint: s.vcsim.thumbprint } });
+  const pointAt = (c: FixtureCluster): FixtureCluster => ({
+    ...c,
+    vcenter: { ...c.vcenter, server: s.vcsim.server, thumbprint: s.vcsim.thumbprint },
+  });
   const clean = await buildBackup({ clusters: [pointAt(tkgCluster('wc-clean'))] });
   const s3 = await startS3();
   t.teardown(() => s3.stop());
@@ -108,9 +112,15 @@ test('two replicas: one analyses, any answers from the signed verdict, a forged 
     120_000,
     'verdicts of the leader',
   );
-  const backups = () => Object.fromEntries(api.list('velero.io/v1', 'Backup', 'velero').map((o) => [o.metadata.name, o.metadata.labels?.['driftdetector.dev/restore-verdict']]));
+  const backups = () =>
+    Object.fromEntries(
+      api.list('velero.io/v1', 'Backup', 'velero').map((o) => [o.metadata.name, o.metadata.labels?.['driftdetector.dev/restore-verdict']]),
+    );
   t.deepEqual(backups(), { 'b-drift': 'Blocked', 'b-clean': 'Restorable', 'b-forged': 'Restorable' });
-  t.regex(api.get('velero.io/v1', 'Backup', 'velero', 'b-drift')!.metadata.annotations!['driftdetector.dev/restore-summary']!, /^1 cluster blocked: default\/wc-drift \(1 ghost\)$/);
+  t.regex(
+    api.get('velero.io/v1', 'Backup', 'velero', 'b-drift')!.metadata.annotations!['driftdetector.dev/restore-summary']!,
+    /^1 cluster blocked: default\/wc-drift \(1 ghost\)$/,
+  );
   t.is(holder(api)?.split('_')[0], 'replica-a');
   t.true(analysesBy(a) >= 2);
   t.is(analysesBy(b), 0, 'the replica that does not lead does not analyse');
@@ -120,7 +130,10 @@ test('two replicas: one analyses, any answers from the signed verdict, a forged 
   const denied = responseOf(await post(b.webhookPort, ca, admissionReview(restoreObject({ backupName: 'b-drift' }))));
   t.false(denied.allowed);
   t.regex(denied.status!.message, /backup b-drift: 1 cluster blocked: default\/wc-drift \(1 ghost\) \(verdict Blocked, analysed .* ago\)/);
-  t.regex(denied.status!.message, /Backup b-clean of storage location default would restore cleanly \(completed .* ago, analysed .* ago\):\n {2}velero restore create --from-backup b-clean/);
+  t.regex(
+    denied.status!.message,
+    /Backup b-clean of storage location default would restore cleanly \(completed .* ago, analysed .* ago\):\n {2}velero restore create --from-backup b-clean/,
+  );
   t.regex(denied.status!.message, /velero restore create --from-backup b-drift --labels driftdetector.dev\/override=<ticket>/);
   const allowed = responseOf(await post(b.webhookPort, ca, admissionReview(restoreObject({ backupName: 'b-clean' }))));
   t.true(allowed.allowed);
