@@ -101,12 +101,17 @@ export class ReadinessWatch {
   /** The loops of the current run: a replica that stops leading suspends them, and starts them again when it leads. */
   private run?: { controller: AbortController; loops: Promise<void>[] };
   private readonly now: () => number;
+  /** When each backup was last analysed, per location: kept while suspended, so a resumed loop does not redo the older ones. */
+  private readonly attempts = new Map<string, Map<string, number>>();
   /** Backups whose future completion was already said, per location. */
   private readonly futureSaid = new Map<string, Set<string>>();
 
   constructor(private readonly options: ReadinessWatchOptions) {
     this.now = options.now ?? Date.now;
-    for (const location of options.catalogs.keys()) this.states.set(location, { location });
+    for (const location of options.catalogs.keys()) {
+      this.states.set(location, { location });
+      this.attempts.set(location, new Map());
+    }
   }
 
   get listingIntervalMs(): number {
@@ -154,8 +159,7 @@ export class ReadinessWatch {
   private async loop(location: string, catalog: BackupCatalog, signal: AbortSignal): Promise<void> {
     const depth = this.options.depth ?? DEFAULTS.watch.depth;
     const skew = this.options.clockSkewMs ?? DEFAULTS.watch.clockSkewMs;
-    /** When each backup of the location was last analysed by this loop. */
-    const attempts = new Map<string, number>();
+    const attempts = this.attempts.get(location)!;
     while (!signal.aborted) {
       try {
         const recent = await catalog.recentCompleted(depth, this.now() + skew, signal);
