@@ -31,7 +31,7 @@ function setup(options: { recorded?: (backup: string) => Promise<boolean | undef
   const logger = jsonLogger({ level: 'debug', write: (l) => logs.push(l) });
   const deps = fake.deps();
   const service = new DriftService({
-    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup!),
+    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup),
     analysis: config.analysis,
     gate: config.gate,
     vcenterCredentials: {},
@@ -51,7 +51,7 @@ function setup(options: { recorded?: (backup: string) => Promise<boolean | undef
         {
           recentCompleted: async (depth: number, notAfter: number) => {
             listings++;
-            return recentCompleted(records, depth, notAfter) as { backups: NewestBackup[]; future: NewestBackup[] };
+            return recentCompleted(records, depth, notAfter);
           },
         },
       ],
