@@ -37,6 +37,9 @@
  *   maxAge: 10m                     # a readiness-watch result this fresh answers for its backup
  *   ignoreFile: /config/driftignore # VMs the operator knows, as `detect --ignore-file` (read at start)
  * watch: { enabled: true, interval: 10m, events: true, source: auto }  # re-analyse each location's newest backup (source: auto | bucket | cluster)
+ *   # depth: 3, olderInterval: 1h, clockSkew: 5m, verdictKeySecret: drift-detector-verdict-key
+ *   # leaderElection: { enabled: true, namespace: drift-detector, leaseName: drift-detector-readiness,
+ *   #                   leaseDuration: 15s, renewDeadline: 10s, retryPeriod: 2s }   # one replica runs the watch
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
  *   # the vCenters trusted with these credentials beside those the system CAs verify (README, Security):
  *   # caFile: vcenter-ca.pem, thumbprints: { vc01.example.com: "3F:A2:..." }, trustedHosts: [vc02.example.com]
