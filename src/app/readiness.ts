@@ -1,5 +1,5 @@
 /**
- * Restore readiness, continuously: for each storage location, the newest Completed backup is
+ * Restore readiness, continuously (docs/replicas.md): for each storage location, the newest Completed backup is
  * re-analysed against today's vCenters every interval (drift grows with every scale, upgrade or
  * new cluster after the backup), and a backup that appears is analysed when the next listing
  * sees it. The listing runs every min(interval, DEFAULTS.watch.maxListingIntervalMs).
