@@ -109,7 +109,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const admissions = Math.ceil(full.executeCalls / READINESS_ADMISSIONS_PER_EXECUTE);
       log(`${full.name}: one readiness cycle of serve --watch, then ${admissions} admissions from its result (${full.runs.serviceCold} runs)`);
       const readiness = await measureReadiness(backup, full.runs.serviceCold, admissions);
-      log(`${full.name}: two replicas: ${admissions} admissions from the Backup verdict, hand-over after SIGTERM and a kill (${full.runs.serviceCold} runs)`);
+      log(
+        `${full.name}: two replicas: ${admissions} admissions from the Backup verdict, hand-over after SIGTERM and a kill (${full.runs.serviceCold} runs)`,
+      );
       const replicas = await measureReplicas(backup, full.runs.serviceCold, admissions);
       return { backup, scan, inventory, detect, startup, service, plugin, readiness, replicas };
     });

@@ -59,7 +59,9 @@ async function oneRun(api: KubeApi, backup: ScaleBackup, admissions: number, rep
     return started;
   };
   const a = await start('replica-a');
-  await until(() => api.get('velero.io/v1', 'Backup', 'velero', BACKUP_NAME)?.metadata.labels?.['driftdetector.dev/restore-verdict'] !== undefined);
+  await until(
+    () => api.get('velero.io/v1', 'Backup', 'velero', BACKUP_NAME)?.metadata.labels?.['driftdetector.dev/restore-verdict'] !== undefined,
+  );
   const b = await start('replica-b');
   const client = webhookClient({ port: b.webhookPort, caCert: b.caCert, backup: BACKUP_NAME, timeoutMs: WAIT_MS });
   await timeEach(20, () => client.admit());
@@ -91,11 +93,7 @@ async function until(done: () => boolean, pollMs = 50): Promise<void> {
   }
 }
 
-function startReplica(
-  name: string,
-  file: string,
-  kubeconfig: string,
-): Promise<{ child: ChildProcess; webhookPort: number; caCert: string }> {
+function startReplica(name: string, file: string, kubeconfig: string): Promise<{ child: ChildProcess; webhookPort: number; caCert: string }> {
   const child = spawn(process.execPath, [probePath('replica'), BACKUP_NAME, file], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KUBECONFIG: kubeconfig, POD_NAME: name },
@@ -128,7 +126,9 @@ export function replicaMeasures(runs: ReplicaRun[]): Measure[] {
       baselineLabel: 'HTTPS round trip',
       samples: { ours: [], baseline: [] },
       ...(p === 50
-        ? { note: `${admissions.length} AdmissionReviews to the replica that never analysed: a GET of the Backup, the signature checked, the pointer listed` }
+        ? {
+            note: `${admissions.length} AdmissionReviews to the replica that never analysed: a GET of the Backup, the signature checked, the pointer listed`,
+          }
         : {}),
     });
   const handOver = (id: 'term' | 'kill'): Measure =>

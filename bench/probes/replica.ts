@@ -31,7 +31,14 @@ const running = await startService({
   config: testConfig({
     logLevel: 'warn',
     analysis: { ...base.analysis, cacheTtlMs: 0, timeoutMs: 10 * 60_000, vcenterTimeoutMs: 120_000, skipAccessApiServer: true },
-    watch: { enabled: true, intervalMs: 60 * 60_000, events: false, source: 'cluster', depth: 1, leaderElection: DEFAULTS.watch.leaderElection },
+    watch: {
+      enabled: true,
+      intervalMs: 60 * 60_000,
+      events: false,
+      source: 'cluster',
+      depth: 1,
+      leaderElection: DEFAULTS.watch.leaderElection,
+    },
   }),
   secrets: { credentials: grpc.ServerCredentials.createInsecure(), vcenterCredentials: {} },
   deps: {

@@ -99,7 +99,7 @@ export class ReadinessWatch {
   private readonly listeners = new Set<Listener>();
   private readonly controller = new AbortController();
   /** The loops of the current run: a replica that stops leading suspends them, and starts them again when it leads. */
-  private run?: { controller: AbortController; loops: Promise<void>[] };
+  private run?: { controller: AbortController; since: number; loops: Promise<void>[] };
   private readonly now: () => number;
   /** When each backup was last analysed, per location: kept while suspended, so a resumed loop does not redo the older ones. */
   private readonly attempts = new Map<string, Map<string, number>>();
@@ -118,12 +118,21 @@ export class ReadinessWatch {
     return Math.min(this.options.intervalMs, DEFAULTS.watch.maxListingIntervalMs);
   }
 
+  /** Since when the loops run (ms since the epoch); undefined while suspended or stopped. */
+  get runningSince(): number | undefined {
+    return this.run?.since;
+  }
+
   /** Starts the loops (again, after suspend). */
   start(): void {
     if (this.run || this.controller.signal.aborted) return;
     const controller = new AbortController();
     const signal = AbortSignal.any([this.controller.signal, controller.signal]);
-    this.run = { controller, loops: [...this.options.catalogs].map(([location, catalog]) => this.loop(location, catalog, signal)) };
+    this.run = {
+      controller,
+      since: this.now(),
+      loops: [...this.options.catalogs].map(([location, catalog]) => this.loop(location, catalog, signal)),
+    };
   }
 
   /** Ends the loops but not the watch: its state stays, its streams go on, start() resumes it. */

@@ -197,7 +197,12 @@ function readinessWatch(
     metrics: metrics.readiness,
     ...(config.watch.events ? { announce: options.deps?.announce ?? readinessEvents(logger, env) } : {}),
   });
-  metrics.readiness.bind(() => watch.snapshot(), config.watch.intervalMs / 1000);
+  // Only the replica that runs the watch exports its series: a follower's would alert on analyses it never runs.
+  metrics.readiness.bind(
+    () => (watch.runningSince !== undefined ? watch.snapshot() : []),
+    config.watch.intervalMs / 1000,
+    () => watch.runningSince,
+  );
   return { watch, source: options.deps?.catalogOf ? 'injected' : listing.source };
 }
 

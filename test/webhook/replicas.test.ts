@@ -34,6 +34,7 @@ function backupObject(name: string, completed: string, extra: { labels?: Record<
 function config(s3: S3Server, pki: { serverCert: string; serverKey: string }): string {
   return [
     'listen: 127.0.0.1:0',
+    'metrics: { listen: 127.0.0.1:0 }',
     'storageLocations:',
     '  - name: default',
     '    bucket: velero',
@@ -62,6 +63,12 @@ const holder = (api: KubeApi) =>
   (api.get('coordination.k8s.io/v1', 'Lease', 'drift-detector', LEASE) as any)?.spec?.holderIdentity as string | undefined;
 const bucketReads = (s3: S3Server) => s3.requests.filter((r) => r.method === 'GET').length;
 const analysesBy = (r: ServeReplica) => r.lines.filter((l) => l['@message'] === 'analysis started').length;
+/** The replica's readiness series: only the one running the watch has them (a follower's would raise the stale-analysis alert). */
+async function readinessSeries(r: ServeReplica): Promise<string[]> {
+  const address = r.lines.find((l) => l['@message'] === 'serving')!['metrics'] as string;
+  const text = await (await fetch(`http://${address}/metrics`)).text();
+  return text.split('\n').filter((l) => /^drift_detector_(readiness_(watch_start|last_success)|backup_restorable)/.test(l));
+}
 
 test('two replicas: one analyses, any answers from the signed verdict, a forged one is ignored, SIGTERM hands over at once', async (t) => {
   const s = await scenario(
@@ -124,6 +131,8 @@ test('two replicas: one analyses, any answers from the signed verdict, a forged 
   t.is(holder(api)?.split('_')[0], 'replica-a');
   t.true(analysesBy(a) >= 2);
   t.is(analysesBy(b), 0, 'the replica that does not lead does not analyse');
+  t.is((await readinessSeries(a)).length, 3);
+  t.deepEqual(await readinessSeries(b), [], 'no readiness series on the replica that does not run the watch');
 
   // The replica that never analysed answers from the verdict, without a read of the bucket.
   const reads = bucketReads(s3);
@@ -170,5 +179,6 @@ test('two replicas: one analyses, any answers from the signed verdict, a forged 
     'the new leader re-analyses',
   );
   t.true(analysesBy(b) >= 2);
+  t.is((await readinessSeries(b)).length, 3, 'the new leader exports them');
   t.is(events(), 1, 'the new leader does not announce again what its predecessor announced');
 });
