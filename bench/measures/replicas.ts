@@ -80,7 +80,10 @@ async function oneRun(api: KubeApi, backup: ScaleBackup, admissions: number, rep
 async function handOver(api: KubeApi, leader: ChildProcess, signal: NodeJS.Signals, next: string): Promise<number> {
   const started = process.hrtime.bigint();
   leader.kill(signal);
-  const holder = () => (api.get('coordination.k8s.io/v1', 'Lease', 'drift-detector', LEASE) as any)?.spec?.holderIdentity as string | undefined;
+  const holder = () => {
+    const spec = api.get('coordination.k8s.io/v1', 'Lease', 'drift-detector', LEASE)?.['spec'] as { holderIdentity?: string } | undefined;
+    return spec?.holderIdentity;
+  };
   await until(() => holder()?.startsWith(`${next}_`) ?? false, 2);
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
@@ -99,10 +102,10 @@ function startReplica(name: string, file: string, kubeconfig: string): Promise<{
     env: { ...process.env, KUBECONFIG: kubeconfig, POD_NAME: name },
   });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) resolve({ child, ...(JSON.parse(line) as { webhookPort: number; caCert: string }) });

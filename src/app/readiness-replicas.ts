@@ -54,6 +54,7 @@ export function readinessReplicas(
   const client = lazyKubeClient(() => loadKubeConfig(env), {
     timeoutMs: Math.min(DEFAULTS.kube.requestTimeoutMs, election.renewDeadlineMs),
     accessHint: RBAC_HINT,
+    keepAlive: true,
   });
   const namespace = ownNamespace(env).then((found) => election.namespace ?? found ?? DEFAULTS.service.namespace);
   const key = verdictKey(client, namespace, config.watch.verdictKeySecret ?? DEFAULTS.watch.verdictKeySecret);

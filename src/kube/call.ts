@@ -36,6 +36,8 @@ export interface KubeCall {
   accessHint?: string;
   /** An agent that carries the connection's TLS material; destroyed when the deadline passes. */
   agent?: Agent;
+  /** An agent other calls share (keep-alive): used, never destroyed; a stopped call aborts only its own request. */
+  sharedAgent?: Agent;
 }
 
 /** The last argument of every client-node API method, which binds the request to the call. */
@@ -103,7 +105,8 @@ export async function boundedKubeCall<T>(call: KubeCall, run: (options: KubeRequ
   const bind: ObservableMiddleware = {
     pre: (context) => {
       context.setSignal(controller.signal);
-      if (call.agent) context.setAgent(call.agent);
+      const agent = call.agent ?? call.sharedAgent;
+      if (agent) context.setAgent(agent);
       return new k8s.Observable(Promise.resolve(context));
     },
     post: (context) => new k8s.Observable(Promise.resolve(context)),
