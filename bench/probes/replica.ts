@@ -8,14 +8,12 @@
  *   KUBECONFIG=... POD_NAME=replica-a node build/bench/probes/replica.js BACKUP_NAME FILE
  */
 import * as grpc from '@grpc/grpc-js';
-import { RestoreAdmission } from '../../src/app/admission.js';
 import { fileBackupSource } from '../../src/backup/file-source.js';
 import type { BackupSource } from '../../src/backup/source.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
-import { startService } from '../../src/grpc/server.js';
+import { startService } from '../../src/serve/start.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
-import { startWebhook } from '../../src/webhook/server.js';
 import { testConfig } from '../../test/grpc/helpers.js';
 import { makePki } from '../../test/grpc/pki.js';
 
@@ -26,7 +24,7 @@ if (!backupName || !file || !process.env['KUBECONFIG']) {
 }
 
 const base = testConfig();
-const logger = jsonLogger({ level: 'warn' });
+const pki = await makePki();
 const running = await startService({
   config: testConfig({
     logLevel: 'warn',
@@ -39,32 +37,24 @@ const running = await startService({
       depth: 1,
       leaderElection: DEFAULTS.watch.leaderElection,
     },
+    webhook: { listen: '127.0.0.1:0', certFile: pki.serverCert, keyFile: pki.serverKey, deadlineMs: 10 * 60_000 },
   }),
   secrets: { credentials: grpc.ServerCredentials.createInsecure(), vcenterCredentials: {} },
   deps: {
-    resolveBackup: (name): BackupSource =>
+    resolveBackup: (name: string): BackupSource =>
       name === backupName
         ? fileBackupSource(file)
         : { description: `bench:${name}`, open: () => Promise.reject(new Error(`backup ${name} not found`)) },
   },
-  logger,
+  logger: jsonLogger({ level: 'warn' }),
   metrics: createMetrics({ defaultMetrics: false }),
   env: process.env,
 });
-const pki = await makePki();
-const webhook = await startWebhook({
-  config: { listen: '127.0.0.1:0', certFile: pki.serverCert, keyFile: pki.serverKey, deadlineMs: 10 * 60_000 },
-  admission: new RestoreAdmission(running.service, {
-    deadlineMs: 10 * 60_000,
-    logger,
-    ...(running.verdictAdmission ? { verdicts: running.verdictAdmission } : {}),
-  }),
-  logger,
-});
-process.stdout.write(`${JSON.stringify({ webhookPort: webhook.port, caCert: pki.caCert })}\n`);
+process.stdout.write(`${JSON.stringify({ webhookPort: running.webhook!.port, caCert: pki.caCert })}\n`);
 
 process.once('SIGTERM', () => {
-  void Promise.all([webhook.close(), running.shutdown(2_000)])
+  void running
+    .shutdown(2_000)
     .then(() => pki.remove())
     .then(() => process.exit(0));
 });

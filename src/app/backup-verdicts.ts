@@ -4,8 +4,8 @@
  * replica reads them back: the verdict on a Restore's backup, and the newest backup of a location
  * whose verdict is Restorable (what a denial points to). Only signed verdicts count.
  */
-import { backupRecordOf } from '../backup/backup-records.js';
-import { SCHEDULE_LABEL } from '../backup/backup-records.js';
+import { backupRecordOf } from '../storage/backup-records.js';
+import { SCHEDULE_LABEL } from '../storage/backup-records.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import { readVerdict, VERDICT_LABEL, verdictPatch, type BackupVerdict, type ReadVerdict } from './backup-verdict.js';

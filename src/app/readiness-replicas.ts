@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULTS } from '../config/defaults.js';
-import type { LeaderElectionConfig, ServiceConfig } from '../config/service-config.js';
+import type { LeaderElectionConfig } from '../config/service-config.js';
+import type { ServiceConfig } from './service-config.js';
 import { lazyKubeClient, type KubeClient } from '../kube/client.js';
 import { hasKubeConfig, loadKubeConfig, ownNamespace } from '../kube/config.js';
 import { LeaseClient } from '../kube/lease.js';

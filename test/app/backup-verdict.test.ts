@@ -9,7 +9,7 @@ import {
   verdictPatch,
 } from '../../src/app/backup-verdict.js';
 import type { BackupReadiness, ClusterReadiness } from '../../src/app/readiness-verdict.js';
-import { recentCompleted } from '../../src/backup/backup-records.js';
+import { recentCompleted } from '../../src/storage/backup-records.js';
 
 const KEY = Buffer.alloc(32, 7);
 const OTHER_KEY = Buffer.alloc(32, 9);

@@ -8,7 +8,7 @@ import test from 'ava';
 import { ConfiguredStorageLocations } from '../../src/app/backup-locator.js';
 import { DriftService } from '../../src/app/drift-service.js';
 import { ReadinessWatch, type AnalysisOutcome, type RestorabilityChange } from '../../src/app/readiness.js';
-import { recentCompleted } from '../../src/backup/backup-records.js';
+import { recentCompleted } from '../../src/storage/backup-records.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { FakeDetection, pollUntil, standardReport, testConfig } from '../grpc/helpers.js';
 

@@ -4,7 +4,7 @@
  * analysis reads, vcsim is the vCenter. Every wait is a bounded poll on a condition.
  */
 import test from 'ava';
-import type { ConfiguredStorageLocation } from '../../src/config/storage-locations.js';
+import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
 import { scenario, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
 import { startKubeApi } from '../helpers/kube-api.js';
