@@ -39,6 +39,7 @@ export class LeaderElector {
   private running?: Promise<void>;
   private observed?: { lease: ObservedLease; at: number };
   private leading = false;
+  private lastError?: string;
   private readonly now: () => number;
 
   constructor(private readonly options: LeaderElectionOptions) {
@@ -114,6 +115,7 @@ export class LeaderElector {
         leaseTransitions: 0,
       };
       const current = await lease.read(signal);
+      this.lastError = undefined;
       if (!current) return this.wrote(await lease.create(fresh, signal));
       this.observe(current);
       const record = current.record;
@@ -125,9 +127,12 @@ export class LeaderElector {
         : { ...fresh, leaseTransitions: record.leaseTransitions + 1 };
       return this.wrote(await lease.update(current.resourceVersion, next, signal));
     } catch (err) {
-      if (!this.controller.signal.aborted) {
-        this.options.logger.warn('cannot acquire or renew the Lease', { lease: this.leaseName, error: errorMessage(err) });
+      // Said once per cause: a missing Role would otherwise be logged every retry period.
+      const error = errorMessage(err);
+      if (!this.controller.signal.aborted && error !== this.lastError) {
+        this.options.logger.warn('cannot acquire or renew the Lease', { lease: this.leaseName, error });
       }
+      this.lastError = error;
       return false;
     }
   }

@@ -14,7 +14,7 @@ import { makePki } from '../grpc/pki.js';
 import { pollUntil } from '../grpc/helpers.js';
 import { startKubeApi, type KubeApi } from '../helpers/kube-api.js';
 import { capvVM, scenario, tkgCluster } from '../helpers/scenario.js';
-import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
+import { completedBackup, startS3, storageLocationYaml, type S3Server } from '../helpers/s3.js';
 import { startServeReplica, type ServeReplica } from '../helpers/serve-replica.js';
 import { admissionReview, post, responseOf, restoreObject } from './helpers.js';
 
@@ -35,14 +35,7 @@ function config(s3: S3Server, pki: { serverCert: string; serverKey: string }): s
   return [
     'listen: 127.0.0.1:0',
     'metrics: { listen: 127.0.0.1:0 }',
-    'storageLocations:',
-    '  - name: default',
-    '    bucket: velero',
-    '    prefix: tkg',
-    `    s3Url: ${s3.endpoint}`,
-    '    s3ForcePathStyle: true',
-    '    region: us-east-1',
-    `    credentialsFile: ${s3.credentialsFile}`,
+    ...storageLocationYaml(s3),
     'gate: { mode: block, failurePolicy: Fail }',
     'analysis: { skipAccessApiServer: true, maxAge: 1h }',
     'watch:',
