@@ -148,3 +148,24 @@ test('a watch that starts on a new leader does not announce what the Backup alre
   t.deepEqual(asked, ['b3']);
   t.deepEqual(announced, [], 'recorded as not restorable, analysed not restorable: nothing new');
 });
+
+test('a failed analysis is recorded as such, with its cause', async (t) => {
+  const { watch, fake, recorded } = setup();
+  fake.failWith = new Error('vCenter vc01.example.com: login refused');
+  watch.start();
+  t.teardown(() => watch.stop());
+  await pollUntil(
+    async () => recorded.length,
+    (n) => n >= 3,
+    10_000,
+    'three outcomes',
+  );
+  t.deepEqual(
+    recorded.map(([b, o]) => [b, 'error' in o ? o.error : 'readiness']),
+    [
+      ['b3', 'vCenter vc01.example.com: login refused'],
+      ['b2', 'vCenter vc01.example.com: login refused'],
+      ['b1', 'vCenter vc01.example.com: login refused'],
+    ],
+  );
+});
