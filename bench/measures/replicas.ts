@@ -12,7 +12,8 @@ import { startKubeApi, type KubeApi } from '../../test/helpers/kube-api.js';
 import type { ScaleBackup } from '../fixtures.js';
 import { probePath } from '../processes.js';
 import { measure, type Measure } from '../results.js';
-import { median, percentile } from '../stats.js';
+import { median } from '../stats.js';
+import { admissionPercentiles } from './readiness.js';
 import { timeEach, webhookClient } from '../webhook-client.js';
 
 export interface ReplicaRun {
@@ -116,24 +117,7 @@ function startReplica(name: string, file: string, kubeconfig: string): Promise<{
 
 /** The rows: the warm answer of the replica that never analysed, and the two hand-overs. */
 export function replicaMeasures(runs: ReplicaRun[]): Measure[] {
-  const admissions = runs.flatMap((r) => r.admissionMs);
-  const roundTrips = runs.flatMap((r) => r.httpsRoundTripMs);
   const leaseMs = DEFAULTS.watch.leaderElection.leaseDurationMs;
-  const admission = (p: 50 | 99): Measure =>
-    measure({
-      id: `replicas.admission.p${p}`,
-      label: `admission p${p}, from the Backup verdict on the other replica`,
-      unit: 'ms',
-      ours: percentile(admissions, p),
-      baseline: percentile(roundTrips, p),
-      baselineLabel: 'HTTPS round trip',
-      samples: { ours: [], baseline: [] },
-      ...(p === 50
-        ? {
-            note: `${admissions.length} AdmissionReviews to the replica that never analysed: a GET of the Backup, the signature checked, the pointer listed`,
-          }
-        : {}),
-    });
   const handOver = (id: 'term' | 'kill'): Measure =>
     measure({
       id: `replicas.handover.${id}`,
@@ -148,5 +132,10 @@ export function replicaMeasures(runs: ReplicaRun[]): Measure[] {
           ? 'the leader releases the Lease; the other takes it at its next try (retry period 2 s, jittered)'
           : 'no release: the Lease is taken once unchanged for the lease duration on the taker’s clock, at its next try',
     });
-  return [admission(50), admission(99), handOver('term'), handOver('kill')];
+  const admissions = admissionPercentiles(runs, {
+    id: 'replicas.admission',
+    label: 'from the Backup verdict on the other replica',
+    note: (n) => `${n} AdmissionReviews to the replica that never analysed: a GET of the Backup, the signature checked, the pointer listed`,
+  });
+  return [...admissions, handOver('term'), handOver('kill')];
 }

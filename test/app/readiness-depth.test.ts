@@ -69,18 +69,22 @@ function setup(options: { recorded?: (backup: string) => Promise<boolean | undef
   return { watch, clock, fake, recorded, announced, logs, listings: () => listings };
 }
 
+/** Waits until `read` reaches `n` (a bounded poll). */
+const reach = (read: () => number, n: number, what: string) =>
+  pollUntil(
+    async () => read(),
+    (v) => v >= n,
+    10_000,
+    what,
+  );
+
 const analysed = (fake: FakeDetection) => fake.calls.map((c) => /backups\/([^/]+)\//.exec(c.source)![1]);
 
 test('the newest three backups are analysed and recorded; the future one is a warning, never the newest', async (t) => {
   const { watch, fake, recorded, announced, logs } = setup();
   watch.start();
   t.teardown(() => watch.stop());
-  await pollUntil(
-    async () => recorded.length,
-    (n) => n >= 3,
-    10_000,
-    'three verdicts',
-  );
+  await reach(() => recorded.length, 3, 'three verdicts');
   t.deepEqual(analysed(fake), ['b3', 'b2', 'b1']);
   t.deepEqual(
     recorded.map(([b, o]) => [b, 'readiness' in o && o.readiness.restorable]),
@@ -99,38 +103,18 @@ test('the newest is re-analysed every interval, the older ones only at theirs', 
   const { watch, fake, clock, listings } = setup();
   watch.start();
   t.teardown(() => watch.stop());
-  await pollUntil(
-    async () => fake.calls.length,
-    (n) => n >= 3,
-    10_000,
-    'first round',
-  );
+  await reach(() => fake.calls.length, 3, 'first round');
   await watch.suspend();
   clock.advance(11 * 60_000);
   const seen = listings();
   watch.start();
-  await pollUntil(
-    async () => fake.calls.length,
-    (n) => n >= 4,
-    10_000,
-    'the newest again',
-  );
-  await pollUntil(
-    async () => listings(),
-    (n) => n >= seen + 1,
-    10_000,
-    'a listing',
-  );
+  await reach(() => fake.calls.length, 4, 'the newest again');
+  await reach(() => listings(), seen + 1, 'a listing');
   await watch.suspend();
   t.deepEqual(analysed(fake).slice(3), ['b3'], 'resumed: the newest is due, the older ones are not');
   clock.advance(HOUR);
   watch.start();
-  await pollUntil(
-    async () => fake.calls.length,
-    (n) => n >= 7,
-    10_000,
-    'all again',
-  );
+  await reach(() => fake.calls.length, 7, 'all again');
   t.deepEqual(analysed(fake).slice(4), ['b3', 'b2', 'b1']);
 });
 
@@ -139,12 +123,7 @@ test('a watch that starts on a new leader does not announce what the Backup alre
   const { watch, recorded, announced } = setup({ recorded: async (b) => (asked.push(b), false) });
   watch.start();
   t.teardown(() => watch.stop());
-  await pollUntil(
-    async () => recorded.length,
-    (n) => n >= 1,
-    10_000,
-    'first verdict',
-  );
+  await reach(() => recorded.length, 1, 'first verdict');
   t.deepEqual(asked, ['b3']);
   t.deepEqual(announced, [], 'recorded as not restorable, analysed not restorable: nothing new');
 });
@@ -154,12 +133,7 @@ test('a failed analysis is recorded as such, with its cause', async (t) => {
   fake.failWith = new Error('vCenter vc01.example.com: login refused');
   watch.start();
   t.teardown(() => watch.stop());
-  await pollUntil(
-    async () => recorded.length,
-    (n) => n >= 3,
-    10_000,
-    'three outcomes',
-  );
+  await reach(() => recorded.length, 3, 'three outcomes');
   t.deepEqual(
     recorded.map(([b, o]) => [b, 'error' in o ? o.error : 'readiness']),
     [
