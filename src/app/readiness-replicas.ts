@@ -77,7 +77,7 @@ export function readinessReplicas(
         return { isLeader: () => true, stop: () => watch.suspend() };
       }
       const identity = `${env['POD_NAME'] || hostname()}_${randomBytes(4).toString('hex')}`;
-      const lease = new LeaseClient(await client(), await namespace, election.leaseName);
+      const lease = new LeaseClient(client, await namespace, election.leaseName);
       const elector = new LeaderElector({
         ...election,
         lease,

@@ -29,7 +29,8 @@ const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' }
 
 export class LeaseClient {
   constructor(
-    private readonly client: KubeClient,
+    /** Made on first use (a kubeconfig that cannot be loaded fails each try, as the API server's errors do). */
+    private readonly client: () => Promise<KubeClient>,
     readonly namespace: string,
     readonly name: string,
   ) {}
@@ -41,7 +42,9 @@ export class LeaseClient {
   /** The Lease, or undefined when it does not exist yet. */
   async read(signal?: AbortSignal): Promise<ObservedLease | undefined> {
     try {
-      const lease: unknown = await this.client.call(
+      const lease: unknown = await (
+        await this.client()
+      ).call(
         this.object,
         'read',
         ({ custom }, o) => custom.getNamespacedCustomObject({ ...LEASES, namespace: this.namespace, name: this.name }, o),
@@ -64,7 +67,9 @@ export class LeaseClient {
     };
     return conflictAsUndefined(async () =>
       observedLease(
-        await this.client.call(
+        await (
+          await this.client()
+        ).call(
           this.object,
           'create',
           ({ custom }, o) => custom.createNamespacedCustomObject({ ...LEASES, namespace: this.namespace, body }, o),
@@ -84,7 +89,9 @@ export class LeaseClient {
     };
     return conflictAsUndefined(async () =>
       observedLease(
-        await this.client.call(
+        await (
+          await this.client()
+        ).call(
           this.object,
           'update',
           ({ custom }, o) => custom.replaceNamespacedCustomObject({ ...LEASES, namespace: this.namespace, name: this.name, body }, o),

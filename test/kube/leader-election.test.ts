@@ -34,7 +34,7 @@ function replica(lease: string, identity: string, timing: LeaseTiming = FAST): R
   const terms: Replica['terms'] = [];
   const elector = new LeaderElector({
     ...timing,
-    lease: new LeaseClient(client, NAMESPACE, lease),
+    lease: new LeaseClient(async () => client, NAMESPACE, lease),
     identity,
     logger: silentLogger,
     lead: async (signal) => {
@@ -80,7 +80,7 @@ test('of two replicas exactly one leads, and the Lease names it', async (t) => {
 });
 
 test('a write at a stale resourceVersion is a Conflict: the LeaseClient says nobody took it', async (t) => {
-  const lease = new LeaseClient(client, NAMESPACE, 'stale');
+  const lease = new LeaseClient(async () => client, NAMESPACE, 'stale');
   const now = microTime(Date.now());
   const created = await lease.create({ holderIdentity: 'x', leaseDurationSeconds: 15, renewTime: now, acquireTime: now, leaseTransitions: 0 });
   t.truthy(created);
@@ -186,4 +186,34 @@ test('a leader that cannot renew for the renew deadline stops leading; one that 
     'gave way',
   );
   t.pass();
+});
+
+test('a cluster that cannot be reached yet: the candidate says so once and keeps trying', async (t) => {
+  let tries = 0;
+  const warnings: string[] = [];
+  const logger = { ...silentLogger, warn: (message: string) => void warnings.push(message) };
+  let led = false;
+  const elector = new LeaderElector({
+    ...FAST,
+    lease: new LeaseClient(
+      async () => {
+        if (++tries < 4) throw new Error('cannot load KUBECONFIG=/etc/kube/config');
+        return client;
+      },
+      NAMESPACE,
+      'late',
+    ),
+    identity: 'pod-a_8',
+    logger,
+    lead: async () => void (led = true),
+  });
+  elector.start();
+  t.teardown(() => elector.stop());
+  await pollUntil(
+    async () => led,
+    (x) => x,
+    30_000,
+    'leads once the cluster answers',
+  );
+  t.deepEqual(warnings, ['cannot acquire or renew the Lease'], 'one warning for three failed tries');
 });
