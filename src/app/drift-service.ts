@@ -22,7 +22,12 @@ import type { AnalysisConfig } from '../config/service-config.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import type { DetectOptions, DoorWords, ProgressEvent } from './detect.js';
 import { DomainError } from './errors.js';
-import type { BackupStorageLocationOf } from './restore-backup.js';
+
+/**
+ * `spec.storageLocation` of Velero Backup `backup` in `namespace`; undefined when it cannot be
+ * known (no access to Backups, no such Backup yet, the API server failing): then every location is looked in.
+ */
+export type BackupStorageLocationOf = (namespace: string, backup: string, signal: AbortSignal) => Promise<string | undefined>;
 
 export type Detect = (source: BackupSource, options: DetectOptions) => Promise<DriftReport>;
 

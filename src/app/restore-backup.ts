@@ -18,12 +18,6 @@ import type { DriftService } from './drift-service.js';
 import { DomainError } from './errors.js';
 import { failureKind, failureMessage } from './failures.js';
 
-/**
- * `spec.storageLocation` of Velero Backup `backup` in `namespace`; undefined when it cannot be
- * known (no access to Backups, no such Backup yet, the API server failing): then every location is looked in.
- */
-export type BackupStorageLocationOf = (namespace: string, backup: string, signal: AbortSignal) => Promise<string | undefined>;
-
 export type RestoreBackupAnalysis =
   | { outcome: 'analysed'; report: DriftReport; storageLocation: string }
   /** Not in any location looked in, each bucket having answered: allowed, not checked. */
