@@ -13,6 +13,8 @@ export interface ServeReplica {
   child: ChildProcess;
   /** Every log line so far, parsed. */
   lines: Array<Record<string, unknown>>;
+  /** Everything it wrote on stderr so far. */
+  stderr(): string;
   /** The webhook's port, once it serves. */
   webhookPort: number;
   /** Resolves with the first log line whose message is `message`, within `timeoutMs`. */
@@ -21,18 +23,28 @@ export interface ServeReplica {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startServeReplica(name: string, configYaml: string, kubeconfig: string): Promise<ServeReplica> {
-  const dir = await tempDir(`drift-${name}-`);
+export interface ServeReplicaOptions {
+  /** The cluster it runs in; none: outside any cluster (no KUBECONFIG, not in a pod). */
+  kubeconfig?: string;
+  /** Where the configuration is written and HOME points; default a new temporary directory. */
+  dir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startServeReplica(name: string, configYaml: string, options: ServeReplicaOptions = {}): Promise<ServeReplica> {
+  const dir = options.dir ?? (await tempDir(`drift-${name}-`));
   await writeFile(join(dir, 'config.yaml'), configYaml);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'KUBECONFIG' && k !== 'KUBERNETES_SERVICE_HOST'));
   const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'config.yaml')], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...env, HOME: dir, KUBECONFIG: kubeconfig, POD_NAME: name },
+    env: { ...env, HOME: dir, POD_NAME: name, ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}), ...options.env },
   });
   const lines: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let partial = '';
+  let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
     const text = partial + d.toString();
     const parts = text.split('\n');
     partial = parts.pop()!;
@@ -75,6 +87,7 @@ export async function startServeReplica(name: string, configYaml: string, kubeco
     name,
     child,
     lines,
+    stderr: () => stderr,
     webhookPort: 0,
     logged,
     async stop(signal = 'SIGTERM') {

@@ -101,10 +101,10 @@ test('two replicas: one analyses, any answers from the signed verdict, a forged 
   const ca = await readFile(pki.caCert);
   const yaml = config(s3, pki);
 
-  const a = await startServeReplica('replica-a', yaml, kubeconfig);
+  const a = await startServeReplica('replica-a', yaml, { kubeconfig });
   t.teardown(() => a.stop('SIGKILL'));
   await a.logged('leading: this replica runs the readiness watch');
-  const b = await startServeReplica('replica-b', yaml, kubeconfig);
+  const b = await startServeReplica('replica-b', yaml, { kubeconfig });
   t.teardown(() => b.stop('SIGKILL'));
   await pollUntil(
     async () => [analysedAt(api, 'b-drift'), analysedAt(api, 'b-clean')],
