@@ -27,6 +27,12 @@ export interface BackupLocations {
   readonly unnamed?: boolean;
 }
 
+/**
+ * `spec.storageLocation` of Velero Backup `backup` in `namespace`; undefined when it cannot be
+ * known (no access to Backups, no such Backup yet, the API server failing): then every location is looked in.
+ */
+export type BackupStorageLocationOf = (namespace: string, backup: string, signal: AbortSignal) => Promise<string | undefined>;
+
 /** One locator, the only (and so the default) location; `unnamed` when it stands for whichever the Backup names. */
 export function onlyLocation(name: string, locator: BackupLocator, unnamed = false): BackupLocations {
   return { select: () => ({ name, locator }), names: () => [name], ...(unnamed ? { unnamed } : {}) };

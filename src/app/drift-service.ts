@@ -17,17 +17,11 @@ import type { Logger } from '../util/jsonlog.js';
 import { DETECTOR_VERSION } from '../version.js';
 import { errorMessage } from '../util/values.js';
 import { AnalysisCache, type AnalysisRequest, type AnalysisResult, type CacheUse } from './analysis-cache.js';
-import type { BackupLocations } from './backup-locator.js';
+import type { BackupLocations, BackupStorageLocationOf } from './backup-locator.js';
 import type { AnalysisConfig } from '../config/service-config.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import type { DetectOptions, DoorWords, ProgressEvent } from './detect.js';
 import { DomainError } from './errors.js';
-
-/**
- * `spec.storageLocation` of Velero Backup `backup` in `namespace`; undefined when it cannot be
- * known (no access to Backups, no such Backup yet, the API server failing): then every location is looked in.
- */
-export type BackupStorageLocationOf = (namespace: string, backup: string, signal: AbortSignal) => Promise<string | undefined>;
 
 export type Detect = (source: BackupSource, options: DetectOptions) => Promise<DriftReport>;
 
