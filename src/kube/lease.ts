@@ -5,8 +5,8 @@
  * saw the Lease expire, the API server lets exactly one through and answers the other 409 Conflict.
  */
 import { isMap } from '../util/values.js';
-import { KubeCallError } from './call.js';
-import type { KubeClient } from './client.js';
+import { KubeCallError, type KubeRequestOptions } from './call.js';
+import type { KubeApis, KubeClient } from './client.js';
 
 /** The fields of a Lease's spec that leader election reads and writes. */
 export interface LeaseRecord {
@@ -57,57 +57,43 @@ export class LeaseClient {
     }
   }
 
-  /** Creates the Lease; false when another replica created it first (409 AlreadyExists). */
-  async create(record: LeaseRecord, signal?: AbortSignal): Promise<ObservedLease | undefined> {
-    const body = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: this.name, namespace: this.namespace },
-      spec: record,
-    };
-    return conflictAsUndefined(async () =>
-      observedLease(
-        await (
-          await this.client()
-        ).call(
-          this.object,
-          'create',
-          ({ custom }, o) => custom.createNamespacedCustomObject({ ...LEASES, namespace: this.namespace, body }, o),
-          signal,
-        ),
-      ),
+  /** Creates the Lease; undefined when another replica created it first (409 AlreadyExists). */
+  create(record: LeaseRecord, signal?: AbortSignal): Promise<ObservedLease | undefined> {
+    const body = this.lease(record);
+    return this.write(
+      'create',
+      ({ custom }, o) => custom.createNamespacedCustomObject({ ...LEASES, namespace: this.namespace, body }, o),
+      signal,
     );
   }
 
   /** Replaces the Lease read at `resourceVersion`; undefined when someone wrote it since (409 Conflict). */
-  async update(resourceVersion: string, record: LeaseRecord, signal?: AbortSignal): Promise<ObservedLease | undefined> {
-    const body = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: this.name, namespace: this.namespace, resourceVersion },
-      spec: record,
-    };
-    return conflictAsUndefined(async () =>
-      observedLease(
-        await (
-          await this.client()
-        ).call(
-          this.object,
-          'update',
-          ({ custom }, o) => custom.replaceNamespacedCustomObject({ ...LEASES, namespace: this.namespace, name: this.name, body }, o),
-          signal,
-        ),
-      ),
+  update(resourceVersion: string, record: LeaseRecord, signal?: AbortSignal): Promise<ObservedLease | undefined> {
+    const body = this.lease(record, resourceVersion);
+    return this.write(
+      'update',
+      ({ custom }, o) => custom.replaceNamespacedCustomObject({ ...LEASES, namespace: this.namespace, name: this.name, body }, o),
+      signal,
     );
   }
-}
 
-async function conflictAsUndefined<T>(write: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await write();
-  } catch (err) {
-    if (err instanceof KubeCallError && err.status === 409) return undefined;
-    throw err;
+  private lease(spec: LeaseRecord, resourceVersion?: string): object {
+    const metadata = { name: this.name, namespace: this.namespace, ...(resourceVersion ? { resourceVersion } : {}) };
+    return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec };
+  }
+
+  /** One write; a 409 (another replica wrote first) is undefined, not an error. */
+  private async write(
+    verb: 'create' | 'update',
+    run: (apis: KubeApis, options: KubeRequestOptions) => Promise<unknown>,
+    signal?: AbortSignal,
+  ): Promise<ObservedLease | undefined> {
+    try {
+      return observedLease(await (await this.client()).call(this.object, verb, run, signal));
+    } catch (err) {
+      if (err instanceof KubeCallError && err.status === 409) return undefined;
+      throw err;
+    }
   }
 }
 
