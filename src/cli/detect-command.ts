@@ -8,14 +8,14 @@ import type { DriftReport } from '../model/report.js';
 import { renderConsole } from '../report/console.js';
 import { withoutHealthy } from '../report/filter.js';
 import { renderHtml } from '../report/html.js';
-import { writeJsonReport } from '../report/json.js';
+import { renderJson } from '../report/json.js';
 import { remediationPlan } from '../remediate/plan.js';
-import { assertWritable, writeFileAtomic } from '../util/atomic-write.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger, wantsColor } from './log.js';
+import { checkOutput, STDOUT, wordsStream, writeOutput } from './output.js';
 
 /** How the command line words what the detection cannot know: where overrides come from, what to give. */
 export const CLI_WORDS: DoorWords = {
@@ -66,7 +66,7 @@ export function addDetectCommand(program: Command): void {
     )
     .option('--ignore-healthy-resources', 'leave Healthy clusters and machines out of the lists')
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
-    .option('-o, --output <file>', 'where to write the report; repeat for several formats', (v: string, p: string[]) => [...p, v], [])
+    .option('-o, --output <file>', 'where to write the report (- for stdout, the summary then goes to stderr); repeat for several formats', (v: string, p: string[]) => [...p, v], [])
     .option('--skip-access-apiserver', "do not contact the workload clusters' API servers")
     .option('--inventory <file>', 'use an inventory snapshot (from `drift-detector inventory`) instead of live vCenters')
     .option(
@@ -92,7 +92,7 @@ export function addDetectCommand(program: Command): void {
     const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
     const debug = debugLogger(debugEnabled === true);
     const outputs = reportOutputs(flags);
-    for (const out of outputs) await assertWritable(out.path);
+    for (const out of outputs) await checkOutput(out.path);
 
     // Before anything is read, and before the deadline's timer starts: a bad credential or trust
     // flag is a usage problem, and a refused file must end the process, not leave the timer holding it.
@@ -127,12 +127,11 @@ export function addDetectCommand(program: Command): void {
     }).finally(() => clearTimeout(timer));
     const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
     for (const out of outputs) {
-      if (out.format === 'json') await writeJsonReport(out.path, shown);
-      else await writeFileAtomic(out.path, renderHtml(shown, remediationPlan(shown)), 0o644);
+      await writeOutput(out.path, out.format === 'json' ? renderJson(shown) : renderHtml(shown, remediationPlan(shown)), 0o644);
       debug(`report: ${out.format} written to ${out.path}`);
     }
-    const jsonPath = outputs.find((o) => o.format === 'json')?.path ?? outputs[0]!.path;
-    process.stdout.write(renderConsole(shown, { color: wantsColor(process.stdout), reportPath: jsonPath }));
+    const words = wordsStream(outputs.map((o) => o.path));
+    words.write(renderConsole(shown, { color: wantsColor(words), written: outputs }));
     process.exitCode = flags.exitCode ? exitCodeFor(report) : EXIT_OK;
   });
 }
@@ -145,6 +144,7 @@ type ReportFormat = 'json' | 'html';
  */
 export function reportOutputs(flags: Pick<DetectFlags, 'format' | 'output'>): Array<{ path: string; format: ReportFormat }> {
   if (flags.output.length === 0) throw new UsageError('detect', 'required option -o, --output <file> not given');
+  if (flags.output.filter((o) => o === STDOUT).length > 1) throw new UsageError('detect', '-o - (standard output) can be given once');
   const byExtension = (path: string): ReportFormat => (/\.html?$/i.test(path) ? 'html' : 'json');
   if (!flags.format) return flags.output.map((path) => ({ path, format: byExtension(path) }));
   const formats = flags.format.split(',').map((f) => f.trim());

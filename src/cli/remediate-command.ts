@@ -7,13 +7,13 @@ import type { DriftReport } from '../model/report.js';
 import { readReportFile } from '../report/read.js';
 import { remediationPlan, type MachinePlan } from '../remediate/plan.js';
 import { renderPlanJson, renderPlanSh, renderPlanText } from '../remediate/render.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import { printable } from '../util/shell.js';
 import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { CLI_WORDS } from './detect-command.js';
 import { EXIT_ACTION_NEEDED, EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
 import { credentialOptions, inSeconds, seconds } from './options.js';
+import { checkOutput, STDOUT, writeOutput } from './output.js';
 
 interface RemediateFlags extends BackupFlags {
   report?: string;
@@ -48,7 +48,7 @@ export function addRemediateCommand(program: Command): void {
     .addOption(
       new Option('--format <format>', 'text to read, json to drive, sh to review and run').choices(['text', 'json', 'sh']).default('text'),
     )
-    .option('-o, --output <file>', 'write the plan to this file instead of stdout')
+    .option('-o, --output <file>', 'write the plan to this file (- or none: stdout)')
     .option('--apply', "do it: delete the Ghosts' Nodes, power off and destroy their VMs (dry run without it)")
     .option('--yes', 'with --apply: do not ask per VM (needed when stdin is not a terminal)')
     .option(
@@ -64,11 +64,12 @@ export function addRemediateCommand(program: Command): void {
   credentialOptions(command);
   command.action(async (flags: RemediateFlags, cmd: Command) => {
     if (!flags.report) throw new UsageError('remediate', 'required option --report <file> not given');
+    const output = flags.output ?? STDOUT;
+    if (!flags.apply) await checkOutput(output);
     const report: DriftReport = await readReportFile(flags.report);
     if (!flags.apply) {
-      const text = RENDER[flags.format](remediationPlan(report));
-      if (flags.output) await writeFileAtomic(flags.output, text, flags.format === 'sh' ? 0o755 : 0o644);
-      else process.stdout.write(text);
+      await writeOutput(output, RENDER[flags.format](remediationPlan(report)), flags.format === 'sh' ? 0o755 : 0o644);
+      if (output !== STDOUT) process.stdout.write(`Remediation plan (${flags.format}) written to ${printable(output)}\n`);
       process.exitCode = EXIT_OK;
       return;
     }
