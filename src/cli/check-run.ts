@@ -60,7 +60,7 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
   };
   let response: CheckResponse;
   try {
-    response = await client.call<CheckResponse>('Check', request, { timeoutMs: flags.timeout * 1000 });
+    response = await client.call<CheckResponse>('Check', request, { timeoutMs: flags.timeout });
   } catch (err) {
     if (!(err instanceof ServiceError)) throw err;
     throw new Error(`check ${flags.backupName} at ${flags.server}: ${statusName(err.code)}: ${err.message}`, { cause: err });

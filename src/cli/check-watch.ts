@@ -51,7 +51,7 @@ export async function runWatch(flags: CheckFlags): Promise<void> {
           process.stdout.write(renderReadiness(l));
         }
       },
-      { timeoutMs: flags.timeout * 1000, signal: controller.signal },
+      { timeoutMs: flags.timeout, signal: controller.signal },
     );
   } catch (err) {
     // The deadline is how a bounded watch ends; anything else is an error.

@@ -3,6 +3,7 @@ import { detectDrift, type DoorWords } from '../app/detect.js';
 import { DomainError } from '../app/errors.js';
 import { readIgnoreFile } from '../app/ignore-file.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { durationText } from '../config/values.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
 import type { DriftReport } from '../model/report.js';
 import { renderConsole } from '../report/console.js';
@@ -12,7 +13,7 @@ import { renderJson } from '../report/json.js';
 import { remediationPlan } from '../remediate/plan.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
-import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
+import { credentialOptions, durationOption, positiveInt } from './options.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger, wantsColor } from './log.js';
 import { checkOutput, STDOUT, wordsStream, writeOutput } from './output.js';
@@ -49,6 +50,7 @@ interface DetectFlags extends BackupFlags {
   vsphereCaFile?: string;
   vsphereThumbprint: string[];
   vsphereTrustedHost: string[];
+  /** Durations in ms. */
   vsphereTimeout: number;
   apiserverTimeout: number;
   apiserverConcurrency: number;
@@ -74,19 +76,9 @@ export function addDetectCommand(program: Command): void {
       'VMs you know (glob patterns on names or inventory paths, e.g. from `drift-detector baseline`): not flagged',
     )
     .option('--exit-code', 'exit 0 when nothing is to be done, 1 when remediation or confirmation is needed, 2 on error')
-    .option(
-      '--apiserver-timeout <seconds>',
-      "timeout for reading one workload cluster's Nodes",
-      seconds,
-      inSeconds(DEFAULTS.apiserver.timeoutMs),
-    )
+    .addOption(durationOption('detect', '--apiserver-timeout <duration>', "timeout for reading one workload cluster's Nodes", DEFAULTS.apiserver.timeoutMs))
     .option('--apiserver-concurrency <n>', 'workload clusters read at once', positiveInt, DEFAULTS.apiserver.concurrency)
-    .option(
-      '--timeout <seconds>',
-      'bound on the whole run; past it, detect stops with an error',
-      seconds,
-      inSeconds(DEFAULTS.detect.timeoutMs),
-    );
+    .addOption(durationOption('detect', '--timeout <duration>', 'bound on the whole run; past it, detect stops with an error', DEFAULTS.detect.timeoutMs));
   credentialOptions(command);
   command.action(async (flags: DetectFlags, cmd: Command) => {
     const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
@@ -106,10 +98,10 @@ export function addDetectCommand(program: Command): void {
         deadline.abort(
           new DomainError(
             'timeout',
-            `detect did not finish within ${flags.timeout} s; raise --timeout if the backup and vCenters are this slow`,
+            `detect did not finish within ${durationText(flags.timeout)}; raise --timeout if the backup and vCenters are this slow`,
           ),
         ),
-      Math.min(flags.timeout * 1000, 2 ** 31 - 1),
+      Math.min(flags.timeout, 2 ** 31 - 1),
     );
     const report = await detectDrift(source, {
       signal: deadline.signal,
@@ -119,9 +111,9 @@ export function addDetectCommand(program: Command): void {
       ignore,
       credentials,
       words: CLI_WORDS,
-      vcenterTimeoutMs: flags.vsphereTimeout * 1000,
+      vcenterTimeoutMs: flags.vsphereTimeout,
       backupMemoryBudgetBytes: backupMemoryBytes(flags),
-      apiserverTimeoutMs: flags.apiserverTimeout * 1000,
+      apiserverTimeoutMs: flags.apiserverTimeout,
       apiserverConcurrency: flags.apiserverConcurrency,
       debug,
     }).finally(() => clearTimeout(timer));

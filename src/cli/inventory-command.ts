@@ -75,7 +75,7 @@ export function addInventoryCommand(program: Command): void {
     const { listVCenters } = await import('../vsphere/inventory.js');
     const listings = await listVCenters(ready, {
       insecureSkipVerify: flags.insecureSkipVerify === true,
-      timeoutMs: flags.vsphereTimeout * 1000,
+      timeoutMs: flags.vsphereTimeout,
       debug,
     });
     const failed = listings.map((l) => withCertificateHint(l, INVENTORY_CERTIFICATE_HINTS)).filter((l) => !l.ok);

@@ -12,7 +12,7 @@ import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flag
 import { CLI_WORDS } from './detect-command.js';
 import { EXIT_ACTION_NEEDED, EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
-import { credentialOptions, inSeconds, seconds } from './options.js';
+import { credentialOptions, durationOption } from './options.js';
 import { checkOutput, STDOUT, writeOutput } from './output.js';
 
 interface RemediateFlags extends BackupFlags {
@@ -22,6 +22,7 @@ interface RemediateFlags extends BackupFlags {
   apply?: boolean;
   yes?: boolean;
   etcdMemberRemoved: string[];
+  /** Durations in ms. */
   maxReportAge: number;
   insecureSkipVerify?: boolean;
   skipAccessApiserver?: boolean;
@@ -57,13 +58,14 @@ export function addRemediateCommand(program: Command): void {
       names,
       [],
     )
-    .option('--max-report-age <seconds>', 'with --apply: refuse an older report', seconds, inSeconds(DEFAULTS.remediate.maxReportAgeMs))
+    .addOption(durationOption('remediate', '--max-report-age <duration>', 'with --apply: refuse an older report', DEFAULTS.remediate.maxReportAgeMs))
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
     .option('--skip-access-apiserver', "do not contact the workload clusters' API servers (their Nodes stay)");
   backupOptions(command);
   credentialOptions(command);
   command.action(async (flags: RemediateFlags, cmd: Command) => {
     if (!flags.report) throw new UsageError('remediate', 'required option --report <file> not given');
+    if (!flags.apply) refuseApplyOnly(flags, cmd);
     const output = flags.output ?? STDOUT;
     if (!flags.apply) await checkOutput(output);
     const report: DriftReport = await readReportFile(flags.report);
@@ -92,8 +94,8 @@ async function apply(report: DriftReport, flags: RemediateFlags, debug: (m: stri
     skipAccessApiServer: flags.skipAccessApiserver === true,
     credentials: await credentialOverrides(flags),
     words: CLI_WORDS,
-    vcenterTimeoutMs: flags.vsphereTimeout * 1000,
-    maxReportAgeMs: flags.maxReportAge * 1000,
+    vcenterTimeoutMs: flags.vsphereTimeout,
+    maxReportAgeMs: flags.maxReportAge,
     etcdMemberRemoved: new Set(flags.etcdMemberRemoved),
     confirm: flags.yes ? () => Promise.resolve(true) : askOnTerminal,
     log,
@@ -102,6 +104,21 @@ async function apply(report: DriftReport, flags: RemediateFlags, debug: (m: stri
   for (const e of result.entries) process.stdout.write(`${[e.outcome, e.cluster ?? '', e.machine, e.reason].map(printable).join('\t')}\n`);
   if (result.entries.length === 0) process.stdout.write('no Ghost in the report: nothing to do\n');
   return result;
+}
+
+/** Options that only --apply reads: given without it, the operator expected an action that a dry run does not take. */
+function refuseApplyOnly(flags: RemediateFlags, cmd: Command): void {
+  const given = [
+    flags.yes ? '--yes' : undefined,
+    flags.etcdMemberRemoved.length > 0 ? '--etcd-member-removed' : undefined,
+    cmd.getOptionValueSource('maxReportAge') === 'cli' ? '--max-report-age' : undefined,
+  ].filter((f) => f !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(
+      'remediate',
+      `${given.join(' and ')} only ${given.length === 1 ? 'means' : 'mean'} something with --apply: add --apply to act, or leave ${given.length === 1 ? 'it' : 'them'} out for the plan`,
+    );
+  }
 }
 
 async function askOnTerminal(entry: MachinePlan): Promise<boolean> {

@@ -295,7 +295,7 @@ test('check refuses to send a token in clear text to a remote host, and needs --
   const noName = await check(['--server', '127.0.0.1:1']);
   t.is(noName.code, 2);
   t.regex(noName.stderr, /--backup-name/);
-  const unreachable = await check(['--server', '127.0.0.1:1', '--backup-name', 'b1', '--timeout', '3']);
+  const unreachable = await check(['--server', '127.0.0.1:1', '--backup-name', 'b1', '--timeout', '3s']);
   t.is(unreachable.code, 2);
   t.regex(unreachable.stderr, /UNAVAILABLE|DEADLINE_EXCEEDED/);
 });

@@ -35,7 +35,7 @@ test('detect --timeout stops a run that a vCenter keeps going, naming the bound'
   const err = await t.throwsAsync<Error & { code: number; stderr: string }>(
     promisify(execFile)(
       process.execPath,
-      [MAIN, 'detect', '--backup', backup, '-o', join(dir, 'r.json'), '--skip-access-apiserver', '--timeout', '3'],
+      [MAIN, 'detect', '--backup', backup, '-o', join(dir, 'r.json'), '--skip-access-apiserver', '--timeout', '3s'],
       {
         timeout: 60_000,
       },
