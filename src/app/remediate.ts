@@ -98,6 +98,9 @@ export function whyRefuse(entry: MachinePlan, fresh: DriftReport, etcdMemberRemo
   if (entry.role === 'control-plane' && !etcdMemberRemoved.has(entry.machine)) {
     return 'control-plane Ghost: remove its etcd member first, then give --etcd-member-removed with its name';
   }
+  // Without a fresh listing nothing can be re-verified: say why the vCenter did not answer, not that the Ghost is gone.
+  const unlisted = fresh.errors.find((e) => e.severity === 'error' && e.scope === `vcenter:${entry.vcenter}`);
+  if (unlisted) return `vCenter ${entry.vcenter} could not be listed, so the Ghost cannot be re-verified: ${unlisted.message}`;
   const bios = entry.biosUUID.toLowerCase();
   const now = fresh.clusters.flatMap((c) =>
     [...c.controlPlane.machines, ...c.workers.machines].map((m) => ({ m, cluster: `${c.namespace}/${c.name}` })),
