@@ -5,7 +5,8 @@
  */
 import { bearerTokenProblem } from '../rpc/bearer.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import type { ServiceConfig } from '../config/service-config.js';
@@ -25,8 +26,7 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
     try {
       return await readFile(path);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
+      throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${whyUnreadable(err)})`);
     }
   };
   let token: string | undefined;
@@ -52,6 +52,7 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
     }
     credentials = ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
   }
+  await checkStorageCredentialsFiles(config);
   const vcenterCredentials = await credentialOverrides(
     {
       ...(config.vsphere.username ? { vsphereUsername: config.vsphere.username } : {}),
@@ -70,6 +71,26 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
   });
   if (trust) vcenterCredentials.trust = trust;
   return { ...(token ? { token } : {}), credentials, vcenterCredentials };
+}
+
+/**
+ * The S3 credentials file of each storage location is read at each call, not kept; it must exist
+ * now, so that a wrong path stops the start, not the first Check.
+ */
+async function checkStorageCredentialsFiles(config: ServiceConfig): Promise<void> {
+  for (const { name, location } of config.storageLocations) {
+    if (!location.credentialsFile) continue;
+    await access(location.credentialsFile, constants.R_OK).catch((err: unknown) => {
+      throw new ConfigError(
+        `${config.origin}: storage location ${name}: credentialsFile: cannot read ${location.credentialsFile} (${whyUnreadable(err)})`,
+      );
+    });
+  }
+}
+
+function whyUnreadable(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable');
 }
 
 function checkCertificate(origin: string, key: string, path: string, pem: Buffer): void {
