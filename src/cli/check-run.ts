@@ -39,10 +39,9 @@ export async function callFailure(what: string, flags: CheckFlags, err: ServiceE
   const detail = `${what} at ${flags.server}: ${statusName(err.code)}: ${err.message}`;
   const clearText = !usesTls({ tls: flags.tls, caCert: flags.ca, clientCert: flags.cert });
   if (statusName(err.code) === 'UNAVAILABLE' && clearText && (await presentsTls(flags.server))) {
-    return new Error(
-      `${detail}; the server presents TLS: give its CA with --ca <file> (or --tls when a system CA signed its certificate)`,
-      { cause: err },
-    );
+    return new Error(`${detail}; the server presents TLS: give its CA with --ca <file> (or --tls when a system CA signed its certificate)`, {
+      cause: err,
+    });
   }
   return new Error(detail, { cause: err });
 }

@@ -68,7 +68,12 @@ export function addDetectCommand(program: Command): void {
     )
     .option('--ignore-healthy-resources', 'leave Healthy clusters and machines out of the lists')
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
-    .option('-o, --output <file>', 'where to write the report (- for stdout, the summary then goes to stderr); repeat for several formats', (v: string, p: string[]) => [...p, v], [])
+    .option(
+      '-o, --output <file>',
+      'where to write the report (- for stdout, the summary then goes to stderr); repeat for several formats',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .option('--skip-access-apiserver', "do not contact the workload clusters' API servers")
     .option('--inventory <file>', 'use an inventory snapshot (from `drift-detector inventory`) instead of live vCenters')
     .option(
@@ -76,56 +81,72 @@ export function addDetectCommand(program: Command): void {
       'VMs you know (glob patterns on names or inventory paths, e.g. from `drift-detector baseline`): not flagged',
     )
     .option('--exit-code', 'exit 0 when nothing is to be done, 1 when remediation or confirmation is needed, 2 on error')
-    .addOption(durationOption('detect', '--apiserver-timeout <duration>', "timeout for reading one workload cluster's Nodes", DEFAULTS.apiserver.timeoutMs))
+    .addOption(
+      durationOption(
+        'detect',
+        '--apiserver-timeout <duration>',
+        "timeout for reading one workload cluster's Nodes",
+        DEFAULTS.apiserver.timeoutMs,
+      ),
+    )
     .option('--apiserver-concurrency <n>', 'workload clusters read at once', positiveInt, DEFAULTS.apiserver.concurrency)
-    .addOption(durationOption('detect', '--timeout <duration>', 'bound on the whole run; past it, detect stops with an error', DEFAULTS.detect.timeoutMs));
-  credentialOptions(command);
-  command.action(async (flags: DetectFlags, cmd: Command) => {
-    const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
-    const debug = debugLogger(debugEnabled === true);
-    const outputs = reportOutputs(flags);
-    for (const out of outputs) await checkOutput(out.path);
-
-    // Before anything is read, and before the deadline's timer starts: a bad credential or trust
-    // flag is a usage problem, and a refused file must end the process, not leave the timer holding it.
-    const credentials = await credentialOverrides(flags);
-    const ignore = flags.ignoreFile ? await readIgnoreFile(flags.ignoreFile) : undefined;
-    const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
-    const source = await backupSourceFrom('detect', flags);
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () =>
-        deadline.abort(
-          new DomainError(
-            'timeout',
-            `detect did not finish within ${durationText(flags.timeout)}; raise --timeout if the backup and vCenters are this slow`,
-          ),
-        ),
-      Math.min(flags.timeout, 2 ** 31 - 1),
+    .addOption(
+      durationOption(
+        'detect',
+        '--timeout <duration>',
+        'bound on the whole run; past it, detect stops with an error',
+        DEFAULTS.detect.timeoutMs,
+      ),
     );
-    const report = await detectDrift(source, {
-      signal: deadline.signal,
-      insecureSkipVerify: flags.insecureSkipVerify === true,
-      skipAccessApiServer: flags.skipAccessApiserver === true,
-      inventory,
-      ignore,
-      credentials,
-      words: CLI_WORDS,
-      vcenterTimeoutMs: flags.vsphereTimeout,
-      backupMemoryBudgetBytes: backupMemoryBytes(flags),
-      apiserverTimeoutMs: flags.apiserverTimeout,
-      apiserverConcurrency: flags.apiserverConcurrency,
-      debug,
-    }).finally(() => clearTimeout(timer));
-    const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
-    for (const out of outputs) {
-      await writeOutput(out.path, out.format === 'json' ? renderJson(shown) : renderHtml(shown, remediationPlan(shown)), 0o644);
-      debug(`report: ${out.format} written to ${out.path}`);
-    }
-    const words = wordsStream(outputs.map((o) => o.path));
-    words.write(renderConsole(shown, { color: wantsColor(words), written: outputs }));
-    process.exitCode = flags.exitCode ? exitCodeFor(report) : EXIT_OK;
-  });
+  credentialOptions(command);
+  command.action(runDetect);
+}
+
+async function runDetect(flags: DetectFlags, cmd: Command): Promise<void> {
+  const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
+  const debug = debugLogger(debugEnabled === true);
+  const outputs = reportOutputs(flags);
+  for (const out of outputs) await checkOutput(out.path);
+
+  // Before anything is read, and before the deadline's timer starts: a bad credential or trust
+  // flag is a usage problem, and a refused file must end the process, not leave the timer holding it.
+  const credentials = await credentialOverrides(flags);
+  const ignore = flags.ignoreFile ? await readIgnoreFile(flags.ignoreFile) : undefined;
+  const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
+  const source = await backupSourceFrom('detect', flags);
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () =>
+      deadline.abort(
+        new DomainError(
+          'timeout',
+          `detect did not finish within ${durationText(flags.timeout)}; raise --timeout if the backup and vCenters are this slow`,
+        ),
+      ),
+    Math.min(flags.timeout, 2 ** 31 - 1),
+  );
+  const report = await detectDrift(source, {
+    signal: deadline.signal,
+    insecureSkipVerify: flags.insecureSkipVerify === true,
+    skipAccessApiServer: flags.skipAccessApiserver === true,
+    inventory,
+    ignore,
+    credentials,
+    words: CLI_WORDS,
+    vcenterTimeoutMs: flags.vsphereTimeout,
+    backupMemoryBudgetBytes: backupMemoryBytes(flags),
+    apiserverTimeoutMs: flags.apiserverTimeout,
+    apiserverConcurrency: flags.apiserverConcurrency,
+    debug,
+  }).finally(() => clearTimeout(timer));
+  const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
+  for (const out of outputs) {
+    await writeOutput(out.path, out.format === 'json' ? renderJson(shown) : renderHtml(shown, remediationPlan(shown)), 0o644);
+    debug(`report: ${out.format} written to ${out.path}`);
+  }
+  const words = wordsStream(outputs.map((o) => o.path));
+  words.write(renderConsole(shown, { color: wantsColor(words), written: outputs }));
+  process.exitCode = flags.exitCode ? exitCodeFor(report) : EXIT_OK;
 }
 
 type ReportFormat = 'json' | 'html';

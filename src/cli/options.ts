@@ -13,7 +13,10 @@ export function durationOption(command: string, flags: string, description: stri
   const option = new Option(flags, description).argParser((value: string) => {
     const read = readDuration(value);
     if ('ms' in read && read.ms > 0) return read.ms;
-    throw new UsageError(command, `${flag} ${'bare' in read ? read.problem : `${value}: expected a duration of more than zero, such as 30s, 10m or 1h`}`);
+    throw new UsageError(
+      command,
+      `${flag} ${'bare' in read ? read.problem : `${value}: expected a duration of more than zero, such as 30s, 10m or 1h`}`,
+    );
   });
   return defaultMs === undefined ? option : option.default(defaultMs, durationText(defaultMs));
 }
@@ -46,5 +49,7 @@ export function credentialOptions(command: Command): Command {
       collect,
       [],
     )
-    .addOption(durationOption(command.name(), '--vsphere-timeout <duration>', 'timeout for each vCenter request', DEFAULTS.vsphere.requestTimeoutMs));
+    .addOption(
+      durationOption(command.name(), '--vsphere-timeout <duration>', 'timeout for each vCenter request', DEFAULTS.vsphere.requestTimeoutMs),
+    );
 }

@@ -58,7 +58,9 @@ export function addRemediateCommand(program: Command): void {
       names,
       [],
     )
-    .addOption(durationOption('remediate', '--max-report-age <duration>', 'with --apply: refuse an older report', DEFAULTS.remediate.maxReportAgeMs))
+    .addOption(
+      durationOption('remediate', '--max-report-age <duration>', 'with --apply: refuse an older report', DEFAULTS.remediate.maxReportAgeMs),
+    )
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
     .option('--skip-access-apiserver', "do not contact the workload clusters' API servers (their Nodes stay)");
   backupOptions(command);

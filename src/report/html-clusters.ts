@@ -41,7 +41,8 @@ function cluster(c: ClusterReport, failed: FailedVCenters): string {
 const HEAD = '<thead><tr><th>Machine</th><th>Status</th><th>Reason</th><th>VM</th></tr></thead>';
 
 function listing(title: string, l: ListingReport, failed: FailedVCenters): string {
-  const rows = (ms: MachineReport[]) => ms.map((m) => `<tr class="machine" data-status="${e(m.status)}">${machineCells(m, failed)}</tr>`).join('');
+  const rows = (ms: MachineReport[]) =>
+    ms.map((m) => `<tr class="machine" data-status="${e(m.status)}">${machineCells(m, failed)}</tr>`).join('');
   const attention = l.machines.filter((m) => m.status !== 'Healthy');
   const healthy = l.machines.filter((m) => m.status === 'Healthy');
   return (

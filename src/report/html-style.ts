@@ -4,6 +4,7 @@
  * the page's Content-Security-Policy allows: no script, no request, no other style can run.
  */
 import { createHash } from 'node:crypto';
+import { shellQuote } from '../util/shell.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -25,6 +26,14 @@ export function breakable(text: string): string {
 export const status = (s: string): string => `<span class="s s-${e(s)}">${breakable(s)}</span>`;
 export const cell = (label: string, html: string): string => `<td data-label="${e(label)}">${html}</td>`;
 export const code = (text: string): string => `<code>${breakable(text)}</code>`;
+
+/**
+ * A command, quoted for a shell, each argument unbreakable unless it is wider than the page: a
+ * narrow screen wraps between arguments (`--cert=...` stays whole), and the text copies as typed.
+ */
+export function commandHtml(command: string[]): string {
+  return `<pre>${command.map((arg) => `<span class="a">${e(shellQuote(arg))}</span>`).join(' ')}</pre>`;
+}
 
 export const CSS = `
 :root{--red:#b3261e;--yellow:#8a6100;--cyan:#00677d;--green:#1e6b32;--line:#d0d4d9;--soft:#f4f5f7;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
@@ -49,7 +58,7 @@ th,td{border-bottom:1px solid var(--line);padding:.25rem .4rem;text-align:left;v
 details.cluster{border:1px solid var(--line);border-radius:.4rem;padding:.3rem .6rem;margin:.4rem 0}
 details>summary{cursor:pointer}details.healthy>summary{color:#555;font-size:.88rem}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem}
-pre{background:var(--soft);padding:.3rem .4rem;white-space:pre-wrap;overflow-wrap:anywhere;margin:.15rem 0}
+pre{background:var(--soft);padding:.3rem .4rem;white-space:pre-wrap;margin:.15rem 0}pre .a{display:inline-block;max-width:100%;overflow-wrap:anywhere}
 ol{padding-left:1.3rem}
 @media (max-width:40rem){body{padding:.5rem}thead{display:none}tr{display:block;border-bottom:2px solid var(--line);padding:.3rem 0}
 td{display:block;border:0;padding:.1rem 0}td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}

@@ -8,9 +8,8 @@
  */
 import type { DriftReport, ReportError, RollupStatus } from '../model/report.js';
 import type { MachinePlan, RemediationPlan } from '../remediate/plan.js';
-import { shellQuote } from '../util/shell.js';
 import { clusterSections, infraMachines, type FailedVCenters } from './html-clusters.js';
-import { breakable, code, CONTENT_SECURITY_POLICY, CSS, escapeHtml, status } from './html-style.js';
+import { breakable, code, commandHtml, CONTENT_SECURITY_POLICY, CSS, escapeHtml, status } from './html-style.js';
 
 export { escapeHtml } from './html-style.js';
 
@@ -89,7 +88,8 @@ function toDo(report: DriftReport, plan: RemediationPlan, failed: FailedVCenters
   const unsure = unknown.filter((m) => m.vcenter === undefined || !failed.has(m.vcenter)).length;
   if (unsure > 0) items.push(`<li>Confirm ${unsure} Unknown machine(s): their reasons are in the clusters below.</li>`);
   const infra = report.infraMachines.length;
-  if (infra > 0) items.push(`<li>Confirm ${infra} infrastructure VM(s) that belong to no backed-up cluster: <a href="#infra">listed below</a>.</li>`);
+  if (infra > 0)
+    items.push(`<li>Confirm ${infra} infrastructure VM(s) that belong to no backed-up cluster: <a href="#infra">listed below</a>.</li>`);
   const others = report.errors.filter((x) => x.severity === 'error' && !x.scope.startsWith('vcenter:')).length;
   if (others > 0) items.push(`<li>${others} other error(s): <a href="#errors">see Errors</a>.</li>`);
   if (items.length === 0) return ['<h2>What to do</h2>', '<p id="todo">Nothing before the restore.</p>'];
@@ -100,7 +100,7 @@ function toDo(report: DriftReport, plan: RemediationPlan, failed: FailedVCenters
 function ghostItem(p: MachinePlan, index: number): string {
   const first = p.steps[0];
   const step = first
-    ? `<div class="first">First: ${e(first.description)}<pre>${e(first.command.map(shellQuote).join(' '))}</pre></div>`
+    ? `<div class="first">First: ${e(first.description)}${commandHtml(first.command)}</div>`
     : p.checks[0]
       ? `<div class="first">First: ${e(p.checks[0])}</div>`
       : '';
@@ -184,7 +184,7 @@ function planSection(plan: RemediationPlan, failed: FailedVCenters): string[] {
 }
 
 function planEntry(p: MachinePlan, index: number): string {
-  const steps = p.steps.map((s) => `<li>${e(s.description)}<pre>${e(s.command.map(shellQuote).join(' '))}</pre></li>`).join('');
+  const steps = p.steps.map((s) => `<li>${e(s.description)}${commandHtml(s.command)}</li>`).join('');
   const checks = p.checks.map((c) => `<li>${e(c)}</li>`).join('');
   return (
     `<section class="plan" id="plan-${index + 1}"><h3>${code(p.machine)} ${status(p.status)}</h3>` +

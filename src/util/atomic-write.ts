@@ -95,4 +95,3 @@ async function assertWritableThrough(path: string, link: Stats): Promise<void> {
     throw new Error(`cannot write ${path}: it is not writable`);
   });
 }
-

@@ -55,7 +55,9 @@ test('serve: a bare number in a flag, an environment variable or the YAML is ref
   });
   const file = join(dir, 'serve.yaml');
   await writeFile(file, `storageLocations: [{ name: a, bucket: b, timeout: 20 }]\nwatch: { interval: 5m }\n`);
-  await t.throwsAsync(loadServiceConfig({ file, env: {} }), { message: /serve\.yaml: storageLocations\[0\]\.timeout: 20: give a unit, e\.g\. 20s or 20m$/ });
+  await t.throwsAsync(loadServiceConfig({ file, env: {} }), {
+    message: /serve\.yaml: storageLocations\[0\]\.timeout: 20: give a unit, e\.g\. 20s or 20m$/,
+  });
   await writeFile(file, `storageLocations: [{ name: a, bucket: b, timeout: 20s }]\nwatch: { interval: 1h30m }\n`);
   t.is((await loadServiceConfig({ file, env: {} })).watch.intervalMs, 5_400_000);
 });

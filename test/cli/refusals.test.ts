@@ -29,7 +29,16 @@ test('serve with a storage location whose credentialsFile does not exist fails a
 test('remediate --apply with the vCenter unreachable says why (name not resolved), not that the Ghost is gone', async (t) => {
   const dir = await tempDir();
   const report = join(dir, 'report.json');
-  const detect = await runCli(['detect', '--backup', BACKUP, '--inventory', resolve('examples/inventory.json'), '--skip-access-apiserver', '-o', report]);
+  const detect = await runCli([
+    'detect',
+    '--backup',
+    BACKUP,
+    '--inventory',
+    resolve('examples/inventory.json'),
+    '--skip-access-apiserver',
+    '-o',
+    report,
+  ]);
   t.is(detect.code, 0, detect.stderr);
   const result = await runCli(['remediate', '--report', report, '--apply', '--yes', '--skip-access-apiserver', '--backup', BACKUP]);
   t.is(result.code, 2, result.stderr);

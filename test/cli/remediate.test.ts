@@ -91,7 +91,10 @@ test('apply with the vCenter down: every Ghost refused with the cause (connectio
   const lines = result.stdout.trim().split('\n');
   t.is(lines.length, 2);
   for (const line of lines) {
-    t.regex(line, new RegExp(`^refused\\t.*\\tvCenter ${s.vcsim.server} could not be listed, so the Ghost cannot be re-verified: connection refused by`));
+    t.regex(
+      line,
+      new RegExp(`^refused\\t.*\\tvCenter ${s.vcsim.server} could not be listed, so the Ghost cannot be re-verified: connection refused by`),
+    );
   }
   t.notRegex(result.stdout, /any more/);
 });

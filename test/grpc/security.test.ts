@@ -293,7 +293,11 @@ test('check without --ca against a server that presents TLS says so and names --
   for (const args of [['--backup-name', 'b1'], ['--watch']]) {
     const plain = await check(['--server', service.running.address, ...args, '--timeout', '20s']);
     t.is(plain.code, 2, args.join(' '));
-    t.regex(plain.stderr, /UNAVAILABLE: .*; the server presents TLS: give its CA with --ca <file> \(or --tls when a system CA signed its certificate\)\n/, args.join(' '));
+    t.regex(
+      plain.stderr,
+      /UNAVAILABLE: .*; the server presents TLS: give its CA with --ca <file> \(or --tls when a system CA signed its certificate\)\n/,
+      args.join(' '),
+    );
   }
   const withCa = await check(['--server', service.running.address, '--backup-name', 'b1', '--ca', pki.caCert]);
   t.is(withCa.code, 1, withCa.stderr);
