@@ -8,11 +8,12 @@ import { readFileSync } from 'node:fs';
 const { ava } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 export const INTEGRATION_TESTS = [
-  'test/backup/s3-source.test.ts', // s3rver
+  'test/storage/s3-source.test.ts', // s3rver
   'test/bench/bench.test.ts', // vcsim, govmomi reference
   'test/cli/detect.test.ts', // vcsim
   'test/cli/ignore-file.test.ts', // vcsim
   'test/cli/remediate.test.ts', // vcsim
+  'test/cli/remediate-tampered.test.ts', // vcsim
   'test/cli/s3.test.ts', // s3rver, vcsim
   'test/cli/workload.test.ts', // vcsim
   'test/grpc/e2e.test.ts', // s3rver, vcsim
@@ -24,6 +25,7 @@ export const INTEGRATION_TESTS = [
   'test/plugin/protocol.test.ts', // single executable
   'test/report/html.test.ts', // chromium
   'test/plugin/velero-host.test.ts', // single executable, go-plugin host, s3rver, vcsim
+  'test/plugin/velero-remote.test.ts', // go-plugin host, s3rver, vcsim
   'test/plugin/velero-restore.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/vsphere/inventory.test.ts', // vcsim
 ];

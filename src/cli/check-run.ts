@@ -1,6 +1,5 @@
 /** `drift-detector check` run: the service's Check, its verdicts on stdout, the exit code from them. */
-import { bearerTokenProblem } from '../rpc/bearer.js';
-import { readFile } from 'node:fs/promises';
+import { readBearerTokenFile } from '../rpc/bearer.js';
 import { clearTextRefusal, ServiceClient, usesTls, type ClientCredentials } from '../rpc/client.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
 import { presentsTls } from '../rpc/tls-probe.js';
@@ -9,6 +8,7 @@ import type { ReportError } from '../model/report.js';
 import { errorSections } from '../report/console.js';
 import type { CheckFlags } from './check-flags.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
+import { readTextOr, unreadableReason } from '../util/files.js';
 
 interface ClusterVerdict {
   namespace: string;
@@ -35,8 +35,8 @@ const TLS_HINT = 'use --ca (or --tls)';
  * A failed call, in words that say what to do: a clear-text channel refused by a server that
  * presents TLS names the flag that is missing, instead of grpc-js's `No connection established`.
  */
-export async function callFailure(what: string, flags: CheckFlags, err: ServiceError): Promise<Error> {
-  const detail = `${what} at ${flags.server}: ${statusName(err.code)}: ${err.message}`;
+export async function explainedFailure(what: string, flags: CheckFlags, err: ServiceError): Promise<Error> {
+  const detail = `${what} at ${flags.server}: ${callFailure(err)}`;
   const clearText = !usesTls({ tls: flags.tls, caCert: flags.ca, clientCert: flags.cert });
   if (statusName(err.code) === 'UNAVAILABLE' && clearText && (await presentsTls(flags.server))) {
     return new Error(`${detail}; the server presents TLS: give its CA with --ca <file> (or --tls when a system CA signed its certificate)`, {
@@ -59,7 +59,6 @@ export async function connect(flags: CheckFlags): Promise<ServiceClient> {
 }
 
 export async function runCheck(flags: CheckFlags): Promise<void> {
-  if (flags.watch) return (await import('./check-watch.js')).runWatch(flags);
   if (!flags.backupName) throw new UsageError('check', 'required option --backup-name <name> not given (or --watch)');
   const client = await connect(flags);
   const request = {
@@ -79,12 +78,20 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
     response = await client.call<CheckResponse>('Check', request, { timeoutMs: flags.timeout });
   } catch (err) {
     if (!(err instanceof ServiceError)) throw err;
-    throw await callFailure(`check ${flags.backupName}`, flags, err);
+    throw await explainedFailure(`check ${flags.backupName}`, flags, err);
   } finally {
     client.close();
   }
   process.stdout.write(renderVerdicts(response));
   process.exitCode = response.verdict === 'BLOCK' ? EXIT_ACTION_NEEDED : EXIT_OK;
+}
+
+/** A failed call in words: its status, the peer's words, and what a reset stream means. */
+export function callFailure(err: ServiceError): string {
+  const reset = /RST_STREAM/.test(err.message)
+    ? ' (the service, or a proxy on the way, reset the call without an answer: often a request larger than it accepts)'
+    : '';
+  return `${statusName(err.code)}: ${err.message}${reset}`;
 }
 
 export function renderVerdicts(response: CheckResponse): string {
@@ -101,15 +108,13 @@ export function renderVerdicts(response: CheckResponse): string {
 
 /** The files the flags name, read: PEM texts whole, the token trimmed. */
 async function clientCredentials(flags: CheckFlags): Promise<ClientCredentials> {
-  const pem = async (path: string | undefined, flag: string) => (path ? readSecretFile(path, flag, false) : undefined);
+  const pem = async (path: string | undefined, flag: string) => (path ? readSecretFile(path, flag) : undefined);
   const [caCert, clientCert, clientKey, token] = await Promise.all([
     pem(flags.ca, '--ca'),
     pem(flags.cert, '--cert'),
     pem(flags.key, '--key'),
-    flags.tokenFile ? readSecretFile(flags.tokenFile, '--token-file') : undefined,
+    flags.tokenFile ? readToken(flags.tokenFile) : undefined,
   ]);
-  const problem = token ? bearerTokenProblem(token) : undefined;
-  if (problem) throw new UsageError('check', `--token-file: the token file ${flags.tokenFile} ${problem}`);
   return {
     ...(flags.tls ? { tls: true } : {}),
     ...(caCert !== undefined ? { caCert } : {}),
@@ -119,12 +124,14 @@ async function clientCredentials(flags: CheckFlags): Promise<ClientCredentials> 
   };
 }
 
-async function readSecretFile(path: string, flag: string, trim = true): Promise<string> {
-  try {
-    const text = await readFile(path, 'utf8');
-    return trim ? text.trim() : text;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError('check', `${flag} ${path}: cannot read it (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
-  }
+async function readSecretFile(path: string, flag: string): Promise<string> {
+  return readTextOr(path, (why) => new UsageError('check', `${flag} ${path}: cannot read it (${why})`));
+}
+
+async function readToken(path: string): Promise<string> {
+  const read = await readBearerTokenFile(path).catch((err: unknown) => {
+    throw new UsageError('check', `--token-file ${path}: cannot read it (${unreadableReason(err)})`);
+  });
+  if ('problem' in read) throw new UsageError('check', `--token-file: the token file ${path} ${read.problem}`);
+  return read.token;
 }

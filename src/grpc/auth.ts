@@ -3,37 +3,32 @@
  * `authorization` metadata (checked by rpc/bearer.ts). Without TLS the service only listens on
  * loopback (config.ts refuses anything else). Health stays open for probes.
  */
-import { bearerTokenProblem } from '../rpc/bearer.js';
+import { readBearerTokenFile } from '../rpc/bearer.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { ServerCredentials } from '@grpc/grpc-js';
-import type { CredentialOverrides } from '../model/vcenter.js';
-import type { ServiceConfig } from '../config/service-config.js';
+import type { ServiceSettings } from '../config/service-config.js';
 import { ConfigError } from '../config/values.js';
-import { credentialOverrides, vcenterTrust } from '../config/vcenter-credentials.js';
+import { unreadableReason } from '../util/files.js';
 
-export interface ServiceSecrets {
+export interface GrpcSecrets {
   /** The bearer token callers must send; undefined: no token required. */
   token?: string;
   credentials: ServerCredentials;
-  vcenterCredentials: CredentialOverrides;
 }
 
-/** Reads the files the configuration names. Errors name the key and the file, never the content. */
-export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
-  const read = async (key: string, path: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (err) {
-      throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${whyUnreadable(err)})`);
-    }
+/** Reads the token and TLS files the configuration names. Errors name the key and the file, never the content. */
+export async function loadGrpcSecrets(config: Pick<ServiceSettings, 'origin' | 'tokenFile' | 'tls'>): Promise<GrpcSecrets> {
+  const unreadable = (key: string, path: string, err: unknown): never => {
+    throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${unreadableReason(err)})`);
   };
+  const read = (key: string, path: string): Promise<Buffer> => readFile(path).catch((err: unknown) => unreadable(key, path, err));
   let token: string | undefined;
   if (config.tokenFile) {
-    token = (await read('auth.tokenFile', config.tokenFile)).toString('utf8').trim();
-    const problem = bearerTokenProblem(token);
-    if (problem) throw new ConfigError(`${config.origin}: auth.tokenFile: the token file ${config.tokenFile} ${problem}`);
+    const tokenFile = config.tokenFile;
+    const read = await readBearerTokenFile(tokenFile).catch((err: unknown) => unreadable('auth.tokenFile', tokenFile, err));
+    if ('problem' in read) throw new ConfigError(`${config.origin}: auth.tokenFile: the token file ${tokenFile} ${read.problem}`);
+    token = read.token;
     if (token.length < 16)
       throw new ConfigError(`${config.origin}: auth.tokenFile: ${config.tokenFile} holds a token shorter than 16 characters`);
   }
@@ -52,45 +47,7 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
     }
     credentials = ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
   }
-  await checkStorageCredentialsFiles(config);
-  const vcenterCredentials = await credentialOverrides(
-    {
-      ...(config.vsphere.username ? { vsphereUsername: config.vsphere.username } : {}),
-      ...(config.vsphere.passwordFile ? { vspherePasswordFile: config.vsphere.passwordFile } : {}),
-      ...(config.vsphere.credentialsFile ? { vsphereCredentials: config.vsphere.credentialsFile } : {}),
-    },
-    env,
-  ).catch((err: unknown) => {
-    throw new ConfigError(`${config.origin}: vsphere: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  const trust = await vcenterTrust(
-    { caFile: config.vsphere.caFile, thumbprints: config.vsphere.thumbprints ?? [], hosts: config.vsphere.trustedHosts ?? [] },
-    { ca: 'vsphere.caFile', thumbprints: 'vsphere.thumbprints', hosts: 'vsphere.trustedHosts' },
-  ).catch((err: unknown) => {
-    throw new ConfigError(`${config.origin}: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  if (trust) vcenterCredentials.trust = trust;
-  return { ...(token ? { token } : {}), credentials, vcenterCredentials };
-}
-
-/**
- * The S3 credentials file of each storage location is read at each call, not kept; it must exist
- * now, so that a wrong path stops the start, not the first Check.
- */
-async function checkStorageCredentialsFiles(config: ServiceConfig): Promise<void> {
-  for (const { name, location } of config.storageLocations) {
-    if (!location.credentialsFile) continue;
-    await access(location.credentialsFile, constants.R_OK).catch((err: unknown) => {
-      throw new ConfigError(
-        `${config.origin}: storage location ${name}: credentialsFile: cannot read ${location.credentialsFile} (${whyUnreadable(err)})`,
-      );
-    });
-  }
-}
-
-function whyUnreadable(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable');
+  return { ...(token ? { token } : {}), credentials };
 }
 
 function checkCertificate(origin: string, key: string, path: string, pem: Buffer): void {

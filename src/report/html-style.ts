@@ -48,7 +48,7 @@ h3{font-size:1rem;margin:0;display:inline}
 .todo{margin:.3rem 0;padding-left:1.4rem}.todo>li{margin:.35rem 0}
 .first{color:#333;font-size:.9rem}
 .counts{display:flex;flex-wrap:wrap;gap:.3rem .4rem;margin:.5rem 0;padding:0;list-style:none;font-size:.85rem}
-.counts li{border:1px solid var(--line);border-radius:.3rem;padding:.1rem .45rem}.counts b{font-size:1rem}
+.counts>li,.counts>.count{border:1px solid var(--line);border-radius:.3rem;padding:.1rem .45rem}.counts b{font-size:1rem}.count b{margin-right:.25rem}
 table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.3rem 0 .6rem}
 th,td{border-bottom:1px solid var(--line);padding:.25rem .4rem;text-align:left;vertical-align:top}
 .s{font-weight:600}

@@ -11,7 +11,8 @@ import type { MachinePlan, RemediationPlan } from '../remediate/plan.js';
 import { clusterSections, infraMachines, type FailedVCenters } from './html-clusters.js';
 import { breakable, code, commandHtml, CONTENT_SECURITY_POLICY, CSS, escapeHtml, status } from './html-style.js';
 
-export { escapeHtml } from './html-style.js';
+/** The report pages' style sheet and helpers, shared by the drift report and the unpause forecast. */
+export { cell, CSS as REPORT_CSS, escapeHtml, status } from './html-style.js';
 
 const e = escapeHtml;
 

@@ -8,9 +8,10 @@ import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
 import { boundedKubeCall, type KubeRequestOptions } from '../kube/call.js';
+import { MAX_LIST_PAGES } from '../kube/client.js';
 import { redacted } from '../util/redact.js';
 import { describeFailure } from './failure.js';
-import { KubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
+import { WorkloadKubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 
 export interface WorkloadNodeRequest {
@@ -27,6 +28,8 @@ export interface WorkloadNodeOptions {
   insecureSkipVerify?: boolean;
   /** Nodes per page (`limit`); default DEFAULTS.apiserver.pageSize. */
   pageSize?: number;
+  /** Bytes of one page at most; default DEFAULTS.kube.maxResponseBytes. */
+  maxResponseBytes?: number;
   signal?: AbortSignal;
   /** One line per step; never carries a credential. */
   debug?: (msg: string) => void;
@@ -38,16 +41,13 @@ export interface AllWorkloadNodeOptions extends WorkloadNodeOptions {
 }
 
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
-const DEFAULT_TIMEOUT_MS = DEFAULTS.apiserver.timeoutMs;
-const DEFAULT_PAGE_SIZE = DEFAULTS.apiserver.pageSize;
-const DEFAULT_CONCURRENCY = DEFAULTS.apiserver.concurrency;
 
 type Debug = (msg: string) => void;
 
 export async function listWorkloadNodes(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadNodeListing> {
   const { namespace, cluster } = request;
   const secretName = `${cluster}-kubeconfig`;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.apiserver.timeoutMs;
   const debug: Debug = (msg) => options.debug?.(`workload ${namespace}/${cluster}: ${msg}`);
   const unreached = (reason: string): WorkloadNodeListing => {
     const error = redacted(reason, { max: 1000 });
@@ -61,7 +61,7 @@ export async function listWorkloadNodes(request: WorkloadNodeRequest, options: W
     try {
       credentials = parseWorkloadKubeconfig(request.kubeconfig, `${namespace}/${secretName}`);
     } catch (err) {
-      if (err instanceof KubeconfigError) return unreached(err.message);
+      if (err instanceof WorkloadKubeconfigError) return unreached(err.message);
       throw err;
     }
     server = credentials.server;
@@ -81,17 +81,21 @@ export async function listAllWorkloadNodes(
   requests: readonly WorkloadNodeRequest[],
   options: AllWorkloadNodeOptions = {},
 ): Promise<WorkloadNodeListing[]> {
-  const { concurrency = DEFAULT_CONCURRENCY, ...perCluster } = options;
+  const { concurrency = DEFAULTS.apiserver.concurrency, ...perCluster } = options;
   return mapWithConcurrency(requests, concurrency, (request) => listWorkloadNodes(request, perCluster));
 }
 
 export function toWorkloadNode(node: V1Node): WorkloadNode {
   const labels = node.metadata?.labels ?? {};
   const providerID = node.spec?.providerID;
+  const uid = node.metadata?.uid;
+  const systemUUID = node.status?.nodeInfo?.systemUUID;
   return {
     name: node.metadata?.name ?? '',
     ...(providerID ? { providerID } : {}),
     controlPlane: CONTROL_PLANE_LABELS.some((label) => label in labels),
+    ...(uid ? { uid } : {}),
+    ...(systemUUID ? { systemUUID } : {}),
   };
 }
 
@@ -137,8 +141,9 @@ async function readNodes(
         timeoutMs: options.timeoutMs,
         agent,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}),
       },
-      (requestOptions) => readAllPages(apiFor(credentials), requestOptions, options.pageSize ?? DEFAULT_PAGE_SIZE, debug),
+      (requestOptions) => readAllPages(apiFor(credentials), requestOptions, options.pageSize ?? DEFAULTS.apiserver.pageSize, debug),
     );
   } finally {
     agent.destroy();
@@ -150,6 +155,7 @@ async function readAllPages(api: CoreV1Api, requestOptions: KubeRequestOptions, 
   let continueToken: string | undefined;
   let page = 0;
   do {
+    if (page === MAX_LIST_PAGES) throw new Error(`the Node listing goes on beyond ${MAX_LIST_PAGES} pages`);
     page += 1;
     debug(`GET /api/v1/nodes page ${page} (limit ${pageSize})`);
     const list = await api.listNode({ limit: pageSize, ...(continueToken ? { _continue: continueToken } : {}) }, requestOptions);
@@ -160,7 +166,7 @@ async function readAllPages(api: CoreV1Api, requestOptions: KubeRequestOptions, 
   return nodes;
 }
 
-function apiFor(credentials: WorkloadCredentials): CoreV1Api {
+export function apiFor(credentials: WorkloadCredentials): CoreV1Api {
   const kc = new KubeConfig();
   // Only the address and header credentials go to client-node; the TLS material stays in our agent
   // so that client-node never reads files or runs plugins on behalf of a backup.
@@ -175,7 +181,7 @@ function apiFor(credentials: WorkloadCredentials): CoreV1Api {
   return kc.makeApiClient(CoreV1Api);
 }
 
-function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Agent {
+export function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Agent {
   return new https.Agent({
     keepAlive: true,
     maxSockets: 1,
@@ -188,40 +194,4 @@ function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Ag
 
 function formatDate(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/**
- * Deletes one Node of a workload cluster (a Ghost's), with the kubeconfig from the backup.
- * `absent` when the cluster has no such Node (the Ghost was seen by name only).
- */
-export async function deleteWorkloadNode(
-  request: WorkloadNodeRequest,
-  nodeName: string,
-  options: WorkloadNodeOptions = {},
-): Promise<'deleted' | 'absent'> {
-  const credentials = parseWorkloadKubeconfig(request.kubeconfig, `${request.namespace}/${request.cluster}-kubeconfig`);
-  const agent = agentFor(credentials, options.insecureSkipVerify === true || credentials.insecureSkipTLSVerify);
-  try {
-    return await boundedKubeCall(
-      {
-        object: `Node ${nodeName} of ${request.namespace}/${request.cluster}`,
-        verb: 'delete',
-        server: credentials.server,
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        agent,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-      async (requestOptions) => {
-        try {
-          await apiFor(credentials).deleteNode({ name: nodeName }, requestOptions);
-          return 'deleted' as const;
-        } catch (err) {
-          if ((err as { code?: number }).code === 404) return 'absent' as const;
-          throw err;
-        }
-      },
-    );
-  } finally {
-    agent.destroy();
-  }
 }

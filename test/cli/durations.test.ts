@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Option } from 'commander';
 import { buildProgram } from '../../src/cli/program.js';
-import { loadServiceConfig } from '../../src/config/service-config.js';
+import { loadServiceConfig } from '../../src/app/service-config.js';
 import { parsePluginSettings } from '../../src/plugin/settings.js';
 import { runCli, tempDir } from '../helpers/scenario.js';
 

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { loadServiceSecrets } from '../../src/grpc/auth.js';
+import { loadServiceSecrets } from '../../src/serve/start.js';
 import { sameSecret } from '../../src/rpc/bearer.js';
-import { loadServiceConfig, type ServiceConfig } from '../../src/config/service-config.js';
+import { loadServiceConfig, type ServiceConfig } from '../../src/app/service-config.js';
 import {
   call,
   clusterItem,
@@ -202,6 +202,11 @@ test('secrets that cannot be loaded stop the start with the key and the file nam
   await t.throwsAsync(loadServiceSecrets(testConfig({ tokenFile: short }), {}), { message: /^test: auth.tokenFile: .*shorter than 16/ });
   await t.throwsAsync(loadServiceSecrets(testConfig({ tokenFile: join(pki.dir, 'absent') }), {}), {
     message: /^test: auth.tokenFile: cannot read .*absent \(no such file\)/,
+  });
+  const huge = join(pki.dir, 'huge-token');
+  await writeFile(huge, `${'k'.repeat(200_000)}\n`);
+  await t.throwsAsync(loadServiceSecrets(testConfig({ tokenFile: huge }), {}), {
+    message: /^test: auth.tokenFile: the token file .*huge-token holds more than 65536 bytes: not a bearer token$/,
   });
   await t.throwsAsync(loadServiceSecrets(testConfig({ tls: { certFile: pki.serverCert, keyFile: join(pki.dir, 'nokey') } }), {}), {
     message: /^test: tls.keyFile: cannot read/,
