@@ -39,7 +39,7 @@ export const CSS = `
 :root{--red:#b3261e;--yellow:#8a6100;--cyan:#00677d;--green:#1e6b32;--line:#d0d4d9;--soft:#f4f5f7;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 body{margin:0 auto;max-width:72rem;padding:.8rem 1rem;color:#1b1f24;line-height:1.35;overflow-wrap:break-word}
 h1{font-size:1.3rem;margin:0}h2{font-size:1.15rem;border-bottom:2px solid var(--line);padding-bottom:.15rem;margin:1.4rem 0 .5rem}
-h3{font-size:1rem;margin:0;display:inline}
+h3{font-size:1rem;margin:1rem 0 .3rem}summary h3{display:inline;margin:0}
 .meta{color:#555;font-size:.85rem;margin:.2rem 0}
 .verdict{border-left:.45rem solid var(--green);background:var(--soft);padding:.5rem .8rem;margin:.6rem 0}
 .verdict.v-ManualRemediationRequired{border-color:var(--red)}.verdict.v-NeedFurtherConfirmation,.verdict.v-NeedFurtherConfirmationInfraMachines{border-color:var(--yellow)}
