@@ -286,8 +286,8 @@ test('durations', (t) => {
   t.is(parseDuration('90s'), 90_000);
   t.is(parseDuration('1h30m'), 5_400_000);
   t.is(parseDuration('250ms'), 250);
-  t.is(parseDuration(2), 2000);
-  t.is(parseDuration('2'), 2000);
+  t.is(parseDuration(2), undefined, 'a bare number is refused: seconds or minutes?');
+  t.is(parseDuration('2'), undefined);
   t.is(parseDuration('1.5m'), 90_000);
   for (const bad of ['', 'm', '10 m', '-1s', '1d', 'ten']) t.is(parseDuration(bad), undefined, bad);
 });
