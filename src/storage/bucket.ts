@@ -3,11 +3,11 @@
  * one (directory-bucket.ts). Every use case reads backups through it: a backup's tarball, and the
  * `velero-backup.json` Velero uploads when a backup has finished, as Velero's own sync reads them
  * (docs/velero-facts.md, object storage layout). The readiness watch asks for the newest Completed
- * backup, the webhook for a schedule's newest.
+ * backups, the webhook for a schedule's newest.
  */
 import type { BackupSource } from '../backup/source.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
-import { newestCompleted, newestOfSchedule, type BackupRecord, type NewestRecord } from './backup-records.js';
+import { newestOfSchedule, recentCompleted, type BackupRecord, type RecentCompleted } from './backup-records.js';
 import { directoryBucket } from './directory-bucket.js';
 import type { S3SourceOptions } from './s3-client.js';
 import { s3Bucket } from './s3-backups.js';
@@ -41,9 +41,9 @@ export class BucketBackupCatalog {
     this.bucket = bucketOf(location, options);
   }
 
-  /** The Completed backup with the latest completion time, if any. */
-  async newestCompleted(signal?: AbortSignal): Promise<NewestRecord | undefined> {
-    return newestCompleted(await this.records(signal));
+  /** The `depth` Completed backups that finished last, newest first; a completion past `notAfter` apart. */
+  async recentCompleted(depth: number, notAfter: number, signal?: AbortSignal): Promise<RecentCompleted> {
+    return recentCompleted(await this.records(signal), depth, notAfter);
   }
 
   /** The backup Velero restores for `--from-schedule schedule` (backup-records.ts), if any. */

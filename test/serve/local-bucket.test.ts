@@ -178,7 +178,7 @@ test('backup names and prefixes cannot leave the bucket directory', async (t) =>
   }
   // A location made in code, not parsed, is held to the same bound.
   const made = new BucketBackupCatalog({ bucket: pathToFileURL(bucket).href, directory: bucket, prefix: '../..' });
-  await t.throwsAsync(made.newestCompleted(), { message: /\.\.\/\.\.\/backups\/ leaves the bucket directory/ });
+  await t.throwsAsync(made.recentCompleted(1, Date.now()), { message: /\.\.\/\.\.\/backups\/ leaves the bucket directory/ });
   const climbing = await writeConfig('climbing.yaml', [`bucket: ${pathToFileURL(bucket).href}`, 'prefix: ../elsewhere']);
   await t.throwsAsync(readStorageLocationFile(climbing), { message: /^climbing\.yaml: prefix: "\.\.\/elsewhere" holds '\.' or '\.\.'/ });
 
@@ -215,21 +215,34 @@ test("the directory's catalog reads velero-backup.json as a bucket's: newest Com
   await write('no-record', undefined);
   await write('Not_A_Name', backupRecord('x'));
   const catalog = new BucketBackupCatalog({ bucket: pathToFileURL(bucket).href, directory: bucket });
-  const newest = await catalog.newestCompleted();
-  t.is(newest?.name, 'newer');
-  t.is(newest?.previousCompletedAt, Date.parse('2026-11-19T07:05:00Z'));
+  const recent = await catalog.recentCompleted(3, Date.parse('2026-12-01T00:00:00Z'));
+  t.deepEqual(
+    recent.backups.map((b) => b.name),
+    ['newer', 'older'],
+  );
+  t.is(recent.backups[0]?.previousCompletedAt, Date.parse('2026-11-19T07:05:00Z'));
+  // A completion past the bound (a clock that runs ahead) is set apart, as from a bucket.
+  t.deepEqual(
+    (await catalog.recentCompleted(3, Date.parse('2026-11-19T12:00:00Z'))).future.map((b) => b.name),
+    ['newer'],
+  );
   t.is((await catalog.newestOfSchedule('nightly'))?.name, 'newer');
   t.is(await catalog.newestOfSchedule('weekly'), undefined);
 
   await write('broken', '{ not json');
-  await t.throwsAsync(catalog.newestCompleted(), { message: `${pathToFileURL(bucket).href}/backups/broken/velero-backup.json is not JSON` });
+  await t.throwsAsync(catalog.recentCompleted(1, Date.now()), {
+    message: `${pathToFileURL(bucket).href}/backups/broken/velero-backup.json is not JSON`,
+  });
   // An empty directory is an empty bucket; a directory removed under a running service is the location's failure.
-  t.is(
-    await new BucketBackupCatalog({ bucket: 'file:///empty', directory: join(dir, 'e2e', 'tkg', 'backups', BACKUP) }).newestCompleted(),
-    undefined,
+  t.deepEqual(
+    await new BucketBackupCatalog({ bucket: 'file:///empty', directory: join(dir, 'e2e', 'tkg', 'backups', BACKUP) }).recentCompleted(
+      1,
+      Date.now(),
+    ),
+    { backups: [], future: [] },
   );
   const gone = join(dir, 'gone');
-  await t.throwsAsync(new BucketBackupCatalog({ bucket: pathToFileURL(gone).href, directory: gone }).newestCompleted(), {
+  await t.throwsAsync(new BucketBackupCatalog({ bucket: pathToFileURL(gone).href, directory: gone }).recentCompleted(1, Date.now()), {
     message: /^the bucket directory not found: file:\/\/.*\/gone$/,
   });
 });
