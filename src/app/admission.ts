@@ -11,7 +11,7 @@ import { decide, type GateDecision } from '../gate/decide.js';
 import { admissionVerdict, type AdmissionVerdict, type RestoreOrigin } from '../gate/admission.js';
 import { restoreOverride } from '../gate/override.js';
 import { judgedClusters } from '../gate/judged-clusters.js';
-import { restoreFilters, touchedClusters } from '../gate/restore-scope.js';
+import { MalformedRestoreError, restoreFilters, touchedClusters, type RestoreFilters, type ScopedCluster } from '../gate/restore-scope.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { isObjectName } from '../model/kube.js';
 import type { DriftReport } from '../model/report.js';
@@ -43,6 +43,13 @@ export class RestoreAdmission {
   /** The verdict on a Restore being created; `signal` is the caller's (its connection). */
   async judge(restore: Restore, signal: AbortSignal): Promise<AdmissionVerdict & { backup?: string }> {
     const spec = isMap(restore.spec) ? restore.spec : {};
+    let filters: RestoreFilters;
+    try {
+      filters = restoreFilters(spec);
+    } catch (err) {
+      if (err instanceof MalformedRestoreError) return this.malformed(restore, err);
+      throw err;
+    }
     const namespace = typeof restore.metadata?.namespace === 'string' ? restore.metadata.namespace : DEFAULTS.velero.namespace;
     // One deadline for the whole answer: finding a schedule's backup and the analysis.
     const deadline = AbortSignal.timeout(this.options.deadlineMs);
@@ -64,7 +71,13 @@ export class RestoreAdmission {
       isMap(metadata?.labels) ? metadata.labels : undefined,
       isMap(metadata?.annotations) ? metadata.annotations : undefined,
     );
-    const touched = touchedClusters(restoreFilters(spec), judgedClusters(report));
+    let touched: ScopedCluster[];
+    try {
+      touched = this.touched(filters, report);
+    } catch (err) {
+      if (err instanceof MalformedRestoreError) return { ...this.malformed(restore, err), backup: origin.backup };
+      throw err;
+    }
     // A Healthy cluster is allowed with nothing to say, override or not: only the others are decided (a backup may hold hundreds).
     const healthy = new Set(report.clusters.filter((c) => c.status === 'Healthy').map((c) => `${c.namespace}/${c.name}`));
     const decisions: GateDecision[] = touched
@@ -77,6 +90,25 @@ export class RestoreAdmission {
       clusters: decisions.map((d) => `${d.namespace}/${d.name}:${d.verdict}${d.overridden ? ' (override)' : ''}`),
     });
     return { ...verdict, backup: origin.backup };
+  }
+
+  /** The clusters the Restore would restore objects of, judged on every object of theirs the analysis read. */
+  private touched(filters: RestoreFilters, report: DriftReport): ScopedCluster[] {
+    const membership = this.service.membershipOf(report);
+    const clusters = judgedClusters(report).map((c) => {
+      const objects = membership.objectsOf(c.namespace, c.name);
+      return objects ? { ...c, objects } : c;
+    });
+    return touchedClusters(filters, clusters);
+  }
+
+  /** A Restore whose filters cannot be judged is denied, whatever its backup holds. */
+  private malformed(restore: Restore, err: MalformedRestoreError): AdmissionVerdict {
+    this.options.logger.warn('restore denied: malformed', {
+      restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,
+      reason: err.message,
+    });
+    return { allowed: false, message: `drift-detector denied this restore as malformed: ${err.message}`, warnings: [] };
   }
 
   /** The backup the Restore restores, or why it is allowed without judging. */

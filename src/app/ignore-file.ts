@@ -16,7 +16,8 @@ export async function readIgnoreFile(path: string): Promise<IgnoreRules> {
   try {
     return parseIgnoreRules(text, path);
   } catch (err) {
-    if (err instanceof IgnoreFileTooLargeError && err.line === 0) throw new DomainError('invalid-argument', `ignore file ${path}: ${err.message}`);
+    if (err instanceof IgnoreFileTooLargeError && err.line === 0)
+      throw new DomainError('invalid-argument', `ignore file ${path}: ${err.message}`);
     if (err instanceof IgnorePatternError) throw new DomainError('invalid-argument', `ignore file ${path} line ${err.line}: ${err.message}`);
     throw err;
   }

@@ -24,18 +24,27 @@ export class GlobError extends Error {
 
 export type GlobDialect = 'path' | 'name';
 
-/** A compiled pattern: `test` answers in time linear in the text; `run` also says what it cost. */
+/**
+ * A compiled pattern: `test` answers in time linear in the text; `run` also says what it cost. A
+ * pattern of literals and stars only (`jumpbox-*`, `*-md-*`) is matched with string searches.
+ */
 export class Glob {
   constructor(
     readonly pattern: string,
     private readonly program: GlobProgram,
+    private readonly pieces: StarPieces | undefined,
   ) {}
 
   test(text: string): boolean {
-    return runProgram(this.program, text).matched;
+    return this.run(text).matched;
   }
 
   run(text: string): GlobRun {
+    return this.pieces ? { matched: matchPieces(this.pieces, text), steps: this.pieces.stars.length + 1 } : runProgram(this.program, text);
+  }
+
+  /** The program's answer, even where string searches give it: the two must agree. */
+  runProgram(text: string): GlobRun {
     return runProgram(this.program, text);
   }
 
@@ -54,13 +63,42 @@ export function compileGlob(pattern: string, dialect: GlobDialect = 'path'): Glo
   program.minLength = compiler.sequence(false);
   if (compiler.at < compiler.chars.length) throw new GlobError(`unmatched } at column ${compiler.at + 1}`);
   program.emit(Op.Match);
-  return new Glob(pattern, program);
+  return new Glob(pattern, program, compiler.simple ? compiler.pieces : undefined);
+}
+
+/** A pattern of literals and stars: `head`, then for each star the literal after it (the last one anchored at the end). */
+interface StarPieces {
+  head: string;
+  stars: Array<{ separator: string | undefined; literal: string }>;
+}
+
+/**
+ * Leftmost placement of each literal after the previous one is the best placement: it leaves the
+ * shortest run for the star before it (so the fewest separators in it) and the most text after.
+ */
+function matchPieces({ head, stars }: StarPieces, text: string): boolean {
+  if (stars.length === 0) return text === head;
+  if (!text.startsWith(head)) return false;
+  let at = head.length;
+  const crosses = (from: number, to: number, separator: string | undefined) =>
+    separator !== undefined && text.slice(from, to).includes(separator);
+  for (const { separator, literal } of stars.slice(0, -1)) {
+    const found = text.indexOf(literal, at);
+    if (found < 0 || crosses(at, found, separator)) return false;
+    at = found + literal.length;
+  }
+  const last = stars[stars.length - 1]!;
+  const end = text.length - last.literal.length;
+  return end >= at && text.endsWith(last.literal) && !crosses(at, end, last.separator);
 }
 
 /** One pass over the pattern's characters, emitting as it reads. */
 class Compiler {
   readonly program = new GlobProgram();
   at = 0;
+  /** Whether the pattern has only literals and stars so far, and those pieces. */
+  simple = true;
+  readonly pieces: StarPieces = { head: '', stars: [] };
 
   constructor(
     readonly chars: string[],
@@ -79,16 +117,18 @@ class Compiler {
       if (inBraces && (c === ',' || c === '}')) break;
       if (c === '*') this.stars();
       else if (c === '?') {
+        this.simple = false;
         this.program.emit(Op.Any, this.separator);
         this.at++;
         min++;
       } else if (c === '[') {
+        this.simple = false;
         this.characterClass();
         min++;
       } else if (c === '{' && this.dialect === 'name') min += this.alternatives();
       else if (c === '}' && this.dialect === 'name' && !inBraces) break;
       else {
-        this.program.emit(Op.Char, this.escaped());
+        this.literal(this.escaped());
         min++;
       }
     }
@@ -104,10 +144,20 @@ class Compiler {
       this.at++;
       // `**/**/` is `**/`: one optional run of segments.
       while (this.chars[this.at] === '*' && this.chars[this.at + 1] === '*' && this.chars[this.at + 2] === '/') this.at += 3;
+      this.simple = false;
       this.segments();
       return;
     }
-    this.loop(this.dialect === 'path' && !double ? SLASH : -1);
+    const separator = this.dialect === 'path' && !double ? SLASH : -1;
+    this.loop(separator);
+    this.pieces.stars.push({ separator: separator < 0 ? undefined : '/', literal: '' });
+  }
+
+  private literal(code: number): void {
+    this.program.emit(Op.Char, code);
+    const last = this.pieces.stars[this.pieces.stars.length - 1];
+    if (last) last.literal += String.fromCodePoint(code);
+    else this.pieces.head += String.fromCodePoint(code);
   }
 
   /** `(any char except separator)*`: Split, the char, Jump back. */
@@ -136,6 +186,7 @@ class Compiler {
 
   /** `{a,b,...}`: each alternative a sequence; the fewest characters any of them matches. */
   private alternatives(): number {
+    this.simple = false;
     const open = this.at;
     this.at++;
     const p = this.program;
