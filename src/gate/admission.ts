@@ -68,6 +68,8 @@ export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[]): s
     const unknown = !ghosts && d.unknownMachines.length ? `; unconfirmed machines: ${names(d.unknownMachines)}` : '';
     lines.push(`- Cluster ${d.namespace}/${d.name}: ${d.status}${ghosts}${unknown}${ghosts || unknown ? '' : `: ${d.reason}`}`);
   }
+  const problems = [...new Set(blocked.flatMap((d) => (d.overrideProblem ? [d.overrideProblem] : [])))];
+  for (const problem of problems) lines.push(`The Restore's override does not apply: ${problem}.`);
   if (blocked.length > MAX_CLUSTERS) lines.push(`- and ${blocked.length - MAX_CLUSTERS} more`);
   const scope = blocked.map((d) => `${d.namespace}/${d.name}`).join(',');
   lines.push(

@@ -63,6 +63,8 @@ export interface GateDecision {
   annotations: Record<string, string>;
   /** For action `fail`: the message the Execute fails with. */
   error?: string;
+  /** Why the Restore's override, though set, does not cover this blocked cluster (a blank or malformed scope). */
+  overrideProblem?: string;
   ghostMachines: string[];
   staleMachines: string[];
   unknownMachines: string[];
@@ -182,9 +184,7 @@ function finish(input: DecisionInput): GateDecision {
 
   let reason = input.why;
   if (overridden) reason += `; overridden: ${override!.reason}`;
-  else if (driftVerdict === 'BLOCK' && override && override.invalidEntries.length) {
-    reason += `; the override does not cover it (${OVERRIDE_CLUSTERS_ANNOTATION} entries not of the form ns/name: ${override.invalidEntries.join(', ')})`;
-  }
+  else if (driftVerdict === 'BLOCK' && override?.scopeProblem) reason += `; the override does not cover it: ${override.scopeProblem}`;
   if (action === 'pause') reason += '; restored paused (pauseOnDrift)';
 
   const annotations: Record<string, string> = {
@@ -212,6 +212,7 @@ function finish(input: DecisionInput): GateDecision {
     staleMachines: machines.stale,
     unknownMachines: machines.unknown,
   };
+  if (driftVerdict === 'BLOCK' && !overridden && override?.scopeProblem) decision.overrideProblem = override.scopeProblem;
   if (action === 'fail') decision.error = blockMessage(namespace, name, input.blockDetail, override);
   return decision;
 }
@@ -288,9 +289,10 @@ function unknownByReason(cluster: ClusterReport): string {
 }
 
 function blockMessage(namespace: string, name: string, detail: string, override: Override | undefined): string {
-  const scopedHint =
-    override?.clusters !== undefined
-      ? ` (the Restore's override covers only: ${override.clusters.map((c) => `${c.namespace}/${c.name}`).join(', ') || 'no valid entry'})`
+  const scopedHint = override?.scopeProblem
+    ? ` (${override.scopeProblem})`
+    : override?.clusters !== undefined
+      ? ` (the Restore's override covers only: ${override.clusters.map((c) => `${c.namespace}/${c.name}`).join(', ')})`
       : '';
   return (
     `drift-detector blocked the restore of Cluster ${namespace}/${name}: ${detail}. ` +

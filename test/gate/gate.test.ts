@@ -64,8 +64,22 @@ const overrides: Array<[string, Record<string, unknown> | undefined, ReturnType<
   ['empty reason', { [OVERRIDE]: '' }, undefined],
   ['whitespace reason', { [OVERRIDE]: '  \t\n ' }, undefined],
   ['non-string reason', { [OVERRIDE]: true }, undefined],
-  ['reason, all clusters', { [OVERRIDE]: ' ghosts removed by hand ' }, { reason: 'ghosts removed by hand', invalidEntries: [] }],
-  ['blank scope means all clusters', { [OVERRIDE]: 'r', [SCOPE]: '  ' }, { reason: 'r', invalidEntries: [] }],
+  ['reason, all clusters', { [OVERRIDE]: ' ghosts removed by hand ' }, { reason: 'ghosts removed by hand' }],
+  [
+    'a blank scope covers no cluster (never every cluster), and says why',
+    { [OVERRIDE]: 'r', [SCOPE]: '   ' },
+    { reason: 'r', clusters: [], scopeProblem: 'driftdetector.dev/override-clusters is blank, so the override covers no cluster' },
+  ],
+  [
+    'a scope of commas only is blank',
+    { [OVERRIDE]: 'r', [SCOPE]: ' , ,' },
+    { reason: 'r', clusters: [], scopeProblem: 'driftdetector.dev/override-clusters is blank, so the override covers no cluster' },
+  ],
+  [
+    'a scope that is not a string covers no cluster',
+    { [OVERRIDE]: 'r', [SCOPE]: 42 },
+    { reason: 'r', clusters: [], scopeProblem: 'driftdetector.dev/override-clusters is blank, so the override covers no cluster' },
+  ],
   [
     'scoped',
     { [OVERRIDE]: 'r', [SCOPE]: 'default/ghost, tkg/wc2 ,' },
@@ -75,13 +89,17 @@ const overrides: Array<[string, Record<string, unknown> | undefined, ReturnType<
         { namespace: 'default', name: 'ghost' },
         { namespace: 'tkg', name: 'wc2' },
       ],
-      invalidEntries: [],
     },
   ],
   [
-    'scope with bad entries',
-    { [OVERRIDE]: 'r', [SCOPE]: 'ghost,a/b/c,/x,default/ok' },
-    { reason: 'r', clusters: [{ namespace: 'default', name: 'ok' }], invalidEntries: ['ghost', 'a/b/c', '/x'] },
+    'a scope with a malformed entry covers no cluster, not even its valid entries',
+    { [OVERRIDE]: 'r', [SCOPE]: 'ghost,a/b/c,/x,Default/UPPER,default/ok' },
+    {
+      reason: 'r',
+      clusters: [],
+      scopeProblem:
+        'driftdetector.dev/override-clusters is malformed (entries not of the form namespace/name: "ghost", "a/b/c", "/x", "Default/UPPER"), so the override covers no cluster',
+    },
   ],
   ['scope without a reason is nothing', { [SCOPE]: 'default/ghost' }, undefined],
 ];
@@ -371,8 +389,8 @@ test('the override reason is annotated on the overridden cluster', (t) => {
 test('a scope typo covers nothing and the reason says so', (t) => {
   const d = decide(all, 'default', 'ghost', { [OVERRIDE]: 'r', [SCOPE]: 'ghost' }, block);
   t.is(d.action, 'fail');
-  t.regex(d.reason, /not of the form ns\/name: ghost/);
-  t.regex(d.error!, /covers only: no valid entry/);
+  t.regex(d.reason, /not of the form namespace\/name: "ghost"/);
+  t.regex(d.error!, /override-clusters is malformed .*, so the override covers no cluster\)$/);
 });
 
 test('a missing cluster says why, with the report error scoped to it', (t) => {
