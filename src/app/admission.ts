@@ -10,7 +10,7 @@
 import { decide, type GateDecision } from '../gate/decide.js';
 import { admissionVerdict, type AdmissionVerdict, type RestoreOrigin } from '../gate/admission.js';
 import { restoreOverride } from '../gate/override.js';
-import { judgedClusters } from '../gate/judged-clusters.js';
+import { judgedClusters, managementLabelWarnings } from '../gate/judged-clusters.js';
 import { MalformedRestoreError, restoreFilters, touchedClusters, type RestoreFilters, type ScopedCluster } from '../gate/restore-scope.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { isObjectName } from '../model/kube.js';
@@ -84,6 +84,7 @@ export class RestoreAdmission {
       .filter((c) => !healthy.has(`${c.namespace}/${c.name}`))
       .map((c) => decide(report, c.namespace, c.name, overrides, gate));
     const verdict = admissionVerdict(origin, decisions, gate);
+    verdict.warnings.unshift(...managementLabelWarnings(touched));
     this.options.logger[verdict.allowed ? 'info' : 'warn'](verdict.allowed ? 'restore admitted' : 'restore denied', {
       restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,
       backup: origin.backup,

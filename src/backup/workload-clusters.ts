@@ -1,7 +1,7 @@
 /**
- * Which clusters of the backup are judged, and how to reach them: the old management cluster is
- * left out (docs/drift-rules.md §2), and each workload cluster's kubeconfig is read from its
- * `<cluster>-kubeconfig` Secret (§1.3). Pure.
+ * Which clusters of the backup are judged, and how to reach them: the old management cluster (the
+ * one in tkg-system) is left out (docs/drift-rules.md §2), and each workload cluster's kubeconfig
+ * is read from its `<cluster>-kubeconfig` Secret (§1.3). Pure.
  */
 import type { BackupObjects } from '../model/backup.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
@@ -9,11 +9,24 @@ import { byNamespaceAndName, CLUSTER_NAME_LABEL, secretValue, text } from './obj
 
 /** The namespace of the management cluster's own objects (tanzu-framework `TkgNamespace`). */
 export const MANAGEMENT_NAMESPACE = 'tkg-system';
-const MANAGEMENT_ROLE_LABEL = 'cluster-role.tkg.tanzu.vmware.com/management';
+/** TKG's label on the management cluster's Cluster object; anyone who can label a Cluster can set it. */
+export const MANAGEMENT_ROLE_LABEL = 'cluster-role.tkg.tanzu.vmware.com/management';
 
-/** True for the old management cluster: in namespace tkg-system, or carrying TKG's management role label. */
+/**
+ * True for the old management cluster: the Cluster in namespace tkg-system. The management role
+ * label alone does not make one: a workload cluster so labelled would drop out of the analysis.
+ */
 export function isManagementCluster(cluster: KubeObject): boolean {
-  return cluster.metadata.namespace === MANAGEMENT_NAMESPACE || cluster.metadata.labels?.[MANAGEMENT_ROLE_LABEL] !== undefined;
+  return cluster.metadata.namespace === MANAGEMENT_NAMESPACE;
+}
+
+/** The warning for a cluster outside tkg-system that carries the management role label, or undefined. */
+export function misplacedManagementLabel(namespace: string, name: string, labels: Record<string, string> | undefined): string | undefined {
+  if (namespace === MANAGEMENT_NAMESPACE || labels?.[MANAGEMENT_ROLE_LABEL] === undefined) return undefined;
+  return (
+    `${objectKey(namespace, name)} carries the label ${MANAGEMENT_ROLE_LABEL} but is not in ${MANAGEMENT_NAMESPACE}: ` +
+    'it is judged like any workload cluster'
+  );
 }
 
 export interface ClusterRef {

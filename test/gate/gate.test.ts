@@ -16,7 +16,7 @@ import {
   type GateConfig,
   type GateStatus,
 } from '../../src/gate/index.js';
-import { judgedClusters, leftOutOnPurpose } from '../../src/gate/judged-clusters.js';
+import { judgedClusters, leftOutOnPurpose, managementLabelWarnings } from '../../src/gate/judged-clusters.js';
 import type { ClusterReport, MachineReport, RollupStatus } from '../../src/model/report.js';
 import { cluster as clusterOf, machine, report as reportOf } from '../helpers/reports.js';
 
@@ -426,6 +426,30 @@ test('decide: a cluster named only in warnings (the old management cluster) is a
   );
   t.true(leftOutOnPurpose(r, 'tkg-system', 'tkg-mgmt'));
   t.false(leftOutOnPurpose(r, 'default', 'healthy'));
+});
+
+test('only tkg-system holds the old management cluster: a cluster elsewhere named only in warnings is judged, by both doors', (t) => {
+  const r = report(healthy);
+  // As a report from before this rule (or a tampered one) would say of a labelled workload cluster.
+  r.errors.push({ scope: 'cluster:default/wc-labelled', message: 'default/wc-labelled is the old management cluster', severity: 'warning' });
+  t.false(leftOutOnPurpose(r, 'default', 'wc-labelled'));
+  const d = decide(r, 'default', 'wc-labelled', {}, block);
+  t.is(d.status, 'NotAnalyzed');
+  t.is(d.action, 'fail');
+  t.deepEqual(
+    judgedClusters(r).map((c) => `${c.namespace}/${c.name}`),
+    ['default/healthy', 'default/wc-labelled'],
+  );
+  t.deepEqual(
+    managementLabelWarnings([
+      { namespace: 'default', name: 'wc-labelled', labels: { 'cluster-role.tkg.tanzu.vmware.com/management': 'anything' } },
+      { namespace: 'tkg-system', name: 'tkg-mgmt', labels: { 'cluster-role.tkg.tanzu.vmware.com/management': '' } },
+      { namespace: 'default', name: 'wc-plain' },
+    ]),
+    [
+      'default/wc-labelled carries the label cluster-role.tkg.tanzu.vmware.com/management but is not in tkg-system: it is judged like any workload cluster',
+    ],
+  );
 });
 
 test('check failure: Fail blocks, Ignore restores with the cause annotated, an override restores', (t) => {
