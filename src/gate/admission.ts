@@ -6,6 +6,7 @@
  */
 import type { GateConfig, GateDecision } from './decide.js';
 import { OVERRIDE_ANNOTATION, OVERRIDE_CLUSTERS_ANNOTATION } from './override.js';
+import { printable } from '../util/shell.js';
 
 export interface AdmissionVerdict {
   allowed: boolean;
@@ -46,7 +47,7 @@ export function admissionVerdict(origin: RestoreOrigin, decisions: GateDecision[
 }
 
 function warningsOf(d: GateDecision, backup: string): string[] {
-  const id = `cluster ${d.namespace}/${d.name}`;
+  const id = `cluster ${printable(`${d.namespace}/${d.name}`)}`;
   if (d.overridden)
     return [`${id} of backup ${backup} is ${d.status}; restored by override: ${d.annotations['driftdetector.dev/override-reason'] ?? ''}`];
   if (d.verdict === 'BLOCK') return [];
@@ -66,12 +67,12 @@ export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[]): s
   for (const d of blocked.slice(0, MAX_CLUSTERS)) {
     const ghosts = d.ghostMachines.length ? `; ghost machines (VMs with no object in the backup): ${names(d.ghostMachines)}` : '';
     const unknown = !ghosts && d.unknownMachines.length ? `; unconfirmed machines: ${names(d.unknownMachines)}` : '';
-    lines.push(`- Cluster ${d.namespace}/${d.name}: ${d.status}${ghosts}${unknown}${ghosts || unknown ? '' : `: ${d.reason}`}`);
+    lines.push(`- Cluster ${printable(`${d.namespace}/${d.name}`)}: ${d.status}${ghosts}${unknown}${ghosts || unknown ? '' : `: ${d.reason}`}`);
   }
   const problems = [...new Set(blocked.flatMap((d) => (d.overrideProblem ? [d.overrideProblem] : [])))];
   for (const problem of problems) lines.push(`The Restore's override does not apply: ${problem}.`);
   if (blocked.length > MAX_CLUSTERS) lines.push(`- and ${blocked.length - MAX_CLUSTERS} more`);
-  const scope = blocked.map((d) => `${d.namespace}/${d.name}`).join(',');
+  const scope = printable(blocked.map((d) => `${d.namespace}/${d.name}`).join(','));
   lines.push(
     'Nothing was restored. Clean up the drift (delete the ghost VMs or confirm them) and restore again, or restore anyway, taking responsibility:',
     `  Velero < 1.16:  velero restore create ${from} --labels ${OVERRIDE_ANNOTATION}=<ticket>`,
@@ -84,6 +85,6 @@ export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[]): s
 }
 
 function names(list: string[]): string {
-  const shown = list.slice(0, MAX_MACHINES).join(', ');
+  const shown = printable(list.slice(0, MAX_MACHINES).join(', '));
   return list.length > MAX_MACHINES ? `${shown} and ${list.length - MAX_MACHINES} more` : shown || '(none)';
 }

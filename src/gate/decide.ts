@@ -19,6 +19,7 @@ import type { ClusterReport, DriftReport, MachineReport, RollupStatus } from '..
 import { leftOutOnPurpose, leftOutReason } from './judged-clusters.js';
 import { OVERRIDE_ANNOTATION, OVERRIDE_CLUSTERS_ANNOTATION, overrideCovers, parseOverride, type Override } from './override.js';
 import { verdictForStatus, type FailurePolicy, type Verdict } from './verdict.js';
+import { printable } from '../util/shell.js';
 
 export type GateMode = 'block' | 'annotate';
 
@@ -186,6 +187,8 @@ function finish(input: DecisionInput): GateDecision {
   if (overridden) reason += `; overridden: ${override!.reason}`;
   else if (driftVerdict === 'BLOCK' && override?.scopeProblem) reason += `; the override does not cover it: ${override.scopeProblem}`;
   if (action === 'pause') reason += '; restored paused (pauseOnDrift)';
+  // Names come from vSphere and the backup: escaped, so none can forge a line of a message or log.
+  reason = printable(reason);
 
   const annotations: Record<string, string> = {
     [STATUS_ANNOTATION]: status,
@@ -213,7 +216,7 @@ function finish(input: DecisionInput): GateDecision {
     unknownMachines: machines.unknown,
   };
   if (driftVerdict === 'BLOCK' && !overridden && override?.scopeProblem) decision.overrideProblem = override.scopeProblem;
-  if (action === 'fail') decision.error = blockMessage(namespace, name, input.blockDetail, override);
+  if (action === 'fail') decision.error = printable(blockMessage(namespace, name, input.blockDetail, override));
   return decision;
 }
 
@@ -310,8 +313,8 @@ function shortList(items: string[]): string {
 }
 
 function listed(names: string[]): string {
-  if (names.length <= MAX_LISTED) return names.join(',');
-  return `${names.slice(0, MAX_LISTED).join(',')},+${names.length - MAX_LISTED} more`;
+  if (names.length <= MAX_LISTED) return printable(names.join(','));
+  return printable(`${names.slice(0, MAX_LISTED).join(',')},+${names.length - MAX_LISTED} more`);
 }
 
 function truncate(text: string, max: number): string {

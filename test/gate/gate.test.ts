@@ -17,6 +17,7 @@ import {
   type GateStatus,
 } from '../../src/gate/index.js';
 import { judgedClusters, leftOutOnPurpose, managementLabelWarnings } from '../../src/gate/judged-clusters.js';
+import { denialMessage } from '../../src/gate/admission.js';
 import type { ClusterReport, MachineReport, RollupStatus } from '../../src/model/report.js';
 import { cluster as clusterOf, machine, report as reportOf } from '../helpers/reports.js';
 
@@ -474,4 +475,19 @@ test('long machine lists are capped in annotations', (t) => {
   const d = decide(report(cluster('big', [], many)), 'default', 'big', {}, annotate);
   t.regex(d.annotations[GHOST_MACHINES_ANNOTATION]!, /,\+10 more$/);
   t.is(d.ghostMachines.length, 60);
+});
+
+test('names with a newline or a bidirectional override are shown escaped in the reason, the error, the annotations and the denial', (t) => {
+  const forged = 'wc-evil-md-x\n- Cluster default/healthy: Healthy\u202e';
+  const r = report(cluster('evil', [machine('evil-cp-1', 'Healthy')], [machine(forged, 'Ghost')]));
+  const d = decide(r, 'default', 'evil', {}, block);
+  const escaped = 'wc-evil-md-x\\u{a}- Cluster default/healthy: Healthy\\u{202e}';
+  for (const text of [d.reason, d.error!, d.annotations['driftdetector.dev/ghost-machines']!]) {
+    t.true(text.includes(escaped), text);
+    t.false(/[\n\u202e]/.test(text), text);
+  }
+  const denial = denialMessage({ backup: 'b1' }, [d]);
+  t.true(denial.includes(escaped));
+  t.false(denial.includes('\u202e'));
+  t.is(denial.split('\n').filter((l) => l.startsWith('- Cluster')).length, 1, 'no forged line');
 });
