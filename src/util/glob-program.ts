@@ -1,9 +1,9 @@
 /**
  * A compiled glob: a small program of single-character tests and jumps (Thompson's construction),
  * run over the text with every live position at once (a Pike VM without captures). Each character
- * of the text visits each instruction at most once, so a match costs at most
- * (text length + 1) × (program length) steps, whatever the pattern: no backtracking, and no pattern
- * costs more than its length times the text's.
+ * of the text tests each live instruction once and visits each instruction at most once to follow
+ * its jumps, so a match costs at most 2 × (text length + 1) × (program length) steps, whatever the
+ * pattern: no backtracking, and no pattern costs more than its length times the text's.
  */
 
 /** What one instruction does. */

@@ -26,7 +26,7 @@ export type GlobDialect = 'path' | 'name';
 
 /**
  * A compiled pattern: `test` answers in time linear in the text; `run` also says what it cost. A
- * pattern of literals and stars only (`jumpbox-*`, `*-md-*`) is matched with string searches.
+ * pattern of literals and stars only (`jumpbox-*`, `*-md-*` in a name) is matched with string searches.
  */
 export class Glob {
   constructor(
@@ -63,7 +63,10 @@ export function compileGlob(pattern: string, dialect: GlobDialect = 'path'): Glo
   program.minLength = compiler.sequence(false);
   if (compiler.at < compiler.chars.length) throw new GlobError(`unmatched } at column ${compiler.at + 1}`);
   program.emit(Op.Match);
-  return new Glob(pattern, program, compiler.simple ? compiler.pieces : undefined);
+  const { stars } = compiler.pieces;
+  // Leftmost placement is right for stars that cross anything; with a separator, only for one star.
+  const searchable = compiler.simple && (stars.length <= 1 || stars.every((s) => s.separator === undefined));
+  return new Glob(pattern, program, searchable ? compiler.pieces : undefined);
 }
 
 /** A pattern of literals and stars: `head`, then for each star the literal after it (the last one anchored at the end). */
@@ -73,8 +76,9 @@ interface StarPieces {
 }
 
 /**
- * Leftmost placement of each literal after the previous one is the best placement: it leaves the
- * shortest run for the star before it (so the fewest separators in it) and the most text after.
+ * Leftmost placement of each literal after the previous one is the best placement when stars match
+ * anything: it leaves the most text for the rest. (With a separator a later placement can be the
+ * only one that works, so such patterns take this path only with a single star.)
  */
 function matchPieces({ head, stars }: StarPieces, text: string): boolean {
   if (stars.length === 0) return text === head;

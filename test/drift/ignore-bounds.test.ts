@@ -15,7 +15,7 @@ test('a line of `**/` repeated 90 times is one optional run of folders: a few st
   const path = '/DC0/vm/tkg/wc1/team-a/wc1-md-0-abcde-fghij';
   const { matched, steps } = glob.run(path);
   t.false(matched);
-  t.true(steps <= (path.length + 1) * glob.size, `${steps} steps`);
+  t.true(steps <= 2 * (path.length + 1) * glob.size, `${steps} steps`);
   t.true(glob.test('/DC0/vm/a/b/c/jb-01'));
   t.true(glob.test('jb-01'));
 });

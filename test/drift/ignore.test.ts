@@ -30,6 +30,9 @@ const globs: Array<[pattern: string, text: string, matches: boolean]> = [
   ['a.b', 'axb', false],
   ['(x)+', '(x)+', true],
   ['vm-{a,b}', 'vm-{a,b}', true],
+  // A later placement of the first literal is the only one that leaves no / under the second star.
+  ['**a*b', 'ba/ab', true],
+  ['x*a*b', 'xa/ab', false],
 ];
 
 for (const [pattern, text, matches] of globs) {
