@@ -117,7 +117,7 @@ export class ClusterMembership {
         }
       }
     }
-    membership.scopes = new Map();
+    membership.scopes = new Map<string, Map<string, MemberScope>>();
     for (const [kind, list] of [['Cluster', objects.clusters], ['Machine', objects.machines], ...rest] as const) {
       for (const object of list) membership.addScope({ ...object, kind });
     }
@@ -141,7 +141,7 @@ export class ClusterMembership {
     const labels = object.metadata.labels ?? {};
     const key = objectKey(cluster.namespace, cluster.name);
     let scopes = this.scopes!.get(key);
-    if (!scopes) this.scopes!.set(key, (scopes = new Map()));
+    if (!scopes) this.scopes!.set(key, (scopes = new Map<string, MemberScope>()));
     const entry = JSON.stringify([resource, Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
     if (!scopes.has(entry)) scopes.set(entry, { resource, labels });
   }

@@ -8,40 +8,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { compileGlob, type GlobDialect } from '../../src/util/glob.js';
 import { check } from './fuzz.js';
-
-/** A name-dialect pattern's meaning, by recursion (exponential, so only on small inputs). */
-function nameRef(p: string, s: string): boolean {
-  if (p === '') return s === '';
-  const c = p[0]!;
-  if (c === '*') return nameRef(p.slice(1), s) || (s !== '' && nameRef(p, s.slice(1)));
-  if (c === '?') return s !== '' && nameRef(p.slice(1), s.slice(1));
-  if (c === '{') {
-    const close = p.indexOf('}');
-    return p
-      .slice(1, close)
-      .split(',')
-      .some((alt) => nameRef(alt + p.slice(close + 1), s));
-  }
-  return s !== '' && s[0] === c && nameRef(p.slice(1), s.slice(1));
-}
-
-/** A path-dialect pattern's meaning (`*` and `?` within a segment, `**\/` any folders, `**` elsewhere anything), by recursion. */
-function pathRef(p: string, s: string, segmentStart = true): boolean {
-  if (p === '') return s === '';
-  if (p.startsWith('**')) {
-    const rest = p.replace(/^\*+/, '');
-    if (segmentStart && rest.startsWith('/')) {
-      const after = rest.slice(1);
-      // Nothing, or anything up to and including a `/`.
-      return pathRef(after, s, true) || [...s].some((c, i) => c === '/' && pathRef(after, s.slice(i + 1), true));
-    }
-    return [...Array(s.length + 1).keys()].some((i) => pathRef(rest, s.slice(i), false));
-  }
-  const c = p[0]!;
-  if (c === '*') return pathRef(p.slice(1), s, false) || (s !== '' && s[0] !== '/' && pathRef(p, s.slice(1), false));
-  if (c === '?') return s !== '' && s[0] !== '/' && pathRef(p.slice(1), s.slice(1), false);
-  return s !== '' && s[0] === c && pathRef(p.slice(1), s.slice(1), c === '/');
-}
+import { nameGlobRef as nameRef, pathGlobRef as pathRef } from './reference-glob.js';
 
 const namePattern = fc
   .array(fc.constantFrom('a', 'b', '-', '*', '**', '?', '{a,b}', '{ab,*b}'), { minLength: 1, maxLength: 8 })

@@ -6,23 +6,15 @@
  * published names (test/fixtures/capi-crd-names.json, not the table under test), and namespace
  * globs by a recursive matcher.
  */
-import { readFileSync } from 'node:fs';
 import test from 'ava';
 import fc from 'fast-check';
 import { ANALYSED_RESOURCES, restoreFilters, touchedClusters, type ScopedCluster } from '../../src/gate/restore-scope.js';
 import { check } from './fuzz.js';
+import { nameGlobRef as globRef } from './reference-glob.js';
+import { PUBLISHED_CRDS, type PublishedCrd as Crd } from '../fixtures/capi-crds.js';
 
-interface Crd {
-  group: string;
-  scope: string;
-  kind: string;
-  plural: string;
-  singular: string;
-  shortNames: string[];
-}
 const GATED = /(^|\.)cluster\.x-k8s\.io$/;
-const { crds } = JSON.parse(readFileSync(new URL('../../../test/fixtures/capi-crd-names.json', import.meta.url), 'utf8')) as { crds: Crd[] };
-const CAPI = crds.filter((c) => c.scope === 'Namespaced' && GATED.test(c.group) && c.group !== 'runtime.cluster.x-k8s.io');
+const CAPI = PUBLISHED_CRDS.filter((c) => c.scope === 'Namespaced' && GATED.test(c.group) && c.group !== 'runtime.cluster.x-k8s.io');
 const qualified = (c: Crd) => `${c.plural}.${c.group}`;
 const OTHER = ['secrets', 'configmaps', 'deployments.apps'];
 
@@ -42,29 +34,6 @@ for (const c of CAPI) {
 function resolves(name: string, resource: string): boolean {
   const n = name.toLowerCase();
   return n === '*' || (RESOLVED.get(n)?.has(resource) ?? false);
-}
-
-/** Velero's glob library on a namespace: `*`, `?`, `[...]`/`[!...]`, `{a,b}`, literal otherwise. Recursive: inputs are small. */
-function globRef(p: string, s: string): boolean {
-  if (p === '') return s === '';
-  const c = p[0]!;
-  if (c === '*') return globRef(p.slice(1), s) || (s !== '' && globRef(p, s.slice(1)));
-  if (c === '?') return s !== '' && globRef(p.slice(1), s.slice(1));
-  if (c === '[') {
-    const close = p.indexOf(']', 2);
-    const negated = p[1] === '!';
-    const set = p.slice(negated ? 2 : 1, close);
-    const inSet = [...set].some((c, i) => c === s[0] || (set[i + 1] === '-' && set[i + 2] !== undefined && c <= s[0]! && s[0]! <= set[i + 2]!));
-    return s !== '' && inSet !== negated && globRef(p.slice(close + 1), s.slice(1));
-  }
-  if (c === '{') {
-    const close = p.indexOf('}');
-    return p
-      .slice(1, close)
-      .split(',')
-      .some((alt) => globRef(alt + p.slice(close + 1), s));
-  }
-  return s !== '' && s[0] === c && globRef(p.slice(1), s.slice(1));
 }
 
 type Labels = Record<string, string>;

@@ -1,19 +1,8 @@
 /** The table of Cluster API resource names (src/gate/capi-resources.ts) against the CRDs' published manifests. */
-import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { CAPI_RESOURCES, namesResource, qualifiedName } from '../../src/gate/capi-resources.js';
+import { PUBLISHED_CRDS as crds } from '../fixtures/capi-crds.js';
 
-interface Crd {
-  source: string;
-  group: string;
-  scope: string;
-  kind: string;
-  plural: string;
-  singular: string;
-  shortNames: string[];
-}
-
-const { crds } = JSON.parse(readFileSync(new URL('../../../test/fixtures/capi-crd-names.json', import.meta.url), 'utf8')) as { crds: Crd[] };
 /** The groups whose objects make up a cluster (drift semantics §7). */
 const GATED_GROUPS = [
   'cluster.x-k8s.io',
