@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 const { ava } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 export const INTEGRATION_TESTS = [
-  'test/backup/s3-source.test.ts', // s3rver
+  'test/storage/s3-source.test.ts', // s3rver
   'test/bench/bench.test.ts', // vcsim, govmomi reference
   'test/cli/detect.test.ts', // vcsim
   'test/cli/ignore-file.test.ts', // vcsim
@@ -24,6 +24,7 @@ export const INTEGRATION_TESTS = [
   'test/plugin/protocol.test.ts', // single executable
   'test/report/html.test.ts', // chromium
   'test/plugin/velero-host.test.ts', // single executable, go-plugin host, s3rver, vcsim
+  'test/plugin/velero-remote.test.ts', // go-plugin host, s3rver, vcsim
   'test/plugin/velero-restore.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/vsphere/inventory.test.ts', // vcsim
 ];
