@@ -28,8 +28,13 @@ export { selectorMatches } from './label-selector.js';
 export const MAX_RESTORE_PATTERNS = 1000;
 /** Longest namespace pattern judged: a namespace name has at most 63 characters. */
 export const MAX_NAMESPACE_PATTERN_LENGTH = 253;
-/** Matching steps one Restore's namespace patterns may cost (a few milliseconds); beyond, it is malformed. */
-export const MAX_SCOPE_STEPS = 300_000;
+/**
+ * Matching steps one Restore's namespace patterns may cost in all (tens of milliseconds, which the
+ * webhook spends in slices of SCOPE_SLICE_STEPS between other work); beyond, it is malformed.
+ */
+export const MAX_SCOPE_STEPS = 3_000_000;
+/** Steps after which a caller judging namespaces gives the event loop its turn (a few milliseconds' work). */
+export const SCOPE_SLICE_STEPS = 50_000;
 
 /** A Restore whose filters cannot be judged: denied, whatever the backup holds; the message says why. */
 export class MalformedRestoreError extends Error {
@@ -120,8 +125,9 @@ export function restoreFilters(spec: unknown): RestoreFilters {
   const labelSelector = selector(s['labelSelector']);
   const orSelectors = Array.isArray(s['orLabelSelectors']) ? s['orLabelSelectors'].map(selector).filter((x) => x !== undefined) : [];
   return {
-    includedNamespaces: lists.includedNamespaces.map((p) => namespacePattern(p, 'includedNamespaces')),
-    excludedNamespaces: lists.excludedNamespaces.map((p) => namespacePattern(p, 'excludedNamespaces')),
+    // Each pattern once: a repeated one costs nothing more to compile or to match.
+    includedNamespaces: [...new Set(lists.includedNamespaces)].map((p) => namespacePattern(p, 'includedNamespaces')),
+    excludedNamespaces: [...new Set(lists.excludedNamespaces)].map((p) => namespacePattern(p, 'excludedNamespaces')),
     resources: new Set(
       CAPI_RESOURCES.filter(
         (r) =>
@@ -136,10 +142,14 @@ export function restoreFilters(spec: unknown): RestoreFilters {
 /**
  * The clusters of `clusters` of which the Restore with `filters` would restore at least one
  * object. Throws MalformedRestoreError when its namespace patterns cost more than MAX_SCOPE_STEPS.
+ * `namespaces` may bring namespaces already judged (a caller that judged them in slices).
  */
-export function touchedClusters<C extends ScopedCluster>(filters: RestoreFilters, clusters: readonly C[]): C[] {
+export function touchedClusters<C extends ScopedCluster>(
+  filters: RestoreFilters,
+  clusters: readonly C[],
+  namespaces = new NamespaceFilter(filters),
+): C[] {
   if (filters.resources.size === 0) return [];
-  const namespaces = new NamespaceFilter(filters);
   return clusters.filter((c) => namespaces.includes(c.namespace) && restoresObjectOf(filters, c));
 }
 
@@ -154,23 +164,61 @@ function restoresObjectOf(filters: RestoreFilters, cluster: ScopedCluster): bool
   return unknownRestored && (filters.selectors.length === 0 || objects.some((o) => selected(o.labels)));
 }
 
-/** The namespace filters, each namespace judged once, within the step budget. */
-class NamespaceFilter {
+/**
+ * The namespace filters, each namespace judged once, within the step budget. One match costs at
+ * most 2 × 64 × (program size) steps (a namespace has 63 characters at most): a caller that
+ * judges in slices (judgeAll) hands the event loop back every few milliseconds.
+ */
+export class NamespaceFilter {
   private readonly judged = new Map<string, boolean>();
-  private steps = 0;
+  /** Matching steps spent so far. */
+  steps = 0;
 
   constructor(private readonly filters: RestoreFilters) {}
 
   includes(namespace: string): boolean {
     let verdict = this.judged.get(namespace);
     if (verdict === undefined) {
-      const { includedNamespaces: included, excludedNamespaces: excluded } = this.filters;
-      verdict =
-        !excluded.some((g) => this.matches(g, namespace)) &&
-        (included.length === 0 || included.some((g) => g.pattern === '*' || this.matches(g, namespace)));
+      const run = this.judge(namespace);
+      let next = run.next();
+      while (!next.done) next = run.next();
+      verdict = next.value;
       this.judged.set(namespace, verdict);
     }
     return verdict;
+  }
+
+  /** Judges every namespace, awaiting `pause` whenever another SCOPE_SLICE_STEPS were spent. */
+  async judgeAll(namespaces: Iterable<string>, pause: () => Promise<void>): Promise<void> {
+    let slice = this.steps + SCOPE_SLICE_STEPS;
+    for (const namespace of namespaces) {
+      if (this.judged.has(namespace)) continue;
+      const run = this.judge(namespace);
+      let next = run.next();
+      while (!next.done) {
+        if (this.steps >= slice) {
+          slice = this.steps + SCOPE_SLICE_STEPS;
+          await pause();
+        }
+        next = run.next();
+      }
+      this.judged.set(namespace, next.value);
+    }
+  }
+
+  /** Excludes win; then any include (none: all). Yields after each pattern tried. */
+  private *judge(namespace: string): Generator<void, boolean> {
+    const { includedNamespaces: included, excludedNamespaces: excluded } = this.filters;
+    for (const glob of excluded) {
+      if (this.matches(glob, namespace)) return false;
+      yield;
+    }
+    if (included.length === 0) return true;
+    for (const glob of included) {
+      if (glob.pattern === '*' || this.matches(glob, namespace)) return true;
+      yield;
+    }
+    return false;
   }
 
   private matches(glob: Glob, namespace: string): boolean {

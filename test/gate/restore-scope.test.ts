@@ -4,6 +4,8 @@ import { CAPI_RESOURCES, qualifiedName } from '../../src/gate/capi-resources.js'
 import {
   MalformedRestoreError,
   MAX_RESTORE_PATTERNS,
+  NamespaceFilter,
+  SCOPE_SLICE_STEPS,
   restoreFilters,
   touchedClusters,
   type ScopedCluster,
@@ -215,8 +217,33 @@ test('a namespace pattern longer than 253 characters is malformed', (t) => {
 
 test('namespace patterns that would cost more than the step budget make the Restore malformed, judged in bounded work', (t) => {
   // Each pattern may match the namespace (as short as it), so every one is run to its end.
-  const pattern = `${'*?'.repeat(60)}*c`;
-  const filters = restoreFilters({ includedNamespaces: Array.from({ length: 1000 }, () => pattern) });
+  const filters = restoreFilters({ includedNamespaces: Array.from({ length: 1000 }, (_, i) => `${'*?'.repeat(50)}*c${i}`) });
   const err = t.throws(() => touchedClusters(filters, [{ namespace: `${'a'.repeat(62)}b`, name: 'c' }]), { instanceOf: MalformedRestoreError });
-  t.regex(err.message, /cost more than 300000 matching steps/);
+  t.regex(err.message, /cost more than 3000000 matching steps/);
+});
+
+test('judged in slices, the namespaces get the same verdicts, with a pause every few thousand steps and none in between', async (t) => {
+  const filters = restoreFilters({ includedNamespaces: Array.from({ length: 20 }, (_, i) => `${'*?'.repeat(8)}*${i}`) });
+  const namespaces = Array.from({ length: 20 }, (_, i) => `namespace-${i}-${'x'.repeat(40)}`);
+  const sliced = new NamespaceFilter(filters);
+  const pausedAt: number[] = [];
+  await sliced.judgeAll(namespaces, () => {
+    pausedAt.push(sliced.steps);
+    return Promise.resolve();
+  });
+  const whole = new NamespaceFilter(filters);
+  t.deepEqual(
+    namespaces.map((n) => sliced.includes(n)),
+    namespaces.map((n) => whole.includes(n)),
+  );
+  t.true(pausedAt.length > 3, `${pausedAt.length} pauses over ${sliced.steps} steps`);
+  // Between two pauses: one slice, and at most one more match (a namespace of 63 characters against one pattern).
+  const gaps = pausedAt.map((at, i) => at - (pausedAt[i - 1] ?? 0));
+  t.true(Math.max(...gaps) < SCOPE_SLICE_STEPS + 2 * 64 * 200, `longest stretch ${Math.max(...gaps)} steps`);
+});
+
+test('a pattern repeated a thousand times is compiled and matched once', (t) => {
+  const filters = restoreFilters({ includedNamespaces: Array.from({ length: 1000 }, () => `${'*?'.repeat(50)}*c`) });
+  t.is(filters.includedNamespaces.length, 1);
+  t.deepEqual(touchedClusters(filters, [{ namespace: `${'a'.repeat(62)}b`, name: 'c' }]), []);
 });
