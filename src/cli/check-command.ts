@@ -30,7 +30,23 @@ export function addCheckCommand(program: Command): void {
       "follow the service's restore readiness (serve with watch.enabled): each storage location's newest backup, on every change, until --timeout",
     )
     .option('--timeout <seconds>', 'deadline of the call', seconds, inSeconds(DEFAULTS.check.timeoutMs))
-    .action(async (flags: CheckFlags) =>
-      flags.watch ? (await import('./check-watch.js')).runWatch(flags) : (await import('./check-run.js')).runCheck(flags),
-    );
+    .action(async (flags: CheckFlags) => {
+      try {
+        await (flags.watch ? (await import('./check-watch.js')).runWatch(flags) : (await import('./check-run.js')).runCheck(flags));
+      } finally {
+        exitAfterGrace();
+      }
+    });
+}
+
+/** How long a finished check waits for its connections to close before it exits anyway. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * A check ends when its call has: grpc-js can keep a socket open after a reset stream, even once
+ * the client is closed, which would hold the process forever. An unref'd timer does not keep a
+ * process alive that ends on its own; it ends one that would not, with the exit code set by then.
+ */
+function exitAfterGrace(): void {
+  setTimeout(() => process.exit(), CLOSE_GRACE_MS).unref();
 }

@@ -3,7 +3,7 @@
  * `authorization` metadata (checked by rpc/bearer.ts). Without TLS the service only listens on
  * loopback (config.ts refuses anything else). Health stays open for probes.
  */
-import { bearerTokenProblem } from '../rpc/bearer.js';
+import { readBearerTokenFile } from '../rpc/bearer.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ServerCredentials } from '@grpc/grpc-js';
@@ -21,19 +21,17 @@ export interface ServiceSecrets {
 
 /** Reads the files the configuration names. Errors name the key and the file, never the content. */
 export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
-  const read = async (key: string, path: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
-    }
+  const unreadable = (key: string, path: string, err: unknown): never => {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
   };
+  const read = (key: string, path: string): Promise<Buffer> => readFile(path).catch((err: unknown) => unreadable(key, path, err));
   let token: string | undefined;
   if (config.tokenFile) {
-    token = (await read('auth.tokenFile', config.tokenFile)).toString('utf8').trim();
-    const problem = bearerTokenProblem(token);
-    if (problem) throw new ConfigError(`${config.origin}: auth.tokenFile: the token file ${config.tokenFile} ${problem}`);
+    const tokenFile = config.tokenFile;
+    const read = await readBearerTokenFile(tokenFile).catch((err: unknown) => unreadable('auth.tokenFile', tokenFile, err));
+    if ('problem' in read) throw new ConfigError(`${config.origin}: auth.tokenFile: the token file ${tokenFile} ${read.problem}`);
+    token = read.token;
     if (token.length < 16)
       throw new ConfigError(`${config.origin}: auth.tokenFile: ${config.tokenFile} holds a token shorter than 16 characters`);
   }

@@ -124,8 +124,8 @@ export function lazyKubeClient(loadConfig: () => Promise<KubeConfig>, options: K
       }));
 }
 
-/** Pages of one listing at most: at the default page size, far more Backups than Velero keeps. */
-const MAX_LIST_PAGES = 200;
+/** Pages of one listing at most: at the default page size, far more Backups or Nodes than anyone keeps. */
+export const MAX_LIST_PAGES = 200;
 
 /** Follows `metadata.continue` from page to page; a custom-object list is the API's JSON as is. */
 async function listPages(page: (query: { limit: number; _continue?: string }) => Promise<unknown>): Promise<unknown[]> {

@@ -1,7 +1,8 @@
 /**
  * A Kubernetes API server stand-in for one workload cluster: HTTPS on 127.0.0.1, its own server CA
- * and client CA, client-certificate authentication and `GET /api/v1/nodes` with limit/continue
- * paging. The certificates come from the openssl CLI because Node cannot issue X.509 certificates
+ * and client CA, client-certificate authentication, `GET /api/v1/nodes` with limit/continue
+ * paging, `DELETE /api/v1/nodes/<name>` and `GET /api/v1/namespaces/<ns>/pods` with an equality
+ * labelSelector. The certificates come from the openssl CLI because Node cannot issue X.509 certificates
  * and `openssl ca` can sign with a validity window in the past (an expired certificate).
  */
 import { execFile } from 'node:child_process';
@@ -29,6 +30,15 @@ export interface NodeSpec {
   labels?: Record<string, string>;
 }
 
+/** A Pod the test server lists (kubeadm's etcd Pods, say). */
+export interface PodSpec {
+  name: string;
+  namespace: string;
+  /** `spec.nodeName`: where it runs. */
+  nodeName: string;
+  labels?: Record<string, string>;
+}
+
 /**
  * ok: serves Nodes; hang: accepts the request and never answers; refuse: no listener on the port;
  * expired-server-cert: presents an expired server certificate; reject-client: answers 401 to every
@@ -38,6 +48,7 @@ export type ApiServerMode = 'ok' | 'hang' | 'refuse' | 'expired-server-cert' | '
 
 export interface ApiServerOptions {
   nodes: NodeSpec[];
+  pods?: PodSpec[];
   mode?: ApiServerMode;
   /** The most Nodes one page holds, whatever `limit` the client asks for. */
   pageLimitMax?: number;
@@ -211,6 +222,11 @@ function serve(req: IncomingMessage, res: ServerResponse, mode: ApiServerMode, o
     json(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
     return;
   }
+  const pods = req.method === 'GET' ? /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname) : null;
+  if (pods) {
+    json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '4711' }, items: podsOf(options, pods[1]!, url) });
+    return;
+  }
   if (req.method !== 'GET' || url.pathname !== '/api/v1/nodes') {
     status(res, 404, 'NotFound', 'the server could not find the requested resource');
     return;
@@ -237,6 +253,22 @@ function serve(req: IncomingMessage, res: ServerResponse, mode: ApiServerMode, o
     metadata.remainingItemCount = total - nextOffset;
   }
   json(res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata, items: page.map(nodeObject) });
+}
+
+/** The Pods of `namespace` that match the request's labelSelector (`k=v` terms only). */
+function podsOf(options: ApiServerOptions, namespace: string, url: URL): unknown[] {
+  const terms = (url.searchParams.get('labelSelector') ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((term) => term.split('=') as [string, string]);
+  return (options.pods ?? [])
+    .filter((p) => p.namespace === namespace && terms.every(([k, v]) => p.labels?.[k] === v))
+    .map((p) => ({
+      kind: 'Pod',
+      apiVersion: 'v1',
+      metadata: { name: p.name, namespace: p.namespace, uid: `uid-${p.name}`, labels: p.labels ?? {} },
+      spec: { nodeName: p.nodeName, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.9' }] },
+    }));
 }
 
 function nodeObject(spec: NodeSpec): unknown {
