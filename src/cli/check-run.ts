@@ -1,6 +1,5 @@
 /** `drift-detector check` run: the service's Check, its verdicts on stdout, the exit code from them. */
 import { readBearerTokenFile } from '../rpc/bearer.js';
-import { readFile } from 'node:fs/promises';
 import { clearTextRefusal, ServiceClient, usesTls, type ClientCredentials } from '../rpc/client.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
 import { ServiceError, statusName } from '../rpc/service-error.js';
@@ -8,6 +7,7 @@ import type { ReportError } from '../model/report.js';
 import { errorSections } from '../report/console.js';
 import type { CheckFlags } from './check-flags.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
+import { readTextOr, unreadableReason } from '../util/files.js';
 
 interface ClusterVerdict {
   namespace: string;
@@ -109,16 +109,13 @@ async function clientCredentials(flags: CheckFlags): Promise<ClientCredentials> 
 }
 
 async function readSecretFile(path: string, flag: string): Promise<string> {
-  return readFile(path, 'utf8').catch((err: unknown) => unreadable(path, flag, err));
+  return readTextOr(path, (why) => new UsageError('check', `${flag} ${path}: cannot read it (${why})`));
 }
 
 async function readToken(path: string): Promise<string> {
-  const read = await readBearerTokenFile(path).catch((err: unknown) => unreadable(path, '--token-file', err));
+  const read = await readBearerTokenFile(path).catch((err: unknown) => {
+    throw new UsageError('check', `--token-file ${path}: cannot read it (${unreadableReason(err)})`);
+  });
   if ('problem' in read) throw new UsageError('check', `--token-file: the token file ${path} ${read.problem}`);
   return read.token;
-}
-
-function unreadable(path: string, flag: string, err: unknown): never {
-  const code = (err as NodeJS.ErrnoException).code;
-  throw new UsageError('check', `${flag} ${path}: cannot read it (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
 }

@@ -34,9 +34,6 @@ export interface ListManyOptions extends ListOptions {
   concurrency?: number;
 }
 
-export const DEFAULT_PAGE_SIZE = DEFAULTS.vsphere.pageSize;
-const DEFAULT_CONCURRENCY = DEFAULTS.vsphere.concurrency;
-
 /** The extraConfig key CAPV writes on every machine it reconciles (cloud-init metadata). */
 const CAPV_METADATA_KEY = 'guestinfo.metadata';
 
@@ -105,13 +102,13 @@ export async function listVCenter(target: VimTarget, options: ListOptions = {}):
 
 /** Lists several vCenters, a few at a time; one listing per target, in the order given. */
 export async function listVCenters(targets: VimTarget[], options: ListManyOptions = {}): Promise<VCenterListing[]> {
-  const limit = positiveInteger(options.concurrency) ?? DEFAULT_CONCURRENCY;
+  const limit = positiveInteger(options.concurrency) ?? DEFAULTS.vsphere.concurrency;
   return mapWithConcurrency(targets, limit, (target) => listVCenter(target, options));
 }
 
 async function readInventory(session: VimSession, options: ListOptions): Promise<InventoryVM[]> {
   const started = Date.now();
-  const pageSize = positiveInteger(options.pageSize) ?? DEFAULT_PAGE_SIZE;
+  const pageSize = positiveInteger(options.pageSize) ?? DEFAULTS.vsphere.pageSize;
   const tree = new InventoryTree(session.content.rootFolder);
   const view = await session.createContainerView(session.content.rootFolder, ['VirtualMachine', ...TREE_TYPES], true);
   let pages = 0;

@@ -11,7 +11,7 @@ import { boundedKubeCall, type KubeRequestOptions } from '../kube/call.js';
 import { MAX_LIST_PAGES } from '../kube/client.js';
 import { redacted } from '../util/redact.js';
 import { describeFailure } from './failure.js';
-import { KubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
+import { WorkloadKubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 
 export interface WorkloadNodeRequest {
@@ -41,16 +41,13 @@ export interface AllWorkloadNodeOptions extends WorkloadNodeOptions {
 }
 
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
-const DEFAULT_TIMEOUT_MS = DEFAULTS.apiserver.timeoutMs;
-const DEFAULT_PAGE_SIZE = DEFAULTS.apiserver.pageSize;
-const DEFAULT_CONCURRENCY = DEFAULTS.apiserver.concurrency;
 
 type Debug = (msg: string) => void;
 
 export async function listWorkloadNodes(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadNodeListing> {
   const { namespace, cluster } = request;
   const secretName = `${cluster}-kubeconfig`;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.apiserver.timeoutMs;
   const debug: Debug = (msg) => options.debug?.(`workload ${namespace}/${cluster}: ${msg}`);
   const unreached = (reason: string): WorkloadNodeListing => {
     const error = redacted(reason, { max: 1000 });
@@ -64,7 +61,7 @@ export async function listWorkloadNodes(request: WorkloadNodeRequest, options: W
     try {
       credentials = parseWorkloadKubeconfig(request.kubeconfig, `${namespace}/${secretName}`);
     } catch (err) {
-      if (err instanceof KubeconfigError) return unreached(err.message);
+      if (err instanceof WorkloadKubeconfigError) return unreached(err.message);
       throw err;
     }
     server = credentials.server;
@@ -84,7 +81,7 @@ export async function listAllWorkloadNodes(
   requests: readonly WorkloadNodeRequest[],
   options: AllWorkloadNodeOptions = {},
 ): Promise<WorkloadNodeListing[]> {
-  const { concurrency = DEFAULT_CONCURRENCY, ...perCluster } = options;
+  const { concurrency = DEFAULTS.apiserver.concurrency, ...perCluster } = options;
   return mapWithConcurrency(requests, concurrency, (request) => listWorkloadNodes(request, perCluster));
 }
 
@@ -146,7 +143,7 @@ async function readNodes(
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}),
       },
-      (requestOptions) => readAllPages(apiFor(credentials), requestOptions, options.pageSize ?? DEFAULT_PAGE_SIZE, debug),
+      (requestOptions) => readAllPages(apiFor(credentials), requestOptions, options.pageSize ?? DEFAULTS.apiserver.pageSize, debug),
     );
   } finally {
     agent.destroy();
