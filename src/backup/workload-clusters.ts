@@ -4,13 +4,11 @@
  * is read from its `<cluster>-kubeconfig` Secret (§1.3). Pure.
  */
 import type { BackupObjects } from '../model/backup.js';
+import { MANAGEMENT_NAMESPACE } from '../model/management-cluster.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
 import { byNamespaceAndName, CLUSTER_NAME_LABEL, secretValue, text } from './object-fields.js';
 
-/** The namespace of the management cluster's own objects (tanzu-framework `TkgNamespace`). */
-export const MANAGEMENT_NAMESPACE = 'tkg-system';
-/** TKG's label on the management cluster's Cluster object; anyone who can label a Cluster can set it. */
-export const MANAGEMENT_ROLE_LABEL = 'cluster-role.tkg.tanzu.vmware.com/management';
+export { MANAGEMENT_NAMESPACE, MANAGEMENT_ROLE_LABEL, misplacedManagementLabel } from '../model/management-cluster.js';
 
 /**
  * True for the old management cluster: the Cluster in namespace tkg-system. The management role
@@ -18,15 +16,6 @@ export const MANAGEMENT_ROLE_LABEL = 'cluster-role.tkg.tanzu.vmware.com/manageme
  */
 export function isManagementCluster(cluster: KubeObject): boolean {
   return cluster.metadata.namespace === MANAGEMENT_NAMESPACE;
-}
-
-/** The warning for a cluster outside tkg-system that carries the management role label, or undefined. */
-export function misplacedManagementLabel(namespace: string, name: string, labels: Record<string, string> | undefined): string | undefined {
-  if (namespace === MANAGEMENT_NAMESPACE || labels?.[MANAGEMENT_ROLE_LABEL] === undefined) return undefined;
-  return (
-    `${objectKey(namespace, name)} carries the label ${MANAGEMENT_ROLE_LABEL} but is not in ${MANAGEMENT_NAMESPACE}: ` +
-    'it is judged like any workload cluster'
-  );
 }
 
 export interface ClusterRef {

@@ -7,7 +7,7 @@
  * else: a cluster that carries the management role label in another namespace is judged like any
  * other, with a warning naming it. Pure.
  */
-import { MANAGEMENT_NAMESPACE, misplacedManagementLabel } from '../backup/workload-clusters.js';
+import { MANAGEMENT_NAMESPACE, misplacedManagementLabel } from '../model/management-cluster.js';
 import type { DriftReport, ReportError } from '../model/report.js';
 import type { ScopedCluster } from './restore-scope.js';
 
