@@ -1,6 +1,6 @@
 /**
  * The namespaced Cluster API, kubeadm and CAPV resources that make up a cluster, with every name
- * Velero resolves to them through discovery (docs/restore-gate.md §9): plural, singular (the kind,
+ * Velero resolves to them through discovery (docs/restore-gate.md §10): plural, singular (the kind,
  * lower-cased), short names, each alone or followed by `.group`. The one table of these names;
  * test/gate/capi-resources.test.ts checks it against the CRDs' published manifests
  * (test/fixtures/capi-crd-names.json: kubernetes-sigs/cluster-api and

@@ -1,5 +1,5 @@
 /**
- * Which backed-up clusters a Velero Restore touches (docs/restore-gate.md §9, drift semantics §7):
+ * Which backed-up clusters a Velero Restore touches (docs/restore-gate.md §10, drift semantics §7):
  * those with at least one object Velero would restore, its filters applied to each object as
  * Velero applies them. One answer for the webhook, from the same objects the RestoreItemAction
  * sorts by cluster (backup/membership.ts). Pure.

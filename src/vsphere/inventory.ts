@@ -94,7 +94,14 @@ export async function listVCenter(target: VimTarget, options: ListOptions = {}):
     const reason = err instanceof VimError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`;
     const certificate = err instanceof VimError ? CERTIFICATE_PROBLEMS[err.kind] : undefined;
     // Defence in depth: whatever a server echoed, the password never reaches a report.
-    return { ok: false, vcenter, reason: redacted(reason, { secrets: [target.password], max: 1000 }), ...(certificate ? { certificate } : {}) };
+    const loginRefused = err instanceof VimError && err.kind === 'login';
+    return {
+      ok: false,
+      vcenter,
+      reason: redacted(reason, { secrets: [target.password], max: 1000 }),
+      ...(certificate ? { certificate } : {}),
+      ...(loginRefused ? { loginRefused } : {}),
+    };
   } finally {
     clearTimeout(timer);
   }
