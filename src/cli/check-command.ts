@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import type { CheckFlags } from './check-flags.js';
-import { inSeconds, seconds } from './options.js';
+import { durationOption } from './options.js';
 
 export function addCheckCommand(program: Command): void {
   program
@@ -29,7 +29,7 @@ export function addCheckCommand(program: Command): void {
       '--watch',
       "follow the service's restore readiness (serve with watch.enabled): each storage location's newest backup, on every change, until --timeout",
     )
-    .option('--timeout <seconds>', 'deadline of the call', seconds, inSeconds(DEFAULTS.check.timeoutMs))
+    .addOption(durationOption('check', '--timeout <duration>', 'deadline of the call', DEFAULTS.check.timeoutMs))
     .action(async (flags: CheckFlags) => {
       try {
         await (flags.watch ? (await import('./check-watch.js')).runWatch(flags) : (await import('./check-run.js')).runCheck(flags));

@@ -15,5 +15,6 @@ export interface CheckFlags {
   refresh?: boolean;
   /** Follow the service's restore readiness (WatchReadiness) instead of checking one backup. */
   watch?: boolean;
+  /** In ms. */
   timeout: number;
 }

@@ -140,6 +140,32 @@ export function restoreFilters(spec: unknown): RestoreFilters {
 }
 
 /**
+ * A Restore with no filter: every namespace (none listed, or `*`), every resource, no exclusion and
+ * no label selector. It restores every cluster of its backup. A spec with a list of the wrong type
+ * is not one.
+ */
+export function restoresEverything(spec: unknown): boolean {
+  const s = isMap(spec) ? spec : {};
+  const all = (field: string) => {
+    try {
+      const list = strings(s[field], field);
+      return list.length === 0 || list.includes('*');
+    } catch {
+      return false;
+    }
+  };
+  const none = (field: string) => s[field] === undefined || s[field] === null || (Array.isArray(s[field]) && s[field].length === 0);
+  return (
+    all('includedNamespaces') &&
+    all('includedResources') &&
+    none('excludedNamespaces') &&
+    none('excludedResources') &&
+    none('orLabelSelectors') &&
+    (s['labelSelector'] === undefined || s['labelSelector'] === null)
+  );
+}
+
+/**
  * The clusters of `clusters` of which the Restore with `filters` would restore at least one
  * object. Throws MalformedRestoreError when its namespace patterns cost more than MAX_SCOPE_STEPS.
  * `namespaces` may bring namespaces already judged (a caller that judged them in slices).

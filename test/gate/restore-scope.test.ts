@@ -7,6 +7,7 @@ import {
   NamespaceFilter,
   SCOPE_SLICE_STEPS,
   restoreFilters,
+  restoresEverything,
   touchedClusters,
   type ScopedCluster,
 } from '../../src/gate/restore-scope.js';
@@ -247,3 +248,20 @@ test('a pattern repeated a thousand times is compiled and matched once', (t) => 
   t.is(filters.includedNamespaces.length, 1);
   t.deepEqual(touchedClusters(filters, [{ namespace: `${'a'.repeat(62)}b`, name: 'c' }]), []);
 });
+
+const everything: Array<[string, unknown, boolean]> = [
+  ['no spec', undefined, true],
+  ['no filter', { backupName: 'b' }, true],
+  ["Velero's * for all namespaces and resources", { includedNamespaces: ['*'], includedResources: ['*'] }, true],
+  ['a namespace', { includedNamespaces: ['tkg'] }, false],
+  ['a resource', { includedResources: ['cl'] }, false],
+  ['an exclusion', { excludedResources: ['secrets'] }, false],
+  ['a label selector, even empty', { labelSelector: {} }, false],
+  ['orLabelSelectors', { orLabelSelectors: [{ matchLabels: { a: 'b' } }] }, false],
+  ['a list of the wrong type', { includedNamespaces: 'tkg' }, false],
+];
+for (const [title, spec, expected] of everything) {
+  test(`restoresEverything: ${title}`, (t) => {
+    t.is(restoresEverything(spec), expected);
+  });
+}
