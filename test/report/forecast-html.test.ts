@@ -20,6 +20,13 @@ test('a hostile VM name is escaped in the page and its control characters escape
   t.true(text.includes('<script>alert(1)</script>\\u{1b}[2J'));
 });
 
+test('a newline or a bidirectional override (U+202E) in a VM name is shown escaped in the page', (t) => {
+  const html = renderForecastHtml(forecast(healthyCluster().ghost('wc1', 'wc1-\u202egnp.exe\nForged').input()));
+  t.false(html.includes('\u202e'));
+  t.false(html.includes('\nForged'));
+  t.true(html.includes('wc1-\\u{202e}gnp.exe\\u{a}Forged'));
+});
+
 test('the console paints verdicts only when asked', (t) => {
   const f = forecast(healthyCluster().input());
   t.true(renderForecastConsole(f, { color: true }).includes('\u001b[32mSafeToUnpause\u001b[0m'));
