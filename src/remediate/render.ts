@@ -83,9 +83,9 @@ vm_guard() {
 
 # node_guard KUBECONFIG NODE BIOS_UUID ROLE: go on only when NODE is the one Node that carries this BIOS UUID
 # (spec.providerID vsphere://UUID or status.nodeInfo.systemUUID, in any case), or when no Node carries it
-# and none is named NODE; and a worker's Node carries no control-plane role label.
+# and none is named NODE; and a worker's Node carries no control-plane role label and runs no etcd Pod.
 node_guard() {
-  local rows found
+  local rows found etcd
   rows=$(kubectl --kubeconfig "$1" --request-timeout=60s get nodes -o go-template="$node_rows") ||
     { echo "refusing: cannot list the Nodes to find the one with BIOS UUID $3" >&2; return 1; }
   found=$(UUID="$3" awk 'BEGIN { u = tolower(ENVIRON["UUID"]) } tolower($2) == "vsphere://" u || tolower($3) == u { print $1, $4 }' <<<"$rows")
@@ -104,6 +104,14 @@ node_guard() {
   if [ "$4" = worker ] && [ "\${found#* }" = control-plane ]; then
     echo "refusing: Node $2 (BIOS UUID $3) carries the control-plane role label: not a worker" >&2
     return 1
+  fi
+  if [ "$4" = worker ] && [ -n "$found" ]; then
+    etcd=$(kubectl --kubeconfig "$1" --request-timeout=60s -n kube-system get pods -l component=etcd -o go-template='{{range .items}}{{.spec.nodeName}}{{"\\n"}}{{end}}') ||
+      { echo "refusing: cannot tell whether an etcd Pod runs on Node $2 (BIOS UUID $3)" >&2; return 1; }
+    if grep -qxF -- "$2" <<<"$etcd"; then
+      echo "refusing: an etcd Pod runs on Node $2 (BIOS UUID $3): not a worker" >&2
+      return 1
+    fi
   fi
 }
 # One row per Node: name, providerID, systemUUID, and control-plane or worker by its role labels.

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { DriftReport, MachineReport } from '../../src/model/report.js';
 import { kubeconfigInBackup, remediationPlan } from '../../src/remediate/plan.js';
 import { renderPlanSh } from '../../src/remediate/render.js';
-import { startApiServer, type ApiServer, type NodeSpec } from '../helpers/apiserver.js';
+import { startApiServer, type ApiServer, type NodeSpec, type PodSpec } from '../helpers/apiserver.js';
 import { cluster, report } from '../helpers/reports.js';
 import { tempDir } from '../helpers/scenario.js';
 
@@ -41,6 +41,13 @@ const NODES = (): NodeSpec[] => [
   { name: 'wc1-control-plane-aaaaa', providerID: 'vsphere://42000001-0000-4000-8000-000000000001', controlPlane: true },
 ];
 
+const etcdPod = (nodeName: string): PodSpec => ({
+  name: `etcd-${nodeName}`,
+  namespace: 'kube-system',
+  nodeName,
+  labels: { component: 'etcd' },
+});
+
 /** Writes the plan, a backup holding the stand-in's kubeconfig Secret, and the govc shim; runs the plan. */
 async function runPlan(api: ApiServer, r: DriftReport): Promise<{ code: number; stderr: string; govc: string }> {
   const dir = await tempDir('drift-plan-sh-');
@@ -67,7 +74,7 @@ const names = (nodes: NodeSpec[]) => nodes.map((n) => n.name);
 
 test('the report names the Node that carries the BIOS UUID: drained, deleted, then the VM', async (t) => {
   const nodes = NODES();
-  const api = await startApiServer({ nodes });
+  const api = await startApiServer({ nodes, pods: [etcdPod('wc1-control-plane-aaaaa')] });
   t.teardown(() => api.stop());
   const out = await runPlan(api, ghost('wc1-md-0-ghost'));
   t.is(out.code, 0, out.stderr);
@@ -112,4 +119,16 @@ test('a worker Ghost whose Node (its providerID in upper case) carries the contr
   t.regex(out.stderr, new RegExp(`refusing: Node wc1-md-0-ghost \\(BIOS UUID ${BIOS}\\) carries the control-plane role label: not a worker`));
   t.is(nodes.length, 3);
   t.false(nodes.some((n) => n.unschedulable));
+});
+
+test('a worker Ghost whose Node runs an etcd Pod is refused', async (t) => {
+  const nodes = NODES();
+  const api = await startApiServer({ nodes, pods: [etcdPod('wc1-md-0-ghost')] });
+  t.teardown(() => api.stop());
+  const out = await runPlan(api, ghost('wc1-md-0-ghost'));
+  t.not(out.code, 0);
+  t.regex(out.stderr, new RegExp(`refusing: an etcd Pod runs on Node wc1-md-0-ghost \\(BIOS UUID ${BIOS}\\): not a worker`));
+  t.is(nodes.length, 3);
+  t.false(nodes.some((n) => n.unschedulable));
+  t.notRegex(out.govc, /vm\.(power|destroy)/);
 });
