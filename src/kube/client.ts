@@ -7,6 +7,8 @@ import type { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client
 import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from './call.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { apiServerOf } from './config.js';
+import type { ApiResource } from './capi-resources.js';
+import type { KubeObject } from '../model/kube.js';
 
 export interface KubeApis {
   core: CoreV1Api;
@@ -49,6 +51,24 @@ export interface KubeClient {
    * names it in errors; default `Secret <namespace>/<name>`. Holds secrets: never log it.
    */
   readSecretData(namespace: string, name: string, options?: { signal?: AbortSignal; object?: string }): Promise<Record<string, string>>;
+  /**
+   * Every object of a custom resource (in `namespace`, else in all namespaces) matching the label
+   * selector, not checked; paged as listVeleroObjects.
+   */
+  listObjects(resource: ApiResource, query?: { namespace?: string; labelSelector?: string }, signal?: AbortSignal): Promise<unknown[]>;
+  /** Merge-patches one object of a custom resource. */
+  patchObject(resource: ApiResource, namespace: string, name: string, patch: object, signal?: AbortSignal): Promise<void>;
+  /**
+   * Every Secret (in `namespace`, else in all namespaces), paged, as name and namespace only,
+   * except those `keepData` names: their `data` stays (still base64). Values of the others are
+   * dropped page by page, never kept.
+   */
+  listSecrets(
+    query: { namespace?: string; keepData: (namespace: string, name: string) => boolean },
+    signal?: AbortSignal,
+  ): Promise<KubeObject[]>;
+  /** The loaded kubeconfig, for a watch (which client-node opens itself). */
+  readonly config: KubeConfig;
 }
 
 export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Promise<KubeClient> {
@@ -71,9 +91,55 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
     ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], ...(labelSelector ? { labelSelector } : {}) }) as const;
   const veleroObject = (kind: VeleroKind, namespace: string, name: string) =>
     ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], name }) as const;
+  const plural = (r: ApiResource, namespace?: string) =>
+    `${r.plural}${namespace ? ` in ${namespace}` : r.clusterScoped ? '' : ' in all namespaces'}`;
   return {
     server,
     call,
+    config: kc,
+    listObjects: (resource, query = {}, signal) =>
+      call(
+        `${plural(resource, query.namespace)}${query.labelSelector ? ` (${query.labelSelector})` : ''}`,
+        'list',
+        ({ custom }, o) =>
+          listPages((page) => {
+            const base = { group: resource.group, version: resource.version, plural: resource.plural, ...page };
+            const selector = query.labelSelector ? { labelSelector: query.labelSelector } : {};
+            return query.namespace
+              ? custom.listNamespacedCustomObject({ ...base, ...selector, namespace: query.namespace }, o)
+              : custom.listClusterCustomObject({ ...base, ...selector }, o);
+          }),
+        signal,
+      ),
+    async patchObject(resource, namespace, name, patch, signal) {
+      await call(
+        `${resource.kind} ${namespace}/${name}`,
+        'patch',
+        ({ custom }, o) =>
+          custom.patchNamespacedCustomObject(
+            { group: resource.group, version: resource.version, plural: resource.plural, namespace, name, body: patch },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, o),
+          ),
+        signal,
+      );
+    },
+    listSecrets: ({ namespace, keepData }, signal) =>
+      call(
+        `secrets${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
+        'list',
+        async ({ core }, o) => {
+          const kept: KubeObject[] = [];
+          await listPages(async (page) => {
+            const list = namespace
+              ? await core.listNamespacedSecret({ namespace, ...page }, o)
+              : await core.listSecretForAllNamespaces(page, o);
+            for (const secret of list.items) kept.push(slimSecret(secret, keepData));
+            return { metadata: { continue: list.metadata?._continue } };
+          });
+          return kept;
+        },
+        signal,
+      ),
     readVeleroObject: (kind, namespace, name, signal) =>
       call(
         `${kind} ${namespace}/${name}`,
@@ -142,6 +208,17 @@ async function listPages(page: (query: { limit: number; _continue?: string }) =>
     next = token;
   }
   throw new Error(`the listing goes on beyond ${MAX_LIST_PAGES} pages of ${DEFAULTS.kube.pageSize}`);
+}
+
+/** A listed Secret as its name, with its data only when the caller keeps it. */
+function slimSecret(
+  secret: { metadata?: { name?: string; namespace?: string }; data?: Record<string, string> },
+  keepData: (namespace: string, name: string) => boolean,
+): KubeObject {
+  const name = secret.metadata?.name ?? '';
+  const namespace = secret.metadata?.namespace ?? '';
+  const data = keepData(namespace, name) ? secret.data : undefined;
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, ...(data ? { data: { ...data } } : {}) };
 }
 
 /** A Secret value as text. */
