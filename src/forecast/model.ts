@@ -12,6 +12,8 @@ export interface ObjectRef {
   kind: string;
   namespace: string;
   name: string;
+  /** For a VirtualMachine: its vCenter key (namespace is then the cluster's). */
+  vcenter?: string;
 }
 
 /** A Kubernetes label selector (matchLabels AND every matchExpression). */
@@ -109,6 +111,8 @@ export interface ForecastHealthCheck {
   maxUnhealthy?: number | string;
   /** `spec.unhealthyRange`, e.g. `[1-3]`; takes precedence over maxUnhealthy. */
   unhealthyRange?: string;
+  /** `spec.unhealthyConditions`: a Node whose condition has this status is unhealthy. */
+  unhealthyConditions?: Array<{ type: string; status: string; timeoutSeconds: number }>;
 }
 
 /** Where CAPV clones a VM: from a VSphereMachine, VSphereVM or VSphereMachineTemplate spec. */
