@@ -99,7 +99,7 @@ export function toWorkloadNode(node: V1Node): WorkloadNode {
  * Why the client certificate cannot be used now, if it cannot: connecting with a certificate we
  * know has expired only earns a 401 that says less.
  */
-function certificateProblem(credentials: WorkloadCredentials, secretName: string, cluster: string, debug: Debug): string | undefined {
+export function certificateProblem(credentials: WorkloadCredentials, secretName: string, cluster: string, debug: Debug): string | undefined {
   const validity = clientCertificateValidity(credentials);
   if (!validity) return undefined;
   const now = new Date();
@@ -160,7 +160,7 @@ async function readAllPages(api: CoreV1Api, requestOptions: KubeRequestOptions, 
   return nodes;
 }
 
-function apiFor(credentials: WorkloadCredentials): CoreV1Api {
+export function apiFor(credentials: WorkloadCredentials): CoreV1Api {
   const kc = new KubeConfig();
   // Only the address and header credentials go to client-node; the TLS material stays in our agent
   // so that client-node never reads files or runs plugins on behalf of a backup.
@@ -175,7 +175,7 @@ function apiFor(credentials: WorkloadCredentials): CoreV1Api {
   return kc.makeApiClient(CoreV1Api);
 }
 
-function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Agent {
+export function agentFor(credentials: WorkloadCredentials, insecure: boolean): https.Agent {
   return new https.Agent({
     keepAlive: true,
     maxSockets: 1,
