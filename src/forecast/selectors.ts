@@ -59,3 +59,13 @@ export function formatDuration(seconds: number): string {
   const s = seconds % 60;
   return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
 }
+
+/** A Go `time.Duration` string as Kubernetes writes it (`20m0s`, `1h`, `300s`, `1.5h`) in seconds; undefined when it is not one. */
+export function parseGoDuration(value: string): number | undefined {
+  const text = value.trim();
+  if (text === '0') return 0;
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0));
+}
