@@ -47,8 +47,3 @@ export type CapiResourceName = keyof typeof CAPI_RESOURCES;
 export function resourceOfKind(kind: string): ApiResource | undefined {
   return Object.values(CAPI_RESOURCES).find((r) => r.kind === kind);
 }
-
-/** Velero and Cluster API mark paused objects with it; the controllers skip them. */
-export const PAUSED_ANNOTATION = 'cluster.x-k8s.io/paused';
-/** MachineHealthChecks leave Machines that carry it alone. */
-export const SKIP_REMEDIATION_ANNOTATION = 'cluster.x-k8s.io/skip-remediation';

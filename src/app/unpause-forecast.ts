@@ -1,0 +1,116 @@
+/**
+ * The unpause forecast's use case (docs/unpause-forecast.md): reads the live management cluster,
+ * the vCenters its VSphereClusters name (one walk each, as `detect`) and each workload cluster's
+ * Nodes and etcd members, then asks the pure forecast what the controllers will do on unpause.
+ * Every door (the CLI's `unpause`, gRPC ForecastUnpause) calls this.
+ */
+import { vcenterTargetsOf } from '../backup/vcenter-targets.js';
+import { kubeconfigOf } from '../backup/workload-clusters.js';
+import { forecast } from '../forecast/forecast.js';
+import type { CloneResources, Forecast, ForecastInput, WorkloadState } from '../forecast/model.js';
+import { projectManagement } from '../forecast/project.js';
+import type { KubeClient } from '../kube/client.js';
+import { readManagementCluster, type ManagementObjects } from '../kube/management-cluster.js';
+import type { VCenterListing } from '../model/inventory.js';
+import type { CredentialOverrides } from '../model/vcenter.js';
+import { withCertificateHint, withCredentials, type DoorWords } from './detect.js';
+
+export interface ForecastOptions {
+  /** `namespace/name` of the Clusters to forecast; all when absent. */
+  clusters?: string[];
+  insecureSkipVerify?: boolean;
+  /** Do not read the workload clusters: what needs their Nodes is unknown. */
+  skipAccessApiServer?: boolean;
+  credentials?: CredentialOverrides;
+  words?: DoorWords;
+  vcenterTimeoutMs?: number;
+  apiserverTimeoutMs?: number;
+  apiserverConcurrency?: number;
+  signal?: AbortSignal;
+  debug?: (message: string) => void;
+  now?: () => Date;
+}
+
+export interface ForecastRun {
+  forecast: Forecast;
+  /** The objects the forecast was made from, Secrets as names only (the unpause patches them). */
+  objects: ManagementObjects;
+}
+
+export async function forecastUnpause(client: KubeClient, options: ForecastOptions = {}): Promise<ForecastRun> {
+  const debug = options.debug ?? (() => {});
+  const objects = await readManagementCluster(client, { signal: options.signal, debug });
+  const management = projectManagement(objects);
+  const selected = (namespace: string, name: string) => !options.clusters || options.clusters.includes(`${namespace}/${name}`);
+  const clusters = management.clusters.filter((c) => selected(c.namespace, c.name));
+  const vcenters = new Set(
+    management.vsphereClusters
+      .filter((v) => clusters.some((c) => c.namespace === v.namespace && c.infrastructureName === v.name))
+      .flatMap((v) => (v.vcenter ? [v.vcenter] : [])),
+  );
+  const targets = vcenterTargetsOf(objects).filter((t) => !options.clusters || vcenters.has(t.vcenter));
+  const workloadRequests = clusters.map((c) => ({
+    namespace: c.namespace,
+    cluster: c.name,
+    kubeconfig: kubeconfigOf(objects, c.namespace, c.name),
+  }));
+  // The values were needed for the targets and the kubeconfigs only: from here on, names.
+  objects.secrets = objects.secrets.map((s) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { ...s.metadata } }));
+
+  const vsphere = await readVSphere(targets, options, debug);
+  options.signal?.throwIfAborted();
+  const workloads = options.skipAccessApiServer ? [] : await readWorkloads(workloadRequests, options);
+  options.signal?.throwIfAborted();
+  const input: ForecastInput = {
+    management,
+    vsphere,
+    workloads,
+    ...(options.clusters ? { only: options.clusters } : {}),
+    now: (options.now ?? (() => new Date()))().toISOString(),
+  };
+  return { forecast: forecast(input), objects };
+}
+
+async function readVSphere(
+  targets: ReturnType<typeof vcenterTargetsOf>,
+  options: ForecastOptions,
+  debug: (message: string) => void,
+): Promise<ForecastInput['vsphere']> {
+  const { ready, missing } = withCredentials(targets, options.credentials, options.words);
+  for (const t of ready) debug(`vsphere: ${t.server}: credentials from ${t.credentialsFrom}`);
+  const { walkVCenters } = await import('../vsphere/inventory.js');
+  const walks = await walkVCenters(ready, {
+    cloneResources: true,
+    insecureSkipVerify: options.insecureSkipVerify,
+    timeoutMs: options.vcenterTimeoutMs,
+    signal: options.signal,
+    debug,
+  });
+  const listings: VCenterListing[] = [...walks.map((w) => withCertificateHint(w.listing, options.words?.certificateHints)), ...missing];
+  const resources: CloneResources[] = walks.flatMap((w) => (w.resources ? [{ vcenter: w.listing.vcenter, ...w.resources }] : []));
+  return { listings, resources };
+}
+
+async function readWorkloads(
+  requests: Array<{ namespace: string; cluster: string; kubeconfig: string | undefined }>,
+  options: ForecastOptions,
+): Promise<WorkloadState[]> {
+  const { readAllWorkloadMembers } = await import('../workload/members.js');
+  const reachable = requests.flatMap((r) => (r.kubeconfig ? [{ ...r, kubeconfig: r.kubeconfig }] : []));
+  const read = await readAllWorkloadMembers(reachable, {
+    timeoutMs: options.apiserverTimeoutMs,
+    concurrency: options.apiserverConcurrency,
+    insecureSkipVerify: options.insecureSkipVerify,
+    signal: options.signal,
+    debug: options.debug,
+  });
+  const without: WorkloadState[] = requests
+    .filter((r) => !r.kubeconfig)
+    .map((r) => ({
+      namespace: r.namespace,
+      cluster: r.cluster,
+      reached: false,
+      reason: `no Secret ${r.namespace}/${r.cluster}-kubeconfig with a value`,
+    }));
+  return [...read, ...without];
+}
