@@ -24,6 +24,7 @@ export const INTEGRATION_TESTS = [
   'test/plugin/protocol.test.ts', // single executable
   'test/report/html.test.ts', // chromium
   'test/plugin/velero-host.test.ts', // single executable, go-plugin host, s3rver, vcsim
+  'test/plugin/velero-remote.test.ts', // go-plugin host, s3rver, vcsim
   'test/plugin/velero-restore.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/vsphere/inventory.test.ts', // vcsim
 ];

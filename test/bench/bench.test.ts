@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runBench, type BenchResults } from '../../bench/run.js';
 
 test('the quick preset runs every measure and writes the results file', async (t) => {
-  t.timeout(240_000);
+  t.timeout(600_000);
   const dir = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const resultsPath = join(dir, 'results.json');
