@@ -34,9 +34,14 @@ function ghostFinding(namespace: string, g: MachineReport, controlPlane: boolean
   return {
     kind: 'ghost-vm',
     object: { kind: what, namespace, name: g.vmName ?? g.nodeName ?? g.name, ...(g.vcenter ? { vcenter: g.vcenter } : {}) },
-    why: `${controlPlane ? 'control-plane ' : ''}Ghost: ${g.reason}; no live Machine accounts for it, so Cluster API never manages or removes it`,
+    why: `${controlPlane ? 'control-plane ' : ''}Ghost, never managed or removed by Cluster API: ${liveWording(g.reason)}`,
     rule: 'ghost-vm',
   };
+}
+
+/** The drift analysis speaks of the backup; here the Machines it compared with are the live ones. */
+function liveWording(reason: string): string {
+  return reason.replaceAll('no Machine in the backup', 'no live Machine').replaceAll('before the restore ', 'before unpausing ');
 }
 
 /** A cluster view in the shape the drift analysis takes. */

@@ -68,8 +68,9 @@ function judge(mhc: ForecastHealthCheck, f: MachineFacts, out: Outcome): Unhealt
     return why ? { facts: f, when: `after nodeStartupTimeout ${formatDuration(timeout)}`, why } : undefined;
   }
   if (f.node.state === 'not-ready') {
-    const condition = mhc.unhealthyConditions?.find((c) => c.type === 'Ready' && c.status !== 'True');
-    if (condition) return { facts: f, when: 'at unpause', why: `its Node ${f.node.node.name} is not Ready (${mhc.name} allows ${formatDuration(condition.timeoutSeconds)})` };
+    const ready = mhc.unhealthyConditions?.filter((c) => c.type === 'Ready') ?? [];
+    const condition = ready.find((c) => c.status === 'False') ?? ready.find((c) => c.status === 'Unknown');
+    if (condition) return { facts: f, when: 'at unpause', why: `its Node ${f.node.node.name} is not Ready, and has not been since before the restore: longer than the ${formatDuration(condition.timeoutSeconds)} ${mhc.name} allows` };
   }
   return undefined;
 }

@@ -47,7 +47,8 @@ function dedupe(notes: Note[]): Note[] {
 export function summaryLine(actions: ForecastAction[], findings: ForecastFinding[], paused: boolean): string {
   const parts: string[] = [];
   const groups = new Map<string, number>();
-  for (const a of actions) groups.set(`${a.kind}\u0000${a.when}`, (groups.get(`${a.kind}\u0000${a.when}`) ?? 0) + 1);
+  const atUnpauseFirst = [...actions].sort((a, b) => Number(a.when !== 'at unpause') - Number(b.when !== 'at unpause'));
+  for (const a of atUnpauseFirst) groups.set(`${a.kind}\u0000${a.when}`, (groups.get(`${a.kind}\u0000${a.when}`) ?? 0) + 1);
   for (const kind of ACTION_ORDER) {
     for (const [key, n] of groups) {
       const [k, when] = key.split('\u0000') as [ActionKind, string];
