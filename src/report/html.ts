@@ -13,7 +13,8 @@ export function escapeHtml(text: string): string {
 
 const e = escapeHtml;
 
-const CSS = `
+/** The report pages' style sheet, shared by the drift report and the unpause forecast. */
+export const REPORT_CSS = `
 :root{--red:#b3261e;--yellow:#8a6100;--cyan:#00677d;--green:#1e6b32;--line:#d0d4d9;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 body{margin:0 auto;max-width:72rem;padding:1rem;color:#1b1f24;line-height:1.4}
 h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.2rem;border-bottom:2px solid var(--line);padding-bottom:.2rem;margin-top:1.6rem}
@@ -35,15 +36,17 @@ td{display:block;border:0;padding:.1rem 0}td[data-label]::before{content:attr(da
 @media print{body{max-width:none;font-size:10pt}h2{break-after:avoid}tr,li{break-inside:avoid}pre{background:none;border:1px solid var(--line)}}
 `;
 
-const status = (s: string) => `<span class="s s-${e(s)}">${e(s)}</span>`;
-const cell = (label: string, html: string) => `<td data-label="${e(label)}">${html}</td>`;
+/** A status word in its colour (`.s-<status>`). */
+export const status = (s: string) => `<span class="s s-${e(s)}">${e(s)}</span>`;
+/** A table cell that keeps its column's label on narrow screens. */
+export const cell = (label: string, html: string) => `<td data-label="${e(label)}">${html}</td>`;
 
 export function renderHtml(report: DriftReport, plan: RemediationPlan): string {
   const out: string[] = [];
   const meta = report.metadata;
   out.push('<!doctype html><html lang="en"><head><meta charset="utf-8">');
   out.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
-  out.push(`<title>Drift report${meta ? ` — ${e(meta.backup)}` : ''}</title><style>${CSS}</style></head><body>`);
+  out.push(`<title>Drift report${meta ? ` — ${e(meta.backup)}` : ''}</title><style>${REPORT_CSS}</style></head><body>`);
   out.push(`<h1>Drift report</h1>`);
   if (meta) {
     out.push(
