@@ -20,6 +20,8 @@ export interface UnpauseOptions extends ForecastOptions {
   skipRemediation?: boolean;
   /** How the door tells the operator to accept a forecast, e.g. `give --accept <digest>`. */
   acceptHint?: (digest: string) => string;
+  /** Asked before each cluster is unpaused; absent: no question. */
+  confirm?: (cluster: ClusterForecast) => Promise<boolean>;
   /** One line per change made. */
   log?: (line: string) => void;
 }
@@ -52,6 +54,8 @@ export async function unpauseClusters(client: KubeClient, options: UnpauseOption
       entries.push({ ...base, outcome: 'already-running', reason: 'not paused: nothing to unpause' });
     } else if (refusal) {
       entries.push({ ...base, outcome: 'refused', reason: refusal });
+    } else if (options.confirm && !(await options.confirm(cluster))) {
+      entries.push({ ...base, outcome: 'refused', reason: 'not confirmed' });
     } else {
       const annotated = options.skipRemediation ? await markSkipRemediation(client, cluster, options) : [];
       await unpauseCluster(client, objects, cluster, options);

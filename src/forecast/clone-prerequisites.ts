@@ -47,7 +47,8 @@ function cloneSpecOf(view: ClusterView, index: ForecastIndex, owner: ObjectRef):
   }
   if (owner.kind === 'KubeadmControlPlane') template = view.controlPlane?.infrastructureTemplate;
   if (owner.kind === 'MachineSet') template = view.machineSets.find((s) => s.name === owner.name)?.template.infrastructureTemplate;
-  if (owner.kind === 'MachineDeployment') template = view.machineDeployments.find((d) => d.name === owner.name)?.template.infrastructureTemplate;
+  if (owner.kind === 'MachineDeployment')
+    template = view.machineDeployments.find((d) => d.name === owner.name)?.template.infrastructureTemplate;
   if (!template) return `${refText(owner)} names no VSphereMachineTemplate`;
   const found = m.machineTemplates.find((t) => t.namespace === owner.namespace && t.name === template);
   return found ? found.clone : `VSphereMachineTemplate ${owner.namespace}/${template} is missing`;
@@ -56,8 +57,16 @@ function cloneSpecOf(view: ClusterView, index: ForecastIndex, owner: ObjectRef):
 /** What of the spec the vCenter lacks; a field left empty takes CAPV's default and is not checked. */
 export function missingFor(spec: CloneSpec, resources: CloneResources, vms: Array<{ name: string; folder?: string }>): string[] {
   const missing: string[] = [];
-  const has = (paths: Array<string | undefined>, wanted: string) => paths.some((p) => p !== undefined && (nameOf(p) === wanted || samePlace(p, wanted)));
-  if (spec.template && !has(vms.map((v) => (v.folder ? `${v.folder}/${v.name}` : v.name)), spec.template)) missing.push(`template ${spec.template}`);
+  const has = (paths: Array<string | undefined>, wanted: string) =>
+    paths.some((p) => p !== undefined && (nameOf(p) === wanted || samePlace(p, wanted)));
+  if (
+    spec.template &&
+    !has(
+      vms.map((v) => (v.folder ? `${v.folder}/${v.name}` : v.name)),
+      spec.template,
+    )
+  )
+    missing.push(`template ${spec.template}`);
   if (spec.datastore && !has(resources.datastores, spec.datastore)) missing.push(`datastore ${spec.datastore}`);
   for (const n of spec.networks) if (!has(resources.networks, n)) missing.push(`network ${n}`);
   if (spec.resourcePool && !has(resources.resourcePools, spec.resourcePool)) missing.push(`resource pool ${spec.resourcePool}`);

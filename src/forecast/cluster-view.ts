@@ -32,10 +32,7 @@ export type VMState =
   | { state: 'clone' }
   | { state: 'unknown'; reason: string };
 
-export type NodeState =
-  | { state: 'ready' | 'not-ready'; node: ForecastNode }
-  | { state: 'none' }
-  | { state: 'unknown'; reason: string };
+export type NodeState = { state: 'ready' | 'not-ready'; node: ForecastNode } | { state: 'none' } | { state: 'unknown'; reason: string };
 
 export interface MachineFacts {
   machine: ForecastMachine;
@@ -76,7 +73,8 @@ export function indexInput(input: ForecastInput): ForecastIndex {
   return { input, vcenters, failedVCenters };
 }
 
-const inCluster = (c: ForecastClusterObject) => (o: { namespace: string; cluster: string }) => o.namespace === c.namespace && o.cluster === c.name;
+const inCluster = (c: ForecastClusterObject) => (o: { namespace: string; cluster: string }) =>
+  o.namespace === c.namespace && o.cluster === c.name;
 
 export function clusterView(index: ForecastIndex, cluster: ForecastClusterObject): ClusterView {
   const m = index.input.management;

@@ -17,7 +17,13 @@ export function controlPlaneOutcome(view: ClusterView, taken: Set<MachineFacts>)
   const outdated = machines.filter((f) => outdatedBy(kcp, f).length > 0);
   if (outdated.length > 0) {
     const reasons = [...new Set(outdated.flatMap((f) => outdatedBy(kcp, f)))].join('; ');
-    out.actions.push({ kind: 'rollout', object: owner, when: 'at unpause', why: `${outdated.length} control-plane Machine(s) differ from it: ${reasons}`, rule: 'rollout' });
+    out.actions.push({
+      kind: 'rollout',
+      object: owner,
+      when: 'at unpause',
+      why: `${outdated.length} control-plane Machine(s) differ from it: ${reasons}`,
+      rule: 'rollout',
+    });
     for (const f of outdated) {
       taken.add(f);
       const why = `rolled out: ${outdatedBy(kcp, f).join('; ')}`;

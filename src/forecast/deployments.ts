@@ -40,7 +40,12 @@ export function deploymentsOutcome(view: ClusterView, taken: Set<MachineFacts>, 
   return out;
 }
 
-function deploymentActions(view: ClusterView, md: ForecastMachineDeployment, sets: ForecastMachineSet[], taken: Set<MachineFacts>): ForecastAction[] {
+function deploymentActions(
+  view: ClusterView,
+  md: ForecastMachineDeployment,
+  sets: ForecastMachineSet[],
+  taken: Set<MachineFacts>,
+): ForecastAction[] {
   const owner = ref('MachineDeployment', md);
   if (md.paused) return [];
   const current = sets.find((s) => sameTemplate(s.template, md.template));
@@ -56,14 +61,26 @@ function deploymentActions(view: ClusterView, md: ForecastMachineDeployment, set
   actions.push(...clones(owner, md.replicas - currentMachines.length, 'at unpause', `rollout of ${md.name}: ${why}`, 'rollout'));
   for (const f of oldMachines) {
     taken.add(f);
-    actions.push({ kind: 'delete', object: machineRef(f.machine), when: 'at unpause', why: `rollout of ${md.name}: replaced by a Machine of the new template`, rule: 'rollout', related: owner });
+    actions.push({
+      kind: 'delete',
+      object: machineRef(f.machine),
+      when: 'at unpause',
+      why: `rollout of ${md.name}: replaced by a Machine of the new template`,
+      rule: 'rollout',
+      related: owner,
+    });
   }
   return actions;
 }
 
 /** The MachineDeployment controller's "template up to date", on the fields the forecast reads. */
 export function sameTemplate(a: MachineTemplateFields, b: MachineTemplateFields): boolean {
-  return a.version === b.version && a.infrastructureTemplate === b.infrastructureTemplate && a.bootstrapTemplate === b.bootstrapTemplate && a.failureDomain === b.failureDomain;
+  return (
+    a.version === b.version &&
+    a.infrastructureTemplate === b.infrastructureTemplate &&
+    a.bootstrapTemplate === b.bootstrapTemplate &&
+    a.failureDomain === b.failureDomain
+  );
 }
 
 function templateText(t: MachineTemplateFields): string {

@@ -12,7 +12,16 @@ import { forecastDigest } from './digest.js';
 import { etcdOutcome } from './etcd.js';
 import { ghostFindings } from './ghosts.js';
 import { healthCheckOutcome } from './health-checks.js';
-import { FORECAST_KIND, FORECAST_VERSION, type ClusterForecast, type Forecast, type ForecastAction, type ForecastError, type ForecastFinding, type ForecastInput } from './model.js';
+import {
+  FORECAST_KIND,
+  FORECAST_VERSION,
+  type ClusterForecast,
+  type Forecast,
+  type ForecastAction,
+  type ForecastError,
+  type ForecastFinding,
+  type ForecastInput,
+} from './model.js';
 import { emptyOutcome, merge, type Outcome } from './outcome.js';
 import { ACTION_ORDER, judge, summaryLine } from './verdict.js';
 import { vmOutcome } from './vms.js';
@@ -25,12 +34,20 @@ export function forecast(input: ForecastInput): Forecast {
   const only = input.only && new Set(input.only);
   const errors: ForecastError[] = [...index.failedVCenters].map(([vcenter, reason]) => ({ scope: `vcenter:${vcenter}`, message: reason }));
   for (const name of only ?? []) {
-    if (!views.some((v) => `${v.cluster.namespace}/${v.cluster.name}` === name)) errors.push({ scope: `cluster:${name}`, message: 'no such Cluster in the management cluster' });
+    if (!views.some((v) => `${v.cluster.namespace}/${v.cluster.name}` === name))
+      errors.push({ scope: `cluster:${name}`, message: 'no such Cluster in the management cluster' });
   }
   const clusters = views
     .filter((v) => !only || only.has(`${v.cluster.namespace}/${v.cluster.name}`))
     .map((v) => forecastCluster(v, index, ghosts.get(`${v.cluster.namespace}/${v.cluster.name}`) ?? []));
-  const body = { kind: FORECAST_KIND, version: FORECAST_VERSION, source: input.management.source, generatedAt: input.now, clusters, errors } as const;
+  const body = {
+    kind: FORECAST_KIND,
+    version: FORECAST_VERSION,
+    source: input.management.source,
+    generatedAt: input.now,
+    clusters,
+    errors,
+  } as const;
   return { ...body, digest: forecastDigest(body) };
 }
 
@@ -68,5 +85,7 @@ export function forecastCluster(view: ClusterView, index: ForecastIndex, ghosts:
 
 function sortActions(actions: ForecastAction[]): ForecastAction[] {
   const key = (a: ForecastAction) => `${a.object.kind}/${a.object.name}\u0000${a.when}\u0000${a.rule}\u0000${a.related?.name ?? ''}`;
-  return [...actions].sort((a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return [...actions].sort(
+    (a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0),
+  );
 }

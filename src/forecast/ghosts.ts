@@ -24,7 +24,10 @@ export function ghostFindings(views: ClusterView[], index: ForecastIndex): Map<s
   const out = new Map<string, ForecastFinding[]>();
   for (const c of report.clusters) {
     const ghosts = [...c.controlPlane.machines, ...c.workers.machines].filter((m) => m.status === 'Ghost');
-    out.set(`${c.namespace}/${c.name}`, ghosts.map((g) => ghostFinding(c.namespace, g, c.controlPlane.machines.includes(g))));
+    out.set(
+      `${c.namespace}/${c.name}`,
+      ghosts.map((g) => ghostFinding(c.namespace, g, c.controlPlane.machines.includes(g))),
+    );
   }
   return out;
 }
@@ -55,7 +58,12 @@ function liveCluster(view: ClusterView): BackedUpCluster {
       controlPlane: f.machine.controlPlane,
       biosUuid: f.vsphereVM?.biosUuid ?? uuidOfProviderID(f.machine.providerID),
       vmName: f.vsphereVM?.name ?? f.machine.name,
-      placement: { vcenter: clone?.vcenter ?? view.vcenter, datacenter: clone?.datacenter, folder: clone?.folder, resourcePool: clone?.resourcePool },
+      placement: {
+        vcenter: clone?.vcenter ?? view.vcenter,
+        datacenter: clone?.datacenter,
+        folder: clone?.folder,
+        resourcePool: clone?.resourcePool,
+      },
     };
   });
   return {

@@ -29,7 +29,10 @@ export function healthCheckOutcome(view: ClusterView, taken: Set<MachineFacts>):
     const targets = selected.filter((f) => !f.machine.skipRemediation);
     const unhealthy = targets.map((f) => judge(mhc, f, out)).filter((u): u is Unhealthy => u !== undefined);
     for (const f of selected.filter((s) => s.machine.skipRemediation && judge(mhc, s, emptyOutcome()))) {
-      out.notes.push({ rule: 'skip-remediation', message: `Machine ${f.machine.name} has no Ready Node but carries cluster.x-k8s.io/skip-remediation: ${mhc.name} leaves it alone` });
+      out.notes.push({
+        rule: 'skip-remediation',
+        message: `Machine ${f.machine.name} has no Ready Node but carries cluster.x-k8s.io/skip-remediation: ${mhc.name} leaves it alone`,
+      });
     }
     if (unhealthy.length === 0) continue;
     const blocked = shortCircuit(mhc, targets.length, unhealthy.length);
@@ -44,7 +47,10 @@ export function healthCheckOutcome(view: ClusterView, taken: Set<MachineFacts>):
   }
   for (const f of view.machines.filter((m) => m.vm.state === 'stale' && !remediated.has(m))) {
     if (!out.notes.some((n) => n.message.startsWith(`Machine ${f.machine.name} `))) {
-      out.notes.push({ rule: 'stale-machine', message: `Machine ${f.machine.name}: its VM is gone and no MachineHealthCheck remediates it, so it stays without a Node` });
+      out.notes.push({
+        rule: 'stale-machine',
+        message: `Machine ${f.machine.name}: its VM is gone and no MachineHealthCheck remediates it, so it stays without a Node`,
+      });
     }
   }
   return out;
@@ -70,7 +76,12 @@ function judge(mhc: ForecastHealthCheck, f: MachineFacts, out: Outcome): Unhealt
   if (f.node.state === 'not-ready') {
     const ready = mhc.unhealthyConditions?.filter((c) => c.type === 'Ready') ?? [];
     const condition = ready.find((c) => c.status === 'False') ?? ready.find((c) => c.status === 'Unknown');
-    if (condition) return { facts: f, when: 'at unpause', why: `its Node ${f.node.node.name} is not Ready, and has not been since before the restore: longer than the ${formatDuration(condition.timeoutSeconds)} ${mhc.name} allows` };
+    if (condition)
+      return {
+        facts: f,
+        when: 'at unpause',
+        why: `its Node ${f.node.node.name} is not Ready, and has not been since before the restore: longer than the ${formatDuration(condition.timeoutSeconds)} ${mhc.name} allows`,
+      };
   }
   return undefined;
 }

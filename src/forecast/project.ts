@@ -57,12 +57,18 @@ const annotated = (o: KubeObject, key: string) => Object.hasOwn(o.metadata.annot
 export function projectManagement(live: LiveObjects): ManagementState {
   const vsphereMachines = live.vsphereMachines.map(vsphereMachine);
   const clusterOfControlPlane = new Map(
-    live.clusters.flatMap((c) => (text(c.spec, 'controlPlaneRef', 'name') ? [[`${ns(c)}/${text(c.spec, 'controlPlaneRef', 'name')}`, c.metadata.name] as const] : [])),
+    live.clusters.flatMap((c) =>
+      text(c.spec, 'controlPlaneRef', 'name') ? [[`${ns(c)}/${text(c.spec, 'controlPlaneRef', 'name')}`, c.metadata.name] as const] : [],
+    ),
   );
   return {
     source: live.source,
     clusters: live.clusters.map(cluster),
-    vsphereClusters: live.vsphereClusters.map((o) => ({ namespace: ns(o), name: o.metadata.name, vcenter: server('VSphereCluster', o, o.spec) })),
+    vsphereClusters: live.vsphereClusters.map((o) => ({
+      namespace: ns(o),
+      name: o.metadata.name,
+      vcenter: server('VSphereCluster', o, o.spec),
+    })),
     machines: live.machines.map((o) => machine(o, vsphereMachines)),
     machineSets: live.machineSets.map(machineSet),
     machineDeployments: live.machineDeployments.map(machineDeployment),
@@ -169,14 +175,16 @@ function secretNames(secrets: LiveObjects['secrets']): ManagementState['secrets'
 function replicas(kind: string, o: KubeObject): number {
   const value = field(o.spec, 'replicas');
   if (value === undefined || value === null) return 1;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ForecastInputError(kind, o, 'spec.replicas', 'is not a non-negative integer');
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw new ForecastInputError(kind, o, 'spec.replicas', 'is not a non-negative integer');
   return value;
 }
 
 function selector(kind: string, o: KubeObject): LabelSelector {
   const s = field(o.spec, 'selector');
   if (s === undefined) return {};
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new ForecastInputError(kind, o, 'spec.selector', 'is not a label selector');
+  if (typeof s !== 'object' || s === null || Array.isArray(s))
+    throw new ForecastInputError(kind, o, 'spec.selector', 'is not a label selector');
   return s as LabelSelector;
 }
 
@@ -192,9 +200,11 @@ function templateFields(spec: unknown): MachineTemplateFields {
 function healthCheck(o: KubeObject): ForecastHealthCheck {
   const timeout = field(o.spec, 'nodeStartupTimeout');
   const seconds = typeof timeout === 'string' ? parseGoDuration(timeout) : undefined;
-  if (timeout !== undefined && seconds === undefined) throw new ForecastInputError('MachineHealthCheck', o, 'spec.nodeStartupTimeout', `${JSON.stringify(timeout)} is not a duration`);
+  if (timeout !== undefined && seconds === undefined)
+    throw new ForecastInputError('MachineHealthCheck', o, 'spec.nodeStartupTimeout', `${JSON.stringify(timeout)} is not a duration`);
   const max = field(o.spec, 'maxUnhealthy');
-  if (max !== undefined && typeof max !== 'number' && typeof max !== 'string') throw new ForecastInputError('MachineHealthCheck', o, 'spec.maxUnhealthy', 'is neither a count nor a percentage');
+  if (max !== undefined && typeof max !== 'number' && typeof max !== 'string')
+    throw new ForecastInputError('MachineHealthCheck', o, 'spec.maxUnhealthy', 'is neither a count nor a percentage');
   const conditions = field(o.spec, 'unhealthyConditions');
   return {
     namespace: ns(o),
@@ -205,7 +215,11 @@ function healthCheck(o: KubeObject): ForecastHealthCheck {
     maxUnhealthy: max as number | string | undefined,
     unhealthyRange: text(o.spec, 'unhealthyRange'),
     unhealthyConditions: Array.isArray(conditions)
-      ? conditions.map((c) => ({ type: text(c, 'type') ?? '', status: text(c, 'status') ?? '', timeoutSeconds: parseGoDuration(text(c, 'timeout') ?? '0s') ?? 0 }))
+      ? conditions.map((c) => ({
+          type: text(c, 'type') ?? '',
+          status: text(c, 'status') ?? '',
+          timeoutSeconds: parseGoDuration(text(c, 'timeout') ?? '0s') ?? 0,
+        }))
       : undefined,
   };
 }

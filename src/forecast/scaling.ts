@@ -18,7 +18,14 @@ export function healthOf(f: MachineFacts): Health {
 }
 
 export function clones(owner: ObjectRef, count: number, when: ActionWhen, why: string, rule: RuleId, related?: ObjectRef): ForecastAction[] {
-  return Array.from({ length: Math.max(0, count) }, () => ({ kind: 'clone' as const, object: owner, when, why, rule, ...(related ? { related } : {}) }));
+  return Array.from({ length: Math.max(0, count) }, () => ({
+    kind: 'clone' as const,
+    object: owner,
+    when,
+    why,
+    rule,
+    ...(related ? { related } : {}),
+  }));
 }
 
 /**
@@ -27,7 +34,13 @@ export function clones(owner: ObjectRef, count: number, when: ActionWhen, why: s
  * Machine looks new), so the action names the owner and says a healthy Machine is deleted.
  * The Machines chosen are added to `taken`.
  */
-export function scaleDown(owner: ObjectRef, candidates: MachineFacts[], count: number, why: string, taken: Set<MachineFacts>): ForecastAction[] {
+export function scaleDown(
+  owner: ObjectRef,
+  candidates: MachineFacts[],
+  count: number,
+  why: string,
+  taken: Set<MachineFacts>,
+): ForecastAction[] {
   const rank: Record<Health, number> = { unhealthy: 0, new: 1, unknown: 2, healthy: 3 };
   const order = candidates
     .filter((f) => !taken.has(f))
@@ -46,7 +59,14 @@ export function scaleDown(owner: ObjectRef, candidates: MachineFacts[], count: n
       });
     } else {
       const state = health === 'unknown' ? 'whose Node is unknown' : health === 'new' ? 'whose VM is not cloned yet' : 'without a Ready Node';
-      actions.push({ kind: 'delete', object: machineRef(f.machine), when: 'at unpause', why: `${why}; the Machine ${state} goes first`, rule: 'replica-delta', related: owner });
+      actions.push({
+        kind: 'delete',
+        object: machineRef(f.machine),
+        when: 'at unpause',
+        why: `${why}; the Machine ${state} goes first`,
+        rule: 'replica-delta',
+        related: owner,
+      });
     }
   }
   return actions;

@@ -23,7 +23,11 @@ export interface Judgement {
 export function judge(actions: ForecastAction[], findings: ForecastFinding[], notes: Note[], unknowns: string[]): Judgement {
   const unsafe: Note[] = [];
   for (const a of actions) {
-    const fix = UNSAFE_ACTIONS[a.kind] ?? (a.rule === 'healthy-machine-deleted' ? 'set the owner\u2019s replicas to its Machines, or remove the surplus Machines by hand' : undefined);
+    const fix =
+      UNSAFE_ACTIONS[a.kind] ??
+      (a.rule === 'healthy-machine-deleted'
+        ? 'set the owner\u2019s replicas to its Machines, or remove the surplus Machines by hand'
+        : undefined);
     if (fix) unsafe.push({ rule: a.rule, message: `${a.kind} ${a.object.name}: ${fix}` });
   }
   for (const f of findings.filter((x) => x.kind === 'ghost-vm')) {
@@ -81,4 +85,3 @@ const FINDING_PHRASES: Record<ForecastFinding['kind'], (n: number) => string> = 
   'duplicate-bios-uuid': (n) => `${plural(n, 'duplicate BIOS UUID')}`,
   'mhc-short-circuit': (n) => `${plural(n, 'MachineHealthCheck')} short-circuited`,
 };
-

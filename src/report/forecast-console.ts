@@ -21,7 +21,9 @@ export function renderForecastConsole(forecast: Forecast, options: ForecastConso
   if (forecast.errors.length > 0) {
     out.push('', bold('Errors'), ...forecast.errors.map((e) => `  ${printable(e.scope)}: ${printable(e.message)}`));
   }
-  const counts = (['SafeToUnpause', 'ReviewBeforeUnpause', 'UnsafeToUnpause'] as const).map((v) => `${forecast.clusters.filter((c) => c.verdict === v).length} ${v}`);
+  const counts = (['SafeToUnpause', 'ReviewBeforeUnpause', 'UnsafeToUnpause'] as const).map(
+    (v) => `${forecast.clusters.filter((c) => c.verdict === v).length} ${v}`,
+  );
   out.push('', `${forecast.clusters.length} cluster(s): ${counts.join(', ')}`, `Forecast digest: ${forecast.digest}`);
   return `${out.join('\n')}\n`;
 }
@@ -37,7 +39,9 @@ function clusterLines(c: ClusterForecast, paint: (v: Verdict) => string, bold: (
 }
 
 function objectText(o: ForecastAction['object']): string {
-  return printable(`${o.kind} ${o.kind === 'VirtualMachine' || o.kind === 'Node' ? '' : `${o.namespace}/`}${o.name}${o.vcenter ? ` on ${o.vcenter}` : ''}`);
+  return printable(
+    `${o.kind} ${o.kind === 'VirtualMachine' || o.kind === 'Node' ? '' : `${o.namespace}/`}${o.name}${o.vcenter ? ` on ${o.vcenter}` : ''}`,
+  );
 }
 
 function actionLine(a: ForecastAction): string {

@@ -13,13 +13,19 @@ export function renderForecastHtml(forecast: Forecast): string {
   out.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
   out.push(`<title>Unpause forecast — ${e(forecast.source)}</title><style>${REPORT_CSS}${VERDICT_CSS}</style></head><body>`);
   out.push('<h1>Unpause forecast</h1>');
-  out.push(`<p class="meta">Management cluster <code>${e(forecast.source)}</code> · generated ${e(forecast.generatedAt)} · digest <code id="digest">${e(forecast.digest)}</code></p>`);
+  out.push(
+    `<p class="meta">Management cluster <code>${e(forecast.source)}</code> · generated ${e(forecast.generatedAt)} · digest <code id="digest">${e(forecast.digest)}</code></p>`,
+  );
   out.push(...summary(forecast));
   out.push('<h2>Clusters</h2>');
   if (forecast.clusters.length === 0) out.push('<p>No cluster to forecast.</p>');
   for (const c of forecast.clusters) out.push(...cluster(c));
   out.push('<h2>Errors</h2>');
-  out.push(forecast.errors.length === 0 ? '<p>None.</p>' : `<ul>${forecast.errors.map((x) => `<li class="error"><code>${e(x.scope)}</code>: ${e(x.message)}</li>`).join('')}</ul>`);
+  out.push(
+    forecast.errors.length === 0
+      ? '<p>None.</p>'
+      : `<ul>${forecast.errors.map((x) => `<li class="error"><code>${e(x.scope)}</code>: ${e(x.message)}</li>`).join('')}</ul>`,
+  );
   out.push('</body></html>\n');
   return out.join('\n');
 }

@@ -27,6 +27,13 @@ export interface NodeSpec {
   /** Adds the legacy `node-role.kubernetes.io/master` label instead. */
   legacyMaster?: boolean;
   labels?: Record<string, string>;
+  /** Adds the `Ready` condition with this status; none when absent. */
+  ready?: boolean;
+}
+
+/** A kube-system Pod labelled `component=etcd` (kubeadm's static Pod), on the Node it runs on. */
+export interface EtcdPodSpec {
+  nodeName: string;
 }
 
 /**
@@ -38,6 +45,8 @@ export type ApiServerMode = 'ok' | 'hang' | 'refuse' | 'expired-server-cert' | '
 
 export interface ApiServerOptions {
   nodes: NodeSpec[];
+  /** Served at GET /api/v1/namespaces/kube-system/pods (the etcd members); a test may change the array. */
+  etcdPods?: EtcdPodSpec[];
   mode?: ApiServerMode;
   /** The most Nodes one page holds, whatever `limit` the client asks for. */
   pageLimitMax?: number;
@@ -211,6 +220,10 @@ function serve(req: IncomingMessage, res: ServerResponse, mode: ApiServerMode, o
     json(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
     return;
   }
+  if (req.method === 'GET' && url.pathname === '/api/v1/namespaces/kube-system/pods') {
+    json(res, 200, etcdPodList(options.etcdPods ?? [], url.searchParams.get('labelSelector')));
+    return;
+  }
   if (req.method !== 'GET' || url.pathname !== '/api/v1/nodes') {
     status(res, 404, 'NotFound', 'the server could not find the requested resource');
     return;
@@ -239,6 +252,22 @@ function serve(req: IncomingMessage, res: ServerResponse, mode: ApiServerMode, o
   json(res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata, items: page.map(nodeObject) });
 }
 
+/** The etcd Pods, as one page; a selector other than `component=etcd` selects none of them. */
+function etcdPodList(pods: EtcdPodSpec[], selector: string | null): unknown {
+  const items = selector === null || selector === 'component=etcd' ? pods : [];
+  return {
+    kind: 'PodList',
+    apiVersion: 'v1',
+    metadata: { resourceVersion: '4711' },
+    items: items.map((pod) => ({
+      kind: 'Pod',
+      apiVersion: 'v1',
+      metadata: { name: `etcd-${pod.nodeName}`, namespace: 'kube-system', labels: { component: 'etcd', tier: 'control-plane' } },
+      spec: { nodeName: pod.nodeName },
+    })),
+  };
+}
+
 function nodeObject(spec: NodeSpec): unknown {
   const labels: Record<string, string> = {
     'kubernetes.io/hostname': spec.name,
@@ -255,6 +284,7 @@ function nodeObject(spec: NodeSpec): unknown {
     status: {
       nodeInfo: spec.providerID ? { systemUUID: spec.providerID.replace(/^vsphere:\/\//, '').toUpperCase() } : {},
       addresses: [{ type: 'Hostname', address: spec.name }],
+      ...(spec.ready !== undefined ? { conditions: [{ type: 'Ready', status: spec.ready ? 'True' : 'False' }] } : {}),
     },
   };
 }
