@@ -5,7 +5,7 @@
  * cluster's objects, then `spec.paused` on the Cluster, each with a merge patch.
  */
 import { CLUSTER_NAME_LABEL, text } from '../backup/object-fields.js';
-import type { ClusterForecast, Forecast } from '../forecast/model.js';
+import type { ClusterForecast, Forecast, RuleId } from '../forecast/model.js';
 import { PAUSED_ANNOTATION, SKIP_REMEDIATION_ANNOTATION } from '../forecast/project.js';
 import { CAPI_RESOURCES, type CapiResourceName } from '../kube/capi-resources.js';
 import type { KubeClient } from '../kube/client.js';
@@ -77,12 +77,15 @@ function refusalOf(cluster: ClusterForecast, digest: string, options: UnpauseOpt
   return `ReviewBeforeUnpause: the forecast changed since the one accepted (${options.accept}); read it again, then ${hint}`;
 }
 
+/** The rules under which a MachineHealthCheck deletes a Machine (docs/unpause-forecast.md). */
+const REMEDIATION_RULES: ReadonlySet<RuleId> = new Set<RuleId>(['stale-machine', 'mhc-remediation']);
+
 /** The Machines the forecast says a MachineHealthCheck would delete, annotated to be left alone. */
 async function markSkipRemediation(client: KubeClient, cluster: ClusterForecast, options: UnpauseOptions): Promise<string[]> {
   const machines = [
     ...new Set(
       cluster.actions
-        .filter((a) => a.kind === 'delete' && a.rule === 'mhc-remediation' && a.object.kind === 'Machine')
+        .filter((a) => a.kind === 'delete' && REMEDIATION_RULES.has(a.rule) && a.object.kind === 'Machine')
         .map((a) => a.object.name),
     ),
   ].sort();
