@@ -14,6 +14,8 @@ export const INTEGRATION_TESTS = [
   'test/cli/ignore-file.test.ts', // vcsim
   'test/cli/remediate.test.ts', // vcsim
   'test/cli/s3.test.ts', // s3rver, vcsim
+  'test/cli/unpause.test.ts', // vcsim
+  'test/cli/unpause-tripwire.test.ts', // vcsim
   'test/cli/workload.test.ts', // vcsim
   'test/grpc/e2e.test.ts', // s3rver, vcsim
   'test/webhook/e2e.test.ts', // s3rver, vcsim

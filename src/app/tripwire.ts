@@ -11,6 +11,7 @@ import { CAPI_RESOURCES } from '../kube/capi-resources.js';
 import type { KubeClient } from '../kube/client.js';
 import { followObjects, type Appearance } from '../kube/watch.js';
 import type { WorkloadNodeRequest } from '../workload/nodes.js';
+import { pause } from '../util/pause.js';
 import { pauseCluster } from './unpause.js';
 
 const OWNER_LABELS = ['cluster.x-k8s.io/control-plane-name', 'cluster.x-k8s.io/deployment-name', 'cluster.x-k8s.io/set-name'];
@@ -19,8 +20,11 @@ export interface TripwireOptions {
   durationMs: number;
   /** The Machines of the cluster when the forecast was made. */
   machines: string[];
-  /** To read the etcd members; absent when the workload cluster is not to be read. */
-  workload?: WorkloadNodeRequest & { insecureSkipVerify?: boolean; timeoutMs?: number };
+  /**
+   * To read the etcd members, with the members the forecast saw; absent when the workload cluster
+   * is not to be read (or was not reached for the forecast).
+   */
+  workload?: WorkloadNodeRequest & { members: string[]; insecureSkipVerify?: boolean; timeoutMs?: number };
   signal?: AbortSignal;
   log?: (line: string) => void;
   debug?: (message: string) => void;
@@ -118,19 +122,17 @@ async function followMembers(
   debug: ((message: string) => void) | undefined,
 ): Promise<void> {
   const { readWorkloadMembers } = await import('../workload/members.js');
-  let members: Set<string> | undefined;
+  const members = new Set(workload.members);
   while (!signal.aborted) {
     const state = await readWorkloadMembers(workload, { ...workload, signal, ...(debug ? { debug } : {}) });
     if (state.reached) {
-      for (const gone of [...(members ?? [])].filter((m) => !state.etcdMembers.includes(m))) {
+      for (const gone of [...members].filter((m) => !state.etcdMembers.includes(m))) {
+        members.delete(gone);
         const unforeseen = allowance.member(gone);
         if (unforeseen) return fire(unforeseen);
       }
-      members = new Set(state.etcdMembers);
+      for (const member of state.etcdMembers) members.add(member);
     }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, DEFAULTS.unpause.etcdPollMs);
-      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-    });
+    await pause(DEFAULTS.unpause.etcdPollMs, signal);
   }
 }

@@ -35,6 +35,8 @@ export interface ForecastRun {
   forecast: Forecast;
   /** The objects the forecast was made from, Secrets as names only (the unpause patches them). */
   objects: ManagementObjects;
+  /** The workload clusters as read for the forecast (the tripwire's starting point). */
+  workloads: WorkloadState[];
 }
 
 export async function forecastUnpause(client: KubeClient, options: ForecastOptions = {}): Promise<ForecastRun> {
@@ -68,7 +70,7 @@ export async function forecastUnpause(client: KubeClient, options: ForecastOptio
     ...(options.clusters ? { only: options.clusters } : {}),
     now: (options.now ?? (() => new Date()))().toISOString(),
   };
-  return { forecast: forecast(input), objects };
+  return { forecast: forecast(input), objects, workloads };
 }
 
 async function readVSphere(

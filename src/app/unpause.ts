@@ -5,13 +5,13 @@
  * cluster's objects, then `spec.paused` on the Cluster, each with a merge patch.
  */
 import { CLUSTER_NAME_LABEL, text } from '../backup/object-fields.js';
-import type { ClusterForecast, Forecast, RuleId } from '../forecast/model.js';
+import type { ClusterForecast, RuleId } from '../forecast/model.js';
 import { PAUSED_ANNOTATION, SKIP_REMEDIATION_ANNOTATION } from '../forecast/project.js';
 import { CAPI_RESOURCES, type CapiResourceName } from '../kube/capi-resources.js';
 import type { KubeClient } from '../kube/client.js';
 import type { ManagementObjects } from '../kube/management-cluster.js';
 import type { KubeObject } from '../model/kube.js';
-import { forecastUnpause, type ForecastOptions } from './unpause-forecast.js';
+import { forecastUnpause, type ForecastOptions, type ForecastRun } from './unpause-forecast.js';
 
 export interface UnpauseOptions extends ForecastOptions {
   /** The digest of the forecast the operator read and accepts (Review clusters need it). */
@@ -38,14 +38,13 @@ export interface UnpauseEntry {
   skipRemediation: string[];
 }
 
-export interface UnpauseResult {
-  forecast: Forecast;
-  objects: ManagementObjects;
+export interface UnpauseResult extends ForecastRun {
   entries: UnpauseEntry[];
 }
 
 export async function unpauseClusters(client: KubeClient, options: UnpauseOptions): Promise<UnpauseResult> {
-  const { forecast, objects } = await forecastUnpause(client, options);
+  const run = await forecastUnpause(client, options);
+  const { forecast, objects } = run;
   const entries: UnpauseEntry[] = [];
   for (const cluster of forecast.clusters) {
     const refusal = refusalOf(cluster, forecast.digest, options);
@@ -62,7 +61,7 @@ export async function unpauseClusters(client: KubeClient, options: UnpauseOption
       entries.push({ ...base, skipRemediation: annotated, outcome: 'unpaused', reason: cluster.summary });
     }
   }
-  return { forecast, objects, entries };
+  return { ...run, entries };
 }
 
 /** Why a paused cluster may not be unpaused now, if it may not. */

@@ -115,7 +115,8 @@ async function watchUnpaused(
       const machines = result.objects.machines
         .filter((m) => m.metadata.namespace === cluster.namespace && m.metadata.labels?.['cluster.x-k8s.io/cluster-name'] === cluster.name)
         .map((m) => m.metadata.name);
-      const workload = flags.skipAccessApiserver ? undefined : await workloadOf(client, cluster, flags, debug);
+      const seen = result.workloads.find((w) => w.namespace === cluster.namespace && w.cluster === cluster.name);
+      const workload = seen?.reached ? await workloadOf(client, cluster, seen.etcdMembers, flags, debug) : undefined;
       const outcome = await runTripwire(client, cluster, {
         durationMs: (flags.watch ?? 0) * 1000,
         machines,
@@ -132,7 +133,7 @@ async function watchUnpaused(
 }
 
 /** The kubeconfig of the workload cluster, read again now: the forecast kept no Secret value. */
-async function workloadOf(client: KubeClient, cluster: ClusterForecast, flags: UnpauseFlags, debug: (m: string) => void) {
+async function workloadOf(client: KubeClient, cluster: ClusterForecast, members: string[], flags: UnpauseFlags, debug: (m: string) => void) {
   try {
     const data = await client.readSecretData(cluster.namespace, `${cluster.name}-kubeconfig`);
     if (!data['value']) return undefined;
@@ -140,6 +141,7 @@ async function workloadOf(client: KubeClient, cluster: ClusterForecast, flags: U
       namespace: cluster.namespace,
       cluster: cluster.name,
       kubeconfig: decodeSecretValue(data['value']),
+      members,
       insecureSkipVerify: flags.insecureSkipVerify === true,
       timeoutMs: flags.apiserverTimeout * 1000,
     };

@@ -56,6 +56,12 @@ export interface KubeClient {
    * selector, not checked; paged as listVeleroObjects.
    */
   listObjects(resource: ApiResource, query?: { namespace?: string; labelSelector?: string }, signal?: AbortSignal): Promise<unknown[]>;
+  /** listObjects, with the listing's resourceVersion: where a watch of the same objects starts. */
+  listObjectsAt(
+    resource: ApiResource,
+    query?: { namespace?: string; labelSelector?: string },
+    signal?: AbortSignal,
+  ): Promise<{ items: unknown[]; resourceVersion?: string }>;
   /** Merge-patches one object of a custom resource. */
   patchObject(resource: ApiResource, namespace: string, name: string, patch: object, signal?: AbortSignal): Promise<void>;
   /**
@@ -93,16 +99,17 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
     ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], name }) as const;
   const plural = (r: ApiResource, namespace?: string) =>
     `${r.plural}${namespace ? ` in ${namespace}` : r.clusterScoped ? '' : ' in all namespaces'}`;
-  return {
+  const client: KubeClient = {
     server,
     call,
     config: kc,
-    listObjects: (resource, query = {}, signal) =>
+    listObjects: async (resource, query, signal) => (await client.listObjectsAt(resource, query, signal)).items,
+    listObjectsAt: (resource, query = {}, signal) =>
       call(
         `${plural(resource, query.namespace)}${query.labelSelector ? ` (${query.labelSelector})` : ''}`,
         'list',
         ({ custom }, o) =>
-          listPages((page) => {
+          versionedPages((page) => {
             const base = { group: resource.group, version: resource.version, plural: resource.plural, ...page };
             const selector = query.labelSelector ? { labelSelector: query.labelSelector } : {};
             return query.namespace
@@ -173,6 +180,7 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
       return { ...(secret.data ?? {}) };
     },
   };
+  return client;
 }
 
 /**
@@ -195,16 +203,26 @@ const MAX_LIST_PAGES = 200;
 
 /** Follows `metadata.continue` from page to page; a custom-object list is the API's JSON as is. */
 async function listPages(page: (query: { limit: number; _continue?: string }) => Promise<unknown>): Promise<unknown[]> {
+  return (await versionedPages(page)).items;
+}
+
+/** listPages, with the listing's resourceVersion (from its last page), where a watch can start. */
+async function versionedPages(
+  page: (query: { limit: number; _continue?: string }) => Promise<unknown>,
+): Promise<{ items: unknown[]; resourceVersion?: string }> {
   const items: unknown[] = [];
   let next: string | undefined;
   for (let n = 0; n < MAX_LIST_PAGES; n++) {
     const list = (await page({ limit: DEFAULTS.kube.pageSize, ...(next ? { _continue: next } : {}) })) as {
       items?: unknown;
-      metadata?: { continue?: unknown };
+      metadata?: { continue?: unknown; resourceVersion?: unknown };
     };
     if (Array.isArray(list.items)) items.push(...(list.items as unknown[]));
     const token = list.metadata?.continue;
-    if (typeof token !== 'string' || token === '') return items;
+    if (typeof token !== 'string' || token === '') {
+      const version = list.metadata?.resourceVersion;
+      return { items, ...(typeof version === 'string' && version !== '' ? { resourceVersion: version } : {}) };
+    }
     next = token;
   }
   throw new Error(`the listing goes on beyond ${MAX_LIST_PAGES} pages of ${DEFAULTS.kube.pageSize}`);

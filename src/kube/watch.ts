@@ -1,11 +1,14 @@
 /**
- * Follows the objects of one resource that match a selector: a Kubernetes watch stream, and when
- * it ends or cannot be opened, a fresh listing compared with what was known (so nothing that
- * happened meanwhile is missed) before the next watch. Reports only appearances and
+ * Follows the objects of one resource that match a selector: a listing compared with what was
+ * known, then a Kubernetes watch from the listing's resourceVersion; when the watch ends or cannot
+ * be opened, a fresh listing (so nothing that happened meanwhile is missed) and the next watch. Reports only appearances and
  * disappearances by name: what the unpause tripwire needs.
  */
+import https from 'node:https';
+import { createInterface } from 'node:readline';
 import type { ApiResource } from './capi-resources.js';
 import type { KubeClient } from './client.js';
+import { pause } from '../util/pause.js';
 
 export type Appearance = 'ADDED' | 'DELETED';
 
@@ -42,70 +45,89 @@ export async function followObjects(
   };
   const { signal } = options;
   while (!signal.aborted) {
-    const opened = Date.now();
-    const why = await watchOnce(client, resource, options, seen).catch((err: unknown) => `watch failed: ${(err as Error).message}`);
-    if (signal.aborted) return;
-    options.debug?.(`${resource.plural} in ${options.namespace}: ${why}; listing again`);
+    const started = Date.now();
+    let resourceVersion: string | undefined;
     try {
-      const items = await client.listObjects(resource, { namespace: options.namespace, labelSelector: options.labelSelector }, signal);
-      const present = new Set(items.map((o) => (o as { metadata?: { name?: string } }).metadata?.name ?? ''));
+      const listing = await client.listObjectsAt(resource, { namespace: options.namespace, labelSelector: options.labelSelector }, signal);
+      const present = new Set(listing.items.map((o) => (o as { metadata?: { name?: string } }).metadata?.name ?? ''));
       for (const name of [...known]) if (!present.has(name)) seen('DELETED', { metadata: { name } });
-      for (const item of items) seen('ADDED', item);
+      for (const item of listing.items) seen('ADDED', item);
+      resourceVersion = listing.resourceVersion;
     } catch (err) {
       if (signal.aborted) return;
       options.debug?.(`${resource.plural} in ${options.namespace}: listing failed: ${(err as Error).message}`);
     }
-    if (Date.now() - opened < options.relistMs) await sleep(options.relistMs, signal);
+    if (resourceVersion !== undefined) {
+      const why = await watchOnce(client, resource, options, resourceVersion, seen);
+      if (signal.aborted) return;
+      options.debug?.(`${resource.plural} in ${options.namespace}: ${why}; listing again`);
+    }
+    if (Date.now() - started < options.relistMs) await pause(options.relistMs, signal);
   }
 }
 
-/** One watch stream, until it ends, fails or the signal aborts; resolves with why it stopped. */
+/**
+ * One watch stream, until it ends, fails or the signal aborts; resolves with why it stopped. The
+ * request is made here (not by client-node's Watch) so that stopping always closes the connection,
+ * even before the server has sent its headers.
+ */
 async function watchOnce(
   client: KubeClient,
   resource: ApiResource,
   options: FollowOptions,
+  resourceVersion: string,
   onEvent: (type: string, object: unknown) => void,
 ): Promise<string> {
-  const { Watch } = await import('@kubernetes/client-node');
-  const path = `/apis/${resource.group}/${resource.version}/namespaces/${encodeURIComponent(options.namespace)}/${resource.plural}`;
+  const url = new URL(
+    `${client.server}/apis/${resource.group}/${resource.version}/namespaces/${encodeURIComponent(options.namespace)}/${resource.plural}`,
+  );
+  url.search = new URLSearchParams({
+    watch: 'true',
+    labelSelector: options.labelSelector,
+    resourceVersion,
+    allowWatchBookmarks: 'true',
+  }).toString();
+  const request: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+  await client.config.applyToHTTPSOptions(request);
   return new Promise<string>((resolve) => {
-    let controller: AbortController | undefined;
     let finished = false;
     const finish = (why: string) => {
       if (finished) return;
       finished = true;
       clearTimeout(connectTimer);
       options.signal.removeEventListener('abort', onAbort);
-      controller?.abort();
+      req.destroy();
       resolve(why);
     };
     const onAbort = () => finish('stopped');
-    options.signal.addEventListener('abort', onAbort, { once: true });
+    const req = https.request(url, request, (res) => {
+      clearTimeout(connectTimer);
+      if (res.statusCode !== 200) {
+        res.resume();
+        return finish(`the watch was refused with HTTP ${res.statusCode}`);
+      }
+      const lines = createInterface({ input: res, crlfDelay: Infinity });
+      lines.on('line', (line) => {
+        const event = parseEvent(line);
+        if (event?.type === 'ERROR') finish('the watch answered an error (its resourceVersion may be too old)');
+        else if (event) onEvent(event.type, event.object);
+      });
+      res.on('close', () => finish('the watch ended'));
+      res.on('error', (err) => finish(`the watch failed: ${err.message}`));
+    });
+    req.on('error', (err) => finish(`the watch failed: ${err.message}`));
     const connectTimer = setTimeout(() => finish(`the watch did not open within ${options.connectTimeoutMs} ms`), options.connectTimeoutMs);
-    new Watch(client.config)
-      .watch(
-        path,
-        { labelSelector: options.labelSelector, allowWatchBookmarks: true },
-        (type, object) => onEvent(type, object),
-        (err: unknown) => finish(err ? `the watch ended: ${(err as Error).message ?? String(err)}` : 'the watch ended'),
-      )
-      .then((c) => {
-        controller = c;
-        clearTimeout(connectTimer);
-        if (finished || options.signal.aborted) c.abort();
-      })
-      .catch((err: unknown) => finish(`the watch failed: ${(err as Error).message}`));
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    if (options.signal.aborted) finish('stopped');
+    req.end();
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+function parseEvent(line: string): { type: string; object: unknown } | undefined {
+  try {
+    const event = JSON.parse(line) as { type?: unknown; object?: unknown };
+    return typeof event.type === 'string' ? { type: event.type, object: event.object } : undefined;
+  } catch {
+    return undefined;
+  }
 }
