@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 const { ava } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 export const INTEGRATION_TESTS = [
-  'test/backup/s3-source.test.ts', // s3rver
+  'test/storage/s3-source.test.ts', // s3rver
   'test/bench/bench.test.ts', // vcsim, govmomi reference
   'test/cli/detect.test.ts', // vcsim
   'test/cli/ignore-file.test.ts', // vcsim

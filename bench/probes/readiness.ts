@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { LocationReadiness } from '../../src/app/readiness.js';
 import { fileBackupSource } from '../../src/backup/file-source.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
-import { startService } from '../../src/grpc/server.js';
+import { startService } from '../../src/serve/start.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { RestoreAdmission } from '../../src/app/admission.js';
 import type { DriftService } from '../../src/app/drift-service.js';

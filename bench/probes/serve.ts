@@ -1,5 +1,5 @@
 /**
- * Child process of the service measures: `drift-detector serve`'s server (startService) on
+ * Child process of the service measures: `drift-detector serve` (startService) on
  * loopback, with the real detection, reading backup BACKUP_NAME from FILE instead of a bucket
  * (the download is not what is measured), and its admission webhook on loopback HTTPS (a test CA).
  * Prints {"address", "webhookPort", "caCert"} when serving; stops when stdin closes.
@@ -9,11 +9,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { fileBackupSource } from '../../src/backup/file-source.js';
 import type { BackupSource } from '../../src/backup/source.js';
-import { startService } from '../../src/grpc/server.js';
+import { startService } from '../../src/serve/start.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
-import { RestoreAdmission } from '../../src/app/admission.js';
-import { startWebhook } from '../../src/webhook/server.js';
 import { testConfig } from '../../test/grpc/helpers.js';
 import { makePki } from '../../test/grpc/pki.js';
 
@@ -24,9 +22,12 @@ if (!backupName || !file) {
 }
 
 const base = testConfig();
+const pki = await makePki();
 const running = await startService({
   config: testConfig({
     logLevel: 'info',
+    // A deadline beyond any analysis: the cold admission is measured whole, not answered by failurePolicy.
+    webhook: { listen: '127.0.0.1:0', certFile: pki.serverCert, keyFile: pki.serverKey, deadlineMs: 10 * 60_000 },
     analysis: { ...base.analysis, cacheTtlMs: 60 * 60_000, timeoutMs: 10 * 60_000, vcenterTimeoutMs: 120_000, skipAccessApiServer: true },
   }),
   secrets: { credentials: grpc.ServerCredentials.createInsecure(), vcenterCredentials: {} },
@@ -40,19 +41,13 @@ const running = await startService({
   logger: jsonLogger({ level: 'info' }),
   metrics: createMetrics({ defaultMetrics: false }),
 });
-// A deadline beyond any analysis: the cold admission is measured whole, not answered by failurePolicy.
-const pki = await makePki();
-const logger = jsonLogger({ level: 'info' });
-const webhook = await startWebhook({
-  config: { listen: '127.0.0.1:0', certFile: pki.serverCert, keyFile: pki.serverKey, deadlineMs: 10 * 60_000 },
-  admission: new RestoreAdmission(running.service, { deadlineMs: 10 * 60_000, logger }),
-  logger,
-});
+const webhook = running.webhook!;
 process.stdout.write(`${JSON.stringify({ address: running.address, webhookPort: webhook.port, caCert: pki.caCert })}\n`);
 
 process.stdin.resume();
 process.stdin.on('end', () => {
-  void Promise.all([webhook.close(), running.shutdown(2_000)])
+  void running
+    .shutdown(2_000)
     .then(() => pki.remove())
     .then(() => process.exit(0));
 });

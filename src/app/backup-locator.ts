@@ -4,13 +4,13 @@
  * storage location a Velero Backup names, read when the backup's analysis starts (inside its
  * timeout, so a slow API server costs one analysis, not the process).
  */
-import { s3BackupSource } from '../backup/s3-source.js';
+import { s3BackupSource } from '../storage/s3-source.js';
 import type { BackupSource } from '../backup/source.js';
-import { readStorageLocationFile, type StorageLocation } from '../backup/storage-location.js';
+import { readStorageLocationFile, type StorageLocation } from '../storage/storage-location.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage } from '../util/values.js';
 import { DomainError } from './errors.js';
-import { defaultStorageLocation, type ConfiguredStorageLocation } from '../config/storage-locations.js';
+import { defaultStorageLocation, type ConfiguredStorageLocation } from '../storage/configured-locations.js';
 
 export interface BackupLocator {
   /** The tarball of backup `backupName`; finding where it lives may take calls, bounded by `signal`. */

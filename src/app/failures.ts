@@ -3,7 +3,8 @@
  * reads (backup tarball, S3 object, storage location), which keep their classes. Doors map the kind
  * to their protocol; nothing else inspects error classes.
  */
-import { BackupError, BackupSourceError, StorageLocationError, type BackupSourceFailure } from '../backup/errors.js';
+import { BackupError, BackupSourceError, type BackupSourceFailure } from '../backup/errors.js';
+import { StorageLocationError } from '../storage/errors.js';
 import { DomainError, type ErrorKind } from './errors.js';
 
 const SOURCE_FAILURES: Record<BackupSourceFailure, ErrorKind> = {

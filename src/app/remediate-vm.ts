@@ -5,17 +5,27 @@ import type { VimTarget } from '../vsphere/session.js';
 import { withVimSession } from '../vsphere/session.js';
 import { destroyVM, findVMByUuid, powerOffVM, readVMState, type VMState } from '../vsphere/vm-tasks.js';
 import type { WorkloadNodeRequest } from '../workload/nodes.js';
-import type { ApplyOptions } from './remediate.js';
 
 const describe = (s: VMState | undefined) =>
   s ? `${s.name} (${s.moref}, BIOS ${s.biosUuid ?? '-'}, instance ${s.instanceUuid ?? '-'}, ${s.powerState ?? 'power unknown'})` : 'gone';
+
+/** What acting on one Ghost needs of the remediation's options (remediate.ts's ApplyOptions has them all). */
+export interface GhostActionOptions {
+  log: (line: string) => void;
+  insecureSkipVerify?: boolean;
+  vcenterTimeoutMs?: number;
+  apiserverTimeoutMs?: number;
+  signal?: AbortSignal;
+  taskTimeoutMs?: number;
+  taskPollMs?: number;
+}
 
 /** The VM is found by both UUIDs first; then the Node (best effort: its API server may be gone too), then the VM. */
 export async function actOnGhost(
   entry: MachinePlan,
   target: VimTarget,
   workload: WorkloadNodeRequest | undefined,
-  options: ApplyOptions,
+  options: GhostActionOptions,
 ): Promise<string> {
   const log = (line: string) => options.log(`${entry.cluster ?? ''} ${entry.machine}: ${line}`);
   const sessionOptions = { insecureSkipVerify: options.insecureSkipVerify, timeoutMs: options.vcenterTimeoutMs, signal: options.signal };
@@ -52,7 +62,7 @@ export class RefusedError extends Error {
 async function deleteNode(
   entry: MachinePlan,
   workload: WorkloadNodeRequest | undefined,
-  options: ApplyOptions,
+  options: GhostActionOptions,
   log: (l: string) => void,
 ): Promise<string> {
   const node = entry.nodeName ?? entry.machine;

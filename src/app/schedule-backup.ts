@@ -1,11 +1,11 @@
 /**
  * The backup a Restore with `spec.scheduleName` (and no backupName) restores (drift semantics §7):
  * the newest Completed backup of that schedule, as Velero's restore controller picks it
- * (backup/backup-records.ts). Read from the API server's Backups where the service may list them;
+ * (storage/backup-records.ts). Read from the API server's Backups where the service may list them;
  * else (no access, a failed call, or a backup it does not list yet) from the `velero-backup.json`
  * objects of the configured storage locations, where Velero's own sync finds them.
  */
-import { backupRecordOf, newestOfSchedule, type BackupRecord } from '../backup/backup-records.js';
+import { backupRecordOf, newestOfSchedule, type BackupRecord } from '../storage/backup-records.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 

@@ -66,9 +66,9 @@ export async function backupSourceFrom(command: string, flags: BackupFlags): Pro
   if (flags.backup && !flags.backup.startsWith('s3://')) return fileBackupSource(flags.backup);
   // The S3 and Kubernetes clients load only for backups that need them.
   const [{ s3BackupSource, s3BackupSourceFromUrl }, { readStorageLocationFile }, { readStorageLocationFromCluster }] = await Promise.all([
-    import('../backup/s3-source.js'),
-    import('../backup/storage-location.js'),
-    import('../backup/storage-location-cluster.js'),
+    import('../storage/s3-source.js'),
+    import('../storage/storage-location.js'),
+    import('../storage/storage-location-cluster.js'),
   ]);
   if (flags.backup?.startsWith('s3://')) {
     const location = flags.storageLocation ? await readStorageLocationFile(flags.storageLocation) : undefined;

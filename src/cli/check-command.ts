@@ -30,5 +30,7 @@ export function addCheckCommand(program: Command): void {
       "follow the service's restore readiness (serve with watch.enabled): each storage location's newest backup, on every change, until --timeout",
     )
     .option('--timeout <seconds>', 'deadline of the call', seconds, inSeconds(DEFAULTS.check.timeoutMs))
-    .action(async (flags: CheckFlags) => (await import('./check-run.js')).runCheck(flags));
+    .action(async (flags: CheckFlags) =>
+      flags.watch ? (await import('./check-watch.js')).runWatch(flags) : (await import('./check-run.js')).runCheck(flags),
+    );
 }

@@ -43,7 +43,6 @@ export async function connect(flags: CheckFlags): Promise<ServiceClient> {
 }
 
 export async function runCheck(flags: CheckFlags): Promise<void> {
-  if (flags.watch) return (await import('./check-watch.js')).runWatch(flags);
   if (!flags.backupName) throw new UsageError('check', 'required option --backup-name <name> not given (or --watch)');
   const client = await connect(flags);
   const request = {

@@ -3,10 +3,6 @@ import { DEFAULTS, WATCH_SOURCES } from '../config/defaults.js';
 import { FAILURE_POLICIES, GATE_MODES } from '../config/gate-settings.js';
 import type { ConfigOverrides } from '../config/service-sources.js';
 import { durationText } from '../config/values.js';
-import type { DriftService } from '../app/drift-service.js';
-import type { ServiceConfig } from '../config/service-config.js';
-import type { Logger } from '../util/jsonlog.js';
-import type { RunningWebhook } from '../webhook/server.js';
 
 interface ServeFlags extends ConfigOverrides {
   config?: string;
@@ -82,26 +78,15 @@ export function addServeCommand(program: Command): void {
     .action(runServe);
 }
 
-/** Starts the service (and its webhook), then waits for SIGTERM or SIGINT and stops within the bounds. */
+/** Starts the service (its doors: gRPC, webhook, metrics), then waits for SIGTERM or SIGINT and stops within the bounds. */
 async function runServe(flags: ServeFlags, cmd: Command): Promise<void> {
   const { debug } = cmd.optsWithGlobals<{ debug?: boolean }>();
   const { config: file, ...overrides } = flags;
   if (debug && !overrides.logLevel) overrides.logLevel = 'debug';
   // The service's modules load only when it runs, so that detect and inventory start fast.
-  const [{ loadServiceConfig }, { loadServiceSecrets }, { startService }, { jsonLogger }] = await Promise.all([
-    import('../config/service-config.js'),
-    import('../grpc/auth.js'),
-    import('../grpc/server.js'),
-    import('../util/jsonlog.js'),
-  ]);
-  const config = await loadServiceConfig({ ...(file ? { file } : {}), overrides });
-  const secrets = await loadServiceSecrets(config);
-  const logger = jsonLogger({ level: config.logLevel });
-  const running = await startService({ config, secrets, logger });
-  const webhook = await startWebhookOf(config, running.service, logger).catch(async (err: unknown) => {
-    await running.shutdown();
-    throw err;
-  });
+  const { startServiceFrom } = await import('../serve/start.js');
+  const running = await startServiceFrom({ ...(file ? { file } : {}), overrides });
+  const logger = running.assembly.logger;
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info('signal received', { signal });
@@ -112,31 +97,9 @@ async function runServe(flags: ServeFlags, cmd: Command): Promise<void> {
         setTimeout(() => process.exit(), SHUTDOWN_GRACE_MS).unref();
         resolve();
       };
-      Promise.all([webhook?.close(), running.shutdown()]).then(exit, exit);
+      running.shutdown().then(exit, exit);
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-}
-
-/** The admission webhook beside the gRPC service, on the same DriftService (one analysis cache), when webhook.listen is set. */
-async function startWebhookOf(config: ServiceConfig, service: DriftService, logger: Logger): Promise<RunningWebhook | undefined> {
-  if (!config.webhook) return undefined;
-  const [{ RestoreAdmission }, { startWebhook }, { clusterScheduleBackups }, { S3BackupCatalog }] = await Promise.all([
-    import('../app/admission.js'),
-    import('../webhook/server.js'),
-    import('../kube/schedule-backups.js'),
-    import('../backup/s3-backups.js'),
-  ]);
-  // Schedule restores name no backup: the Backups of the schedule are read in the cluster the
-  // webhook serves, else from the configured storage locations' buckets.
-  const buckets = new Map(
-    config.storageLocations.map((l) => [l.name, new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs })]),
-  );
-  const admission = new RestoreAdmission(service, {
-    deadlineMs: config.webhook.deadlineMs,
-    logger,
-    schedules: { apiServer: clusterScheduleBackups(), buckets },
-  });
-  return startWebhook({ config: config.webhook, admission, logger });
 }

@@ -56,8 +56,7 @@ import { isLoopbackListen } from './addresses.js';
 import { DEFAULTS, WATCH_SOURCES, type WatchSource } from './defaults.js';
 import { readGateConfig } from './gate-settings.js';
 import { readTlsFiles, readTokenFile, readVSphereFiles, type PathOf, type TlsFiles, type VSphereFiles } from './service-files.js';
-import { readServiceSources, type LoadConfigOptions } from './service-sources.js';
-import { readStorageLocations, type ConfiguredStorageLocation } from './storage-locations.js';
+import type { ServiceSources } from './service-sources.js';
 import type { AddressRule, ConfigReader } from './values.js';
 
 export interface AnalysisConfig {
@@ -89,7 +88,8 @@ export interface WatchConfig {
   source: WatchSource;
 }
 
-export interface ServiceConfig {
+/** Everything `serve` is configured with but its storage locations (storage/configured-locations.ts reads those). */
+export interface ServiceSettings {
   /** Where the values came from, for messages: the config file's name, or `flags`. */
   origin: string;
   /** `host:port`, `[v6]:port` or `unix:/path`. */
@@ -98,7 +98,6 @@ export interface ServiceConfig {
   metricsListen?: string;
   tls?: TlsFiles;
   tokenFile?: string;
-  storageLocations: ConfiguredStorageLocation[];
   gate: GateConfig;
   analysis: AnalysisConfig;
   watch: WatchConfig;
@@ -118,8 +117,7 @@ export interface WebhookConfig {
 
 const LISTEN: AddressRule = { example: DEFAULTS.service.listen, unix: true, anyPort: true };
 
-export async function loadServiceConfig(options: LoadConfigOptions): Promise<ServiceConfig> {
-  const { origin, baseDir, reader: r, pathOf } = await readServiceSources(options);
+export function readServiceSettings({ origin, reader: r, pathOf }: ServiceSources): ServiceSettings {
   const listen = r.address('listen', LISTEN) ?? DEFAULTS.service.listen;
   const metricsListen = r.address('metrics.listen', LISTEN);
   const tls = readTlsFiles(r, pathOf);
@@ -130,13 +128,11 @@ export async function loadServiceConfig(options: LoadConfigOptions): Promise<Ser
   const gate = readGateConfig(r, 'gate.');
   const analysis = readAnalysisConfig(r, pathOf);
   const vsphere = readVSphereFiles(r, pathOf);
-  const storageLocations = await readStorageLocations(r, options.overrides?.storageLocation, origin, baseDir);
 
-  const config: ServiceConfig = {
+  const config: ServiceSettings = {
     origin,
     listen,
     logLevel: r.logLevel('logLevel') ?? DEFAULTS.service.logLevel,
-    storageLocations,
     gate,
     analysis,
     watch: {

@@ -7,8 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { vcenterKey, type CredentialOverrides, type VCenterTrust } from '../model/vcenter.js';
-import { parseThumbprint } from '../vsphere/thumbprint.js';
+import { parseThumbprint, vcenterKey, type CredentialOverrides, type VCenterTrust } from '../model/vcenter.js';
 import { isMap } from '../util/values.js';
 import { ConfigReader, parseYamlText, refuseIn } from './values.js';
 

@@ -61,6 +61,27 @@ export interface ForecastIndex {
   vcenters: Map<string, VCenterIndex>;
   /** Why a vCenter could not be listed. */
   failedVCenters: Map<string, string>;
+  /** The management cluster's objects by the `namespace/cluster` they belong to. */
+  byCluster: {
+    machines: Map<string, ForecastMachine[]>;
+    machineSets: Map<string, ForecastMachineSet[]>;
+    machineDeployments: Map<string, ForecastMachineDeployment[]>;
+    controlPlanes: Map<string, ForecastControlPlane[]>;
+    healthChecks: Map<string, ForecastHealthCheck[]>;
+  };
+  /** VSphereVMs by `namespace/name`. */
+  vsphereVMs: Map<string, ForecastVSphereVM>;
+}
+
+function groupBy<T extends { namespace: string; cluster: string }>(items: T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const key = `${item.namespace}/${item.cluster}`;
+    const list = out.get(key);
+    if (list) list.push(item);
+    else out.set(key, [item]);
+  }
+  return out;
 }
 
 export function indexInput(input: ForecastInput): ForecastIndex {
@@ -70,31 +91,39 @@ export function indexInput(input: ForecastInput): ForecastIndex {
     if (l.ok) vcenters.set(l.vcenter, new VCenterIndex(l.vcenter, l.vms));
     else failedVCenters.set(l.vcenter, l.reason);
   }
-  return { input, vcenters, failedVCenters };
+  const m = input.management;
+  const byCluster = {
+    machines: groupBy(m.machines),
+    machineSets: groupBy(m.machineSets),
+    machineDeployments: groupBy(m.machineDeployments),
+    controlPlanes: groupBy(m.controlPlanes),
+    healthChecks: groupBy(m.healthChecks),
+  };
+  return { input, vcenters, failedVCenters, byCluster, vsphereVMs: new Map(m.vsphereVMs.map((v) => [`${v.namespace}/${v.name}`, v])) };
 }
-
-const inCluster = (c: ForecastClusterObject) => (o: { namespace: string; cluster: string }) =>
-  o.namespace === c.namespace && o.cluster === c.name;
 
 export function clusterView(index: ForecastIndex, cluster: ForecastClusterObject): ClusterView {
   const m = index.input.management;
-  const of = inCluster(cluster);
+  const key = `${cluster.namespace}/${cluster.name}`;
+  const of = <T>(map: Map<string, T[]>) => map.get(key) ?? [];
   const vsphereCluster = m.vsphereClusters.find((v) => v.namespace === cluster.namespace && v.name === cluster.infrastructureName);
-  const controlPlane = m.controlPlanes.find((k) => of(k) && (cluster.controlPlaneName === undefined || k.name === cluster.controlPlaneName));
-  const machineSets = m.machineSets.filter(of);
+  const controlPlane = of(index.byCluster.controlPlanes).find(
+    (k) => cluster.controlPlaneName === undefined || k.name === cluster.controlPlaneName,
+  );
+  const machineSets = of(index.byCluster.machineSets);
   const workload = index.input.workloads.find((w) => w.namespace === cluster.namespace && w.cluster === cluster.name);
   const view: ClusterView = {
     cluster,
     vcenter: vsphereCluster?.vcenter,
     machines: [],
     machineSets,
-    machineDeployments: m.machineDeployments.filter(of),
+    machineDeployments: of(index.byCluster.machineDeployments),
     controlPlane,
-    healthChecks: m.healthChecks.filter(of),
+    healthChecks: of(index.byCluster.healthChecks),
     workload,
   };
-  for (const machine of m.machines.filter(of)) {
-    const vsphereVM = m.vsphereVMs.find((v) => v.namespace === machine.namespace && v.name === machine.name);
+  for (const machine of of(index.byCluster.machines)) {
+    const vsphereVM = index.vsphereVMs.get(`${machine.namespace}/${machine.name}`);
     const vm = vmState(index, machine, vsphereVM, view.vcenter);
     view.machines.push({ machine, vsphereVM, vm, node: nodeState(workload, machine, vm), owner: ownerOf(machine, machineSets, controlPlane) });
   }

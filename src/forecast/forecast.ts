@@ -83,9 +83,12 @@ export function forecastCluster(view: ClusterView, index: ForecastIndex, ghosts:
   };
 }
 
+/** By kind (clone first), what happens at unpause before what follows a timeout, then by object. */
 function sortActions(actions: ForecastAction[]): ForecastAction[] {
   const key = (a: ForecastAction) => `${a.object.kind}/${a.object.name}\u0000${a.when}\u0000${a.rule}\u0000${a.related?.name ?? ''}`;
+  const later = (a: ForecastAction) => Number(a.when !== 'at unpause');
   return [...actions].sort(
-    (a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0),
+    (a, b) =>
+      ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind) || later(a) - later(b) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0),
   );
 }

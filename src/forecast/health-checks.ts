@@ -24,6 +24,7 @@ interface Unhealthy {
 export function healthCheckOutcome(view: ClusterView, taken: Set<MachineFacts>): Outcome {
   const out = emptyOutcome();
   const remediated = new Set<MachineFacts>(taken);
+  const shortCircuited = new Map<MachineFacts, string>();
   for (const mhc of [...view.healthChecks].sort((a, b) => a.name.localeCompare(b.name))) {
     const selected = view.machines.filter((f) => selects(mhc.selector, f.machine.labels) && f.machine.labels[CLUSTER_NAME_LABEL] !== undefined);
     const targets = selected.filter((f) => !f.machine.skipRemediation);
@@ -38,6 +39,7 @@ export function healthCheckOutcome(view: ClusterView, taken: Set<MachineFacts>):
     const blocked = shortCircuit(mhc, targets.length, unhealthy.length);
     if (blocked) {
       out.findings.push({ kind: 'mhc-short-circuit', object: ref('MachineHealthCheck', mhc), why: blocked, rule: 'mhc-short-circuit' });
+      for (const u of unhealthy) shortCircuited.set(u.facts, mhc.name);
       continue;
     }
     for (const u of unhealthy.filter((x) => !remediated.has(x.facts))) {
@@ -46,12 +48,10 @@ export function healthCheckOutcome(view: ClusterView, taken: Set<MachineFacts>):
     }
   }
   for (const f of view.machines.filter((m) => m.vm.state === 'stale' && !remediated.has(m))) {
-    if (!out.notes.some((n) => n.message.startsWith(`Machine ${f.machine.name} `))) {
-      out.notes.push({
-        rule: 'stale-machine',
-        message: `Machine ${f.machine.name}: its VM is gone and no MachineHealthCheck remediates it, so it stays without a Node`,
-      });
-    }
+    if (out.notes.some((n) => n.message.startsWith(`Machine ${f.machine.name} `))) continue;
+    const blockedBy = shortCircuited.get(f);
+    const why = blockedBy ? `${blockedBy} short-circuits` : 'no MachineHealthCheck remediates it';
+    out.notes.push({ rule: 'stale-machine', message: `Machine ${f.machine.name}: its VM is gone and ${why}, so it stays without a Node` });
   }
   return out;
 }

@@ -56,6 +56,7 @@ const annotated = (o: KubeObject, key: string) => Object.hasOwn(o.metadata.annot
 
 export function projectManagement(live: LiveObjects): ManagementState {
   const vsphereMachines = live.vsphereMachines.map(vsphereMachine);
+  const vsphereMachineByKey = new Map(vsphereMachines.map((v) => [`${v.namespace}/${v.name}`, v]));
   const clusterOfControlPlane = new Map(
     live.clusters.flatMap((c) =>
       text(c.spec, 'controlPlaneRef', 'name') ? [[`${ns(c)}/${text(c.spec, 'controlPlaneRef', 'name')}`, c.metadata.name] as const] : [],
@@ -69,7 +70,7 @@ export function projectManagement(live: LiveObjects): ManagementState {
       name: o.metadata.name,
       vcenter: server('VSphereCluster', o, o.spec),
     })),
-    machines: live.machines.map((o) => machine(o, vsphereMachines)),
+    machines: live.machines.map((o) => machine(o, vsphereMachineByKey)),
     machineSets: live.machineSets.map(machineSet),
     machineDeployments: live.machineDeployments.map(machineDeployment),
     controlPlanes: live.kubeadmControlPlanes.map((o) => ({
@@ -112,9 +113,9 @@ function vsphereMachine(o: KubeObject): ForecastVSphereMachine {
   };
 }
 
-function machine(o: KubeObject, vsphereMachines: ForecastVSphereMachine[]): ForecastMachine {
+function machine(o: KubeObject, vsphereMachines: Map<string, ForecastVSphereMachine>): ForecastMachine {
   const infra = text(o.spec, 'infrastructureRef', 'name');
-  const vsm = vsphereMachines.find((v) => v.namespace === ns(o) && v.name === infra);
+  const vsm = infra === undefined ? undefined : vsphereMachines.get(`${ns(o)}/${infra}`);
   return {
     namespace: ns(o),
     name: o.metadata.name,
@@ -128,28 +129,24 @@ function machine(o: KubeObject, vsphereMachines: ForecastVSphereMachine[]): Fore
   };
 }
 
-function machineSet(o: KubeObject): ForecastMachineSet {
+/** What a MachineSet and a MachineDeployment share: replicas, selector, Machine template. */
+function replicaSet(kind: string, o: KubeObject) {
   return {
     namespace: ns(o),
     name: o.metadata.name,
     cluster: text(o.spec, 'clusterName') ?? '',
-    replicas: replicas('MachineSet', o),
-    selector: selector('MachineSet', o),
-    labels: labelsOf(o),
+    replicas: replicas(kind, o),
+    selector: selector(kind, o),
     template: templateFields(field(o.spec, 'template', 'spec')),
   };
 }
 
+function machineSet(o: KubeObject): ForecastMachineSet {
+  return { ...replicaSet('MachineSet', o), labels: labelsOf(o) };
+}
+
 function machineDeployment(o: KubeObject): ForecastMachineDeployment {
-  return {
-    namespace: ns(o),
-    name: o.metadata.name,
-    cluster: text(o.spec, 'clusterName') ?? '',
-    replicas: replicas('MachineDeployment', o),
-    selector: selector('MachineDeployment', o),
-    template: templateFields(field(o.spec, 'template', 'spec')),
-    paused: field(o.spec, 'paused') === true,
-  };
+  return { ...replicaSet('MachineDeployment', o), paused: field(o.spec, 'paused') === true };
 }
 
 function vsphereVM(o: KubeObject): ForecastVSphereVM {
@@ -185,7 +182,7 @@ function selector(kind: string, o: KubeObject): LabelSelector {
   if (s === undefined) return {};
   if (typeof s !== 'object' || s === null || Array.isArray(s))
     throw new ForecastInputError(kind, o, 'spec.selector', 'is not a label selector');
-  return s as LabelSelector;
+  return s;
 }
 
 function templateFields(spec: unknown): MachineTemplateFields {
@@ -212,7 +209,7 @@ function healthCheck(o: KubeObject): ForecastHealthCheck {
     cluster: text(o.spec, 'clusterName') ?? '',
     selector: selector('MachineHealthCheck', o),
     nodeStartupTimeoutSeconds: seconds,
-    maxUnhealthy: max as number | string | undefined,
+    maxUnhealthy: max,
     unhealthyRange: text(o.spec, 'unhealthyRange'),
     unhealthyConditions: Array.isArray(conditions)
       ? conditions.map((c) => ({

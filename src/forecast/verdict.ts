@@ -1,8 +1,8 @@
 /**
  * The verdict per cluster and its summary line (docs/unpause-forecast.md#verdicts). Pure.
  * Unsafe: a Ghost VM still there, an etcd member removed, a certificate Secret missing, selectors
- * that overlap, a healthy Machine deleted, a clone that fails. Review: only the designed recovery
- * (or what could not be judged). Safe: nothing predicted.
+ * that overlap, a healthy Machine deleted, a clone that fails. Review: only the designed recovery,
+ * a Machine left without a Node, or what could not be judged. Safe: nothing predicted.
  */
 import type { ActionKind, ForecastAction, ForecastFinding, Verdict } from './model.js';
 import type { Note } from './outcome.js';
@@ -35,7 +35,8 @@ export function judge(actions: ForecastAction[], findings: ForecastFinding[], no
   }
   const reasons = [...dedupe(unsafe), ...notes];
   if (unsafe.length > 0) return { verdict: 'UnsafeToUnpause', reasons };
-  if (actions.length > 0 || findings.length > 0 || unknowns.length > 0) {
+  const standing = notes.some((n) => n.rule !== 'already-running');
+  if (actions.length > 0 || findings.length > 0 || unknowns.length > 0 || standing) {
     if (unknowns.length > 0) reasons.push({ rule: 'unknown', message: `${plural(unknowns.length, 'fact')} could not be judged` });
     return { verdict: 'ReviewBeforeUnpause', reasons };
   }

@@ -8,7 +8,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { CredentialOverrides } from '../model/vcenter.js';
-import type { ServiceConfig } from '../config/service-config.js';
+import type { ServiceConfig } from '../app/service-config.js';
 import { ConfigError } from '../config/values.js';
 import { credentialOverrides, vcenterTrust } from '../config/vcenter-credentials.js';
 

@@ -40,3 +40,30 @@ export interface VCenterTrust {
   /** vCenter keys the operator lists: the backup's pinned thumbprint is enough for these. */
   hosts?: string[];
 }
+
+/**
+ * A pinned vCenter certificate thumbprint, as written in `VSphereCluster.spec.thumbprint`:
+ * SHA-1 (what govmomi and TKG write) or SHA-256 of the DER certificate, hex pairs joined by `:`.
+ */
+export interface PinnedThumbprint {
+  algorithm: 'sha1' | 'sha256';
+  /** Upper-case hex pairs joined by `:`, the form govmomi prints. */
+  display: string;
+}
+
+/** Parses a thumbprint; case, `:` separators and surrounding blanks do not matter. */
+export function parseThumbprint(raw: string): PinnedThumbprint {
+  const hex = raw.trim().replace(/:/g, '').toUpperCase();
+  if (!/^[0-9A-F]+$/.test(hex) || (hex.length !== 40 && hex.length !== 64)) {
+    throw new Error(
+      `invalid vCenter thumbprint ${JSON.stringify(raw)}: expected the SHA-1 (20 bytes) or SHA-256 (32 bytes) ` +
+        'certificate fingerprint as hex pairs, e.g. 3F:A2:...',
+    );
+  }
+  return { algorithm: hex.length === 40 ? 'sha1' : 'sha256', display: hexPairs(hex) };
+}
+
+/** Upper-case hex as `:`-joined pairs. */
+export function hexPairs(hex: string): string {
+  return hex.match(/../g)?.join(':') ?? '';
+}

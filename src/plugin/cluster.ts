@@ -6,8 +6,8 @@
  * by a timeout, and errors name the object, never a Secret's content.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { readStorageLocationFromCluster } from '../backup/storage-location-cluster.js';
-import type { StorageLocation } from '../backup/storage-location.js';
+import { readStorageLocationFromCluster } from '../storage/storage-location-cluster.js';
+import type { StorageLocation } from '../storage/storage-location.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { decodeSecretValue, kubeClient, type KubeClient } from '../kube/client.js';
 import { recordEvent } from '../kube/events.js';

@@ -2,7 +2,7 @@ import soap from 'soap';
 import { DEFAULTS } from '../config/defaults.js';
 import { vcenterSdkUrl } from '../model/vcenter.js';
 import { VimError, describeSoapFailure, faultFromSoapError, type VimFaultInfo } from './errors.js';
-import { parseThumbprint, type PinnedThumbprint } from './thumbprint.js';
+import { parseThumbprint, type PinnedThumbprint } from '../model/vcenter.js';
 import {
   continueRetrievePropertiesExBody,
   methodBody,

@@ -1,26 +1,5 @@
 import type { PeerCertificate } from 'node:tls';
-
-/**
- * A pinned vCenter certificate thumbprint, as written in `VSphereCluster.spec.thumbprint`:
- * SHA-1 (what govmomi and TKG write) or SHA-256 of the DER certificate, hex pairs joined by `:`.
- */
-export interface PinnedThumbprint {
-  algorithm: 'sha1' | 'sha256';
-  /** Upper-case hex pairs joined by `:`, the form govmomi prints. */
-  display: string;
-}
-
-/** Parses a thumbprint; case, `:` separators and surrounding blanks do not matter. */
-export function parseThumbprint(raw: string): PinnedThumbprint {
-  const hex = raw.trim().replace(/:/g, '').toUpperCase();
-  if (!/^[0-9A-F]+$/.test(hex) || (hex.length !== 40 && hex.length !== 64)) {
-    throw new Error(
-      `invalid vCenter thumbprint ${JSON.stringify(raw)}: expected the SHA-1 (20 bytes) or SHA-256 (32 bytes) ` +
-        'certificate fingerprint as hex pairs, e.g. 3F:A2:...',
-    );
-  }
-  return { algorithm: hex.length === 40 ? 'sha1' : 'sha256', display: hexPairs(hex) };
-}
+import { hexPairs, type PinnedThumbprint } from '../model/vcenter.js';
 
 /** The peer certificate's thumbprint in the same algorithm and form as the pinned one. */
 export function peerThumbprint(cert: PeerCertificate, algorithm: PinnedThumbprint['algorithm']): string {
@@ -96,8 +75,4 @@ export function judgePeer(input: {
     kind: 'untrusted',
     message: `TLS certificate of ${input.address} is not trusted (${code}); ${detail}`,
   };
-}
-
-function hexPairs(hex: string): string {
-  return hex.match(/../g)?.join(':') ?? '';
 }

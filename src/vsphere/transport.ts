@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import { DEFAULTS } from '../config/defaults.js';
 import { VimError, networkError } from './errors.js';
-import { judgePeer, type PinnedThumbprint } from './thumbprint.js';
+import type { PinnedThumbprint } from '../model/vcenter.js';
+import { judgePeer } from './thumbprint.js';
 
 /** The cookie vCenter sets on Login and expects back on every later call. */
 const SESSION_COOKIE = 'vmware_soap_session';

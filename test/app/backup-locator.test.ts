@@ -6,7 +6,7 @@ import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfiguredStorageLocations, VeleroBackupLocator, type VeleroStorageLocations } from '../../src/app/backup-locator.js';
-import type { ConfiguredStorageLocation } from '../../src/config/storage-locations.js';
+import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
 import type { DomainError } from '../../src/app/errors.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { tempDir } from '../helpers/scenario.js';

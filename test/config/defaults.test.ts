@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { buildProgram } from '../../src/cli/program.js';
 import { DEFAULTS, SECOND } from '../../src/config/defaults.js';
-import { loadServiceConfig, type ServiceConfig } from '../../src/config/service-config.js';
+import { loadServiceConfig, type ServiceConfig } from '../../src/app/service-config.js';
 import { KNOWN_KEYS, OVERRIDES } from '../../src/config/service-sources.js';
 import { durationText, parseDuration } from '../../src/config/values.js';
 import { defaultPluginSettings, parsePluginSettings } from '../../src/plugin/settings.js';

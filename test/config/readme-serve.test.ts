@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULTS } from '../../src/config/defaults.js';
-import { loadServiceConfig } from '../../src/config/service-config.js';
+import { loadServiceConfig } from '../../src/app/service-config.js';
 import { tempDir } from '../helpers/scenario.js';
 import { ROOT } from '../plugin/helpers.js';
 

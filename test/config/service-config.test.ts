@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLoopbackListen } from '../../src/config/addresses.js';
-import { loadServiceConfig } from '../../src/config/service-config.js';
-import { defaultStorageLocation } from '../../src/config/storage-locations.js';
+import { loadServiceConfig } from '../../src/app/service-config.js';
+import { defaultStorageLocation } from '../../src/storage/configured-locations.js';
 import { parseDuration } from '../../src/config/values.js';
 
 let dir: string;

@@ -13,7 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { WEBHOOK_PATH } from '../../src/webhook/server.js';
-import { loadServiceConfig } from '../../src/config/service-config.js';
+import { loadServiceConfig } from '../../src/app/service-config.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
 import { kubeVeleroCluster } from '../../src/plugin/cluster.js';
 import { PLUGIN_EXECUTABLE_NAME, RESTORE_GATE_KIND, RESTORE_GATE_NAME } from '../../src/plugin/protocol.js';

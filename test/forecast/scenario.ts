@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../../src/model/kube.js';
 import type { InventoryVM } from '../../src/model/inventory.js';
-import type { CloneResources, ForecastInput, ForecastNode, WorkloadState } from '../../src/forecast/model.js';
+import type { CloneResources, ForecastAction, ForecastInput, ForecastNode, WorkloadState } from '../../src/forecast/model.js';
 import { projectManagement, type LiveObjects } from '../../src/forecast/project.js';
 import type { SeedDatacenter } from '../helpers/seed.js';
 
@@ -85,7 +85,16 @@ export class Scenario {
   private morefs = 0;
 
   constructor() {
-    this.vms.push({ moref: 'vm-template', name: TEMPLATE, template: true, powerState: 'poweredOff', datacenter: DC, folder: `/${DC}/vm/templates`, capvMetadata: false, biosUuid: biosUuid(0xfff) });
+    this.vms.push({
+      moref: 'vm-template',
+      name: TEMPLATE,
+      template: true,
+      powerState: 'poweredOff',
+      datacenter: DC,
+      folder: `/${DC}/vm/templates`,
+      capvMetadata: false,
+      biosUuid: biosUuid(0xfff),
+    });
   }
 
   /** A paused TKG cluster: Cluster, VSphereCluster, KubeadmControlPlane, templates, certificate Secrets, two MHCs. */
@@ -93,30 +102,49 @@ export class Scenario {
     const namespace = o.namespace ?? 'default';
     const labels = { [CLUSTER_NAME]: name };
     const paused = o.paused ?? true;
-    this.live.clusters.push(obj('cluster.x-k8s.io/v1beta1', 'Cluster', namespace, name, {}, {
-      paused,
-      controlPlaneRef: { apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'KubeadmControlPlane', name: `${name}-cp` },
-      infrastructureRef: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'VSphereCluster', name },
-    }));
-    this.live.vsphereClusters.push(obj('infrastructure.cluster.x-k8s.io/v1beta1', 'VSphereCluster', namespace, name, labels, { server: VCENTER }));
-    this.live.kubeadmControlPlanes.push(obj('controlplane.cluster.x-k8s.io/v1beta1', 'KubeadmControlPlane', namespace, `${name}-cp`, labels, {
-      replicas: o.controlPlaneReplicas ?? 1,
-      version: VERSION,
-      machineTemplate: { infrastructureRef: { kind: 'VSphereMachineTemplate', name: `${name}-control-plane` } },
-    }));
+    this.live.clusters.push(
+      obj(
+        'cluster.x-k8s.io/v1beta1',
+        'Cluster',
+        namespace,
+        name,
+        {},
+        {
+          paused,
+          controlPlaneRef: { apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'KubeadmControlPlane', name: `${name}-cp` },
+          infrastructureRef: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'VSphereCluster', name },
+        },
+      ),
+    );
+    this.live.vsphereClusters.push(
+      obj('infrastructure.cluster.x-k8s.io/v1beta1', 'VSphereCluster', namespace, name, labels, { server: VCENTER }),
+    );
+    this.live.kubeadmControlPlanes.push(
+      obj('controlplane.cluster.x-k8s.io/v1beta1', 'KubeadmControlPlane', namespace, `${name}-cp`, labels, {
+        replicas: o.controlPlaneReplicas ?? 1,
+        version: VERSION,
+        machineTemplate: { infrastructureRef: { kind: 'VSphereMachineTemplate', name: `${name}-control-plane` } },
+      }),
+    );
     this.machineTemplate(namespace, `${name}-control-plane`, name);
-    for (const suffix of ['ca', 'etcd', 'sa', 'proxy', 'kubeconfig']) this.live.secrets.push({ metadata: { namespace, name: `${name}-${suffix}` } });
-    for (const [mhc, selector] of [[`${name}-control-plane`, { 'cluster.x-k8s.io/control-plane': '' }], [`${name}-md-0`, { [CLUSTER_NAME]: name, 'cluster.x-k8s.io/deployment-name': `${name}-md-0` }]] as const) {
-      this.live.machineHealthChecks.push(obj('cluster.x-k8s.io/v1beta1', 'MachineHealthCheck', namespace, mhc, labels, {
-        clusterName: name,
-        selector: { matchLabels: { ...selector } },
-        nodeStartupTimeout: o.nodeStartupTimeout ?? '20m0s',
-        ...(o.unhealthyRange ? { unhealthyRange: o.unhealthyRange } : { maxUnhealthy: o.maxUnhealthy ?? '100%' }),
-        unhealthyConditions: [
-          { type: 'Ready', status: 'Unknown', timeout: '5m0s' },
-          { type: 'Ready', status: 'False', timeout: '12m0s' },
-        ],
-      }));
+    for (const suffix of ['ca', 'etcd', 'sa', 'proxy', 'kubeconfig'])
+      this.live.secrets.push({ metadata: { namespace, name: `${name}-${suffix}` } });
+    for (const [mhc, selector] of [
+      [`${name}-control-plane`, { 'cluster.x-k8s.io/control-plane': '' }],
+      [`${name}-md-0`, { [CLUSTER_NAME]: name, 'cluster.x-k8s.io/deployment-name': `${name}-md-0` }],
+    ] as const) {
+      this.live.machineHealthChecks.push(
+        obj('cluster.x-k8s.io/v1beta1', 'MachineHealthCheck', namespace, mhc, labels, {
+          clusterName: name,
+          selector: { matchLabels: { ...selector } },
+          nodeStartupTimeout: o.nodeStartupTimeout ?? '20m0s',
+          ...(o.unhealthyRange ? { unhealthyRange: o.unhealthyRange } : { maxUnhealthy: o.maxUnhealthy ?? '100%' }),
+          unhealthyConditions: [
+            { type: 'Ready', status: 'Unknown', timeout: '5m0s' },
+            { type: 'Ready', status: 'False', timeout: '12m0s' },
+          ],
+        }),
+      );
     }
     this.resources.folders.push(`/${DC}/vm/${name}`);
     this.resources.resourcePools.push(`/${DC}/host/${DC}_C0/Resources/${name}`);
@@ -125,15 +153,42 @@ export class Scenario {
   }
 
   /** A MachineDeployment `<cluster>-<md>` with its MachineSet `<cluster>-<md>-7d9f`. `selector` replaces its matchLabels. */
-  deployment(cluster: string, md: string, replicas: number, o: { selector?: Record<string, string>; setReplicas?: number; template?: string } = {}): this {
+  deployment(
+    cluster: string,
+    md: string,
+    replicas: number,
+    o: { selector?: Record<string, string>; setReplicas?: number; template?: string } = {},
+  ): this {
     const namespace = this.namespaceOf(cluster);
     const name = `${cluster}-${md}`;
     const labels = { [CLUSTER_NAME]: cluster, 'cluster.x-k8s.io/deployment-name': name };
-    const template = { spec: { clusterName: cluster, version: VERSION, bootstrap: { configRef: { kind: 'KubeadmConfigTemplate', name: `${name}-bootstrap` } }, infrastructureRef: { kind: 'VSphereMachineTemplate', name: o.template ?? `${name}-worker` } } };
+    const template = {
+      spec: {
+        clusterName: cluster,
+        version: VERSION,
+        bootstrap: { configRef: { kind: 'KubeadmConfigTemplate', name: `${name}-bootstrap` } },
+        infrastructureRef: { kind: 'VSphereMachineTemplate', name: o.template ?? `${name}-worker` },
+      },
+    };
     const setTemplate = { spec: { ...template.spec, infrastructureRef: { kind: 'VSphereMachineTemplate', name: `${name}-worker` } } };
-    this.live.machineDeployments.push(obj('cluster.x-k8s.io/v1beta1', 'MachineDeployment', namespace, name, labels, { clusterName: cluster, replicas, selector: { matchLabels: o.selector ?? { ...labels } }, template }));
-    this.live.machineSets.push(obj('cluster.x-k8s.io/v1beta1', 'MachineSet', namespace, `${name}-7d9f`, labels, { clusterName: cluster, replicas: o.setReplicas ?? replicas, selector: { matchLabels: { ...labels } }, template: setTemplate }));
+    this.live.machineDeployments.push(
+      obj('cluster.x-k8s.io/v1beta1', 'MachineDeployment', namespace, name, labels, {
+        clusterName: cluster,
+        replicas,
+        selector: { matchLabels: o.selector ?? { ...labels } },
+        template,
+      }),
+    );
+    this.live.machineSets.push(
+      obj('cluster.x-k8s.io/v1beta1', 'MachineSet', namespace, `${name}-7d9f`, labels, {
+        clusterName: cluster,
+        replicas: o.setReplicas ?? replicas,
+        selector: { matchLabels: { ...labels } },
+        template: setTemplate,
+      }),
+    );
     this.machineTemplate(namespace, `${name}-worker`, cluster);
+    if (o.template) this.machineTemplate(namespace, o.template, cluster);
     return this;
   }
 
@@ -145,18 +200,47 @@ export class Scenario {
     const uuid = biosUuid(++this.counter);
     const labels: Record<string, string> = { [CLUSTER_NAME]: cluster };
     if (o.controlPlane) Object.assign(labels, { 'cluster.x-k8s.io/control-plane': '', 'cluster.x-k8s.io/control-plane-name': `${cluster}-cp` });
-    else Object.assign(labels, { 'cluster.x-k8s.io/deployment-name': `${cluster}-${o.deployment ?? 'md-0'}`, 'cluster.x-k8s.io/set-name': `${cluster}-${o.deployment ?? 'md-0'}-7d9f` });
+    else
+      Object.assign(labels, {
+        'cluster.x-k8s.io/deployment-name': `${cluster}-${o.deployment ?? 'md-0'}`,
+        'cluster.x-k8s.io/set-name': `${cluster}-${o.deployment ?? 'md-0'}-7d9f`,
+      });
     const template = o.controlPlane ? `${cluster}-control-plane` : `${cluster}-${o.deployment ?? 'md-0'}-worker`;
     const hasUuid = vm !== 'not-cloned';
-    this.live.machines.push(obj('cluster.x-k8s.io/v1beta1', 'Machine', namespace, name, labels, {
-      clusterName: cluster,
-      version: o.version ?? VERSION,
-      infrastructureRef: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'VSphereMachine', name },
-      ...(hasUuid ? { providerID: `vsphere://${uuid}` } : {}),
-    }, o.skipRemediation ? { 'cluster.x-k8s.io/skip-remediation': '' } : {}));
+    this.live.machines.push(
+      obj(
+        'cluster.x-k8s.io/v1beta1',
+        'Machine',
+        namespace,
+        name,
+        labels,
+        {
+          clusterName: cluster,
+          version: o.version ?? VERSION,
+          infrastructureRef: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1', kind: 'VSphereMachine', name },
+          ...(hasUuid ? { providerID: `vsphere://${uuid}` } : {}),
+        },
+        o.skipRemediation ? { 'cluster.x-k8s.io/skip-remediation': '' } : {},
+      ),
+    );
     const clone = this.cloneSpec(cluster);
-    this.live.vsphereMachines.push(obj('infrastructure.cluster.x-k8s.io/v1beta1', 'VSphereMachine', namespace, name, labels, { ...clone, ...(hasUuid ? { providerID: `vsphere://${uuid}` } : {}) }, { 'cluster.x-k8s.io/cloned-from-name': template }));
-    this.live.vsphereVMs.push(obj('infrastructure.cluster.x-k8s.io/v1beta1', 'VSphereVM', namespace, name, labels, { ...clone, ...(hasUuid ? { biosUUID: uuid } : {}) }));
+    this.live.vsphereMachines.push(
+      obj(
+        'infrastructure.cluster.x-k8s.io/v1beta1',
+        'VSphereMachine',
+        namespace,
+        name,
+        labels,
+        { ...clone, ...(hasUuid ? { providerID: `vsphere://${uuid}` } : {}) },
+        { 'cluster.x-k8s.io/cloned-from-name': template },
+      ),
+    );
+    this.live.vsphereVMs.push(
+      obj('infrastructure.cluster.x-k8s.io/v1beta1', 'VSphereVM', namespace, name, labels, {
+        ...clone,
+        ...(hasUuid ? { biosUUID: uuid } : {}),
+      }),
+    );
     if (vm === 'running' || vm === 'powered-off') this.addVM(cluster, name, uuid, vm === 'running');
     if (node !== 'none') this.addNode(cluster, name, uuid, !!o.controlPlane, node === 'ready');
     return this;
@@ -200,7 +284,7 @@ export class Scenario {
   set(kind: keyof typeof KIND_LISTS, name: string, path: string[], value: unknown): this {
     const o = this.live[KIND_LISTS[kind]].find((x) => x.metadata.name === name);
     if (!o) throw new Error(`no ${kind} ${name} in the scenario`);
-    let at = (o.spec ??= {}) as Record<string, unknown>;
+    let at = (o.spec ??= {});
     for (const key of path.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
     at[path[path.length - 1]!] = value;
     return this;
@@ -243,10 +327,11 @@ export class Scenario {
 
   /** The workload cluster's Nodes as its API server returns them. */
   workloadNodes(namespace: string, cluster: string): KubeObject[] {
+    const roleLabels = (controlPlane: boolean): Record<string, string> => (controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {});
     return (this.workloads.get(`${namespace}/${cluster}`)?.nodes ?? []).map((n) => ({
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name: n.name, labels: n.controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : ({} as Record<string, string>) },
+      metadata: { name: n.name, labels: roleLabels(n.controlPlane) },
       spec: { providerID: n.providerID },
       status: { conditions: [{ type: 'Ready', status: n.ready ? 'True' : 'False' }] },
     }));
@@ -281,7 +366,16 @@ export class Scenario {
   }
 
   private machineTemplate(namespace: string, name: string, cluster: string): void {
-    this.live.vsphereMachineTemplates.push(obj('infrastructure.cluster.x-k8s.io/v1beta1', 'VSphereMachineTemplate', namespace, name, { [CLUSTER_NAME]: cluster }, { template: { spec: this.cloneSpec(cluster) } }));
+    this.live.vsphereMachineTemplates.push(
+      obj(
+        'infrastructure.cluster.x-k8s.io/v1beta1',
+        'VSphereMachineTemplate',
+        namespace,
+        name,
+        { [CLUSTER_NAME]: cluster },
+        { template: { spec: this.cloneSpec(cluster) } },
+      ),
+    );
   }
 
   private addVM(cluster: string, name: string, uuid: string, on: boolean): void {
@@ -318,13 +412,26 @@ const KIND_LISTS = {
 } as const;
 
 /** An object as Velero restores it: no status, no ownerReferences, no uid. */
-function obj(apiVersion: string, kind: string, namespace: string, name: string, labels: Record<string, string>, spec: Record<string, unknown>, annotations: Record<string, string> = {}): KubeObject {
+function obj(
+  apiVersion: string,
+  kind: string,
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  spec: Record<string, unknown>,
+  annotations: Record<string, string> = {},
+): KubeObject {
   return {
     apiVersion,
     kind,
     metadata: { name, namespace, labels: { ...labels }, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec,
   };
+}
+
+/** Each action as one line, `kind Kind/name (when) #rule`, for compact assertions. */
+export function brief(actions: ForecastAction[]): string[] {
+  return actions.map((a) => `${a.kind} ${a.object.kind}/${a.object.name} (${a.when}) #${a.rule}`);
 }
 
 /** A healthy paused cluster `wc1`: 1 control-plane Machine, 2 workers, all VMs running and Nodes Ready. */
@@ -335,4 +442,44 @@ export function healthyCluster(name = 'wc1', o: ClusterOptions = {}): Scenario {
     .machine(name, `${name}-cp-a`, { controlPlane: true })
     .machine(name, `${name}-md-0-a`)
     .machine(name, `${name}-md-0-b`);
+}
+
+/**
+ * Five clusters covering most rules: wc1 Unsafe (Ghost control-plane VM and its etcd member,
+ * Stale Machines, a powered-off VM, a missing CA Secret), wc2 Safe, wc3 Review (scale-up,
+ * rollout, a short-circuited MachineHealthCheck), wc4 Unsafe (overlapping selectors, a missing
+ * VSphereMachineTemplate), wc5 already running with its workload cluster unreachable.
+ */
+export function restoredManagementCluster(): Scenario {
+  const s = new Scenario()
+    .cluster('wc1', { controlPlaneReplicas: 3 })
+    .deployment('wc1', 'md-0', 3)
+    .machine('wc1', 'wc1-cp-a', { controlPlane: true })
+    .machine('wc1', 'wc1-cp-b', { controlPlane: true })
+    .machine('wc1', 'wc1-cp-c', { controlPlane: true, vm: 'gone' })
+    .ghost('wc1', 'wc1-cp-d', { controlPlane: true })
+    .machine('wc1', 'wc1-md-0-a')
+    .machine('wc1', 'wc1-md-0-b', { vm: 'gone' })
+    .machine('wc1', 'wc1-md-0-c', { vm: 'powered-off' })
+    .withoutSecret('wc1', 'wc1-ca');
+  s.cluster('wc2').deployment('wc2', 'md-0', 1).machine('wc2', 'wc2-cp-a', { controlPlane: true }).machine('wc2', 'wc2-md-0-a');
+  s.cluster('wc3', { maxUnhealthy: 0 })
+    .deployment('wc3', 'md-0', 2)
+    .deployment('wc3', 'md-1', 1, { template: 'wc3-md-1-worker-v2' })
+    .machine('wc3', 'wc3-cp-a', { controlPlane: true })
+    .machine('wc3', 'wc3-md-0-a', { vm: 'gone' })
+    .machine('wc3', 'wc3-md-1-a', { deployment: 'md-1' })
+    .set('MachineDeployment', 'wc3-md-0', ['replicas'], 3);
+  s.cluster('wc4', { namespace: 'team-b' })
+    .deployment('wc4', 'md-0', 2, { selector: { 'cluster.x-k8s.io/cluster-name': 'wc4' } })
+    .deployment('wc4', 'md-1', 1, { selector: { 'cluster.x-k8s.io/cluster-name': 'wc4' } })
+    .machine('wc4', 'wc4-cp-a', { controlPlane: true })
+    .machine('wc4', 'wc4-md-0-a')
+    .machine('wc4', 'wc4-md-1-a', { deployment: 'md-1' });
+  s.live.vsphereMachineTemplates = s.live.vsphereMachineTemplates.filter((t) => t.metadata.name !== 'wc4-md-0-worker');
+  s.cluster('wc5')
+    .machine('wc5', 'wc5-cp-a', { controlPlane: true })
+    .unpaused('wc5')
+    .unreachable('wc5', 'dial tcp 10.0.5.10:6443: connect: connection refused');
+  return s;
 }

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import type { ConfiguredStorageLocation } from '../../src/config/storage-locations.js';
+import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
 import { capvVM, CLI, runCli, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 import { DEFAULT_USERNAME } from '../fixtures/builder.js';

@@ -11,12 +11,12 @@ import { dirname, join } from 'node:path';
 import type { BackupSource } from '../../src/backup/source.js';
 import type { DetectOptions } from '../../src/app/detect.js';
 import type { ServiceSecrets } from '../../src/grpc/auth.js';
-import type { ServiceConfig } from '../../src/config/service-config.js';
-import type { ServiceDeps } from '../../src/grpc/server.js';
+import type { ServiceConfig } from '../../src/app/service-config.js';
+import type { ServiceDeps } from '../../src/app/service.js';
 import type { DriftReport } from '../../src/model/report.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
 import { loadProto, PROTO_FILES } from '../../src/rpc/protos.js';
-import { startService, type RunningService } from '../../src/grpc/server.js';
+import { startService, type RunningService } from '../../src/serve/start.js';
 import { jsonLogger, type Logger } from '../../src/util/jsonlog.js';
 
 const require = createRequire(import.meta.url);

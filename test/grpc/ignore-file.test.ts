@@ -5,7 +5,7 @@
 import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadServiceConfig } from '../../src/config/service-config.js';
+import { loadServiceConfig } from '../../src/app/service-config.js';
 import { tempDir } from '../helpers/scenario.js';
 import { call, FakeDetection, standardReport, startTestService, testConfig } from './helpers.js';
 

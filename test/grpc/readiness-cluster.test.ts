@@ -6,7 +6,7 @@
 import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfiguredStorageLocation } from '../../src/config/storage-locations.js';
+import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
 import { scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
 import { startFakeKube, type FakeKube } from '../plugin/fake-kube.js';

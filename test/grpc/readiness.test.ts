@@ -7,7 +7,7 @@ import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { ConfiguredStorageLocation } from '../../src/config/storage-locations.js';
+import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
 import { capvVM, runCli, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
 import { call, pollUntil, FakeDetection, standardReport, startTestService, testConfig, type TestService } from './helpers.js';

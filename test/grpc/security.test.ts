@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { loadServiceSecrets } from '../../src/grpc/auth.js';
 import { sameSecret } from '../../src/rpc/bearer.js';
-import { loadServiceConfig, type ServiceConfig } from '../../src/config/service-config.js';
+import { loadServiceConfig, type ServiceConfig } from '../../src/app/service-config.js';
 import {
   call,
   clusterItem,

@@ -39,7 +39,7 @@ test('every variable src/plugin reads is in the list, and so are those its clust
   for (const name of read) t.true(listed.has(name), `src/plugin reads ${name}, which the list (and the README) lack`);
   t.true(listed.has(MAGIC_COOKIE_KEY));
   t.true(source('src/kube/config.ts').includes("env['KUBECONFIG']") && listed.has('KUBECONFIG'));
-  t.true(source('src/backup/s3-client.ts').includes("env['AWS_SHARED_CREDENTIALS_FILE']") && listed.has('AWS_SHARED_CREDENTIALS_FILE'));
+  t.true(source('src/storage/s3-client.ts').includes("env['AWS_SHARED_CREDENTIALS_FILE']") && listed.has('AWS_SHARED_CREDENTIALS_FILE'));
 });
 
 test("README: the action names Velero lists are the service's RestoreItemAction names", async (t) => {

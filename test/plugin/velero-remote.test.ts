@@ -8,7 +8,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfiguredStorageLocation } from '../../src/config/storage-locations.js';
+import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
 import { startTestService } from '../grpc/helpers.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 import { capvVM, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';

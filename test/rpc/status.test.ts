@@ -5,7 +5,7 @@ import { DomainError, type ErrorKind } from '../../src/app/errors.js';
 import { failureKind } from '../../src/app/failures.js';
 import { BackupError } from '../../src/backup/errors.js';
 import { BackupSourceError, type BackupSourceFailure } from '../../src/backup/errors.js';
-import { StorageLocationError } from '../../src/backup/storage-location.js';
+import { StorageLocationError } from '../../src/storage/errors.js';
 import { ServiceError } from '../../src/rpc/service-error.js';
 import { grpcStatusOf, toGrpcError } from '../../src/rpc/status.js';
 

@@ -6,8 +6,8 @@
  */
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
-import { S3BackupCatalog } from '../../src/backup/s3-backups.js';
-import type { StorageLocation } from '../../src/backup/storage-location.js';
+import { S3BackupCatalog } from '../../src/storage/s3-backups.js';
+import type { StorageLocation } from '../../src/storage/storage-location.js';
 import { cluster, machine, report, standardReport } from '../grpc/helpers.js';
 import { makePki, type Pki } from '../grpc/pki.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';

@@ -3,7 +3,7 @@
  * location's name, in Velero's namespace, when `watch.events` is on and a cluster is reachable
  * (in a pod, or with a kubeconfig). Without one, the log line is all there is.
  */
-import type { RestorabilityChange } from '../app/readiness.js';
+import type { RestorabilityChange } from './readiness.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { kubeClient, type KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';

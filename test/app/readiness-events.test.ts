@@ -5,7 +5,7 @@
 import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readinessEvents } from '../../src/grpc/readiness-events.js';
+import { readinessEvents } from '../../src/app/readiness-events.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { tempDir } from '../helpers/scenario.js';
 import { startFakeKube } from '../plugin/fake-kube.js';

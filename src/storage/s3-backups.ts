@@ -10,7 +10,7 @@ import { isObjectName } from '../model/kube.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { trimSlashes } from '../util/values.js';
 import { backupRecordOf, newestCompleted, newestOfSchedule, type BackupRecord, type NewestRecord } from './backup-records.js';
-import { BackupSourceError } from './errors.js';
+import { BackupSourceError } from '../backup/errors.js';
 import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { deadlineFailure, describeS3Failure } from './s3-failure.js';
 import type { StorageLocation } from './storage-location.js';

@@ -4,7 +4,7 @@
  * the one before gives the schedule's cadence.
  */
 import test from 'ava';
-import { backupRecordOf, newestCompleted } from '../../src/backup/backup-records.js';
+import { backupRecordOf, newestCompleted } from '../../src/storage/backup-records.js';
 
 const backup = (phase: string, completion?: string, start?: string) => ({
   status: { phase, ...(completion ? { completionTimestamp: completion } : {}), ...(start ? { startTimestamp: start } : {}) },

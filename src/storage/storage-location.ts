@@ -51,7 +51,6 @@ export interface StorageLocation {
 }
 
 // Defined with the other backup errors: code that only classifies failures need not load the YAML parser.
-export { StorageLocationError };
 
 /** What a BSL says, before references to Secrets are followed. */
 export interface ParsedBsl {

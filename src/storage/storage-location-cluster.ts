@@ -8,7 +8,8 @@ import { KubeCallError } from '../kube/call.js';
 import { decodeSecretValue, kubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { credentialsFromIni } from './aws-credentials.js';
-import { parseBackupStorageLocation, StorageLocationError, type StorageLocation } from './storage-location.js';
+import { StorageLocationError } from './errors.js';
+import { parseBackupStorageLocation, type StorageLocation } from './storage-location.js';
 import { checkPem, type SecretKeyRef } from './storage-location-fields.js';
 
 export interface ClusterReadOptions {

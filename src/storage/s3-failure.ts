@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { redacted } from '../util/redact.js';
-import { BackupSourceError, type BackupSourceFailure } from './errors.js';
+import { BackupSourceError, type BackupSourceFailure } from '../backup/errors.js';
 import type { S3Connection } from './s3-client.js';
 
 const ACCESS_DENIED_CODES = new Set([

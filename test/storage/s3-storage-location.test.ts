@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { KubeConfig } from '@kubernetes/client-node';
-import { credentialsFromIni } from '../../src/backup/aws-credentials.js';
-import { parseS3BackupUrl, storageLocationForUrl } from '../../src/backup/s3-url.js';
-import { readStorageLocationFromCluster } from '../../src/backup/storage-location-cluster.js';
+import { credentialsFromIni } from '../../src/storage/aws-credentials.js';
+import { parseS3BackupUrl, storageLocationForUrl } from '../../src/storage/s3-url.js';
+import { readStorageLocationFromCluster } from '../../src/storage/storage-location-cluster.js';
 import {
   parseBackupStorageLocation,
   parseStorageLocationFile,
   readStorageLocationFile,
-  StorageLocationError,
   type StorageLocation,
-} from '../../src/backup/storage-location.js';
+} from '../../src/storage/storage-location.js';
+import { StorageLocationError } from '../../src/storage/errors.js';
 
 // Only the PEM framing is checked by the parsers; the body needs no real certificate.
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2FDZXJ0\n-----END CERTIFICATE-----\n';

@@ -4,8 +4,9 @@
  */
 import { isObjectName } from '../model/kube.js';
 import { trimSlashes } from '../util/values.js';
-import { BackupSourceError } from './errors.js';
-import { StorageLocationError, type StorageLocation } from './storage-location.js';
+import { BackupSourceError } from '../backup/errors.js';
+import { StorageLocationError } from './errors.js';
+import type { StorageLocation } from './storage-location.js';
 
 /** `<prefix>/` or '' (Velero's layout: the prefix gets a trailing '/'). */
 function prefixPath(location: StorageLocation): string {

@@ -2,7 +2,7 @@
  * AWS shared-credentials INI text, the format of Velero's `cloud-credentials` Secret (key `cloud`)
  * and of `~/.aws/credentials`. Values are secrets: errors name the profile and key, never a value.
  */
-import { StorageLocationError } from './storage-location.js';
+import { StorageLocationError } from './errors.js';
 
 /** Credentials for the S3 API. Holds a secret: never log it. */
 export interface S3Credentials {

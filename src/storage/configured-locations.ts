@@ -4,16 +4,11 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import {
-  FLAT_KEYS,
-  parseStorageLocationFile,
-  readStorageLocationFile,
-  StorageLocationError,
-  type StorageLocation,
-} from '../backup/storage-location.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { ConfigError, type ConfigReader } from '../config/values.js';
 import { isMap } from '../util/values.js';
-import { DEFAULTS } from './defaults.js';
-import { ConfigError, type ConfigReader } from './values.js';
+import { StorageLocationError } from './errors.js';
+import { FLAT_KEYS, parseStorageLocationFile, readStorageLocationFile, type StorageLocation } from './storage-location.js';
 
 export interface ConfiguredStorageLocation {
   name: string;

@@ -1,6 +1,6 @@
 /** Velero Backup objects as the service reads them, and the backup Velero restores for `--from-schedule`. */
 import test from 'ava';
-import { backupRecordOf, newestCompleted, newestOfSchedule } from '../../src/backup/backup-records.js';
+import { backupRecordOf, newestCompleted, newestOfSchedule } from '../../src/storage/backup-records.js';
 
 const backup = (name: string, schedule: string, phase: string, started?: string, created?: string) =>
   backupRecordOf(name, {

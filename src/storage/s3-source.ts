@@ -5,11 +5,11 @@
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import { BackupSourceError } from './errors.js';
+import { BackupSourceError } from '../backup/errors.js';
 import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { deadlineFailure, describeS3Failure, plainNetworkReason } from './s3-failure.js';
 import { backupTarballKey, checkBackupName, parseS3BackupUrl, storageLocationForUrl } from './s3-url.js';
-import type { BackupSource } from './source.js';
+import type { BackupSource } from '../backup/source.js';
 import type { StorageLocation } from './storage-location.js';
 
 /**

@@ -4,10 +4,10 @@
  * (watch.source cluster). One paged, bounded listing per look; a failing API server is the
  * location's failure, never a reason to read the bucket instead.
  */
-import { backupRecordOf, newestCompleted, type BackupRecord, type NewestRecord } from '../backup/backup-records.js';
+import { backupRecordOf, newestCompleted, type BackupRecord, type NewestRecord } from './backup-records.js';
 import { isObjectName } from '../model/kube.js';
 import { isMap } from '../util/values.js';
-import type { KubeClient } from './client.js';
+import type { KubeClient } from '../kube/client.js';
 
 export const BACKUPS_RBAC_HINT =
   "the service account of drift-detector serve needs list on backups.velero.io in Velero's namespace (deploy/service)";

@@ -9,8 +9,8 @@ import test from 'ava';
 import { fileBackupSource } from '../../src/backup/file-source.js';
 import { BackupSourceError } from '../../src/backup/errors.js';
 import { BackupError, readBackup } from '../../src/backup/reader.js';
-import { s3BackupSource, s3BackupSourceFromUrl, s3ObjectSource } from '../../src/backup/s3-source.js';
-import type { StorageLocation } from '../../src/backup/storage-location.js';
+import { s3BackupSource, s3BackupSourceFromUrl, s3ObjectSource } from '../../src/storage/s3-source.js';
+import type { StorageLocation } from '../../src/storage/storage-location.js';
 import { buildBackup, type FixtureBackup } from '../fixtures/builder.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 

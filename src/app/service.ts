@@ -1,0 +1,176 @@
+/**
+ * What `serve` serves, assembled once from its configuration: one DriftService (one analysis
+ * cache for every door), one catalog per configured storage location, the readiness watch, the
+ * restore gate and the Restore admission. The doors (gRPC, webhook, metrics) receive it and speak
+ * their protocol; serve/start.ts opens them. A new use case of `serve` is built here, once, and
+ * each door that offers it takes it from the assembly.
+ */
+import { DEFAULTS, type WatchSource } from '../config/defaults.js';
+import { lazyKubeClient } from '../kube/client.js';
+import { hasKubeConfig, loadKubeConfig } from '../kube/config.js';
+import { clusterScheduleBackups } from '../kube/schedule-backups.js';
+import type { CredentialOverrides } from '../model/vcenter.js';
+import { BACKUPS_RBAC_HINT, ClusterBackupCatalog } from '../storage/cluster-backups.js';
+import type { ConfiguredStorageLocation } from '../storage/configured-locations.js';
+import { S3BackupCatalog } from '../storage/s3-backups.js';
+import type { Logger } from '../util/jsonlog.js';
+import { RestoreAdmission } from './admission.js';
+import { ConfiguredStorageLocations, s3SourceIn, type SourceIn } from './backup-locator.js';
+import type { DoorWords } from './detect.js';
+import { DriftService, type AnalysisMetrics, type Detect } from './drift-service.js';
+import { readIgnoreFile } from './ignore-file.js';
+import { readinessEvents } from './readiness-events.js';
+import { ReadinessWatch, type BackupCatalog, type LocationReadiness, type ReadinessMetrics, type RestorabilityChange } from './readiness.js';
+import { RestoreGate, type GateMetrics } from './restore-gate.js';
+import type { ScheduleSources } from './schedule-backup.js';
+import type { ServiceConfig } from './service-config.js';
+
+/** How the service words what the detection cannot know, in its configuration's keys. */
+export const SERVICE_WORDS: DoorWords = {
+  overridesFrom: 'the service configuration (vsphere) or environment',
+  credentialsHint:
+    'set vsphere.username and vsphere.passwordFile (or VSPHERE_USERNAME and VSPHERE_PASSWORD), or vsphere.credentialsFile, in the service configuration',
+  certificateHints: {
+    untrusted:
+      "to trust it, add its CA to the service's environment (NODE_EXTRA_CA_CERTS=ca.pem), or pin its thumbprint in the backup's " +
+      'VSphereCluster spec.thumbprint; analysis.insecureSkipVerify skips the check',
+    'thumbprint-mismatch': "the backup's VSphereCluster spec.thumbprint pins the expected one; check the certificate",
+  },
+  trustHint: (vcenter) =>
+    `to trust it, add "${vcenter}: <its certificate's SHA-256 thumbprint>" to vsphere.thumbprints, ` +
+    `or ${vcenter} to vsphere.trustedHosts, or its CA to vsphere.caFile, in the service configuration`,
+};
+
+/** What tests and benchmarks replace: where a backup of a configured location is, and the detection. */
+export interface ServiceDeps {
+  resolveBackup: SourceIn;
+  detect: Detect;
+  /** The finished backups of a configured location, for the readiness watch. */
+  catalogOf: (location: ConfiguredStorageLocation) => BackupCatalog;
+  /** Where changes of restorability go (default: Kubernetes Events, when a cluster is reachable). */
+  announce: (change: RestorabilityChange) => Promise<void>;
+  /** Where a schedule's backups are read for the admission (default: the cluster's Backups, then the buckets). */
+  schedules: Omit<ScheduleSources, 'logger'>;
+  /** The clock of the analysis cache (default Date.now). */
+  now: () => number;
+}
+
+/** The counters and gauges the use cases keep (the service's Prometheus registry fits). */
+export interface ServiceMetricsSink extends AnalysisMetrics, GateMetrics {
+  readiness: ReadinessMetrics & { bind(snapshot: () => LocationReadiness[], intervalSeconds: number): void };
+}
+
+export interface AssembleOptions {
+  config: ServiceConfig;
+  vcenterCredentials: CredentialOverrides;
+  logger: Logger;
+  metrics: ServiceMetricsSink;
+  deps?: Partial<ServiceDeps>;
+  /** Where a cluster is looked for (KUBECONFIG, a pod's service account); default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The readiness watch and where it lists each location's finished backups. */
+export interface ServedReadiness {
+  watch: ReadinessWatch;
+  source: 'bucket' | 'cluster' | 'injected';
+}
+
+export interface ServiceAssembly {
+  config: ServiceConfig;
+  logger: Logger;
+  service: DriftService;
+  /** Each configured storage location's bucket, by name: the one map every use case reads. */
+  catalogs: ReadonlyMap<string, S3BackupCatalog>;
+  gate: RestoreGate;
+  /** When `watch.enabled`. */
+  readiness?: ServedReadiness;
+  /** When `webhook.listen` is set. */
+  admission?: RestoreAdmission;
+  /** Starts the background work (the readiness watch): once the doors are open. */
+  start(): void;
+  /** Stops the background work; then the analyses nobody waits for any more. Call after the doors closed. */
+  stopBackground(): Promise<void>;
+  close(): void;
+}
+
+export async function assembleService(options: AssembleOptions): Promise<ServiceAssembly> {
+  const { config, logger, metrics, deps = {} } = options;
+  const env = options.env ?? process.env;
+  // Read before serving: a bad ignore file stops the start, naming the file and line.
+  const ignore = config.analysis.ignoreFile ? await readIgnoreFile(config.analysis.ignoreFile) : undefined;
+  const service = new DriftService({
+    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup ?? s3SourceIn),
+    analysis: config.analysis,
+    gate: config.gate,
+    vcenterCredentials: options.vcenterCredentials,
+    words: SERVICE_WORDS,
+    ...(deps.detect ? { detect: deps.detect } : {}),
+    ...(ignore ? { ignore } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+    logger,
+    metrics,
+  });
+  const catalogs = new Map(
+    config.storageLocations.map((l) => [l.name, new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs })]),
+  );
+  const readiness = config.watch.enabled ? readinessWatch(options, service, catalogs, env) : undefined;
+  const admission = config.webhook
+    ? new RestoreAdmission(service, {
+        deadlineMs: config.webhook.deadlineMs,
+        logger,
+        // Schedule restores name no backup: the Backups of the schedule are read in the cluster the
+        // webhook serves, else from the configured storage locations' buckets.
+        schedules: deps.schedules ?? { apiServer: clusterScheduleBackups({ loadConfig: () => loadKubeConfig(env) }), buckets: catalogs },
+      })
+    : undefined;
+  return {
+    config,
+    logger,
+    service,
+    catalogs,
+    gate: new RestoreGate(service, logger, metrics),
+    ...(readiness ? { readiness } : {}),
+    ...(admission ? { admission } : {}),
+    start: () => readiness?.watch.start(),
+    stopBackground: async () => readiness?.watch.stop(),
+    close: () => service.close(),
+  };
+}
+
+/** The watch over every configured location, its gauges read from its state. */
+function readinessWatch(
+  options: AssembleOptions,
+  service: DriftService,
+  buckets: ReadonlyMap<string, BackupCatalog>,
+  env: NodeJS.ProcessEnv,
+): ServedReadiness {
+  const { config, logger, metrics, deps = {} } = options;
+  const listing = watchSource(config.watch.source, env);
+  const catalogOf =
+    deps.catalogOf ?? (listing.source === 'bucket' ? (l: ConfiguredStorageLocation) => buckets.get(l.name)! : clusterCatalogs(env));
+  const watch = new ReadinessWatch({
+    service,
+    catalogs: new Map(config.storageLocations.map((l) => [l.name, catalogOf(l)])),
+    intervalMs: config.watch.intervalMs,
+    logger,
+    metrics: metrics.readiness,
+    ...(config.watch.events ? { announce: deps.announce ?? readinessEvents(logger, env) } : {}),
+  });
+  metrics.readiness.bind(() => watch.snapshot(), config.watch.intervalMs / 1000);
+  return { watch, source: deps.catalogOf ? 'injected' : listing.source };
+}
+
+/**
+ * watch.source: the Backup objects of Velero's namespace, or the bucket's velero-backup.json; auto
+ * takes the cluster when serve has one. Once chosen it stays: a cluster that fails is the
+ * location's failure, as a bucket that fails is.
+ */
+function watchSource(source: WatchSource, env: NodeJS.ProcessEnv): { source: 'bucket' | 'cluster' } {
+  return { source: source === 'auto' ? (hasKubeConfig(env) ? 'cluster' : 'bucket') : source };
+}
+
+function clusterCatalogs(env: NodeJS.ProcessEnv): (l: ConfiguredStorageLocation) => BackupCatalog {
+  const client = lazyKubeClient(() => loadKubeConfig(env), { timeoutMs: DEFAULTS.kube.requestTimeoutMs, accessHint: BACKUPS_RBAC_HINT });
+  return (l) => new ClusterBackupCatalog(client, DEFAULTS.velero.namespace, l.name);
+}
