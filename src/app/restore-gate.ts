@@ -85,6 +85,46 @@ function parseJson(bytes: Buffer | Uint8Array | undefined, field: string): KubeO
   return value;
 }
 
+/** What an Execute is about, read leniently for reports: the gate itself validates the JSON fully. */
+export interface ExecuteTarget {
+  isCluster: boolean;
+  /** The item's kind, for log lines. */
+  kind: string;
+  /** `namespace/name` of the item (the Cluster's, for a Cluster). */
+  cluster: string;
+  restore?: { name: string; namespace: string; uid?: string };
+  /** The Restore's spec.backupName, when it is text. */
+  backupName?: string;
+}
+
+/** Just enough of the item and the Restore to report on; unreadable JSON is left to the gate, which names the problem. */
+export function peekExecute(input: ExecuteInput): ExecuteTarget {
+  const restoreObject = peekJson(input.restore);
+  const backupName = textOrUndefined(restoreObject?.spec?.['backupName']);
+  const item = peekJson(input.item);
+  if (!item) return { isCluster: true, kind: 'object', cluster: '?', ...(backupName !== undefined ? { backupName } : {}) };
+  const metadata = isMap(item.metadata) ? item.metadata : {};
+  const cluster = `${textOrUndefined(metadata.namespace) ?? ''}/${textOrUndefined(metadata.name) ?? '?'}`;
+  const restoreMetadata: Record<string, unknown> = isMap(restoreObject?.metadata) ? restoreObject.metadata : {};
+  const [name, namespace, uid] = ['name', 'namespace', 'uid'].map((key) => textOrUndefined(restoreMetadata[key]));
+  const restore = name && namespace ? { name, namespace, ...(uid !== undefined ? { uid } : {}) } : undefined;
+  return {
+    isCluster: isCapiCluster(item),
+    kind: textOrUndefined(item.kind) ?? 'object',
+    cluster,
+    ...(restore ? { restore } : {}),
+    ...(backupName !== undefined ? { backupName } : {}),
+  };
+}
+
+function peekJson(bytes: Buffer | Uint8Array | undefined): KubeObject | undefined {
+  try {
+    return parseJson(bytes, '');
+  } catch {
+    return undefined;
+  }
+}
+
 /** A Cluster API Cluster (any cluster.x-k8s.io version): the only item the gate judges. */
 export function isCapiCluster(o: { kind?: unknown; apiVersion?: unknown }): boolean {
   return o.kind === 'Cluster' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('cluster.x-k8s.io/');
@@ -108,7 +148,11 @@ function gateAnnotated(item: KubeObject, added: Record<string, string>): Record<
 }
 
 function textOf(value: unknown): string {
-  return typeof value === 'string' ? value : '';
+  return textOrUndefined(value) ?? '';
+}
+
+function textOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** `Kind namespace/name` of an item, for log lines. */

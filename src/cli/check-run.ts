@@ -1,6 +1,5 @@
 /** `drift-detector check` run: the service's Check, its verdicts on stdout, the exit code from them. */
 import { bearerTokenProblem } from '../rpc/bearer.js';
-import { readFile } from 'node:fs/promises';
 import { clearTextRefusal, ServiceClient, usesTls, type ClientCredentials } from '../rpc/client.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
 import { ServiceError, statusName } from '../rpc/service-error.js';
@@ -8,6 +7,7 @@ import type { ReportError } from '../model/report.js';
 import { errorSections } from '../report/console.js';
 import type { CheckFlags } from './check-flags.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
+import { readTextOr } from '../util/files.js';
 
 interface ClusterVerdict {
   namespace: string;
@@ -103,11 +103,6 @@ async function clientCredentials(flags: CheckFlags): Promise<ClientCredentials> 
 }
 
 async function readSecretFile(path: string, flag: string, trim = true): Promise<string> {
-  try {
-    const text = await readFile(path, 'utf8');
-    return trim ? text.trim() : text;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError('check', `${flag} ${path}: cannot read it (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
-  }
+  const text = await readTextOr(path, (why) => new UsageError('check', `${flag} ${path}: cannot read it (${why})`));
+  return trim ? text.trim() : text;
 }

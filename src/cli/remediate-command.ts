@@ -10,7 +10,7 @@ import { renderPlanJson, renderPlanSh, renderPlanText } from '../remediate/rende
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { printable } from '../util/shell.js';
 import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
-import { CLI_WORDS } from './detect-command.js';
+import { CLI_WORDS } from './words.js';
 import { EXIT_ACTION_NEEDED, EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
 import { credentialOptions, inSeconds, seconds } from './options.js';

@@ -13,7 +13,7 @@ import { renderForecastConsole } from '../report/forecast-console.js';
 import { renderForecastJson } from '../report/forecast-json.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { printable } from '../util/shell.js';
-import { CLI_WORDS } from './detect-command.js';
+import { CLI_WORDS } from './words.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger, wantsColor } from './log.js';
 import { forecastDeadline } from './unpause-command.js';

@@ -1,7 +1,7 @@
 /**
  * The files the service's configuration names instead of holding secrets inline: TLS certificate
  * and key, the bearer token, the vCenter password and credentials. Only their paths are read here;
- * the service reads the files when it starts (see loadServiceSecrets).
+ * the service reads the files when it starts (see serve/start.ts, loadServiceSecrets).
  */
 import { isMap } from '../util/values.js';
 import type { ConfigReader } from './values.js';

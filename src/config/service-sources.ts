@@ -3,11 +3,11 @@
  * variables, then `serve` flags, each later layer winning. A refused value names the layer it came
  * from: `serve.yaml: gate.mode: ...`, `DRIFT_DETECTOR_MODE: ...` or `--mode: ...`.
  */
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { isMap } from '../util/values.js';
 import type { PathOf } from './service-files.js';
 import { ConfigError, ConfigReader, parseYamlText, type Refuse } from './values.js';
+import { readTextOr } from '../util/files.js';
 
 /** Flag values as commander gives them (strings and booleans). */
 export interface ConfigOverrides {
@@ -159,13 +159,7 @@ export async function readServiceSources(options: LoadConfigOptions): Promise<Se
 }
 
 async function readConfigFile(file: string, refuse: Refuse): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${file}: cannot read the configuration file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
-  }
+  const text = await readTextOr(file, (why) => new ConfigError(`${file}: cannot read the configuration file (${why})`));
   const parsed = parseYamlText(text, refuse);
   return isMap(parsed) ? parsed : refuse(undefined, 'expected a YAML mapping at the top level');
 }

@@ -8,8 +8,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseThumbprint, vcenterKey, type CredentialOverrides, type VCenterTrust } from '../model/vcenter.js';
-import { isMap } from '../util/values.js';
-import { ConfigReader, parseYamlText, refuseIn } from './values.js';
+import { errorMessage, isMap } from '../util/values.js';
+import type { VSphereFiles } from './service-files.js';
+import { ConfigError, ConfigReader, parseYamlText, refuseIn } from './values.js';
 
 /** Where the credentials are: the user name itself, and the files that hold the secrets; and which vCenters to trust with them. */
 export interface CredentialSources {
@@ -137,4 +138,30 @@ export function parseCredentialsYaml(text: string, origin: string): NonNullable<
     result[server] = { ...(username ? { username } : {}), ...(password ? { password } : {}) };
   }
   return result;
+}
+
+/** The operator's vCenter credentials and trust as the service configuration's `vsphere` names them. */
+export async function serviceVCenterCredentials(
+  vsphere: VSphereFiles,
+  origin: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CredentialOverrides> {
+  const overrides = await credentialOverrides(
+    {
+      ...(vsphere.username ? { vsphereUsername: vsphere.username } : {}),
+      ...(vsphere.passwordFile ? { vspherePasswordFile: vsphere.passwordFile } : {}),
+      ...(vsphere.credentialsFile ? { vsphereCredentials: vsphere.credentialsFile } : {}),
+    },
+    env,
+  ).catch((err: unknown) => {
+    throw new ConfigError(`${origin}: vsphere: ${errorMessage(err)}`);
+  });
+  const trust = await vcenterTrust(
+    { caFile: vsphere.caFile, thumbprints: vsphere.thumbprints ?? [], hosts: vsphere.trustedHosts ?? [] },
+    { ca: 'vsphere.caFile', thumbprints: 'vsphere.thumbprints', hosts: 'vsphere.trustedHosts' },
+  ).catch((err: unknown) => {
+    throw new ConfigError(`${origin}: ${errorMessage(err)}`);
+  });
+  if (trust) overrides.trust = trust;
+  return overrides;
 }

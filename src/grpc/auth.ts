@@ -5,30 +5,21 @@
  */
 import { bearerTokenProblem } from '../rpc/bearer.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { ServerCredentials } from '@grpc/grpc-js';
-import type { CredentialOverrides } from '../model/vcenter.js';
-import type { ServiceConfig } from '../app/service-config.js';
+import type { ServiceSettings } from '../config/service-config.js';
 import { ConfigError } from '../config/values.js';
-import { credentialOverrides, vcenterTrust } from '../config/vcenter-credentials.js';
+import { readFileOr } from '../util/files.js';
 
-export interface ServiceSecrets {
+export interface GrpcSecrets {
   /** The bearer token callers must send; undefined: no token required. */
   token?: string;
   credentials: ServerCredentials;
-  vcenterCredentials: CredentialOverrides;
 }
 
-/** Reads the files the configuration names. Errors name the key and the file, never the content. */
-export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
-  const read = async (key: string, path: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
-    }
-  };
+/** Reads the token and TLS files the configuration names. Errors name the key and the file, never the content. */
+export async function loadGrpcSecrets(config: Pick<ServiceSettings, 'origin' | 'tokenFile' | 'tls'>): Promise<GrpcSecrets> {
+  const read = (key: string, path: string): Promise<Buffer> =>
+    readFileOr(path, (why) => new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${why})`));
   let token: string | undefined;
   if (config.tokenFile) {
     token = (await read('auth.tokenFile', config.tokenFile)).toString('utf8').trim();
@@ -52,24 +43,7 @@ export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.Proc
     }
     credentials = ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
   }
-  const vcenterCredentials = await credentialOverrides(
-    {
-      ...(config.vsphere.username ? { vsphereUsername: config.vsphere.username } : {}),
-      ...(config.vsphere.passwordFile ? { vspherePasswordFile: config.vsphere.passwordFile } : {}),
-      ...(config.vsphere.credentialsFile ? { vsphereCredentials: config.vsphere.credentialsFile } : {}),
-    },
-    env,
-  ).catch((err: unknown) => {
-    throw new ConfigError(`${config.origin}: vsphere: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  const trust = await vcenterTrust(
-    { caFile: config.vsphere.caFile, thumbprints: config.vsphere.thumbprints ?? [], hosts: config.vsphere.trustedHosts ?? [] },
-    { ca: 'vsphere.caFile', thumbprints: 'vsphere.thumbprints', hosts: 'vsphere.trustedHosts' },
-  ).catch((err: unknown) => {
-    throw new ConfigError(`${config.origin}: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  if (trust) vcenterCredentials.trust = trust;
-  return { ...(token ? { token } : {}), credentials, vcenterCredentials };
+  return { ...(token ? { token } : {}), credentials };
 }
 
 function checkCertificate(origin: string, key: string, path: string, pem: Buffer): void {

@@ -13,27 +13,34 @@
  * cluster, so a misconfiguration cannot stop Velero's server from starting. It surfaces as the
  * Execute error of each Cluster instead, in the restore's errors.
  */
-import { readFile } from 'node:fs/promises';
 import type { DoorWords } from '../app/detect.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import { DriftService, type Detect } from '../app/drift-service.js';
 import type { AnalysisConfig } from '../config/service-config.js';
 import { DomainError } from '../app/errors.js';
 import { failureKind } from '../app/failures.js';
-import { GateBlockedError, isCapiCluster, RestoreGate, type ExecuteInput, type ExecuteOutput, type GateCall } from '../app/restore-gate.js';
+import {
+  GateBlockedError,
+  peekExecute,
+  RestoreGate,
+  type ExecuteInput,
+  type ExecuteOutput,
+  type ExecuteTarget,
+  type GateCall,
+} from '../app/restore-gate.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseCredentialsYaml, thumbprintEntry, vcenterTrustOf } from '../config/vcenter-credentials.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { isObjectName } from '../model/kube.js';
-import { parseUntrustedJson } from '../util/json.js';
 import type { Logger } from '../util/jsonlog.js';
-import { errorMessage, isMap } from '../util/values.js';
+import { errorMessage } from '../util/values.js';
 import { BackupLocationNames } from './backup-location-names.js';
 import { kubeVeleroCluster, type VeleroCluster } from './cluster.js';
 import { SETTINGS_FILE_ENV, STORAGE_LOCATION_FILE_ENV } from './environment.js';
 import { RemoteBlockedError, RemoteGate, remoteCredentialsFromSecret } from './remote.js';
 import { outcomeFromDecision, outcomeFromError, outcomeFromItem, outcomeFromRemote, RestoreReporter } from './restore-report.js';
 import { defaultPluginSettings, parsePluginSettings, parsePluginSettingsFile, type PluginSettings, type RemoteSettings } from './settings.js';
+import { readTextOr } from '../util/files.js';
 
 /** How the plugin words what the detection cannot know, in its ConfigMap's keys. */
 export const PLUGIN_WORDS: DoorWords = {
@@ -106,7 +113,7 @@ export class PluginRestoreGate implements Gate {
   }
 
   async execute(input: ExecuteInput, call: GateCall): Promise<ExecuteOutput> {
-    const target = peekTarget(input);
+    const target = peekExecute(input);
     if (!target.isCluster) return this.executeMember(input, call, target);
 
     let outcome;
@@ -133,7 +140,7 @@ export class PluginRestoreGate implements Gate {
    * unreadable), the object is kept out with a warning: its Cluster fails with the cause, and the
    * restore is run again once that is fixed.
    */
-  private async executeMember(input: ExecuteInput, call: GateCall, target: Target): Promise<ExecuteOutput> {
+  private async executeMember(input: ExecuteInput, call: GateCall, target: ExecuteTarget): Promise<ExecuteOutput> {
     let runtime: Runtime;
     try {
       runtime = await this.loadRuntime(call.signal);
@@ -200,7 +207,7 @@ export class PluginRestoreGate implements Gate {
     );
     const execute = async (input: ExecuteInput, call: GateCall) => {
       // A Restore without a readable backup name goes on unchanged: the service names the problem.
-      const backupName = textField(objectField(parseObject(input.restore), 'spec'), 'backupName');
+      const { backupName } = peekExecute(input);
       const storageLocation = backupName && isObjectName(backupName) ? await locations.nameOf(backupName, call.signal) : undefined;
       if (storageLocation !== undefined) call.fields['storageLocation'] = storageLocation;
       return gate.execute(input, call.signal, storageLocation);
@@ -241,15 +248,7 @@ export class PluginRestoreGate implements Gate {
   private async readSettings(signal: AbortSignal): Promise<PluginSettings> {
     const file = this.environment.env[SETTINGS_FILE_ENV];
     if (file) {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new Error(`${SETTINGS_FILE_ENV}=${file}: cannot read it (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`, {
-          cause: err,
-        });
-      }
+      const text = await readTextOr(file, (why, cause) => new Error(`${SETTINGS_FILE_ENV}=${file}: cannot read it (${why})`, { cause }));
       return parsePluginSettingsFile(text, file);
     }
     const cluster = await this.cluster().catch((err: unknown) => {
@@ -296,47 +295,4 @@ export function vcenterCredentialsFromSecret(data: Record<string, string>, origi
   );
   if (trust) overrides.trust = trust;
   return overrides;
-}
-
-interface Target {
-  isCluster: boolean;
-  /** The item's kind, for log lines. */
-  kind: string;
-  /** `namespace/name` of the item (the Cluster's, for a Cluster). */
-  cluster: string;
-  restore?: { name: string; namespace: string; uid?: string };
-}
-
-/** Just enough of the item and the Restore to report on; the gate itself validates them fully. */
-function peekTarget(input: ExecuteInput): Target {
-  const item = parseObject(input.item);
-  // Unreadable JSON goes to the gate, which names the problem.
-  if (!item) return { isCluster: true, kind: 'object', cluster: '?' };
-  const metadata = objectField(item, 'metadata');
-  const cluster = `${textField(metadata, 'namespace') ?? ''}/${textField(metadata, 'name') ?? '?'}`;
-  const restoreMetadata = objectField(parseObject(input.restore), 'metadata');
-  const name = textField(restoreMetadata, 'name');
-  const namespace = textField(restoreMetadata, 'namespace');
-  const uid = textField(restoreMetadata, 'uid');
-  const restore = name && namespace ? { name, namespace, ...(uid !== undefined ? { uid } : {}) } : undefined;
-  return { isCluster: isCapiCluster(item), kind: textField(item, 'kind') ?? 'object', cluster, ...(restore ? { restore } : {}) };
-}
-
-function parseObject(bytes: Buffer | Uint8Array | undefined): Record<string, unknown> | undefined {
-  try {
-    const value = parseUntrustedJson(bytes ?? new Uint8Array());
-    return isMap(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function objectField(o: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {
-  const value = o?.[key];
-  return isMap(value) ? value : undefined;
-}
-
-function textField(o: Record<string, unknown> | undefined, key: string): string | undefined {
-  const value = o?.[key];
-  return typeof value === 'string' ? value : undefined;
 }

@@ -10,7 +10,9 @@ import { loadServiceConfig, type ServiceConfig } from '../app/service-config.js'
 import { assembleService, type ServiceAssembly, type ServiceDeps } from '../app/service.js';
 import { hostOf, joinHostPort } from '../config/addresses.js';
 import type { LoadConfigOptions } from '../config/service-sources.js';
-import { loadServiceSecrets, type ServiceSecrets } from '../grpc/auth.js';
+import { serviceVCenterCredentials } from '../config/vcenter-credentials.js';
+import { loadGrpcSecrets, type GrpcSecrets } from '../grpc/auth.js';
+import type { CredentialOverrides } from '../model/vcenter.js';
 import { createMetrics, serveMetrics, type ServiceMetrics } from '../grpc/metrics.js';
 import { openGrpcDoor, type GrpcDoor } from '../grpc/server.js';
 import { jsonLogger, type Logger } from '../util/jsonlog.js';
@@ -46,6 +48,17 @@ export interface RunningService {
 }
 
 type MetricsListener = Awaited<ReturnType<typeof serveMetrics>>;
+
+/** What the files of the configuration hold: the gRPC door's token and TLS, the operator's vCenter credentials. */
+export interface ServiceSecrets extends GrpcSecrets {
+  vcenterCredentials: CredentialOverrides;
+}
+
+/** Reads the secret files the configuration names, before anything is served. Errors name the key and the file, never the content. */
+export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
+  const grpc = await loadGrpcSecrets(config);
+  return { ...grpc, vcenterCredentials: await serviceVCenterCredentials(config.vsphere, config.origin, env) };
+}
 
 /** `serve` from its configuration file, environment and flags. */
 export async function startServiceFrom(load: LoadConfigOptions): Promise<RunningService> {

@@ -43,7 +43,6 @@ export interface S3Connection {
   profile?: string;
 }
 
-const DEFAULT_TIMEOUT_MS = DEFAULTS.storage.requestTimeoutMs;
 const DEFAULT_DEADLINE_MS = DEFAULTS.storage.deadlineMs;
 const DEFAULT_MAX_ATTEMPTS = DEFAULTS.storage.maxAttempts;
 const DEFAULT_REGION = DEFAULTS.storage.region;
@@ -79,7 +78,7 @@ export function connectS3(location: StorageLocation, options: S3SourceOptions): 
   // The SDK warns on stderr at every start that its releases after January 2027 need Node 22; the
   // detector runs on Node 20 with a locked SDK, so the warning is noise in its output.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.storage.requestTimeoutMs;
   const region = location.region ?? DEFAULT_REGION;
   const endpoint = location.s3Url ?? `https://s3.${region}.amazonaws.com`;
   const { credentials, ...described } = chooseCredentials(location, options);

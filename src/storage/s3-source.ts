@@ -8,7 +8,7 @@ import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s
 import { BackupSourceError } from '../backup/errors.js';
 import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { deadlineFailure, describeS3Failure, plainNetworkReason } from './s3-failure.js';
-import { backupTarballKey, checkBackupName, parseS3BackupUrl, storageLocationForUrl } from './s3-url.js';
+import { backupTarballKey, checkBackupKey, parseS3BackupUrl, storageLocationForUrl } from './s3-url.js';
 import type { BackupSource } from '../backup/source.js';
 import type { StorageLocation } from './storage-location.js';
 
@@ -17,7 +17,7 @@ import type { StorageLocation } from './storage-location.js';
  * `<prefix>/backups/<name>/<name>.tar.gz`.
  */
 export function s3BackupSource(location: StorageLocation, backupName: string, options: S3SourceOptions = {}): BackupSource {
-  checkBackupName(location, backupName);
+  checkBackupKey(location, backupName);
   return s3ObjectSource(location, backupTarballKey(location, backupName), options, backupName);
 }
 

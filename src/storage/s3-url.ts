@@ -19,7 +19,7 @@ export function backupTarballKey(location: StorageLocation, name: string): strin
   return `${prefixPath(location)}backups/${name}/${name}.tar.gz`;
 }
 
-export function checkBackupName(location: StorageLocation, name: string): void {
+export function checkBackupKey(location: StorageLocation, name: string): void {
   // A backup name is a Kubernetes object name: no '/', so it cannot climb out of backups/.
   if (!isObjectName(name)) {
     throw new BackupSourceError(

@@ -4,7 +4,6 @@
  * Parsed here from a BSL manifest or a flat YAML file; storage-location-cluster.ts reads the BSL
  * object of a live cluster, aws-credentials.ts the credentials it names.
  */
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { parseYamlText } from '../config/values.js';
 import { isMap, trimSlashes } from '../util/values.js';
@@ -22,6 +21,7 @@ import {
   type Fail,
   type SecretKeyRef,
 } from './storage-location-fields.js';
+import { readTextOr } from '../util/files.js';
 
 export interface StorageLocation {
   /** The BSL's name, for messages. */
@@ -194,14 +194,10 @@ function yamlMapping(text: string, fail: Fail): Section {
 
 /** Reads and parses a storage-location file (see parseStorageLocationFile). */
 export async function readStorageLocationFile(path: string): Promise<StorageLocation> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
-    throw new StorageLocationError(basename(path), undefined, `cannot read ${path}: ${why}`, { cause: err });
-  }
+  const text = await readTextOr(
+    path,
+    (why, cause) => new StorageLocationError(basename(path), undefined, `cannot read ${path}: ${why}`, { cause }),
+  );
   return parseStorageLocationFile(text, path);
 }
 

@@ -47,8 +47,6 @@ export interface ListManyOptions extends ListOptions {
   concurrency?: number;
 }
 
-export const DEFAULT_PAGE_SIZE = DEFAULTS.vsphere.pageSize;
-const DEFAULT_CONCURRENCY = DEFAULTS.vsphere.concurrency;
 
 /**
  * VM properties read in the walk. `config.extraConfig` is requested whole (keyed paths such as
@@ -126,19 +124,19 @@ export async function walkVCenter(target: VimTarget, options: ListOptions = {}):
 
 /** Lists several vCenters, a few at a time; one listing per target, in the order given. */
 export async function listVCenters(targets: VimTarget[], options: ListManyOptions = {}): Promise<VCenterListing[]> {
-  const limit = positiveInteger(options.concurrency) ?? DEFAULT_CONCURRENCY;
+  const limit = positiveInteger(options.concurrency) ?? DEFAULTS.vsphere.concurrency;
   return mapWithConcurrency(targets, limit, (target) => listVCenter(target, options));
 }
 
 /** walkVCenter over several vCenters, as listVCenters. */
 export async function walkVCenters(targets: VimTarget[], options: ListManyOptions = {}): Promise<VCenterWalk[]> {
-  const limit = positiveInteger(options.concurrency) ?? DEFAULT_CONCURRENCY;
+  const limit = positiveInteger(options.concurrency) ?? DEFAULTS.vsphere.concurrency;
   return mapWithConcurrency(targets, limit, (target) => walkVCenter(target, options));
 }
 
 async function readInventory(session: VimSession, options: ListOptions): Promise<InventoryTree> {
   const started = Date.now();
-  const pageSize = positiveInteger(options.pageSize) ?? DEFAULT_PAGE_SIZE;
+  const pageSize = positiveInteger(options.pageSize) ?? DEFAULTS.vsphere.pageSize;
   const tree = new InventoryTree(session.content.rootFolder);
   const treeTypes = options.cloneResources ? [...TREE_TYPES, ...CLONE_RESOURCE_TYPES] : TREE_TYPES;
   const view = await session.createContainerView(session.content.rootFolder, ['VirtualMachine', ...treeTypes], true);

@@ -51,8 +51,6 @@ export interface VimSessionOptions {
   debug?: (msg: string) => void;
 }
 
-export const DEFAULT_TIMEOUT_MS = DEFAULTS.vsphere.requestTimeoutMs;
-
 /** Enough for any vim25 faultstring meant for people ("Cannot complete login due to an incorrect user name or password."). */
 const FAULT_MESSAGE_CHARS = 160;
 
@@ -283,7 +281,7 @@ export async function withVimSession<T>(target: VimTarget, options: VimSessionOp
 
 /** The per-request deadline: the default unless a usable positive number (timers hold at most ~24.8 days). */
 function requestTimeout(ms: number | undefined): number {
-  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? Math.min(ms, 2 ** 31 - 1) : DEFAULT_TIMEOUT_MS;
+  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? Math.min(ms, 2 ** 31 - 1) : DEFAULTS.vsphere.requestTimeoutMs;
 }
 
 async function retrieveServiceContent(client: soap.Client, address: string, secrets: readonly string[]): Promise<ServiceContent> {

@@ -26,8 +26,8 @@ export interface WorkloadCredentials {
 }
 
 /** A kubeconfig that cannot be used; the message names the missing or bad field, never a value. */
-export class KubeconfigError extends Error {
-  override name = 'KubeconfigError';
+export class WorkloadKubeconfigError extends Error {
+  override name = 'WorkloadKubeconfigError';
 }
 
 type YamlMap = Record<string, unknown>;
@@ -49,7 +49,7 @@ interface Selected {
  */
 export function parseWorkloadKubeconfig(text: string, source: string): WorkloadCredentials {
   const fail: Fail = (what) => {
-    throw new KubeconfigError(`the kubeconfig in ${source} is malformed: ${what}`);
+    throw new WorkloadKubeconfigError(`the kubeconfig in ${source} is malformed: ${what}`);
   };
   const selected = selectCurrentContext(yamlRoot(text, fail), fail);
   const { cluster, clusterField } = selected;

@@ -12,7 +12,7 @@ import { boundedKubeCall, type KubeRequestOptions } from '../kube/call.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { redacted } from '../util/redact.js';
 import { describeFailure } from './failure.js';
-import { KubeconfigError, parseWorkloadKubeconfig } from './kubeconfig.js';
+import { WorkloadKubeconfigError, parseWorkloadKubeconfig } from './kubeconfig.js';
 import { agentFor, apiFor, certificateProblem, type WorkloadNodeOptions, type WorkloadNodeRequest } from './nodes.js';
 
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
@@ -54,7 +54,7 @@ export async function readWorkloadMembers(request: WorkloadNodeRequest, options:
       agent.destroy();
     }
   } catch (err) {
-    if (err instanceof KubeconfigError) return unreached(err.message);
+    if (err instanceof WorkloadKubeconfigError) return unreached(err.message);
     return unreached(describeFailure(err, { secretName, ...(server ? { server } : {}), timeoutMs }));
   }
 }

@@ -10,7 +10,7 @@ import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
 import { boundedKubeCall, type KubeRequestOptions } from '../kube/call.js';
 import { redacted } from '../util/redact.js';
 import { describeFailure } from './failure.js';
-import { KubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
+import { WorkloadKubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 
 export interface WorkloadNodeRequest {
@@ -38,16 +38,13 @@ export interface AllWorkloadNodeOptions extends WorkloadNodeOptions {
 }
 
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
-const DEFAULT_TIMEOUT_MS = DEFAULTS.apiserver.timeoutMs;
-const DEFAULT_PAGE_SIZE = DEFAULTS.apiserver.pageSize;
-const DEFAULT_CONCURRENCY = DEFAULTS.apiserver.concurrency;
 
 type Debug = (msg: string) => void;
 
 export async function listWorkloadNodes(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadNodeListing> {
   const { namespace, cluster } = request;
   const secretName = `${cluster}-kubeconfig`;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.apiserver.timeoutMs;
   const debug: Debug = (msg) => options.debug?.(`workload ${namespace}/${cluster}: ${msg}`);
   const unreached = (reason: string): WorkloadNodeListing => {
     const error = redacted(reason, { max: 1000 });
@@ -61,7 +58,7 @@ export async function listWorkloadNodes(request: WorkloadNodeRequest, options: W
     try {
       credentials = parseWorkloadKubeconfig(request.kubeconfig, `${namespace}/${secretName}`);
     } catch (err) {
-      if (err instanceof KubeconfigError) return unreached(err.message);
+      if (err instanceof WorkloadKubeconfigError) return unreached(err.message);
       throw err;
     }
     server = credentials.server;
@@ -81,7 +78,7 @@ export async function listAllWorkloadNodes(
   requests: readonly WorkloadNodeRequest[],
   options: AllWorkloadNodeOptions = {},
 ): Promise<WorkloadNodeListing[]> {
-  const { concurrency = DEFAULT_CONCURRENCY, ...perCluster } = options;
+  const { concurrency = DEFAULTS.apiserver.concurrency, ...perCluster } = options;
   return mapWithConcurrency(requests, concurrency, (request) => listWorkloadNodes(request, perCluster));
 }
 
@@ -138,7 +135,7 @@ async function readNodes(
         agent,
         ...(options.signal ? { signal: options.signal } : {}),
       },
-      (requestOptions) => readAllPages(apiFor(credentials), requestOptions, options.pageSize ?? DEFAULT_PAGE_SIZE, debug),
+      (requestOptions) => readAllPages(apiFor(credentials), requestOptions, options.pageSize ?? DEFAULTS.apiserver.pageSize, debug),
     );
   } finally {
     agent.destroy();
@@ -207,7 +204,7 @@ export async function deleteWorkloadNode(
         object: `Node ${nodeName} of ${request.namespace}/${request.cluster}`,
         verb: 'delete',
         server: credentials.server,
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        timeoutMs: options.timeoutMs ?? DEFAULTS.apiserver.timeoutMs,
         agent,
         ...(options.signal ? { signal: options.signal } : {}),
       },

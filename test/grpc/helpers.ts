@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BackupSource } from '../../src/backup/source.js';
 import type { DetectOptions } from '../../src/app/detect.js';
-import type { ServiceSecrets } from '../../src/grpc/auth.js';
+import type { ServiceSecrets } from '../../src/serve/start.js';
 import type { ServiceConfig } from '../../src/app/service-config.js';
 import type { ServiceDeps } from '../../src/app/service.js';
 import type { DriftReport } from '../../src/model/report.js';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { loadServiceSecrets } from '../../src/grpc/auth.js';
+import { loadServiceSecrets } from '../../src/serve/start.js';
 import { sameSecret } from '../../src/rpc/bearer.js';
 import { loadServiceConfig, type ServiceConfig } from '../../src/app/service-config.js';
 import {

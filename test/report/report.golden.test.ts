@@ -12,6 +12,7 @@ import type { DriftReport } from '../../src/model/report.js';
 import { buildBackup, type FixtureCluster, type FixtureMachineResult } from '../fixtures/builder.js';
 import { assertGolden } from '../helpers/golden.js';
 import { runCli, tempDir } from '../helpers/scenario.js';
+import { capvVM } from '../helpers/vms.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -65,19 +66,7 @@ const cluster = (name: string, extra: Partial<FixtureCluster> = {}): FixtureClus
 const uuid = (n: number) => `4200${n.toString(16).padStart(4, '0')}-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 
 function vm(n: number, name: string, extra: Partial<InventoryVM> = {}): InventoryVM {
-  return {
-    moref: `vm-${n}`,
-    name,
-    biosUuid: uuid(n),
-    instanceUuid: uuid(1000 + n),
-    template: false,
-    powerState: 'poweredOn',
-    datacenter: 'DC0',
-    folder: '/DC0/vm/tkg',
-    resourcePool: '/DC0/host/DC0_C0/Resources/tkg',
-    capvMetadata: true,
-    ...extra,
-  };
+  return capvVM({ moref: `vm-${n}`, name, biosUuid: uuid(n), instanceUuid: uuid(1000 + n) }, extra);
 }
 
 function vmOf(machine: FixtureMachineResult, n: number): InventoryVM {

@@ -4,6 +4,7 @@ import type { InventoryVM } from '../../src/model/inventory.js';
 import { listVCenter, listVCenters } from '../../src/vsphere/inventory.js';
 import type { VcsimSeed } from '../helpers/seed.js';
 import { closedPort, startVcsim, type Vcsim } from '../helpers/vcsim.js';
+import { capvVM, SEEDED_CONTROL_PLANE } from '../helpers/vms.js';
 
 const USERNAME = 'administrator@vsphere.local';
 const PASSWORD = 'Vc-Pa55word!';
@@ -92,28 +93,14 @@ test('reads every VM of two datacenters with folder, pool, power state, template
     t.regex(moref, /^vm-\d+$/);
     return rest;
   };
-  t.deepEqual(strip(byName.get('mgmt-control-plane-x7k2p')!), {
-    name: 'mgmt-control-plane-x7k2p',
-    biosUuid: '4223a39e-1d5c-4f7b-9a51-0c2e7a1b3c01',
-    instanceUuid: '5c0b4f0e-6d7b-4ad6-9a7e-00000000c001',
-    template: false,
-    powerState: 'poweredOn',
-    datacenter: 'DC0',
-    folder: '/DC0/vm/tkg',
-    resourcePool: '/DC0/host/DC0_C0/Resources/tkg',
-    capvMetadata: true,
-  });
-  t.deepEqual(strip(byName.get('wl-md-0-5f8d9-abcde')!), {
-    name: 'wl-md-0-5f8d9-abcde',
-    biosUuid: '4223a39e-1d5c-4f7b-9a51-0c2e7a1b3c02',
-    instanceUuid: '5c0b4f0e-6d7b-4ad6-9a7e-00000000c002',
-    template: false,
-    powerState: 'suspended',
-    datacenter: 'DC0',
-    folder: '/DC0/vm/tkg/workload',
-    resourcePool: '/DC0/host/DC0_C0/Resources',
-    capvMetadata: false,
-  });
+  t.deepEqual(strip(byName.get(SEEDED_CONTROL_PLANE.name)!), capvVM(SEEDED_CONTROL_PLANE));
+  t.deepEqual(
+    strip(byName.get('wl-md-0-5f8d9-abcde')!),
+    capvVM(
+      { name: 'wl-md-0-5f8d9-abcde', biosUuid: '4223a39e-1d5c-4f7b-9a51-0c2e7a1b3c02', instanceUuid: '5c0b4f0e-6d7b-4ad6-9a7e-00000000c002' },
+      { powerState: 'suspended', folder: '/DC0/vm/tkg/workload', resourcePool: '/DC0/host/DC0_C0/Resources', capvMetadata: false },
+    ),
+  );
   const templateVM = strip(byName.get('ubuntu-2204-kube-v1.28.7')!);
   t.like(templateVM, { template: true, datacenter: 'DC0', folder: '/DC0/vm', capvMetadata: false });
   t.is(templateVM.resourcePool, undefined);

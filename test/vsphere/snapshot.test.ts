@@ -4,23 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VCenterInventory } from '../../src/model/inventory.js';
 import { readInventorySnapshot, writeInventorySnapshot } from '../../src/vsphere/snapshot.js';
+import { capvVM, SEEDED_CONTROL_PLANE } from '../helpers/vms.js';
 
 const VCENTERS: VCenterInventory[] = [
   {
     vcenter: 'vc01.example.com',
     vms: [
-      {
-        moref: 'vm-101',
-        name: 'mgmt-control-plane-x7k2p',
-        biosUuid: '4223a39e-1d5c-4f7b-9a51-0c2e7a1b3c01',
-        instanceUuid: '5c0b4f0e-6d7b-4ad6-9a7e-00000000c001',
-        template: false,
-        powerState: 'poweredOn',
-        datacenter: 'DC0',
-        folder: '/DC0/vm/tkg',
-        resourcePool: '/DC0/host/DC0_C0/Resources/tkg',
-        capvMetadata: true,
-      },
+      capvVM({ moref: 'vm-101', ...SEEDED_CONTROL_PLANE }),
       { moref: 'vm-7', name: 'ubuntu-2204-kube-v1.28.7', template: true, capvMetadata: false },
     ],
   },

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { parse, stringify } from 'yaml';
 import { listWorkloadNodes } from '../../src/workload/nodes.js';
-import { KubeconfigError, parseWorkloadKubeconfig } from '../../src/workload/kubeconfig.js';
+import { WorkloadKubeconfigError, parseWorkloadKubeconfig } from '../../src/workload/kubeconfig.js';
 import { startApiServer, type ApiServer } from '../helpers/apiserver.js';
 
 let apiServer: ApiServer;
@@ -161,5 +161,5 @@ test('invalid YAML is reported by position, without quoting the text', async (t)
   const error = await errorFor(broken);
   t.regex(error, /is malformed: it is not valid YAML \(line \d+, column \d+\)/);
   t.false(error.includes(secretLine.slice(0, 16)));
-  t.throws(() => parseWorkloadKubeconfig(broken, 'x'), { instanceOf: KubeconfigError });
+  t.throws(() => parseWorkloadKubeconfig(broken, 'x'), { instanceOf: WorkloadKubeconfigError });
 });
