@@ -18,6 +18,7 @@ export const INTEGRATION_TESTS = [
   'test/cli/unpause-tripwire.test.ts', // vcsim
   'test/cli/workload.test.ts', // vcsim
   'test/grpc/e2e.test.ts', // s3rver, vcsim
+  'test/grpc/unpause.test.ts', // vcsim
   'test/webhook/e2e.test.ts', // s3rver, vcsim
   'test/webhook/schedule-bucket.test.ts', // s3rver
   'test/grpc/readiness.test.ts', // s3rver, vcsim

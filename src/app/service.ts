@@ -24,6 +24,11 @@ import { ReadinessWatch, type BackupCatalog, type LocationReadiness, type Readin
 import { RestoreGate, type GateMetrics } from './restore-gate.js';
 import type { ScheduleSources } from './schedule-backup.js';
 import type { ServiceConfig } from './service-config.js';
+import { unpauseForecaster, type UnpauseForecaster } from './unpause-service.js';
+
+/** Said after a 401 or 403 of the management cluster during a forecast. */
+const UNPAUSE_RBAC_HINT =
+  'check that the service account may get, list and watch Cluster API and CAPV objects and Secrets (deploy/service/rbac.yaml)';
 
 /** How the service words what the detection cannot know, in its configuration's keys. */
 export const SERVICE_WORDS: DoorWords = {
@@ -87,6 +92,8 @@ export interface ServiceAssembly {
   readiness?: ServedReadiness;
   /** When `webhook.listen` is set. */
   admission?: RestoreAdmission;
+  /** When `serve` has a cluster (a kubeconfig or a pod's service account): the unpause forecast of its Clusters. */
+  unpause?: UnpauseForecaster;
   /** Starts the background work (the readiness watch): once the doors are open. */
   start(): void;
   /** Stops the background work; then the analyses nobody waits for any more. Call after the doors closed. */
@@ -124,6 +131,15 @@ export async function assembleService(options: AssembleOptions): Promise<Service
         schedules: deps.schedules ?? { apiServer: clusterScheduleBackups({ loadConfig: () => loadKubeConfig(env) }), buckets: catalogs },
       })
     : undefined;
+  // The management cluster is the one `serve` runs against; its client is made at the first forecast.
+  const unpause = hasKubeConfig(env)
+    ? unpauseForecaster({
+        client: lazyKubeClient(() => loadKubeConfig(env), { timeoutMs: DEFAULTS.kube.requestTimeoutMs, accessHint: UNPAUSE_RBAC_HINT }),
+        analysis: config.analysis,
+        vcenterCredentials: options.vcenterCredentials,
+        words: SERVICE_WORDS,
+      })
+    : undefined;
   return {
     config,
     logger,
@@ -132,6 +148,7 @@ export async function assembleService(options: AssembleOptions): Promise<Service
     gate: new RestoreGate(service, logger, metrics),
     ...(readiness ? { readiness } : {}),
     ...(admission ? { admission } : {}),
+    ...(unpause ? { unpause } : {}),
     start: () => readiness?.watch.start(),
     stopBackground: async () => readiness?.watch.stop(),
     close: () => service.close(),

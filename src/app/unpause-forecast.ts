@@ -4,6 +4,7 @@
  * Nodes and etcd members, then asks the pure forecast what the controllers will do on unpause.
  * Every door (the CLI's `unpause`, gRPC ForecastUnpause) calls this.
  */
+import { setMaxListeners } from 'node:events';
 import { vcenterTargetsOf } from '../backup/vcenter-targets.js';
 import { kubeconfigOf } from '../backup/workload-clusters.js';
 import { forecast } from '../forecast/forecast.js';
@@ -41,6 +42,8 @@ export interface ForecastRun {
 
 export async function forecastUnpause(client: KubeClient, options: ForecastOptions = {}): Promise<ForecastRun> {
   const debug = options.debug ?? (() => {});
+  // Every read of the forecast listens to the caller's signal: a dozen listings at once, then each workload cluster.
+  if (options.signal) setMaxListeners(0, options.signal);
   const objects = await readManagementCluster(client, { signal: options.signal, debug });
   const management = projectManagement(objects);
   const selected = (namespace: string, name: string) => !options.clusters || options.clusters.includes(`${namespace}/${name}`);

@@ -6,7 +6,8 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import type { CheckFlags } from './check-flags.js';
-import { inSeconds, seconds } from './options.js';
+import { UsageError } from './errors.js';
+import { collect, inSeconds, seconds } from './options.js';
 
 export function addCheckCommand(program: Command): void {
   program
@@ -29,8 +30,16 @@ export function addCheckCommand(program: Command): void {
       '--watch',
       "follow the service's restore readiness (serve with watch.enabled): each storage location's newest backup, on every change, until --timeout",
     )
+    .option(
+      '--unpause',
+      "ask for the unpause forecast of the service's management cluster instead (exit 0 all SafeToUnpause, 1 review or unsafe, 2 error)",
+    )
+    .option('--cluster <namespace/name>', 'with --unpause: a Cluster to forecast (repeatable; default: all)', collect, [])
     .option('--timeout <seconds>', 'deadline of the call', seconds, inSeconds(DEFAULTS.check.timeoutMs))
-    .action(async (flags: CheckFlags) =>
-      flags.watch ? (await import('./check-watch.js')).runWatch(flags) : (await import('./check-run.js')).runCheck(flags),
-    );
+    .action(async (flags: CheckFlags) => {
+      if (flags.watch) return (await import('./check-watch.js')).runWatch(flags);
+      if (flags.unpause) return (await import('./check-unpause.js')).runUnpauseCheck(flags);
+      if (flags.cluster.length > 0) throw new UsageError('check', '--cluster only with --unpause');
+      return (await import('./check-run.js')).runCheck(flags);
+    });
 }

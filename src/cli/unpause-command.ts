@@ -5,7 +5,6 @@
  * Exit codes: 0 every cluster SafeToUnpause (with --apply: all unpaused, the tripwire quiet),
  * 1 Review or Unsafe (a cluster left paused, the tripwire fired), 2 error.
  */
-import { setMaxListeners } from 'node:events';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseGoDuration } from '../forecast/selectors.js';
@@ -96,8 +95,6 @@ function refuseApplyOptions(flags: UnpauseFlags): void {
 /** The forecast's deadline as a signal; the timer is cleared by `done`. */
 export function forecastDeadline(timeoutSeconds: number): { signal: AbortSignal; done: () => void } {
   const deadline = new AbortController();
-  // Every read of the forecast (a dozen listings at once, each workload cluster) listens to it.
-  setMaxListeners(0, deadline.signal);
   const timer = setTimeout(
     () =>
       deadline.abort(

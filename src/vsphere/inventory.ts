@@ -47,7 +47,6 @@ export interface ListManyOptions extends ListOptions {
   concurrency?: number;
 }
 
-
 /**
  * VM properties read in the walk. `config.extraConfig` is requested whole (keyed paths such as
  * `config.extraConfig["guestinfo.metadata"]` are not accepted everywhere) and reduced at once to
