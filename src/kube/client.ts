@@ -5,10 +5,11 @@
  */
 import type { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from './call.js';
-import { DEFAULTS } from '../config/defaults.js';
 import { apiServerOf } from './config.js';
 import type { ApiResource } from './capi-resources.js';
 import type { KubeObject } from '../model/kube.js';
+import { clusterApiMethods } from './cluster-api-calls.js';
+import { listPages } from './pages.js';
 
 export interface KubeApis {
   core: CoreV1Api;
@@ -97,56 +98,11 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
     ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], ...(labelSelector ? { labelSelector } : {}) }) as const;
   const veleroObject = (kind: VeleroKind, namespace: string, name: string) =>
     ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], name }) as const;
-  const plural = (r: ApiResource, namespace?: string) =>
-    `${r.plural}${namespace ? ` in ${namespace}` : r.clusterScoped ? '' : ' in all namespaces'}`;
   const client: KubeClient = {
     server,
     call,
     config: kc,
-    listObjects: async (resource, query, signal) => (await client.listObjectsAt(resource, query, signal)).items,
-    listObjectsAt: (resource, query = {}, signal) =>
-      call(
-        `${plural(resource, query.namespace)}${query.labelSelector ? ` (${query.labelSelector})` : ''}`,
-        'list',
-        ({ custom }, o) =>
-          versionedPages((page) => {
-            const base = { group: resource.group, version: resource.version, plural: resource.plural, ...page };
-            const selector = query.labelSelector ? { labelSelector: query.labelSelector } : {};
-            return query.namespace
-              ? custom.listNamespacedCustomObject({ ...base, ...selector, namespace: query.namespace }, o)
-              : custom.listClusterCustomObject({ ...base, ...selector }, o);
-          }),
-        signal,
-      ),
-    async patchObject(resource, namespace, name, patch, signal) {
-      await call(
-        `${resource.kind} ${namespace}/${name}`,
-        'patch',
-        ({ custom }, o) =>
-          custom.patchNamespacedCustomObject(
-            { group: resource.group, version: resource.version, plural: resource.plural, namespace, name, body: patch },
-            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, o),
-          ),
-        signal,
-      );
-    },
-    listSecrets: ({ namespace, keepData }, signal) =>
-      call(
-        `secrets${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
-        'list',
-        async ({ core }, o) => {
-          const kept: KubeObject[] = [];
-          await listPages(async (page) => {
-            const list = namespace
-              ? await core.listNamespacedSecret({ namespace, ...page }, o)
-              : await core.listSecretForAllNamespaces(page, o);
-            for (const secret of list.items) kept.push(slimSecret(secret, keepData));
-            return { metadata: { continue: list.metadata?._continue } };
-          });
-          return kept;
-        },
-        signal,
-      ),
+    ...clusterApiMethods(call, k8s, () => client),
     readVeleroObject: (kind, namespace, name, signal) =>
       call(
         `${kind} ${namespace}/${name}`,
@@ -196,47 +152,6 @@ export function lazyKubeClient(loadConfig: () => Promise<KubeConfig>, options: K
         client = undefined;
         throw err;
       }));
-}
-
-/** Pages of one listing at most: at the default page size, far more Backups than Velero keeps. */
-const MAX_LIST_PAGES = 200;
-
-/** Follows `metadata.continue` from page to page; a custom-object list is the API's JSON as is. */
-async function listPages(page: (query: { limit: number; _continue?: string }) => Promise<unknown>): Promise<unknown[]> {
-  return (await versionedPages(page)).items;
-}
-
-/** listPages, with the listing's resourceVersion (from its last page), where a watch can start. */
-async function versionedPages(
-  page: (query: { limit: number; _continue?: string }) => Promise<unknown>,
-): Promise<{ items: unknown[]; resourceVersion?: string }> {
-  const items: unknown[] = [];
-  let next: string | undefined;
-  for (let n = 0; n < MAX_LIST_PAGES; n++) {
-    const list = (await page({ limit: DEFAULTS.kube.pageSize, ...(next ? { _continue: next } : {}) })) as {
-      items?: unknown;
-      metadata?: { continue?: unknown; resourceVersion?: unknown };
-    };
-    if (Array.isArray(list.items)) items.push(...(list.items as unknown[]));
-    const token = list.metadata?.continue;
-    if (typeof token !== 'string' || token === '') {
-      const version = list.metadata?.resourceVersion;
-      return { items, ...(typeof version === 'string' && version !== '' ? { resourceVersion: version } : {}) };
-    }
-    next = token;
-  }
-  throw new Error(`the listing goes on beyond ${MAX_LIST_PAGES} pages of ${DEFAULTS.kube.pageSize}`);
-}
-
-/** A listed Secret as its name, with its data only when the caller keeps it. */
-function slimSecret(
-  secret: { metadata?: { name?: string; namespace?: string }; data?: Record<string, string> },
-  keepData: (namespace: string, name: string) => boolean,
-): KubeObject {
-  const name = secret.metadata?.name ?? '';
-  const namespace = secret.metadata?.namespace ?? '';
-  const data = keepData(namespace, name) ? secret.data : undefined;
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, ...(data ? { data: { ...data } } : {}) };
 }
 
 /** A Secret value as text. */
