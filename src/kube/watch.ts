@@ -113,7 +113,10 @@ async function watchOnce(
         else if (event) onEvent(event.type, event.object);
       });
       res.on('close', () => finish('the watch ended'));
-      res.on('error', (err) => finish(`the watch failed: ${err.message}`));
+      // Closing the request makes the response (and readline, which forwards it) report `aborted`.
+      const failed = (err: Error) => finish(`the watch failed: ${err.message}`);
+      res.on('error', failed);
+      lines.on('error', failed);
     });
     req.on('error', (err) => finish(`the watch failed: ${err.message}`));
     const connectTimer = setTimeout(() => finish(`the watch did not open within ${options.connectTimeoutMs} ms`), options.connectTimeoutMs);

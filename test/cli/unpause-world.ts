@@ -52,12 +52,36 @@ export async function startWorld(t: ExecutionContext, scenario: Scenario): Promi
     t.teardown(() => server.stop());
     workloads.set(key, { server, nodes, etcdPods });
   }
-  for (const list of LISTS) for (const object of scenario.live[list]) api.put(pointedAtVcsim(object, vcsim));
+  storeScenario(api, scenario, {
+    server: vcsim.server,
+    thumbprint: vcsim.thumbprint,
+    kubeconfigOf: (namespace, cluster) => workloads.get(`${namespace}/${cluster}`)?.server.kubeconfig(),
+  });
+  const kubeconfig = await api.writeKubeconfig(await tempDir('unpause-world-'));
+  return { api, vcsim, kubeconfig, workloads, unpause: (...args) => runCli(['unpause', '--kubeconfig', kubeconfig, ...args]) };
+}
+
+export interface StoreOptions {
+  /** Where the scenario's vCenter is (`host:port`). */
+  server: string;
+  /** Pinned on the VSphereClusters. */
+  thumbprint?: string;
+  /** The kubeconfig text of a workload cluster's `<cluster>-kubeconfig` Secret. */
+  kubeconfigOf: (namespace: string, cluster: string) => string | undefined;
+}
+
+/**
+ * The scenario's objects in the API as Velero restores them, its vCenter at `server`; the
+ * `<cluster>-kubeconfig` Secrets hold what `kubeconfigOf` gives, the other Secrets a dummy value;
+ * CAPV's credentials Secret in capv-system.
+ */
+export function storeScenario(api: KubeApi, scenario: Scenario, options: StoreOptions): void {
+  for (const list of LISTS) for (const object of scenario.live[list]) api.put(pointedAt(object, options));
   for (const { metadata } of scenario.live.secrets) {
-    const workload = metadata.name.endsWith('-kubeconfig')
-      ? workloads.get(`${metadata.namespace}/${metadata.name.replace(/-kubeconfig$/, '')}`)
+    const kubeconfig = metadata.name.endsWith('-kubeconfig')
+      ? options.kubeconfigOf(metadata.namespace ?? '', metadata.name.replace(/-kubeconfig$/, ''))
       : undefined;
-    const data = workload ? { value: Buffer.from(workload.server.kubeconfig()).toString('base64') } : { 'tls.crt': 'Y2VydA==' };
+    const data = kubeconfig ? { value: Buffer.from(kubeconfig).toString('base64') } : { 'tls.crt': 'Y2VydA==' };
     api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { ...metadata }, data });
   }
   const credentials = 'username: administrator@vsphere.local\npassword: secret-of-the-capv-account\n';
@@ -67,14 +91,12 @@ export async function startWorld(t: ExecutionContext, scenario: Scenario): Promi
     metadata: { namespace: 'capv-system', name: 'capv-manager-bootstrap-credentials' },
     data: { 'credentials.yaml': Buffer.from(credentials).toString('base64') },
   });
-  const kubeconfig = await api.writeKubeconfig(await tempDir('unpause-world-'));
-  return { api, vcsim, kubeconfig, workloads, unpause: (...args) => runCli(['unpause', '--kubeconfig', kubeconfig, ...args]) };
 }
 
-/** The scenario's vCenter replaced by vcsim's address, its thumbprint pinned on the VSphereClusters. */
-function pointedAtVcsim(object: unknown, vcsim: Vcsim): KubeObject {
-  const copy = JSON.parse(JSON.stringify(object).split(VCENTER).join(vcsim.server)) as KubeObject;
-  if (copy.kind === 'VSphereCluster') (copy.spec as Record<string, unknown>)['thumbprint'] = vcsim.thumbprint;
+/** The scenario's vCenter replaced by the given address, its thumbprint pinned on the VSphereClusters. */
+function pointedAt(object: unknown, options: StoreOptions): KubeObject {
+  const copy = JSON.parse(JSON.stringify(object).split(VCENTER).join(options.server)) as KubeObject;
+  if (copy.kind === 'VSphereCluster' && options.thumbprint) (copy.spec as Record<string, unknown>)['thumbprint'] = options.thumbprint;
   return copy;
 }
 
