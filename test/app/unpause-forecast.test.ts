@@ -67,7 +67,7 @@ test('a listing the API refuses names the resource and the access hint, and is a
   api.fail('/apis/cluster.x-k8s.io/v1beta1/machinehealthchecks', 403);
   const client = await kubeClient(api.kubeConfig, { timeoutMs: 30_000, accessHint: 'check the RBAC' });
   const err = await t.throwsAsync(forecastUnpause(client, { skipAccessApiServer: true }));
-  t.regex(err!.message, /^machinehealthchecks in all namespaces: forbidden \(403\): check the RBAC$/);
+  t.regex(err.message, /^machinehealthchecks in all namespaces: forbidden \(403\): check the RBAC$/);
   t.is(kindOf(err), 'permission-denied');
 });
 
@@ -76,7 +76,7 @@ test('an object the controllers could not read either is refused naming it and i
   const machine = api.get('cluster.x-k8s.io/v1beta1', 'Machine', 'default', 'wc1-md-0-a')!;
   api.put({ ...machine, spec: { ...(machine.spec as object), providerID: 42 } });
   const err = await t.throwsAsync(readManagementCluster(client));
-  t.regex(err!.message, /Machine default\/wc1-md-0-a: spec\.providerID is a number/);
+  t.regex(err.message, /Machine default\/wc1-md-0-a: spec\.providerID is a number/);
 });
 
 test('following Machines: a listing, then the watch from its resourceVersion; appearances and disappearances by name', async (t) => {
