@@ -17,6 +17,7 @@ import { measurePlugin, pluginMeasures, type PluginSamples } from './measures/pl
 import { measureReadiness, readinessMeasures, type ReadinessRun } from './measures/readiness.js';
 
 import { measureService, type ServiceSamples } from './measures/service.js';
+import { measureUnpause, unpauseMeasures, type UnpauseSamples } from './measures/unpause.js';
 import { presetNamed, tenthOf, type Preset } from './presets.js';
 import { measure, MiB, renderTable, type Measure } from './results.js';
 import { median, percentile, round } from './stats.js';
@@ -100,6 +101,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const inventory = await measureInventory(vcsim, goBinary, full.runs.inventory);
       log(`${full.name}: detect end to end (${full.runs.detect} runs)`);
       const detect = await measureDetect(cli, backup, full.runs.detect);
+      log(`${full.name}: unpause forecast of the same management cluster restored in a loopback API (${full.runs.detect} runs)`);
+      const unpause = await measureUnpause(cli, full, vcsim, full.runs.detect);
       const startup = await measureStartup(cli, full.runs.detect);
       log(`${full.name}: service, Detect cold/warm and Execute (${full.executeCalls} calls)`);
       const service = await measureService(backup, full.runs.serviceCold, full.executeCalls);
@@ -108,12 +111,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const admissions = Math.ceil(full.executeCalls / READINESS_ADMISSIONS_PER_EXECUTE);
       log(`${full.name}: one readiness cycle of serve --watch, then ${admissions} admissions from its result (${full.runs.serviceCold} runs)`);
       const readiness = await measureReadiness(backup, full.runs.serviceCold, admissions);
-      return { backup, scan, inventory, detect, startup, service, plugin, readiness };
+      return { backup, scan, inventory, detect, unpause, startup, service, plugin, readiness };
     });
 
     log(`${full.name}: peak RSS under a Secret bomb and an endless-paging vCenter (${full.runs.serviceCold} runs each)`);
     const hostile = await measureHostile(full, full.runs.serviceCold);
-    const measures = [...buildMeasures(full, { small, large }), ...hostileMeasures(hostile, full)];
+    const measures = [
+      ...buildMeasures(full, { small, large }),
+      ...unpauseMeasures(full, large.unpause, large.detect.runs),
+      ...hostileMeasures(hostile, full),
+    ];
     const table = renderTable(measures, { fullScale: full.name === 'default' });
     const results: BenchResults = {
       preset: full.name,
@@ -162,6 +169,7 @@ interface Collected {
     scan: ScanSamples;
     inventory: InventorySamples;
     detect: { runs: DetectRun[] };
+    unpause: UnpauseSamples;
     startup: { cli: DetectRun[]; node: DetectRun[] };
     service: ServiceSamples;
     plugin: PluginSamples;
