@@ -11,7 +11,12 @@ import { forecast } from '../forecast/forecast.js';
 import type { CloneResources, Forecast, ForecastInput, WorkloadState } from '../forecast/model.js';
 import { projectManagement } from '../forecast/project.js';
 import type { KubeClient } from '../kube/client.js';
-import { readManagementCluster, type ManagementObjects } from '../kube/management-cluster.js';
+import { readManagementCluster, type ListedObjects, type ManagementObjects } from '../kube/management-cluster.js';
+import type { CapiResourceName } from '../kube/capi-resources.js';
+import { checkFieldTypes } from '../backup/object-schema.js';
+import { neededSecretKeys } from '../backup/secrets.js';
+import type { BackupResourceKind } from '../model/backup.js';
+import { objectKey } from '../model/kube.js';
 import type { VCenterListing } from '../model/inventory.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import { withCertificateHint, withCredentials, type DoorWords } from './detect.js';
@@ -44,7 +49,7 @@ export async function forecastUnpause(client: KubeClient, options: ForecastOptio
   const debug = options.debug ?? (() => {});
   // Every read of the forecast listens to the caller's signal: a dozen listings at once, then each workload cluster.
   if (options.signal) setMaxListeners(0, options.signal);
-  const objects = await readManagementCluster(client, { signal: options.signal, debug });
+  const objects = await readLiveObjects(client, options.signal, debug);
   const management = projectManagement(objects);
   const selected = (namespace: string, name: string) => !options.clusters || options.clusters.includes(`${namespace}/${name}`);
   const clusters = management.clusters.filter((c) => selected(c.namespace, c.name));
@@ -74,6 +79,45 @@ export async function forecastUnpause(client: KubeClient, options: ForecastOptio
     now: (options.now ?? (() => new Date()))().toISOString(),
   };
   return { forecast: forecast(input), objects, workloads };
+}
+
+/**
+ * The management cluster's objects, checked field by field, Secrets as names but for those whose
+ * values the forecast uses.
+ */
+export function readLiveObjects(client: KubeClient, signal?: AbortSignal, debug?: (message: string) => void): Promise<ManagementObjects> {
+  return readManagementCluster(client, {
+    keepSecretData: secretsNeeded,
+    check: checkFields(client.server),
+    ...(signal ? { signal } : {}),
+    ...(debug ? { debug } : {}),
+  });
+}
+
+/** The Secrets whose values the forecast uses: vCenter credentials and the workload kubeconfigs. */
+function secretsNeeded(objects: ListedObjects): (namespace: string, name: string) => boolean {
+  const needed = neededSecretKeys(objects);
+  return (namespace, name) => needed.exact.has(objectKey(namespace, name)) || needed.identityNames.has(name);
+}
+
+/** The kinds a backup holds too are checked field by field as the backup reader checks them. */
+const SCHEMA_OF: Partial<Record<CapiResourceName, BackupResourceKind>> = {
+  clusters: 'clusters',
+  kubeadmControlPlanes: 'kubeadmControlPlanes',
+  machineDeployments: 'machineDeployments',
+  machineSets: 'machineSets',
+  machines: 'machines',
+  vsphereClusters: 'vsphereClusters',
+  vsphereMachines: 'vsphereMachines',
+  vsphereVMs: 'vsphereVMs',
+  vsphereClusterIdentities: 'vsphereClusterIdentities',
+};
+
+function checkFields(server: string): (name: CapiResourceName, object: Record<string, unknown>, what: string) => void {
+  return (name, object, what) => {
+    const schema = SCHEMA_OF[name];
+    if (schema) checkFieldTypes(server, what, schema, object);
+  };
 }
 
 async function readVSphere(

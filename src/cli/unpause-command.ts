@@ -8,10 +8,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseGoDuration } from '../forecast/selectors.js';
-import { DomainError } from '../app/errors.js';
-import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 import { collect, credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
-import type { UnpauseFlags } from './unpause-run.js';
+import type { UnpauseFlags } from './unpause-flags.js';
 
 /** `--watch 10m`: a Go duration (as Cluster API writes them) or a number of seconds. */
 export function duration(value: string): number {
@@ -91,21 +90,3 @@ function refuseApplyOptions(flags: UnpauseFlags): void {
   if (given.length > 0)
     throw new UsageError('unpause', `${given.map(([flag]) => flag).join(', ')} only with --apply (without it, unpause only forecasts)`);
 }
-
-/** The forecast's deadline as a signal; the timer is cleared by `done`. */
-export function forecastDeadline(timeoutSeconds: number): { signal: AbortSignal; done: () => void } {
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () =>
-      deadline.abort(
-        new DomainError(
-          'timeout',
-          `the forecast did not finish within ${timeoutSeconds} s; raise --timeout if the clusters and vCenters are this slow`,
-        ),
-      ),
-    Math.min(timeoutSeconds * 1000, 2 ** 31 - 1),
-  );
-  return { signal: deadline.signal, done: () => clearTimeout(timer) };
-}
-
-export { EXIT_ACTION_NEEDED, EXIT_OK };

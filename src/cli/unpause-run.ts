@@ -14,36 +14,12 @@ import { renderForecastJson } from '../report/forecast-json.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { printable } from '../util/shell.js';
 import { CLI_WORDS } from './words.js';
+import { DomainError } from '../app/errors.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger, wantsColor } from './log.js';
-import { forecastDeadline } from './unpause-command.js';
+import type { UnpauseFlags } from './unpause-flags.js';
 
-export interface UnpauseFlags {
-  kubeconfig?: string;
-  cluster: string[];
-  format: 'console' | 'json' | 'html';
-  output?: string;
-  insecureSkipVerify?: boolean;
-  skipAccessApiserver?: boolean;
-  apiserverTimeout: number;
-  apiserverConcurrency: number;
-  timeout: number;
-  apply?: boolean;
-  yes?: boolean;
-  accept?: string;
-  skipRemediation?: boolean;
-  /** Seconds. */
-  watch?: number;
-  vsphereUsername?: string;
-  vspherePasswordFile?: string;
-  vsphereCredentials?: string;
-  vsphereCaFile?: string;
-  vsphereThumbprint: string[];
-  vsphereTrustedHost: string[];
-  vsphereTimeout: number;
-}
-
-const ACCESS_HINT = 'check that the kubeconfig may list Cluster API and CAPV objects and Secrets (docs/unpause-forecast.md#rbac)';
+const ACCESS_HINT = 'check that the kubeconfig may list Cluster API and CAPV objects and Secrets (docs/unpause.md#rbac)';
 
 export async function runUnpause(flags: UnpauseFlags, debugEnabled: boolean): Promise<number> {
   const debug = debugLogger(debugEnabled);
@@ -161,4 +137,20 @@ async function askOnTerminal(cluster: ClusterForecast): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+/** The forecast's deadline as a signal; the timer is cleared by `done`. */
+function forecastDeadline(timeoutSeconds: number): { signal: AbortSignal; done: () => void } {
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () =>
+      deadline.abort(
+        new DomainError(
+          'timeout',
+          `the forecast did not finish within ${timeoutSeconds} s; raise --timeout if the clusters and vCenters are this slow`,
+        ),
+      ),
+    Math.min(timeoutSeconds * 1000, 2 ** 31 - 1),
+  );
+  return { signal: deadline.signal, done: () => clearTimeout(timer) };
 }

@@ -6,9 +6,7 @@
 import type { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from './call.js';
 import { apiServerOf } from './config.js';
-import type { ApiResource } from './capi-resources.js';
-import type { KubeObject } from '../model/kube.js';
-import { clusterApiMethods } from './cluster-api-calls.js';
+import { clusterApiMethods, type ClusterApiCalls } from './cluster-api-calls.js';
 import { listPages } from './pages.js';
 
 export interface KubeApis {
@@ -34,7 +32,7 @@ const VELERO_PLURALS = {
 
 export type VeleroKind = keyof typeof VELERO_PLURALS;
 
-export interface KubeClient {
+export interface KubeClient extends ClusterApiCalls {
   readonly server: string;
   /** One bounded call; `object` names what it reads or writes in errors. */
   call<T>(object: string, verb: KubeVerb, run: (apis: KubeApis, options: KubeRequestOptions) => Promise<T>, signal?: AbortSignal): Promise<T>;
@@ -52,29 +50,7 @@ export interface KubeClient {
    * names it in errors; default `Secret <namespace>/<name>`. Holds secrets: never log it.
    */
   readSecretData(namespace: string, name: string, options?: { signal?: AbortSignal; object?: string }): Promise<Record<string, string>>;
-  /**
-   * Every object of a custom resource (in `namespace`, else in all namespaces) matching the label
-   * selector, not checked; paged as listVeleroObjects.
-   */
-  listObjects(resource: ApiResource, query?: { namespace?: string; labelSelector?: string }, signal?: AbortSignal): Promise<unknown[]>;
-  /** listObjects, with the listing's resourceVersion: where a watch of the same objects starts. */
-  listObjectsAt(
-    resource: ApiResource,
-    query?: { namespace?: string; labelSelector?: string },
-    signal?: AbortSignal,
-  ): Promise<{ items: unknown[]; resourceVersion?: string }>;
-  /** Merge-patches one object of a custom resource. */
-  patchObject(resource: ApiResource, namespace: string, name: string, patch: object, signal?: AbortSignal): Promise<void>;
-  /**
-   * Every Secret (in `namespace`, else in all namespaces), paged, as name and namespace only,
-   * except those `keepData` names: their `data` stays (still base64). Values of the others are
-   * dropped page by page, never kept.
-   */
-  listSecrets(
-    query: { namespace?: string; keepData: (namespace: string, name: string) => boolean },
-    signal?: AbortSignal,
-  ): Promise<KubeObject[]>;
-  /** The loaded kubeconfig, for a watch (which client-node opens itself). */
+  /** The loaded kubeconfig, for a watch (its TLS material and credentials). */
   readonly config: KubeConfig;
 }
 

@@ -2,17 +2,49 @@
  * The KubeClient's reads and writes of Cluster API and CAPV objects and the listing of Secrets
  * (the unpause forecast's), each one bounded call of the client.
  */
+import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeObject } from '../model/kube.js';
 import type { ApiResource } from './capi-resources.js';
-import type { KubeClient } from './client.js';
+import type { KubeRequestOptions, KubeVerb } from './call.js';
 import { listPages, versionedPages } from './pages.js';
 
-type Methods = Pick<KubeClient, 'listObjects' | 'listObjectsAt' | 'patchObject' | 'listSecrets'>;
+/** The client's bounded call (KubeClient.call), as these methods use it. */
+type Call = <T>(
+  object: string,
+  verb: KubeVerb,
+  run: (apis: { core: CoreV1Api; custom: CustomObjectsApi }, options: KubeRequestOptions) => Promise<T>,
+  signal?: AbortSignal,
+) => Promise<T>;
+
+export interface ClusterApiCalls {
+  /**
+   * Every object of a custom resource (in `namespace`, else in all namespaces) matching the label
+   * selector, not checked; paged as listVeleroObjects.
+   */
+  listObjects(resource: ApiResource, query?: { namespace?: string; labelSelector?: string }, signal?: AbortSignal): Promise<unknown[]>;
+  /** listObjects, with the listing's resourceVersion: where a watch of the same objects starts. */
+  listObjectsAt(
+    resource: ApiResource,
+    query?: { namespace?: string; labelSelector?: string },
+    signal?: AbortSignal,
+  ): Promise<{ items: unknown[]; resourceVersion?: string }>;
+  /** Merge-patches one object of a custom resource. */
+  patchObject(resource: ApiResource, namespace: string, name: string, patch: object, signal?: AbortSignal): Promise<void>;
+  /**
+   * Every Secret (in `namespace`, else in all namespaces), paged, as name and namespace only,
+   * except those `keepData` names: their `data` stays (still base64). Values of the others are
+   * dropped page by page, never kept.
+   */
+  listSecrets(
+    query: { namespace?: string; keepData: (namespace: string, name: string) => boolean },
+    signal?: AbortSignal,
+  ): Promise<KubeObject[]>;
+}
 
 const plural = (r: ApiResource, namespace?: string) =>
   `${r.plural}${namespace ? ` in ${namespace}` : r.clusterScoped ? '' : ' in all namespaces'}`;
 
-export function clusterApiMethods(call: KubeClient['call'], k8s: typeof import('@kubernetes/client-node'), self: () => KubeClient): Methods {
+export function clusterApiMethods(call: Call, k8s: typeof import('@kubernetes/client-node'), self: () => ClusterApiCalls): ClusterApiCalls {
   return {
     listObjects: async (resource, query, signal) => (await self().listObjectsAt(resource, query, signal)).items,
     listObjectsAt: (resource, query = {}, signal) =>

@@ -4,9 +4,7 @@
  * resource across all namespaces. Secrets are kept as names, except the few whose values the
  * forecast needs (vCenter credentials, `<cluster>-kubeconfig`), which the caller drops once used.
  */
-import { checkFieldTypes } from '../backup/object-schema.js';
-import { neededSecretKeys } from '../backup/secrets.js';
-import type { BackupObjects, BackupResourceKind } from '../model/backup.js';
+import type { BackupObjects } from '../model/backup.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
 import { isMap } from '../util/values.js';
 import { CAPI_RESOURCES, type CapiResourceName } from './capi-resources.js';
@@ -19,42 +17,44 @@ export type ManagementObjects = BackupObjects & {
   vsphereMachineTemplates: KubeObject[];
 };
 
-/** The kinds read, with the schema of the backup reader where it has one for them. */
-const LISTED: ReadonlyArray<[CapiResourceName, BackupResourceKind | undefined]> = [
-  ['clusters', 'clusters'],
-  ['kubeadmControlPlanes', 'kubeadmControlPlanes'],
-  ['machineDeployments', 'machineDeployments'],
-  ['machineSets', 'machineSets'],
-  ['machines', 'machines'],
-  ['machineHealthChecks', undefined],
-  ['vsphereClusters', 'vsphereClusters'],
-  ['vsphereMachines', 'vsphereMachines'],
-  ['vsphereVMs', 'vsphereVMs'],
-  ['vsphereMachineTemplates', undefined],
-  ['vsphereClusterIdentities', 'vsphereClusterIdentities'],
+/** The kinds read. */
+const LISTED: readonly CapiResourceName[] = [
+  'clusters',
+  'kubeadmControlPlanes',
+  'machineDeployments',
+  'machineSets',
+  'machines',
+  'machineHealthChecks',
+  'vsphereClusters',
+  'vsphereMachines',
+  'vsphereVMs',
+  'vsphereMachineTemplates',
+  'vsphereClusterIdentities',
 ];
 
+export type ListedObjects = Record<CapiResourceName, KubeObject[]>;
+
 export interface ReadManagementOptions {
+  /** Which Secrets keep their values (still base64), given the objects listed; the others are names. */
+  keepSecretData: (objects: ListedObjects) => (namespace: string, name: string) => boolean;
+  /** Checks the fields read of each object (`what` names it); throws naming the object and field. */
+  check?: (name: CapiResourceName, object: Record<string, unknown>, what: string) => void;
   signal?: AbortSignal;
   debug?: (message: string) => void;
 }
 
-export async function readManagementCluster(client: KubeClient, options: ReadManagementOptions = {}): Promise<ManagementObjects> {
+export async function readManagementCluster(client: KubeClient, options: ReadManagementOptions): Promise<ManagementObjects> {
   const { signal } = options;
   const lists = await Promise.all(
-    LISTED.map(async ([name, schema]) => {
+    LISTED.map(async (name) => {
       const items = await listOrAbsent(client, name, signal);
-      return [name, items.map((item, i) => checked(client.server, name, schema, item, i))] as const;
+      return [name, items.map((item, i) => checked(client.server, name, item, i, options.check))] as const;
     }),
   );
-  const objects = Object.fromEntries(lists) as Record<CapiResourceName, KubeObject[]>;
-  const needed = neededSecretKeys(objects);
-  const secrets = await client.listSecrets(
-    { keepData: (namespace, name) => needed.exact.has(objectKey(namespace, name)) || needed.identityNames.has(name) },
-    signal,
-  );
+  const objects = Object.fromEntries(lists) as ListedObjects;
+  const secrets = await client.listSecrets({ keepData: options.keepSecretData(objects) }, signal);
   options.debug?.(
-    `management cluster ${client.server}: ${LISTED.map(([name]) => `${objects[name].length} ${name}`).join(', ')}, ${secrets.length} secrets`,
+    `management cluster ${client.server}: ${LISTED.map((name) => `${objects[name].length} ${name}`).join(', ')}, ${secrets.length} secrets`,
   );
   return { source: client.server, ...objects, secrets };
 }
@@ -72,8 +72,8 @@ async function listOrAbsent(client: KubeClient, name: CapiResourceName, signal: 
   }
 }
 
-/** An item of a listing as a KubeObject, its read fields checked as the backup reader checks them. */
-function checked(server: string, name: CapiResourceName, schema: BackupResourceKind | undefined, item: unknown, index: number): KubeObject {
+/** An item of a listing as a KubeObject, its read fields checked by the caller's check. */
+function checked(server: string, name: CapiResourceName, item: unknown, index: number, check: ReadManagementOptions['check']): KubeObject {
   const kind = CAPI_RESOURCES[name].kind;
   const metadata = isMap(item) ? item['metadata'] : undefined;
   const objectName = isMap(metadata) ? metadata['name'] : undefined;
@@ -82,7 +82,7 @@ function checked(server: string, name: CapiResourceName, schema: BackupResourceK
   }
   const rawNamespace = (metadata as Record<string, unknown>)['namespace'];
   const namespace = typeof rawNamespace === 'string' ? rawNamespace : undefined;
-  if (schema) checkFieldTypes(server, `${kind} ${objectKey(namespace, objectName)}`, schema, item);
+  check?.(name, item, `${kind} ${objectKey(namespace, objectName)}`);
   // A listing's items carry no kind: name it, so that messages and patches can.
   return { ...(item as unknown as KubeObject), kind };
 }

@@ -7,7 +7,7 @@
  */
 import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
-import type { ForecastNode, WorkloadState } from '../forecast/model.js';
+import type { ReadyNode, WorkloadMembers } from '../model/workload.js';
 import { boundedKubeCall, type KubeRequestOptions } from '../kube/call.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { redacted } from '../util/redact.js';
@@ -21,12 +21,12 @@ export const ETCD_SELECTOR = 'component=etcd';
 /** Bound on the pages of one listing: far more Nodes or Pods than a cluster runs. */
 const MAX_PAGES = 200;
 
-export async function readWorkloadMembers(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadState> {
+export async function readWorkloadMembers(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadMembers> {
   const { namespace, cluster } = request;
   const secretName = `${cluster}-kubeconfig`;
   const timeoutMs = options.timeoutMs ?? DEFAULTS.apiserver.timeoutMs;
   const debug = (msg: string) => options.debug?.(`workload ${namespace}/${cluster}: ${msg}`);
-  const unreached = (reason: string): WorkloadState => {
+  const unreached = (reason: string): WorkloadMembers => {
     const why = redacted(reason, { max: 1000 });
     debug(`not reached: ${why}`);
     return { namespace, cluster, reached: false, reason: why };
@@ -63,7 +63,7 @@ export async function readWorkloadMembers(request: WorkloadNodeRequest, options:
 export async function readAllWorkloadMembers(
   requests: readonly WorkloadNodeRequest[],
   options: WorkloadNodeOptions & { concurrency?: number } = {},
-): Promise<WorkloadState[]> {
+): Promise<WorkloadMembers[]> {
   const { concurrency = DEFAULTS.apiserver.concurrency, ...perCluster } = options;
   return mapWithConcurrency(requests, concurrency, (request) => readWorkloadMembers(request, perCluster));
 }
@@ -87,7 +87,7 @@ async function allPages<T>(
   throw new Error(`the listing goes on beyond ${MAX_PAGES} pages of ${pageSize}`);
 }
 
-export function forecastNode(node: V1Node): ForecastNode {
+export function forecastNode(node: V1Node): ReadyNode {
   const labels = node.metadata?.labels ?? {};
   const providerID = node.spec?.providerID;
   const ready = (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');

@@ -8,10 +8,9 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { forecastUnpause } from '../../src/app/unpause-forecast.js';
+import { forecastUnpause, readLiveObjects } from '../../src/app/unpause-forecast.js';
 import { kindOf } from '../../src/app/failures.js';
 import { kubeClient, type KubeClient } from '../../src/kube/client.js';
-import { readManagementCluster } from '../../src/kube/management-cluster.js';
 import { followObjects } from '../../src/kube/watch.js';
 import { CAPI_RESOURCES } from '../../src/kube/capi-resources.js';
 import { startKubeApi, type KubeApi } from '../helpers/kube-api.js';
@@ -34,7 +33,7 @@ async function restored(t: { teardown: (fn: () => Promise<void>) => void }, page
 
 test('every kind listed in pages across namespaces; Secrets as names, values only where the forecast needs them', async (t) => {
   const { api, client } = await restored(t);
-  const objects = await readManagementCluster(client);
+  const objects = await readLiveObjects(client);
   t.is(objects.clusters.length, 2);
   t.is(objects.machines.length, 4);
   t.is(objects.machineHealthChecks.length, 4);
@@ -75,7 +74,7 @@ test('an object the controllers could not read either is refused naming it and i
   const { api, client } = await restored(t);
   const machine = api.get('cluster.x-k8s.io/v1beta1', 'Machine', 'default', 'wc1-md-0-a')!;
   api.put({ ...machine, spec: { ...(machine.spec as object), providerID: 42 } });
-  const err = await t.throwsAsync(readManagementCluster(client));
+  const err = await t.throwsAsync(readLiveObjects(client));
   t.regex(err.message, /Machine default\/wc1-md-0-a: spec\.providerID is a number/);
 });
 
