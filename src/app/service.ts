@@ -134,7 +134,7 @@ export async function assembleService(options: AssembleOptions): Promise<Service
   // The management cluster is the one `serve` runs against; its client is made at the first forecast.
   const unpause = hasKubeConfig(env)
     ? unpauseForecaster({
-        client: lazyKubeClient(() => loadKubeConfig(env), { timeoutMs: DEFAULTS.kube.requestTimeoutMs, accessHint: UNPAUSE_RBAC_HINT }),
+        client: lazyKubeClient(() => loadKubeConfig(env), { timeoutMs: DEFAULTS.unpause.kubeTimeoutMs, accessHint: UNPAUSE_RBAC_HINT }),
         analysis: config.analysis,
         vcenterCredentials: options.vcenterCredentials,
         words: SERVICE_WORDS,

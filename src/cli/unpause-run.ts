@@ -28,7 +28,7 @@ export async function runUnpause(flags: UnpauseFlags, debugEnabled: boolean): Pr
   }
   const credentials = await credentialOverrides(flags);
   const kc = await loadKubeConfig(process.env, flags.kubeconfig ? { file: flags.kubeconfig } : {});
-  const client = await kubeClient(kc, { timeoutMs: DEFAULTS.kube.requestTimeoutMs, accessHint: ACCESS_HINT });
+  const client = await kubeClient(kc, { timeoutMs: DEFAULTS.unpause.kubeTimeoutMs, accessHint: ACCESS_HINT });
   const deadline = forecastDeadline(flags.timeout);
   const options: ForecastOptions = {
     ...(flags.cluster.length > 0 ? { clusters: flags.cluster } : {}),

@@ -155,6 +155,11 @@ export const DEFAULTS = freeze({
   unpause: {
     /** Bound on the whole forecast: the management cluster, every vCenter, every workload cluster. */
     timeoutMs: 30 * MINUTE,
+    /**
+     * Bound on one call to the management cluster, every page of a listing included: thousands of
+     * Machines and VSphereVMs are listed in one call.
+     */
+    kubeTimeoutMs: 2 * MINUTE,
     /** The tripwire lists the Machines again this often while their watch cannot be opened. */
     relistMs: 5 * SECOND,
     /** Bound on opening one watch of the Machines. */
