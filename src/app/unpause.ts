@@ -129,17 +129,8 @@ export async function pauseCluster(client: KubeClient, namespace: string, name: 
   await client.patchObject(CAPI_RESOURCES.clusters, namespace, name, { spec: { paused: true } }, signal);
 }
 
-const OWN_KINDS: CapiResourceName[] = [
-  'kubeadmControlPlanes',
-  'machineDeployments',
-  'machineSets',
-  'machines',
-  'machineHealthChecks',
-  'vsphereClusters',
-  'vsphereMachines',
-  'vsphereVMs',
-  'vsphereMachineTemplates',
-];
+/** The kinds whose objects belong to one cluster (a Cluster's own paused state is its spec). */
+const OWN_KINDS = (Object.keys(CAPI_RESOURCES) as CapiResourceName[]).filter((k) => k !== 'clusters' && k !== 'vsphereClusterIdentities');
 
 /**
  * The cluster's objects that carry the paused annotation: labelled with the cluster's name, naming

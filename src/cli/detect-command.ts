@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import { detectDrift } from '../app/detect.js';
-import { DomainError } from '../app/errors.js';
 import { readIgnoreFile } from '../app/ignore-file.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
@@ -14,6 +13,7 @@ import { assertWritable, writeFileAtomic } from '../util/atomic-write.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
+import { runDeadline } from './deadline.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger, wantsColor } from './log.js';
 import { CLI_WORDS } from './words.js';
@@ -84,17 +84,7 @@ export function addDetectCommand(program: Command): void {
     const ignore = flags.ignoreFile ? await readIgnoreFile(flags.ignoreFile) : undefined;
     const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
     const source = await backupSourceFrom('detect', flags);
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () =>
-        deadline.abort(
-          new DomainError(
-            'timeout',
-            `detect did not finish within ${flags.timeout} s; raise --timeout if the backup and vCenters are this slow`,
-          ),
-        ),
-      Math.min(flags.timeout * 1000, 2 ** 31 - 1),
-    );
+    const deadline = runDeadline('detect', flags.timeout, 'the backup and vCenters are this slow');
     const report = await detectDrift(source, {
       signal: deadline.signal,
       insecureSkipVerify: flags.insecureSkipVerify === true,
@@ -108,7 +98,7 @@ export function addDetectCommand(program: Command): void {
       apiserverTimeoutMs: flags.apiserverTimeout * 1000,
       apiserverConcurrency: flags.apiserverConcurrency,
       debug,
-    }).finally(() => clearTimeout(timer));
+    }).finally(deadline.done);
     const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
     for (const out of outputs) {
       if (out.format === 'json') await writeJsonReport(out.path, shown);

@@ -1,5 +1,7 @@
 /** The flags of `drift-detector unpause`, shared by the command's definition and its run. */
-export interface UnpauseFlags {
+import type { CredentialSources } from '../config/vcenter-credentials.js';
+
+export interface UnpauseFlags extends CredentialSources {
   kubeconfig?: string;
   cluster: string[];
   format: 'console' | 'json' | 'html';
@@ -15,11 +17,5 @@ export interface UnpauseFlags {
   skipRemediation?: boolean;
   /** Seconds. */
   watch?: number;
-  vsphereUsername?: string;
-  vspherePasswordFile?: string;
-  vsphereCredentials?: string;
-  vsphereCaFile?: string;
-  vsphereThumbprint: string[];
-  vsphereTrustedHost: string[];
   vsphereTimeout: number;
 }

@@ -14,7 +14,7 @@ import { renderForecastJson } from '../report/forecast-json.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { printable } from '../util/shell.js';
 import { CLI_WORDS } from './words.js';
-import { DomainError } from '../app/errors.js';
+import { runDeadline } from './deadline.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger, wantsColor } from './log.js';
 import type { UnpauseFlags } from './unpause-flags.js';
@@ -29,7 +29,7 @@ export async function runUnpause(flags: UnpauseFlags, debugEnabled: boolean): Pr
   const credentials = await credentialOverrides(flags);
   const kc = await loadKubeConfig(process.env, flags.kubeconfig ? { file: flags.kubeconfig } : {});
   const client = await kubeClient(kc, { timeoutMs: DEFAULTS.unpause.kubeTimeoutMs, accessHint: ACCESS_HINT });
-  const deadline = forecastDeadline(flags.timeout);
+  const deadline = runDeadline('the forecast', flags.timeout, 'the clusters and vCenters are this slow');
   const options: ForecastOptions = {
     ...(flags.cluster.length > 0 ? { clusters: flags.cluster } : {}),
     insecureSkipVerify: flags.insecureSkipVerify === true,
@@ -137,20 +137,4 @@ async function askOnTerminal(cluster: ClusterForecast): Promise<boolean> {
   } finally {
     rl.close();
   }
-}
-
-/** The forecast's deadline as a signal; the timer is cleared by `done`. */
-function forecastDeadline(timeoutSeconds: number): { signal: AbortSignal; done: () => void } {
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () =>
-      deadline.abort(
-        new DomainError(
-          'timeout',
-          `the forecast did not finish within ${timeoutSeconds} s; raise --timeout if the clusters and vCenters are this slow`,
-        ),
-      ),
-    Math.min(timeoutSeconds * 1000, 2 ** 31 - 1),
-  );
-  return { signal: deadline.signal, done: () => clearTimeout(timer) };
 }
