@@ -13,6 +13,7 @@ export const INTEGRATION_TESTS = [
   'test/cli/detect.test.ts', // vcsim
   'test/cli/ignore-file.test.ts', // vcsim
   'test/cli/remediate.test.ts', // vcsim
+  'test/cli/remediate-tampered.test.ts', // vcsim
   'test/cli/s3.test.ts', // s3rver, vcsim
   'test/cli/unpause.test.ts', // vcsim
   'test/cli/unpause-rules.test.ts', // vcsim

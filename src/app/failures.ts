@@ -27,6 +27,7 @@ const KUBE_FAILURES: Record<KubeFailure, ErrorKind> = {
   timeout: 'timeout',
   cancelled: 'cancelled',
   unreachable: 'unavailable',
+  'too-large': 'unavailable',
   failed: 'unavailable',
 };
 

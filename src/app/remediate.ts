@@ -1,33 +1,30 @@
 /**
  * `remediate --apply`: the vSphere and Node parts of the plan, done only where the world still is
- * what the report says. Before any action the backup is read again and vCenter walked once (a
- * fresh detection); a VM is touched only when the report lists it as a Ghost, the fresh detection
- * still finds it a Ghost with the same name, BIOS UUID and instance UUID, and vCenter's SearchIndex
- * finds exactly that one VM by both UUIDs right before the task.
+ * what the report says, and only on what is re-derived from live sources (docs/remediate.md).
+ * Before any action the backup is read again and vCenter walked once (a fresh detection); a VM is
+ * touched only when the report lists it as a Ghost and the fresh detection finds it a Ghost with
+ * the same name, BIOS UUID, instance UUID, cluster and role; vCenter's SearchIndex must find that
+ * one VM by both UUIDs right before the task. The report's words are compared, never acted on: the
+ * Node to delete is the one that carries the VM's BIOS UUID, and control-plane-ness comes from the
+ * backup, the Node's role label and the etcd Pods.
  */
-import { readBackup } from '../backup/reader.js';
 import type { BackupSource } from '../backup/source.js';
-import { vcenterTargetsOf } from '../backup/vcenter-targets.js';
-import { kubeconfigOf } from '../backup/workload-clusters.js';
 import { DEFAULTS } from '../config/defaults.js';
-import type { BackupObjects } from '../model/backup.js';
 import type { DriftReport, MachineReport } from '../model/report.js';
-import { vcenterKey } from '../model/vcenter.js';
 import { remediationPlan, type MachinePlan } from '../remediate/plan.js';
 import { errorMessage } from '../util/values.js';
-import { detectDriftOf, withCredentials, type DetectOptions } from './detect.js';
 import { DomainError } from './errors.js';
+import {
+  livePeers,
+  type ApplyRules,
+  type FreshView,
+  type LivePeerOptions,
+  type RemediationPeers,
+  type VerifiedGhost,
+} from './remediate-peers.js';
 
-export interface ApplyOptions extends DetectOptions {
-  /** Control-plane Ghosts (by name) whose etcd member the operator has removed. */
-  etcdMemberRemoved: ReadonlySet<string>;
-  /** Asked once per VM before anything is done to it; false skips it. */
-  confirm: (entry: MachinePlan) => Promise<boolean>;
-  /** One line per check and action, with the state before and after. */
-  log: (line: string) => void;
+export interface ApplyOptions extends LivePeerOptions, ApplyRules {
   maxReportAgeMs?: number;
-  taskTimeoutMs?: number;
-  taskPollMs?: number;
 }
 
 export type Outcome = 'done' | 'refused' | 'skipped' | 'failed';
@@ -54,36 +51,37 @@ export function checkReportUsable(report: DriftReport, backup: string, now: Date
 
 export async function applyRemediation(report: DriftReport, source: BackupSource, options: ApplyOptions): Promise<ApplyResult> {
   checkReportUsable(report, source.description, (options.now ?? (() => new Date()))(), options.maxReportAgeMs);
-  const ghosts = remediationPlan(report).entries.filter((e) => e.action === 'remediate');
+  if (ghostsOf(report).length === 0) return { entries: [] };
+  return applyWith(report, await livePeers(source, options), options);
+}
+
+const ghostsOf = (report: DriftReport) => remediationPlan(report).entries.filter((e) => e.action === 'remediate');
+
+/** The Ghosts of the report, each re-verified against `peers` and acted on only then. */
+export async function applyWith(report: DriftReport, peers: RemediationPeers, rules: ApplyRules): Promise<ApplyResult> {
   const result: ApplyResult = { entries: [] };
+  const ghosts = ghostsOf(report);
   if (ghosts.length === 0) return result;
-  const objects = await readBackup(source, { signal: options.signal });
-  const fresh = await detectDriftOf(objects, source.description, options);
-  const { ready } = withCredentials(vcenterTargetsOf(objects), options.credentials, options.words);
+  const fresh = await peers.detect();
   const { actOnGhost, RefusedError } = await import('./remediate-vm.js');
   for (const entry of ghosts) {
     const record = (outcome: Outcome, reason: string) => {
-      options.log(`${entry.cluster ?? ''} ${entry.machine}: ${outcome}: ${reason}`);
+      rules.log(`${entry.cluster ?? ''} ${entry.machine}: ${outcome}: ${reason}`);
       result.entries.push({ machine: entry.machine, ...(entry.cluster ? { cluster: entry.cluster } : {}), outcome, reason });
     };
-    const refusal = whyRefuse(entry, fresh, options.etcdMemberRemoved);
-    if (refusal) {
-      record('refused', refusal);
+    const verified = verifyGhost(entry, fresh, rules.etcdMemberRemoved);
+    if (typeof verified === 'string') {
+      record('refused', verified);
       continue;
     }
-    if (!(await options.confirm(entry))) {
+    if (!(await rules.confirm(entry))) {
       record('skipped', 'not confirmed');
       continue;
     }
-    const target = ready.find((t) => vcenterKey(t.server) === entry.vcenter);
-    if (!target) {
-      record('refused', `no vSphere credentials for ${entry.vcenter}`);
-      continue;
-    }
     try {
-      const kubeconfig = clusterKubeconfig(objects, entry);
-      const note = await actOnGhost(entry, target, kubeconfig, options);
-      record('done', note);
+      const done = peers.withVCenter(verified.vcenter, (vc) => actOnGhost(verified, vc, peers.cluster(verified.cluster), rules));
+      if (done) record('done', await done);
+      else record('refused', `no vSphere credentials for ${verified.vcenter}`);
     } catch (err) {
       record(err instanceof RefusedError ? 'refused' : 'failed', errorMessage(err));
     }
@@ -91,17 +89,25 @@ export async function applyRemediation(report: DriftReport, source: BackupSource
   return result;
 }
 
-/** Why this Ghost of the report must not be touched now, if it must not. */
-export function whyRefuse(entry: MachinePlan, fresh: DriftReport, etcdMemberRemoved: ReadonlySet<string>): string | undefined {
+interface Seen {
+  m: MachineReport;
+  cluster: string;
+  controlPlane: boolean;
+}
+
+/** The Ghost as the fresh detection sees it, or why the report's entry does not hold any more. */
+export function verifyGhost(entry: MachinePlan, view: FreshView, etcdMemberRemoved: ReadonlySet<string>): VerifiedGhost | string {
   if (!entry.biosUUID || !entry.instanceUUID || !entry.vcenter)
     return 'the report does not name its VM by BIOS UUID, instance UUID and vCenter';
-  if (entry.role === 'control-plane' && !etcdMemberRemoved.has(entry.machine)) {
-    return 'control-plane Ghost: remove its etcd member first, then give --etcd-member-removed with its name';
-  }
   const bios = entry.biosUUID.toLowerCase();
-  const now = fresh.clusters.flatMap((c) =>
-    [...c.controlPlane.machines, ...c.workers.machines].map((m) => ({ m, cluster: `${c.namespace}/${c.name}` })),
-  );
+  const fresh = view.report;
+  const now: Seen[] = fresh.clusters.flatMap((c) => {
+    const cluster = `${c.namespace}/${c.name}`;
+    return [
+      ...c.controlPlane.machines.map((m) => ({ m, cluster, controlPlane: true })),
+      ...c.workers.machines.map((m) => ({ m, cluster, controlPlane: false })),
+    ];
+  });
   const same = (m: MachineReport) => m.vcenter === entry.vcenter && m.biosUUID?.toLowerCase() === bios;
   const matched = now.find(({ m }) => same(m) && m.status !== 'Ghost');
   if (matched) return `the backup now has Machine ${matched.m.name} for this VM (${matched.m.status})`;
@@ -110,17 +116,34 @@ export function whyRefuse(entry: MachinePlan, fresh: DriftReport, etcdMemberRemo
   if (!ghost && infra && infra.name !== entry.machine)
     return `the VM is now named ${infra.name}, not ${entry.machine}, and no Ghost of any cluster: renamed since the report`;
   if (!ghost) return `no VM with BIOS UUID ${bios} is a Ghost on ${entry.vcenter} any more (gone, or re-created with another BIOS UUID)`;
-  if (ghost.m.instanceUUID?.toLowerCase() !== entry.instanceUUID.toLowerCase()) {
-    return `the VM with BIOS UUID ${bios} now has instance UUID ${ghost.m.instanceUUID ?? 'none'}, not ${entry.instanceUUID}: re-created since the report`;
-  }
-  if (ghost.m.name !== entry.machine) return `the VM is now named ${ghost.m.name}, not ${entry.machine}: renamed since the report`;
-  if (ghost.cluster !== entry.cluster) return `the VM now counts as a Ghost of ${ghost.cluster}, not ${entry.cluster}`;
-  return undefined;
+  const claim = view.claimedBy(bios) ?? (ghost.m.instanceUUID ? view.claimedBy(ghost.m.instanceUUID.toLowerCase()) : undefined);
+  if (claim) return `the backup holds ${claim} for this VM: not a Ghost`;
+  return sameGhost(entry, ghost, etcdMemberRemoved);
 }
 
-function clusterKubeconfig(objects: BackupObjects, entry: MachinePlan): { namespace: string; cluster: string; kubeconfig: string } | undefined {
-  const [namespace, cluster] = (entry.cluster ?? '').split('/');
-  if (!namespace || !cluster) return undefined;
-  const kubeconfig = kubeconfigOf(objects, namespace, cluster);
-  return kubeconfig ? { namespace, cluster, kubeconfig } : undefined;
+/** The report's entry against the fresh Ghost with its BIOS UUID: every fact must agree. */
+function sameGhost(entry: MachinePlan, { m, cluster, controlPlane }: Seen, etcdMemberRemoved: ReadonlySet<string>): VerifiedGhost | string {
+  if (m.instanceUUID?.toLowerCase() !== entry.instanceUUID!.toLowerCase()) {
+    return `the VM with BIOS UUID ${m.biosUUID} now has instance UUID ${m.instanceUUID ?? 'none'}, not ${entry.instanceUUID}: re-created since the report`;
+  }
+  if (m.name !== entry.machine) return `the VM is now named ${m.name}, not ${entry.machine}: renamed since the report`;
+  if (cluster !== entry.cluster) return `the VM now counts as a Ghost of ${cluster}, not ${entry.cluster}`;
+  const role = controlPlane ? 'control-plane' : 'worker';
+  if (entry.role !== role)
+    return `the report lists it as a ${entry.role} machine, but it is a ${role} Ghost of ${cluster}: the report was changed`;
+  if (controlPlane && !etcdMemberRemoved.has(m.name)) {
+    return 'control-plane Ghost: remove its etcd member first, then give --etcd-member-removed with its name';
+  }
+  if (entry.nodeName && m.nodeName && entry.nodeName !== m.nodeName) {
+    return `the report names Node ${entry.nodeName} for it, but its Node is ${m.nodeName}: the report was changed`;
+  }
+  return {
+    machine: m.name,
+    cluster,
+    vcenter: m.vcenter!,
+    biosUUID: m.biosUUID!.toLowerCase(),
+    instanceUUID: m.instanceUUID.toLowerCase(),
+    controlPlane,
+    ...(entry.nodeName ? { reportedNode: entry.nodeName } : {}),
+  };
 }

@@ -37,9 +37,30 @@ export function addCheckCommand(program: Command): void {
     .option('--cluster <namespace/name>', 'with --unpause: a Cluster to forecast (repeatable; default: all)', collect, [])
     .option('--timeout <seconds>', 'deadline of the call', seconds, inSeconds(DEFAULTS.check.timeoutMs))
     .action(async (flags: CheckFlags) => {
-      if (flags.watch) return (await import('./check-watch.js')).runWatch(flags);
-      if (flags.unpause) return (await import('./check-unpause.js')).runUnpauseCheck(flags);
-      if (flags.cluster.length > 0) throw new UsageError('check', '--cluster only with --unpause');
-      return (await import('./check-run.js')).runCheck(flags);
+      try {
+        await runChosen(flags);
+      } finally {
+        exitAfterGrace();
+      }
     });
+}
+
+/** `--watch`, `--unpause`, or the Check of one backup. */
+async function runChosen(flags: CheckFlags): Promise<void> {
+  if (flags.watch) return (await import('./check-watch.js')).runWatch(flags);
+  if (flags.unpause) return (await import('./check-unpause.js')).runUnpauseCheck(flags);
+  if (flags.cluster.length > 0) throw new UsageError('check', '--cluster only with --unpause');
+  return (await import('./check-run.js')).runCheck(flags);
+}
+
+/** How long a finished check waits for its connections to close before it exits anyway. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * A check ends when its call has: grpc-js can keep a socket open after a reset stream, even once
+ * the client is closed, which would hold the process forever. An unref'd timer does not keep a
+ * process alive that ends on its own; it ends one that would not, with the exit code set by then.
+ */
+function exitAfterGrace(): void {
+  setTimeout(() => process.exit(), CLOSE_GRACE_MS).unref();
 }

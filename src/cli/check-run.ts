@@ -1,5 +1,5 @@
 /** `drift-detector check` run: the service's Check, its verdicts on stdout, the exit code from them. */
-import { bearerTokenProblem } from '../rpc/bearer.js';
+import { readBearerTokenFile } from '../rpc/bearer.js';
 import { clearTextRefusal, ServiceClient, usesTls, type ClientCredentials } from '../rpc/client.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
 import { ServiceError, statusName } from '../rpc/service-error.js';
@@ -7,7 +7,7 @@ import type { ReportError } from '../model/report.js';
 import { errorSections } from '../report/console.js';
 import type { CheckFlags } from './check-flags.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
-import { readTextOr } from '../util/files.js';
+import { readTextOr, unreadableReason } from '../util/files.js';
 
 interface ClusterVerdict {
   namespace: string;
@@ -62,12 +62,20 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
     response = await client.call<CheckResponse>('Check', request, { timeoutMs: flags.timeout * 1000 });
   } catch (err) {
     if (!(err instanceof ServiceError)) throw err;
-    throw new Error(`check ${flags.backupName} at ${flags.server}: ${statusName(err.code)}: ${err.message}`, { cause: err });
+    throw new Error(`check ${flags.backupName} at ${flags.server}: ${callFailure(err)}`, { cause: err });
   } finally {
     client.close();
   }
   process.stdout.write(renderVerdicts(response));
   process.exitCode = response.verdict === 'BLOCK' ? EXIT_ACTION_NEEDED : EXIT_OK;
+}
+
+/** A failed call in words: its status, the peer's words, and what a reset stream means. */
+export function callFailure(err: ServiceError): string {
+  const reset = /RST_STREAM/.test(err.message)
+    ? ' (the service, or a proxy on the way, reset the call without an answer: often a request larger than it accepts)'
+    : '';
+  return `${statusName(err.code)}: ${err.message}${reset}`;
 }
 
 export function renderVerdicts(response: CheckResponse): string {
@@ -84,15 +92,13 @@ export function renderVerdicts(response: CheckResponse): string {
 
 /** The files the flags name, read: PEM texts whole, the token trimmed. */
 async function clientCredentials(flags: CheckFlags): Promise<ClientCredentials> {
-  const pem = async (path: string | undefined, flag: string) => (path ? readSecretFile(path, flag, false) : undefined);
+  const pem = async (path: string | undefined, flag: string) => (path ? readSecretFile(path, flag) : undefined);
   const [caCert, clientCert, clientKey, token] = await Promise.all([
     pem(flags.ca, '--ca'),
     pem(flags.cert, '--cert'),
     pem(flags.key, '--key'),
-    flags.tokenFile ? readSecretFile(flags.tokenFile, '--token-file') : undefined,
+    flags.tokenFile ? readToken(flags.tokenFile) : undefined,
   ]);
-  const problem = token ? bearerTokenProblem(token) : undefined;
-  if (problem) throw new UsageError('check', `--token-file: the token file ${flags.tokenFile} ${problem}`);
   return {
     ...(flags.tls ? { tls: true } : {}),
     ...(caCert !== undefined ? { caCert } : {}),
@@ -102,7 +108,14 @@ async function clientCredentials(flags: CheckFlags): Promise<ClientCredentials> 
   };
 }
 
-async function readSecretFile(path: string, flag: string, trim = true): Promise<string> {
-  const text = await readTextOr(path, (why) => new UsageError('check', `${flag} ${path}: cannot read it (${why})`));
-  return trim ? text.trim() : text;
+async function readSecretFile(path: string, flag: string): Promise<string> {
+  return readTextOr(path, (why) => new UsageError('check', `${flag} ${path}: cannot read it (${why})`));
+}
+
+async function readToken(path: string): Promise<string> {
+  const read = await readBearerTokenFile(path).catch((err: unknown) => {
+    throw new UsageError('check', `--token-file ${path}: cannot read it (${unreadableReason(err)})`);
+  });
+  if ('problem' in read) throw new UsageError('check', `--token-file: the token file ${path} ${read.problem}`);
+  return read.token;
 }

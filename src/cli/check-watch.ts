@@ -5,7 +5,7 @@
  */
 import { statusName, ServiceError } from '../rpc/service-error.js';
 import type { CheckFlags } from './check-flags.js';
-import { connect } from './check-run.js';
+import { callFailure, connect } from './check-run.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK } from './errors.js';
 
 interface LocationReadiness {
@@ -56,7 +56,7 @@ export async function runWatch(flags: CheckFlags): Promise<void> {
   } catch (err) {
     // The deadline is how a bounded watch ends; anything else is an error.
     if (!(err instanceof ServiceError) || statusName(err.code) !== 'DEADLINE_EXCEEDED' || last.size === 0) {
-      const detail = err instanceof ServiceError ? `${statusName(err.code)}: ${err.message}` : String(err);
+      const detail = err instanceof ServiceError ? callFailure(err) : String(err);
       throw new Error(`check --watch at ${flags.server}: ${detail}`, { cause: err });
     }
   } finally {

@@ -97,6 +97,12 @@ export const DEFAULTS = freeze({
     requestTimeoutMs: 10 * SECOND,
     /** Objects per page of a listing (`limit`). */
     pageSize: 500,
+    /**
+     * Bytes of one answer at most (a page of a listing, an object): a page of 500 Backups or
+     * Nodes is a few MiB. Reading stops past it, and the call fails naming what it read. Every
+     * Kubernetes call has it, the workload clusters' Node listings too.
+     */
+    maxResponseBytes: 64 * 1024 * 1024,
   },
   /** `drift-detector serve`. */
   service: {

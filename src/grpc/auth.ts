@@ -3,12 +3,13 @@
  * `authorization` metadata (checked by rpc/bearer.ts). Without TLS the service only listens on
  * loopback (config.ts refuses anything else). Health stays open for probes.
  */
-import { bearerTokenProblem } from '../rpc/bearer.js';
+import { readBearerTokenFile } from '../rpc/bearer.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { ServiceSettings } from '../config/service-config.js';
 import { ConfigError } from '../config/values.js';
-import { readFileOr } from '../util/files.js';
+import { unreadableReason } from '../util/files.js';
 
 export interface GrpcSecrets {
   /** The bearer token callers must send; undefined: no token required. */
@@ -18,13 +19,16 @@ export interface GrpcSecrets {
 
 /** Reads the token and TLS files the configuration names. Errors name the key and the file, never the content. */
 export async function loadGrpcSecrets(config: Pick<ServiceSettings, 'origin' | 'tokenFile' | 'tls'>): Promise<GrpcSecrets> {
-  const read = (key: string, path: string): Promise<Buffer> =>
-    readFileOr(path, (why) => new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${why})`));
+  const unreadable = (key: string, path: string, err: unknown): never => {
+    throw new ConfigError(`${config.origin}: ${key}: cannot read ${path} (${unreadableReason(err)})`);
+  };
+  const read = (key: string, path: string): Promise<Buffer> => readFile(path).catch((err: unknown) => unreadable(key, path, err));
   let token: string | undefined;
   if (config.tokenFile) {
-    token = (await read('auth.tokenFile', config.tokenFile)).toString('utf8').trim();
-    const problem = bearerTokenProblem(token);
-    if (problem) throw new ConfigError(`${config.origin}: auth.tokenFile: the token file ${config.tokenFile} ${problem}`);
+    const tokenFile = config.tokenFile;
+    const read = await readBearerTokenFile(tokenFile).catch((err: unknown) => unreadable('auth.tokenFile', tokenFile, err));
+    if ('problem' in read) throw new ConfigError(`${config.origin}: auth.tokenFile: the token file ${tokenFile} ${read.problem}`);
+    token = read.token;
     if (token.length < 16)
       throw new ConfigError(`${config.origin}: auth.tokenFile: ${config.tokenFile} holds a token shorter than 16 characters`);
   }

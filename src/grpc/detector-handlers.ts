@@ -95,7 +95,11 @@ export function driftDetectorImplementation(
           signal: ctx.signal,
         },
         { fields: CHECK_FIELDS, ...(env.metrics ? { metrics: env.metrics } : {}) },
-      );
+      ).catch((err: unknown) => {
+        // fail_on_block: the verdict still goes on the call's log line.
+        if (err instanceof DomainError && err.kind === 'blocked') ctx.fields['verdict'] = 'BLOCK';
+        throw err;
+      });
       ctx.fields['verdict'] = answer.verdict;
       const { report } = answer;
       return {

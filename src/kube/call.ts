@@ -5,8 +5,10 @@
  * plugin's cluster access, the storage location read from a cluster, the workload Node listing.
  */
 import type { Agent } from 'node:https';
-import type { ObservableMiddleware } from '@kubernetes/client-node';
+import type { HttpLibrary, ObservableMiddleware } from '@kubernetes/client-node';
+import { DEFAULTS } from '../config/defaults.js';
 import { redacted } from '../util/redact.js';
+import { boundedHttpLibrary, ResponseTooLargeError } from './bounded-http.js';
 
 export type KubeVerb = 'read' | 'list' | 'patch' | 'create' | 'delete';
 
@@ -20,6 +22,8 @@ export type KubeFailure =
   | 'cancelled'
   /** No answer: a system or TLS error (see `code`). */
   | 'unreachable'
+  /** An answer past the byte bound: reading stopped there. */
+  | 'too-large'
   /** Refused on this side, or an answer that is not what the API sends. */
   | 'failed';
 
@@ -36,12 +40,16 @@ export interface KubeCall {
   accessHint?: string;
   /** An agent that carries the connection's TLS material; destroyed when the deadline passes. */
   agent?: Agent;
+  /** Bytes of each answer at most; default DEFAULTS.kube.maxResponseBytes. */
+  maxResponseBytes?: number;
 }
 
 /** The last argument of every client-node API method, which binds the request to the call. */
 export interface KubeRequestOptions {
   middleware: ObservableMiddleware[];
   middlewareMergeStrategy: 'append';
+  /** Reads each answer up to the call's byte bound. */
+  httpApi: HttpLibrary;
 }
 
 /** What a failed call learned besides its failure, for callers that word it their own way. */
@@ -108,7 +116,8 @@ export async function boundedKubeCall<T>(call: KubeCall, run: (options: KubeRequ
     },
     post: (context) => new k8s.Observable(Promise.resolve(context)),
   };
-  const running = (async () => run({ middleware: [bind], middlewareMergeStrategy: 'append' }))();
+  const httpApi = await boundedHttpLibrary(call.maxResponseBytes ?? DEFAULTS.kube.maxResponseBytes);
+  const running = (async () => run({ middleware: [bind], middlewareMergeStrategy: 'append', httpApi }))();
   running.catch(() => {}); // after a stop, its rejection is already reported by `stopping`
   try {
     return await Promise.race([running, stopping]);
@@ -155,12 +164,20 @@ function translate(call: KubeCall, err: unknown, api: { code: number; body: unkn
     const hint = status !== 404 && call.accessHint ? `: ${call.accessHint}` : '';
     return fail(known[0], `${known[1]} (${status})${hint}`, facts);
   }
+  if (err instanceof ResponseTooLargeError) {
+    return fail('too-large', `refused: the answer to this ${call.verb} at ${call.server} is larger than ${sizeInWords(err.maxBytes)}`);
+  }
   const code = errorCode(err);
   if (code) return fail('unreachable', `cannot reach ${call.server} (${code})`, { code });
   if (err instanceof Error && err.name === 'AbortError') return fail('cancelled', `${call.verb} cancelled`);
   // A client-side refusal (e.g. an http:// server without skipTLSVerify) or an answer that is not
   // the API's (a proxy's HTML page): its first line says why.
   return fail('failed', `cannot ${call.verb} it at ${call.server}: ${firstLine(err)}`);
+}
+
+/** `64 MiB`, `256 KiB`. */
+function sizeInWords(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }
 
 /** The first line of an error's message, short and with anything key-like removed. */

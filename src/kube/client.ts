@@ -9,6 +9,8 @@ import { apiServerOf } from './config.js';
 import { clusterApiMethods, type ClusterApiCalls } from './cluster-api-calls.js';
 import { listPages } from './pages.js';
 
+export { MAX_LIST_PAGES } from './pages.js';
+
 export interface KubeApis {
   core: CoreV1Api;
   custom: CustomObjectsApi;

@@ -1,8 +1,8 @@
 /** A listing read page by page (limit/continue), bounded in pages. */
 import { DEFAULTS } from '../config/defaults.js';
 
-/** Pages of one listing at most: at the default page size, far more Backups than Velero keeps. */
-const MAX_LIST_PAGES = 200;
+/** Pages of one listing at most: at the default page size, far more Backups or Nodes than anyone keeps. */
+export const MAX_LIST_PAGES = 200;
 
 /** Follows `metadata.continue` from page to page; a custom-object list is the API's JSON as is. */
 export async function listPages(page: (query: { limit: number; _continue?: string }) => Promise<unknown>): Promise<unknown[]> {

@@ -5,6 +5,10 @@ export interface WorkloadNode {
   providerID?: string;
   /** Carries `node-role.kubernetes.io/control-plane` (or the legacy `.../master`). */
   controlPlane: boolean;
+  /** `metadata.uid`: a deletion names it, so that it removes this Node and no other of the same name. */
+  uid?: string;
+  /** `status.nodeInfo.systemUUID`, as the kubelet read it from the machine's BIOS (upper- or lower-case). */
+  systemUUID?: string;
 }
 
 /** The Nodes of one backed-up cluster, or why they could not be read. */

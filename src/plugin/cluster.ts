@@ -79,12 +79,13 @@ async function findPluginConfigMap(client: KubeClient, namespace: string, signal
   const list = await client.call(
     `ConfigMaps labelled ${PLUGIN_CONFIG_SELECTOR} in namespace ${namespace}`,
     'list',
-    ({ core }, options) => core.listNamespacedConfigMap({ namespace, labelSelector: PLUGIN_CONFIG_SELECTOR }, options),
+    // Two tell "one" from "more than one"; the list never needs more.
+    ({ core }, options) => core.listNamespacedConfigMap({ namespace, labelSelector: PLUGIN_CONFIG_SELECTOR, limit: 2 }, options),
     signal,
   );
   const items = list.items ?? [];
   if (items.length === 0) return undefined;
-  if (items.length > 1) {
+  if (items.length > 1 || list.metadata?._continue) {
     const names = items.map((i) => i.metadata?.name ?? '?').sort();
     throw new ClusterAccessError(
       `more than one ConfigMap in ${namespace} is labelled ${PLUGIN_CONFIG_SELECTOR}: ${names.join(', ')} (keep one)`,

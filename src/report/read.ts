@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { DriftReport } from '../model/report.js';
-import { errorMessage } from '../util/values.js';
+import { errorMessage, isMap } from '../util/values.js';
+import { checkReportFields, ReportFieldError } from './validate.js';
 
 /**
- * Reads a JSON report written earlier. Only its shape is checked: the values in it are treated as
- * untrusted by every reader (names are quoted, UUIDs re-checked against vCenter before any action).
+ * Reads a JSON report written earlier. Every field a reader uses is type-checked (validate.ts); the
+ * values are still untrusted by every reader (names are quoted, and `remediate --apply` acts only on
+ * what it re-derives from the backup, vCenter and the workload cluster).
  */
 export async function readReportFile(path: string): Promise<DriftReport> {
   let value: unknown;
@@ -14,15 +16,15 @@ export async function readReportFile(path: string): Promise<DriftReport> {
     // The parser's message may quote the file; say only what went wrong where.
     throw new Error(`cannot read the report ${path}: ${err instanceof SyntaxError ? 'not JSON' : errorMessage(err)}`, { cause: err });
   }
-  const r = value as Partial<DriftReport> | null;
-  const ok =
-    typeof r === 'object' &&
-    r !== null &&
-    typeof r.summary === 'object' &&
-    Array.isArray(r.clusters) &&
-    Array.isArray(r.infraMachines) &&
-    Array.isArray(r.errors) &&
-    r.clusters.every((c) => Array.isArray(c?.controlPlane?.machines) && Array.isArray(c?.workers?.machines));
-  if (!ok) throw new Error(`${path} is not a drift report (written by drift-detector detect)`);
-  return r as DriftReport;
+  // Something else altogether (an inventory snapshot, a plan) is named as such; a report with a
+  // field of the wrong type is named by that field.
+  if (!isMap(value) || !('summary' in value) || !('clusters' in value)) {
+    throw new Error(`${path} is not a drift report (written by drift-detector detect)`);
+  }
+  try {
+    return checkReportFields(value);
+  } catch (err) {
+    if (err instanceof ReportFieldError) throw new Error(`${path}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }

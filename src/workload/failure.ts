@@ -63,6 +63,8 @@ export function describeFailure(err: unknown, ctx: FailureContext): string {
       return `${at} answered HTTP ${err.status} to GET /api/v1/nodes${err.statusMessage ? `: ${err.statusMessage}` : ''}`;
     case 'unreachable':
       return unreachable(err.code ?? '', at, ctx.secretName);
+    case 'too-large':
+      return `the Node listing of ${at} was ${err.detail}`;
     case 'failed':
       // An answer we did not expect (e.g. a proxy's HTML page instead of a NodeList).
       return `could not read Nodes from ${at}: unexpected answer (${firstLine(err.cause)})`;

@@ -5,10 +5,12 @@
  * `<cluster>-kubeconfig` Secret, with the same credential rules as the Node listing of `detect`.
  * Never throws: a cluster that cannot be read is `reached: false` with the reason.
  */
-import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ReadyNode, WorkloadMembers } from '../model/workload.js';
-import { boundedKubeCall, type KubeRequestOptions } from '../kube/call.js';
+import { boundedKubeCall } from '../kube/call.js';
+import { MAX_LIST_PAGES } from '../kube/client.js';
+import { etcdMemberNodes } from './node-admin.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { redacted } from '../util/redact.js';
 import { describeFailure } from './failure.js';
@@ -16,10 +18,6 @@ import { WorkloadKubeconfigError, parseWorkloadKubeconfig } from './kubeconfig.j
 import { agentFor, apiFor, certificateProblem, type WorkloadNodeOptions, type WorkloadNodeRequest } from './nodes.js';
 
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
-export const ETCD_NAMESPACE = 'kube-system';
-export const ETCD_SELECTOR = 'component=etcd';
-/** Bound on the pages of one listing: far more Nodes or Pods than a cluster runs. */
-const MAX_PAGES = 200;
 
 export async function readWorkloadMembers(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadMembers> {
   const { namespace, cluster } = request;
@@ -45,11 +43,9 @@ export async function readWorkloadMembers(request: WorkloadNodeRequest, options:
       const nodes = await boundedKubeCall({ ...call, object: `Nodes of ${credentials.server}`, verb: 'list' }, (o) =>
         allPages((page) => api.listNode(page, o), pageSize),
       );
-      const pods = await boundedKubeCall({ ...call, object: `etcd Pods of ${credentials.server}`, verb: 'list' }, (o) =>
-        etcdPods(api, o, pageSize),
-      );
-      debug(`${nodes.length} Nodes, ${pods.length} etcd Pods`);
-      return { namespace, cluster, reached: true, nodes: nodes.map(forecastNode), etcdMembers: etcdMembers(pods) };
+      const members = [...(await etcdMemberNodes(request, { ...options, timeoutMs }))].sort();
+      debug(`${nodes.length} Nodes, ${members.length} etcd members`);
+      return { namespace, cluster, reached: true, nodes: nodes.map(forecastNode), etcdMembers: members };
     } finally {
       agent.destroy();
     }
@@ -68,23 +64,19 @@ export async function readAllWorkloadMembers(
   return mapWithConcurrency(requests, concurrency, (request) => readWorkloadMembers(request, perCluster));
 }
 
-function etcdPods(api: CoreV1Api, o: KubeRequestOptions, pageSize: number): Promise<V1Pod[]> {
-  return allPages((page) => api.listNamespacedPod({ namespace: ETCD_NAMESPACE, labelSelector: ETCD_SELECTOR, ...page }, o), pageSize);
-}
-
 async function allPages<T>(
   list: (page: { limit: number; _continue?: string }) => Promise<{ items: T[]; metadata?: { _continue?: string } }>,
   pageSize: number,
 ): Promise<T[]> {
   const items: T[] = [];
   let next: string | undefined;
-  for (let n = 0; n < MAX_PAGES; n++) {
+  for (let n = 0; n < MAX_LIST_PAGES; n++) {
     const page = await list({ limit: pageSize, ...(next ? { _continue: next } : {}) });
     items.push(...page.items);
     next = page.metadata?._continue || undefined;
     if (!next) return items;
   }
-  throw new Error(`the listing goes on beyond ${MAX_PAGES} pages of ${pageSize}`);
+  throw new Error(`the Node listing goes on beyond ${MAX_LIST_PAGES} pages of ${pageSize}`);
 }
 
 export function forecastNode(node: V1Node): ReadyNode {
@@ -97,10 +89,4 @@ export function forecastNode(node: V1Node): ReadyNode {
     controlPlane: CONTROL_PLANE_LABELS.some((label) => label in labels),
     ready,
   };
-}
-
-/** The member names: each etcd Pod's Node (kubeadm names the static Pod `etcd-<node>`). */
-export function etcdMembers(pods: V1Pod[]): string[] {
-  const names = pods.map((pod) => pod.spec?.nodeName || (pod.metadata?.name ?? '').replace(/^etcd-/, '')).filter((n) => n !== '');
-  return [...new Set(names)].sort();
 }

@@ -8,6 +8,7 @@ import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import type { WorkloadNode, WorkloadNodeListing } from '../model/workload.js';
 import { boundedKubeCall, type KubeRequestOptions } from '../kube/call.js';
+import { MAX_LIST_PAGES } from '../kube/client.js';
 import { redacted } from '../util/redact.js';
 import { describeFailure } from './failure.js';
 import { WorkloadKubeconfigError, clientCertificateValidity, parseWorkloadKubeconfig, type WorkloadCredentials } from './kubeconfig.js';
@@ -27,6 +28,8 @@ export interface WorkloadNodeOptions {
   insecureSkipVerify?: boolean;
   /** Nodes per page (`limit`); default DEFAULTS.apiserver.pageSize. */
   pageSize?: number;
+  /** Bytes of one page at most; default DEFAULTS.kube.maxResponseBytes. */
+  maxResponseBytes?: number;
   signal?: AbortSignal;
   /** One line per step; never carries a credential. */
   debug?: (msg: string) => void;
@@ -85,10 +88,14 @@ export async function listAllWorkloadNodes(
 export function toWorkloadNode(node: V1Node): WorkloadNode {
   const labels = node.metadata?.labels ?? {};
   const providerID = node.spec?.providerID;
+  const uid = node.metadata?.uid;
+  const systemUUID = node.status?.nodeInfo?.systemUUID;
   return {
     name: node.metadata?.name ?? '',
     ...(providerID ? { providerID } : {}),
     controlPlane: CONTROL_PLANE_LABELS.some((label) => label in labels),
+    ...(uid ? { uid } : {}),
+    ...(systemUUID ? { systemUUID } : {}),
   };
 }
 
@@ -134,6 +141,7 @@ async function readNodes(
         timeoutMs: options.timeoutMs,
         agent,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}),
       },
       (requestOptions) => readAllPages(apiFor(credentials), requestOptions, options.pageSize ?? DEFAULTS.apiserver.pageSize, debug),
     );
@@ -147,6 +155,7 @@ async function readAllPages(api: CoreV1Api, requestOptions: KubeRequestOptions, 
   let continueToken: string | undefined;
   let page = 0;
   do {
+    if (page === MAX_LIST_PAGES) throw new Error(`the Node listing goes on beyond ${MAX_LIST_PAGES} pages`);
     page += 1;
     debug(`GET /api/v1/nodes page ${page} (limit ${pageSize})`);
     const list = await api.listNode({ limit: pageSize, ...(continueToken ? { _continue: continueToken } : {}) }, requestOptions);
@@ -185,40 +194,4 @@ export function agentFor(credentials: WorkloadCredentials, insecure: boolean): h
 
 function formatDate(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/**
- * Deletes one Node of a workload cluster (a Ghost's), with the kubeconfig from the backup.
- * `absent` when the cluster has no such Node (the Ghost was seen by name only).
- */
-export async function deleteWorkloadNode(
-  request: WorkloadNodeRequest,
-  nodeName: string,
-  options: WorkloadNodeOptions = {},
-): Promise<'deleted' | 'absent'> {
-  const credentials = parseWorkloadKubeconfig(request.kubeconfig, `${request.namespace}/${request.cluster}-kubeconfig`);
-  const agent = agentFor(credentials, options.insecureSkipVerify === true || credentials.insecureSkipTLSVerify);
-  try {
-    return await boundedKubeCall(
-      {
-        object: `Node ${nodeName} of ${request.namespace}/${request.cluster}`,
-        verb: 'delete',
-        server: credentials.server,
-        timeoutMs: options.timeoutMs ?? DEFAULTS.apiserver.timeoutMs,
-        agent,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-      async (requestOptions) => {
-        try {
-          await apiFor(credentials).deleteNode({ name: nodeName }, requestOptions);
-          return 'deleted' as const;
-        } catch (err) {
-          if ((err as { code?: number }).code === 404) return 'absent' as const;
-          throw err;
-        }
-      },
-    );
-  } finally {
-    agent.destroy();
-  }
 }

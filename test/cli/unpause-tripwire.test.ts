@@ -41,8 +41,8 @@ test('an etcd member removed after the unpause that the forecast did not list pa
   const world = await startWorld(t, healthyCluster('wc1'));
   const running = world.unpause('--apply', '--yes', '--watch', '10m');
   await unpaused(world, 'wc1', running);
-  const { etcdPods } = world.workloads.get('default/wc1')!;
-  etcdPods.splice(0, etcdPods.length);
+  const { pods } = world.workloads.get('default/wc1')!;
+  pods.splice(0, pods.length);
   const result = await running;
   t.is(result.code, 1, result.stderr);
   t.true(pausedIn(world.api, 'default', 'wc1'));

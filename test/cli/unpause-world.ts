@@ -5,7 +5,7 @@
  * the `<cluster>-kubeconfig` Secret.
  */
 import type { ExecutionContext } from 'ava';
-import { startApiServer, type ApiServer, type EtcdPodSpec, type NodeSpec } from '../helpers/apiserver.js';
+import { startApiServer, type ApiServer, type NodeSpec, type PodSpec } from '../helpers/apiserver.js';
 import { startKubeApi, type KubeApi, type KubeObject } from '../helpers/kube-api.js';
 import { startVcsim, type Vcsim } from '../helpers/vcsim.js';
 import { runCli, tempDir, type CliResult } from '../helpers/scenario.js';
@@ -16,7 +16,7 @@ export interface World {
   vcsim: Vcsim;
   kubeconfig: string;
   /** Per workload cluster (`namespace/name`): its stand-in and the arrays it serves (tests may change them). */
-  workloads: Map<string, { server: ApiServer; nodes: NodeSpec[]; etcdPods: EtcdPodSpec[] }>;
+  workloads: Map<string, { server: ApiServer; nodes: NodeSpec[]; pods: PodSpec[] }>;
   /** `drift-detector unpause --kubeconfig ... <args>`. */
   unpause(...args: string[]): Promise<CliResult>;
 }
@@ -47,10 +47,16 @@ export async function startWorld(t: ExecutionContext, scenario: Scenario): Promi
       ready: n.ready,
       ...(n.providerID ? { providerID: n.providerID } : {}),
     }));
-    const etcdPods: EtcdPodSpec[] = w.etcdMembers.map((nodeName) => ({ nodeName }));
-    const server = await startApiServer({ nodes, etcdPods });
+    // kubeadm's static etcd Pods, one per member, named after its Node.
+    const pods: PodSpec[] = w.etcdMembers.map((nodeName) => ({
+      name: `etcd-${nodeName}`,
+      namespace: 'kube-system',
+      nodeName,
+      labels: { component: 'etcd', tier: 'control-plane' },
+    }));
+    const server = await startApiServer({ nodes, pods });
     t.teardown(() => server.stop());
-    workloads.set(key, { server, nodes, etcdPods });
+    workloads.set(key, { server, nodes, pods });
   }
   storeScenario(api, scenario, {
     server: vcsim.server,

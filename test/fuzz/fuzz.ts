@@ -61,3 +61,22 @@ export const anyJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.array(fc.oneof(fc.string({ maxLength: 4 }), fc.integer()), { maxLength: 3 }),
   fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.string({ maxLength: 4 }), fc.integer()), { maxKeys: 3 }),
 );
+
+/** Every path into a JSON value, parents before children. */
+export function pathsOf(value: unknown, prefix: string[] = []): string[][] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => [[...prefix, k], ...pathsOf(v, [...prefix, k])]);
+}
+
+/** `example` with the value at some path replaced by one of `values` (default: any JSON value). */
+export function mutationsOf(example: object, values: fc.Arbitrary<unknown> = anyJson): fc.Arbitrary<unknown> {
+  const paths = pathsOf(example);
+  return fc.tuple(fc.nat(), values).map(([where, value]) => {
+    const copy = structuredClone(example) as Record<string, unknown>;
+    const path = paths[where % paths.length]!;
+    let at = copy;
+    for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
+    at[path.at(-1)!] = value;
+    return copy;
+  });
+}

@@ -12,25 +12,7 @@ import { MalformedReview, parseReview } from '../../src/webhook/review.js';
 import { call, clusterItem, executeRequest, FakeDetection, standardReport, startTestService } from '../grpc/helpers.js';
 import { veleroRestore } from '../helpers/velero.js';
 import { admissionReview, restoreObject } from '../webhook/helpers.js';
-import { anyJson, check, isRawError, within } from './fuzz.js';
-
-function pathsOf(value: unknown, prefix: string[] = []): string[][] {
-  if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([k, v]) => [[...prefix, k], ...pathsOf(v, [...prefix, k])]);
-}
-
-/** `example` with the value at some path replaced by any JSON value. */
-function mutationsOf(example: object): fc.Arbitrary<unknown> {
-  const paths = pathsOf(example);
-  return fc.tuple(fc.nat(), anyJson).map(([where, value]) => {
-    const copy = structuredClone(example) as Record<string, unknown>;
-    const path = paths[where % paths.length]!;
-    let at = copy;
-    for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
-    at[path.at(-1)!] = value;
-    return copy;
-  });
-}
+import { check, isRawError, mutationsOf, within } from './fuzz.js';
 
 /** JSON bodies: random, random values, the example mutated, nested deep, not UTF-8. */
 function bodies(example: object): fc.Arbitrary<Buffer> {

@@ -203,6 +203,11 @@ test('secrets that cannot be loaded stop the start with the key and the file nam
   await t.throwsAsync(loadServiceSecrets(testConfig({ tokenFile: join(pki.dir, 'absent') }), {}), {
     message: /^test: auth.tokenFile: cannot read .*absent \(no such file\)/,
   });
+  const huge = join(pki.dir, 'huge-token');
+  await writeFile(huge, `${'k'.repeat(200_000)}\n`);
+  await t.throwsAsync(loadServiceSecrets(testConfig({ tokenFile: huge }), {}), {
+    message: /^test: auth.tokenFile: the token file .*huge-token holds more than 65536 bytes: not a bearer token$/,
+  });
   await t.throwsAsync(loadServiceSecrets(testConfig({ tls: { certFile: pki.serverCert, keyFile: join(pki.dir, 'nokey') } }), {}), {
     message: /^test: tls.keyFile: cannot read/,
   });

@@ -171,6 +171,8 @@ test('Check with fail_on_block answers FAILED_PRECONDITION naming the blocked cl
   t.is(err.code, status.FAILED_PRECONDITION);
   t.regex(err.details, /default\/wc-ghost.*wc-ghost-md-0-x/);
   t.regex(err.details, /default\/wc-unknown/);
+  const line = service.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['method'] === 'Check');
+  t.like(line, { code: 'FAILED_PRECONDITION', backup: 'b1', verdict: 'BLOCK' }, "the call's log line carries the verdict");
 });
 
 test('requests are validated: backup name, storage location, override fields', async (t) => {

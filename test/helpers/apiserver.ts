@@ -1,7 +1,8 @@
 /**
  * A Kubernetes API server stand-in for one workload cluster: HTTPS on 127.0.0.1, its own server CA
- * and client CA, client-certificate authentication and `GET /api/v1/nodes` with limit/continue
- * paging. The certificates come from the openssl CLI because Node cannot issue X.509 certificates
+ * and client CA, client-certificate authentication, `GET /api/v1/nodes` with limit/continue
+ * paging, `DELETE /api/v1/nodes/<name>` and `GET /api/v1/namespaces/<ns>/pods` with an equality
+ * labelSelector. The certificates come from the openssl CLI because Node cannot issue X.509 certificates
  * and `openssl ca` can sign with a validity window in the past (an expired certificate).
  */
 import { execFile } from 'node:child_process';
@@ -31,9 +32,13 @@ export interface NodeSpec {
   ready?: boolean;
 }
 
-/** A kube-system Pod labelled `component=etcd` (kubeadm's static Pod), on the Node it runs on. */
-export interface EtcdPodSpec {
+/** A Pod the test server lists (kubeadm's etcd Pods, say). */
+export interface PodSpec {
+  name: string;
+  namespace: string;
+  /** `spec.nodeName`: where it runs. */
   nodeName: string;
+  labels?: Record<string, string>;
 }
 
 /**
@@ -45,8 +50,7 @@ export type ApiServerMode = 'ok' | 'hang' | 'refuse' | 'expired-server-cert' | '
 
 export interface ApiServerOptions {
   nodes: NodeSpec[];
-  /** Served at GET /api/v1/namespaces/kube-system/pods (the etcd members); a test may change the array. */
-  etcdPods?: EtcdPodSpec[];
+  pods?: PodSpec[];
   mode?: ApiServerMode;
   /** The most Nodes one page holds, whatever `limit` the client asks for. */
   pageLimitMax?: number;
@@ -220,8 +224,9 @@ function serve(req: IncomingMessage, res: ServerResponse, mode: ApiServerMode, o
     json(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
     return;
   }
-  if (req.method === 'GET' && url.pathname === '/api/v1/namespaces/kube-system/pods') {
-    json(res, 200, etcdPodList(options.etcdPods ?? [], url.searchParams.get('labelSelector')));
+  const pods = req.method === 'GET' ? /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname) : null;
+  if (pods) {
+    json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '4711' }, items: podsOf(options, pods[1]!, url) });
     return;
   }
   if (req.method !== 'GET' || url.pathname !== '/api/v1/nodes') {
@@ -252,20 +257,20 @@ function serve(req: IncomingMessage, res: ServerResponse, mode: ApiServerMode, o
   json(res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata, items: page.map(nodeObject) });
 }
 
-/** The etcd Pods, as one page; a selector other than `component=etcd` selects none of them. */
-function etcdPodList(pods: EtcdPodSpec[], selector: string | null): unknown {
-  const items = selector === null || selector === 'component=etcd' ? pods : [];
-  return {
-    kind: 'PodList',
-    apiVersion: 'v1',
-    metadata: { resourceVersion: '4711' },
-    items: items.map((pod) => ({
+/** The Pods of `namespace` that match the request's labelSelector (`k=v` terms only). */
+function podsOf(options: ApiServerOptions, namespace: string, url: URL): unknown[] {
+  const terms = (url.searchParams.get('labelSelector') ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((term) => term.split('=') as [string, string]);
+  return (options.pods ?? [])
+    .filter((p) => p.namespace === namespace && terms.every(([k, v]) => p.labels?.[k] === v))
+    .map((p) => ({
       kind: 'Pod',
       apiVersion: 'v1',
-      metadata: { name: `etcd-${pod.nodeName}`, namespace: 'kube-system', labels: { component: 'etcd', tier: 'control-plane' } },
-      spec: { nodeName: pod.nodeName },
-    })),
-  };
+      metadata: { name: p.name, namespace: p.namespace, uid: `uid-${p.name}`, labels: p.labels ?? {} },
+      spec: { nodeName: p.nodeName, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.9' }] },
+    }));
 }
 
 function nodeObject(spec: NodeSpec): unknown {

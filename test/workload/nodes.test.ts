@@ -66,6 +66,28 @@ test('asks for pageSize Nodes per page', async (t) => {
   t.is(s.requests, 3);
 });
 
+test('a page of Nodes past the byte bound is refused, naming the listing and the bound; nothing of it is kept', async (t) => {
+  const nodes = workers(40).map((n) => ({ ...n, labels: { 'example.com/note': 'x'.repeat(8 * 1024) } }));
+  const s = await server(t, { nodes });
+  const request = { namespace: 'ns', cluster: 'wc1', kubeconfig: s.kubeconfig() };
+  const listing = await listWorkloadNodes(request, { maxResponseBytes: 256 * 1024 });
+  t.false(listing.reached);
+  t.deepEqual(listing.nodes, []);
+  t.regex(
+    listing.error!,
+    /^the Node listing of the API server at https:\/\/127\.0\.0\.1:\d+ was refused: the answer to this list .* is larger than 256 KiB$/,
+  );
+  t.is((await listWorkloadNodes(request, { maxResponseBytes: 256 * 1024, pageSize: 10 })).nodes.length, 40, 'smaller pages pass');
+});
+
+test('a listing that goes on page after page is cut at 200 pages, naming why', async (t) => {
+  const s = await server(t, { nodes: workers(201), pageLimitMax: 1 });
+  const listing = await listWorkloadNodes({ namespace: 'ns', cluster: 'wc1', kubeconfig: s.kubeconfig() }, { timeoutMs: 60_000 });
+  t.false(listing.reached);
+  t.regex(listing.error!, /the Node listing goes on beyond 200 pages/);
+  t.is(s.requests, 200);
+});
+
 test('marks control-plane Nodes by role label, including the legacy master label', async (t) => {
   const s = await server(t, {
     nodes: [
@@ -76,11 +98,13 @@ test('marks control-plane Nodes by role label, including the legacy master label
     ],
   });
   const listing = await listWorkloadNodes({ namespace: 'ns', cluster: 'wc1', kubeconfig: s.kubeconfig() });
+  // uid and systemUUID too: remediate deletes a Node by name and uid, found by providerID or systemUUID.
+  const facts = (i: number) => ({ providerID: `vsphere://${uuid(i)}`, systemUUID: uuid(i).toUpperCase() });
   t.deepEqual(listing.nodes, [
-    { name: 'wc1-cp-a', providerID: `vsphere://${uuid(1)}`, controlPlane: true },
-    { name: 'wc1-cp-b', providerID: `vsphere://${uuid(2)}`, controlPlane: true },
-    { name: 'wc1-md-0-x', providerID: `vsphere://${uuid(3)}`, controlPlane: false },
-    { name: 'wc1-unprovisioned', controlPlane: false },
+    { name: 'wc1-cp-a', ...facts(1), controlPlane: true, uid: 'uid-wc1-cp-a' },
+    { name: 'wc1-cp-b', ...facts(2), controlPlane: true, uid: 'uid-wc1-cp-b' },
+    { name: 'wc1-md-0-x', ...facts(3), controlPlane: false, uid: 'uid-wc1-md-0-x' },
+    { name: 'wc1-unprovisioned', controlPlane: false, uid: 'uid-wc1-unprovisioned' },
   ]);
 });
 
