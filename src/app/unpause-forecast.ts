@@ -49,6 +49,7 @@ export async function forecastUnpause(client: KubeClient, options: ForecastOptio
   const debug = options.debug ?? (() => {});
   // Every read of the forecast listens to the caller's signal: a dozen listings at once, then each workload cluster.
   if (options.signal) setMaxListeners(0, options.signal);
+  debug(`management cluster ${client.server}: listing its Cluster API and CAPV objects`);
   const objects = await readLiveObjects(client, options.signal, debug);
   const management = projectManagement(objects);
   const selected = (namespace: string, name: string) => !options.clusters || options.clusters.includes(`${namespace}/${name}`);
@@ -78,7 +79,10 @@ export async function forecastUnpause(client: KubeClient, options: ForecastOptio
     ...(options.clusters ? { only: options.clusters } : {}),
     now: (options.now ?? (() => new Date()))().toISOString(),
   };
-  return { forecast: forecast(input), objects, workloads };
+  const started = Date.now();
+  const made = forecast(input);
+  debug(`forecast: ${made.clusters.length} clusters in ${Date.now() - started} ms`);
+  return { forecast: made, objects, workloads };
 }
 
 /**
