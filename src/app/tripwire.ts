@@ -89,6 +89,7 @@ export async function runTripwire(client: KubeClient, cluster: ClusterForecast, 
           signal: stop.signal,
           relistMs: DEFAULTS.unpause.relistMs,
           connectTimeoutMs: DEFAULTS.unpause.watchConnectTimeoutMs,
+          watchSeconds: DEFAULTS.unpause.watchSeconds,
           ...(options.debug ? { debug: options.debug } : {}),
         },
         (type, name, object) => {

@@ -170,6 +170,8 @@ export const DEFAULTS = freeze({
     relistMs: 5 * SECOND,
     /** Bound on opening one watch of the Machines. */
     watchConnectTimeoutMs: 10 * SECOND,
+    /** The API server ends each watch after this long; the Machines are listed again and a new watch opened. */
+    watchSeconds: 300,
     /** The tripwire reads the workload cluster's etcd members this often. */
     etcdPollMs: 15 * SECOND,
   },

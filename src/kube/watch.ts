@@ -22,6 +22,11 @@ export interface FollowOptions {
   relistMs: number;
   /** Bound on opening one watch, in ms. */
   connectTimeoutMs: number;
+  /**
+   * The server ends each watch after this long (`timeoutSeconds`); a listing and a new watch follow.
+   * A connection that died without a word is thereby replaced too.
+   */
+  watchSeconds: number;
   debug?: (message: string) => void;
 }
 

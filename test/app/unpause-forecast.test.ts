@@ -92,6 +92,7 @@ test('following Machines: a listing, then the watch from its resourceVersion; ap
       signal: stop.signal,
       relistMs: 50,
       connectTimeoutMs: 10_000,
+      watchSeconds: 300,
     },
     (type, name) => {
       seen.push(`${type} ${name}`);
@@ -141,3 +142,41 @@ function grants(kind: string, name: string): string[] {
     ),
   ].sort();
 }
+
+test('following Machines: when the watch ends and the listing fails, a later listing still sees what happened meanwhile', async (t) => {
+  const { api, client } = await restored(t);
+  const stop = new AbortController();
+  const seen: string[] = [];
+  const path = '/apis/cluster.x-k8s.io/v1beta1/namespaces/default/machines';
+  const following = followObjects(
+    client,
+    CAPI_RESOURCES.machines,
+    {
+      namespace: 'default',
+      labelSelector: 'cluster.x-k8s.io/cluster-name=wc1',
+      known: ['wc1-cp-a', 'wc1-md-0-a', 'wc1-md-0-b'],
+      signal: stop.signal,
+      relistMs: 50,
+      connectTimeoutMs: 10_000,
+      // The server ends every watch after a second: the follow lists again each time.
+      watchSeconds: 1,
+    },
+    (type, name) => {
+      seen.push(`${type} ${name}`);
+      stop.abort();
+    },
+  );
+  await until(() => api.requests.some((r) => r.path === path && r.query.get('watch') === 'true'));
+  api.fail(path, 500);
+  const failedFrom = api.requests.length;
+  // The watch open before ends within its second; the listing after it fails.
+  await until(() => api.requests.slice(failedFrom).some((r) => r.path === path && r.query.get('watch') !== 'true'));
+  // Neither a watch nor a listing can see this while the path fails.
+  api.remove('cluster.x-k8s.io/v1beta1', 'Machine', 'default', 'wc1-md-0-b');
+  const removedAt = api.requests.length;
+  await until(() => api.requests.slice(removedAt).some((r) => r.path === path));
+  t.deepEqual(seen, []);
+  api.heal(path);
+  await following;
+  t.deepEqual(seen, ['DELETED wc1-md-0-b']);
+});
