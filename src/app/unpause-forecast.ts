@@ -20,6 +20,7 @@ import { objectKey } from '../model/kube.js';
 import type { VCenterListing } from '../model/inventory.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import { withCertificateHint, withCredentials, type DoorWords } from './detect.js';
+import { DomainError } from './errors.js';
 
 export interface ForecastOptions {
   /** `namespace/name` of the Clusters to forecast; all when absent. */
@@ -54,6 +55,8 @@ export async function forecastUnpause(client: KubeClient, options: ForecastOptio
   const management = projectManagement(objects);
   const selected = (namespace: string, name: string) => !options.clusters || options.clusters.includes(`${namespace}/${name}`);
   const clusters = management.clusters.filter((c) => selected(c.namespace, c.name));
+  const missing = (options.clusters ?? []).filter((name) => !clusters.some((c) => `${c.namespace}/${c.name}` === name));
+  if (missing.length > 0) throw new DomainError('not-found', `no Cluster ${missing.join(', ')} in the management cluster ${client.server}`);
   const vcenters = new Set(
     management.vsphereClusters
       .filter((v) => clusters.some((c) => c.namespace === v.namespace && c.infrastructureName === v.name))

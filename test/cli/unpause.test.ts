@@ -121,11 +121,14 @@ test('--skip-remediation annotates the Machines a health check would delete, bef
   t.true(patches.findIndex((p) => p.endsWith('/machines/wc2-md-0-b')) < patches.findIndex((p) => p.endsWith('/clusters/wc2')));
 });
 
-test('options that only mean something with --apply are refused without it; --apply needs --yes off a terminal', async (t) => {
+test('options that only mean something with --apply are refused without it; --apply needs --yes off a terminal; an unknown --cluster is an error', async (t) => {
   const world = await startWorld(t, healthyCluster('wc1'));
   const refused = await world.unpause('--accept', 'abc', '--watch', '1m');
   t.is(refused.code, 2);
   t.regex(refused.stderr, /--accept, --watch only with --apply/);
+  const unknown = await world.unpause('--cluster', 'default/wc9');
+  t.is(unknown.code, 2);
+  t.regex(unknown.stderr, /no Cluster default\/wc9 in the management cluster https:\/\/127\.0\.0\.1:\d+/);
   const noYes = await world.unpause('--apply');
   t.is(noYes.code, 2);
   t.regex(noYes.stderr, /give --yes when stdin is not a terminal/);
