@@ -41,7 +41,8 @@ class Allowance {
 
   constructor(cluster: ClusterForecast) {
     const of = (kind: string) => cluster.actions.filter((a) => a.kind === kind);
-    this.clones = of('clone').length;
+    // A VSphereVM cloned anew makes a VM, not a Machine: only its owner's clones make Machines.
+    this.clones = of('clone').filter((a) => a.object.kind !== 'VSphereVM').length;
     this.deletes = new Set(of('delete').flatMap((a) => (a.object.kind === 'Machine' ? [a.object.name] : [])));
     this.rollingOwners = new Set(of('rollout').map((a) => a.object.name));
     this.removedMembers = new Set(of('etcd-member-removed').map((a) => a.object.name));
