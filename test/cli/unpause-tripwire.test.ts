@@ -58,3 +58,20 @@ test('a quiet watch: the cluster stays unpaused, exit 0', async (t) => {
   t.notRegex(result.stdout, /paused-again/);
   t.true(world.api.requests.some((r) => r.path.endsWith('/machines') && r.query.get('watch') === 'true'));
 });
+
+test('a Machine the forecast listed as cloned does not trip it; one more does', async (t) => {
+  // wc1's MachineDeployment wants 3 workers and has 2: one clone is forecast (ReviewBeforeUnpause).
+  const world = await startWorld(t, healthyCluster('wc1').set('MachineDeployment', 'wc1-md-0', ['replicas'], 3));
+  const read = JSON.parse((await world.unpause('--format', 'json')).stdout) as { digest: string };
+  const running = world.unpause('--apply', '--yes', '--accept', read.digest, '--watch', '10m');
+  await unpaused(world, 'wc1', running);
+  const worker = world.api.get('cluster.x-k8s.io/v1beta1', 'Machine', 'default', 'wc1-md-0-a')!;
+  const created = (name: string) => ({ ...worker, metadata: { name, namespace: 'default', labels: { ...worker.metadata.labels } } });
+  world.api.put(created('wc1-md-0-c'));
+  world.api.put(created('wc1-md-0-d'));
+  const result = await running;
+  t.is(result.code, 1, result.stderr);
+  t.regex(result.stderr, /Machine wc1-md-0-c created, as forecast/);
+  t.regex(result.stdout, /^paused-again\tdefault\/wc1\tMachine wc1-md-0-d was created beyond the clones the forecast listed$/m);
+  t.true(pausedIn(world.api, 'default', 'wc1'));
+});
