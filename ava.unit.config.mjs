@@ -23,6 +23,8 @@ export const INTEGRATION_TESTS = [
   'test/grpc/unpause.test.ts', // vcsim
   'test/webhook/e2e.test.ts', // s3rver, vcsim
   'test/webhook/schedule-bucket.test.ts', // s3rver
+  'test/webhook/locations.test.ts', // s3rver
+  'test/webhook/denial-causes.test.ts', // s3rver, vcsim
   'test/grpc/readiness.test.ts', // s3rver, vcsim
   'test/grpc/readiness-cluster.test.ts', // s3rver, vcsim
   'test/harness/vcsim.test.ts', // vcsim

@@ -4,8 +4,9 @@
  * the analysis is not ready within the deadline, failurePolicy answers (Fail: deny, Ignore: allow
  * with a warning) and the analysis goes on into the cache, so the retry is instant.
  *
- * What never fails an unrelated restore: a backup with no Cluster API objects, a backup that does
- * not exist (yet), a Restore whose filters touch no cluster: all allowed.
+ * What never fails an unrelated restore: a backup with no Cluster API objects, a backup its
+ * location's bucket does not hold (yet; allowed with a warning), a Restore whose filters touch no
+ * cluster. A location that cannot be used is no missing backup: failurePolicy decides (restore-backup.ts).
  */
 import { decide, type GateDecision } from '../gate/decide.js';
 import { admissionVerdict, type AdmissionVerdict, type RestoreOrigin } from '../gate/admission.js';
@@ -14,11 +15,10 @@ import { judgedClusters } from '../gate/judged-clusters.js';
 import { restoreFilters, touchedClusters } from '../gate/restore-scope.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { isObjectName } from '../model/kube.js';
-import type { DriftReport } from '../model/report.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import type { DriftService } from './drift-service.js';
-import { failureKind } from './failures.js';
+import { analyzeRestoreBackup, type RestoreBackupAnalysis } from './restore-backup.js';
 import { scheduleBackup, type ScheduleSources } from './schedule-backup.js';
 
 /** Where the Restore's backup is: `storageLocation` set when it was found in a configured location's bucket. */
@@ -49,16 +49,21 @@ export class RestoreAdmission {
     const origin = await this.origin(spec, namespace, signal, deadline);
     if ('allow' in origin) return { allowed: true, warnings: origin.allow ? [origin.allow] : [] };
     const gate = this.service.gate;
-    let report: DriftReport;
+    let analysis: RestoreBackupAnalysis;
     try {
-      ({ report } = await this.service.analyze(origin.backup, {
-        signal: AbortSignal.any([signal, deadline]),
+      analysis = await analyzeRestoreBackup(this.service, {
+        backup: origin.backup,
+        namespace,
         ...(origin.storageLocation ? { storageLocation: origin.storageLocation } : {}),
-      }));
+        signal: AbortSignal.any([signal, deadline]),
+      });
     } catch (err) {
       if (signal.aborted) throw err;
-      return { ...this.unanswered(origin.backup, err, deadline.aborted), backup: origin.backup };
+      return { ...this.unanswered(origin.backup, errorMessage(err), deadline.aborted), backup: origin.backup };
     }
+    if (analysis.outcome === 'absent') return { allowed: true, warnings: [analysis.warning], backup: origin.backup };
+    if (analysis.outcome === 'failed') return { ...this.unanswered(origin.backup, analysis.message, false), backup: origin.backup };
+    const { report } = analysis;
     const metadata = restore.metadata;
     const overrides = restoreOverride(
       isMap(metadata?.labels) ? metadata.labels : undefined,
@@ -70,7 +75,7 @@ export class RestoreAdmission {
     const decisions: GateDecision[] = touched
       .filter((c) => !healthy.has(`${c.namespace}/${c.name}`))
       .map((c) => decide(report, c.namespace, c.name, overrides, gate));
-    const verdict = admissionVerdict(origin, decisions, gate);
+    const verdict = admissionVerdict(origin, decisions, gate, report);
     this.options.logger[verdict.allowed ? 'info' : 'warn'](verdict.allowed ? 'restore admitted' : 'restore denied', {
       restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,
       backup: origin.backup,
@@ -114,18 +119,14 @@ export class RestoreAdmission {
     };
   }
 
-  /** No report within the deadline, or none at all: failurePolicy decides, except for a backup that does not exist. */
-  private unanswered(backup: string, err: unknown, late: boolean): AdmissionVerdict {
+  /** No report within the deadline, or a location that cannot be used: failurePolicy decides. */
+  private unanswered(backup: string, cause: string, late: boolean): AdmissionVerdict {
     const fail = this.service.gate.failurePolicy === 'Fail';
-    const kind = failureKind(err);
-    if (!late && kind === 'not-found') return { allowed: true, warnings: [] };
-    const what = late
-      ? `analysis of backup ${backup} still running, retry in a minute`
-      : `analysis of backup ${backup} failed: ${errorMessage(err)}`;
+    const what = late ? `analysis of backup ${backup} still running, retry in a minute` : `backup ${backup} could not be analysed: ${cause}`;
     this.options.logger.warn(late ? 'restore admission deadline passed' : 'restore admission without analysis', {
       backup,
       failurePolicy: fail ? 'Fail' : 'Ignore',
-      ...(late ? {} : { error: errorMessage(err) }),
+      ...(late ? {} : { error: cause }),
     });
     return fail
       ? { allowed: false, message: `drift-detector: ${what}`, warnings: [] }

@@ -21,11 +21,21 @@ export interface BackupLocator {
 export interface BackupLocations {
   /** The location of that name, the default one for an empty name; an unknown name is invalid-argument. */
   select(name: string | undefined): { name: string; locator: BackupLocator };
+  /** Every location's name, the default one first. */
+  names(): string[];
+  /** The one location stands for whichever a Backup names (the plugin's): messages do not name it. */
+  readonly unnamed?: boolean;
 }
 
-/** One locator, the only (and so the default) location. */
-export function onlyLocation(name: string, locator: BackupLocator): BackupLocations {
-  return { select: () => ({ name, locator }) };
+/**
+ * `spec.storageLocation` of Velero Backup `backup` in `namespace`; undefined when it cannot be
+ * known (no access to Backups, no such Backup yet, the API server failing): then every location is looked in.
+ */
+export type BackupStorageLocationOf = (namespace: string, backup: string, signal: AbortSignal) => Promise<string | undefined>;
+
+/** One locator, the only (and so the default) location; `unnamed` when it stands for whichever the Backup names. */
+export function onlyLocation(name: string, locator: BackupLocator, unnamed = false): BackupLocations {
+  return { select: () => ({ name, locator }), names: () => [name], ...(unnamed ? { unnamed } : {}) };
 }
 
 /** The tarball of a backup in a configured location; tests replace it. */
@@ -51,6 +61,11 @@ export class ConfiguredStorageLocations implements BackupLocations {
       );
     }
     return { name: location.name, locator: { locate: async (backupName) => this.sourceIn(backupName, location) } };
+  }
+
+  names(): string[] {
+    const first = defaultStorageLocation({ storageLocations: this.locations }).name;
+    return [first, ...this.locations.map((l) => l.name).filter((n) => n !== first)];
   }
 }
 

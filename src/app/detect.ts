@@ -161,7 +161,18 @@ async function listLive(targets: VCenterTarget[], options: DetectOptions, debug:
     signal: options.signal,
     debug,
   });
-  return [...listed.map((l) => withCertificateHint(l, options.words?.certificateHints)), ...missing];
+  const from = new Map(ready.map((t) => [vcenterKey(t.server), t.credentialsFrom]));
+  const hinted = listed.map((l) => withLoginHint(withCertificateHint(l, options.words?.certificateHints), from.get(l.vcenter), options.words));
+  return [...hinted, ...missing];
+}
+
+/** Credentials a vCenter refused: where they came from, and how the door takes others. */
+function withLoginHint(listing: VCenterListing, credentialsFrom: string | undefined, words: DoorWords | undefined): VCenterListing {
+  if (listing.ok || !listing.loginRefused || !words?.credentialsHint) return listing;
+  return {
+    ...listing,
+    reason: `${listing.reason}; they came from ${credentialsFrom ?? 'the backup'}: to give others, ${words.credentialsHint}`,
+  };
 }
 
 /** A refused certificate's reason with the door's hint (how to trust or pin it there). */

@@ -5,6 +5,7 @@
  * analysis so a door that never analyses (a plugin process that only answers ListPlugins) does
  * not evaluate the reader, the vSphere client and the analysis.
  */
+import { NoClusterApiObjects } from '../backup/errors.js';
 import { ClusterMembership } from '../backup/membership.js';
 import type { BackupSource } from '../backup/source.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -13,9 +14,10 @@ import type { GateConfig } from '../gate/decide.js';
 import { isObjectName } from '../model/kube.js';
 import type { DriftReport } from '../model/report.js';
 import type { Logger } from '../util/jsonlog.js';
+import { DETECTOR_VERSION } from '../version.js';
 import { errorMessage } from '../util/values.js';
 import { AnalysisCache, type AnalysisRequest, type AnalysisResult, type CacheUse } from './analysis-cache.js';
-import type { BackupLocations } from './backup-locator.js';
+import type { BackupLocations, BackupStorageLocationOf } from './backup-locator.js';
 import type { AnalysisConfig } from '../config/service-config.js';
 import type { CredentialOverrides } from '../model/vcenter.js';
 import type { DetectOptions, DoorWords, ProgressEvent } from './detect.js';
@@ -34,6 +36,8 @@ export interface AnalysisMetrics {
 
 export interface DriftServiceOptions {
   locations: BackupLocations;
+  /** Where a Velero Backup says it is kept (serve: its API server); none: a restore's backup is looked for in every location. */
+  backupStorageLocationOf?: BackupStorageLocationOf;
   analysis: AnalysisConfig;
   gate: GateConfig;
   vcenterCredentials: CredentialOverrides;
@@ -105,6 +109,10 @@ export class DriftService {
     this.analyses.abortAll(new DomainError('cancelled', 'the service is shutting down'));
   }
 
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
   get gate(): GateConfig {
     return this.options.gate;
   }
@@ -165,8 +173,23 @@ export class DriftService {
       onProgress: hooks.onProgress,
       debug: (message) => logger.debug(message, { backup: request.backup }),
       onBackupRead: (objects) => (membership = ClusterMembership.fromBackup(objects)),
+    }).catch((err: unknown) => {
+      if (err instanceof NoClusterApiObjects) return nothingToJudge(request.backup, source.description, new Date(this.now()));
+      throw err;
     });
     if (membership) this.memberships.set(report, membership);
     return report;
   }
+}
+
+/**
+ * The report on a backup with no Cluster API objects (an application namespace's): no cluster,
+ * so every door that gates a restore lets it through, with nothing to judge.
+ */
+async function nothingToJudge(backup: string, source: string, now: Date): Promise<DriftReport> {
+  const { analyzeDrift } = await import('../drift/analyze.js');
+  const message = `${source} holds no Cluster API objects: not a TKG management cluster backup, nothing for the restore gate to judge`;
+  const report = analyzeDrift({ clusters: [], vcenters: [], errors: [{ scope: 'backup', message, severity: 'warning' }] });
+  report.metadata = { backup, generatedAt: now.toISOString(), detectorVersion: DETECTOR_VERSION, apiServerAccess: false, vcenters: [] };
+  return report;
 }

@@ -11,6 +11,7 @@ import { DomainError, type ErrorKind } from './errors.js';
 
 const SOURCE_FAILURES: Record<BackupSourceFailure, ErrorKind> = {
   'not-found': 'not-found',
+  'no-bucket': 'misconfigured',
   'access-denied': 'permission-denied',
   credentials: 'permission-denied',
   network: 'unavailable',
@@ -58,4 +59,10 @@ export function failureKind(err: unknown): ErrorKind {
     if (kind) return kind;
   }
   return err instanceof BackupError ? 'invalid-argument' : 'internal';
+}
+
+/** What to tell of a failure: a store's own words when a read of it failed (they name the object), else the error's. */
+export function failureMessage(err: unknown): string {
+  for (const e of causeChain(err)) if (e instanceof BackupSourceError) return e.message;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -28,6 +28,8 @@ import { errorMessage, isMap } from '../util/values.js';
 import { checkBackupName, type DriftService } from './drift-service.js';
 import { DomainError, type ErrorKind } from './errors.js';
 import { failureKind } from './failures.js';
+import { analyzeRestoreBackup } from './restore-backup.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** One RestoreItemAction Execute, as Velero sends it: JSON of the item, the Restore and the item as backed up. */
 export interface ExecuteInput {
@@ -65,9 +67,15 @@ type KubeObject = {
   spec?: Record<string, unknown>;
 };
 
+/** The restore's backup analysed, or why it was not. */
+type Unanalysed = { cause: string; kind: ErrorKind; absent: boolean };
+type Analysis = { report: DriftReport } | Unanalysed;
+
 /** What every item of one Execute is judged with. */
 interface Judgement {
   backupName: string;
+  /** The Restore's namespace, where its Backup object is. */
+  namespace: string;
   storageLocation: string | undefined;
   override: Record<string, string>;
   signal: AbortSignal;
@@ -194,7 +202,8 @@ export class RestoreGate {
     const name = item.metadata?.name;
     if (typeof name !== 'string' || name === '') throw new DomainError('invalid-argument', 'item: metadata.name: required');
     const restoreName = typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined;
-    const judgement = { backupName, storageLocation: input.storageLocation, override, signal: call.signal };
+    const restoreNamespace = typeof restore.metadata?.namespace === 'string' ? restore.metadata.namespace : DEFAULTS.velero.namespace;
+    const judgement = { backupName, namespace: restoreNamespace, storageLocation: input.storageLocation, override, signal: call.signal };
     if (input.storageLocation !== undefined) call.fields['storageLocation'] = input.storageLocation;
     if (!isCapiCluster(item)) {
       Object.assign(call.fields, { backup: backupName, object: describeItem(item, namespace, name), restore: restoreName });
@@ -240,18 +249,14 @@ export class RestoreGate {
 
   /** The object's cluster and its decision; undefined for an object of no cluster. */
   private async memberDecision(object: KubeObject, judgement: Judgement): Promise<{ cluster: ClusterKey; decision: GateDecision } | undefined> {
-    const { override, signal } = judgement;
-    let report: DriftReport;
-    try {
-      report = await this.reportOf(judgement);
-    } catch (err) {
-      if (signal.aborted) throw err;
+    const { override } = judgement;
+    const analysis = await this.analysisOf(judgement);
+    if (!('report' in analysis)) {
       // Without the analysis only what the object says of itself tells its cluster.
       const cluster = claimedCluster(object);
-      return (
-        cluster && { cluster, decision: decideOnCheckFailure(cluster.namespace, cluster.name, override, this.service.gate, errorMessage(err)) }
-      );
+      return cluster && { cluster, decision: this.withoutReport(analysis, cluster.namespace, cluster.name, override) };
     }
+    const { report } = analysis;
     const cluster = this.service.membershipOf(report).clusterOf(object);
     if (!cluster) return undefined;
     let byCluster = this.decisions.get(report);
@@ -262,35 +267,44 @@ export class RestoreGate {
     return { cluster, decision };
   }
 
-  /**
-   * The analysis of the restore's backup, from the storage location the caller named. The service
-   * lacking that location is its misconfiguration, not a bad request: the restore's Backup names it.
-   */
-  private async reportOf({ backupName, storageLocation, signal }: Judgement): Promise<DriftReport> {
-    if (storageLocation !== undefined) {
-      try {
-        this.service.options.locations.select(storageLocation);
-      } catch (err) {
-        throw new DomainError('misconfigured', `backup ${backupName}: ${errorMessage(err)}`, { cause: err });
-      }
+  /** The analysis of the restore's backup, found by the rule every gating door shares (restore-backup.ts). */
+  private async analysisOf({ backupName, namespace, storageLocation, signal }: Judgement): Promise<Analysis> {
+    let analysis;
+    try {
+      analysis = await analyzeRestoreBackup(this.service, {
+        backup: backupName,
+        namespace,
+        ...(storageLocation !== undefined ? { storageLocation } : {}),
+        signal,
+      });
+    } catch (err) {
+      // The caller went away: nothing to decide for.
+      if (signal.aborted) throw err;
+      return { cause: errorMessage(err), kind: failureKind(err), absent: false };
     }
-    return (await this.service.analyze(backupName, { signal, ...(storageLocation !== undefined ? { storageLocation } : {}) })).report;
+    if (analysis.outcome === 'analysed') return { report: analysis.report };
+    if (analysis.outcome === 'absent') return { cause: analysis.warning, kind: 'not-found', absent: true };
+    return { cause: `backup ${backupName}: ${analysis.message}`, kind: failureKind(analysis.error), absent: false };
+  }
+
+  /** No report: a backup absent from its bucket is restored unchecked; a location that failed is failurePolicy's. */
+  private withoutReport(analysis: Unanalysed, namespace: string, name: string, override: Record<string, string>): GateDecision {
+    const gate = analysis.absent ? { ...this.service.gate, failurePolicy: 'Ignore' as const } : this.service.gate;
+    return decideOnCheckFailure(namespace, name, override, gate, analysis.cause);
   }
 
   /** The decision for the Cluster; a decision to fail the item is thrown as a GateBlockedError. */
   private async judge(judgement: Judgement, namespace: string, name: string): Promise<GateDecision> {
-    const { backupName, override, signal } = judgement;
+    const { backupName, override } = judgement;
     const gate = this.service.gate;
     let decision: GateDecision;
     let failure: ErrorKind | undefined;
-    try {
-      const report = await this.reportOf(judgement);
-      decision = decide(report, namespace, name, override, gate);
-    } catch (err) {
-      // The caller went away: nothing to decide for.
-      if (signal.aborted) throw err;
-      failure = failureKind(err);
-      decision = decideOnCheckFailure(namespace, name, override, gate, errorMessage(err));
+    const analysis = await this.analysisOf(judgement);
+    if ('report' in analysis) {
+      decision = decide(analysis.report, namespace, name, override, gate);
+    } else {
+      failure = analysis.kind;
+      decision = this.withoutReport(analysis, namespace, name, override);
     }
     this.metrics?.verdicts.inc({ verdict: decision.verdict, action: decision.action, source: 'execute' });
     const fields = {

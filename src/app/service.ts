@@ -6,6 +6,7 @@
  * each door that offers it takes it from the assembly.
  */
 import { DEFAULTS, type WatchSource } from '../config/defaults.js';
+import { clusterBackupLocations } from '../kube/backup-location.js';
 import { lazyKubeClient } from '../kube/client.js';
 import { hasKubeConfig, loadKubeConfig } from '../kube/config.js';
 import { clusterScheduleBackups } from '../kube/schedule-backups.js';
@@ -108,6 +109,8 @@ export async function assembleService(options: AssembleOptions): Promise<Service
   const ignore = config.analysis.ignoreFile ? await readIgnoreFile(config.analysis.ignoreFile) : undefined;
   const service = new DriftService({
     locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup ?? s3SourceIn),
+    // A restore's backup is read from the location its Backup names, when serve can read Backups.
+    ...(hasKubeConfig(env) ? { backupStorageLocationOf: clusterBackupLocations({ env }) } : {}),
     analysis: config.analysis,
     gate: config.gate,
     vcenterCredentials: options.vcenterCredentials,

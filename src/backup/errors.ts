@@ -18,7 +18,21 @@ export class BackupError extends Error {
   }
 }
 
-export type BackupSourceFailure = 'not-found' | 'access-denied' | 'credentials' | 'network' | 'invalid' | 'failed';
+/**
+ * A readable backup that holds no Cluster API object: not a backup of a TKG management cluster.
+ * `detect` refuses it; the doors that gate a restore have nothing to judge in it.
+ */
+export class NoClusterApiObjects extends BackupError {
+  constructor(source: string) {
+    super(source, undefined, 'no Cluster API objects (no Cluster, Machine or VSphereVM): not a backup of a TKG management cluster');
+  }
+}
+
+/**
+ * `not-found`: the bucket answered and the object is not in it. `no-bucket`: the location's bucket
+ * does not exist there, a misconfiguration and never a missing backup.
+ */
+export type BackupSourceFailure = 'not-found' | 'no-bucket' | 'access-denied' | 'credentials' | 'network' | 'invalid' | 'failed';
 
 /**
  * A backup object that cannot be read from its bucket. The message names the bucket and key (as

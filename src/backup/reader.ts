@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULTS } from '../config/defaults.js';
 import { BACKUP_RESOURCES, type BackupObjects, type BackupResourceKind } from '../model/backup.js';
 import { errorMessage as messageOf } from '../util/values.js';
-import { BackupError } from './errors.js';
+import { BackupError, NoClusterApiObjects } from './errors.js';
 import { BackupItems } from './items.js';
 import type { BackupSource } from './source.js';
 import { TarballScan } from './tarball-scan.js';
@@ -44,11 +44,7 @@ export async function readBackup(source: BackupSource, options: ReadBackupOption
   if (scan.formatVersion !== undefined) objects.formatVersion = scan.formatVersion;
 
   if (objects.clusters.length + objects.machines.length + objects.vsphereVMs.length === 0) {
-    throw new BackupError(
-      source.description,
-      undefined,
-      'no Cluster API objects (no Cluster, Machine or VSphereVM): not a backup of a TKG management cluster',
-    );
+    throw new NoClusterApiObjects(source.description);
   }
   debug(
     `read ${scan.entries} entries (${scan.skipped} skipped): ` +

@@ -97,6 +97,8 @@ export const DEFAULTS = freeze({
     requestTimeoutMs: 10 * SECOND,
     /** Objects per page of a listing (`limit`). */
     pageSize: 500,
+    /** How long the storage location a Backup names is kept (a Backup's spec does not change). */
+    backupLocationTtlMs: 10 * MINUTE,
     /**
      * Bytes of one answer at most (a page of a listing, an object): a page of 500 Backups or
      * Nodes is a few MiB. Reading stops past it, and the call fails naming what it read. Every
@@ -139,6 +141,19 @@ export const DEFAULTS = freeze({
     deadlineMs: 8 * SECOND,
     /** How often the TLS files are checked for a new certificate (cert-manager rotates them in place). */
     certPollMs: 30 * SECOND,
+    /** A client must finish its TLS handshake, then its request headers, within this. */
+    headersTimeoutMs: 10 * SECOND,
+    /** The whole request (body and answer) may take the deadline plus this. */
+    requestSlackMs: 2 * SECOND,
+    /** An idle keep-alive connection is closed after this (kube-apiserver reopens one at will). */
+    keepAliveTimeoutMs: 5 * SECOND,
+    /** Connections at once; more are closed as they come. */
+    maxConnections: 1024,
+    /**
+     * Bytes of request bodies held at once beyond the first 64 KiB of each (a Restore's review is a
+     * few KiB): past it, a large body is refused with 503 instead of held.
+     */
+    maxBufferedBytes: 16 * 1024 * 1024,
   },
   /** The Velero plugin, which lives for one restore. */
   plugin: {

@@ -1,9 +1,10 @@
 /**
  * The admission verdict on a whole Restore (drift semantics §7, "Admission"): from the gate's
  * decision on each cluster the Restore touches, allow or deny it, with a message that names the
- * backup, each blocked cluster with its status and ghost machines, and the override commands of
- * both Velero CLI generations. Non-blocking findings become warnings. Pure.
+ * backup, each blocked cluster with its status and ghost machines, each vCenter failure behind
+ * unconfirmed machines once with its fix, and the override commands of both Velero CLI generations. Non-blocking findings become warnings. Pure.
  */
+import type { DriftReport } from '../model/report.js';
 import type { GateConfig, GateDecision } from './decide.js';
 import { OVERRIDE_ANNOTATION, OVERRIDE_CLUSTERS_ANNOTATION } from './override.js';
 
@@ -29,7 +30,7 @@ const MAX_MACHINES = 10;
  * Deny when a cluster is BLOCKed, not overridden, in mode `block`. In mode `annotate` the gate
  * restores drifted clusters annotated (and paused with pauseOnDrift), so admission only warns.
  */
-export function admissionVerdict(origin: RestoreOrigin, decisions: GateDecision[], config: GateConfig): AdmissionVerdict {
+export function admissionVerdict(origin: RestoreOrigin, decisions: GateDecision[], config: GateConfig, report?: DriftReport): AdmissionVerdict {
   const blocked = decisions.filter((d) => d.verdict === 'BLOCK');
   const warnings = decisions.flatMap((d) => warningsOf(d, origin.backup));
   if (blocked.length === 0 || config.mode === 'annotate') {
@@ -42,7 +43,25 @@ export function admissionVerdict(origin: RestoreOrigin, decisions: GateDecision[
     }
     return { allowed: true, warnings };
   }
-  return { allowed: false, message: denialMessage(origin, blocked), warnings };
+  return { allowed: false, message: denialMessage(origin, blocked, report ? vcenterFailuresBehind(report, blocked) : []), warnings };
+}
+
+/**
+ * Each vCenter that could not be listed and left a blocked cluster's machines unconfirmed, once,
+ * as `vCenter <key>: <why, with its fix>` (the detection words the fix in the door's terms).
+ */
+export function vcenterFailuresBehind(report: DriftReport, blocked: GateDecision[]): string[] {
+  const failures = new Map(
+    report.errors.filter((e) => e.scope.startsWith('vcenter:')).map((e) => [e.scope.slice('vcenter:'.length), e.message]),
+  );
+  const named = new Set<string>();
+  for (const d of blocked) {
+    const cluster = report.clusters.find((c) => c.namespace === d.namespace && c.name === d.name);
+    for (const m of cluster ? [...cluster.controlPlane.machines, ...cluster.workers.machines] : []) {
+      if (m.status === 'Unknown' && m.vcenter && failures.has(m.vcenter)) named.add(m.vcenter);
+    }
+  }
+  return [...named].sort().map((vcenter) => `vCenter ${vcenter}: ${failures.get(vcenter)!}`);
 }
 
 function warningsOf(d: GateDecision, backup: string): string[] {
@@ -57,7 +76,7 @@ function warningsOf(d: GateDecision, backup: string): string[] {
 }
 
 /** The denial: one line per blocked cluster, then the override for every Velero CLI generation. */
-export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[]): string {
+export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[], unconfirmedBecause: string[] = []): string {
   const from = origin.schedule ? `--from-schedule ${origin.schedule}` : `--from-backup ${origin.backup}`;
   const lines = [
     `drift-detector denied this restore: backup ${origin.backup}${origin.schedule ? ` (newest of schedule ${origin.schedule})` : ''} ` +
@@ -69,6 +88,12 @@ export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[]): s
     lines.push(`- Cluster ${d.namespace}/${d.name}: ${d.status}${ghosts}${unknown}${ghosts || unknown ? '' : `: ${d.reason}`}`);
   }
   if (blocked.length > MAX_CLUSTERS) lines.push(`- and ${blocked.length - MAX_CLUSTERS} more`);
+  if (unconfirmedBecause.length) {
+    lines.push(
+      'Machines could not be confirmed because these vCenters could not be listed:',
+      ...unconfirmedBecause.map((cause) => `- ${cause}`),
+    );
+  }
   const scope = blocked.map((d) => `${d.namespace}/${d.name}`).join(',');
   lines.push(
     'Nothing was restored. Clean up the drift (delete the ghost VMs or confirm them) and restore again, or restore anyway, taking responsibility:',

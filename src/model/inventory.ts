@@ -39,6 +39,8 @@ export interface VCenterFailure {
    * trust or pin it depends on the door, which adds its own hint to the reason.
    */
   certificate?: CertificateProblem;
+  /** The vCenter refused the credentials: the door says where they came from and how to give others. */
+  loginRefused?: boolean;
 }
 
 export type CertificateProblem = 'untrusted' | 'thumbprint-mismatch';

@@ -234,7 +234,7 @@ export class PluginRestoreGate implements Gate {
       unreachableHint: `outside a cluster, set ${STORAGE_LOCATION_FILE_ENV}`,
     });
     const service = new DriftService({
-      locations: onlyLocation('backup-storage-location', locator),
+      locations: onlyLocation('backup-storage-location', locator, true),
       analysis: pluginAnalysis(settings),
       gate: settings.gate,
       vcenterCredentials,

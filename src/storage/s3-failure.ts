@@ -31,7 +31,11 @@ export async function describeS3Failure(err: unknown, s3: S3Connection, key: str
   const status = e.$metadata?.httpStatusCode;
   const make = (failure: BackupSourceFailure, message: string) => new BackupSourceError(failure, bucket, key, message, { cause: err });
 
-  if (code === 'NoSuchBucket') return make('not-found', `${what} not found: bucket ${bucket} does not exist at ${s3.endpoint} (${url})`);
+  if (code === 'NoSuchBucket')
+    return make(
+      'no-bucket',
+      `bucket ${bucket} does not exist at ${s3.endpoint}: check the storage location's bucket (reading ${what}, ${url})`,
+    );
   if (code === 'NoSuchKey' || code === 'NotFound' || status === 404) return make('not-found', `${what} not found: ${url}`);
   if (code === 'CredentialsProviderError' || (err instanceof Error && /credential/i.test(err.name) && status === undefined)) {
     return make('credentials', await credentialsProblem(s3, url));

@@ -4,7 +4,7 @@
  * in memory.
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { BackupSourceError } from '../backup/errors.js';
 import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { deadlineFailure, describeS3Failure, plainNetworkReason } from './s3-failure.js';
@@ -35,15 +35,53 @@ export function s3ObjectSource(location: StorageLocation, key: string, options: 
       try {
         output = await s3.client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), { abortSignal: deadline.signal });
       } catch (err) {
-        s3.client.destroy();
-        deadline.clear();
-        if (signal?.aborted) throw signal.reason;
-        if (deadline.expired()) throw deadlineFailure(s3, key);
-        throw await describeS3Failure(err, s3, key, what);
+        try {
+          if (signal?.aborted) throw signal.reason;
+          if (deadline.expired()) throw deadlineFailure(s3, key);
+          const failure = await describeS3Failure(err, s3, key, what);
+          throw failure.failure === 'not-found' ? await confirmedAbsence(s3, key, failure, deadline) : failure;
+        } finally {
+          s3.client.destroy();
+          deadline.clear();
+        }
       }
       return streamBody(output, s3, key, description, deadline);
     },
   };
+}
+
+/**
+ * A 404 for the object counts as "the backup is not there" only when the bucket answers a listing
+ * of the object's folder as a bucket does: a misnamed bucket, an endpoint that answers 404 (or a
+ * web page) to everything, or a listing refused is the location's failure, never a missing backup.
+ */
+async function confirmedAbsence(s3: S3Connection, key: string, absent: BackupSourceError, deadline: ReadDeadline): Promise<BackupSourceError> {
+  const { bucket } = s3.location;
+  const folder = key.slice(0, key.lastIndexOf('/') + 1);
+  let listing;
+  try {
+    listing = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder, MaxKeys: 1 }), { abortSignal: deadline.signal });
+  } catch (err) {
+    if (deadline.expired()) return deadlineFailure(s3, folder);
+    const failure = await describeS3Failure(err, s3, folder, 'the listing of the backup folder');
+    if (failure.failure !== 'not-found') return failure;
+    return new BackupSourceError(
+      'failed',
+      bucket,
+      key,
+      `${s3.endpoint} answers 404 to s3://${bucket}/${key} and to a listing of bucket ${bucket}: it does not serve that bucket (check s3Url and bucket)`,
+      { cause: err },
+    );
+  }
+  if (listing.Name === undefined) {
+    return new BackupSourceError(
+      'failed',
+      bucket,
+      key,
+      `${s3.endpoint} answered a listing of bucket ${bucket} with something that is not an S3 bucket listing (check s3Url)`,
+    );
+  }
+  return absent;
 }
 
 /** `detect --backup s3://...`: the source for a URL, configured as storageLocationForUrl says. */
@@ -57,10 +95,20 @@ export function s3BackupSourceFromUrl(url: string, options: S3SourceOptions & { 
 function streamBody(output: GetObjectCommandOutput, s3: S3Connection, key: string, description: string, deadline: ReadDeadline): Readable {
   const { bucket } = s3.location;
   const body = output.Body as Readable | undefined;
-  if (!body) {
+  // A web server or a login portal in place of S3 answers every key with a page: no backup is read from it.
+  const webPage = /^text\/html\b/i.test(output.ContentType ?? '');
+  if (!body || webPage) {
+    body?.destroy();
     s3.client.destroy();
     deadline.clear();
-    throw new BackupSourceError('failed', bucket, key, `${description}: the S3 endpoint answered without a body`);
+    throw new BackupSourceError(
+      'failed',
+      bucket,
+      key,
+      webPage
+        ? `${s3.endpoint} answered ${description} with a web page (text/html), not an S3 object: it does not serve that bucket (check s3Url)`
+        : `${description}: the S3 endpoint answered without a body`,
+    );
   }
   const counted = new CountedBody(
     output.ContentLength,

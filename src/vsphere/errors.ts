@@ -5,7 +5,19 @@ import { xsiTypeOf } from './wire.js';
  * wrong and what to check; callers prefix the vCenter. They never carry credentials or cookies.
  */
 export type VimErrorKind =
-  'config' | 'dns' | 'refused' | 'unreachable' | 'timeout' | 'cancelled' | 'tls' | 'thumbprint' | 'http' | 'protocol' | 'fault';
+  | 'config'
+  | 'dns'
+  | 'refused'
+  | 'unreachable'
+  | 'timeout'
+  | 'cancelled'
+  | 'tls'
+  | 'thumbprint'
+  | 'http'
+  | 'protocol'
+  | 'fault'
+  /** The vCenter refused the credentials at Login (a fault, kept apart: the fix is other credentials). */
+  | 'login';
 
 export class VimError extends Error {
   override readonly name = 'VimError';

@@ -114,8 +114,16 @@ export async function walkVCenter(target: VimTarget, options: ListOptions = {}):
     const reason = err instanceof VimError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`;
     const certificate = err instanceof VimError ? CERTIFICATE_PROBLEMS[err.kind] : undefined;
     // Defence in depth: whatever a server echoed, the password never reaches a report.
-    const redactedReason = redacted(reason, { secrets: [target.password], max: 1000 });
-    return { listing: { ok: false, vcenter, reason: redactedReason, ...(certificate ? { certificate } : {}) } };
+    const loginRefused = err instanceof VimError && err.kind === 'login';
+    return {
+      listing: {
+        ok: false,
+        vcenter,
+        reason: redacted(reason, { secrets: [target.password], max: 1000 }),
+        ...(certificate ? { certificate } : {}),
+        ...(loginRefused ? { loginRefused } : {}),
+      },
+    };
   } finally {
     clearTimeout(timer);
   }

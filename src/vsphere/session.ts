@@ -222,7 +222,7 @@ export class VimSession {
     } catch (err) {
       if (err instanceof VimError && err.kind === 'fault' && err.fault) {
         throw new VimError(
-          'fault',
+          'login',
           `login of user ${JSON.stringify(username)} refused (${err.fault.type}: ${err.fault.message || 'no message'}); ` +
             'check the vSphere credentials',
           err.fault,

@@ -4,8 +4,10 @@
  * certificate and key are re-read when the files change (cert-manager rotates them in place): the
  * next handshake presents the new certificate, connections open keep theirs.
  *
- * Bounds: the body (a Restore is a few KiB), the time of every request, and the answer itself
- * (webhook.deadline, inside the use case). A body the door cannot read is HTTP 400; anything the
+ * Bounds (docs/restore-gate.md §9; DEFAULTS.webhook): the TLS handshake and the headers, the
+ * whole request (the deadline plus a little), idle keep-alive, connections at once, and the body
+ * (body.ts: refused from its declared length before it is read, cut when it grows past the bound,
+ * large bodies held at once from one budget). A body the door cannot read is HTTP 400; anything the
  * use case did not expect is HTTP 500, and the API server applies the configuration's failurePolicy.
  */
 import { readFile } from 'node:fs/promises';
@@ -19,14 +21,17 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { WebhookConfig } from '../config/service-config.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage } from '../util/values.js';
+import { BodyBudget, BodyRefused, readBoundedBody } from './body.js';
 import { MalformedReview, parseReview, reviewResponse } from './review.js';
 
 /** The path the ValidatingWebhookConfiguration calls (deploy/webhook). */
 export const WEBHOOK_PATH = '/validate/restores';
 /** Largest AdmissionReview read; a Restore with its AdmissionReview envelope is a few KiB. */
 export const MAX_REVIEW_BYTES = 1024 * 1024;
-/** Time a request may take beyond the deadline: reading the body and writing the answer. */
-const REQUEST_SLACK_MS = 2000;
+/** How often Node checks the header and request timeouts of open connections (its default is 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
+/** After a refusal, how long the answer has to reach the client before the connection is destroyed. */
+const CLOSE_GRACE_MS = 1000;
 
 export interface WebhookOptions {
   config: WebhookConfig;
@@ -60,14 +65,25 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
   let current = await readKeyPair(config).catch((err: unknown) => {
     throw new Error(`webhook.tls: cannot read ${config.certFile} or ${config.keyFile}: ${errorMessage(err)}`);
   });
-  const server = createServer({ cert: current.cert, key: current.key, minVersion: 'TLSv1.2' }, (req, res) => {
-    handle(req, res, options).catch((err: unknown) => {
+  const limits = DEFAULTS.webhook;
+  const budget = new BodyBudget(limits.maxBufferedBytes);
+  const serverOptions = {
+    cert: current.cert,
+    key: current.key,
+    minVersion: 'TLSv1.2' as const,
+    handshakeTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+  };
+  const server = createServer(serverOptions, (req, res) => {
+    handle(req, res, options, budget).catch((err: unknown) => {
       logger.error('webhook: request failed', { error: errorMessage(err) });
       plain(res, 500, 'drift-detector could not judge this restore; see its log');
     });
   });
-  server.requestTimeout = config.deadlineMs + REQUEST_SLACK_MS;
-  server.headersTimeout = Math.min(server.requestTimeout, 10_000);
+  server.requestTimeout = config.deadlineMs + limits.requestSlackMs;
+  server.headersTimeout = Math.min(server.requestTimeout, limits.headersTimeoutMs);
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
 
   const reloadCertificate = async (): Promise<boolean> => {
     let next: KeyPair;
@@ -111,7 +127,7 @@ function close(server: Server, poll: NodeJS.Timeout): Promise<void> {
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, budget: BodyBudget): Promise<void> {
   const { logger } = options;
   const path = (req.url ?? '').split('?')[0];
   if (path !== WEBHOOK_PATH) return plain(res, 404, `not found; the webhook is served at ${WEBHOOK_PATH}`);
@@ -121,9 +137,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
   res.on('close', () => controller.abort(new Error('the caller closed the connection')));
   let body: string;
   try {
-    body = await readBody(req, MAX_REVIEW_BYTES);
+    body = await readBoundedBody(req, MAX_REVIEW_BYTES, budget);
   } catch (err) {
-    return plain(res, 413, errorMessage(err));
+    // The rest of the body is not read: the answer goes, then the connection.
+    if (err instanceof BodyRefused) return plain(res, err.status, err.message, { close: true });
+    throw err;
   }
   let review;
   try {
@@ -145,29 +163,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
   }
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        reject(new Error(`the AdmissionReview is larger than ${max} bytes`));
-        // The rest is read and dropped (bounded by the request timeout), so the 413 reaches the caller.
-        req.removeAllListeners('data');
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function plain(res: ServerResponse, status: number, text: string): void {
+function plain(res: ServerResponse, status: number, text: string, { close = false } = {}): void {
   if (res.headersSent || res.destroyed) return;
+  const socket = res.socket;
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
+  if (close && socket) {
+    // A lingering close: the answer is flushed and the write side ended, while what the client still
+    // sends is read and dropped for a moment, so that a reset does not destroy the answer in flight.
+    res.on('finish', () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    });
+  }
 }
 
 function json(res: ServerResponse, value: unknown): void {

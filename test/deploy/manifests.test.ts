@@ -23,6 +23,8 @@ import { PLUGIN_CONFIG_LABELS, parsePluginSettings } from '../../src/plugin/sett
 import { silentLogger } from '../../src/util/jsonlog.js';
 import { DETECTOR_VERSION } from '../../src/version.js';
 import { clusterScheduleBackups } from '../../src/kube/schedule-backups.js';
+import { clusterBackupLocations } from '../../src/kube/backup-location.js';
+import { OVERRIDE_ANNOTATION, restoreOverride } from '../../src/gate/override.js';
 import { clusterItem, cluster, FakeDetection, machine, report, standardReport, startTestService } from '../grpc/helpers.js';
 import { tempDir } from '../helpers/scenario.js';
 import { startFakeKube } from '../plugin/fake-kube.js';
@@ -103,6 +105,7 @@ test('every manifest parses, has a kind, and every file is listed by its kustomi
     'Kustomization',
     'Namespace',
     'NetworkPolicy',
+    'PodDisruptionBudget',
     'PrometheusRule',
     'Role',
     'RoleBinding',
@@ -265,6 +268,24 @@ test('service: its configuration loads; ports, labels, mounts and image agree ac
   t.true(container.securityContext.readOnlyRootFilesystem);
   t.truthy(volumes.find((v) => v.name === mounts.find((m) => m.mountPath === '/tmp')?.name)?.emptyDir);
 
+  // Highly available: two replicas spread over nodes, and a drain that keeps one of them.
+  t.is(deployment['spec'].replicas, 2);
+  const spread = pod.spec.topologySpreadConstraints as Array<{
+    topologyKey: string;
+    maxSkew: number;
+    labelSelector: { matchLabels: Record<string, string> };
+  }>;
+  const byNode = spread.find((c) => c.topologyKey === 'kubernetes.io/hostname')!;
+  t.is(byNode.maxSkew, 1);
+  t.deepEqual(byNode.labelSelector.matchLabels, deployment['spec'].selector.matchLabels);
+  const [antiAffinity] = pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+  t.is(antiAffinity.podAffinityTerm.topologyKey, 'kubernetes.io/hostname');
+  t.deepEqual(antiAffinity.podAffinityTerm.labelSelector.matchLabels, deployment['spec'].selector.matchLabels);
+  const budget = find('PodDisruptionBudget', 'drift-detector', 'drift-detector');
+  t.is(budget['spec'].minAvailable, 1);
+  t.true(budget['spec'].minAvailable < deployment['spec'].replicas);
+  t.deepEqual(budget['spec'].selector.matchLabels, deployment['spec'].selector.matchLabels);
+
   // Image: the program's name, tagged with its version.
   const kustomization = all.get(join('service', 'kustomization.yaml'))![0]!;
   t.is(container.image, 'drift-detector');
@@ -319,6 +340,10 @@ test('webhook: the ValidatingWebhookConfiguration, Service, certificate, RBAC an
   t.deepEqual(hook!['admissionReviewVersions'], ['v1']);
   t.deepEqual(hook!['namespaceSelector'], { matchLabels: { 'kubernetes.io/metadata.name': DEFAULTS.velero.namespace } });
   t.is(hook!['timeoutSeconds'], 10);
+  // Break glass: a Restore carrying the override label never reaches the webhook (the service may be
+  // down); the label is the one the gate reads as an override.
+  t.deepEqual(hook!['objectSelector'], { matchExpressions: [{ key: OVERRIDE_ANNOTATION, operator: 'DoesNotExist' }] });
+  t.deepEqual(restoreOverride({ [OVERRIDE_ANNOTATION]: 'INC-42' }, undefined), { [OVERRIDE_ANNOTATION]: 'INC-42' });
   // The service answers by failurePolicy itself before the API server gives up.
   t.true(DEFAULTS.webhook.deadlineMs < hook!['timeoutSeconds'] * 1000);
 
@@ -369,7 +394,7 @@ test('webhook: the ValidatingWebhookConfiguration, Service, certificate, RBAC an
   );
 });
 
-test("service Role allows exactly the requests serve makes in Velero's namespace: readiness watch, its Events, the schedule lookup", async (t) => {
+test("service Role allows exactly the requests serve makes in Velero's namespace: readiness watch, its Events, the schedule and location lookups", async (t) => {
   const kube = await startFakeKube({ pageLimitMax: 1 });
   t.teardown(() => kube.stop());
   const ns = DEFAULTS.velero.namespace;
@@ -402,6 +427,9 @@ test("service Role allows exactly the requests serve makes in Velero's namespace
     new AbortController().signal,
   );
   t.is(backups.length, 2);
+  // The storage location of a restore's backup, read by the webhook and the RestoreItemAction.
+  const locationOf = clusterBackupLocations({ env: {}, loadConfig: () => Promise.resolve(kube.kubeConfig) });
+  t.is(await locationOf(ns, 'b1', new AbortController().signal), 'default');
 
   const role = find('Role', 'drift-detector', ns);
   t.deepEqual(requestedOf(kube.requests), grantsOf(role), 'the Role grants what is used, and nothing else');

@@ -3,6 +3,7 @@
  * annotations; the Restore's summary annotations and Events; what Execute answers Velero.
  * Golden files under test/golden/gate/; `npm run test:golden:update` rewrites them.
  */
+import { onlyLocation } from '../../src/app/backup-locator.js';
 import test from 'ava';
 import { status } from '@grpc/grpc-js';
 import { decide, decideOnCheckFailure, type GateConfig, type GateDecision } from '../../src/gate/index.js';
@@ -167,6 +168,7 @@ test('the Restore: its summary annotations and one Event per Cluster', async (t)
 function restoreGate(config: GateConfig, answer: DriftReport | Error): RestoreGate {
   const service = {
     gate: config,
+    options: { locations: onlyLocation('default', { locate: () => Promise.reject(new Error('not read')) }), logger: silentLogger },
     analyze: async () => {
       if (answer instanceof Error) throw answer;
       return { report: answer };

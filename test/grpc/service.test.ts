@@ -5,6 +5,7 @@
 import test from 'ava';
 import { CLUSTER_API_RESOURCES } from '../../src/rpc/restore-gate-actions.js';
 import { status, type ServiceError } from '@grpc/grpc-js';
+import { BackupSourceError } from '../../src/backup/errors.js';
 import {
   call,
   cluster,
@@ -456,12 +457,19 @@ test('Execute, mode annotate with pauseOnDrift: BLOCK-worthy Clusters are restor
   t.is(parseItem((await execute(service, 'v2', 'default', 'wc-ghost', { [OVERRIDE]: 'r' })).item).spec['paused'], undefined);
 });
 
-test("Execute: failurePolicy Fail fails the item when the analysis fails, with the cause's code", async (t) => {
-  const { service } = await withService(t);
-  const err = await t.throwsAsync<ServiceError>(execute(service, 'v2', 'default', 'wc-ok', {}, 'missing-backup'));
-  t.is(err.code, status.NOT_FOUND);
-  t.regex(err.details, /drift check failed \(failurePolicy Fail\).*missing-backup/);
+test("Execute: failurePolicy Fail fails the item when the analysis fails, with the cause's code; a backup its bucket does not hold is restored unchecked", async (t) => {
+  const denied = new BackupSourceError('access-denied', 'velero', 'backups/b1/b1.tar.gz', 'access denied to s3://velero/backups/b1/b1.tar.gz');
+  const { service } = await withService(t, (f) => (f.failWith = denied));
+  const err = await t.throwsAsync<ServiceError>(execute(service, 'v2', 'default', 'wc-ok'));
+  t.is(err.code, status.PERMISSION_DENIED);
+  t.regex(err.details, /drift check failed \(failurePolicy Fail\): backup b1: storage location default: access denied/);
   t.regex(err.details, /Cluster default\/wc-ok/);
+
+  const { service: other } = await withService(t);
+  const item = parseItem((await execute(other, 'v2', 'default', 'wc-ok', {}, 'missing-backup')).item);
+  t.is(item.metadata.annotations!['driftdetector.dev/status'], 'CheckFailed');
+  t.is(item.metadata.annotations!['driftdetector.dev/verdict'], 'ALLOW');
+  t.regex(item.metadata.annotations!['driftdetector.dev/check-error']!, /backup missing-backup is not in storage location default/);
 });
 
 test('Execute: failurePolicy Ignore restores the Cluster with the check failure annotated', async (t) => {

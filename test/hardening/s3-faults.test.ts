@@ -119,7 +119,7 @@ test('serve: each fault ends its analysis with an error naming the object; the w
   const clients = makeClients(address, grpc.credentials.createInsecure());
   t.teardown(() => clients.close());
 
-  const expected: Record<S3Fault, RegExp> = {
+  const expected: Record<keyof typeof servers, RegExp> = {
     hang: /did not finish within 4 s/,
     // Whichever bound comes first on a loaded machine: the whole read's, or a stall of one try.
     huge: /did not finish within 4 s|timed out after 2000 ms/,
@@ -127,7 +127,7 @@ test('serve: each fault ends its analysis with an error naming the object; the w
   };
   const started = Date.now();
   await Promise.all(
-    (Object.keys(servers) as S3Fault[]).map(async (name) => {
+    (Object.keys(servers) as (keyof typeof servers)[]).map(async (name) => {
       const err = await t.throwsAsync<grpc.ServiceError>(
         call(clients.detector, 'Detect', { backup_name: FAULT_BACKUP, storage_location: name }, { deadlineMs: TIME_BOUND_MS }),
       );

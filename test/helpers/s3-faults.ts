@@ -1,14 +1,16 @@
 /**
  * Object stores that misbehave, on loopback, speaking just enough S3 (path-style, no signature
  * check) for the detector's reads: one that accepts and never answers, one whose objects never
- * end (a tarball of one 8 GiB entry, a velero-backup.json without end), and one that closes the
- * connection halfway through the tarball. Each records what was asked.
+ * end (a tarball of one 8 GiB entry, a velero-backup.json without end), one that closes the
+ * connection halfway through the tarball, and endpoints that are no S3 at all: one that answers
+ * 404 with a web page to everything, one that answers every request with a 200 web page. Each
+ * records what was asked.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 
-export type S3Fault = 'hang' | 'huge' | 'midclose';
+export type S3Fault = 'hang' | 'huge' | 'midclose' | 'not-found-page' | 'web-page';
 
 export interface S3FaultServer {
   /** `http://127.0.0.1:PORT` */
@@ -35,6 +37,7 @@ export async function startS3FaultServer(fault: S3Fault): Promise<S3FaultServer>
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
     if (fault === 'hang') return;
+    if (fault === 'not-found-page' || fault === 'web-page') return webPage(res, fault === 'web-page' ? 200 : 404);
     const url = new URL(req.url ?? '/', 'http://s3');
     if (url.searchParams.get('list-type') === '2') return answerListing(res, url);
     if (url.pathname.endsWith('/velero-backup.json'))
@@ -90,9 +93,15 @@ function answerListing(res: http.ServerResponse, url: URL): void {
   const prefix = url.searchParams.get('prefix') ?? '';
   const xml =
     '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
-    `<Prefix>${prefix}</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter><IsTruncated>false</IsTruncated>` +
+    `<Name>bucket</Name><Prefix>${prefix}</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter><IsTruncated>false</IsTruncated>` +
     `<CommonPrefixes><Prefix>${prefix}${FAULT_BACKUP}/</Prefix></CommonPrefixes></ListBucketResult>`;
   res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) }).end(xml);
+}
+
+/** What a web server or a login portal answers in place of S3. */
+function webPage(res: http.ServerResponse, status: number): void {
+  const html = `<!DOCTYPE html><html><head><title>${status === 200 ? 'Welcome' : 'Not Found'}</title></head><body><h1>nginx</h1></body></html>`;
+  res.writeHead(status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(html) }).end(html);
 }
 
 function pad(data: Buffer): Buffer {

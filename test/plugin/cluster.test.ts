@@ -350,7 +350,7 @@ test('API refusals and a hanging API server: bounded, said plainly, and failureP
   const denied = await t.throwsAsync(strict.execute('wc-ok'));
   t.regex(
     denied.message,
-    /the drift check failed \(failurePolicy Fail\): Backup velero\/b1: forbidden \(403\): check the RBAC of Velero's service account/,
+    /the drift check failed \(failurePolicy Fail\): backup b1: Backup velero\/b1: forbidden \(403\): check the RBAC of Velero's service account/,
   );
   t.false(denied.message.includes('this text must not reach users'));
 

@@ -5,12 +5,14 @@
  * cluster (a Ghost VM in vcsim) and a clean one.
  */
 import test from 'ava';
-import type { VeleroItem } from '../fixtures/builder.js';
-import { scenario, tkgCluster } from '../helpers/scenario.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildBackup, fillerItems, writeVeleroTarball, type VeleroItem } from '../fixtures/builder.js';
+import { scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { startS3 } from '../helpers/s3.js';
 import { veleroRestore } from '../helpers/velero.js';
 import { runHarness, veleroItem, type RestoredItem, type RestoreItem } from './helpers.js';
-import { assertCleanExit, BUCKET, CLUSTERS, messages, pluginFiles, PREFIX, veleroBackups } from './velero-run.js';
+import { assertCleanExit, BUCKET, CLUSTERS, messages, pluginFiles, PREFIX, storageLocationYaml, veleroBackups } from './velero-run.js';
 
 const SECRETS = 'driftdetector.dev/restore-gate-secrets';
 const TKG = 'driftdetector.dev/restore-gate-tkg';
@@ -193,4 +195,39 @@ test('failurePolicy Fail: the old management cluster, left out of the analysis w
   t.is(cluster.metadata.annotations['driftdetector.dev/verdict'], 'ALLOW');
   t.is(cluster.metadata.annotations['driftdetector.dev/status'], 'NotAnalyzed');
   assertCleanExit(t, run);
+});
+
+test("the one rule in Velero's pod: an application backup's labelled objects pass untouched; a misnamed bucket fails the Cluster closed, never as a missing backup", async (t) => {
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  const dir = await tempDir('drift-plugin-rule-');
+  const apps = join(dir, 'apps.tar.gz');
+  await writeVeleroTarball(apps, fillerItems({ seed: 'apps' }));
+  await s3.putBackup(BUCKET, PREFIX, 'b-apps', apps);
+  // The vCenter is never reached: the backup cannot be read.
+  const tkg = await buildBackup({ clusters: [tkgCluster('wc-a', { vcenter: { server: '127.0.0.1:1', datacenter: '/DC0' } })] });
+  const env = { ...(await pluginFiles(s3)), AWS_SHARED_CREDENTIALS_FILE: s3.credentialsFile };
+  const misnamed = { ...env, DRIFT_DETECTOR_STORAGE_LOCATION: join(dir, 'bsl.yaml') };
+  await writeFile(misnamed.DRIFT_DETECTOR_STORAGE_LOCATION, storageLocationYaml(s3.endpoint, 'no-such-bucket'));
+
+  // Objects an application backup may hold with a Cluster API label: no cluster in the backup, nothing to judge.
+  const run = await runHarness({
+    env,
+    calls: [{ rpc: 'Restore', restore: veleroRestore('b-apps', { name: 'r-apps' }), items: tkgLabelled('wc-a') }],
+  });
+  for (const r of run.outcome.results[0]!.items!) t.true(!r.skipRestore && r.error === undefined, `${key(r)}: ${r.error ?? ''}`);
+  assertCleanExit(t, run);
+
+  const broken = await runHarness({
+    env: misnamed,
+    calls: [{ rpc: 'Restore', restore: veleroRestore('b-tkg', { name: 'r-broken' }), items: restoreOrder([...tkg.items, ...tkg.secondary]) }],
+  });
+  const seen = ofCluster(broken.outcome.results[0]!.items!, 'wc-a').filter((r) => r.actions.length > 0);
+  const cluster = seen.find((r) => r.resource === CLUSTERS)!;
+  t.regex(
+    cluster.error!,
+    /the drift check failed \(failurePolicy Fail\): backup b-tkg: bucket no-such-bucket does not exist at http:\/\/127\.0\.0\.1:\d+: check the storage location's bucket/,
+  );
+  for (const r of seen.filter((r) => r !== cluster)) t.true(r.skipRestore && r.error === undefined, `${key(r)} skipped`);
+  assertCleanExit(t, broken);
 });

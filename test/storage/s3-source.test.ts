@@ -104,15 +104,15 @@ test('a missing backup is an error naming the bucket and key', async (t) => {
   t.true(viaReader.message.includes(`s3://${BUCKET}/${PREFIX}/backups/no-such-backup/no-such-backup.tar.gz`));
 });
 
-test('a missing bucket is an error naming the bucket and the endpoint', async (t) => {
+test('a missing bucket is a misconfigured location naming the bucket and the endpoint, never a missing backup', async (t) => {
   const err = await t.throwsAsync(s3BackupSource(location({ bucket: 'no-such-bucket' }), 'daily-20240501').open(), {
     instanceOf: BackupSourceError,
   });
-  t.is(err.failure, 'not-found');
+  t.is(err.failure, 'no-bucket');
   t.is(
     err.message,
-    `backup daily-20240501 not found: bucket no-such-bucket does not exist at ${s3.endpoint} ` +
-      `(s3://no-such-bucket/${PREFIX}/backups/daily-20240501/daily-20240501.tar.gz)`,
+    `bucket no-such-bucket does not exist at ${s3.endpoint}: check the storage location's bucket ` +
+      `(reading backup daily-20240501, s3://no-such-bucket/${PREFIX}/backups/daily-20240501/daily-20240501.tar.gz)`,
   );
 });
 

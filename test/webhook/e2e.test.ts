@@ -5,13 +5,11 @@
  * and so is `--from-schedule daily`, its backup found in the bucket (serve has no API server here).
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { makePki } from '../grpc/pki.js';
-import { capvVM, CLI, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
+import { capvVM, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3 } from '../helpers/s3.js';
-import { admissionReview, post, responseOf, restoreObject } from './helpers.js';
+import { admissionReview, post, responseOf, restoreObject, spawnServe } from './helpers.js';
 
 test('serve with webhook.listen: a Restore of a drifted backup in the bucket is denied up front; a filtered one is allowed', async (t) => {
   const s = await scenario(
@@ -29,51 +27,33 @@ test('serve with webhook.listen: a Restore of a drifted backup in the bucket is 
   const pki = await makePki();
   t.teardown(() => pki.remove());
   const dir = await tempDir('drift-webhook-');
-  await writeFile(
-    join(dir, 'config.yaml'),
-    [
-      'listen: 127.0.0.1:0',
-      'storageLocations:',
-      '  - name: default',
-      '    bucket: velero',
-      '    prefix: tkg',
-      `    s3Url: ${s3.endpoint}`,
-      '    s3ForcePathStyle: true',
-      '    region: us-east-1',
-      `    credentialsFile: ${s3.credentialsFile}`,
-      'gate: { mode: block, failurePolicy: Fail }',
-      'analysis: { skipAccessApiServer: true }',
-      // Long enough for a cold analysis on a loaded machine: this test is about the answer, not the deadline.
-      `webhook: { listen: 127.0.0.1:0, tls: { certFile: ${pki.serverCert}, keyFile: ${pki.serverKey} }, deadline: 60s }`,
-      '',
-    ].join('\n'),
-  );
   // No kubeconfig, not in a pod: the service has no API server to list a schedule's Backups in.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'KUBECONFIG' && k !== 'KUBERNETES_SERVICE_HOST'));
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'config.yaml')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...env, HOME: dir },
-  });
+  const {
+    child,
+    port,
+    stderr: logs,
+  } = await spawnServe(dir, [
+    'listen: 127.0.0.1:0',
+    'storageLocations:',
+    '  - name: default',
+    '    bucket: velero',
+    '    prefix: tkg',
+    `    s3Url: ${s3.endpoint}`,
+    '    s3ForcePathStyle: true',
+    '    region: us-east-1',
+    `    credentialsFile: ${s3.credentialsFile}`,
+    'gate: { mode: block, failurePolicy: Fail }',
+    'analysis: { skipAccessApiServer: true }',
+    // Long enough for a cold analysis on a loaded machine: this test is about the answer, not the deadline.
+    `webhook: { listen: 127.0.0.1:0, tls: { certFile: ${pki.serverCert}, keyFile: ${pki.serverKey} }, deadline: 60s }`,
+  ]);
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the webhook did not start: ${stderr}`)), 30_000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const line = stderr.split('\n').find((l) => l.includes('"@message":"webhook serving"'));
-      if (line) {
-        clearTimeout(timer);
-        resolve(Number((JSON.parse(line) as { address: string }).address.split(':').pop()));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
   const ca = await readFile(pki.caCert);
 
   const denied = responseOf(await post(port, ca, admissionReview(restoreObject({ backupName: 'b1' }))));
-  t.false(denied.allowed, stderr);
+  t.false(denied.allowed, logs());
   t.is(denied.status?.code, 403);
   t.regex(denied.status!.message, /- Cluster default\/wc-drift: ManualRemediationRequired; ghost machines .*-7f9c8d-zzzzz/);
   t.notRegex(denied.status!.message, /wc-clean/);

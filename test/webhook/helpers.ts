@@ -2,7 +2,10 @@
  * The admission webhook started for real on loopback beside the service (the same DriftService and
  * cache), and an HTTPS client that, like kube-apiserver, trusts only the CA bundle it was given.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { RestoreAdmission } from '../../src/app/admission.js';
@@ -12,6 +15,7 @@ import type { WebhookConfig } from '../../src/config/service-config.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { startWebhook, WEBHOOK_PATH, type RunningWebhook } from '../../src/webhook/server.js';
 import { FakeDetection, startTestService, type TestService } from '../grpc/helpers.js';
+import { CLI } from '../helpers/scenario.js';
 
 export interface TestWebhook {
   detection: FakeDetection;
@@ -30,6 +34,19 @@ export async function startTestWebhook(options: {
 }): Promise<TestWebhook> {
   const detection = new FakeDetection();
   const service = await startTestService({ deps: detection.deps(), ...(options.config ? { config: options.config } : {}) });
+  return { detection, ...(await startWebhookOn(service, options)) };
+}
+
+/** The webhook in front of a running test service (the real detection, or the service's own). */
+export async function startWebhookOn(
+  service: TestService,
+  options: {
+    tls: { certFile: string; keyFile: string };
+    deadlineMs?: number;
+    schedules?: Omit<ScheduleSources, 'logger'>;
+    certPollMs?: number;
+  },
+): Promise<Omit<TestWebhook, 'detection'>> {
   const logs: string[] = [];
   const logger = jsonLogger({ level: 'debug', write: (line) => logs.push(line) });
   const config: WebhookConfig = { listen: '127.0.0.1:0', ...options.tls, deadlineMs: options.deadlineMs ?? 5000 };
@@ -40,7 +57,6 @@ export async function startTestWebhook(options: {
   });
   const webhook = await startWebhook({ config, admission, logger, ...(options.certPollMs ? { certPollMs: options.certPollMs } : {}) });
   return {
-    detection,
     service,
     webhook,
     logs,
@@ -165,4 +181,35 @@ export function responseOf(answer: Answer): ReviewResponse {
   if (review.apiVersion !== 'admission.k8s.io/v1' || review.kind !== 'AdmissionReview')
     throw new Error(`not an AdmissionReview: ${answer.body}`);
   return review.response;
+}
+
+/**
+ * `drift-detector serve` as a process with the configuration `lines` (written to `dir`), outside any
+ * cluster (no KUBECONFIG, not in a pod, HOME = `dir`): resolves once its webhook serves.
+ */
+export async function spawnServe(
+  dir: string,
+  lines: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+  await writeFile(join(dir, 'config.yaml'), [...lines, ''].join('\n'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'KUBECONFIG' && k !== 'KUBERNETES_SERVICE_HOST'));
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'config.yaml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...env, HOME: dir, ...extraEnv },
+  });
+  let stderr = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the webhook did not start: ${stderr}`)), 30_000);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const line = stderr.split('\n').find((l) => l.includes('"@message":"webhook serving"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(Number((JSON.parse(line) as { address: string }).address.split(':').pop()));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return { child, port, stderr: () => stderr };
 }

@@ -42,7 +42,16 @@ const review = (shape: Parameters<typeof restoreObject>[0], operation?: string) 
 
 test('a Restore of a drifted backup is denied with 403, the clusters and the override commands', async (t) => {
   await withWebhook({}, async (w) => {
-    w.detection.reports.set('b1', standardReport('b1'));
+    // The unconfirmed cluster's machine is on a vCenter that could not be listed: the denial says why, once.
+    const drifted = standardReport('b1');
+    const unknown = drifted.clusters.find((c) => c.name === 'wc-unknown')!.controlPlane.machines[0]!;
+    unknown.vcenter = 'vc02.example.com';
+    drifted.errors.push({
+      scope: 'vcenter:vc02.example.com',
+      message: 'cannot resolve host vc02.example.com (ENOTFOUND); check the server name and DNS',
+      severity: 'error',
+    });
+    w.detection.reports.set('b1', drifted);
     const answer = await post(w.webhook.port, ca, review({ backupName: 'b1' }));
     t.is(answer.status, 200);
     const response = responseOf(answer);
@@ -102,14 +111,18 @@ test('filters that leave the drifted clusters out are allowed, with the findings
   });
 });
 
-test('a backup with no Cluster API objects, and a backup that does not exist yet, are allowed', async (t) => {
+test('a report with no cluster is allowed silently; a backup its bucket does not hold yet is allowed with a warning', async (t) => {
   await withWebhook({}, async (w) => {
     w.detection.reports.set('apps', report('apps'));
     const apps = responseOf(await post(w.webhook.port, ca, review({ backupName: 'apps' })));
     t.true(apps.allowed);
     t.is(apps.status, undefined);
+    t.is(apps.warnings, undefined);
     const missing = responseOf(await post(w.webhook.port, ca, review({ backupName: 'not-synced-yet' })));
     t.true(missing.allowed);
+    t.deepEqual(missing.warnings, [
+      "drift-detector did not check this restore: backup not-synced-yet is not in storage location default (the bucket answered; Velero's backup sync may not have run yet)",
+    ]);
   });
 });
 
