@@ -3,6 +3,9 @@
  * API, its VMs in vcsim, its workload clusters' Nodes and etcd Pods in API-server stand-ins.
  */
 import test from 'ava';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/scenario.js';
 import type { Forecast } from '../../src/forecast/model.js';
 import { healthyCluster } from '../forecast/scenario.js';
 import type { KubeApi } from '../helpers/kube-api.js';
@@ -54,6 +57,13 @@ test('dry run: the verdict of each cluster, exit 1 when one needs review or is u
   const wc2 = forecast.clusters[1]!;
   t.true(wc2.actions.some((a) => a.kind === 'delete' && a.object.name === 'wc2-md-0-b' && a.when === 'after nodeStartupTimeout 20m'));
   t.true(forecast.clusters[2]!.actions.some((a) => a.kind === 'new-certificates' && a.object.name === 'wc3-ca'));
+  const dir = await tempDir('unpause-html-');
+  const html = await world.unpause('--format', 'html', '-o', join(dir, 'forecast.html'));
+  t.is(html.code, 1, html.stderr);
+  const page = await readFile(join(dir, 'forecast.html'), 'utf8');
+  t.regex(page, /^<!DOCTYPE html>/i);
+  t.regex(page, /UnsafeToUnpause/);
+  t.is(html.stdout, '', 'with -o, nothing on stdout');
   const console = await world.unpause('--cluster', 'default/wc1');
   t.is(console.code, 0, console.stderr);
   t.regex(console.stdout, /Cluster default\/wc1/);
