@@ -23,6 +23,7 @@ export const INTEGRATION_TESTS = [
   'test/grpc/unpause.test.ts', // vcsim
   'test/webhook/e2e.test.ts', // s3rver, vcsim
   'test/webhook/schedule-bucket.test.ts', // s3rver
+  'test/webhook/replicas.test.ts', // s3rver, vcsim
   'test/webhook/locations.test.ts', // s3rver
   'test/webhook/denial-causes.test.ts', // s3rver, vcsim
   'test/grpc/readiness.test.ts', // s3rver, vcsim

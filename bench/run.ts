@@ -15,6 +15,7 @@ import { measureScan, readOnce, type ScanRun, type ScanSamples } from './measure
 import { hostileMeasures, measureHostile } from './measures/hostile.js';
 import { measurePlugin, pluginMeasures, type PluginSamples } from './measures/plugin.js';
 import { measureReadiness, readinessMeasures, type ReadinessRun } from './measures/readiness.js';
+import { measureReplicas, replicaMeasures, type ReplicaRun } from './measures/replicas.js';
 
 import { measureService, type ServiceSamples } from './measures/service.js';
 import { measureUnpause, unpauseMeasures, type UnpauseSamples } from './measures/unpause.js';
@@ -111,7 +112,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const admissions = Math.ceil(full.executeCalls / READINESS_ADMISSIONS_PER_EXECUTE);
       log(`${full.name}: one readiness cycle of serve --watch, then ${admissions} admissions from its result (${full.runs.serviceCold} runs)`);
       const readiness = await measureReadiness(backup, full.runs.serviceCold, admissions);
-      return { backup, scan, inventory, detect, unpause, startup, service, plugin, readiness };
+      log(
+        `${full.name}: two replicas: ${admissions} admissions from the Backup verdict, hand-over after SIGTERM and a kill (${full.runs.serviceCold} runs)`,
+      );
+      const replicas = await measureReplicas(backup, full.runs.serviceCold, admissions);
+      return { backup, scan, inventory, detect, unpause, startup, service, plugin, readiness, replicas };
     });
 
     log(`${full.name}: peak RSS under a Secret bomb and an endless-paging vCenter (${full.runs.serviceCold} runs each)`);
@@ -174,6 +179,7 @@ interface Collected {
     service: ServiceSamples;
     plugin: PluginSamples;
     readiness: ReadinessRun[];
+    replicas: ReplicaRun[];
   };
 }
 
@@ -360,6 +366,7 @@ function buildMeasures(full: Preset, { small, large }: Collected): Measure[] {
     }),
     ...pluginMeasures(large.plugin, full.name),
     ...readinessMeasures(large.readiness, large.detect.runs, full.name),
+    ...replicaMeasures(large.replicas),
   ];
 }
 

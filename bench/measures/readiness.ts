@@ -65,20 +65,30 @@ export function readinessMeasures(runs: ReadinessRun[], detectRuns: { maxRssByte
 
 /** The webhook's answer from a watch result (analysis.maxAge, no analysis cache): the warm gate in the hour of a restore. */
 function readinessAdmissionMeasures(runs: ReadinessRun[]): Measure[] {
+  return admissionPercentiles(runs, {
+    id: 'readiness.admission',
+    label: 'from the watch result',
+    note: (n) => `${n} AdmissionReviews one at a time, analysis.cacheTTL 0: only the watch's result answers`,
+  });
+}
+
+/** p50 and p99 rows of warm admissions beside the bare HTTPS round trip to the same listener. */
+export function admissionPercentiles(
+  runs: Array<{ admissionMs: number[]; httpsRoundTripMs: number[] }>,
+  row: { id: string; label: string; note: (samples: number) => string },
+): Measure[] {
   const admissions = runs.flatMap((r) => r.admissionMs);
   const roundTrips = runs.flatMap((r) => r.httpsRoundTripMs);
-  const row = (p: 50 | 99): Measure =>
+  return ([50, 99] as const).map((p) =>
     measure({
-      id: `readiness.admission.p${p}`,
-      label: `admission p${p}, from the watch result`,
+      id: `${row.id}.p${p}`,
+      label: `admission p${p}, ${row.label}`,
       unit: 'ms',
       ours: percentile(admissions, p),
       baseline: percentile(roundTrips, p),
       baselineLabel: 'HTTPS round trip',
       samples: { ours: [], baseline: [] },
-      ...(p === 50
-        ? { note: `${admissions.length} AdmissionReviews one at a time, analysis.cacheTTL 0: only the watch's result answers` }
-        : {}),
-    });
-  return [row(50), row(99)];
+      ...(p === 50 ? { note: row.note(admissions.length) } : {}),
+    }),
+  );
 }

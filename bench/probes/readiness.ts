@@ -51,7 +51,7 @@ const running = await startService({
   secrets: { credentials: grpc.ServerCredentials.createInsecure(), vcenterCredentials: {} },
   deps: {
     resolveBackup: () => fileBackupSource(file),
-    catalogOf: () => ({ newestCompleted: () => Promise.resolve({ name: backupName }) }),
+    catalogOf: () => ({ recentCompleted: () => Promise.resolve({ backups: [{ name: backupName }], future: [] }) }),
   },
   logger: jsonLogger({ level: 'warn' }),
   metrics: createMetrics({ defaultMetrics: false }),

@@ -20,6 +20,7 @@ import { errorMessage, isMap } from '../util/values.js';
 import type { DriftService } from './drift-service.js';
 import { analyzeRestoreBackup, type RestoreBackupAnalysis } from './restore-backup.js';
 import { scheduleBackup, type ScheduleSources } from './schedule-backup.js';
+import type { VerdictAdmission } from './verdict-admission.js';
 
 /** Where the Restore's backup is: `storageLocation` set when it was found in a configured location's bucket. */
 type Origin = RestoreOrigin & { storageLocation?: string };
@@ -29,6 +30,8 @@ export interface RestoreAdmissionOptions {
   deadlineMs: number;
   /** Where a schedule's backups are read: the API server's Backups, the storage locations' buckets. */
   schedules?: Omit<ScheduleSources, 'logger'>;
+  /** The verdicts on Backup objects: a fresh one answers without an analysis; a denial points to a Restorable backup. */
+  verdicts?: VerdictAdmission;
   logger: Logger;
 }
 
@@ -48,6 +51,8 @@ export class RestoreAdmission {
     const deadline = AbortSignal.timeout(this.options.deadlineMs);
     const origin = await this.origin(spec, namespace, signal, deadline);
     if ('allow' in origin) return { allowed: true, warnings: origin.allow ? [origin.allow] : [] };
+    const warm = await this.options.verdicts?.answer(restore, origin, AbortSignal.any([signal, deadline]));
+    if (warm) return { ...warm, backup: origin.backup };
     const gate = this.service.gate;
     let analysis: RestoreBackupAnalysis;
     try {
@@ -76,6 +81,10 @@ export class RestoreAdmission {
       .filter((c) => !healthy.has(`${c.namespace}/${c.name}`))
       .map((c) => decide(report, c.namespace, c.name, overrides, gate));
     const verdict = admissionVerdict(origin, decisions, gate, report);
+    if (!verdict.allowed && this.options.verdicts) {
+      const pointer = await this.options.verdicts.pointer(origin, undefined, AbortSignal.any([signal, deadline]));
+      if (pointer.length) verdict.message = [verdict.message, ...pointer].join('\n');
+    }
     this.options.logger[verdict.allowed ? 'info' : 'warn'](verdict.allowed ? 'restore admitted' : 'restore denied', {
       restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,
       backup: origin.backup,

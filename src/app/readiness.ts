@@ -1,5 +1,5 @@
 /**
- * Restore readiness, continuously: for each storage location, the newest Completed backup is
+ * Restore readiness, continuously (docs/replicas.md): for each storage location, the newest Completed backup is
  * re-analysed against today's vCenters every interval (drift grows with every scale, upgrade or
  * new cluster after the backup), and a backup that appears is analysed when the next listing
  * sees it. The listing runs every min(interval, DEFAULTS.watch.maxListingIntervalMs).
@@ -10,6 +10,7 @@
  */
 import { DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/jsonlog.js';
+import { sleep } from '../util/sleep.js';
 import { errorMessage } from '../util/values.js';
 import type { DriftService } from './drift-service.js';
 import { readinessOf, sameReadiness, type BackupReadiness } from './readiness-verdict.js';
@@ -23,10 +24,21 @@ export interface NewestBackup {
   previousCompletedAt?: number;
 }
 
+/** A location's newest Completed backups, newest first, and those whose completion lies in the future. */
+export interface RecentBackups {
+  backups: NewestBackup[];
+  /** Completed after `notAfter`: a clock that runs ahead; never taken for the newest. */
+  future: NewestBackup[];
+}
+
 /** The finished backups of one location (a bucket's listing, or Backup objects in a cluster). */
 export interface BackupCatalog {
-  newestCompleted(signal?: AbortSignal): Promise<NewestBackup | undefined>;
+  /** The `depth` newest Completed backups whose completion is not past `notAfter`. */
+  recentCompleted(depth: number, notAfter: number, signal?: AbortSignal): Promise<RecentBackups>;
 }
+
+/** The outcome of one analysis, as the watch records it (the verdict on the Backup object). */
+export type AnalysisOutcome = { readiness: BackupReadiness; analyzedAt: number } | { error: string; analyzedAt: number };
 
 /** What the watch knows of one location. */
 export interface LocationReadiness {
@@ -65,6 +77,19 @@ export interface ReadinessWatchOptions {
   logger: Logger;
   metrics?: ReadinessMetrics;
   now?: () => number;
+  /** Completed backups of each location analysed (default DEFAULTS.watch.depth): the newest, and older ones a denial can point to. */
+  depth?: number;
+  /** Re-analysis of the older ones (default DEFAULTS.watch.olderIntervalMs). */
+  olderIntervalMs?: number;
+  /** A completion this far past the clock is set aside (default DEFAULTS.watch.clockSkewMs). */
+  clockSkewMs?: number;
+  /** Records each analysis (the verdict on the Backup); its failure is logged, never the watch's. */
+  record?: (location: string, backup: string, outcome: AnalysisOutcome) => Promise<void>;
+  /**
+   * Whether the backup was already recorded restorable or not (by this replica or the leader
+   * before it): a watch that starts on a new leader does not announce again what was announced.
+   */
+  recorded?: (backup: string) => Promise<boolean | undefined>;
 }
 
 type Listener = (state: LocationReadiness) => void;
@@ -73,27 +98,55 @@ export class ReadinessWatch {
   private readonly states = new Map<string, LocationReadiness>();
   private readonly listeners = new Set<Listener>();
   private readonly controller = new AbortController();
-  private loops: Promise<void>[] = [];
+  /** The loops of the current run: a replica that stops leading suspends them, and starts them again when it leads. */
+  private run?: { controller: AbortController; since: number; loops: Promise<void>[] };
   private readonly now: () => number;
+  /** When each backup was last analysed, per location: kept while suspended, so a resumed loop does not redo the older ones. */
+  private readonly attempts = new Map<string, Map<string, number>>();
+  /** Backups whose future completion was already said, per location. */
+  private readonly futureSaid = new Map<string, Set<string>>();
 
   constructor(private readonly options: ReadinessWatchOptions) {
     this.now = options.now ?? Date.now;
-    for (const location of options.catalogs.keys()) this.states.set(location, { location });
+    for (const location of options.catalogs.keys()) {
+      this.states.set(location, { location });
+      this.attempts.set(location, new Map());
+    }
   }
 
   get listingIntervalMs(): number {
     return Math.min(this.options.intervalMs, DEFAULTS.watch.maxListingIntervalMs);
   }
 
+  /** Since when the loops run (ms since the epoch); undefined while suspended or stopped. */
+  get runningSince(): number | undefined {
+    return this.run?.since;
+  }
+
+  /** Starts the loops (again, after suspend). */
   start(): void {
-    if (this.loops.length) return;
-    this.loops = [...this.options.catalogs].map(([location, catalog]) => this.loop(location, catalog));
+    if (this.run || this.controller.signal.aborted) return;
+    const controller = new AbortController();
+    const signal = AbortSignal.any([this.controller.signal, controller.signal]);
+    this.run = {
+      controller,
+      since: this.now(),
+      loops: [...this.options.catalogs].map(([location, catalog]) => this.loop(location, catalog, signal)),
+    };
+  }
+
+  /** Ends the loops but not the watch: its state stays, its streams go on, start() resumes it. */
+  async suspend(): Promise<void> {
+    const run = this.run;
+    this.run = undefined;
+    run?.controller.abort(new Error('the readiness watch was suspended'));
+    await Promise.all(run?.loops ?? []);
   }
 
   /** Ends every loop; an analysis in flight is abandoned (the cache finishes or times it out). */
   async stop(): Promise<void> {
     this.controller.abort(new Error('the readiness watch stopped'));
-    await Promise.all(this.loops);
+    await this.suspend();
   }
 
   /** Aborted when the watch stops: what follows it (a stream) ends too. */
@@ -112,25 +165,52 @@ export class ReadinessWatch {
     return () => this.listeners.delete(listener);
   }
 
-  private async loop(location: string, catalog: BackupCatalog): Promise<void> {
-    const signal = this.controller.signal;
-    let lastAttempt = -Infinity;
+  private async loop(location: string, catalog: BackupCatalog, signal: AbortSignal): Promise<void> {
+    const depth = this.options.depth ?? DEFAULTS.watch.depth;
+    const skew = this.options.clockSkewMs ?? DEFAULTS.watch.clockSkewMs;
+    const attempts = this.attempts.get(location)!;
     while (!signal.aborted) {
       try {
-        const newest = await catalog.newestCompleted(signal);
+        const recent = await catalog.recentCompleted(depth, this.now() + skew, signal);
+        this.warnFuture(location, recent.future);
+        const [newest, ...older] = recent.backups;
         const state = this.states.get(location)!;
         const changed = newest?.name !== state.backup?.name;
-        if (newest && (changed || this.now() - lastAttempt >= this.options.intervalMs)) {
-          lastAttempt = this.now();
+        if (newest && (changed || this.due(attempts, newest.name, this.options.intervalMs))) {
+          attempts.set(newest.name, this.now());
           await this.analyse(location, newest, signal);
         } else if (!newest && (changed || state.error)) {
           this.update(location, { location });
         }
+        for (const backup of older) {
+          if (signal.aborted || !this.due(attempts, backup.name, this.options.olderIntervalMs ?? DEFAULTS.watch.olderIntervalMs)) continue;
+          attempts.set(backup.name, this.now());
+          await this.analyseOlder(location, backup.name, signal);
+        }
+        for (const name of attempts.keys()) if (!recent.backups.some((b) => b.name === name)) attempts.delete(name);
       } catch (err) {
         if (signal.aborted) break;
         this.fail(location, err);
       }
       await sleep(this.listingIntervalMs, signal);
+    }
+  }
+
+  private due(attempts: Map<string, number>, backup: string, intervalMs: number): boolean {
+    return this.now() - (attempts.get(backup) ?? -Infinity) >= intervalMs;
+  }
+
+  private warnFuture(location: string, future: NewestBackup[]): void {
+    const said = this.futureSaid.get(location) ?? new Set<string>();
+    this.futureSaid.set(location, said);
+    for (const b of future) {
+      if (said.has(b.name)) continue;
+      said.add(b.name);
+      this.options.logger.warn('a Completed backup finishes in the future: a clock runs ahead; it is not taken for the newest backup', {
+        storageLocation: location,
+        backup: b.name,
+        completedAt: b.completedAt !== undefined ? new Date(b.completedAt).toISOString() : undefined,
+      });
     }
   }
 
@@ -140,7 +220,10 @@ export class ReadinessWatch {
       const { report } = await this.options.service.analyze(backup.name, { storageLocation: location, refresh: true, signal, watch: true });
       this.options.metrics?.analysed(location, { ok: true, seconds: (this.now() - started) / 1000 });
       const readiness = readinessOf(report, this.options.service.gate);
-      this.update(location, { location, backup, readiness, analyzedAt: this.now() });
+      const announce = await this.worthAnnouncing(location, backup.name, readiness);
+      const analyzedAt = this.now();
+      this.update(location, { location, backup, readiness, analyzedAt }, announce);
+      this.record(location, backup.name, { readiness, analyzedAt });
     } catch (err) {
       if (signal.aborted) throw err;
       this.options.metrics?.analysed(location, { ok: false, seconds: (this.now() - started) / 1000 });
@@ -148,7 +231,33 @@ export class ReadinessWatch {
       const previous = this.states.get(location)!;
       const kept = previous.backup?.name === backup.name ? previous : { location };
       this.update(location, { ...kept, backup, error: errorMessage(err) });
+      this.record(location, backup.name, { error: errorMessage(err), analyzedAt: this.now() });
     }
+  }
+
+  /** An older backup of the location: only its verdict is kept (what a denial points to), not the location's state. */
+  private async analyseOlder(location: string, backup: string, signal: AbortSignal): Promise<void> {
+    try {
+      const { report } = await this.options.service.analyze(backup, { storageLocation: location, refresh: true, signal, watch: true });
+      this.record(location, backup, { readiness: readinessOf(report, this.options.service.gate), analyzedAt: this.now() });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      this.record(location, backup, { error: errorMessage(err), analyzedAt: this.now() });
+    }
+  }
+
+  /** A change of restorability from what this watch, or the leader before it, last recorded. */
+  private async worthAnnouncing(location: string, backup: string, readiness: BackupReadiness): Promise<boolean> {
+    const previous = this.states.get(location)!;
+    if (previous.readiness) return previous.readiness.restorable !== readiness.restorable;
+    const recorded = await this.options.recorded?.(backup).catch(() => undefined);
+    return recorded !== readiness.restorable;
+  }
+
+  private record(location: string, backup: string, outcome: AnalysisOutcome): void {
+    this.options.record?.(location, backup, outcome).catch((err: unknown) => {
+      this.options.logger.warn('cannot record the verdict on the Backup', { storageLocation: location, backup, error: errorMessage(err) });
+    });
   }
 
   private fail(location: string, err: unknown): void {
@@ -157,42 +266,32 @@ export class ReadinessWatch {
     this.update(location, { ...previous, error: errorMessage(err) });
   }
 
-  private update(location: string, next: LocationReadiness): void {
+  private update(location: string, next: LocationReadiness, announce = false): void {
     const previous = this.states.get(location)!;
     if (!next.error) delete next.error;
     this.states.set(location, next);
-    if (previous.readiness?.restorable !== next.readiness?.restorable && next.readiness) {
-      const words = next.readiness.restorable ? 'would restore cleanly' : 'would not restore without remediation';
-      const fields = { storageLocation: location, backup: next.backup?.name, restorable: next.readiness.restorable };
-      const message = `the newest backup of storage location ${location} ${words}`;
-      if (next.readiness.restorable) this.options.logger.info(message, fields);
-      else this.options.logger.warn(message, fields);
-      const change = { location, backup: next.backup?.name ?? '', restorable: next.readiness.restorable, message };
-      this.options.announce?.(change).catch((err: unknown) => {
-        this.options.logger.warn('cannot announce the change of restorability', { storageLocation: location, error: errorMessage(err) });
-      });
-    }
+    if (announce && next.readiness) this.announce(location, next);
     if (previous.error !== next.error && next.error) {
       this.options.logger.warn('readiness check failed', { storageLocation: location, error: next.error });
     }
     if (!sameState(previous, next)) for (const listener of this.listeners) listener({ ...next });
+  }
+
+  private announce(location: string, next: LocationReadiness): void {
+    const restorable = next.readiness!.restorable;
+    const words = restorable ? 'would restore cleanly' : 'would not restore without remediation';
+    const fields = { storageLocation: location, backup: next.backup?.name, restorable };
+    const message = `the newest backup of storage location ${location} ${words}`;
+    if (restorable) this.options.logger.info(message, fields);
+    else this.options.logger.warn(message, fields);
+    const change = { location, backup: next.backup?.name ?? '', restorable, message };
+    this.options.announce?.(change).catch((err: unknown) => {
+      this.options.logger.warn('cannot announce the change of restorability', { storageLocation: location, error: errorMessage(err) });
+    });
   }
 }
 
 /** A change is a new backup, a new verdict or a new failure; a re-analysis with the same outcome is not. */
 function sameState(a: LocationReadiness, b: LocationReadiness): boolean {
   return a.backup?.name === b.backup?.name && a.error === b.error && sameReadiness(a.readiness, b.readiness);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

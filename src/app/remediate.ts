@@ -99,8 +99,11 @@ interface Seen {
 export function verifyGhost(entry: MachinePlan, view: FreshView, etcdMemberRemoved: ReadonlySet<string>): VerifiedGhost | string {
   if (!entry.biosUUID || !entry.instanceUUID || !entry.vcenter)
     return 'the report does not name its VM by BIOS UUID, instance UUID and vCenter';
-  const bios = entry.biosUUID.toLowerCase();
   const fresh = view.report;
+  // Without a fresh listing nothing can be re-verified: say why the vCenter did not answer, not that the Ghost is gone.
+  const unlisted = fresh.errors.find((e) => e.severity === 'error' && e.scope === `vcenter:${entry.vcenter}`);
+  if (unlisted) return `vCenter ${entry.vcenter} could not be listed, so the Ghost cannot be re-verified: ${unlisted.message}`;
+  const bios = entry.biosUUID.toLowerCase();
   const now: Seen[] = fresh.clusters.flatMap((c) => {
     const cluster = `${c.namespace}/${c.name}`;
     return [

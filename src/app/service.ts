@@ -21,6 +21,7 @@ import type { DoorWords } from './detect.js';
 import { DriftService, type AnalysisMetrics, type Detect } from './drift-service.js';
 import { readIgnoreFile } from './ignore-file.js';
 import { readinessEvents } from './readiness-events.js';
+import { readinessReplicas, type ReadinessReplicas, type WatchRun } from './readiness-replicas.js';
 import { ReadinessWatch, type BackupCatalog, type LocationReadiness, type ReadinessMetrics, type RestorabilityChange } from './readiness.js';
 import { RestoreGate, type GateMetrics } from './restore-gate.js';
 import type { ScheduleSources } from './schedule-backup.js';
@@ -30,6 +31,8 @@ import { unpauseForecaster, type UnpauseForecaster } from './unpause-service.js'
 /** Said after a 401 or 403 of the management cluster during a forecast. */
 const UNPAUSE_RBAC_HINT =
   'check that the service account may get, list and watch Cluster API and CAPV objects and Secrets (deploy/service/rbac.yaml)';
+import type { VerdictAdmission } from './verdict-admission.js';
+import { errorMessage } from '../util/values.js';
 
 /** How the service words what the detection cannot know, in its configuration's keys. */
 export const SERVICE_WORDS: DoorWords = {
@@ -63,7 +66,9 @@ export interface ServiceDeps {
 
 /** The counters and gauges the use cases keep (the service's Prometheus registry fits). */
 export interface ServiceMetricsSink extends AnalysisMetrics, GateMetrics {
-  readiness: ReadinessMetrics & { bind(snapshot: () => LocationReadiness[], intervalSeconds: number): void };
+  readiness: ReadinessMetrics & {
+    bind(snapshot: () => LocationReadiness[], intervalSeconds: number, runningSince?: () => number | undefined): void;
+  };
 }
 
 export interface AssembleOptions {
@@ -95,7 +100,11 @@ export interface ServiceAssembly {
   admission?: RestoreAdmission;
   /** When `serve` has a cluster (a kubeconfig or a pod's service account): the unpause forecast of its Clusters. */
   unpause?: UnpauseForecaster;
-  /** Starts the background work (the readiness watch): once the doors are open. */
+  /** Admission from the verdicts on Backup objects, and the backup a denial points to: when serve has a cluster. */
+  verdictAdmission?: VerdictAdmission;
+  /** Whether this replica runs the readiness watch now (it holds the Lease, or there is no leader election). */
+  isLeader(): boolean;
+  /** Starts the background work (the readiness watch, under the Lease when there is a cluster): once the doors are open. */
   start(): void;
   /** Stops the background work; then the analyses nobody waits for any more. Call after the doors closed. */
   stopBackground(): Promise<void>;
@@ -124,7 +133,9 @@ export async function assembleService(options: AssembleOptions): Promise<Service
   const catalogs = new Map(
     config.storageLocations.map((l) => [l.name, new S3BackupCatalog(l.location, { timeoutMs: l.timeoutMs, deadlineMs: l.deadlineMs })]),
   );
-  const readiness = config.watch.enabled ? readinessWatch(options, service, catalogs, env) : undefined;
+  const replicas = readinessReplicas(config, env, logger);
+  const readiness = config.watch.enabled ? readinessWatch(options, service, catalogs, env, replicas) : undefined;
+  const verdictAdmission = replicas.admission();
   const admission = config.webhook
     ? new RestoreAdmission(service, {
         deadlineMs: config.webhook.deadlineMs,
@@ -132,6 +143,7 @@ export async function assembleService(options: AssembleOptions): Promise<Service
         // Schedule restores name no backup: the Backups of the schedule are read in the cluster the
         // webhook serves, else from the configured storage locations' buckets.
         schedules: deps.schedules ?? { apiServer: clusterScheduleBackups({ loadConfig: () => loadKubeConfig(env) }), buckets: catalogs },
+        ...(verdictAdmission ? { verdicts: verdictAdmission } : {}),
       })
     : undefined;
   // The management cluster is the one `serve` runs against; its client is made at the first forecast.
@@ -143,6 +155,7 @@ export async function assembleService(options: AssembleOptions): Promise<Service
         words: SERVICE_WORDS,
       })
     : undefined;
+  let watchRun: Promise<WatchRun> | undefined;
   return {
     config,
     logger,
@@ -152,8 +165,21 @@ export async function assembleService(options: AssembleOptions): Promise<Service
     ...(readiness ? { readiness } : {}),
     ...(admission ? { admission } : {}),
     ...(unpause ? { unpause } : {}),
-    start: () => readiness?.watch.start(),
-    stopBackground: async () => readiness?.watch.stop(),
+    ...(verdictAdmission ? { verdictAdmission } : {}),
+    isLeader: () => readiness?.watch.runningSince !== undefined,
+    start: () => {
+      if (!readiness || watchRun) return;
+      watchRun = replicas.run(readiness.watch);
+      watchRun.then(
+        (run) => run.lease && logger.info('leader election', { lease: run.lease.name, identity: run.lease.identity }),
+        (err: unknown) => logger.error('the readiness watch cannot start', { error: errorMessage(err) }),
+      );
+    },
+    // The watch's work stops, then the Lease is handed over: the other replica takes over at once.
+    stopBackground: async () => {
+      await watchRun?.then((run) => run.stop()).catch(() => {});
+      await readiness?.watch.stop();
+    },
     close: () => service.close(),
   };
 }
@@ -164,6 +190,7 @@ function readinessWatch(
   service: DriftService,
   buckets: ReadonlyMap<string, BackupCatalog>,
   env: NodeJS.ProcessEnv,
+  replicas: ReadinessReplicas,
 ): ServedReadiness {
   const { config, logger, metrics, deps = {} } = options;
   const listing = watchSource(config.watch.source, env);
@@ -173,11 +200,20 @@ function readinessWatch(
     service,
     catalogs: new Map(config.storageLocations.map((l) => [l.name, catalogOf(l)])),
     intervalMs: config.watch.intervalMs,
+    ...(config.watch.depth ? { depth: config.watch.depth } : {}),
+    ...(config.watch.olderIntervalMs ? { olderIntervalMs: config.watch.olderIntervalMs } : {}),
+    ...(config.watch.clockSkewMs !== undefined ? { clockSkewMs: config.watch.clockSkewMs } : {}),
+    ...replicas.watchHooks,
     logger,
     metrics: metrics.readiness,
     ...(config.watch.events ? { announce: deps.announce ?? readinessEvents(logger, env) } : {}),
   });
-  metrics.readiness.bind(() => watch.snapshot(), config.watch.intervalMs / 1000);
+  // Only the replica that runs the watch exports its series: a follower's would alert on analyses it never runs.
+  metrics.readiness.bind(
+    () => (watch.runningSince !== undefined ? watch.snapshot() : []),
+    config.watch.intervalMs / 1000,
+    () => watch.runningSince,
+  );
   return { watch, source: deps.catalogOf ? 'injected' : listing.source };
 }
 

@@ -6,6 +6,7 @@
  */
 import { CLUSTER_NAME_LABEL } from '../backup/object-fields.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { durationText } from '../config/values.js';
 import type { ClusterForecast } from '../forecast/model.js';
 import { CAPI_RESOURCES } from '../kube/capi-resources.js';
 import type { KubeClient } from '../kube/client.js';
@@ -77,7 +78,7 @@ export async function runTripwire(client: KubeClient, cluster: ClusterForecast, 
     stop.abort();
   };
   const label = `${cluster.namespace}/${cluster.name}`;
-  options.log?.(`tripwire on ${label} for ${options.durationMs / 1000} s`);
+  options.log?.(`tripwire on ${label} for ${durationText(options.durationMs)}`);
   try {
     await Promise.all([
       followObjects(

@@ -3,7 +3,7 @@ import { fileBackupSource } from '../backup/file-source.js';
 import type { BackupSource } from '../backup/source.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { UsageError } from './errors.js';
-import { inSeconds, positiveInt, seconds } from './options.js';
+import { durationOption, positiveInt } from './options.js';
 
 const MIB = 1024 * 1024;
 
@@ -18,6 +18,7 @@ export interface BackupFlags {
   storageLocation?: string;
   storageLocationName?: string;
   veleroNamespace: string;
+  /** Durations in ms. */
   s3Timeout: number;
   s3Deadline: number;
   backupMemory: number;
@@ -40,17 +41,21 @@ export function backupOptions(command: Command): Command {
       'read the BackupStorageLocation object of this name from the cluster (in-cluster config or KUBECONFIG)',
     )
     .option('--velero-namespace <ns>', 'namespace of the BackupStorageLocation object', DEFAULTS.velero.namespace)
-    .option(
-      '--s3-timeout <seconds>',
-      `bound on each try of an object-storage request (connecting, the answer, a stalled download); ${DEFAULTS.storage.maxAttempts} tries at most`,
-      seconds,
-      inSeconds(DEFAULTS.storage.requestTimeoutMs),
+    .addOption(
+      durationOption(
+        command.name(),
+        '--s3-timeout <duration>',
+        `bound on each try of an object-storage request (connecting, the answer, a stalled download); ${DEFAULTS.storage.maxAttempts} tries at most`,
+        DEFAULTS.storage.requestTimeoutMs,
+      ),
     )
-    .option(
-      '--s3-deadline <seconds>',
-      'bound on the whole read of the backup from object storage: every try and the download',
-      seconds,
-      inSeconds(DEFAULTS.storage.deadlineMs),
+    .addOption(
+      durationOption(
+        command.name(),
+        '--s3-deadline <duration>',
+        'bound on the whole read of the backup from object storage: every try and the download',
+        DEFAULTS.storage.deadlineMs,
+      ),
     )
     .option(
       '--backup-memory <MiB>',
@@ -61,7 +66,7 @@ export function backupOptions(command: Command): Command {
 }
 
 export async function backupSourceFrom(command: string, flags: BackupFlags): Promise<BackupSource> {
-  const bounds = { timeoutMs: flags.s3Timeout * 1000, deadlineMs: flags.s3Deadline * 1000 };
+  const bounds = { timeoutMs: flags.s3Timeout, deadlineMs: flags.s3Deadline };
   if (flags.backup && flags.backupName) throw new UsageError(command, 'give --backup or --backup-name, not both');
   if (flags.backup && !flags.backup.startsWith('s3://')) return fileBackupSource(flags.backup);
   // The S3 and Kubernetes clients load only for backups that need them.

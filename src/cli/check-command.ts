@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import type { CheckFlags } from './check-flags.js';
 import { UsageError } from './errors.js';
-import { collect, inSeconds, seconds } from './options.js';
+import { collect, durationOption } from './options.js';
 
 export function addCheckCommand(program: Command): void {
   program
@@ -35,7 +35,7 @@ export function addCheckCommand(program: Command): void {
       "ask for the unpause forecast of the service's management cluster instead (exit 0 all SafeToUnpause, 1 review or unsafe, 2 error)",
     )
     .option('--cluster <namespace/name>', 'with --unpause: a Cluster to forecast (repeatable; default: all)', collect, [])
-    .option('--timeout <seconds>', 'deadline of the call', seconds, inSeconds(DEFAULTS.check.timeoutMs))
+    .addOption(durationOption('check', '--timeout <duration>', 'deadline of the call', DEFAULTS.check.timeoutMs))
     .action(async (flags: CheckFlags) => {
       try {
         await runChosen(flags);

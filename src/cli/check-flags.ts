@@ -19,5 +19,6 @@ export interface CheckFlags {
   unpause?: boolean;
   /** With --unpause: `namespace/name` of the Clusters; all when empty. */
   cluster: string[];
+  /** In ms. */
   timeout: number;
 }

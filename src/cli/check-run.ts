@@ -2,6 +2,7 @@
 import { readBearerTokenFile } from '../rpc/bearer.js';
 import { clearTextRefusal, ServiceClient, usesTls, type ClientCredentials } from '../rpc/client.js';
 import { SERVICE_NAMES } from '../rpc/protos.js';
+import { presentsTls } from '../rpc/tls-probe.js';
 import { ServiceError, statusName } from '../rpc/service-error.js';
 import type { ReportError } from '../model/report.js';
 import { errorSections } from '../report/console.js';
@@ -29,6 +30,21 @@ interface CheckResponse {
 }
 
 const TLS_HINT = 'use --ca (or --tls)';
+
+/**
+ * A failed call, in words that say what to do: a clear-text channel refused by a server that
+ * presents TLS names the flag that is missing, instead of grpc-js's `No connection established`.
+ */
+export async function explainedFailure(what: string, flags: CheckFlags, err: ServiceError): Promise<Error> {
+  const detail = `${what} at ${flags.server}: ${callFailure(err)}`;
+  const clearText = !usesTls({ tls: flags.tls, caCert: flags.ca, clientCert: flags.cert });
+  if (statusName(err.code) === 'UNAVAILABLE' && clearText && (await presentsTls(flags.server))) {
+    return new Error(`${detail}; the server presents TLS: give its CA with --ca <file> (or --tls when a system CA signed its certificate)`, {
+      cause: err,
+    });
+  }
+  return new Error(detail, { cause: err });
+}
 
 /** The client of the service the flags name, after checking that they go together. */
 export async function connect(flags: CheckFlags): Promise<ServiceClient> {
@@ -59,10 +75,10 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
   };
   let response: CheckResponse;
   try {
-    response = await client.call<CheckResponse>('Check', request, { timeoutMs: flags.timeout * 1000 });
+    response = await client.call<CheckResponse>('Check', request, { timeoutMs: flags.timeout });
   } catch (err) {
     if (!(err instanceof ServiceError)) throw err;
-    throw new Error(`check ${flags.backupName} at ${flags.server}: ${callFailure(err)}`, { cause: err });
+    throw await explainedFailure(`check ${flags.backupName}`, flags, err);
   } finally {
     client.close();
   }

@@ -33,7 +33,7 @@ export async function runUnpauseCheck(flags: CheckFlags): Promise<void> {
     response = await client.call<ForecastUnpauseResponse>(
       'ForecastUnpause',
       { clusters: flags.cluster, skip_access_apiserver: flags.skipAccessApiserver === true },
-      { timeoutMs: flags.timeout * 1000 },
+      { timeoutMs: flags.timeout },
     );
   } catch (err) {
     if (!(err instanceof ServiceError)) throw err;

@@ -5,7 +5,7 @@
  */
 import { statusName, ServiceError } from '../rpc/service-error.js';
 import type { CheckFlags } from './check-flags.js';
-import { callFailure, connect } from './check-run.js';
+import { connect, explainedFailure } from './check-run.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK } from './errors.js';
 
 interface LocationReadiness {
@@ -51,13 +51,13 @@ export async function runWatch(flags: CheckFlags): Promise<void> {
           process.stdout.write(renderReadiness(l));
         }
       },
-      { timeoutMs: flags.timeout * 1000, signal: controller.signal },
+      { timeoutMs: flags.timeout, signal: controller.signal },
     );
   } catch (err) {
     // The deadline is how a bounded watch ends; anything else is an error.
     if (!(err instanceof ServiceError) || statusName(err.code) !== 'DEADLINE_EXCEEDED' || last.size === 0) {
-      const detail = err instanceof ServiceError ? callFailure(err) : String(err);
-      throw new Error(`check --watch at ${flags.server}: ${detail}`, { cause: err });
+      if (err instanceof ServiceError) throw await explainedFailure('check --watch', flags, err);
+      throw new Error(`check --watch at ${flags.server}: ${String(err)}`, { cause: err });
     }
   } finally {
     process.off('SIGINT', interrupt);

@@ -7,15 +7,15 @@ import type { DriftReport } from '../model/report.js';
 import { renderConsole } from '../report/console.js';
 import { withoutHealthy } from '../report/filter.js';
 import { renderHtml } from '../report/html.js';
-import { writeJsonReport } from '../report/json.js';
+import { renderJson } from '../report/json.js';
 import { remediationPlan } from '../remediate/plan.js';
-import { assertWritable, writeFileAtomic } from '../util/atomic-write.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
-import { credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
+import { credentialOptions, durationOption, positiveInt } from './options.js';
 import { runDeadline } from './deadline.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger, wantsColor } from './log.js';
+import { checkOutput, STDOUT, wordsStream, writeOutput } from './output.js';
 import { CLI_WORDS } from './words.js';
 
 interface DetectFlags extends BackupFlags {
@@ -33,6 +33,7 @@ interface DetectFlags extends BackupFlags {
   vsphereCaFile?: string;
   vsphereThumbprint: string[];
   vsphereTrustedHost: string[];
+  /** Durations in ms. */
   vsphereTimeout: number;
   apiserverTimeout: number;
   apiserverConcurrency: number;
@@ -50,7 +51,12 @@ export function addDetectCommand(program: Command): void {
     )
     .option('--ignore-healthy-resources', 'leave Healthy clusters and machines out of the lists')
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
-    .option('-o, --output <file>', 'where to write the report; repeat for several formats', (v: string, p: string[]) => [...p, v], [])
+    .option(
+      '-o, --output <file>',
+      'where to write the report (- for stdout, the summary then goes to stderr); repeat for several formats',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .option('--skip-access-apiserver', "do not contact the workload clusters' API servers")
     .option('--inventory <file>', 'use an inventory snapshot (from `drift-detector inventory`) instead of live vCenters')
     .option(
@@ -58,57 +64,62 @@ export function addDetectCommand(program: Command): void {
       'VMs you know (glob patterns on names or inventory paths, e.g. from `drift-detector baseline`): not flagged',
     )
     .option('--exit-code', 'exit 0 when nothing is to be done, 1 when remediation or confirmation is needed, 2 on error')
-    .option(
-      '--apiserver-timeout <seconds>',
-      "timeout for reading one workload cluster's Nodes",
-      seconds,
-      inSeconds(DEFAULTS.apiserver.timeoutMs),
+    .addOption(
+      durationOption(
+        'detect',
+        '--apiserver-timeout <duration>',
+        "timeout for reading one workload cluster's Nodes",
+        DEFAULTS.apiserver.timeoutMs,
+      ),
     )
     .option('--apiserver-concurrency <n>', 'workload clusters read at once', positiveInt, DEFAULTS.apiserver.concurrency)
-    .option(
-      '--timeout <seconds>',
-      'bound on the whole run; past it, detect stops with an error',
-      seconds,
-      inSeconds(DEFAULTS.detect.timeoutMs),
+    .addOption(
+      durationOption(
+        'detect',
+        '--timeout <duration>',
+        'bound on the whole run; past it, detect stops with an error',
+        DEFAULTS.detect.timeoutMs,
+      ),
     );
   credentialOptions(command);
-  command.action(async (flags: DetectFlags, cmd: Command) => {
-    const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
-    const debug = debugLogger(debugEnabled === true);
-    const outputs = reportOutputs(flags);
-    for (const out of outputs) await assertWritable(out.path);
+  command.action(runDetect);
+}
 
-    // Before anything is read, and before the deadline's timer starts: a bad credential or trust
-    // flag is a usage problem, and a refused file must end the process, not leave the timer holding it.
-    const credentials = await credentialOverrides(flags);
-    const ignore = flags.ignoreFile ? await readIgnoreFile(flags.ignoreFile) : undefined;
-    const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
-    const source = await backupSourceFrom('detect', flags);
-    const deadline = runDeadline('detect', flags.timeout, 'the backup and vCenters are this slow');
-    const report = await detectDrift(source, {
-      signal: deadline.signal,
-      insecureSkipVerify: flags.insecureSkipVerify === true,
-      skipAccessApiServer: flags.skipAccessApiserver === true,
-      inventory,
-      ignore,
-      credentials,
-      words: CLI_WORDS,
-      vcenterTimeoutMs: flags.vsphereTimeout * 1000,
-      backupMemoryBudgetBytes: backupMemoryBytes(flags),
-      apiserverTimeoutMs: flags.apiserverTimeout * 1000,
-      apiserverConcurrency: flags.apiserverConcurrency,
-      debug,
-    }).finally(deadline.done);
-    const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
-    for (const out of outputs) {
-      if (out.format === 'json') await writeJsonReport(out.path, shown);
-      else await writeFileAtomic(out.path, renderHtml(shown, remediationPlan(shown)), 0o644);
-      debug(`report: ${out.format} written to ${out.path}`);
-    }
-    const jsonPath = outputs.find((o) => o.format === 'json')?.path ?? outputs[0]!.path;
-    process.stdout.write(renderConsole(shown, { color: wantsColor(process.stdout), reportPath: jsonPath }));
-    process.exitCode = flags.exitCode ? exitCodeFor(report) : EXIT_OK;
-  });
+async function runDetect(flags: DetectFlags, cmd: Command): Promise<void> {
+  const { debug: debugEnabled } = cmd.optsWithGlobals<{ debug?: boolean }>();
+  const debug = debugLogger(debugEnabled === true);
+  const outputs = reportOutputs(flags);
+  for (const out of outputs) await checkOutput(out.path);
+
+  // Before anything is read, and before the deadline's timer starts: a bad credential or trust
+  // flag is a usage problem, and a refused file must end the process, not leave the timer holding it.
+  const credentials = await credentialOverrides(flags);
+  const ignore = flags.ignoreFile ? await readIgnoreFile(flags.ignoreFile) : undefined;
+  const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
+  const source = await backupSourceFrom('detect', flags);
+  const deadline = runDeadline('detect', flags.timeout, 'the backup and vCenters are this slow');
+  const report = await detectDrift(source, {
+    signal: deadline.signal,
+    insecureSkipVerify: flags.insecureSkipVerify === true,
+    skipAccessApiServer: flags.skipAccessApiserver === true,
+    inventory,
+    ignore,
+    credentials,
+    words: CLI_WORDS,
+    vcenterTimeoutMs: flags.vsphereTimeout,
+    backupMemoryBudgetBytes: backupMemoryBytes(flags),
+    apiserverTimeoutMs: flags.apiserverTimeout,
+    apiserverConcurrency: flags.apiserverConcurrency,
+    debug,
+  }).finally(deadline.done);
+  const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
+  for (const out of outputs) {
+    await writeOutput(out.path, out.format === 'json' ? renderJson(shown) : renderHtml(shown, remediationPlan(shown)), 0o644);
+    debug(`report: ${out.format} written to ${out.path}`);
+  }
+  const words = wordsStream(outputs.map((o) => o.path));
+  words.write(renderConsole(shown, { color: wantsColor(words), written: outputs }));
+  process.exitCode = flags.exitCode ? exitCodeFor(report) : EXIT_OK;
 }
 
 type ReportFormat = 'json' | 'html';
@@ -119,6 +130,7 @@ type ReportFormat = 'json' | 'html';
  */
 export function reportOutputs(flags: Pick<DetectFlags, 'format' | 'output'>): Array<{ path: string; format: ReportFormat }> {
   if (flags.output.length === 0) throw new UsageError('detect', 'required option -o, --output <file> not given');
+  if (flags.output.filter((o) => o === STDOUT).length > 1) throw new UsageError('detect', '-o - (standard output) can be given once');
   const byExtension = (path: string): ReportFormat => (/\.html?$/i.test(path) ? 'html' : 'json');
   if (!flags.format) return flags.output.map((path) => ({ path, format: byExtension(path) }));
   const formats = flags.format.split(',').map((f) => f.trim());

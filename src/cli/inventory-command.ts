@@ -52,7 +52,7 @@ export function addInventoryCommand(program: Command): void {
       credentials: flags,
       output: flags.output,
       insecureSkipVerify: flags.insecureSkipVerify === true,
-      timeoutMs: flags.vsphereTimeout * 1000,
+      timeoutMs: flags.vsphereTimeout,
       maxRetainedBytes: backupMemoryBytes(flags),
       words: CLI_WORDS,
       certificateHints: INVENTORY_CERTIFICATE_HINTS,

@@ -1,21 +1,30 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULTS, SECOND } from '../config/defaults.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULTS } from '../config/defaults.js';
+import { durationText, readDuration } from '../config/values.js';
+import { UsageError } from './errors.js';
 
-export function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
-  return n;
+/**
+ * A time flag (`--timeout <duration>`), read as every duration of the product is: `30s`, `5m`,
+ * `1h30m`; a bare number is refused with the unit it needs. The value is in ms; its default is
+ * shown as a duration.
+ */
+export function durationOption(command: string, flags: string, description: string, defaultMs?: number): Option {
+  const flag = flags.split(/[ ,]/)[0]!;
+  const option = new Option(flags, description).argParser((value: string) => {
+    const read = readDuration(value);
+    if ('ms' in read && read.ms > 0) return read.ms;
+    throw new UsageError(
+      command,
+      `${flag} ${'bare' in read ? read.problem : `${value}: expected a duration of more than zero, such as 30s, 10m or 1h`}`,
+    );
+  });
+  return defaultMs === undefined ? option : option.default(defaultMs, durationText(defaultMs));
 }
 
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
   return n;
-}
-
-/** A default of DEFAULTS in ms, as the number of seconds a `<seconds>` flag takes. */
-export function inSeconds(ms: number): number {
-  return ms / SECOND;
 }
 
 /** Appends each value of a repeatable flag. */
@@ -40,5 +49,7 @@ export function credentialOptions(command: Command): Command {
       collect,
       [],
     )
-    .option('--vsphere-timeout <seconds>', 'timeout for each vCenter request', seconds, inSeconds(DEFAULTS.vsphere.requestTimeoutMs));
+    .addOption(
+      durationOption(command.name(), '--vsphere-timeout <duration>', 'timeout for each vCenter request', DEFAULTS.vsphere.requestTimeoutMs),
+    );
 }

@@ -7,13 +7,13 @@ import type { DriftReport } from '../model/report.js';
 import { readReportFile } from '../report/read.js';
 import { remediationPlan, type MachinePlan } from '../remediate/plan.js';
 import { renderPlanJson, renderPlanSh, renderPlanText } from '../remediate/render.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import { printable } from '../util/shell.js';
 import { backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { CLI_WORDS } from './words.js';
 import { EXIT_ACTION_NEEDED, EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
-import { credentialOptions, inSeconds, seconds } from './options.js';
+import { credentialOptions, durationOption } from './options.js';
+import { checkOutput, STDOUT, writeOutput } from './output.js';
 
 interface RemediateFlags extends BackupFlags {
   report?: string;
@@ -22,6 +22,7 @@ interface RemediateFlags extends BackupFlags {
   apply?: boolean;
   yes?: boolean;
   etcdMemberRemoved: string[];
+  /** Durations in ms. */
   maxReportAge: number;
   insecureSkipVerify?: boolean;
   skipAccessApiserver?: boolean;
@@ -48,7 +49,7 @@ export function addRemediateCommand(program: Command): void {
     .addOption(
       new Option('--format <format>', 'text to read, json to drive, sh to review and run').choices(['text', 'json', 'sh']).default('text'),
     )
-    .option('-o, --output <file>', 'write the plan to this file instead of stdout')
+    .option('-o, --output <file>', 'write the plan to this file (- or none: stdout)')
     .option('--apply', "do it: delete the Ghosts' Nodes, power off and destroy their VMs (dry run without it)")
     .option('--yes', 'with --apply: do not ask per VM (needed when stdin is not a terminal)')
     .option(
@@ -57,18 +58,22 @@ export function addRemediateCommand(program: Command): void {
       names,
       [],
     )
-    .option('--max-report-age <seconds>', 'with --apply: refuse an older report', seconds, inSeconds(DEFAULTS.remediate.maxReportAgeMs))
+    .addOption(
+      durationOption('remediate', '--max-report-age <duration>', 'with --apply: refuse an older report', DEFAULTS.remediate.maxReportAgeMs),
+    )
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
     .option('--skip-access-apiserver', "do not contact the workload clusters' API servers (their Nodes stay)");
   backupOptions(command);
   credentialOptions(command);
   command.action(async (flags: RemediateFlags, cmd: Command) => {
     if (!flags.report) throw new UsageError('remediate', 'required option --report <file> not given');
+    if (!flags.apply) refuseApplyOnly(flags, cmd);
+    const output = flags.output ?? STDOUT;
+    if (!flags.apply) await checkOutput(output);
     const report: DriftReport = await readReportFile(flags.report);
     if (!flags.apply) {
-      const text = RENDER[flags.format](remediationPlan(report));
-      if (flags.output) await writeFileAtomic(flags.output, text, flags.format === 'sh' ? 0o755 : 0o644);
-      else process.stdout.write(text);
+      await writeOutput(output, RENDER[flags.format](remediationPlan(report)), flags.format === 'sh' ? 0o755 : 0o644);
+      if (output !== STDOUT) process.stdout.write(`Remediation plan (${flags.format}) written to ${printable(output)}\n`);
       process.exitCode = EXIT_OK;
       return;
     }
@@ -91,8 +96,8 @@ async function apply(report: DriftReport, flags: RemediateFlags, debug: (m: stri
     skipAccessApiServer: flags.skipAccessApiserver === true,
     credentials: await credentialOverrides(flags),
     words: CLI_WORDS,
-    vcenterTimeoutMs: flags.vsphereTimeout * 1000,
-    maxReportAgeMs: flags.maxReportAge * 1000,
+    vcenterTimeoutMs: flags.vsphereTimeout,
+    maxReportAgeMs: flags.maxReportAge,
     etcdMemberRemoved: new Set(flags.etcdMemberRemoved),
     confirm: flags.yes ? () => Promise.resolve(true) : askOnTerminal,
     log,
@@ -101,6 +106,21 @@ async function apply(report: DriftReport, flags: RemediateFlags, debug: (m: stri
   for (const e of result.entries) process.stdout.write(`${[e.outcome, e.cluster ?? '', e.machine, e.reason].map(printable).join('\t')}\n`);
   if (result.entries.length === 0) process.stdout.write('no Ghost in the report: nothing to do\n');
   return result;
+}
+
+/** Options that only --apply reads: given without it, the operator expected an action that a dry run does not take. */
+function refuseApplyOnly(flags: RemediateFlags, cmd: Command): void {
+  const given = [
+    flags.yes ? '--yes' : undefined,
+    flags.etcdMemberRemoved.length > 0 ? '--etcd-member-removed' : undefined,
+    cmd.getOptionValueSource('maxReportAge') === 'cli' ? '--max-report-age' : undefined,
+  ].filter((f) => f !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(
+      'remediate',
+      `${given.join(' and ')} only ${given.length === 1 ? 'means' : 'mean'} something with --apply: add --apply to act, or leave ${given.length === 1 ? 'it' : 'them'} out for the plan`,
+    );
+  }
 }
 
 async function askOnTerminal(entry: MachinePlan): Promise<boolean> {

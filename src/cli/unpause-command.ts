@@ -7,18 +7,9 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
-import { parseGoDuration } from '../forecast/selectors.js';
 import { UsageError } from './errors.js';
-import { collect, credentialOptions, inSeconds, positiveInt, seconds } from './options.js';
+import { collect, credentialOptions, durationOption, positiveInt } from './options.js';
 import type { UnpauseFlags } from './unpause-flags.js';
-
-/** `--watch 10m`: a Go duration (as Cluster API writes them) or a number of seconds. */
-export function duration(value: string): number {
-  const parsed = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : parseGoDuration(value);
-  if (parsed === undefined || !Number.isFinite(parsed) || parsed <= 0)
-    throw new InvalidArgumentError('expected a duration such as 90s, 10m or 1h');
-  return parsed;
-}
 
 /** `--cluster ns/name`. */
 function clusterName(value: string, previous: string[]): string[] {
@@ -40,18 +31,22 @@ export function addUnpauseCommand(program: Command): void {
     .option('-o, --output <file>', 'write the forecast to this file instead of stdout')
     .option('--insecure-skip-verify', 'skip TLS verification of vCenters and workload API servers')
     .option('--skip-access-apiserver', "do not contact the workload clusters' API servers (what needs their Nodes is unknown)")
-    .option(
-      '--apiserver-timeout <seconds>',
-      "timeout for reading one workload cluster's Nodes and etcd Pods",
-      seconds,
-      inSeconds(DEFAULTS.apiserver.timeoutMs),
+    .addOption(
+      durationOption(
+        'unpause',
+        '--apiserver-timeout <duration>',
+        "timeout for reading one workload cluster's Nodes and etcd Pods",
+        DEFAULTS.apiserver.timeoutMs,
+      ),
     )
     .option('--apiserver-concurrency <n>', 'workload clusters read at once', positiveInt, DEFAULTS.apiserver.concurrency)
-    .option(
-      '--timeout <seconds>',
-      'bound on the forecast; past it, unpause stops with an error',
-      seconds,
-      inSeconds(DEFAULTS.unpause.timeoutMs),
+    .addOption(
+      durationOption(
+        'unpause',
+        '--timeout <duration>',
+        'bound on the forecast; past it, unpause stops with an error',
+        DEFAULTS.unpause.timeoutMs,
+      ),
     )
     .option('--apply', 'unpause: SafeToUnpause clusters, ReviewBeforeUnpause ones with --accept, UnsafeToUnpause never')
     .option('--yes', 'with --apply: do not ask per cluster (needed when stdin is not a terminal)')
@@ -63,10 +58,12 @@ export function addUnpauseCommand(program: Command): void {
       '--skip-remediation',
       'with --apply: annotate the Machines a MachineHealthCheck would delete with cluster.x-k8s.io/skip-remediation first',
     )
-    .option(
-      '--watch <duration>',
-      'with --apply: for this long (e.g. 10m), pause a cluster again on a Machine or etcd change the forecast did not list',
-      duration,
+    .addOption(
+      durationOption(
+        'unpause',
+        '--watch <duration>',
+        'with --apply: for this long (e.g. 10m), pause a cluster again on a Machine or etcd change the forecast did not list',
+      ),
     );
   credentialOptions(command);
   command.action(async (flags: UnpauseFlags, cmd: Command) => {

@@ -8,6 +8,7 @@ export interface UnpauseFlags extends CredentialSources {
   output?: string;
   insecureSkipVerify?: boolean;
   skipAccessApiserver?: boolean;
+  /** In ms, as every duration flag. */
   apiserverTimeout: number;
   apiserverConcurrency: number;
   timeout: number;
@@ -15,7 +16,7 @@ export interface UnpauseFlags extends CredentialSources {
   yes?: boolean;
   accept?: string;
   skipRemediation?: boolean;
-  /** Seconds. */
+  /** In ms. */
   watch?: number;
   vsphereTimeout: number;
 }

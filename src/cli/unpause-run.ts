@@ -35,8 +35,8 @@ export async function runUnpause(flags: UnpauseFlags, debugEnabled: boolean): Pr
     skipAccessApiServer: flags.skipAccessApiserver === true,
     credentials,
     words: CLI_WORDS,
-    vcenterTimeoutMs: flags.vsphereTimeout * 1000,
-    apiserverTimeoutMs: flags.apiserverTimeout * 1000,
+    vcenterTimeoutMs: flags.vsphereTimeout,
+    apiserverTimeoutMs: flags.apiserverTimeout,
     apiserverConcurrency: flags.apiserverConcurrency,
     signal: deadline.signal,
     debug,
@@ -93,7 +93,7 @@ async function watchUnpaused(
       const seen = result.workloads.find((w) => w.namespace === cluster.namespace && w.cluster === cluster.name);
       const workload = seen?.reached ? await workloadOf(client, cluster, seen.etcdMembers, flags, debug) : undefined;
       const outcome = await runTripwire(client, cluster, {
-        durationMs: (flags.watch ?? 0) * 1000,
+        durationMs: flags.watch ?? 0,
         machines,
         ...(workload ? { workload } : {}),
         log,
@@ -118,7 +118,7 @@ async function workloadOf(client: KubeClient, cluster: ClusterForecast, members:
       kubeconfig: decodeSecretValue(data['value']),
       members,
       insecureSkipVerify: flags.insecureSkipVerify === true,
-      timeoutMs: flags.apiserverTimeout * 1000,
+      timeoutMs: flags.apiserverTimeout,
     };
   } catch (err) {
     debug(`tripwire on ${cluster.namespace}/${cluster.name}: etcd members not followed: ${(err as Error).message}`);

@@ -120,6 +120,8 @@ export const DEFAULTS = freeze({
     maxReceiveMessageBytes: 128 * 1024 * 1024,
     /** Calls in flight may finish for this long after SIGTERM. */
     shutdownTimeoutMs: 10 * SECOND,
+    /** Where serve's own objects live (its Lease, its verdict key) when the pod's service account does not say. */
+    namespace: 'drift-detector',
     /** A result of the readiness watch stands for a fresh analysis for this long (the gate answers from it). */
     analysisMaxAgeMs: 10 * MINUTE,
   },
@@ -134,6 +136,22 @@ export const DEFAULTS = freeze({
     events: true,
     /** Where the finished backups are listed: the cluster's Backup objects when serve has a cluster, else the bucket. */
     source: 'auto' as const satisfies WatchSource,
+    /** Completed backups of each location kept with a verdict: the newest, and older ones a denial can point to. */
+    depth: 3,
+    /** Re-analysis of the older backups of `depth` (the newest: every interval). */
+    olderIntervalMs: 60 * MINUTE,
+    /** A completion further than this past the service's clock is a clock that runs ahead: a warning, not the newest backup. */
+    clockSkewMs: 5 * MINUTE,
+    /** One replica runs the watch, through a coordination.k8s.io/v1 Lease (client-go's timings). */
+    leaderElection: Object.freeze({
+      enabled: true,
+      leaseName: 'drift-detector-readiness',
+      leaseDurationMs: 15 * SECOND,
+      renewDeadlineMs: 10 * SECOND,
+      retryPeriodMs: 2 * SECOND,
+    }),
+    /** The Secret (in the service's namespace) whose key signs the verdicts written on Backups; created when absent. */
+    verdictKeySecret: 'drift-detector-verdict-key',
   },
   /** The admission webhook of `serve` (no listener unless webhook.listen is set). */
   webhook: {

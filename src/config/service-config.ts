@@ -37,6 +37,9 @@
  *   maxAge: 10m                     # a readiness-watch result this fresh answers for its backup
  *   ignoreFile: /config/driftignore # VMs the operator knows, as `detect --ignore-file` (read at start)
  * watch: { enabled: true, interval: 10m, events: true, source: auto }  # re-analyse each location's newest backup (source: auto | bucket | cluster)
+ *   # depth: 3, olderInterval: 1h, clockSkew: 5m, verdictKeySecret: drift-detector-verdict-key
+ *   # leaderElection: { enabled: true, namespace: drift-detector, leaseName: drift-detector-readiness,
+ *   #                   leaseDuration: 15s, renewDeadline: 10s, retryPeriod: 2s }   # one replica runs the watch
  * vsphere: { username: admin@vsphere.local, passwordFile: /secrets/vsphere-password, credentialsFile: /secrets/vcenters.yaml }
  *   # the vCenters trusted with these credentials beside those the system CAs verify (README, Security):
  *   # caFile: vcenter-ca.pem, thumbprints: { vc01.example.com: "3F:A2:..." }, trustedHosts: [vc02.example.com]
@@ -86,6 +89,26 @@ export interface WatchConfig {
   events: boolean;
   /** Backup objects in the cluster, or the bucket's velero-backup.json; auto: the cluster when one is configured. */
   source: WatchSource;
+  /** Completed backups of each location that keep a verdict (newest first). Unset here and below: DEFAULTS.watch. */
+  depth?: number;
+  /** Re-analysis of the older ones. */
+  olderIntervalMs?: number;
+  /** A completion further ahead of the clock than this is set aside. */
+  clockSkewMs?: number;
+  leaderElection?: LeaderElectionConfig;
+  /** The Secret whose key signs the verdicts on Backups, in leaderElection.namespace. */
+  verdictKeySecret?: string;
+}
+
+/** One replica runs the watch (client-go's leader election); every replica serves. */
+export interface LeaderElectionConfig {
+  enabled: boolean;
+  /** Where the Lease and the verdict key live; unset: the pod's namespace, else DEFAULTS.service.namespace. */
+  namespace?: string;
+  leaseName: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
 }
 
 /** Everything `serve` is configured with but its storage locations (storage/configured-locations.ts reads those). */
@@ -135,12 +158,7 @@ export function readServiceSettings({ origin, reader: r, pathOf }: ServiceSource
     logLevel: r.logLevel('logLevel') ?? DEFAULTS.service.logLevel,
     gate,
     analysis,
-    watch: {
-      enabled: r.bool('watch.enabled') ?? DEFAULTS.watch.enabled,
-      intervalMs: r.duration('watch.interval', { positive: true }) ?? DEFAULTS.watch.intervalMs,
-      events: r.bool('watch.events') ?? DEFAULTS.watch.events,
-      source: r.choice('watch.source', WATCH_SOURCES) ?? DEFAULTS.watch.source,
-    },
+    watch: readWatchConfig(r),
     vsphere,
     maxReceiveMessageBytes: r.positiveInt('limits.maxReceiveMessageBytes') ?? DEFAULTS.service.maxReceiveMessageBytes,
     shutdownTimeoutMs: r.duration('shutdownTimeout', { positive: true }) ?? DEFAULTS.service.shutdownTimeoutMs,
@@ -162,6 +180,44 @@ function readWebhookConfig(r: ConfigReader, pathOf: PathOf): WebhookConfig | und
   if (!certFile) return r.refuse('webhook.tls.certFile', 'required with webhook.listen (the API server calls webhooks over HTTPS only)');
   if (!keyFile) return r.refuse('webhook.tls.keyFile', 'required with webhook.listen');
   return { listen, certFile: pathOf('webhook.tls.certFile', certFile), keyFile: pathOf('webhook.tls.keyFile', keyFile), deadlineMs };
+}
+
+function readWatchConfig(r: ConfigReader): WatchConfig {
+  const positive = { positive: true };
+  const w = DEFAULTS.watch;
+  return {
+    enabled: r.bool('watch.enabled') ?? w.enabled,
+    intervalMs: r.duration('watch.interval', positive) ?? w.intervalMs,
+    events: r.bool('watch.events') ?? w.events,
+    source: r.choice('watch.source', WATCH_SOURCES) ?? w.source,
+    depth: r.positiveInt('watch.depth') ?? w.depth,
+    olderIntervalMs: r.duration('watch.olderInterval', positive) ?? w.olderIntervalMs,
+    clockSkewMs: r.duration('watch.clockSkew') ?? w.clockSkewMs,
+    leaderElection: readLeaderElection(r),
+    verdictKeySecret: r.objectName('watch.verdictKeySecret', 'Secret') ?? w.verdictKeySecret,
+  };
+}
+
+/** client-go's rule: the leader gives up (renew deadline) before anyone may take over (lease duration), with retries in between. */
+function readLeaderElection(r: ConfigReader): LeaderElectionConfig {
+  const positive = { positive: true };
+  const d = DEFAULTS.watch.leaderElection;
+  const namespace = r.objectName('watch.leaderElection.namespace', 'namespace');
+  const config: LeaderElectionConfig = {
+    enabled: r.bool('watch.leaderElection.enabled') ?? d.enabled,
+    ...(namespace ? { namespace } : {}),
+    leaseName: r.objectName('watch.leaderElection.leaseName', 'Lease') ?? d.leaseName,
+    leaseDurationMs: r.duration('watch.leaderElection.leaseDuration', positive) ?? d.leaseDurationMs,
+    renewDeadlineMs: r.duration('watch.leaderElection.renewDeadline', positive) ?? d.renewDeadlineMs,
+    retryPeriodMs: r.duration('watch.leaderElection.retryPeriod', positive) ?? d.retryPeriodMs,
+  };
+  if (config.renewDeadlineMs >= config.leaseDurationMs) {
+    r.refuse('watch.leaderElection.renewDeadline', 'must be shorter than leaseDuration (the leader stops before another may start)');
+  }
+  if (config.retryPeriodMs * 1.2 >= config.renewDeadlineMs) {
+    r.refuse('watch.leaderElection.retryPeriod', 'must be shorter than renewDeadline / 1.2 (a renewal needs room for a retry)');
+  }
+  return config;
 }
 
 function readAnalysisConfig(r: ConfigReader, pathOf: PathOf): AnalysisConfig {

@@ -119,15 +119,14 @@ export class ConfigReader {
     return n;
   }
 
-  /** In ms: `90s`, `10m`, `1h`, `500ms`, or a number of seconds. `positive`: zero is refused. */
+  /** In ms: `90s`, `10m`, `1h`, `500ms`, `1h30m`; a bare number is refused (seconds or minutes?). `positive`: zero is refused. */
   duration(key: string, rule: { positive?: boolean } = {}): number | undefined {
     const v = this.value(key);
     if (v === undefined) return undefined;
-    const ms = parseDuration(v);
-    if (ms === undefined || (rule.positive && ms === 0)) {
-      return this.refuse(key, `expected a duration such as 30s, 10m or 1h${rule.positive ? ' (more than zero)' : ''}${this.quoted(v)}`);
-    }
-    return ms;
+    const read = readDuration(v);
+    if ('ms' in read && !(rule.positive && read.ms === 0)) return read.ms;
+    if ('bare' in read) return this.refuse(key, read.problem);
+    return this.refuse(key, `expected a duration such as 30s, 10m or 1h${rule.positive ? ' (more than zero)' : ''}${this.quoted(v)}`);
   }
 
   logLevel(key: string): LogLevel | undefined {
@@ -196,15 +195,26 @@ export function parseYamlText(text: string, refuse: Refuse): unknown {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: 60 * MINUTE };
 
-/** In ms: Go's time.ParseDuration style, which Kubernetes users know (1h30m, 90s, 250ms), or seconds. */
-export function parseDuration(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * SECOND : undefined;
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * SECOND;
+/**
+ * A duration as the product reads it everywhere (flags, the service's YAML, environment variables,
+ * the plugin's ConfigMap): Go's time.ParseDuration style, which Kubernetes users know (1h30m, 90s,
+ * 250ms). A bare number other than 0 is refused with the unit it needs: `5` could mean seconds or
+ * minutes, and help texts say "e.g. 5m".
+ */
+export function readDuration(value: unknown): { ms: number } | { problem: string; bare?: true } {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+  if (text === undefined) return { problem: 'expected a duration such as 30s, 10m or 1h' };
+  if (/^0+(\.0+)?$/.test(text)) return { ms: 0 };
+  if (/^\d+(\.\d+)?$/.test(text)) return { problem: `${text}: give a unit, e.g. ${text}s or ${text}m`, bare: true };
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
-  return parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return { problem: 'expected a duration such as 30s, 10m or 1h' };
+  return { ms: parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0) };
+}
+
+/** In ms, or undefined when readDuration refuses it. */
+export function parseDuration(value: unknown): number | undefined {
+  const read = readDuration(value);
+  return 'ms' in read ? read.ms : undefined;
 }
 
 /** The way parseDuration reads it back, in the largest whole unit: `10m`, `30s`, `250ms`. */

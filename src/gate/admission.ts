@@ -96,14 +96,21 @@ export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[], un
   }
   const scope = blocked.map((d) => `${d.namespace}/${d.name}`).join(',');
   lines.push(
-    'Nothing was restored. Clean up the drift (delete the ghost VMs or confirm them) and restore again, or restore anyway, taking responsibility:',
-    `  Velero < 1.16:  velero restore create ${from} --labels ${OVERRIDE_ANNOTATION}=<ticket>`,
-    `  Velero >= 1.16: velero restore create ${from} --annotations ${OVERRIDE_ANNOTATION}="<reason>"`,
-    `  any version:    velero restore create ${from} -o yaml > restore.yaml; add metadata.annotations ${OVERRIDE_ANNOTATION}: "<reason>"; kubectl create -f restore.yaml`,
+    ...overrideCommands(from),
     // A label value cannot hold "ns/name,...": on Velero < 1.16 the scope goes in through the -o yaml route.
     `Narrow the override to these clusters with the annotation ${OVERRIDE_CLUSTERS_ANNOTATION}: "${scope}" (Velero >= 1.16, or the -o yaml route).`,
   );
   return lines.join('\n');
+}
+
+/** How to restore anyway, for every Velero CLI generation; `from` is `--from-backup B` or `--from-schedule S`. */
+export function overrideCommands(from: string): string[] {
+  return [
+    'Nothing was restored. Clean up the drift (delete the ghost VMs or confirm them) and restore again, or restore anyway, taking responsibility:',
+    `  Velero < 1.16:  velero restore create ${from} --labels ${OVERRIDE_ANNOTATION}=<ticket>`,
+    `  Velero >= 1.16: velero restore create ${from} --annotations ${OVERRIDE_ANNOTATION}="<reason>"`,
+    `  any version:    velero restore create ${from} -o yaml > restore.yaml; add metadata.annotations ${OVERRIDE_ANNOTATION}: "<reason>"; kubectl create -f restore.yaml`,
+  ];
 }
 
 function names(list: string[]): string {

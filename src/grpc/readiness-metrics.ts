@@ -8,8 +8,12 @@ import type { LocationReadiness, ReadinessMetrics } from '../app/readiness.js';
 import type { ClusterReadiness } from '../app/readiness-verdict.js';
 
 export interface ReadinessGauges extends ReadinessMetrics {
-  /** Where the gauges read the state from (the running watch), and its watch.interval in seconds. */
-  bind(snapshot: () => LocationReadiness[], intervalSeconds: number): void;
+  /**
+   * Where the gauges read the state from (the running watch; empty on a replica that does not run
+   * it, so that only the leader's series exist), its watch.interval in seconds, and since when it
+   * runs (ms since the epoch; default: the bind).
+   */
+  bind(snapshot: () => LocationReadiness[], intervalSeconds: number, runningSince?: () => number | undefined): void;
 }
 
 const BACKUP_LABELS = ['storage_location', 'backup'] as const;
@@ -117,7 +121,7 @@ export function createReadinessMetrics(registry: Registry): ReadinessGauges {
     },
   });
   // The stale-analysis alert counts from here for a location that has never had a success.
-  let startedSeconds = 0;
+  let startedSeconds = () => 0;
   new Gauge({
     name: 'drift_detector_readiness_watch_start_timestamp_seconds',
     help: 'When the readiness watch started watching the storage location, in seconds since the epoch',
@@ -125,14 +129,22 @@ export function createReadinessMetrics(registry: Registry): ReadinessGauges {
     registers,
     collect() {
       this.reset();
-      for (const s of snapshot()) this.set({ storage_location: s.location }, startedSeconds);
+      for (const s of snapshot()) this.set({ storage_location: s.location }, startedSeconds());
     },
   });
-  const lastSuccess = new Gauge({
+  const lastSuccess = new Map<string, number>();
+  new Gauge({
     name: 'drift_detector_readiness_last_success_timestamp_seconds',
     help: 'Time of the last successful readiness analysis of the storage location, in seconds since the epoch',
     labelNames: ['storage_location'],
     registers,
+    collect() {
+      this.reset();
+      for (const s of snapshot()) {
+        const at = lastSuccess.get(s.location);
+        if (at !== undefined) this.set({ storage_location: s.location }, at);
+      }
+    },
   });
   const duration = new Histogram({
     name: 'drift_detector_readiness_analysis_duration_seconds',
@@ -148,14 +160,15 @@ export function createReadinessMetrics(registry: Registry): ReadinessGauges {
     registers,
   });
   return {
-    bind(source, interval) {
+    bind(source, interval, runningSince) {
       snapshot = source;
       intervalSeconds = interval;
-      startedSeconds = Date.now() / 1000;
+      const bound = Date.now();
+      startedSeconds = () => (runningSince?.() ?? bound) / 1000;
     },
     analysed(location, { ok, seconds }) {
       duration.observe({ storage_location: location }, seconds);
-      if (ok) lastSuccess.set({ storage_location: location }, Date.now() / 1000);
+      if (ok) lastSuccess.set(location, Date.now() / 1000);
       else failures.inc({ storage_location: location });
     },
     failed(location) {

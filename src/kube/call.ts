@@ -10,7 +10,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { redacted } from '../util/redact.js';
 import { boundedHttpLibrary, ResponseTooLargeError } from './bounded-http.js';
 
-export type KubeVerb = 'read' | 'list' | 'patch' | 'create' | 'delete';
+export type KubeVerb = 'read' | 'list' | 'patch' | 'create' | 'update' | 'delete';
 
 export type KubeFailure =
   | 'not-found'
@@ -40,6 +40,8 @@ export interface KubeCall {
   accessHint?: string;
   /** An agent that carries the connection's TLS material; destroyed when the deadline passes. */
   agent?: Agent;
+  /** An agent other calls share (keep-alive): used, never destroyed; a stopped call aborts only its own request. */
+  sharedAgent?: Agent;
   /** Bytes of each answer at most; default DEFAULTS.kube.maxResponseBytes. */
   maxResponseBytes?: number;
 }
@@ -111,7 +113,8 @@ export async function boundedKubeCall<T>(call: KubeCall, run: (options: KubeRequ
   const bind: ObservableMiddleware = {
     pre: (context) => {
       context.setSignal(controller.signal);
-      if (call.agent) context.setAgent(call.agent);
+      const agent = call.agent ?? call.sharedAgent;
+      if (agent) context.setAgent(agent);
       return new k8s.Observable(Promise.resolve(context));
     },
     post: (context) => new k8s.Observable(Promise.resolve(context)),

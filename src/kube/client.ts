@@ -3,6 +3,7 @@
  * timeout and access hint. The reads Velero's objects need (velero.io/v1 objects, Secrets) are
  * here so that the plugin and the storage-location reader ask for them the same way.
  */
+import https, { type Agent } from 'node:https';
 import type { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from './call.js';
 import { apiServerOf } from './config.js';
@@ -23,6 +24,11 @@ export interface KubeClientOptions {
   timeoutMs: number;
   /** Said after a 401 or 403: what to check. */
   accessHint?: string;
+  /**
+   * Keep connections open between calls (one agent for the client's life) instead of a TLS
+   * handshake per call: for a client that answers admissions from the API server's objects.
+   */
+  keepAlive?: boolean;
 }
 
 /** The Velero kinds the detector reads or writes, by their plural resource name. */
@@ -60,6 +66,7 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
   const k8s = await import('@kubernetes/client-node');
   const apis: KubeApis = { core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi), k8s };
   const server = apiServerOf(kc);
+  const sharedAgent = options.keepAlive ? await keepAliveAgent(kc) : undefined;
   const call: KubeClient['call'] = (object, verb, run, signal) =>
     boundedKubeCall(
       {
@@ -69,6 +76,7 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
         timeoutMs: options.timeoutMs,
         ...(signal ? { signal } : {}),
         ...(options.accessHint ? { accessHint: options.accessHint } : {}),
+        ...(sharedAgent ? { sharedAgent } : {}),
       },
       (requestOptions) => run(apis, requestOptions),
     );
@@ -130,6 +138,24 @@ export function lazyKubeClient(loadConfig: () => Promise<KubeConfig>, options: K
         client = undefined;
         throw err;
       }));
+}
+
+/** An agent with the kubeconfig's TLS material that keeps its connections; none through a proxy (client-node's own agent then). */
+async function keepAliveAgent(kc: KubeConfig): Promise<Agent | undefined> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster?.server.startsWith('https:') || cluster.proxyUrl) return undefined;
+  const tls: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(tls);
+  return new https.Agent({
+    keepAlive: true,
+    // An idle connection is closed well before an API server or load balancer would drop it under a request.
+    timeout: 30_000,
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    ...(cluster.skipTLSVerify ? { rejectUnauthorized: false } : {}),
+    ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
+  });
 }
 
 /** A Secret value as text. */

@@ -83,3 +83,18 @@ export async function loadKubeConfig(env: NodeJS.ProcessEnv = process.env, optio
 export function apiServerOf(kc: KubeConfig): string {
   return kc.getCurrentCluster()?.server ?? 'the Kubernetes API server';
 }
+
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/**
+ * The namespace the detector's own objects live in (its Lease, its verdict key): POD_NAMESPACE
+ * (the downward API), else the pod's service-account namespace, else undefined.
+ */
+export async function ownNamespace(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const given = env['POD_NAMESPACE']?.trim();
+  if (given) return given;
+  if (!env['KUBERNETES_SERVICE_HOST'] || !existsSync(SERVICE_ACCOUNT_NAMESPACE)) return undefined;
+  const { readFile } = await import('node:fs/promises');
+  const text = (await readFile(SERVICE_ACCOUNT_NAMESPACE, 'utf8').catch(() => '')).trim();
+  return text || undefined;
+}

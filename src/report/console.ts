@@ -1,6 +1,6 @@
 /**
  * The console report: the summary, the resource list, the errors and then the warnings (when
- * there are any), and where the JSON report went. Errors and warnings are told apart in the
+ * there are any), and where each report went. Errors and warnings are told apart in the
  * wording, so that a warning never sits under "Errors occurred: no". Colour is the caller's choice.
  */
 import type { DriftReport, ListingReport, MachineReport, MachineStatus, ReportError, RollupStatus } from '../model/report.js';
@@ -8,8 +8,8 @@ import { printable } from '../util/shell.js';
 
 export interface ConsoleOptions {
   color: boolean;
-  /** Path of the JSON report, when one was written. */
-  reportPath?: string;
+  /** The reports written, each named with its format (`-`: standard output). */
+  written?: ReadonlyArray<{ format: string; path: string }>;
 }
 
 const RED = 31;
@@ -73,7 +73,9 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
   }
   out.push(...errorSections(report.errors, bold));
   out.push('');
-  if (options.reportPath) out.push(`JSON report written to ${options.reportPath}`);
+  for (const w of options.written ?? []) {
+    out.push(`${w.format.toUpperCase()} report written to ${w.path === '-' ? 'standard output' : printable(w.path)}`);
+  }
   return `${out.join('\n')}\n`;
 
   function listing(title: string, l: ListingReport): void {

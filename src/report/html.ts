@@ -1,161 +1,195 @@
 /**
- * The report as one self-contained HTML page: inline CSS, no script, no network. Every value is
+ * The report as one self-contained HTML page, answer first: the verdict, then what to do (each
+ * Ghost with the first step of its plan, each vCenter that could not be listed with its cause),
+ * then the clusters that need something, open, with Healthy machines folded; the whole plan last.
+ * Inline CSS under a Content-Security-Policy that allows no script and no request. Every value is
  * escaped: names come from the backup and from vCenter. Readable on a phone (one column below
  * 40rem) and on paper (@media print).
  */
-import type { ClusterReport, DriftReport, ListingReport, MachineReport } from '../model/report.js';
+import type { DriftReport, ReportError, RollupStatus } from '../model/report.js';
 import type { MachinePlan, RemediationPlan } from '../remediate/plan.js';
-import { shellQuote } from '../util/shell.js';
+import { clusterSections, infraMachines, type FailedVCenters } from './html-clusters.js';
+import { breakable, code, commandHtml, CONTENT_SECURITY_POLICY, CSS, escapeHtml, status } from './html-style.js';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+/** The report pages' style sheet and helpers, shared by the drift report and the unpause forecast. */
+export { cell, CSS as REPORT_CSS, escapeHtml, status } from './html-style.js';
 
 const e = escapeHtml;
 
-/** The report pages' style sheet, shared by the drift report and the unpause forecast. */
-export const REPORT_CSS = `
-:root{--red:#b3261e;--yellow:#8a6100;--cyan:#00677d;--green:#1e6b32;--line:#d0d4d9;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-body{margin:0 auto;max-width:72rem;padding:1rem;color:#1b1f24;line-height:1.4}
-h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.2rem;border-bottom:2px solid var(--line);padding-bottom:.2rem;margin-top:1.6rem}
-h3{font-size:1.05rem;margin:1rem 0 .3rem}
-.meta{color:#555;font-size:.9rem;overflow-wrap:anywhere}
-.counts{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;margin:.8rem 0}
-.count{border:1px solid var(--line);border-radius:.4rem;padding:.5rem;overflow-wrap:anywhere;font-size:.85rem}.count b{display:block;font-size:1.4rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.3rem 0 .8rem}
-th,td{border-bottom:1px solid var(--line);padding:.3rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-.s{font-weight:600;white-space:nowrap}
-.s-Ghost,.s-ManualRemediationRequired{color:var(--red)}
-.s-Unknown,.s-NeedFurtherConfirmation,.s-NeedFurtherConfirmationInfraMachines,.s-warning{color:var(--yellow)}
-.s-Stale,.s-ManualRemediationNotRequired{color:var(--cyan)}.s-Healthy{color:var(--green)}.s-error{color:var(--red)}
-code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem}
-pre{background:#f4f5f7;padding:.4rem;white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0}
-ol{padding-left:1.3rem}
-@media (max-width:40rem){body{padding:.5rem}thead{display:none}tr{display:block;border-bottom:2px solid var(--line);padding:.3rem 0}
-td{display:block;border:0;padding:.1rem 0}td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
-@media print{body{max-width:none;font-size:10pt}h2{break-after:avoid}tr,li{break-inside:avoid}pre{background:none;border:1px solid var(--line)}}
-`;
-
-/** A status word in its colour (`.s-<status>`). */
-export const status = (s: string) => `<span class="s s-${e(s)}">${e(s)}</span>`;
-/** A table cell that keeps its column's label on narrow screens. */
-export const cell = (label: string, html: string) => `<td data-label="${e(label)}">${html}</td>`;
-
 export function renderHtml(report: DriftReport, plan: RemediationPlan): string {
-  const out: string[] = [];
+  const failed = failedVCenters(report.errors);
   const meta = report.metadata;
-  out.push('<!doctype html><html lang="en"><head><meta charset="utf-8">');
-  out.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
-  out.push(`<title>Drift report${meta ? ` — ${e(meta.backup)}` : ''}</title><style>${REPORT_CSS}</style></head><body>`);
-  out.push(`<h1>Drift report</h1>`);
+  const out = [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">`, // a constant: no value of the report in it
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>Drift report${meta ? ` — ${e(meta.backup)}` : ''}</title><style>${CSS}</style></head><body>`,
+    '<h1>Drift report</h1>',
+  ];
   if (meta) {
     out.push(
-      `<p class="meta">Backup <code>${e(meta.backup)}</code> · generated ${e(meta.generatedAt)} · drift-detector ${e(meta.detectorVersion)} · ` +
-        `vCenters ${meta.vcenters.map((v) => `<code>${e(v)}</code>`).join(', ') || 'none'} · workload API servers ${meta.apiServerAccess ? 'read' : 'not contacted'}` +
-        `${meta.ignoreFile !== undefined ? ` · ignore file <code>${e(meta.ignoreFile)}</code>` : ''}</p>`,
+      `<p class="meta">Backup ${code(meta.backup)} · generated ${e(meta.generatedAt)} · drift-detector ${e(meta.detectorVersion)} · ` +
+        `vCenters ${meta.vcenters.map(code).join(', ') || 'none'} · workload API servers ${meta.apiServerAccess ? 'read' : 'not contacted'}` +
+        `${meta.ignoreFile !== undefined ? ` · ignore file ${code(meta.ignoreFile)}` : ''}</p>`,
     );
   }
-  out.push(...summary(report));
-  out.push('<h2>Clusters</h2>');
-  if (report.clusters.length === 0) out.push('<p>No cluster to list.</p>');
-  for (const c of report.clusters) out.push(...cluster(c));
-  out.push(...infraMachines(report));
-  out.push(...errors(report));
-  out.push(...planSection(plan));
-  out.push('</body></html>\n');
+  out.push(...verdict(report, plan), ...toDo(report, plan, failed), ...counts(report));
+  out.push(...clusterSections(report.clusters, failed), ...infraMachines(report.infraMachines));
+  out.push(...errorsAndWarnings(report.errors, failed), ...planSection(plan, failed), '</body></html>\n');
   return out.join('\n');
 }
 
-function summary(report: DriftReport): string[] {
+/** vCenters that could not be listed, each with an anchor for the rows that refer to it. */
+function failedVCenters(errors: ReportError[]): FailedVCenters {
+  const failed: FailedVCenters = new Map();
+  for (const x of errors) {
+    if (x.severity === 'error' && x.scope.startsWith('vcenter:')) {
+      failed.set(x.scope.slice('vcenter:'.length), { id: `vcenter-${failed.size + 1}`, message: x.message });
+    }
+  }
+  return failed;
+}
+
+const VERDICT: Record<RollupStatus, string> = {
+  ManualRemediationRequired: 'Remove the Ghosts below before the restore.',
+  NeedFurtherConfirmation: 'Some machines could not be confirmed: see below before the restore.',
+  NeedFurtherConfirmationInfraMachines: 'Confirm the infrastructure VMs below before the restore.',
+  ManualRemediationNotRequired: 'Nothing to do by hand: Cluster API replaces the Stale machines after the restore.',
+  Healthy: 'Nothing to do: the backup matches vSphere.',
+};
+
+function verdict(report: DriftReport, plan: RemediationPlan): string[] {
   const s = report.summary;
-  const count = (id: string, label: string, n: number | string) => `<div class="count"><b id="${id}">${e(String(n))}</b>${e(label)}</div>`;
+  const parts = [
+    plan.ghosts > 0 ? `${plan.ghosts} Ghost${plan.ghosts === 1 ? '' : 's'} to remove` : '',
+    s.infraMachinesNeedFurtherConfirmation > 0 ? `${s.infraMachinesNeedFurtherConfirmation} infrastructure VM(s) to confirm` : '',
+    s.clusters.NeedFurtherConfirmation > 0 ? `${s.clusters.NeedFurtherConfirmation} cluster(s) not confirmed` : '',
+  ].filter(Boolean);
   return [
-    '<h2>Summary</h2>',
-    `<p>Status: <span id="summary-status">${status(s.status)}</span></p>`,
-    '<div class="counts">',
-    count('count-clusters', 'clusters', s.clusters.total),
-    count('count-healthy', 'Healthy', s.clusters.Healthy),
-    count('count-not-required', 'ManualRemediationNotRequired', s.clusters.ManualRemediationNotRequired),
-    count('count-required', 'ManualRemediationRequired', s.clusters.ManualRemediationRequired),
-    count('count-confirm', 'NeedFurtherConfirmation', s.clusters.NeedFurtherConfirmation),
-    count('count-infra', 'infrastructure machines to confirm', s.infraMachinesNeedFurtherConfirmation),
-    count('count-out-of-scope', 'VMs out of scope', s.outOfScopeVMs),
-    count('count-ignored', 'VMs ignored (known)', s.ignoredVMs ?? 0),
-    count('count-errors', 'errors occurred', s.hasErrors ? 'yes' : 'no'),
+    `<div class="verdict v-${e(s.status)}" id="verdict">`,
+    `<p class="big">Status: <span id="summary-status">${status(s.status)}</span></p>`,
+    `<p>${e(VERDICT[s.status])}${parts.length ? ` ${e(parts.join(' · '))}.` : ''}</p>`,
     '</div>',
   ];
 }
 
-function cluster(c: ClusterReport): string[] {
-  const api = c.apiServer.skipped
-    ? 'API server not contacted'
-    : c.apiServer.reached
-      ? `API server reached, ${c.apiServer.nodes ?? 0} Nodes`
-      : `API server not read: ${c.apiServer.error ?? 'unknown reason'}`;
-  return [
-    `<section class="cluster"><h3>${e(c.namespace)}/${e(c.name)} ${status(c.status)}</h3><p class="meta">${e(api)}</p>`,
-    ...listing('Control plane', c.controlPlane),
-    ...listing('Workers', c.workers),
-    '</section>',
-  ];
+function toDo(report: DriftReport, plan: RemediationPlan, failed: FailedVCenters): string[] {
+  const items: string[] = [];
+  plan.entries.forEach((p, i) => {
+    if (p.action === 'remediate') items.push(ghostItem(p, i));
+  });
+  const unknown = report.clusters.flatMap((c) => [...c.controlPlane.machines, ...c.workers.machines]).filter((m) => m.status === 'Unknown');
+  for (const [vcenter, f] of failed) {
+    const onIt = unknown.filter((m) => m.vcenter === vcenter).length;
+    items.push(
+      `<li class="todo-vcenter" id="${f.id}"><b>vCenter ${code(vcenter)} could not be listed</b>: ${e(f.message.replace(/\.$/, ''))}. ` +
+        `${onIt} machine(s) on it are Unknown: run detect again once it answers.</li>`,
+    );
+  }
+  const unsure = unknown.filter((m) => m.vcenter === undefined || !failed.has(m.vcenter)).length;
+  if (unsure > 0) items.push(`<li>Confirm ${unsure} Unknown machine(s): their reasons are in the clusters below.</li>`);
+  const infra = report.infraMachines.length;
+  if (infra > 0)
+    items.push(`<li>Confirm ${infra} infrastructure VM(s) that belong to no backed-up cluster: <a href="#infra">listed below</a>.</li>`);
+  const others = report.errors.filter((x) => x.severity === 'error' && !x.scope.startsWith('vcenter:')).length;
+  if (others > 0) items.push(`<li>${others} other error(s): <a href="#errors">see Errors</a>.</li>`);
+  if (items.length === 0) return ['<h2>What to do</h2>', '<p id="todo">Nothing before the restore.</p>'];
+  return ['<h2>What to do</h2>', `<ol class="todo" id="todo">${items.join('')}</ol>`];
 }
 
-function listing(title: string, l: ListingReport): string[] {
-  const rows = l.machines.map((m) => `<tr class="machine" data-status="${e(m.status)}">${machineCells(m)}</tr>`);
-  return [
-    `<p><b>${e(title)}</b>: ${status(l.status)}</p>`,
-    rows.length === 0
-      ? ''
-      : `<table><thead><tr><th>Machine</th><th>Status</th><th>Reason</th><th>VM</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
-  ];
-}
-
-function machineCells(m: MachineReport): string {
-  const vm = [m.vcenter, m.datacenter, m.biosUUID && `BIOS ${m.biosUUID}`, m.powerState]
-    .filter(Boolean)
-    .map((x) => e(x!))
-    .join('<br>');
-  const warn = m.warnings?.length ? `<br><span class="s-warning">warning: ${e(m.warnings.join('; '))}</span>` : '';
-  return cell('Machine', e(m.name)) + cell('Status', status(m.status)) + cell('Reason', e(m.reason) + warn) + cell('VM', vm);
-}
-
-function infraMachines(report: DriftReport): string[] {
-  if (report.infraMachines.length === 0) return ['<h2>Infrastructure machines</h2><p>None need confirmation.</p>'];
-  const rows = report.infraMachines.map(
-    (m) =>
-      `<tr class="infra">${cell('VM', e(m.name))}${cell('vCenter', e(m.vcenter))}${cell(
-        'Where',
-        [m.folder, m.resourcePool]
-          .filter(Boolean)
-          .map((x) => e(x!))
-          .join('<br>'),
-      )}${cell('Reason', e(m.reason))}</tr>`,
+/** One Ghost: where it is and the first step of its plan; the whole plan is linked. */
+function ghostItem(p: MachinePlan, index: number): string {
+  const first = p.steps[0];
+  const step = first
+    ? `<div class="first">First: ${e(first.description)}${commandHtml(first.command)}</div>`
+    : p.checks[0]
+      ? `<div class="first">First: ${e(p.checks[0])}</div>`
+      : '';
+  return (
+    `<li class="todo-ghost" data-machine="${e(p.machine)}"><b>Ghost ${code(p.machine)}</b> ` +
+    `in ${p.cluster ? code(p.cluster) : 'no backed-up cluster'} (${e(p.role)}): ${step}` +
+    `<a href="#plan-${index + 1}">the whole plan (${p.steps.length} step${p.steps.length === 1 ? '' : 's'})</a></li>`
   );
+}
+
+function counts(report: DriftReport): string[] {
+  const s = report.summary;
+  const errors = report.errors.filter((x) => x.severity === 'error').length;
+  const warnings = report.errors.length - errors;
+  const count = (id: string, label: string, n: number) => `<li><b id="${id}">${n}</b> ${breakable(label)}</li>`;
   return [
-    '<h2>Infrastructure machines that need confirmation</h2>',
-    `<table><thead><tr><th>VM</th><th>vCenter</th><th>Where</th><th>Reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
+    '<ul class="counts" aria-label="Counts">',
+    count('count-clusters', 'clusters', s.clusters.total),
+    count('count-required', 'ManualRemediationRequired', s.clusters.ManualRemediationRequired),
+    count('count-confirm', 'NeedFurtherConfirmation', s.clusters.NeedFurtherConfirmation),
+    count('count-not-required', 'ManualRemediationNotRequired', s.clusters.ManualRemediationNotRequired),
+    count('count-healthy', 'Healthy', s.clusters.Healthy),
+    count('count-infra', 'infrastructure VMs to confirm', s.infraMachinesNeedFurtherConfirmation),
+    count('count-out-of-scope', 'VMs out of scope', s.outOfScopeVMs),
+    count('count-ignored', 'VMs ignored (known)', s.ignoredVMs ?? 0),
+    count('count-errors', errors === 1 ? 'error' : 'errors', errors),
+    count('count-warnings', warnings === 1 ? 'warning' : 'warnings', warnings),
+    '</ul>',
   ];
 }
 
-function errors(report: DriftReport): string[] {
-  if (report.errors.length === 0) return ['<h2>Errors</h2><p>None.</p>'];
-  const items = report.errors.map((x) => `<li class="error">${status(x.severity)} <code>${e(x.scope)}</code>: ${e(x.message)}</li>`);
-  return ['<h2>Errors</h2>', `<ul>${items.join('')}</ul>`];
+/** Errors and warnings under their own headings; a vCenter's failure is told once, at the top. */
+function errorsAndWarnings(errors: ReportError[], failed: FailedVCenters): string[] {
+  const item = (x: ReportError) => {
+    const vcenter = x.scope.startsWith('vcenter:') ? failed.get(x.scope.slice('vcenter:'.length)) : undefined;
+    const text = vcenter && x.severity === 'error' ? `could not be listed: <a href="#${vcenter.id}">the cause is at the top</a>` : e(x.message);
+    return `<li class="${x.severity}">${code(x.scope)}: ${text}</li>`;
+  };
+  const section = (id: string, title: string, list: ReportError[]) =>
+    list.length === 0 ? [] : [`<h2 id="${id}">${title} (${list.length})</h2>`, `<ul>${list.map(item).join('')}</ul>`];
+  return [
+    ...section(
+      'errors',
+      'Errors',
+      errors.filter((x) => x.severity === 'error'),
+    ),
+    ...section(
+      'warnings',
+      'Warnings',
+      errors.filter((x) => x.severity !== 'error'),
+    ),
+  ];
 }
 
-function planSection(plan: RemediationPlan): string[] {
+/**
+ * The whole plan: each Ghost's steps and each machine to check in full; the machines Unknown
+ * because their vCenter could not be listed once per vCenter; those that need nothing folded.
+ */
+function planSection(plan: RemediationPlan, failed: FailedVCenters): string[] {
   const out = ['<h2>Remediation plan</h2>'];
   out.push(`<p><b id="plan-ghosts">${plan.ghosts}</b> Ghost(s) to remediate. Run <code>drift-detector remediate</code> for the script.</p>`);
-  for (const p of plan.entries) out.push(planEntry(p));
+  const unlisted = new Map<string, string[]>();
+  const none: string[] = [];
+  plan.entries.forEach((p, i) => {
+    const down = p.action === 'check' && p.status === 'Unknown' && p.vcenter !== undefined && failed.has(p.vcenter);
+    if (down) unlisted.set(p.vcenter!, [...(unlisted.get(p.vcenter!) ?? []), p.machine]);
+    else if (p.action === 'none') none.push(planEntry(p, i));
+    else out.push(planEntry(p, i));
+  });
+  for (const [vcenter, machines] of unlisted) {
+    out.push(
+      `<section class="plan"><p>${machines.length} Unknown machine(s) on vCenter ${code(vcenter)}, which could not be listed ` +
+        `(<a href="#${failed.get(vcenter)!.id}">the cause is at the top</a>): run detect again once it answers. ` +
+        `${machines.map(code).join(', ')}</p></section>`,
+    );
+  }
+  if (none.length > 0) {
+    out.push(`<details class="healthy"><summary>${none.length} machine(s) that need no action</summary>${none.join('')}</details>`);
+  }
   return out;
 }
 
-function planEntry(p: MachinePlan): string {
-  const steps = p.steps.map((s) => `<li>${e(s.description)}<pre>${e(s.command.map(shellQuote).join(' '))}</pre></li>`).join('');
+function planEntry(p: MachinePlan, index: number): string {
+  const steps = p.steps.map((s) => `<li>${e(s.description)}${commandHtml(s.command)}</li>`).join('');
   const checks = p.checks.map((c) => `<li>${e(c)}</li>`).join('');
   return (
-    `<section class="plan"><h3>${e(p.machine)} ${status(p.status)}</h3>` +
-    `<p class="meta">${e(p.cluster ?? 'no backed-up cluster')} · ${e(p.role)} · ${e(p.action)}</p><p>${e(p.why)}</p>` +
+    `<section class="plan" id="plan-${index + 1}"><h3>${code(p.machine)} ${status(p.status)}</h3>` +
+    `<p class="meta">${p.cluster ? breakable(p.cluster) : 'no backed-up cluster'} · ${e(p.role)} · ${e(p.action)}</p><p>${e(p.why)}</p>` +
     (steps ? `<ol>${steps}</ol>` : '') +
     (checks ? `<ul>${checks}</ul>` : '') +
     '</section>'

@@ -16,6 +16,7 @@ import type { CredentialOverrides } from '../model/vcenter.js';
 import { createMetrics, serveMetrics, type ServiceMetrics } from '../grpc/metrics.js';
 import { openGrpcDoor, type GrpcDoor } from '../grpc/server.js';
 import { jsonLogger, type Logger } from '../util/jsonlog.js';
+import { assertCredentialsFilesReadable } from '../storage/configured-locations.js';
 import { errorMessage } from '../util/values.js';
 import { startWebhook, type RunningWebhook } from '../webhook/server.js';
 
@@ -57,6 +58,7 @@ export interface ServiceSecrets extends GrpcSecrets {
 /** Reads the secret files the configuration names, before anything is served. Errors name the key and the file, never the content. */
 export async function loadServiceSecrets(config: ServiceConfig, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
   const grpc = await loadGrpcSecrets(config);
+  await assertCredentialsFilesReadable(config.storageLocations, config.origin);
   return { ...grpc, vcenterCredentials: await serviceVCenterCredentials(config.vsphere, config.origin, env) };
 }
 

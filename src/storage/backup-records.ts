@@ -85,3 +85,32 @@ function later(a: number | undefined, b: number | undefined, aName: string, bNam
   const bt = b ?? -Infinity;
   return at !== bt ? at > bt : aName > bName;
 }
+
+/** A location's newest Completed backups, newest first, and those set aside for a completion in the future. */
+export interface RecentCompleted {
+  /** At most `depth`, newest first; each with the completion of the Completed one after it in age. */
+  backups: NewestRecord[];
+  /** Completed backups whose completion is past `notAfter`: a clock that runs ahead, never the newest. */
+  future: BackupRecord[];
+}
+
+/**
+ * The `depth` Completed backups that finished last (newestCompleted's order), each with the
+ * completion of the one before it. A completion past `notAfter` (now plus the clock-skew allowance)
+ * cannot be true: such a backup is reported apart, or it would stay "newest" until that date.
+ */
+export function recentCompleted(records: Iterable<BackupRecord>, depth: number, notAfter: number): RecentCompleted {
+  const future: BackupRecord[] = [];
+  const completed: BackupRecord[] = [];
+  for (const r of records) {
+    if (r.phase !== 'Completed') continue;
+    if ((r.completedAt ?? r.startedAt ?? -Infinity) > notAfter) future.push(r);
+    else completed.push(r);
+  }
+  completed.sort((a, b) => (finishedLater(a, b) ? -1 : finishedLater(b, a) ? 1 : 0));
+  const backups = completed.slice(0, depth).map((r, i): NewestRecord => {
+    const previous = completed[i + 1]?.completedAt;
+    return previous !== undefined ? { ...r, previousCompletedAt: previous } : r;
+  });
+  return { backups, future };
+}

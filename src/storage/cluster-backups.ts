@@ -4,7 +4,7 @@
  * (watch.source cluster). One paged, bounded listing per look; a failing API server is the
  * location's failure, never a reason to read the bucket instead.
  */
-import { backupRecordOf, newestCompleted, type BackupRecord, type NewestRecord } from './backup-records.js';
+import { backupRecordOf, recentCompleted, type BackupRecord, type RecentCompleted } from './backup-records.js';
 import { isObjectName } from '../model/kube.js';
 import { isMap } from '../util/values.js';
 import type { KubeClient } from '../kube/client.js';
@@ -20,8 +20,8 @@ export class ClusterBackupCatalog {
     private readonly location: string,
   ) {}
 
-  /** The Completed backup of the location with the latest completion time, if any. */
-  async newestCompleted(signal?: AbortSignal): Promise<NewestRecord | undefined> {
+  /** The `depth` Completed backups of the location that finished last, newest first; a completion past `notAfter` apart. */
+  async recentCompleted(depth: number, notAfter: number, signal?: AbortSignal): Promise<RecentCompleted> {
     const backups = await (await this.client()).listVeleroObjects('Backup', this.namespace, '', signal);
     const records: BackupRecord[] = [];
     for (const backup of backups) {
@@ -29,6 +29,6 @@ export class ClusterBackupCatalog {
       const name = isMap(backup['metadata']) ? backup['metadata']['name'] : undefined;
       if (typeof name === 'string' && isObjectName(name)) records.push(backupRecordOf(name, backup));
     }
-    return newestCompleted(records);
+    return recentCompleted(records, depth, notAfter);
   }
 }

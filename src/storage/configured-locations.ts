@@ -2,10 +2,13 @@
  * The service's storage locations: `storageLocations` of its YAML (each a file, or the keys of a
  * flat location file inline) and `--storage-location FILE`, which becomes the default.
  */
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { DEFAULTS } from '../config/defaults.js';
 import { ConfigError, type ConfigReader } from '../config/values.js';
+import { unreadableReason } from '../util/files.js';
 import { isMap } from '../util/values.js';
 import { StorageLocationError } from './errors.js';
 import { FLAT_KEYS, parseStorageLocationFile, readStorageLocationFile, type StorageLocation } from './storage-location.js';
@@ -106,4 +109,18 @@ async function readStorageLocation(
 
 export function defaultStorageLocation(config: { storageLocations: ConfiguredStorageLocation[] }): ConfiguredStorageLocation {
   return config.storageLocations.find((l) => l.isDefault) ?? config.storageLocations[0]!;
+}
+
+/**
+ * The S3 credentials file of each location is read at each call, not kept: it must be readable
+ * when the service starts, so that a wrong path stops the start, not the first Check.
+ */
+export async function assertCredentialsFilesReadable(locations: ConfiguredStorageLocation[], origin: string): Promise<void> {
+  for (const { name, location } of locations) {
+    const file = location.credentialsFile;
+    if (!file) continue;
+    await access(file, constants.R_OK).catch((err: unknown) => {
+      throw new ConfigError(`${origin}: storage location ${name}: credentialsFile: cannot read ${file} (${unreadableReason(err)})`);
+    });
+  }
 }

@@ -9,7 +9,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { isObjectName } from '../model/kube.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { trimSlashes } from '../util/values.js';
-import { backupRecordOf, newestCompleted, newestOfSchedule, type BackupRecord, type NewestRecord } from './backup-records.js';
+import { backupRecordOf, newestOfSchedule, recentCompleted, type BackupRecord, type RecentCompleted } from './backup-records.js';
 import { BackupSourceError } from '../backup/errors.js';
 import { connectS3, readDeadline, type ReadDeadline, type S3Connection, type S3SourceOptions } from './s3-client.js';
 import { deadlineFailure, describeS3Failure } from './s3-failure.js';
@@ -39,9 +39,9 @@ export class S3BackupCatalog {
     private readonly options: S3SourceOptions = {},
   ) {}
 
-  /** The Completed backup with the latest completion time, if any. */
-  async newestCompleted(signal?: AbortSignal): Promise<NewestRecord | undefined> {
-    return newestCompleted(await this.records(signal));
+  /** The `depth` Completed backups that finished last, newest first; a completion past `notAfter` apart. */
+  async recentCompleted(depth: number, notAfter: number, signal?: AbortSignal): Promise<RecentCompleted> {
+    return recentCompleted(await this.records(signal), depth, notAfter);
   }
 
   /** The backup Velero restores for `--from-schedule schedule` (backup-records.ts), if any. */

@@ -83,6 +83,22 @@ test('apply: a control-plane Ghost without --etcd-member-removed is refused, the
   t.true((await vmNames(s)).includes(CP_GHOST));
 });
 
+test('apply with the vCenter down: every Ghost refused with the cause (connection refused), not "not a Ghost any more"', async (t) => {
+  const s = await drifted(t);
+  await s.vcsim.stop();
+  const result = await apply(s, '--yes', '--etcd-member-removed', CP_GHOST);
+  t.is(result.code, 2, result.stderr);
+  const lines = result.stdout.trim().split('\n');
+  t.is(lines.length, 2);
+  for (const line of lines) {
+    t.regex(
+      line,
+      new RegExp(`^refused\\t.*\\tvCenter ${s.vcsim.server} could not be listed, so the Ghost cannot be re-verified: connection refused by`),
+    );
+  }
+  t.notRegex(result.stdout, /any more/);
+});
+
 test('apply: a VM renamed since the report is refused, and stays', async (t) => {
   const s = await drifted(t);
   const worker = ghosts(s.report).find((g) => g.name !== CP_GHOST)!;

@@ -1,14 +1,14 @@
 import test from 'ava';
-import { InvalidArgumentError } from 'commander';
-import { duration } from '../../src/cli/unpause-command.js';
 import { buildProgram } from '../../src/cli/program.js';
 
-test('--watch takes a Go duration as Cluster API writes them, or seconds', (t) => {
-  t.is(duration('10m'), 600);
-  t.is(duration('1h30m'), 5400);
-  t.is(duration('90s'), 90);
-  t.is(duration('45'), 45);
-  for (const bad of ['', '0', '-5m', 'ten minutes', '10x']) t.throws(() => duration(bad), { instanceOf: InvalidArgumentError }, bad);
+test('--watch takes a duration as every duration flag does; a bare number or nonsense is refused', (t) => {
+  const unpause = buildProgram().commands.find((c) => c.name() === 'unpause')!;
+  const watch = unpause.options.find((o) => o.long === '--watch')!;
+  const parse = (value: string): unknown => watch.parseArg!(value, undefined);
+  t.is(parse('10m'), 600_000);
+  t.is(parse('1h30m'), 5_400_000);
+  t.is(parse('90s'), 90_000);
+  for (const bad of ['45', '0s', 'ten minutes']) t.throws(() => parse(bad), { message: /--watch/ }, bad);
 });
 
 test('unpause is a command, and its apply-only options are described as such', (t) => {

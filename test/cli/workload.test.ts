@@ -50,7 +50,7 @@ async function run(
   );
   nodes.push(...nodesOf(backup, 'wc1'), ...(options.extraNodes?.(backup) ?? []));
   const output = join(await tempDir(), 'report.json');
-  const result = await runCli(['detect', '--backup', backup.path, '-o', output, '--apiserver-timeout', '2', ...(options.flags ?? [])]);
+  const result = await runCli(['detect', '--backup', backup.path, '-o', output, '--apiserver-timeout', '2s', ...(options.flags ?? [])]);
   t.is(result.code, 0, result.stderr);
   const report = JSON.parse(await readFile(output, 'utf8')) as DriftReport;
   return { report, result, api };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { buildProgram } from '../../src/cli/program.js';
-import { DEFAULTS, SECOND } from '../../src/config/defaults.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
 import { loadServiceConfig, type ServiceConfig } from '../../src/app/service-config.js';
 import { KNOWN_KEYS, OVERRIDES } from '../../src/config/service-sources.js';
 import { durationText, parseDuration } from '../../src/config/values.js';
@@ -25,6 +25,12 @@ function subcommand(name: string): Command {
 
 function flagDefault(command: Command, flag: string): unknown {
   return command.options.find((o) => o.long === flag)?.defaultValue;
+}
+
+/** The default as the help shows it: a duration with its unit. */
+function flagDefaultText(command: Command, flag: string): string {
+  const option = command.options.find((o) => o.long === flag);
+  return option?.defaultValueDescription ?? String(option?.defaultValue);
 }
 
 async function serviceDefaults(): Promise<ServiceConfig> {
@@ -70,12 +76,13 @@ test('the doors fall back to the same defaults', async (t) => {
   });
 
   const detect = subcommand('detect');
-  t.is(flagDefault(detect, '--vsphere-timeout'), DEFAULTS.vsphere.requestTimeoutMs / SECOND);
-  t.is(flagDefault(detect, '--apiserver-timeout'), DEFAULTS.apiserver.timeoutMs / SECOND);
+  t.is(flagDefault(detect, '--vsphere-timeout'), DEFAULTS.vsphere.requestTimeoutMs);
+  t.is(flagDefault(detect, '--apiserver-timeout'), DEFAULTS.apiserver.timeoutMs);
   t.is(flagDefault(detect, '--apiserver-concurrency'), DEFAULTS.apiserver.concurrency);
-  t.is(flagDefault(detect, '--s3-timeout'), DEFAULTS.storage.requestTimeoutMs / SECOND);
-  t.is(flagDefault(detect, '--s3-deadline'), DEFAULTS.storage.deadlineMs / SECOND);
-  t.is(flagDefault(subcommand('check'), '--timeout'), DEFAULTS.check.timeoutMs / SECOND);
+  t.is(flagDefault(detect, '--s3-timeout'), DEFAULTS.storage.requestTimeoutMs);
+  t.is(flagDefault(detect, '--s3-deadline'), DEFAULTS.storage.deadlineMs);
+  t.is(flagDefault(subcommand('check'), '--timeout'), DEFAULTS.check.timeoutMs);
+  t.is(flagDefaultText(detect, '--s3-timeout'), durationText(DEFAULTS.storage.requestTimeoutMs));
   // serve's flags must not have commander defaults (they would hide the file's values); their help says them.
   const serve = subcommand('serve');
   t.true(serve.options.every((o) => o.defaultValue === undefined));
@@ -88,7 +95,7 @@ test("README: the detect flags' defaults are the commander defaults", (t) => {
   const detect = subcommand('detect');
   const rows = [...README.matchAll(/^\| `(--[a-z0-9-]+)[^`]*` \| .*\(default (\S+)\) \|$/gm)];
   t.true(rows.length >= 3, 'the flag table states defaults');
-  for (const [, flag, value] of rows) t.is(String(flagDefault(detect, flag!)), value!, flag);
+  for (const [, flag, value] of rows) t.is(flagDefaultText(detect, flag!), value!, flag);
 });
 
 test("README: the plugin settings table states the plugin's defaults", (t) => {

@@ -127,6 +127,14 @@ test('defaults', async (t) => {
   t.is(c.tls, undefined);
   t.is(c.tokenFile, undefined);
   t.true(c.storageLocations[0]!.isDefault, 'the only location is the default');
+  t.like(c.watch, { depth: 3, olderIntervalMs: 3_600_000, clockSkewMs: 300_000, verdictKeySecret: 'drift-detector-verdict-key' });
+  t.deepEqual(c.watch.leaderElection, {
+    enabled: true,
+    leaseName: 'drift-detector-readiness',
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2_000,
+  });
 });
 
 test('environment variables override the file, flags override both', async (t) => {
@@ -237,6 +245,21 @@ const invalid: Array<[string, string | { env?: Record<string, string>; overrides
     /^--cache-ttl: expected a duration/,
   ],
   [
+    'a renew deadline not shorter than the lease',
+    'storageLocations: [{ name: a, bucket: b }]\nwatch: { leaderElection: { leaseDuration: 10s, renewDeadline: 10s } }',
+    /watch\.leaderElection\.renewDeadline: must be shorter than leaseDuration/,
+  ],
+  [
+    'a retry period with no room under the renew deadline',
+    'storageLocations: [{ name: a, bucket: b }]\nwatch: { leaderElection: { retryPeriod: 9s } }',
+    /watch\.leaderElection\.retryPeriod: must be shorter than renewDeadline/,
+  ],
+  [
+    'a Lease name that is not one',
+    'storageLocations: [{ name: a, bucket: b }]\nwatch: { leaderElection: { leaseName: Not_A_Name } }',
+    /watch\.leaderElection\.leaseName: "Not_A_Name" is not a Lease name/,
+  ],
+  [
     'bad flag listen',
     { overrides: { listen: '0.0.0.0:1' }, text: 'storageLocations: [{ name: a, bucket: b }]' },
     /^--listen: 0\.0\.0\.0:1 is not a loopback address/,
@@ -263,8 +286,8 @@ test('durations', (t) => {
   t.is(parseDuration('90s'), 90_000);
   t.is(parseDuration('1h30m'), 5_400_000);
   t.is(parseDuration('250ms'), 250);
-  t.is(parseDuration(2), 2000);
-  t.is(parseDuration('2'), 2000);
+  t.is(parseDuration(2), undefined, 'a bare number is refused: seconds or minutes?');
+  t.is(parseDuration('2'), undefined);
   t.is(parseDuration('1.5m'), 90_000);
   for (const bad of ['', 'm', '10 m', '-1s', '1d', 'ten']) t.is(parseDuration(bad), undefined, bad);
 });

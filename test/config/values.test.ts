@@ -24,7 +24,7 @@ test('absent and empty values are undefined, so the caller takes the default', (
 test('typed reads of dotted keys', (t) => {
   const r = reader({
     gate: { mode: 'annotate', pauseOnDrift: 'true', other: true },
-    analysis: { timeout: '1h30m', seconds: 2, concurrency: '3', n: 4 },
+    analysis: { timeout: '1h30m', seconds: '2s', concurrency: '3', n: 4 },
     listen: ' [::1]:0 ',
     socket: 'unix:/run/s',
     secret: 'vcenter-credentials',
@@ -124,6 +124,18 @@ test("YAML text: a syntax error is refused with its position, never with the par
   t.deepEqual(parseYamlText('', refuse), {});
   const err = t.throws(() => parseYamlText('password: [s3cret\n', refuse));
   t.regex(err.message, /^vcenters\.yaml: not valid YAML \(line \d+, column \d+\)$/);
+});
+
+test('a bare number is no duration: the message shows the unit it needs; 0 needs none', (t) => {
+  t.is(parseDuration(5), undefined);
+  t.is(parseDuration('5'), undefined);
+  t.is(parseDuration('0'), 0);
+  t.is(parseDuration(0), 0);
+  t.throws(() => reader({ watch: { interval: 5 } }).duration('watch.interval'), {
+    message: 'serve.yaml: watch.interval: 5: give a unit, e.g. 5s or 5m',
+  });
+  t.throws(() => reader({ d: '90' }).duration('d', { positive: true }), { message: 'serve.yaml: d: 90: give a unit, e.g. 90s or 90m' });
+  t.throws(() => reader({ d: '0' }).duration('d', { positive: true }), { message: /more than zero/ });
 });
 
 test('durations read and written back', (t) => {

@@ -28,6 +28,7 @@ import { OVERRIDE_ANNOTATION, restoreOverride } from '../../src/gate/override.js
 import { clusterItem, cluster, FakeDetection, machine, report, standardReport, startTestService } from '../grpc/helpers.js';
 import { tempDir } from '../helpers/scenario.js';
 import { startFakeKube } from '../plugin/fake-kube.js';
+import { startKubeApi } from '../helpers/kube-api.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
 import { veleroRestore } from '../helpers/velero.js';
 import { ROOT } from '../plugin/helpers.js';
@@ -71,7 +72,12 @@ const portOf = (address: string) => Number(address.slice(address.lastIndexOf(':'
 function requestedOf(requests: Array<{ method: string; path: string }>): string[] {
   const names = requests.map((r) => {
     const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(\/[^/]+)?$/.exec(r.path)!;
-    const verb = r.method === 'GET' ? (m[3] ? 'get' : 'list') : r.method === 'PATCH' ? 'patch' : r.method === 'POST' ? 'create' : r.method;
+    const verb =
+      r.method === 'GET'
+        ? m[3]
+          ? 'get'
+          : 'list'
+        : (({ PATCH: 'patch', POST: 'create', PUT: 'update' } as Record<string, string>)[r.method] ?? r.method);
     return `${m[1] ?? ''}/${m[2]}:${verb}`;
   });
   return [...new Set(names)].sort();
@@ -394,23 +400,32 @@ test('webhook: the ValidatingWebhookConfiguration, Service, certificate, RBAC an
   );
 });
 
-test("service Role allows exactly the requests serve makes in Velero's namespace: readiness watch, its Events, the schedule and location lookups", async (t) => {
-  const kube = await startFakeKube({ pageLimitMax: 1 });
-  t.teardown(() => kube.stop());
+test("service Roles allow exactly the requests serve makes: in Velero's namespace (the watch, its Events and verdicts, the schedule and location lookups) and, for the Lease and the verdict key, its own", async (t) => {
+  const api = await startKubeApi({ pageLimitMax: 1 });
+  t.teardown(() => api.stop());
   const ns = DEFAULTS.velero.namespace;
   const backup = (name: string) => ({
+    apiVersion: 'velero.io/v1',
+    kind: 'Backup',
     metadata: { name, namespace: ns, labels: { 'velero.io/schedule-name': 'daily' } },
     spec: { storageLocation: 'default' },
     status: { phase: 'Completed', completionTimestamp: `2026-11-30T1${name.slice(1)}:00:00Z` },
   });
-  kube.put(`/apis/velero.io/v1/namespaces/${ns}/backups/b1`, backup('b1'));
-  kube.put(`/apis/velero.io/v1/namespaces/${ns}/backups/b2`, backup('b2'));
-  const file = join(await tempDir('drift-deploy-kube-'), 'config');
-  await writeFile(file, kube.kubeConfig.exportConfig());
+  api.put(backup('b1'));
+  api.put(backup('b2'));
+  // Another replica made the verdict key first: this one's create is refused (409) and it reads the Secret.
+  api.put({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: DEFAULTS.watch.verdictKeySecret, namespace: 'drift-detector' },
+    data: { 'hmac-sha256-key': Buffer.alloc(32, 1).toString('base64') },
+  });
+  const file = await api.writeKubeconfig();
 
-  // serve as deployed: the watch on the cluster's Backups, with Events, over a drifted backup.
+  // serve as deployed: leader election, the watch on the cluster's Backups with Events and verdicts, over a drifted backup.
   const fake = new FakeDetection();
   fake.reports.set('b2', standardReport('b2'));
+  fake.reports.set('b1', standardReport('b1'));
   const service = await startTestService({
     config: { watch: { enabled: true, intervalMs: 60_000, events: true, source: 'cluster' } },
     deps: fake.deps(),
@@ -418,27 +433,42 @@ test("service Role allows exactly the requests serve makes in Velero's namespace
   });
   t.teardown(() => service.stop());
   const deadline = Date.now() + 20_000;
-  while (kube.events.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  t.like(kube.events[0], { involvedObject: { kind: 'BackupStorageLocation', name: 'default' }, reason: 'BackupNotRestorable' });
-  // The webhook's `--from-schedule` lookup, as serve composes it.
-  const backups = await clusterScheduleBackups({ loadConfig: () => Promise.resolve(kube.kubeConfig) }).list(
+  const verdictOn = (name: string) => api.get('velero.io/v1', 'Backup', ns, name)?.metadata.labels?.['driftdetector.dev/restore-verdict'];
+  const done = () => api.list('v1', 'Event', ns).length > 0 && verdictOn('b1') && verdictOn('b2');
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.like(api.list('v1', 'Event', ns)[0], { involvedObject: { kind: 'BackupStorageLocation', name: 'default' }, reason: 'BackupNotRestorable' });
+  t.is(verdictOn('b2'), 'Blocked');
+  // The webhook's `--from-schedule` lookup and the pointer of a denial, as serve composes them.
+  const backups = await clusterScheduleBackups({ loadConfig: () => Promise.resolve(api.kubeConfig) }).list(
     ns,
     'daily',
     new AbortController().signal,
   );
   t.is(backups.length, 2);
+  const denial = await service.running.assembly.verdictAdmission!.pointer({ backup: 'b2' }, undefined, new AbortController().signal);
+  t.regex(denial.join('\n'), /No recent backup of storage location default/);
   // The storage location of a restore's backup, read by the webhook and the RestoreItemAction.
-  const locationOf = clusterBackupLocations({ env: {}, loadConfig: () => Promise.resolve(kube.kubeConfig) });
+  const locationOf = clusterBackupLocations({ env: {}, loadConfig: () => Promise.resolve(api.kubeConfig) });
   t.is(await locationOf(ns, 'b1', new AbortController().signal), 'default');
+  await service.stop();
 
-  const role = find('Role', 'drift-detector', ns);
-  t.deepEqual(requestedOf(kube.requests), grantsOf(role), 'the Role grants what is used, and nothing else');
-  const binding = find('RoleBinding', 'drift-detector', ns);
-  t.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata!.name });
   const deployment = find('Deployment', 'drift-detector', 'drift-detector');
-  t.deepEqual(binding['subjects'], [
-    { kind: 'ServiceAccount', name: deployment['spec'].template.spec.serviceAccountName, namespace: 'drift-detector' },
-  ]);
+  for (const [namespace, name] of [
+    [ns, 'drift-detector'],
+    ['drift-detector', 'drift-detector-leader-election'],
+  ] as const) {
+    const role = find('Role', name, namespace);
+    const requests = api.requests.filter((r) => r.path.includes(`/namespaces/${namespace}/`));
+    t.deepEqual(requestedOf(requests), grantsOf(role), `${namespace}: the Role grants what is used, and nothing else`);
+    for (const r of requests) t.true(allowsName(role, r), `${namespace}: ${r.method} ${r.path} is within the Role's resourceNames`);
+    const binding = find('RoleBinding', name, namespace);
+    t.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata!.name });
+    t.deepEqual(binding['subjects'], [
+      { kind: 'ServiceAccount', name: deployment['spec'].template.spec.serviceAccountName, namespace: 'drift-detector' },
+    ]);
+  }
+  const roleNames = find('Role', 'drift-detector-leader-election', 'drift-detector')['rules'].flatMap((r: any) => r.resourceNames ?? []);
+  t.deepEqual(roleNames, [DEFAULTS.watch.leaderElection.leaseName, DEFAULTS.watch.verdictKeySecret]);
 
   // What the deployed configuration asks for is what this test ran.
   const configMap = find('ConfigMap', 'drift-detector-config', 'drift-detector');
@@ -446,7 +476,18 @@ test("service Role allows exactly the requests serve makes in Velero's namespace
   await writeFile(join(dir, 'config.yaml'), configMap['data']['config.yaml']);
   const config = await loadServiceConfig({ file: join(dir, 'config.yaml'), env: {} });
   t.like(config.watch, { enabled: true, events: true, source: 'auto' });
+  t.not(config.watch.leaderElection?.enabled, false, 'leader election on, for more than one replica');
 });
+
+/** A request for a named object is within the rule's resourceNames, when the rule that grants its verb has some. */
+function allowsName(role: Doc, request: { method: string; path: string }): boolean {
+  const [verb] = requestedOf([request])[0]!.split(':').slice(1);
+  const m = /\/([^/]+)\/([^/]+)$/.exec(request.path)!;
+  const rules = (role['rules'] as Array<{ resources: string[]; verbs: string[]; resourceNames?: string[] }>).filter(
+    (r) => r.verbs.includes(verb!) && (r.resources.includes(m[2]!) || r.resources.includes(m[1]!)),
+  );
+  return rules.some((r) => !r.resourceNames || r.resourceNames.includes(m[2]!));
+}
 
 test('service PrometheusRule: its alerts read only series the service exports, matched label for label, with no threshold written in', async (t) => {
   const rule = find('PrometheusRule', 'drift-detector-readiness', 'drift-detector');

@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
 import { capvVM, CLI, runCli, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
-import { startS3, type S3Server } from '../helpers/s3.js';
+import { startS3, storageLocationYaml, type S3Server } from '../helpers/s3.js';
 import { DEFAULT_USERNAME } from '../fixtures/builder.js';
 import { call, clusterItem, collect, executeRequest, makeClients, parseItem, startTestService } from './helpers.js';
 import { veleroRestore } from '../helpers/velero.js';
@@ -64,14 +64,7 @@ test('serve and check as processes: verdicts, override, Velero Execute, one scan
       'listen: 127.0.0.1:0',
       'metrics: { listen: 127.0.0.1:0 }',
       'auth: { tokenFile: token }',
-      'storageLocations:',
-      '  - name: default',
-      `    bucket: ${BUCKET}`,
-      `    prefix: ${PREFIX}`,
-      `    s3Url: ${s3.endpoint}`,
-      '    s3ForcePathStyle: true',
-      '    region: us-east-1',
-      `    credentialsFile: ${s3.credentialsFile}`,
+      ...storageLocationYaml(s3, BUCKET, PREFIX),
       'gate: { mode: block, failurePolicy: Fail }',
       'analysis: { skipAccessApiServer: true, cacheTTL: 10m }',
       'shutdownTimeout: 5s',

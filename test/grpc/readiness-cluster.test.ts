@@ -4,12 +4,10 @@
  * analysis reads, vcsim is the vCenter. Every wait is a bounded poll on a condition.
  */
 import test from 'ava';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
-import { scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
+import { scenario, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
-import { startFakeKube, type FakeKube } from '../plugin/fake-kube.js';
+import { startKubeApi } from '../helpers/kube-api.js';
 import { call, pollUntil, startTestService, type TestService } from './helpers.js';
 
 const BUCKET = 'velero';
@@ -46,6 +44,10 @@ function backupObject(name: string, status: { phase: string; completed?: string 
   const json = completedBackup(name, { storageLocation }) as { status: Record<string, unknown> };
   return {
     ...json,
+    apiVersion: 'velero.io/v1',
+    kind: 'Backup',
+    // The API server gives each Backup its own uid (the bucket's copy carries a fixed one).
+    metadata: { ...(json as any).metadata, uid: undefined },
     spec: { ...(json as any).spec, storageLocation },
     status: { ...json.status, phase: status.phase, startTimestamp: '2026-11-30T09:00:00Z', completionTimestamp: status.completed },
   };
@@ -54,12 +56,6 @@ function backupObject(name: string, status: { phase: string; completed?: string 
 const readiness = (service: TestService) =>
   call<{ locations: Location[] }>(service.clients.detector, 'GetReadiness', { storage_location: 'default' }).then((r) => r.locations[0]!);
 
-async function kubeconfigFile(kube: FakeKube): Promise<string> {
-  const file = join(await tempDir('drift-kubeconfig-'), 'config');
-  await writeFile(file, kube.kubeConfig.exportConfig());
-  return file;
-}
-
 test("with a cluster, the watch follows the location's Backup objects: one that appears is analysed within an interval", async (t) => {
   const s = await scenario(t, { clusters: [tkgCluster('wc-a')] });
   const s3 = await startS3();
@@ -67,17 +63,17 @@ test("with a cluster, the watch follows the location's Backup objects: one that 
   // The bucket holds both tarballs; b2's velero-backup.json is newer, but the cluster decides.
   await s3.putBackup(BUCKET, 'tkg', 'b1', s.backup.path);
   await s3.putBackup(BUCKET, 'tkg', 'b2', s.backup.path);
-  const kube = await startFakeKube({ pageLimitMax: 2 });
+  const kube = await startKubeApi({ pageLimitMax: 2 });
   t.teardown(() => kube.stop());
-  kube.put(`${BACKUPS}/b1`, backupObject('b1', { phase: 'Completed', completed: '2026-11-30T10:00:00Z' }));
-  kube.put(`${BACKUPS}/b0`, backupObject('b0', { phase: 'Completed', completed: '2026-11-29T10:00:00Z' }));
-  kube.put(`${BACKUPS}/running`, backupObject('running', { phase: 'InProgress' }));
-  kube.put(`${BACKUPS}/failed`, backupObject('failed', { phase: 'Failed', completed: '2026-11-30T12:00:00Z' }));
-  kube.put(`${BACKUPS}/elsewhere`, backupObject('elsewhere', { phase: 'Completed', completed: '2026-11-30T13:00:00Z' }, 'other'));
+  kube.put(backupObject('b1', { phase: 'Completed', completed: '2026-11-30T10:00:00Z' }));
+  kube.put(backupObject('b0', { phase: 'Completed', completed: '2026-11-29T10:00:00Z' }));
+  kube.put(backupObject('running', { phase: 'InProgress' }));
+  kube.put(backupObject('failed', { phase: 'Failed', completed: '2026-11-30T12:00:00Z' }));
+  kube.put(backupObject('elsewhere', { phase: 'Completed', completed: '2026-11-30T13:00:00Z' }, 'other'));
 
   const service = await startTestService({
     config: { storageLocations: [location(s3, 'default')], watch: { enabled: true, intervalMs: INTERVAL_MS, events: false, source: 'auto' } },
-    env: { KUBECONFIG: await kubeconfigFile(kube) },
+    env: { KUBECONFIG: await kube.writeKubeconfig() },
   });
   t.teardown(() => service.stop());
   t.true(service.logs.some((l) => /"@message":"serving".*"watchSource":"cluster"/.test(l)));
@@ -102,7 +98,7 @@ test("with a cluster, the watch follows the location's Backup objects: one that 
   );
 
   const appeared = Date.now();
-  kube.put(`${BACKUPS}/b2`, backupObject('b2', { phase: 'Completed', completed: '2026-11-30T11:00:00Z' }));
+  kube.put(backupObject('b2', { phase: 'Completed', completed: '2026-11-30T11:00:00Z' }));
   const second = await pollUntil(
     () => readiness(service),
     (l) => l.backup === 'b2' && l.analyzed,
@@ -119,7 +115,7 @@ test("with a cluster, the watch follows the location's Backup objects: one that 
 test("a cluster that refuses the listing is the location's failure; the watch does not fall back to the bucket", async (t) => {
   const s3 = await startS3();
   t.teardown(() => s3.stop());
-  const kube = await startFakeKube();
+  const kube = await startKubeApi();
   t.teardown(() => kube.stop());
   kube.fail(BACKUPS, 403);
   const service = await startTestService({
@@ -127,7 +123,7 @@ test("a cluster that refuses the listing is the location's failure; the watch do
       storageLocations: [location(s3, 'default')],
       watch: { enabled: true, intervalMs: INTERVAL_MS, events: false, source: 'cluster' },
     },
-    env: { KUBECONFIG: await kubeconfigFile(kube) },
+    env: { KUBECONFIG: await kube.writeKubeconfig() },
   });
   t.teardown(() => service.stop());
   const failed = await pollUntil(

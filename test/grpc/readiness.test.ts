@@ -200,7 +200,10 @@ test('a watch result answers the gate while it is fresh (analysis.maxAge), and c
       analysis: { ...testConfig().analysis, cacheTtlMs: 0, maxAgeMs: 60_000 },
       watch: { enabled: true, intervalMs: 60_000, events: false, source: 'bucket' },
     },
-    deps: { ...fake.deps(), catalogOf: () => ({ newestCompleted: () => Promise.resolve({ name: 'b1', completedAt: Date.now() }) }) },
+    deps: {
+      ...fake.deps(),
+      catalogOf: () => ({ recentCompleted: () => Promise.resolve({ backups: [{ name: 'b1', completedAt: Date.now() }], future: [] }) }),
+    },
   });
   t.teardown(() => service.stop());
   await pollUntil(
@@ -214,7 +217,7 @@ test('a watch result answers the gate while it is fresh (analysis.maxAge), and c
   t.true(check.cached, 'the watch result stands for the analysis although cacheTTL is 0');
   t.is(fake.calls.length, 1);
 
-  const watched = await runCli(['check', '--server', service.running.address, '--watch', '--timeout', '2']);
+  const watched = await runCli(['check', '--server', service.running.address, '--watch', '--timeout', '2s']);
   t.is(watched.code, 1, watched.stderr);
   t.regex(watched.stdout, /^DRIFT default: backup b1 \(ManualRemediationRequired\) analysed \d{4}-/);
   t.regex(watched.stdout, /BLOCK default\/wc-ghost +ManualRemediationRequired +ghost 1, unknown 0/);

@@ -293,6 +293,23 @@ test('check over mutual TLS with a token: 1 on BLOCK, 0 with an override, 2 on e
   t.false([blocked, overridden, noToken, missing].some((r) => r.stdout.includes(token) || r.stderr.includes(token)));
 });
 
+test('check without --ca against a server that presents TLS says so and names --ca; a closed port gets no such hint', async (t) => {
+  const { service } = await secured(t, { tls: 'server', channel: await tlsChannel() });
+  for (const args of [['--backup-name', 'b1'], ['--watch']]) {
+    const plain = await check(['--server', service.running.address, ...args, '--timeout', '20s']);
+    t.is(plain.code, 2, args.join(' '));
+    t.regex(
+      plain.stderr,
+      /UNAVAILABLE: .*; the server presents TLS: give its CA with --ca <file> \(or --tls when a system CA signed its certificate\)\n/,
+      args.join(' '),
+    );
+  }
+  const withCa = await check(['--server', service.running.address, '--backup-name', 'b1', '--ca', pki.caCert]);
+  t.is(withCa.code, 1, withCa.stderr);
+  const closed = await check(['--server', '127.0.0.1:1', '--backup-name', 'b1', '--timeout', '3s']);
+  t.notRegex(closed.stderr, /presents TLS/);
+});
+
 test('check refuses to send a token in clear text to a remote host, and needs --backup-name', async (t) => {
   const remote = await check(['--server', '192.0.2.10:50051', '--backup-name', 'b1', '--token-file', tokenFile]);
   t.is(remote.code, 2);
@@ -300,7 +317,7 @@ test('check refuses to send a token in clear text to a remote host, and needs --
   const noName = await check(['--server', '127.0.0.1:1']);
   t.is(noName.code, 2);
   t.regex(noName.stderr, /--backup-name/);
-  const unreachable = await check(['--server', '127.0.0.1:1', '--backup-name', 'b1', '--timeout', '3']);
+  const unreachable = await check(['--server', '127.0.0.1:1', '--backup-name', 'b1', '--timeout', '3s']);
   t.is(unreachable.code, 2);
   t.regex(unreachable.stderr, /UNAVAILABLE|DEADLINE_EXCEEDED/);
 });

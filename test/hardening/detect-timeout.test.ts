@@ -35,7 +35,7 @@ test('detect --timeout stops a run that a vCenter keeps going, naming the bound'
   const err = await t.throwsAsync<Error & { code: number; stderr: string }>(
     promisify(execFile)(
       process.execPath,
-      [MAIN, 'detect', '--backup', backup, '-o', join(dir, 'r.json'), '--skip-access-apiserver', '--timeout', '3'],
+      [MAIN, 'detect', '--backup', backup, '-o', join(dir, 'r.json'), '--skip-access-apiserver', '--timeout', '3s'],
       {
         timeout: 60_000,
       },
@@ -43,7 +43,7 @@ test('detect --timeout stops a run that a vCenter keeps going, naming the bound'
   );
   const elapsed = Date.now() - started;
   t.is(err.code, 2, err.stderr);
-  t.regex(err.stderr, /detect did not finish within 3 s; raise --timeout/);
+  t.regex(err.stderr, /detect did not finish within 3s; raise --timeout/);
   t.false(err.stderr.includes('Pa55-timeout'));
   t.true(elapsed < 15_000, `took ${elapsed} ms`);
 });

@@ -46,7 +46,7 @@ async function detect(fault: S3Fault, server: S3FaultServer, flags: string[]) {
 
 test.serial('detect: a store that never answers is given up at --s3-deadline, not after every try of --s3-timeout', async (t) => {
   const server = await faultServer(t, 'hang');
-  const run = await detect('hang', server, ['--s3-timeout', '8', '--s3-deadline', '2']);
+  const run = await detect('hang', server, ['--s3-timeout', '8s', '--s3-deadline', '2s']);
   t.log(`${run.ms} ms, peak RSS ${run.peakRssMiB} MiB`);
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, new RegExp(`reading s3://${BUCKET}/${TARBALL_KEY} from ${server.endpoint} did not finish within 2 s`));
@@ -57,7 +57,7 @@ test.serial('detect: a store that never answers is given up at --s3-deadline, no
 
 test.serial('detect: a store that never answers, each try bounded by --s3-timeout, at most three tries', async (t) => {
   const server = await faultServer(t, 'hang');
-  const run = await detect('hang', server, ['--s3-timeout', '1']);
+  const run = await detect('hang', server, ['--s3-timeout', '1s']);
   t.log(`${run.ms} ms, peak RSS ${run.peakRssMiB} MiB`);
   t.is(run.code, 2, run.stderr);
   t.regex(
@@ -70,7 +70,7 @@ test.serial('detect: a store that never answers, each try bounded by --s3-timeou
 
 test.serial('detect: a tarball that never ends is cut at the deadline, with memory flat', async (t) => {
   const server = await faultServer(t, 'huge');
-  const run = await detect('huge', server, ['--s3-deadline', '4']);
+  const run = await detect('huge', server, ['--s3-deadline', '4s']);
   t.log(`${run.ms} ms, peak RSS ${run.peakRssMiB} MiB`);
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, new RegExp(`s3://${BUCKET}/${TARBALL_KEY} from ${server.endpoint} did not finish within 4 s`));

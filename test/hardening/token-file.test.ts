@@ -72,7 +72,7 @@ test('check against a peer that resets the call: exits 2 and says what a reset s
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as { port: number };
   const err = await t.throwsAsync<Error & { code: number; stderr: string }>(
-    promisify(execFile)(process.execPath, [MAIN, 'check', '--server', `127.0.0.1:${port}`, '--backup-name', 'b1', '--timeout', '20'], {
+    promisify(execFile)(process.execPath, [MAIN, 'check', '--server', `127.0.0.1:${port}`, '--backup-name', 'b1', '--timeout', '20s'], {
       timeout: 30_000,
     }),
   );

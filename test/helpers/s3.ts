@@ -225,6 +225,20 @@ export async function startS3(options: S3Options = {}): Promise<S3Server> {
 }
 
 /** A Backup object as Velero stores it in velero-backup.json (pretty JSON, status Completed). */
+/** The `storageLocations:` lines of a service configuration naming this server's bucket as the location `default`. */
+export function storageLocationYaml(s3: S3Server, bucket = 'velero', prefix = 'tkg'): string[] {
+  return [
+    'storageLocations:',
+    '  - name: default',
+    `    bucket: ${bucket}`,
+    `    prefix: ${prefix}`,
+    `    s3Url: ${s3.endpoint}`,
+    '    s3ForcePathStyle: true',
+    '    region: us-east-1',
+    `    credentialsFile: ${s3.credentialsFile}`,
+  ];
+}
+
 export function completedBackup(name: string, overrides: { phase?: string; storageLocation?: string } = {}): object {
   return {
     kind: 'Backup',

@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { apiServerOf, KubeConfigError, loadKubeConfig } from '../../src/kube/config.js';
+import { apiServerOf, KubeConfigError, loadKubeConfig, ownNamespace } from '../../src/kube/config.js';
 import { tempDir } from '../helpers/scenario.js';
 
 /** A kubeconfig file for one cluster `name` at `server`, its context current unless `current` is false. */
@@ -67,4 +67,9 @@ test('no source, or one that cannot be loaded: a KubeConfigError naming it, neve
   const explicit = await t.throwsAsync(loadKubeConfig({}, { file: join(dir, 'missing.yaml') }), { instanceOf: KubeConfigError });
   t.is(explicit.message, `cannot load ${join(dir, 'missing.yaml')}`);
   for (const e of [err, explicit]) t.false(e.message.includes('hunter2'));
+});
+
+test("the service's own namespace: POD_NAMESPACE, else none outside a pod (the configuration's default applies)", async (t) => {
+  t.is(await ownNamespace({ POD_NAMESPACE: ' tanzu-tools ' }), 'tanzu-tools');
+  t.is(await ownNamespace({ KUBECONFIG: '/x' }), undefined);
 });

@@ -52,7 +52,7 @@ test('gRPC, webhook and metrics open on one assembly: one analysis answers the w
   const running = await startService({
     config: serveConfig(),
     secrets: insecure,
-    deps: { ...detection.deps(), catalogOf: () => ({ newestCompleted: () => Promise.resolve({ name: 'b1' }) }) },
+    deps: { ...detection.deps(), catalogOf: () => ({ recentCompleted: () => Promise.resolve({ backups: [{ name: 'b1' }], future: [] }) }) },
     logger: jsonLogger({ level: 'debug', write: (line) => logs.push(line) }),
     env: {},
   });

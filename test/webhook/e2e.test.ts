@@ -8,7 +8,7 @@ import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import { makePki } from '../grpc/pki.js';
 import { capvVM, scenario, tempDir, tkgCluster } from '../helpers/scenario.js';
-import { completedBackup, startS3 } from '../helpers/s3.js';
+import { completedBackup, startS3, storageLocationYaml } from '../helpers/s3.js';
 import { admissionReview, post, responseOf, restoreObject, spawnServe } from './helpers.js';
 
 test('serve with webhook.listen: a Restore of a drifted backup in the bucket is denied up front; a filtered one is allowed', async (t) => {
@@ -34,14 +34,7 @@ test('serve with webhook.listen: a Restore of a drifted backup in the bucket is 
     stderr: logs,
   } = await spawnServe(dir, [
     'listen: 127.0.0.1:0',
-    'storageLocations:',
-    '  - name: default',
-    '    bucket: velero',
-    '    prefix: tkg',
-    `    s3Url: ${s3.endpoint}`,
-    '    s3ForcePathStyle: true',
-    '    region: us-east-1',
-    `    credentialsFile: ${s3.credentialsFile}`,
+    ...storageLocationYaml(s3),
     'gate: { mode: block, failurePolicy: Fail }',
     'analysis: { skipAccessApiServer: true }',
     // Long enough for a cold analysis on a loaded machine: this test is about the answer, not the deadline.

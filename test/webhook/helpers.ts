@@ -2,10 +2,8 @@
  * The admission webhook started for real on loopback beside the service (the same DriftService and
  * cache), and an HTTPS client that, like kube-apiserver, trusts only the CA bundle it was given.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { RestoreAdmission } from '../../src/app/admission.js';
@@ -15,7 +13,7 @@ import type { WebhookConfig } from '../../src/config/service-config.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
 import { startWebhook, WEBHOOK_PATH, type RunningWebhook } from '../../src/webhook/server.js';
 import { FakeDetection, startTestService, type TestService } from '../grpc/helpers.js';
-import { CLI } from '../helpers/scenario.js';
+import { startServeReplica } from '../helpers/serve-replica.js';
 
 export interface TestWebhook {
   detection: FakeDetection;
@@ -192,24 +190,6 @@ export async function spawnServe(
   lines: string[],
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
-  await writeFile(join(dir, 'config.yaml'), [...lines, ''].join('\n'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'KUBECONFIG' && k !== 'KUBERNETES_SERVICE_HOST'));
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'config.yaml')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...env, HOME: dir, ...extraEnv },
-  });
-  let stderr = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the webhook did not start: ${stderr}`)), 30_000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const line = stderr.split('\n').find((l) => l.includes('"@message":"webhook serving"'));
-      if (line) {
-        clearTimeout(timer);
-        resolve(Number((JSON.parse(line) as { address: string }).address.split(':').pop()));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-  return { child, port, stderr: () => stderr };
+  const serve = await startServeReplica('serve', [...lines, ''].join('\n'), { dir, env: extraEnv });
+  return { child: serve.child, port: serve.webhookPort, stderr: () => serve.stderr() };
 }
