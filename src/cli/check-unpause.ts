@@ -8,7 +8,7 @@ import { renderForecastConsole } from '../report/forecast-console.js';
 import { ServiceError, statusName } from '../rpc/service-error.js';
 import { connect } from './check-run.js';
 import type { CheckFlags } from './check-flags.js';
-import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
+import { EXIT_ACTION_NEEDED, EXIT_OK, givenFlags, UsageError } from './errors.js';
 import { wantsColor } from './log.js';
 
 interface ForecastUnpauseResponse {
@@ -18,15 +18,13 @@ interface ForecastUnpauseResponse {
 }
 
 export async function runUnpauseCheck(flags: CheckFlags): Promise<void> {
-  const unrelated = (
-    [
-      ['--backup-name', flags.backupName],
-      ['--override', flags.override],
-      ['--override-clusters', flags.overrideClusters],
-      ['--refresh', flags.refresh],
-    ] as const
-  ).filter(([, value]) => value !== undefined && value !== false);
-  if (unrelated.length > 0) throw new UsageError('check', `${unrelated.map(([flag]) => flag).join(', ')}: not with --unpause`);
+  const unrelated = givenFlags([
+    ['--backup-name', flags.backupName],
+    ['--override', flags.override],
+    ['--override-clusters', flags.overrideClusters],
+    ['--refresh', flags.refresh],
+  ]);
+  if (unrelated.length > 0) throw new UsageError('check', `${unrelated.join(', ')}: not with --unpause`);
   const client = await connect(flags);
   let response: ForecastUnpauseResponse;
   try {

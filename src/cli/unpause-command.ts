@@ -7,7 +7,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
-import { UsageError } from './errors.js';
+import { givenFlags, UsageError } from './errors.js';
 import { collect, credentialOptions, durationOption, positiveInt } from './options.js';
 import type { UnpauseFlags } from './unpause-flags.js';
 
@@ -76,14 +76,11 @@ export function addUnpauseCommand(program: Command): void {
 /** Options that only mean something with --apply are refused without it. */
 function refuseApplyOptions(flags: UnpauseFlags): void {
   if (flags.apply) return;
-  const given = (
-    [
-      ['--yes', flags.yes],
-      ['--accept', flags.accept],
-      ['--skip-remediation', flags.skipRemediation],
-      ['--watch', flags.watch],
-    ] as const
-  ).filter(([, value]) => value !== undefined && value !== false);
-  if (given.length > 0)
-    throw new UsageError('unpause', `${given.map(([flag]) => flag).join(', ')} only with --apply (without it, unpause only forecasts)`);
+  const given = givenFlags([
+    ['--yes', flags.yes],
+    ['--accept', flags.accept],
+    ['--skip-remediation', flags.skipRemediation],
+    ['--watch', flags.watch],
+  ]);
+  if (given.length > 0) throw new UsageError('unpause', `${given.join(', ')} only with --apply (without it, unpause only forecasts)`);
 }
