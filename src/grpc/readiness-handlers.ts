@@ -30,6 +30,7 @@ export function locationMessage(s: LocationReadiness) {
     infra_machines_to_confirm: s.readiness?.infraMachinesToConfirm ?? 0,
     analyzed_at: iso(s.analyzedAt),
     error: s.error ?? '',
+    not_checked: s.notChecked ?? '',
   };
 }
 

@@ -280,7 +280,8 @@ test('Check follows the one rule: nothing to judge and a backup its bucket does 
   t.teardown(() => w.stop());
   type Answer = { verdict: string; summary_status: string; clusters: unknown[]; not_checked: string };
   type Expected = { verdict: string; status: string; notChecked?: RegExp } | { code: grpcStatus; details: RegExp };
-  const notChecked = /^drift-detector did not check this restore: backup gone is not in storage location default \(the bucket answered; Velero's backup sync may not have run yet\)$/;
+  const notChecked =
+    /^drift-detector did not check this restore: backup gone is not in storage location default \(the bucket answered; Velero's backup sync may not have run yet\)$/;
   const cases: Array<[string, Record<string, string>, Expected]> = [
     ['apps', {}, { verdict: 'ALLOW', status: 'Healthy' }],
     ['tkg-b', {}, { verdict: 'BLOCK', status: 'NeedFurtherConfirmation' }],
@@ -288,10 +289,22 @@ test('Check follows the one rule: nothing to judge and a backup its bucket does 
     ['gone', { storage_location: 'default' }, { verdict: 'ALLOW', status: 'NotChecked', notChecked }],
     ['in-misnamed', {}, { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location misnamed: bucket no-such-bucket does not exist/ }],
     ['in-denied', {}, { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location denied: access denied to s3:\/\/velero\/tkg/ }],
-    ['in-not-s3', {}, { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location not-s3: .* answers 404 to .* and to a listing of bucket velero/ }],
+    [
+      'in-not-s3',
+      {},
+      { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location not-s3: .* answers 404 to .* and to a listing of bucket velero/ },
+    ],
     ['in-web', {}, { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location web: .*with a web page \(text\/html\)/ }],
-    ['in-refused', {}, { code: grpcStatus.UNAVAILABLE, details: /^storage location refused: cannot reach S3 endpoint http:\/\/127\.0\.0\.1:1/ }],
-    ['offsite-1', {}, { code: grpcStatus.FAILED_PRECONDITION, details: /storage location "offsite" is not configured \(configured: default, second/ }],
+    [
+      'in-refused',
+      {},
+      { code: grpcStatus.UNAVAILABLE, details: /^storage location refused: cannot reach S3 endpoint http:\/\/127\.0\.0\.1:1/ },
+    ],
+    [
+      'offsite-1',
+      {},
+      { code: grpcStatus.FAILED_PRECONDITION, details: /storage location "offsite" is not configured \(configured: default, second/ },
+    ],
   ];
   for (const [backup, extra, expected] of cases) {
     const label = `${backup} ${JSON.stringify(extra)}`;
