@@ -12,6 +12,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/jsonlog.js';
 import { sleep } from '../util/sleep.js';
 import { errorMessage } from '../util/values.js';
+import type { BackupVerdict } from './backup-verdict.js';
 import type { DriftService } from './drift-service.js';
 import { failureKind } from './failures.js';
 import { readinessOf, sameReadiness, type BackupReadiness } from './readiness-verdict.js';
@@ -58,6 +59,8 @@ export interface LocationReadiness {
    * failure of the location; no verdict is recorded on its Backup.
    */
   notChecked?: string;
+  /** On a replica that does not run the watch: the verdict signed on the newest backup's Backup (readiness-view.ts). */
+  verdict?: BackupVerdict;
 }
 
 /** What a door records of each analysis (Prometheus metrics, in the service). */
