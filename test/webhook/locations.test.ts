@@ -123,16 +123,21 @@ async function started(config: Partial<ServiceConfig>, env: NodeJS.ProcessEnv = 
   return startWebhookOn(service, { tls: { certFile: pki.serverCert, keyFile: pki.serverKey }, deadlineMs: 60_000 });
 }
 
-const review = (backupName: string) => admissionReview(restoreObject({ backupName }));
-
-test('with the Backups readable: each backup is read from the location its Backup names, by the webhook and the RestoreItemAction', async (t) => {
-  const broken = ['misnamed', 'denied', 'not-s3', 'web', 'refused', 'hang'];
+/** Every location configured, the Backups readable: `in-<name>` in each broken location, apps, tkg-b (second), gone and offsite-1. */
+async function startedWithBackups(broken: string[]) {
   for (const name of broken) putBackupObject(`in-${name}`, name);
   putBackupObject('apps', 'default');
   putBackupObject('tkg-b', 'second');
   putBackupObject('gone', 'default');
   putBackupObject('offsite-1', 'offsite');
-  const w = await started({ storageLocations: await allLocations() }, { KUBECONFIG: await kubeconfigFile() });
+  return started({ storageLocations: await allLocations() }, { KUBECONFIG: await kubeconfigFile() });
+}
+
+const review = (backupName: string) => admissionReview(restoreObject({ backupName }));
+
+test('with the Backups readable: each backup is read from the location its Backup names, by the webhook and the RestoreItemAction', async (t) => {
+  const broken = ['misnamed', 'denied', 'not-s3', 'web', 'refused', 'hang'];
+  const w = await startedWithBackups(broken);
   t.teardown(() => w.stop());
   const ask = async (backup: string) => responseOf(await post(w.webhook.port, ca, review(backup)));
 
@@ -271,12 +276,7 @@ test('failurePolicy Ignore: a location that cannot be used lets the restore in w
 });
 
 test('Check follows the one rule: nothing to judge and a backup its bucket does not hold are ALLOW; a location that cannot be used fails, naming it', async (t) => {
-  for (const name of ['misnamed', 'denied', 'not-s3', 'web', 'refused']) putBackupObject(`in-${name}`, name);
-  putBackupObject('apps', 'default');
-  putBackupObject('tkg-b', 'second');
-  putBackupObject('gone', 'default');
-  putBackupObject('offsite-1', 'offsite');
-  const w = await started({ storageLocations: await allLocations() }, { KUBECONFIG: await kubeconfigFile() });
+  const w = await startedWithBackups(['misnamed', 'denied', 'not-s3', 'web', 'refused']);
   t.teardown(() => w.stop());
   type Answer = { verdict: string; summary_status: string; clusters: unknown[]; not_checked: string };
   type Expected = { verdict: string; status: string; notChecked?: RegExp } | { code: grpcStatus; details: RegExp };
