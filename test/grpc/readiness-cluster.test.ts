@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
-import { scenario, tkgCluster } from '../helpers/scenario.js';
+import { runCli, scenario, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
 import { startKubeApi } from '../helpers/kube-api.js';
 import { call, pollUntil, startTestService, type TestService } from './helpers.js';
@@ -201,6 +201,9 @@ test("a Backup its bucket does not hold yet is not checked (a warning, no verdic
     waiting.not_checked,
     /^backup b3 is listed but not in the bucket of storage location default \(the bucket answered; .*\): not checked yet$/,
   );
+  const watched = await runCli(['check', '--server', service.running.address, '--watch', '--storage-location', 'default', '--timeout', '2s']);
+  t.is(watched.code, 1, watched.stderr);
+  t.regex(watched.stdout, /^WAIT {2}default: backup b3 not checked yet\n {2}warning: backup b3 is listed but not in the bucket/);
   const broken = await pollUntil(
     () => readiness(service, 'misnamed'),
     (l) => l.error !== '',

@@ -14,7 +14,7 @@ import { makePki } from '../grpc/pki.js';
 import * as grpc from '@grpc/grpc-js';
 import { call, makeClients, pollUntil, type Clients } from '../grpc/helpers.js';
 import { startKubeApi, type KubeApi } from '../helpers/kube-api.js';
-import { capvVM, scenario, tkgCluster } from '../helpers/scenario.js';
+import { capvVM, runCli, scenario, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, storageLocationYaml, type S3Server } from '../helpers/s3.js';
 import { startServeReplica, type ServeReplica } from '../helpers/serve-replica.js';
 import { admissionReview, post, responseOf, restoreObject } from './helpers.js';
@@ -78,8 +78,10 @@ interface ReadinessLocation {
   from_verdicts: boolean;
 }
 
+const grpcAddress = (r: ServeReplica) => String(r.lines.find((l) => l['@message'] === 'serving')!['address']);
+
 function clientsOf(r: ServeReplica): Clients {
-  return makeClients(String(r.lines.find((l) => l['@message'] === 'serving')!['address']), grpc.credentials.createInsecure());
+  return makeClients(grpcAddress(r), grpc.credentials.createInsecure());
 }
 
 /** GetReadiness of the default location, through this replica. */
@@ -188,6 +190,12 @@ test('two replicas: one analyses, any answers from the signed verdict, a forged 
   t.is(fromA.analyzed_at, analysedAt(api, 'b-drift') ?? 'none');
   const streamed = await firstWatchAnswer(b);
   t.deepEqual(streamed.map(shared), [shared(fromA)]);
+  const watched = await runCli(['check', '--server', grpcAddress(b), '--watch', '--timeout', '2s']);
+  t.is(watched.code, 1, watched.stderr);
+  t.regex(
+    watched.stdout,
+    /^DRIFT default: backup b-drift \(Blocked\) analysed \d{4}-.*\n {2}1 cluster blocked: default\/wc-drift \(1 ghost\)\n/,
+  );
 
   // The replica that never analysed answers from the verdict, without a read of the bucket.
   const reads = bucketReads(s3);
