@@ -12,7 +12,7 @@ import type { FailurePolicy } from '../gate/verdict.js';
 import type { DriftReport } from '../model/report.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { checkBackupName, type DriftService } from './drift-service.js';
-import { DomainError, type ErrorKind } from './errors.js';
+import { DomainError } from './errors.js';
 import { failureKind } from './failures.js';
 import { analyzeRestoreBackup } from './restore-backup.js';
 import type { GateMetrics } from './restore-gate.js';
@@ -76,7 +76,9 @@ export async function checkBackup(
     options.metrics?.verdicts.inc({ verdict: 'ALLOW', action: 'not-checked', source: 'check' });
     return { verdict: 'ALLOW', notChecked: analysis.warning };
   }
-  if (analysis.outcome === 'failed') throw new DomainError(unusableKind(analysis.error), analysis.message, { cause: analysis.error });
+  if (analysis.outcome === 'failed')
+    // The cause's kind (as the RestoreItemAction's failure has it), the message naming the location.
+    throw new DomainError(failureKind(analysis.error), analysis.message, { cause: analysis.error });
   const { report, use } = analysis;
   const decisions = report.clusters.map((c) => decide(report, c.namespace, c.name, annotations, gate));
   for (const d of decisions) options.metrics?.verdicts.inc({ verdict: d.verdict, action: d.action, source: 'check' });
@@ -85,16 +87,6 @@ export async function checkBackup(
     throw new DomainError('blocked', blocked.map((d) => d.error ?? `Cluster ${d.namespace}/${d.name}: ${d.reason}`).join('\n'));
   }
   return { verdict: blocked.length ? 'BLOCK' : 'ALLOW', decisions, report, cached: use !== 'miss' };
-}
-
-/**
- * A location that cannot be used is the service's precondition, not the caller's request: a
- * missing bucket or credentials the store refuses are FAILED_PRECONDITION over gRPC; what may pass
- * on retry (network, timeout, busy) keeps its kind.
- */
-function unusableKind(error: unknown): ErrorKind {
-  const kind = failureKind(error);
-  return kind === 'permission-denied' ? 'misconfigured' : kind;
 }
 
 /** The override as the Restore annotations would carry it, after checking its size and shape. */

@@ -32,6 +32,11 @@ export class ReadinessView {
     return this.options.watch.stopped;
   }
 
+  /** The configured locations' names, in configuration order. */
+  locations(): string[] {
+    return this.options.watch.snapshot().map((s) => s.location);
+  }
+
   /** Every configured location's readiness, in configuration order. */
   async snapshot(signal?: AbortSignal): Promise<LocationReadiness[]> {
     const { watch, verdicts } = this.options;

@@ -1,4 +1,4 @@
-/** driftdetector.v1.DriftDetector: GetReadiness and WatchReadiness, from the readiness watch's state. */
+/** driftdetector.v1.DriftDetector: GetReadiness and WatchReadiness, from the readiness watch's state or, on a follower, the signed verdicts. */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { verdictOfReadiness } from '../app/backup-verdict.js';
 import { DomainError } from '../app/errors.js';
@@ -47,29 +47,30 @@ function viewOf(view: ReadinessView | undefined): ReadinessView {
 }
 
 /** The locations a request asks for; an unknown name is invalid. */
-async function selected(view: ReadinessView, request: ReadinessRequest, ctx: CallContext): Promise<LocationReadiness[]> {
-  const all = await view.snapshot(ctx.signal);
-  if (!request.storage_location) return all;
+function wanted(view: ReadinessView, request: ReadinessRequest, ctx: CallContext): Set<string> {
+  const all = view.locations();
+  if (!request.storage_location) return new Set(all);
   ctx.fields['storageLocation'] = request.storage_location;
-  const one = all.filter((s) => s.location === request.storage_location);
-  if (!one.length) {
+  if (!all.includes(request.storage_location)) {
     throw new DomainError('invalid-argument', `storage location "${request.storage_location.slice(0, 80)}" is not configured`);
   }
-  return one;
+  return new Set([request.storage_location]);
 }
 
 /** GetReadiness and WatchReadiness: the same answer on every replica (readiness-view.ts). */
 export function readinessImplementation(env: CallEnvironment, readiness: ReadinessView | undefined): UntypedServiceImplementation {
   return {
-    GetReadiness: unary<ReadinessRequest, unknown>(env, 'GetReadiness', async (request, ctx) => ({
-      locations: (await selected(viewOf(readiness), request, ctx)).map(locationMessage),
-    })),
+    GetReadiness: unary<ReadinessRequest, unknown>(env, 'GetReadiness', async (request, ctx) => {
+      const view = viewOf(readiness);
+      const locations = wanted(view, request, ctx);
+      return { locations: (await view.snapshot(ctx.signal)).filter((s) => locations.has(s.location)).map(locationMessage) };
+    }),
 
     WatchReadiness: serverStream<ReadinessRequest, unknown>(env, 'WatchReadiness', async (request, ctx, write) => {
       const view = viewOf(readiness);
-      const wanted = new Set((await selected(view, request, ctx)).map((s) => s.location));
+      const locations = wanted(view, request, ctx);
       const ended = AbortSignal.any([ctx.signal, view.stopped]);
-      await view.follow(wanted, (states) => write({ locations: states.map(locationMessage) }), ended);
+      await view.follow(locations, (states) => write({ locations: states.map(locationMessage) }), ended);
     }),
   };
 }

@@ -288,7 +288,7 @@ test('Check follows the one rule: nothing to judge and a backup its bucket does 
     ['gone', {}, { verdict: 'ALLOW', status: 'NotChecked', notChecked }],
     ['gone', { storage_location: 'default' }, { verdict: 'ALLOW', status: 'NotChecked', notChecked }],
     ['in-misnamed', {}, { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location misnamed: bucket no-such-bucket does not exist/ }],
-    ['in-denied', {}, { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location denied: access denied to s3:\/\/velero\/tkg/ }],
+    ['in-denied', {}, { code: grpcStatus.PERMISSION_DENIED, details: /^storage location denied: access denied to s3:\/\/velero\/tkg/ }],
     [
       'in-not-s3',
       {},
