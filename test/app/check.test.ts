@@ -3,13 +3,10 @@
  * name the fields in the words of whichever door asks (here a REST-like door's camelCase).
  */
 import test from 'ava';
-import { ConfiguredStorageLocations } from '../../src/app/backup-locator.js';
 import { checkBackup, type CheckAnswer, type CheckFieldNames } from '../../src/app/check.js';
-import { DriftService } from '../../src/app/drift-service.js';
 import { DomainError } from '../../src/app/errors.js';
-import { SERVICE_WORDS } from '../../src/app/service.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
-import { FakeDetection, standardReport, testConfig } from '../grpc/helpers.js';
+import { FakeDetection, standardReport } from '../grpc/helpers.js';
 
 /** The answer of an analysed backup (a test of a backup that was not checked fails here). */
 function analysed(answer: CheckAnswer): Exclude<CheckAnswer, { notChecked: string }> {
@@ -22,17 +19,7 @@ const REST_FIELDS: CheckFieldNames = { backupName: 'backupName', overrideReason:
 function setup() {
   const detection = new FakeDetection();
   detection.reports.set('b1', standardReport('b1'));
-  const config = testConfig();
-  const deps = detection.deps();
-  const service = new DriftService({
-    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup),
-    analysis: config.analysis,
-    gate: config.gate,
-    vcenterCredentials: {},
-    words: SERVICE_WORDS,
-    detect: deps.detect!,
-    logger: jsonLogger({ level: 'error', write: () => {} }),
-  });
+  const service = detection.service(jsonLogger({ level: 'error', write: () => {} }));
   const counted: string[] = [];
   const metrics = { verdicts: { inc: (l: { verdict: string; source: string }) => counted.push(`${l.verdict}/${l.source}`) } };
   return { detection, service, counted, options: { fields: REST_FIELDS, metrics } };

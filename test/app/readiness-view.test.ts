@@ -6,16 +6,13 @@
  * two-replica case through `serve` is test/webhook/replicas.test.ts's.
  */
 import test from 'ava';
-import { ConfiguredStorageLocations } from '../../src/app/backup-locator.js';
 import { BackupVerdicts } from '../../src/app/backup-verdicts.js';
-import { DriftService } from '../../src/app/drift-service.js';
 import { ReadinessView } from '../../src/app/readiness-view.js';
 import { ReadinessWatch, type LocationReadiness } from '../../src/app/readiness.js';
-import { SERVICE_WORDS } from '../../src/app/service.js';
 import { kubeClient } from '../../src/kube/client.js';
 import { recentCompleted } from '../../src/storage/backup-records.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
-import { FakeDetection, pollUntil, testConfig } from '../grpc/helpers.js';
+import { FakeDetection, pollUntil } from '../grpc/helpers.js';
 import { startKubeApi, type KubeApi } from '../helpers/kube-api.js';
 
 const NS = 'velero';
@@ -40,17 +37,7 @@ async function setup(api: KubeApi) {
     patch: (name: string, patch: object) => client.patchVeleroObject('Backup', NS, name, patch),
   };
   const verdicts = new BackupVerdicts(objects, async () => KEY, logger);
-  const config = testConfig();
-  const deps = new FakeDetection().deps();
-  const service = new DriftService({
-    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup),
-    analysis: config.analysis,
-    gate: config.gate,
-    vcenterCredentials: {},
-    words: SERVICE_WORDS,
-    detect: deps.detect!,
-    logger,
-  });
+  const service = new FakeDetection().service(logger);
   const catalog = { recentCompleted: async (depth: number, notAfter: number) => recentCompleted([], depth, notAfter) };
   // Never started: this is the replica that does not lead.
   const watch = new ReadinessWatch({
