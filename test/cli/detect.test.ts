@@ -44,6 +44,26 @@ test('no drift: every cluster Healthy, exit 0', async (t) => {
   t.is(report!.metadata!.apiServerAccess, false);
 });
 
+test('a workload cluster carrying the management role label outside tkg-system is judged: its Ghost is found, with a warning', async (t) => {
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1', { labels: { 'cluster-role.tkg.tanzu.vmware.com/management': 'yes' } })] },
+    { mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters[0]!.machineDeploymentName}-7f9c8d-zzzzz`)) },
+  );
+  const { report } = await detect(backup.path);
+  t.is(report!.summary.status, 'ManualRemediationRequired');
+  t.is(machines(report!, 'wc1', 'workers').filter((m) => m.status === 'Ghost').length, 1);
+  t.deepEqual(report!.infraMachines, []);
+  t.true(
+    report!.errors.some(
+      (e) =>
+        e.scope === 'cluster:default/wc1' &&
+        e.severity === 'warning' &&
+        /carries the label cluster-role\.tkg\.tanzu\.vmware\.com\/management but is not in tkg-system/.test(e.message),
+    ),
+  );
+});
+
 test('workers scaled out after the backup: the new VM is a Ghost worker', async (t) => {
   const { backup } = await scenario(
     t,
