@@ -13,6 +13,7 @@ import { measureDetect, measureStartup, type DetectRun, type ReportCheck } from 
 import { govmomiBinary, measureInventory, type InventorySamples } from './measures/inventory.js';
 import { measureScan, readOnce, type ScanRun, type ScanSamples } from './measures/scan.js';
 import { hostileMeasures, measureHostile } from './measures/hostile.js';
+import { measurePatterns, patternMeasures } from './measures/patterns.js';
 import { measurePlugin, pluginMeasures, type PluginSamples } from './measures/plugin.js';
 import { measureReadiness, readinessMeasures, type ReadinessRun } from './measures/readiness.js';
 import { measureReplicas, replicaMeasures, type ReplicaRun } from './measures/replicas.js';
@@ -121,10 +122,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
     log(`${full.name}: peak RSS under a Secret bomb and an endless-paging vCenter (${full.runs.serviceCold} runs each)`);
     const hostile = await measureHostile(full, full.runs.serviceCold);
+    log(`hostile patterns: restore scope and ignore file (${full.runs.detect} runs)`);
+    const patterns = patternMeasures(await measurePatterns(full.runs.detect));
     const measures = [
       ...buildMeasures(full, { small, large }),
       ...unpauseMeasures(full, large.unpause, large.detect.runs),
       ...hostileMeasures(hostile, full),
+      ...patterns,
     ];
     const table = renderTable(measures, { fullScale: full.name === 'default' });
     const results: BenchResults = {

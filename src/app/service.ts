@@ -22,6 +22,7 @@ import { DriftService, type AnalysisMetrics, type Detect } from './drift-service
 import { readIgnoreFile } from './ignore-file.js';
 import { readinessEvents } from './readiness-events.js';
 import { readinessReplicas, type ReadinessReplicas, type WatchRun } from './readiness-replicas.js';
+import { ReadinessView } from './readiness-view.js';
 import { ReadinessWatch, type BackupCatalog, type LocationReadiness, type ReadinessMetrics, type RestorabilityChange } from './readiness.js';
 import { RestoreGate, type GateMetrics } from './restore-gate.js';
 import type { ScheduleSources } from './schedule-backup.js';
@@ -84,6 +85,8 @@ export interface AssembleOptions {
 /** The readiness watch and where it lists each location's finished backups. */
 export interface ServedReadiness {
   watch: ReadinessWatch;
+  /** What GetReadiness and WatchReadiness answer: the watch's state, or on a follower the signed verdicts. */
+  view: ReadinessView;
   source: 'bucket' | 'cluster' | 'injected';
 }
 
@@ -214,7 +217,12 @@ function readinessWatch(
     config.watch.intervalMs / 1000,
     () => watch.runningSince,
   );
-  return { watch, source: deps.catalogOf ? 'injected' : listing.source };
+  const view = new ReadinessView({
+    watch,
+    ...(replicas.verdicts ? { verdicts: replicas.verdicts } : {}),
+    clockSkewMs: config.watch.clockSkewMs ?? DEFAULTS.watch.clockSkewMs,
+  });
+  return { watch, view, source: deps.catalogOf ? 'injected' : listing.source };
 }
 
 /**

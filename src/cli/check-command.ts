@@ -15,7 +15,10 @@ export function addCheckCommand(program: Command): void {
     .description('Ask a drift-detector service whether the clusters of a backup may be restored (exit 0 allow, 1 block, 2 error)')
     .requiredOption('--server <host:port>', 'the service address')
     .option('--backup-name <name>', 'the Velero backup')
-    .option('--storage-location <name>', 'a storage location configured on the service (default: its default)')
+    .option(
+      '--storage-location <name>',
+      'the storage location of the backup, one the service is configured with (default: the one its Backup names, else each configured one); with --watch, only this location',
+    )
     .option('--ca <file>', 'CA certificate (PEM) of the service; turns TLS on')
     .option('--cert <file>', 'client certificate (PEM), for mutual TLS')
     .option('--key <file>', 'client private key (PEM), for mutual TLS')

@@ -65,7 +65,7 @@ function serviceShell(served: GrpcServed, env: CallEnvironment & { metrics: Serv
   });
   shell.add(SERVICE_NAMES.driftDetector, {
     ...driftDetectorImplementation(env, served.service),
-    ...readinessImplementation(env, served.readiness?.watch),
+    ...readinessImplementation(env, served.readiness?.view),
     ...unpauseImplementation(env, served.unpause),
   });
   shell.add(SERVICE_NAMES.restoreItemActionV1, restoreItemActionV1(env, served.gate));

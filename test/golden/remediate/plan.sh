@@ -37,16 +37,13 @@ govc vm.power -dc=/DC0 -off -force -vm.uuid=42000002-0000-4000-8000-000000000002
 # destroy that VM
 govc vm.destroy -dc=/DC0 -vm.uuid=42000002-0000-4000-8000-000000000002
 
-# default/wc1 wc1-md-0-x'; rm -rf / #?$(reboot)<script>alert(1)</script>: worker Ghost
+# default/wc1 wc1-md-0-x'; rm -rf / #\u{a}$(reboot)<script>alert(1)</script>: worker Ghost
 export GOVC_URL=vc-a.example.com
 vm_guard /DC0 42000003-0000-4000-8000-000000000003 52000003-0000-4000-8000-000000000003
-# move the workloads off Node wc1-md-0-x'; rm -rf / #?$(reboot)<script>alert(1)</script>
-if kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig get node 'wc1-md-0-x'\''; rm -rf / #
-$(reboot)<script>alert(1)</script>' -o name >/dev/null 2>&1; then kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig drain 'wc1-md-0-x'\''; rm -rf / #
-$(reboot)<script>alert(1)</script>' --ignore-daemonsets --delete-emptydir-data --timeout=300s; fi
-# delete Node wc1-md-0-x'; rm -rf / #?$(reboot)<script>alert(1)</script> from the workload cluster
-kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig delete node 'wc1-md-0-x'\''; rm -rf / #
-$(reboot)<script>alert(1)</script>' --ignore-not-found
+# move the workloads off Node wc1-md-0-x'; rm -rf / #\u{a}$(reboot)<script>alert(1)</script>
+if kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig get node $'wc1-md-0-x\'; rm -rf / #\x0a$(reboot)<script>alert(1)</script>' -o name >/dev/null 2>&1; then kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig drain $'wc1-md-0-x\'; rm -rf / #\x0a$(reboot)<script>alert(1)</script>' --ignore-daemonsets --delete-emptydir-data --timeout=300s; fi
+# delete Node wc1-md-0-x'; rm -rf / #\u{a}$(reboot)<script>alert(1)</script> from the workload cluster
+kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig delete node $'wc1-md-0-x\'; rm -rf / #\x0a$(reboot)<script>alert(1)</script>' --ignore-not-found
 # power off the VM with BIOS UUID 42000003-0000-4000-8000-000000000003 (instance UUID 52000003-0000-4000-8000-000000000003) on vc-a.example.com
 govc vm.power -dc=/DC0 -off -force -vm.uuid=42000003-0000-4000-8000-000000000003
 # destroy that VM
