@@ -15,8 +15,12 @@ export const INTEGRATION_TESTS = [
   'test/cli/remediate.test.ts', // vcsim
   'test/cli/remediate-tampered.test.ts', // vcsim
   'test/cli/s3.test.ts', // s3rver, vcsim
+  'test/cli/unpause.test.ts', // vcsim
+  'test/cli/unpause-rules.test.ts', // vcsim
+  'test/cli/unpause-tripwire.test.ts', // vcsim
   'test/cli/workload.test.ts', // vcsim
   'test/grpc/e2e.test.ts', // s3rver, vcsim
+  'test/grpc/unpause.test.ts', // vcsim
   'test/webhook/e2e.test.ts', // s3rver, vcsim
   'test/webhook/schedule-bucket.test.ts', // s3rver
   'test/webhook/replicas.test.ts', // s3rver, vcsim

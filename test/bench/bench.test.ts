@@ -44,6 +44,8 @@ test('the quick preset runs every measure and writes the results file', async (t
     'readiness.cycle.rss',
     'readiness.admission.p50',
     'readiness.admission.p99',
+    'unpause.time',
+    'unpause.rss',
     'hostile.secrets.rss',
     'hostile.paging.rss',
   ]);

@@ -370,6 +370,13 @@ test('inventory snapshot: written from the live vCenter, then used by detect wit
   t.regex(inv.stdout, /4 VMs/);
   const text = await readFile(snapshot, 'utf8');
   t.false(text.includes('instance-id'), 'no extraConfig values in the snapshot');
+  // -o -: the snapshot alone on stdout (a pipe), the counts on stderr.
+  const piped = await runCli(['inventory', '--backup', backup.path, '-o', '-']);
+  t.is(piped.code, 0, piped.stderr);
+  const pipedSnapshot = JSON.parse(piped.stdout) as { kind: string; vcenters: Array<{ vms: unknown[] }> };
+  t.is(pipedSnapshot.kind, 'DriftDetectorInventory');
+  t.is(pipedSnapshot.vcenters[0]!.vms.length, 4);
+  t.regex(piped.stderr, /4 VMs\nInventory snapshot written to standard output\n/);
   await vcsim.stop();
   const { result, report } = await detect(backup.path, '--inventory', snapshot);
   t.is(result.code, 0, result.stderr);

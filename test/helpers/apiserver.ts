@@ -31,6 +31,8 @@ export interface NodeSpec {
   labels?: Record<string, string>;
   /** Set by the cordon patch of `kubectl drain`. */
   unschedulable?: boolean;
+  /** Adds the `Ready` condition with this status; none when absent. */
+  ready?: boolean;
 }
 
 /** A Pod the test server lists (kubeadm's etcd Pods, say). */
@@ -291,6 +293,7 @@ function nodeObject(spec: NodeSpec): unknown {
     status: {
       nodeInfo: spec.providerID ? { systemUUID: spec.providerID.replace(/^vsphere:\/\//, '').toUpperCase() } : {},
       addresses: [{ type: 'Hostname', address: spec.name }],
+      ...(spec.ready !== undefined ? { conditions: [{ type: 'Ready', status: spec.ready ? 'True' : 'False' }] } : {}),
     },
   };
 }
