@@ -51,7 +51,8 @@ export function serveKubectl(
   return true;
 }
 
-function podObject(p: PodSpec): unknown {
+/** A Pod as the API serves it. */
+export function podObject(p: PodSpec): unknown {
   return {
     kind: 'Pod',
     apiVersion: 'v1',

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
-import { serveKubectl } from './apiserver-kubectl.js';
+import { podObject, serveKubectl } from './apiserver-kubectl.js';
 
 const run = promisify(execFile);
 
@@ -267,14 +267,7 @@ function podsOf(options: ApiServerOptions, namespace: string, url: URL): unknown
     .split(',')
     .filter(Boolean)
     .map((term) => term.split('=') as [string, string]);
-  return (options.pods ?? [])
-    .filter((p) => p.namespace === namespace && terms.every(([k, v]) => p.labels?.[k] === v))
-    .map((p) => ({
-      kind: 'Pod',
-      apiVersion: 'v1',
-      metadata: { name: p.name, namespace: p.namespace, uid: `uid-${p.name}`, labels: p.labels ?? {} },
-      spec: { nodeName: p.nodeName, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.9' }] },
-    }));
+  return (options.pods ?? []).filter((p) => p.namespace === namespace && terms.every(([k, v]) => p.labels?.[k] === v)).map(podObject);
 }
 
 function nodeObject(spec: NodeSpec): unknown {
