@@ -33,6 +33,7 @@ export const INTEGRATION_TESTS = [
   'test/report/html.test.ts', // chromium
   'test/plugin/velero-host.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/plugin/velero-remote.test.ts', // go-plugin host, s3rver, vcsim
+  'test/remediate/plan-sh-node.test.ts', // kubectl (Debian's kubernetes-client or the machine's own)
   'test/plugin/velero-restore.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/vsphere/inventory.test.ts', // vcsim
 ];
