@@ -15,8 +15,12 @@ export const INTEGRATION_TESTS = [
   'test/cli/remediate.test.ts', // vcsim
   'test/cli/remediate-tampered.test.ts', // vcsim
   'test/cli/s3.test.ts', // s3rver, vcsim
+  'test/cli/unpause.test.ts', // vcsim
+  'test/cli/unpause-rules.test.ts', // vcsim
+  'test/cli/unpause-tripwire.test.ts', // vcsim
   'test/cli/workload.test.ts', // vcsim
   'test/grpc/e2e.test.ts', // s3rver, vcsim
+  'test/grpc/unpause.test.ts', // vcsim
   'test/webhook/e2e.test.ts', // s3rver, vcsim
   'test/webhook/schedule-bucket.test.ts', // s3rver
   'test/webhook/replicas.test.ts', // s3rver, vcsim
@@ -29,6 +33,7 @@ export const INTEGRATION_TESTS = [
   'test/report/html.test.ts', // chromium
   'test/plugin/velero-host.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/plugin/velero-remote.test.ts', // go-plugin host, s3rver, vcsim
+  'test/remediate/plan-sh-node.test.ts', // kubectl (Debian's kubernetes-client or the machine's own)
   'test/plugin/velero-restore.test.ts', // single executable, go-plugin host, s3rver, vcsim
   'test/vsphere/inventory.test.ts', // vcsim
 ];

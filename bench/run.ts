@@ -13,11 +13,13 @@ import { measureDetect, measureStartup, type DetectRun, type ReportCheck } from 
 import { govmomiBinary, measureInventory, type InventorySamples } from './measures/inventory.js';
 import { measureScan, readOnce, type ScanRun, type ScanSamples } from './measures/scan.js';
 import { hostileMeasures, measureHostile } from './measures/hostile.js';
+import { measurePatterns, patternMeasures } from './measures/patterns.js';
 import { measurePlugin, pluginMeasures, type PluginSamples } from './measures/plugin.js';
 import { measureReadiness, readinessMeasures, type ReadinessRun } from './measures/readiness.js';
 import { measureReplicas, replicaMeasures, type ReplicaRun } from './measures/replicas.js';
 
 import { measureService, type ServiceSamples } from './measures/service.js';
+import { measureUnpause, unpauseMeasures, type UnpauseSamples } from './measures/unpause.js';
 import { presetNamed, tenthOf, type Preset } from './presets.js';
 import { measure, MiB, renderTable, type Measure } from './results.js';
 import { median, percentile, round } from './stats.js';
@@ -101,6 +103,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const inventory = await measureInventory(vcsim, goBinary, full.runs.inventory);
       log(`${full.name}: detect end to end (${full.runs.detect} runs)`);
       const detect = await measureDetect(cli, backup, full.runs.detect);
+      log(`${full.name}: unpause forecast of the same management cluster restored in a loopback API (${full.runs.detect} runs)`);
+      const unpause = await measureUnpause(cli, full, vcsim, full.runs.detect);
       const startup = await measureStartup(cli, full.runs.detect);
       log(`${full.name}: service, Detect cold/warm and Execute (${full.executeCalls} calls)`);
       const service = await measureService(backup, full.runs.serviceCold, full.executeCalls);
@@ -113,12 +117,19 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         `${full.name}: two replicas: ${admissions} admissions from the Backup verdict, hand-over after SIGTERM and a kill (${full.runs.serviceCold} runs)`,
       );
       const replicas = await measureReplicas(backup, full.runs.serviceCold, admissions);
-      return { backup, scan, inventory, detect, startup, service, plugin, readiness, replicas };
+      return { backup, scan, inventory, detect, unpause, startup, service, plugin, readiness, replicas };
     });
 
     log(`${full.name}: peak RSS under a Secret bomb and an endless-paging vCenter (${full.runs.serviceCold} runs each)`);
     const hostile = await measureHostile(full, full.runs.serviceCold);
-    const measures = [...buildMeasures(full, { small, large }), ...hostileMeasures(hostile, full)];
+    log(`hostile patterns: restore scope and ignore file (${full.runs.detect} runs)`);
+    const patterns = patternMeasures(await measurePatterns(full.runs.detect));
+    const measures = [
+      ...buildMeasures(full, { small, large }),
+      ...unpauseMeasures(full, large.unpause, large.detect.runs),
+      ...hostileMeasures(hostile, full),
+      ...patterns,
+    ];
     const table = renderTable(measures, { fullScale: full.name === 'default' });
     const results: BenchResults = {
       preset: full.name,
@@ -167,6 +178,7 @@ interface Collected {
     scan: ScanSamples;
     inventory: InventorySamples;
     detect: { runs: DetectRun[] };
+    unpause: UnpauseSamples;
     startup: { cli: DetectRun[]; node: DetectRun[] };
     service: ServiceSamples;
     plugin: PluginSamples;

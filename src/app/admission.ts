@@ -11,10 +11,18 @@
 import { decide, type GateDecision } from '../gate/decide.js';
 import { admissionVerdict, type AdmissionVerdict, type RestoreOrigin } from '../gate/admission.js';
 import { restoreOverride } from '../gate/override.js';
-import { judgedClusters } from '../gate/judged-clusters.js';
-import { restoreFilters, touchedClusters } from '../gate/restore-scope.js';
+import { judgedClusters, managementLabelWarnings } from '../gate/judged-clusters.js';
+import {
+  MalformedRestoreError,
+  NamespaceFilter,
+  restoreFilters,
+  touchedClusters,
+  type RestoreFilters,
+  type ScopedCluster,
+} from '../gate/restore-scope.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { isObjectName } from '../model/kube.js';
+import type { DriftReport } from '../model/report.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import type { DriftService } from './drift-service.js';
@@ -46,6 +54,13 @@ export class RestoreAdmission {
   /** The verdict on a Restore being created; `signal` is the caller's (its connection). */
   async judge(restore: Restore, signal: AbortSignal): Promise<AdmissionVerdict & { backup?: string }> {
     const spec = isMap(restore.spec) ? restore.spec : {};
+    let filters: RestoreFilters;
+    try {
+      filters = restoreFilters(spec);
+    } catch (err) {
+      if (err instanceof MalformedRestoreError) return this.malformed(restore, err);
+      throw err;
+    }
     const namespace = typeof restore.metadata?.namespace === 'string' ? restore.metadata.namespace : DEFAULTS.velero.namespace;
     // One deadline for the whole answer: finding a schedule's backup and the analysis.
     const deadline = AbortSignal.timeout(this.options.deadlineMs);
@@ -74,13 +89,20 @@ export class RestoreAdmission {
       isMap(metadata?.labels) ? metadata.labels : undefined,
       isMap(metadata?.annotations) ? metadata.annotations : undefined,
     );
-    const touched = touchedClusters(restoreFilters(spec), judgedClusters(report));
+    let touched: ScopedCluster[];
+    try {
+      touched = await this.touched(filters, report);
+    } catch (err) {
+      if (err instanceof MalformedRestoreError) return { ...this.malformed(restore, err), backup: origin.backup };
+      throw err;
+    }
     // A Healthy cluster is allowed with nothing to say, override or not: only the others are decided (a backup may hold hundreds).
     const healthy = new Set(report.clusters.filter((c) => c.status === 'Healthy').map((c) => `${c.namespace}/${c.name}`));
     const decisions: GateDecision[] = touched
       .filter((c) => !healthy.has(`${c.namespace}/${c.name}`))
       .map((c) => decide(report, c.namespace, c.name, overrides, gate));
     const verdict = admissionVerdict(origin, decisions, gate, report);
+    verdict.warnings.unshift(...managementLabelWarnings(touched));
     if (!verdict.allowed && this.options.verdicts) {
       const pointer = await this.options.verdicts.pointer(origin, undefined, AbortSignal.any([signal, deadline]));
       if (pointer.length) verdict.message = [verdict.message, ...pointer].join('\n');
@@ -91,6 +113,34 @@ export class RestoreAdmission {
       clusters: decisions.map((d) => `${d.namespace}/${d.name}:${d.verdict}${d.overridden ? ' (override)' : ''}`),
     });
     return { ...verdict, backup: origin.backup };
+  }
+
+  /**
+   * The clusters the Restore would restore objects of, judged on every object of theirs the analysis
+   * read. Namespaces are judged first, in slices: the event loop (other reviews, health checks) gets
+   * its turn every few milliseconds whatever the Restore's patterns cost.
+   */
+  private async touched(filters: RestoreFilters, report: DriftReport): Promise<ScopedCluster[]> {
+    const membership = this.service.membershipOf(report);
+    const clusters = judgedClusters(report).map((c) => {
+      const objects = membership.objectsOf(c.namespace, c.name);
+      return objects ? { ...c, objects } : c;
+    });
+    const namespaces = new NamespaceFilter(filters);
+    await namespaces.judgeAll(
+      clusters.map((c) => c.namespace),
+      () => new Promise((resolve) => setImmediate(resolve)),
+    );
+    return touchedClusters(filters, clusters, namespaces);
+  }
+
+  /** A Restore whose filters cannot be judged is denied, whatever its backup holds. */
+  private malformed(restore: Restore, err: MalformedRestoreError): AdmissionVerdict {
+    this.options.logger.warn('restore denied: malformed', {
+      restore: typeof restore.metadata?.name === 'string' ? restore.metadata.name : undefined,
+      reason: err.message,
+    });
+    return { allowed: false, message: `drift-detector denied this restore as malformed: ${err.message}`, warnings: [] };
   }
 
   /** The backup the Restore restores, or why it is allowed without judging. */

@@ -27,6 +27,13 @@ export interface RestorableBackup {
   analyzedAt: number;
 }
 
+/** A backup and the verdict this service signed on it. */
+export interface SignedBackup {
+  name: string;
+  completedAt?: number;
+  verdict: BackupVerdict;
+}
+
 export class BackupVerdicts {
   constructor(
     private readonly backups: BackupObjects,
@@ -79,6 +86,30 @@ export class BackupVerdicts {
       }
     }
     return best;
+  }
+
+  /**
+   * The newest Completed backup of each location that carries a verdict this service signed (a
+   * completion past `notAfter` passed over): what a replica that does not run the watch shows of
+   * readiness. A verdict nobody signed is ignored, as everywhere.
+   */
+  async newestSigned(notAfter: number, signal?: AbortSignal): Promise<Map<string, SignedBackup>> {
+    const [listed, key] = await Promise.all([this.backups.list(VERDICT_LABEL, signal), this.key()]);
+    const newest = new Map<string, SignedBackup>();
+    for (const backup of listed) {
+      const metadata = isMap(backup) && isMap(backup['metadata']) ? backup['metadata'] : {};
+      const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
+      const { location } = backupPlace(backup);
+      const record = backupRecordOf(name, backup);
+      if (name === '' || !location || record.phase !== 'Completed' || (record.completedAt ?? -Infinity) > notAfter) continue;
+      const read = readVerdict(backup, key);
+      if (!read.trusted) continue;
+      const best = newest.get(location);
+      if (!best || (record.completedAt ?? -Infinity) > (best.completedAt ?? -Infinity)) {
+        newest.set(location, { name, verdict: read.verdict, ...(record.completedAt !== undefined ? { completedAt: record.completedAt } : {}) });
+      }
+    }
+    return newest;
   }
 
   /** As `newestRestorable`, but a failure to look is logged and answers "none known": a denial stands without its pointer. */

@@ -6,7 +6,7 @@ import { readBackup } from '../backup/reader.js';
 import type { BackupSource } from '../backup/source.js';
 import { backedUpClusters } from '../backup/topology.js';
 import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.js';
-import { excludedManagementClusters, kubeconfigOf } from '../backup/workload-clusters.js';
+import { excludedManagementClusters, kubeconfigOf, misplacedManagementLabel } from '../backup/workload-clusters.js';
 import { analyzeDrift } from '../drift/analyze.js';
 import type { IgnoreRules } from '../drift/ignore.js';
 import type { BackupObjects } from '../model/backup.js';
@@ -91,6 +91,11 @@ export async function detectDriftOf(objects: BackupObjects, backup: string, opti
   const machines = clusters.reduce((n, c) => n + c.machines.length, 0);
   progress('backup', `${clusters.length} clusters, ${machines} machines`);
   const errors: ReportError[] = excluded.map((e) => ({ scope: `cluster:${e.namespace}/${e.name}`, message: e.reason, severity: 'warning' }));
+  for (const c of objects.clusters) {
+    const namespace = c.metadata.namespace ?? '';
+    const message = misplacedManagementLabel(namespace, c.metadata.name, c.metadata.labels);
+    if (message) errors.push({ scope: `cluster:${namespace}/${c.metadata.name}`, message, severity: 'warning' });
+  }
 
   const targets = vcenterTargetsOf(objects);
   let vcenters: VCenterListing[];

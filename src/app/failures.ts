@@ -5,6 +5,8 @@
  */
 import { BackupError, BackupSourceError, type BackupSourceFailure } from '../backup/errors.js';
 import { StorageLocationError } from '../storage/errors.js';
+import { ForecastInputError } from '../forecast/project.js';
+import { KubeCallError, type KubeFailure } from '../kube/call.js';
 import { DomainError, type ErrorKind } from './errors.js';
 
 const SOURCE_FAILURES: Record<BackupSourceFailure, ErrorKind> = {
@@ -17,6 +19,19 @@ const SOURCE_FAILURES: Record<BackupSourceFailure, ErrorKind> = {
   invalid: 'invalid-argument',
 };
 
+/** A call to the detector's own cluster (the management cluster of the unpause forecast). */
+const KUBE_FAILURES: Record<KubeFailure, ErrorKind> = {
+  'not-found': 'not-found',
+  unauthorized: 'permission-denied',
+  forbidden: 'permission-denied',
+  http: 'unavailable',
+  timeout: 'timeout',
+  cancelled: 'cancelled',
+  unreachable: 'unavailable',
+  'too-large': 'unavailable',
+  failed: 'unavailable',
+};
+
 /** The error and its causes, outermost first (a bounded walk: causes may loop). */
 export function* causeChain(err: unknown): Generator<unknown> {
   for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) yield e;
@@ -27,6 +42,9 @@ export function kindOf(e: unknown): ErrorKind | undefined {
   if (e instanceof DomainError) return e.kind;
   if (e instanceof BackupSourceError) return SOURCE_FAILURES[e.failure];
   if (e instanceof StorageLocationError) return 'misconfigured';
+  if (e instanceof KubeCallError) return KUBE_FAILURES[e.failure];
+  // A live object the controllers could not use either: the cluster's data, not the request, is at fault.
+  if (e instanceof ForecastInputError) return 'invalid-argument';
   // The platform's own: AbortSignal.timeout() and abort() without a reason.
   const name = (e as { name?: unknown }).name;
   if (name === 'TimeoutError') return 'timeout';

@@ -10,7 +10,7 @@ import { vcenterTargetsOf, type VCenterTarget } from '../backup/vcenter-targets.
 import { credentialOverrides, type CredentialSources } from '../config/vcenter-credentials.js';
 import type { CertificateProblem, VCenterInventory } from '../model/inventory.js';
 import { vcenterKey } from '../model/vcenter.js';
-import { writeInventorySnapshot } from '../vsphere/snapshot.js';
+import { inventorySnapshotText } from '../vsphere/snapshot.js';
 import { withCertificateHint, withCredentials, type DoorWords } from './detect.js';
 
 export interface InventoryRequest {
@@ -22,8 +22,8 @@ export interface InventoryRequest {
   thumbprint?: string;
   /** The operator's credentials and trust, as files and values. */
   credentials: CredentialSources;
-  /** The snapshot file. */
-  output: string;
+  /** Writes the snapshot's text (a file, or standard output: the door decides). */
+  output: (text: string) => Promise<void>;
   insecureSkipVerify: boolean;
   timeoutMs: number;
   maxRetainedBytes?: number;
@@ -65,7 +65,7 @@ export async function takeInventorySnapshot(request: InventoryRequest): Promise<
   });
   if (failed.length > 0) return { written: false, failed };
   const inventories = listings.flatMap((l) => (l.ok ? [{ vcenter: l.vcenter, vms: l.vms }] : []));
-  await writeInventorySnapshot(request.output, inventories, (request.now ?? (() => new Date()))());
+  await request.output(inventorySnapshotText(inventories, (request.now ?? (() => new Date()))()));
   return { written: true, inventories };
 }
 

@@ -12,7 +12,9 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../util/jsonlog.js';
 import { sleep } from '../util/sleep.js';
 import { errorMessage } from '../util/values.js';
+import type { BackupVerdict } from './backup-verdict.js';
 import type { DriftService } from './drift-service.js';
+import { failureKind } from './failures.js';
 import { readinessOf, sameReadiness, type BackupReadiness } from './readiness-verdict.js';
 
 /** A location's newest Completed backup, as its catalog lists it. */
@@ -51,6 +53,14 @@ export interface LocationReadiness {
   analyzedAt?: number;
   /** The last failure, listing or analysis, until a cycle succeeds. */
   error?: string;
+  /**
+   * The newest backup is listed but its bucket, answering normally, does not hold it (Velero's
+   * sync, or the upload, has not finished): not checked yet. A warning of that backup, not a
+   * failure of the location; no verdict is recorded on its Backup.
+   */
+  notChecked?: string;
+  /** On a replica that does not run the watch: the verdict signed on the newest backup's Backup (readiness-view.ts). */
+  verdict?: BackupVerdict;
 }
 
 /** What a door records of each analysis (Prometheus metrics, in the service). */
@@ -226,6 +236,8 @@ export class ReadinessWatch {
       this.record(location, backup.name, { readiness, analyzedAt });
     } catch (err) {
       if (signal.aborted) throw err;
+      if (failureKind(err) === 'not-found')
+        return this.update(location, { location, backup, notChecked: notCheckedWords(backup.name, location) });
       this.options.metrics?.analysed(location, { ok: false, seconds: (this.now() - started) / 1000 });
       // The failure belongs to this backup: a readiness of another backup no longer stands.
       const previous = this.states.get(location)!;
@@ -242,7 +254,8 @@ export class ReadinessWatch {
       this.record(location, backup, { readiness: readinessOf(report, this.options.service.gate), analyzedAt: this.now() });
     } catch (err) {
       if (signal.aborted) throw err;
-      this.record(location, backup, { error: errorMessage(err), analyzedAt: this.now() });
+      // Not in its bucket yet: nothing to record, as for the newest.
+      if (failureKind(err) !== 'not-found') this.record(location, backup, { error: errorMessage(err), analyzedAt: this.now() });
     }
   }
 
@@ -274,6 +287,9 @@ export class ReadinessWatch {
     if (previous.error !== next.error && next.error) {
       this.options.logger.warn('readiness check failed', { storageLocation: location, error: next.error });
     }
+    if (previous.notChecked !== next.notChecked && next.notChecked) {
+      this.options.logger.warn('backup not checked yet', { storageLocation: location, backup: next.backup?.name, warning: next.notChecked });
+    }
     if (!sameState(previous, next)) for (const listener of this.listeners) listener({ ...next });
   }
 
@@ -293,5 +309,9 @@ export class ReadinessWatch {
 
 /** A change is a new backup, a new verdict or a new failure; a re-analysis with the same outcome is not. */
 function sameState(a: LocationReadiness, b: LocationReadiness): boolean {
-  return a.backup?.name === b.backup?.name && a.error === b.error && sameReadiness(a.readiness, b.readiness);
+  return a.backup?.name === b.backup?.name && a.error === b.error && a.notChecked === b.notChecked && sameReadiness(a.readiness, b.readiness);
+}
+
+function notCheckedWords(backup: string, location: string): string {
+  return `backup ${backup} is listed but not in the bucket of storage location ${location} (the bucket answered; Velero's backup sync may not have run yet): not checked yet`;
 }

@@ -14,12 +14,13 @@
  */
 import type { DriftReport } from '../model/report.js';
 import { errorMessage } from '../util/values.js';
-import type { DriftService } from './drift-service.js';
+import type { CacheUse } from './analysis-cache.js';
+import type { AnalyzeOptions, DriftService } from './drift-service.js';
 import { DomainError } from './errors.js';
 import { failureKind, failureMessage } from './failures.js';
 
 export type RestoreBackupAnalysis =
-  | { outcome: 'analysed'; report: DriftReport; storageLocation: string }
+  | { outcome: 'analysed'; report: DriftReport; storageLocation: string; use: CacheUse }
   /** Not in any location looked in, each bucket having answered: allowed, not checked. */
   | { outcome: 'absent'; warning: string }
   /** A location could not be used: failurePolicy decides. `message` names each location and its cause. */
@@ -33,6 +34,8 @@ export interface RestoreBackupRequest {
   storageLocation?: string;
   /** The caller's: an abort is thrown, never an outcome. */
   signal: AbortSignal;
+  /** How to analyse (the Check call's choices). */
+  analysis?: Pick<AnalyzeOptions, 'skipAccessApiServer' | 'refresh'>;
 }
 
 export async function analyzeRestoreBackup(service: DriftService, request: RestoreBackupRequest): Promise<RestoreBackupAnalysis> {
@@ -49,8 +52,8 @@ export async function analyzeRestoreBackup(service: DriftService, request: Resto
   const failures: { location: string; error: unknown }[] = [];
   for (const location of candidates) {
     try {
-      const { report } = await service.analyze(backup, { storageLocation: location, signal });
-      return { outcome: 'analysed', report, storageLocation: location };
+      const { report, use } = await service.analyze(backup, { ...request.analysis, storageLocation: location, signal });
+      return { outcome: 'analysed', report, storageLocation: location, use };
     } catch (err) {
       if (signal.aborted) throw err;
       if (failureKind(err) !== 'not-found') failures.push({ location, error: err });

@@ -26,10 +26,16 @@ import { DriftService, type AnalysisMetrics, type Detect } from './drift-service
 import { readIgnoreFile } from './ignore-file.js';
 import { readinessEvents } from './readiness-events.js';
 import { readinessReplicas, type ReadinessReplicas, type WatchRun } from './readiness-replicas.js';
+import { ReadinessView } from './readiness-view.js';
 import { ReadinessWatch, type BackupCatalog, type LocationReadiness, type ReadinessMetrics, type RestorabilityChange } from './readiness.js';
 import { RestoreGate, type GateMetrics } from './restore-gate.js';
 import type { ScheduleSources } from './schedule-backup.js';
 import type { ServiceConfig } from './service-config.js';
+import { unpauseForecaster, type UnpauseForecaster } from './unpause-service.js';
+
+/** Said after a 401 or 403 of the management cluster during a forecast. */
+const UNPAUSE_RBAC_HINT =
+  'check that the service account may get, list and watch Cluster API and CAPV objects and Secrets (deploy/service/rbac.yaml)';
 import type { VerdictAdmission } from './verdict-admission.js';
 
 /** How the service words what the detection cannot know, in its configuration's keys. */
@@ -82,6 +88,8 @@ export interface AssembleOptions {
 /** The readiness watch and where it lists each location's finished backups. */
 export interface ServedReadiness {
   watch: ReadinessWatch;
+  /** What GetReadiness and WatchReadiness answer: the watch's state, or on a follower the signed verdicts. */
+  view: ReadinessView;
   source: 'bucket' | 'cluster' | 'injected';
 }
 
@@ -96,6 +104,8 @@ export interface ServiceAssembly {
   readiness?: ServedReadiness;
   /** When `webhook.listen` is set. */
   admission?: RestoreAdmission;
+  /** When `serve` has a cluster (a kubeconfig or a pod's service account): the unpause forecast of its Clusters. */
+  unpause?: UnpauseForecaster;
   /** Admission from the verdicts on Backup objects, and the backup a denial points to: when serve has a cluster. */
   verdictAdmission?: VerdictAdmission;
   /** Whether this replica runs the readiness watch now (it holds the Lease, or there is no leader election). */
@@ -144,6 +154,15 @@ export async function assembleService(options: AssembleOptions): Promise<Service
         ...(verdictAdmission ? { verdicts: verdictAdmission } : {}),
       })
     : undefined;
+  // The management cluster is the one `serve` runs against; its client is made at the first forecast.
+  const unpause = hasKubeConfig(env)
+    ? unpauseForecaster({
+        client: lazyKubeClient(() => loadKubeConfig(env), { timeoutMs: DEFAULTS.unpause.kubeTimeoutMs, accessHint: UNPAUSE_RBAC_HINT }),
+        analysis: config.analysis,
+        vcenterCredentials: options.vcenterCredentials,
+        words: SERVICE_WORDS,
+      })
+    : undefined;
   let watchRun: Promise<WatchRun> | undefined;
   return {
     config,
@@ -153,6 +172,7 @@ export async function assembleService(options: AssembleOptions): Promise<Service
     gate: new RestoreGate(service, logger, metrics),
     ...(readiness ? { readiness } : {}),
     ...(admission ? { admission } : {}),
+    ...(unpause ? { unpause } : {}),
     ...(verdictAdmission ? { verdictAdmission } : {}),
     isLeader: () => readiness?.watch.runningSince !== undefined,
     start: () => {
@@ -211,7 +231,12 @@ function readinessWatch(
     config.watch.intervalMs / 1000,
     () => watch.runningSince,
   );
-  return { watch, source: deps.catalogOf ? 'injected' : listing.source };
+  const view = new ReadinessView({
+    watch,
+    ...(replicas.verdicts ? { verdicts: replicas.verdicts } : {}),
+    clockSkewMs: config.watch.clockSkewMs ?? DEFAULTS.watch.clockSkewMs,
+  });
+  return { watch, view, source: deps.catalogOf ? 'injected' : listing.source };
 }
 
 /**

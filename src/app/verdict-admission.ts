@@ -13,7 +13,7 @@ import type { AdmissionVerdict } from '../gate/admission.js';
 import { overrideCommands } from '../gate/admission.js';
 import type { GateConfig } from '../gate/decide.js';
 import { restoreOverride } from '../gate/override.js';
-import { restoreFilters } from '../gate/restore-scope.js';
+import { restoresEverything as unfiltered } from '../gate/restore-scope.js';
 import type { Logger } from '../util/jsonlog.js';
 import { errorMessage, isMap } from '../util/values.js';
 import type { BackupVerdict } from './backup-verdict.js';
@@ -137,21 +137,12 @@ export class VerdictAdmission {
 
 /** A Restore with no filter and no override: it restores every cluster of the backup, as the verdict judged them. */
 function restoresEverything(restore: Restore): boolean {
-  const filters = restoreFilters(restore.spec);
-  // Velero writes `includedNamespaces: ['*']` for "all".
-  const all = (list: string[]) => list.length === 0 || list.includes('*');
-  const unfiltered =
-    all(filters.includedNamespaces) &&
-    all(filters.includedResources) &&
-    filters.excludedNamespaces.length + filters.excludedResources.length === 0 &&
-    !filters.labelSelector &&
-    filters.orLabelSelectors.length === 0;
   const metadata = restore.metadata;
   const overrides = restoreOverride(
     isMap(metadata?.labels) ? metadata.labels : undefined,
     isMap(metadata?.annotations) ? metadata.annotations : undefined,
   );
-  return unfiltered && Object.keys(overrides).length === 0;
+  return unfiltered(restore.spec) && Object.keys(overrides).length === 0;
 }
 
 /** An age people read: `40 s`, `12 min`, `5 h`, `3 days`. */

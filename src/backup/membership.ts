@@ -13,7 +13,7 @@
  * that is not in the backup makes no member, and objects of no cluster (ClusterClasses, shared
  * templates, VSphereClusterIdentities) belong to none.
  */
-import type { BackupObjects } from '../model/backup.js';
+import { BACKUP_RESOURCES, type BackupObjects } from '../model/backup.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
 import { CLUSTER_NAME_LABEL, text, TKG_CLUSTER_NAME_LABEL } from './object-fields.js';
 import { machineClusterName } from './workload-clusters.js';
@@ -30,10 +30,28 @@ export interface ClusterKey {
   name: string;
 }
 
+/** An object of a cluster as a Restore's filters see it: its resource (`plural.group`) and labels. */
+export interface MemberScope {
+  resource: string;
+  labels?: Record<string, string>;
+}
+
 type Objects = Pick<
   BackupObjects,
   'clusters' | 'kubeadmControlPlanes' | 'machineDeployments' | 'machineSets' | 'machines' | 'vsphereClusters' | 'vsphereMachines' | 'vsphereVMs'
 >;
+
+/** The resource (`plural.group`) of each kind the analysis reads. */
+const RESOURCE_OF_KIND: Readonly<Record<string, string>> = {
+  Cluster: BACKUP_RESOURCES.clusters,
+  Machine: BACKUP_RESOURCES.machines,
+  KubeadmControlPlane: BACKUP_RESOURCES.kubeadmControlPlanes,
+  MachineDeployment: BACKUP_RESOURCES.machineDeployments,
+  MachineSet: BACKUP_RESOURCES.machineSets,
+  VSphereCluster: BACKUP_RESOURCES.vsphereClusters,
+  VSphereMachine: BACKUP_RESOURCES.vsphereMachines,
+  VSphereVM: BACKUP_RESOURCES.vsphereVMs,
+};
 
 /** `Kind/namespace/name`: how objects and owners are indexed. */
 function indexKey(kind: string, namespace: string, name: string): string {
@@ -63,6 +81,8 @@ export class ClusterMembership {
   private readonly namesByNamespace = new Map<string, string[]>();
   /** Objects of the backup, and objects their refs name, by `Kind/namespace/name`: their cluster's name. */
   private readonly members = new Map<string, string>();
+  /** Each cluster's objects of the backup, by resource and labels (one entry per distinct pair); unset without a backup. */
+  private scopes: Map<string, Map<string, MemberScope>> | undefined;
 
   constructor(clusters: ClusterKey[]) {
     for (const c of clusters) this.addCluster(c.namespace, c.name);
@@ -97,7 +117,33 @@ export class ClusterMembership {
         }
       }
     }
+    membership.scopes = new Map<string, Map<string, MemberScope>>();
+    for (const [kind, list] of [['Cluster', objects.clusters], ['Machine', objects.machines], ...rest] as const) {
+      for (const object of list) membership.addScope({ ...object, kind });
+    }
     return membership;
+  }
+
+  /**
+   * The cluster's objects, each distinct resource and label set once, as a Restore's filters see
+   * them; undefined when this membership knows only the clusters' names (no backup was read).
+   */
+  objectsOf(namespace: string, name: string): MemberScope[] | undefined {
+    if (!this.scopes) return undefined;
+    return [...(this.scopes.get(objectKey(namespace, name))?.values() ?? [])];
+  }
+
+  private addScope(object: KubeObject & { kind: string }): void {
+    const cluster = this.clusterOf(object);
+    if (!cluster) return;
+    const resource = RESOURCE_OF_KIND[object.kind];
+    if (resource === undefined) return;
+    const labels = object.metadata.labels ?? {};
+    const key = objectKey(cluster.namespace, cluster.name);
+    let scopes = this.scopes!.get(key);
+    if (!scopes) this.scopes!.set(key, (scopes = new Map<string, MemberScope>()));
+    const entry = JSON.stringify([resource, Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+    if (!scopes.has(entry)) scopes.set(entry, { resource, labels });
   }
 
   /** The cluster `object` belongs to, or undefined when it belongs to none the backup holds. */

@@ -1,19 +1,21 @@
 /**
- * Which clusters of the backup are judged, and how to reach them: the old management cluster is
- * left out (docs/drift-rules.md §2), and each workload cluster's kubeconfig is read from its
- * `<cluster>-kubeconfig` Secret (§1.3). Pure.
+ * Which clusters of the backup are judged, and how to reach them: the old management cluster (the
+ * one in tkg-system) is left out (docs/drift-rules.md §2), and each workload cluster's kubeconfig
+ * is read from its `<cluster>-kubeconfig` Secret (§1.3). Pure.
  */
 import type { BackupObjects } from '../model/backup.js';
+import { MANAGEMENT_NAMESPACE } from '../model/management-cluster.js';
 import { objectKey, type KubeObject } from '../model/kube.js';
 import { byNamespaceAndName, CLUSTER_NAME_LABEL, secretValue, text } from './object-fields.js';
 
-/** The namespace of the management cluster's own objects (tanzu-framework `TkgNamespace`). */
-export const MANAGEMENT_NAMESPACE = 'tkg-system';
-const MANAGEMENT_ROLE_LABEL = 'cluster-role.tkg.tanzu.vmware.com/management';
+export { MANAGEMENT_NAMESPACE, MANAGEMENT_ROLE_LABEL, misplacedManagementLabel } from '../model/management-cluster.js';
 
-/** True for the old management cluster: in namespace tkg-system, or carrying TKG's management role label. */
+/**
+ * True for the old management cluster: the Cluster in namespace tkg-system. The management role
+ * label alone does not make one: a workload cluster so labelled would drop out of the analysis.
+ */
 export function isManagementCluster(cluster: KubeObject): boolean {
-  return cluster.metadata.namespace === MANAGEMENT_NAMESPACE || cluster.metadata.labels?.[MANAGEMENT_ROLE_LABEL] !== undefined;
+  return cluster.metadata.namespace === MANAGEMENT_NAMESPACE;
 }
 
 export interface ClusterRef {

@@ -6,7 +6,8 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import type { CheckFlags } from './check-flags.js';
-import { durationOption } from './options.js';
+import { UsageError } from './errors.js';
+import { collect, durationOption } from './options.js';
 
 export function addCheckCommand(program: Command): void {
   program
@@ -14,7 +15,10 @@ export function addCheckCommand(program: Command): void {
     .description('Ask a drift-detector service whether the clusters of a backup may be restored (exit 0 allow, 1 block, 2 error)')
     .requiredOption('--server <host:port>', 'the service address')
     .option('--backup-name <name>', 'the Velero backup')
-    .option('--storage-location <name>', 'a storage location configured on the service (default: its default)')
+    .option(
+      '--storage-location <name>',
+      'the storage location of the backup, one the service is configured with (default: the one its Backup names, else each configured one); with --watch, only this location',
+    )
     .option('--ca <file>', 'CA certificate (PEM) of the service; turns TLS on')
     .option('--cert <file>', 'client certificate (PEM), for mutual TLS')
     .option('--key <file>', 'client private key (PEM), for mutual TLS')
@@ -29,14 +33,27 @@ export function addCheckCommand(program: Command): void {
       '--watch',
       "follow the service's restore readiness (serve with watch.enabled): each storage location's newest backup, on every change, until --timeout",
     )
+    .option(
+      '--unpause',
+      "ask for the unpause forecast of the service's management cluster instead (exit 0 all SafeToUnpause, 1 review or unsafe, 2 error)",
+    )
+    .option('--cluster <namespace/name>', 'with --unpause: a Cluster to forecast (repeatable; default: all)', collect, [])
     .addOption(durationOption('check', '--timeout <duration>', 'deadline of the call', DEFAULTS.check.timeoutMs))
     .action(async (flags: CheckFlags) => {
       try {
-        await (flags.watch ? (await import('./check-watch.js')).runWatch(flags) : (await import('./check-run.js')).runCheck(flags));
+        await runChosen(flags);
       } finally {
         exitAfterGrace();
       }
     });
+}
+
+/** `--watch`, `--unpause`, or the Check of one backup. */
+async function runChosen(flags: CheckFlags): Promise<void> {
+  if (flags.watch) return (await import('./check-watch.js')).runWatch(flags);
+  if (flags.unpause) return (await import('./check-unpause.js')).runUnpauseCheck(flags);
+  if (flags.cluster.length > 0) throw new UsageError('check', '--cluster only with --unpause');
+  return (await import('./check-run.js')).runCheck(flags);
 }
 
 /** How long a finished check waits for its connections to close before it exits anyway. */

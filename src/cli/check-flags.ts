@@ -15,6 +15,10 @@ export interface CheckFlags {
   refresh?: boolean;
   /** Follow the service's restore readiness (WatchReadiness) instead of checking one backup. */
   watch?: boolean;
+  /** Ask for the unpause forecast of the service's management cluster (ForecastUnpause). */
+  unpause?: boolean;
+  /** With --unpause: `namespace/name` of the Clusters; all when empty. */
+  cluster: string[];
   /** In ms. */
   timeout: number;
 }

@@ -27,6 +27,8 @@ interface CheckResponse {
   summary_status: string;
   /** Absent from a service older than this client. */
   errors?: ReportError[];
+  /** Why the backup was not checked (absent from a bucket that answered); empty when it was. */
+  not_checked?: string;
 }
 
 const TLS_HINT = 'use --ca (or --tls)';
@@ -95,6 +97,7 @@ export function callFailure(err: ServiceError): string {
 }
 
 export function renderVerdicts(response: CheckResponse): string {
+  if (response.not_checked) return `${response.verdict}  backup ${response.backup} (not checked)\n  warning: ${response.not_checked}\n`;
   const lines = [`${response.verdict}  backup ${response.backup} (${response.summary_status || 'no clusters'})`];
   if (response.clusters.length === 0) lines.push('  the backup holds no Cluster API clusters');
   for (const c of response.clusters) {

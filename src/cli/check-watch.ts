@@ -17,15 +17,23 @@ interface LocationReadiness {
   clusters: Array<{ namespace: string; name: string; status: string; verdict: string; ghost_machines: number; unknown_machines: number }>;
   analyzed_at: string;
   error: string;
+  /** Absent from a service older than this client. */
+  not_checked?: string;
+  verdict?: string;
+  verdict_summary?: string;
+  /** A replica that does not run the watch answered from the signed verdict: no per-cluster lines. */
+  from_verdicts?: boolean;
 }
 
 export function renderReadiness(l: LocationReadiness): string {
   const head = !l.backup
     ? `NONE  ${l.storage_location}: no Completed backup`
     : !l.analyzed
-      ? `WAIT  ${l.storage_location}: backup ${l.backup} not analysed yet`
-      : `${l.restorable ? 'CLEAN' : 'DRIFT'} ${l.storage_location}: backup ${l.backup} (${l.summary_status}) analysed ${l.analyzed_at}`;
+      ? `WAIT  ${l.storage_location}: backup ${l.backup} ${l.not_checked ? 'not checked yet' : 'not analysed yet'}`
+      : `${l.restorable ? 'CLEAN' : 'DRIFT'} ${l.storage_location}: backup ${l.backup} (${l.summary_status || l.verdict}) analysed ${l.analyzed_at}`;
   const lines = [head];
+  if (l.not_checked) lines.push(`  warning: ${l.not_checked}`);
+  if (l.from_verdicts && l.verdict_summary) lines.push(`  ${l.verdict_summary}`);
   for (const c of l.clusters.filter((c) => c.verdict === 'BLOCK')) {
     lines.push(
       `  BLOCK ${`${c.namespace}/${c.name}`.padEnd(32)} ${c.status.padEnd(30)} ghost ${c.ghost_machines}, unknown ${c.unknown_machines}`,

@@ -1,9 +1,7 @@
 import { Command, Option } from 'commander';
 import { detectDrift } from '../app/detect.js';
-import { DomainError } from '../app/errors.js';
 import { readIgnoreFile } from '../app/ignore-file.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { durationText } from '../config/values.js';
 import { credentialOverrides } from '../config/vcenter-credentials.js';
 import type { DriftReport } from '../model/report.js';
 import { renderConsole } from '../report/console.js';
@@ -14,6 +12,7 @@ import { remediationPlan } from '../remediate/plan.js';
 import { readInventorySnapshot } from '../vsphere/snapshot.js';
 import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { credentialOptions, durationOption, positiveInt } from './options.js';
+import { runDeadline } from './deadline.js';
 import { EXIT_ACTION_NEEDED, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger, wantsColor } from './log.js';
 import { checkOutput, STDOUT, wordsStream, writeOutput } from './output.js';
@@ -98,17 +97,7 @@ async function runDetect(flags: DetectFlags, cmd: Command): Promise<void> {
   const ignore = flags.ignoreFile ? await readIgnoreFile(flags.ignoreFile) : undefined;
   const inventory = flags.inventory ? { path: flags.inventory, snapshot: await readInventorySnapshot(flags.inventory) } : undefined;
   const source = await backupSourceFrom('detect', flags);
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () =>
-      deadline.abort(
-        new DomainError(
-          'timeout',
-          `detect did not finish within ${durationText(flags.timeout)}; raise --timeout if the backup and vCenters are this slow`,
-        ),
-      ),
-    Math.min(flags.timeout, 2 ** 31 - 1),
-  );
+  const deadline = runDeadline('detect', flags.timeout, 'the backup and vCenters are this slow');
   const report = await detectDrift(source, {
     signal: deadline.signal,
     insecureSkipVerify: flags.insecureSkipVerify === true,
@@ -122,7 +111,7 @@ async function runDetect(flags: DetectFlags, cmd: Command): Promise<void> {
     apiserverTimeoutMs: flags.apiserverTimeout,
     apiserverConcurrency: flags.apiserverConcurrency,
     debug,
-  }).finally(() => clearTimeout(timer));
+  }).finally(deadline.done);
   const shown = flags.ignoreHealthyResources ? withoutHealthy(report) : report;
   for (const out of outputs) {
     await writeOutput(out.path, out.format === 'json' ? renderJson(shown) : renderHtml(shown, remediationPlan(shown)), 0o644);

@@ -16,6 +16,11 @@ export class UsageError extends Error {
   }
 }
 
+/** The flags among `options` that were given (a value other than absent or false), as written. */
+export function givenFlags(options: ReadonlyArray<readonly [flag: string, value: unknown]>): string[] {
+  return options.filter(([, value]) => value !== undefined && value !== false).map(([flag]) => flag);
+}
+
 /**
  * How a failed run ends, in one place: what goes to stderr (the error's own message, which names
  * the file, object or field) and the exit code. Every failure is 2,

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { takeInventorySnapshot } from '../app/inventory.js';
 import type { CertificateProblem } from '../model/inventory.js';
-import { assertWritable } from '../util/atomic-write.js';
 import { EXIT_ERROR, EXIT_OK, UsageError } from './errors.js';
 import { debugLogger } from './log.js';
 import { backupMemoryBytes, backupOptions, backupSourceFrom, type BackupFlags } from './backup-flags.js';
 import { CLI_WORDS } from './words.js';
 import { collect, credentialOptions } from './options.js';
+import { checkOutput, STDOUT, wordsStream, writeOutput } from './output.js';
 
 interface InventoryFlags extends BackupFlags {
   server: string[];
@@ -35,13 +35,14 @@ export function addInventoryCommand(program: Command): void {
     .option('--server <server>', 'a vCenter (host, host:port or URL); repeat for several', collect, [])
     .option('--thumbprint <sha1>', 'pinned certificate thumbprint of the --server vCenter(s); trusts them with the given credentials')
     .option('--insecure-skip-verify', 'skip TLS verification of the vCenters')
-    .option('-o, --output <file>', 'where to write the snapshot');
+    .option('-o, --output <file>', 'where to write the snapshot (- for standard output)');
   backupOptions(command);
   credentialOptions(command);
   command.action(async (flags: InventoryFlags, cmd: Command) => {
     const debug = debugLogger(cmd.optsWithGlobals<{ debug?: boolean }>().debug === true);
     if (!flags.output) throw new UsageError('inventory', 'required option -o, --output <file> not given');
-    await assertWritable(flags.output);
+    const output = flags.output;
+    await checkOutput(output);
     const fromBackup = flags.backup !== undefined || flags.backupName !== undefined;
     if (flags.server.length === 0 && !fromBackup)
       throw new UsageError('inventory', 'give --server <server>, or a backup to take the vCenters from');
@@ -50,7 +51,10 @@ export function addInventoryCommand(program: Command): void {
       servers: flags.server,
       ...(flags.thumbprint ? { thumbprint: flags.thumbprint } : {}),
       credentials: flags,
-      output: flags.output,
+      output: (text) =>
+        writeOutput(output, text, 0o644).catch((err: unknown) => {
+          throw new Error(`${output}: cannot write the inventory snapshot: ${(err as Error).message}`, { cause: err });
+        }),
       insecureSkipVerify: flags.insecureSkipVerify === true,
       timeoutMs: flags.vsphereTimeout,
       maxRetainedBytes: backupMemoryBytes(flags),
@@ -65,8 +69,10 @@ export function addInventoryCommand(program: Command): void {
       process.exitCode = EXIT_ERROR;
       return;
     }
-    for (const inv of result.inventories) process.stdout.write(`${inv.vcenter}: ${inv.vms.length} VMs\n`);
-    process.stdout.write(`Inventory snapshot written to ${flags.output}\n`);
+    // With -o -, the snapshot took stdout: these words go to stderr.
+    const words = wordsStream([output]);
+    for (const inv of result.inventories) words.write(`${inv.vcenter}: ${inv.vms.length} VMs\n`);
+    words.write(`Inventory snapshot written to ${output === STDOUT ? 'standard output' : output}\n`);
     process.exitCode = EXIT_OK;
   });
 }

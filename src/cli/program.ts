@@ -11,6 +11,7 @@ import { addServeCommand } from './serve-command.js';
 import { addCheckCommand } from './check-command.js';
 import { addRemediateCommand } from './remediate-command.js';
 import { addBaselineCommand } from './baseline-command.js';
+import { addUnpauseCommand } from './unpause-command.js';
 import { EXIT_ERROR, failureOutcome } from './errors.js';
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   addCheckCommand(program);
   addRemediateCommand(program);
   addBaselineCommand(program);
+  addUnpauseCommand(program);
   return program;
 }
 

@@ -190,6 +190,24 @@ export const DEFAULTS = freeze({
     /** Bound on the whole run: backup, every vCenter, every workload cluster. */
     timeoutMs: 60 * MINUTE,
   },
+  /** `drift-detector unpause`: the forecast, the guarded unpause and its tripwire. */
+  unpause: {
+    /** Bound on the whole forecast: the management cluster, every vCenter, every workload cluster. */
+    timeoutMs: 30 * MINUTE,
+    /**
+     * Bound on one call to the management cluster, every page of a listing included: thousands of
+     * Machines and VSphereVMs are listed in one call.
+     */
+    kubeTimeoutMs: 2 * MINUTE,
+    /** The tripwire lists the Machines again this often while their watch cannot be opened. */
+    relistMs: 5 * SECOND,
+    /** Bound on opening one watch of the Machines. */
+    watchConnectTimeoutMs: 10 * SECOND,
+    /** The API server ends each watch after this long; the Machines are listed again and a new watch opened. */
+    watchSeconds: 300,
+    /** The tripwire reads the workload cluster's etcd members this often. */
+    etcdPollMs: 15 * SECOND,
+  },
   /** `drift-detector check`. */
   check: {
     /** Deadline of the call: long enough for a whole analysis on the service. */

@@ -4,7 +4,7 @@
  * path (`/DC0/vm/jumpboxes/jb-01`); `#` starts a comment, `!` negates, the last matching line wins.
  * Pure: the door reads the file.
  */
-import { compileGlob, GlobError, globLiteral } from '../util/glob.js';
+import { compileGlob, GlobError, globLiteral, type Glob } from '../util/glob.js';
 
 export interface IgnoreRule {
   /** The pattern as written (after `!`). */
@@ -12,7 +12,7 @@ export interface IgnoreRule {
   /** 1-based line in the file. */
   line: number;
   negated: boolean;
-  regex: RegExp;
+  glob: Glob;
   /** The one name or path the pattern matches when it has no wildcard (as a baseline's lines have none). */
   literal?: string;
 }
@@ -37,27 +37,42 @@ export class IgnorePatternError extends Error {
   }
 }
 
+/** Most patterns one ignore file may hold: a baseline of every VM of a large estate stays well below. */
+export const MAX_IGNORE_PATTERNS = 10_000;
+/** Largest ignore file read (bytes of UTF-8). */
+export const MAX_IGNORE_FILE_BYTES = 1024 * 1024;
+
+/** A file too large to read as an ignore file: `line` 0, the message names the bound. */
+export class IgnoreFileTooLargeError extends IgnorePatternError {}
+
 export function parseIgnoreRules(text: string, source: string): IgnoreRules {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_IGNORE_FILE_BYTES) {
+    throw new IgnoreFileTooLargeError(0, `${bytes} bytes, more than the ${MAX_IGNORE_FILE_BYTES} an ignore file may hold`);
+  }
   const rules: IgnoreRule[] = [];
   const literals = new Map<string, number>();
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
     let pattern = trimLine(raw);
     if (pattern === '' || pattern.startsWith('#')) return;
+    if (rules.length === MAX_IGNORE_PATTERNS) {
+      throw new IgnoreFileTooLargeError(line, `more than ${MAX_IGNORE_PATTERNS} patterns, the most an ignore file may hold`);
+    }
     const negated = pattern.startsWith('!');
     if (negated) pattern = pattern.slice(1);
     if (pattern === '') throw new IgnorePatternError(line, '! with no pattern after it');
-    const glob = anchored(pattern);
-    let regex: RegExp;
+    const path = anchored(pattern);
+    let glob: Glob;
     try {
-      regex = compileGlob(glob);
+      glob = compileGlob(path);
     } catch (err) {
       if (err instanceof GlobError) throw new IgnorePatternError(line, `pattern ${JSON.stringify(pattern)}: ${err.message}`);
       throw err;
     }
-    const literal = globLiteral(glob);
+    const literal = globLiteral(path);
     if (literal !== undefined) literals.set(literal, rules.length);
-    rules.push({ pattern, line, negated, regex, ...(literal !== undefined ? { literal } : {}) });
+    rules.push({ pattern, line, negated, glob, ...(literal !== undefined ? { literal } : {}) });
   });
   return { source, rules, literals };
 }
@@ -87,7 +102,7 @@ export function ignoringRule(rules: IgnoreRules | undefined, name: string, folde
   let last = Math.max(rules.literals.get(name) ?? -1, path !== undefined ? (rules.literals.get(path) ?? -1) : -1);
   for (let i = rules.rules.length - 1; i > last; i--) {
     const rule = rules.rules[i]!;
-    if (rule.literal === undefined && (rule.regex.test(name) || (path !== undefined && rule.regex.test(path)))) {
+    if (rule.literal === undefined && (rule.glob.test(name) || (path !== undefined && rule.glob.test(path)))) {
       last = i;
       break;
     }

@@ -7,6 +7,7 @@
 import type { DriftReport } from '../model/report.js';
 import type { GateConfig, GateDecision } from './decide.js';
 import { OVERRIDE_ANNOTATION, OVERRIDE_CLUSTERS_ANNOTATION } from './override.js';
+import { printable } from '../util/shell.js';
 
 export interface AdmissionVerdict {
   allowed: boolean;
@@ -65,7 +66,7 @@ export function vcenterFailuresBehind(report: DriftReport, blocked: GateDecision
 }
 
 function warningsOf(d: GateDecision, backup: string): string[] {
-  const id = `cluster ${d.namespace}/${d.name}`;
+  const id = `cluster ${printable(`${d.namespace}/${d.name}`)}`;
   if (d.overridden)
     return [`${id} of backup ${backup} is ${d.status}; restored by override: ${d.annotations['driftdetector.dev/override-reason'] ?? ''}`];
   if (d.verdict === 'BLOCK') return [];
@@ -85,16 +86,18 @@ export function denialMessage(origin: RestoreOrigin, blocked: GateDecision[], un
   for (const d of blocked.slice(0, MAX_CLUSTERS)) {
     const ghosts = d.ghostMachines.length ? `; ghost machines (VMs with no object in the backup): ${names(d.ghostMachines)}` : '';
     const unknown = !ghosts && d.unknownMachines.length ? `; unconfirmed machines: ${names(d.unknownMachines)}` : '';
-    lines.push(`- Cluster ${d.namespace}/${d.name}: ${d.status}${ghosts}${unknown}${ghosts || unknown ? '' : `: ${d.reason}`}`);
+    lines.push(`- Cluster ${printable(`${d.namespace}/${d.name}`)}: ${d.status}${ghosts}${unknown}${ghosts || unknown ? '' : `: ${d.reason}`}`);
   }
   if (blocked.length > MAX_CLUSTERS) lines.push(`- and ${blocked.length - MAX_CLUSTERS} more`);
+  const problems = [...new Set(blocked.flatMap((d) => (d.overrideProblem ? [d.overrideProblem] : [])))];
+  for (const problem of problems) lines.push(`The Restore's override does not apply: ${problem}.`);
   if (unconfirmedBecause.length) {
     lines.push(
       'Machines could not be confirmed because these vCenters could not be listed:',
-      ...unconfirmedBecause.map((cause) => `- ${cause}`),
+      ...unconfirmedBecause.map((cause) => `- ${printable(cause)}`),
     );
   }
-  const scope = blocked.map((d) => `${d.namespace}/${d.name}`).join(',');
+  const scope = printable(blocked.map((d) => `${d.namespace}/${d.name}`).join(','));
   lines.push(
     ...overrideCommands(from),
     // A label value cannot hold "ns/name,...": on Velero < 1.16 the scope goes in through the -o yaml route.
@@ -114,6 +117,6 @@ export function overrideCommands(from: string): string[] {
 }
 
 function names(list: string[]): string {
-  const shown = list.slice(0, MAX_MACHINES).join(', ');
+  const shown = printable(list.slice(0, MAX_MACHINES).join(', '));
   return list.length > MAX_MACHINES ? `${shown} and ${list.length - MAX_MACHINES} more` : shown || '(none)';
 }

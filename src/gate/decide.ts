@@ -19,6 +19,7 @@ import type { ClusterReport, DriftReport, MachineReport, RollupStatus } from '..
 import { leftOutOnPurpose, leftOutReason } from './judged-clusters.js';
 import { OVERRIDE_ANNOTATION, OVERRIDE_CLUSTERS_ANNOTATION, overrideCovers, parseOverride, type Override } from './override.js';
 import { verdictForStatus, type FailurePolicy, type Verdict } from './verdict.js';
+import { printable } from '../util/shell.js';
 
 export type GateMode = 'block' | 'annotate';
 
@@ -63,6 +64,8 @@ export interface GateDecision {
   annotations: Record<string, string>;
   /** For action `fail`: the message the Execute fails with. */
   error?: string;
+  /** Why the Restore's override, though set, does not cover this blocked cluster (a blank or malformed scope). */
+  overrideProblem?: string;
   ghostMachines: string[];
   staleMachines: string[];
   unknownMachines: string[];
@@ -182,10 +185,10 @@ function finish(input: DecisionInput): GateDecision {
 
   let reason = input.why;
   if (overridden) reason += `; overridden: ${override!.reason}`;
-  else if (driftVerdict === 'BLOCK' && override && override.invalidEntries.length) {
-    reason += `; the override does not cover it (${OVERRIDE_CLUSTERS_ANNOTATION} entries not of the form ns/name: ${override.invalidEntries.join(', ')})`;
-  }
+  else if (driftVerdict === 'BLOCK' && override?.scopeProblem) reason += `; the override does not cover it: ${override.scopeProblem}`;
   if (action === 'pause') reason += '; restored paused (pauseOnDrift)';
+  // Names come from vSphere and the backup: escaped, so none can forge a line of a message or log.
+  reason = printable(reason);
 
   const annotations: Record<string, string> = {
     [STATUS_ANNOTATION]: status,
@@ -212,7 +215,8 @@ function finish(input: DecisionInput): GateDecision {
     staleMachines: machines.stale,
     unknownMachines: machines.unknown,
   };
-  if (action === 'fail') decision.error = blockMessage(namespace, name, input.blockDetail, override);
+  if (driftVerdict === 'BLOCK' && !overridden && override?.scopeProblem) decision.overrideProblem = override.scopeProblem;
+  if (action === 'fail') decision.error = printable(blockMessage(namespace, name, input.blockDetail, override));
   return decision;
 }
 
@@ -288,9 +292,10 @@ function unknownByReason(cluster: ClusterReport): string {
 }
 
 function blockMessage(namespace: string, name: string, detail: string, override: Override | undefined): string {
-  const scopedHint =
-    override?.clusters !== undefined
-      ? ` (the Restore's override covers only: ${override.clusters.map((c) => `${c.namespace}/${c.name}`).join(', ') || 'no valid entry'})`
+  const scopedHint = override?.scopeProblem
+    ? ` (${override.scopeProblem})`
+    : override?.clusters !== undefined
+      ? ` (the Restore's override covers only: ${override.clusters.map((c) => `${c.namespace}/${c.name}`).join(', ')})`
       : '';
   return (
     `drift-detector blocked the restore of Cluster ${namespace}/${name}: ${detail}. ` +
@@ -308,8 +313,8 @@ function shortList(items: string[]): string {
 }
 
 function listed(names: string[]): string {
-  if (names.length <= MAX_LISTED) return names.join(',');
-  return `${names.slice(0, MAX_LISTED).join(',')},+${names.length - MAX_LISTED} more`;
+  if (names.length <= MAX_LISTED) return printable(names.join(','));
+  return printable(`${names.slice(0, MAX_LISTED).join(',')},+${names.length - MAX_LISTED} more`);
 }
 
 function truncate(text: string, max: number): string {

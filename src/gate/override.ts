@@ -3,8 +3,11 @@
  * `driftdetector.dev/override: "<reason>"` restores blocked clusters anyway; a blank reason is no
  * override. It is an annotation (free text; `velero restore create --annotations` from Velero 1.16)
  * or a label (a ticket: `--labels` works with every Velero). `driftdetector.dev/override-clusters:
- * "ns/name,..."` (an annotation) narrows either to those clusters.
+ * "ns/name,..."` (an annotation) narrows either to those clusters; set but blank or with an entry
+ * that is not `ns/name`, it covers no cluster, and the denial says why.
  */
+import { isObjectName } from '../model/kube.js';
+import { printable } from '../util/shell.js';
 
 export const OVERRIDE_ANNOTATION = 'driftdetector.dev/override';
 export const OVERRIDE_CLUSTERS_ANNOTATION = 'driftdetector.dev/override-clusters';
@@ -22,10 +25,10 @@ export interface Override {
   /** The clusters the override covers; undefined = every cluster of the restore. */
   clusters?: ClusterRef[];
   /**
-   * Entries of override-clusters that are not `ns/name`. They cover nothing: a typo must not widen
-   * an override, so the gate stays shut for the cluster the admin meant and says why.
+   * Why override-clusters covers no cluster: it is blank, or an entry is not `ns/name`. A blank or
+   * a typo must not widen an override to every cluster, so the gate stays shut and says why.
    */
-  invalidEntries: string[];
+  scopeProblem?: string;
 }
 
 /** Kubernetes' rule for a label value, which an override label's ticket follows (empty = no override). */
@@ -55,17 +58,25 @@ export function parseOverride(annotations: Record<string, unknown> | undefined |
   if (typeof raw !== 'string') return undefined;
   const reason = raw.trim();
   if (reason === '') return undefined;
-  const override: Override = { reason: reason.slice(0, MAX_OVERRIDE_REASON_LENGTH), invalidEntries: [] };
+  const override: Override = { reason: reason.slice(0, MAX_OVERRIDE_REASON_LENGTH) };
   const scope = annotations?.[OVERRIDE_CLUSTERS_ANNOTATION];
-  if (typeof scope === 'string' && scope.trim() !== '') {
-    const { clusters, invalid } = parseClusterList(scope);
-    override.clusters = clusters;
-    override.invalidEntries = invalid;
+  if (scope === undefined || scope === null) return override;
+  const { clusters, invalid } = typeof scope === 'string' ? parseClusterList(scope) : { clusters: [], invalid: [] };
+  if (invalid.length > 0) {
+    const shown = invalid.slice(0, 5).map((e) => JSON.stringify(printable(e.slice(0, 100))));
+    return {
+      ...override,
+      clusters: [],
+      scopeProblem: `${OVERRIDE_CLUSTERS_ANNOTATION} is malformed (entries not of the form namespace/name: ${shown.join(', ')}${invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''}), so the override covers no cluster`,
+    };
   }
-  return override;
+  if (clusters.length === 0) {
+    return { ...override, clusters: [], scopeProblem: `${OVERRIDE_CLUSTERS_ANNOTATION} is blank, so the override covers no cluster` };
+  }
+  return { ...override, clusters };
 }
 
-/** `ns/name,ns/name`: spaces around entries are ignored, empty entries skipped. */
+/** `ns/name,ns/name`: spaces around entries are ignored, empty entries skipped; each part a Kubernetes name. */
 export function parseClusterList(text: string): { clusters: ClusterRef[]; invalid: string[] } {
   const clusters: ClusterRef[] = [];
   const invalid: string[] = [];
@@ -73,9 +84,9 @@ export function parseClusterList(text: string): { clusters: ClusterRef[]; invali
     .split(',')
     .map((e) => e.trim())
     .filter((e) => e !== '')) {
-    const parts = entry.split('/');
-    if (parts.length === 2 && parts[0] !== '' && parts[1] !== '') {
-      clusters.push({ namespace: parts[0]!.trim(), name: parts[1]!.trim() });
+    const parts = entry.split('/').map((p) => p.trim());
+    if (parts.length === 2 && isObjectName(parts[0]!) && isObjectName(parts[1]!)) {
+      clusters.push({ namespace: parts[0]!, name: parts[1]! });
     } else {
       invalid.push(entry);
     }

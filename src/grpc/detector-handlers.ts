@@ -101,6 +101,16 @@ export function driftDetectorImplementation(
         throw err;
       });
       ctx.fields['verdict'] = answer.verdict;
+      if ('notChecked' in answer) {
+        ctx.fields['checked'] = false;
+        return {
+          verdict: answer.verdict,
+          clusters: [],
+          backup: request.backup_name,
+          summary_status: 'NotChecked',
+          not_checked: answer.notChecked,
+        };
+      }
       const { report } = answer;
       return {
         verdict: answer.verdict,

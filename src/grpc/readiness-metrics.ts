@@ -88,6 +88,17 @@ function backupGauges(registry: Registry, snapshot: () => Snapshot): void {
       }
     },
   });
+  // A listed backup its bucket does not hold yet: a warning of that backup, not a failed check.
+  new Gauge({
+    name: 'drift_detector_backup_not_checked',
+    help: 'The newest Completed backup of the storage location is listed but not in its bucket (yet), so it is not checked (1)',
+    labelNames: BACKUP_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of snapshot()()) if (s.backup && s.notChecked) this.set({ storage_location: s.location, backup: s.backup.name }, 1);
+    },
+  });
   // The alert on a missed backup compares the age with this, not with a schedule written into the rule.
   new Gauge({
     name: 'drift_detector_backup_interval_seconds',

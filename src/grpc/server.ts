@@ -15,9 +15,10 @@ import { ServerShell } from '../rpc/server-shell.js';
 import { driftDetectorImplementation } from './detector-handlers.js';
 import type { ServiceMetrics } from './metrics.js';
 import { readinessImplementation } from './readiness-handlers.js';
+import { unpauseImplementation } from './unpause-handlers.js';
 
 /** What the gRPC door serves: the assembly's use cases, counted in the service's metrics. */
-export type GrpcServed = Pick<ServiceAssembly, 'service' | 'gate' | 'readiness' | 'logger'> & { metrics: ServiceMetrics };
+export type GrpcServed = Pick<ServiceAssembly, 'service' | 'gate' | 'readiness' | 'unpause' | 'logger'> & { metrics: ServiceMetrics };
 
 export interface GrpcDoorOptions {
   /** `host:port`, `[v6]:port` or `unix:/path`. */
@@ -64,7 +65,8 @@ function serviceShell(served: GrpcServed, env: CallEnvironment & { metrics: Serv
   });
   shell.add(SERVICE_NAMES.driftDetector, {
     ...driftDetectorImplementation(env, served.service),
-    ...readinessImplementation(env, served.readiness?.watch),
+    ...readinessImplementation(env, served.readiness?.view),
+    ...unpauseImplementation(env, served.unpause),
   });
   shell.add(SERVICE_NAMES.restoreItemActionV1, restoreItemActionV1(env, served.gate));
   shell.add(SERVICE_NAMES.restoreItemActionV2, restoreItemActionV2(env, served.gate));

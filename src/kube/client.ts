@@ -6,8 +6,11 @@
 import https, { type Agent } from 'node:https';
 import type { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from './call.js';
-import { DEFAULTS } from '../config/defaults.js';
 import { apiServerOf } from './config.js';
+import { clusterApiMethods, type ClusterApiCalls } from './cluster-api-calls.js';
+import { listPages } from './pages.js';
+
+export { MAX_LIST_PAGES } from './pages.js';
 
 export interface KubeApis {
   core: CoreV1Api;
@@ -37,7 +40,7 @@ const VELERO_PLURALS = {
 
 export type VeleroKind = keyof typeof VELERO_PLURALS;
 
-export interface KubeClient {
+export interface KubeClient extends ClusterApiCalls {
   readonly server: string;
   /** One bounded call; `object` names what it reads or writes in errors. */
   call<T>(object: string, verb: KubeVerb, run: (apis: KubeApis, options: KubeRequestOptions) => Promise<T>, signal?: AbortSignal): Promise<T>;
@@ -55,6 +58,8 @@ export interface KubeClient {
    * names it in errors; default `Secret <namespace>/<name>`. Holds secrets: never log it.
    */
   readSecretData(namespace: string, name: string, options?: { signal?: AbortSignal; object?: string }): Promise<Record<string, string>>;
+  /** The loaded kubeconfig, for a watch (its TLS material and credentials). */
+  readonly config: KubeConfig;
 }
 
 export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Promise<KubeClient> {
@@ -79,9 +84,11 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
     ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], ...(labelSelector ? { labelSelector } : {}) }) as const;
   const veleroObject = (kind: VeleroKind, namespace: string, name: string) =>
     ({ group: 'velero.io', version: 'v1', namespace, plural: VELERO_PLURALS[kind], name }) as const;
-  return {
+  const client: KubeClient = {
     server,
     call,
+    config: kc,
+    ...clusterApiMethods(call, k8s, () => client),
     readVeleroObject: (kind, namespace, name, signal) =>
       call(
         `${kind} ${namespace}/${name}`,
@@ -115,6 +122,7 @@ export async function kubeClient(kc: KubeConfig, options: KubeClientOptions): Pr
       return { ...(secret.data ?? {}) };
     },
   };
+  return client;
 }
 
 /**
@@ -130,26 +138,6 @@ export function lazyKubeClient(loadConfig: () => Promise<KubeConfig>, options: K
         client = undefined;
         throw err;
       }));
-}
-
-/** Pages of one listing at most: at the default page size, far more Backups or Nodes than anyone keeps. */
-export const MAX_LIST_PAGES = 200;
-
-/** Follows `metadata.continue` from page to page; a custom-object list is the API's JSON as is. */
-async function listPages(page: (query: { limit: number; _continue?: string }) => Promise<unknown>): Promise<unknown[]> {
-  const items: unknown[] = [];
-  let next: string | undefined;
-  for (let n = 0; n < MAX_LIST_PAGES; n++) {
-    const list = (await page({ limit: DEFAULTS.kube.pageSize, ...(next ? { _continue: next } : {}) })) as {
-      items?: unknown;
-      metadata?: { continue?: unknown };
-    };
-    if (Array.isArray(list.items)) items.push(...(list.items as unknown[]));
-    const token = list.metadata?.continue;
-    if (typeof token !== 'string' || token === '') return items;
-    next = token;
-  }
-  throw new Error(`the listing goes on beyond ${MAX_LIST_PAGES} pages of ${DEFAULTS.kube.pageSize}`);
 }
 
 /** An agent with the kubeconfig's TLS material that keeps its connections; none through a proxy (client-node's own agent then). */

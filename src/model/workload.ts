@@ -20,3 +20,14 @@ export interface WorkloadNodeListing {
   /** Why the API server could not be read. Never holds a credential. */
   error?: string;
 }
+
+/** A Node of a workload cluster with its Ready condition (the unpause forecast's). */
+export interface ReadyNode extends WorkloadNode {
+  /** The Node's `Ready` condition is True. */
+  ready: boolean;
+}
+
+/** One workload cluster's Nodes and etcd members (the Nodes of its etcd Pods), or why they are unknown. */
+export type WorkloadMembers =
+  | { namespace: string; cluster: string; reached: true; nodes: ReadyNode[]; etcdMembers: string[] }
+  | { namespace: string; cluster: string; reached: false; reason: string };

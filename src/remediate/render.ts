@@ -80,6 +80,42 @@ vm_guard() {
   n=$(govc find "$1" -type m -config.uuid "$2" -config.instanceUuid "$3" | wc -l)
   [ "$n" -eq 1 ] || { echo "refusing: the VM with BIOS UUID $2 no longer has instance UUID $3 (re-created?)" >&2; return 1; }
 }
+
+# node_guard KUBECONFIG NODE BIOS_UUID ROLE: go on only when NODE is the one Node that carries this BIOS UUID
+# (spec.providerID vsphere://UUID or status.nodeInfo.systemUUID, in any case), or when no Node carries it
+# and none is named NODE; and a worker's Node carries no control-plane role label and runs no etcd Pod.
+node_guard() {
+  local rows found etcd
+  rows=$(kubectl --kubeconfig "$1" --request-timeout=60s get nodes -o go-template="$node_rows") ||
+    { echo "refusing: cannot list the Nodes to find the one with BIOS UUID $3" >&2; return 1; }
+  found=$(UUID="$3" awk 'BEGIN { u = tolower(ENVIRON["UUID"]) } tolower($2) == "vsphere://" u || tolower($3) == u { print $1, $4 }' <<<"$rows")
+  if [ "$(grep -c . <<<"$found")" -gt 1 ]; then
+    echo "refusing: Nodes $(cut -d' ' -f1 <<<"$found" | paste -sd' ') all carry BIOS UUID $3" >&2
+    return 1
+  fi
+  if [ -z "$found" ] && NAME="$2" awk '$1 == ENVIRON["NAME"] { named = 1 } END { exit !named }' <<<"$rows"; then
+    printf 'refusing: the plan names Node %q, but no Node carries BIOS UUID %s\\n' "$2" "$3" >&2
+    return 1
+  fi
+  if [ -n "$found" ] && [ "\${found%% *}" != "$2" ]; then
+    printf 'refusing: the plan names Node %q, but Node %s carries BIOS UUID %s\\n' "$2" "\${found%% *}" "$3" >&2
+    return 1
+  fi
+  if [ "$4" = worker ] && [ "\${found#* }" = control-plane ]; then
+    echo "refusing: Node $2 (BIOS UUID $3) carries the control-plane role label: not a worker" >&2
+    return 1
+  fi
+  if [ "$4" = worker ] && [ -n "$found" ]; then
+    etcd=$(kubectl --kubeconfig "$1" --request-timeout=60s -n kube-system get pods -l component=etcd -o go-template='{{range .items}}{{.spec.nodeName}}{{"\\n"}}{{end}}') ||
+      { echo "refusing: cannot tell whether an etcd Pod runs on Node $2 (BIOS UUID $3)" >&2; return 1; }
+    if grep -qxF -- "$2" <<<"$etcd"; then
+      echo "refusing: an etcd Pod runs on Node $2 (BIOS UUID $3): not a worker" >&2
+      return 1
+    fi
+  fi
+}
+# One row per Node: name, providerID, systemUUID, and control-plane or worker by its role labels.
+node_rows='{{range .items}}{{.metadata.name}} {{or .spec.providerID "-"}} {{or .status.nodeInfo.systemUUID "-"}} {{$role := "worker"}}{{range $k, $v := .metadata.labels}}{{if or (eq $k "node-role.kubernetes.io/control-plane") (eq $k "node-role.kubernetes.io/master")}}{{$role = "control-plane"}}{{end}}{{end}}{{$role}}{{"\\n"}}{{end}}'
 `;
 
 /** A script to review and run: every VM is addressed by BIOS UUID and checked against its instance UUID first. */
@@ -118,6 +154,8 @@ function ghostScript(e: MachinePlan, extracted: Set<string>): string[] {
   out.push(`export GOVC_URL=${shellQuote(e.vcenter!)}`);
   out.push(`vm_guard ${shellQuote(e.datacenter ?? '/')} ${shellQuote(e.biosUUID!)} ${shellQuote(e.instanceUUID!)}`);
   const node = e.nodeName ?? e.machine;
+  // The Node comes from the live cluster, by the VM's BIOS UUID: a report's name alone never picks what to drain.
+  out.push(`node_guard ${arg(kube)} ${shellQuote(node)} ${shellQuote(e.biosUUID!)} ${e.role === 'control-plane' ? 'control-plane' : 'worker'}`);
   for (const s of e.steps) {
     out.push(`# ${printable(s.description)}`);
     if (s.kind === 'etcd-member-list') {

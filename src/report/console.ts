@@ -60,15 +60,16 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
       ? 'API server not contacted'
       : cluster.apiServer.reached
         ? `API server reached, ${cluster.apiServer.nodes ?? 0} nodes`
-        : `API server not read: ${cluster.apiServer.error ?? 'unknown reason'}`;
-    out.push(`  Cluster ${cluster.namespace}/${cluster.name}: ${paint(cluster.status)} (${api})`);
+        : `API server not read: ${printable(cluster.apiServer.error ?? 'unknown reason')}`;
+    out.push(`  Cluster ${printable(`${cluster.namespace}/${cluster.name}`)}: ${paint(cluster.status)} (${api})`);
     listing('Control plane', cluster.controlPlane);
     listing('Workers', cluster.workers);
   }
   if (report.infraMachines.length > 0) {
     out.push(`  Infrastructure machines that need further confirmation:`);
     for (const vm of report.infraMachines) {
-      out.push(`    VM ${vm.name} on ${vm.vcenter}${vm.biosUUID ? ` (BIOS UUID ${vm.biosUUID})` : ''}: ${vm.reason}`);
+      const uuid = vm.biosUUID ? ` (BIOS UUID ${vm.biosUUID})` : '';
+      out.push(`    ${printable(`VM ${vm.name} on ${vm.vcenter}${uuid}: ${vm.reason}`)}`);
     }
   }
   out.push(...errorSections(report.errors, bold));
@@ -84,9 +85,10 @@ export function renderConsole(report: DriftReport, options: ConsoleOptions): str
   }
 
   function machineLine(m: MachineReport): string {
+    // Names and reasons come from vSphere and the backup: shown escaped, never raw (docs/drift-rules.md §6).
     const node = m.nodeName && m.nodeName !== m.name ? ` node ${m.nodeName}` : '';
     const warn = m.warnings?.length ? ` [warning: ${m.warnings.join('; ')}]` : '';
-    return `${m.name}${node}: ${paint(m.status)} - ${m.reason}${warn}`;
+    return `${printable(`${m.name}${node}`)}: ${paint(m.status)} - ${printable(`${m.reason}${warn}`)}`;
   }
 }
 
@@ -102,7 +104,7 @@ export function errorSections(entries: ReportError[], bold: (text: string) => st
   ] as const) {
     const listed = entries.filter((e) => (e.severity === 'error') === severe);
     if (listed.length === 0) continue;
-    out.push('', bold(title), ...listed.map((e) => `  ${e.scope}: ${e.message}`));
+    out.push('', bold(title), ...listed.map((e) => `  ${printable(`${e.scope}: ${e.message}`)}`));
   }
   return out;
 }

@@ -4,10 +4,14 @@
  * the page's Content-Security-Policy allows: no script, no request, no other style can run.
  */
 import { createHash } from 'node:crypto';
-import { shellQuote } from '../util/shell.js';
+import { printable, shellQuote } from '../util/shell.js';
 
+/**
+ * Text for the page: made printable first (a newline or U+202E in a name shown as `\u{202e}`, so
+ * a VM's creator cannot reorder or split what the page shows), then HTML-escaped.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return printable(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 const e = escapeHtml;

@@ -66,7 +66,7 @@ async function confirmedAbsence(s3: S3Connection, key: string, absent: BackupSou
     const failure = await describeS3Failure(err, s3, folder, 'the listing of the backup folder');
     if (failure.failure !== 'not-found') return failure;
     return new BackupSourceError(
-      'failed',
+      'no-bucket',
       bucket,
       key,
       `${s3.endpoint} answers 404 to s3://${bucket}/${key} and to a listing of bucket ${bucket}: it does not serve that bucket (check s3Url and bucket)`,
@@ -75,7 +75,7 @@ async function confirmedAbsence(s3: S3Connection, key: string, absent: BackupSou
   }
   if (listing.Name === undefined) {
     return new BackupSourceError(
-      'failed',
+      'no-bucket',
       bucket,
       key,
       `${s3.endpoint} answered a listing of bucket ${bucket} with something that is not an S3 bucket listing (check s3Url)`,
@@ -101,8 +101,9 @@ function streamBody(output: GetObjectCommandOutput, s3: S3Connection, key: strin
     body?.destroy();
     s3.client.destroy();
     deadline.clear();
+    // An endpoint that is not the bucket is a misconfigured location, as a missing bucket is.
     throw new BackupSourceError(
-      'failed',
+      webPage ? 'no-bucket' : 'failed',
       bucket,
       key,
       webPage

@@ -1,18 +1,18 @@
 import { DEFAULTS } from '../config/defaults.js';
-import type { CertificateProblem, InventoryVM, VCenterListing } from '../model/inventory.js';
+import type { CertificateProblem, VCenterListing } from '../model/inventory.js';
 import { vcenterKey } from '../model/vcenter.js';
 import { VimError, type VimErrorKind } from './errors.js';
+import { InventoryTree } from './inventory-tree.js';
 import {
   withVimSession,
   type ObjectContent,
   type PropertySpec,
-  type PropertyValue,
   type RetrievePage,
   type VimSession,
   type VimSessionOptions,
   type VimTarget,
 } from './session.js';
-import { readBoolean, type MoRef } from './wire.js';
+import type { MoRef } from './wire.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { redacted } from '../util/redact.js';
 
@@ -27,15 +27,25 @@ export interface ListOptions extends VimSessionOptions {
   maxPages?: number;
   /** Objects of one walk at most (default DEFAULTS.vsphere.maxObjects). */
   maxObjects?: number;
+  /** Also read the datastores and networks, and return what a clone needs (the unpause forecast). */
+  cloneResources?: boolean;
 }
+
+/** Inventory paths of what a clone names, from the same walk as the VMs. */
+export interface CloneResourcePaths {
+  datastores: string[];
+  networks: string[];
+  resourcePools: string[];
+  folders: string[];
+}
+
+/** A listing, with the clone resources when the walk was asked for them and succeeded. */
+export type VCenterWalk = { listing: VCenterListing; resources?: CloneResourcePaths };
 
 export interface ListManyOptions extends ListOptions {
   /** vCenters read at the same time (default DEFAULTS.vsphere.concurrency). */
   concurrency?: number;
 }
-
-/** The extraConfig key CAPV writes on every machine it reconciles (cloud-init metadata). */
-const CAPV_METADATA_KEY = 'guestinfo.metadata';
 
 /**
  * VM properties read in the walk. `config.extraConfig` is requested whole (keyed paths such as
@@ -62,6 +72,8 @@ const REQUIRED_VM_PROPERTIES = new Set(['name', 'parent', 'config.uuid', 'config
  */
 const TREE_TYPES = ['Folder', 'Datacenter', 'ResourcePool', 'ComputeResource'];
 const TREE_PROPERTIES = ['name', 'parent'];
+/** Read only for clones: Network covers DistributedVirtualPortgroup and OpaqueNetwork. */
+const CLONE_RESOURCE_TYPES = ['Datastore', 'Network'];
 
 /** The failures of a refused certificate, for the door's hint. */
 const CERTIFICATE_PROBLEMS: Partial<Record<VimErrorKind, CertificateProblem>> = { tls: 'untrusted', thumbprint: 'thumbprint-mismatch' };
@@ -73,11 +85,16 @@ const CERTIFICATE_PROBLEMS: Partial<Record<VimErrorKind, CertificateProblem>> = 
  * Never throws for a vCenter problem: it returns `{ ok: false, reason }` instead.
  */
 export async function listVCenter(target: VimTarget, options: ListOptions = {}): Promise<VCenterListing> {
+  return (await walkVCenter(target, options)).listing;
+}
+
+/** listVCenter, with the clone resources of the same walk when `options.cloneResources`. */
+export async function walkVCenter(target: VimTarget, options: ListOptions = {}): Promise<VCenterWalk> {
   let vcenter: string;
   try {
     vcenter = vcenterKey(target.server);
   } catch (err) {
-    return { ok: false, vcenter: target.server.trim(), reason: `invalid vCenter server: ${(err as Error).message}` };
+    return { listing: { ok: false, vcenter: target.server.trim(), reason: `invalid vCenter server: ${(err as Error).message}` } };
   }
   // A vCenter that answers every request in time could still page forever: the walk has its own deadline.
   const walkMs = positiveInteger(options.walkTimeoutMs) ?? DEFAULTS.vsphere.walkTimeoutMs;
@@ -85,22 +102,27 @@ export async function listVCenter(target: VimTarget, options: ListOptions = {}):
   const timer = setTimeout(() => walk.abort(), walkMs);
   const signal = options.signal ? AbortSignal.any([options.signal, walk.signal]) : walk.signal;
   try {
-    const vms = await withVimSession(target, { ...options, signal }, (session) => readInventory(session, options));
-    return { ok: true, vcenter, vms };
+    const tree = await withVimSession(target, { ...options, signal }, (session) => readInventory(session, options));
+    const listing: VCenterListing = { ok: true, vcenter, vms: tree.resolveVMs() };
+    return { listing, ...(options.cloneResources ? { resources: tree.cloneResources() } : {}) };
   } catch (err) {
     if (walk.signal.aborted && !options.signal?.aborted) {
-      return { ok: false, vcenter, reason: `the inventory walk of ${vcenter} did not finish within ${walkMs / 1000} s (timed out)` };
+      return {
+        listing: { ok: false, vcenter, reason: `the inventory walk of ${vcenter} did not finish within ${walkMs / 1000} s (timed out)` },
+      };
     }
     const reason = err instanceof VimError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`;
     const certificate = err instanceof VimError ? CERTIFICATE_PROBLEMS[err.kind] : undefined;
     // Defence in depth: whatever a server echoed, the password never reaches a report.
     const loginRefused = err instanceof VimError && err.kind === 'login';
     return {
-      ok: false,
-      vcenter,
-      reason: redacted(reason, { secrets: [target.password], max: 1000 }),
-      ...(certificate ? { certificate } : {}),
-      ...(loginRefused ? { loginRefused } : {}),
+      listing: {
+        ok: false,
+        vcenter,
+        reason: redacted(reason, { secrets: [target.password], max: 1000 }),
+        ...(certificate ? { certificate } : {}),
+        ...(loginRefused ? { loginRefused } : {}),
+      },
     };
   } finally {
     clearTimeout(timer);
@@ -113,11 +135,18 @@ export async function listVCenters(targets: VimTarget[], options: ListManyOption
   return mapWithConcurrency(targets, limit, (target) => listVCenter(target, options));
 }
 
-async function readInventory(session: VimSession, options: ListOptions): Promise<InventoryVM[]> {
+/** walkVCenter over several vCenters, as listVCenters. */
+export async function walkVCenters(targets: VimTarget[], options: ListManyOptions = {}): Promise<VCenterWalk[]> {
+  const limit = positiveInteger(options.concurrency) ?? DEFAULTS.vsphere.concurrency;
+  return mapWithConcurrency(targets, limit, (target) => walkVCenter(target, options));
+}
+
+async function readInventory(session: VimSession, options: ListOptions): Promise<InventoryTree> {
   const started = Date.now();
   const pageSize = positiveInteger(options.pageSize) ?? DEFAULTS.vsphere.pageSize;
   const tree = new InventoryTree(session.content.rootFolder);
-  const view = await session.createContainerView(session.content.rootFolder, ['VirtualMachine', ...TREE_TYPES], true);
+  const treeTypes = options.cloneResources ? [...TREE_TYPES, ...CLONE_RESOURCE_TYPES] : TREE_TYPES;
+  const view = await session.createContainerView(session.content.rootFolder, ['VirtualMachine', ...treeTypes], true);
   let pages = 0;
   let objects = 0;
   const maxPages = positiveInteger(options.maxPages) ?? DEFAULTS.vsphere.maxPages;
@@ -128,7 +157,7 @@ async function readInventory(session: VimSession, options: ListOptions): Promise
     tree.add(object);
   };
   try {
-    const first = await retrieveFirstPage(session, view, pageSize, add, options.debug);
+    const first = await retrieveFirstPage(session, view, treeTypes, pageSize, add, options.debug);
     let token = first.token;
     pages++;
     try {
@@ -151,13 +180,12 @@ async function readInventory(session: VimSession, options: ListOptions): Promise
   } finally {
     await session.destroyView(view);
   }
-  const vms = tree.resolveVMs();
   for (const line of tree.missingSummary()) options.debug?.(`${session.address}: ${line}`);
   options.debug?.(
-    `${session.address}: ${vms.length} VMs and ${tree.entityCount} folders/datacenters/pools/compute resources ` +
+    `${session.address}: ${tree.vmCount} VMs and ${tree.entityCount} folders/datacenters/pools/compute resources ` +
       `in ${pages} page(s), ${Date.now() - started} ms`,
   );
-  return vms;
+  return tree;
 }
 
 /**
@@ -168,6 +196,7 @@ async function readInventory(session: VimSession, options: ListOptions): Promise
 async function retrieveFirstPage(
   session: VimSession,
   view: MoRef,
+  treeTypes: string[],
   pageSize: number,
   onObject: (object: ObjectContent) => void,
   debug: ((msg: string) => void) | undefined,
@@ -176,7 +205,7 @@ async function retrieveFirstPage(
   for (;;) {
     const propSet: PropertySpec[] = [
       { type: 'VirtualMachine', pathSet: vmPaths },
-      ...TREE_TYPES.map((type) => ({ type, pathSet: TREE_PROPERTIES })),
+      ...treeTypes.map((type) => ({ type, pathSet: TREE_PROPERTIES })),
     ];
     try {
       // A faulted call has handed on no object, so the retry starts from nothing.
@@ -199,160 +228,8 @@ async function retrieveFirstPage(
   }
 }
 
-interface TreeEntity {
-  name?: string;
-  parent?: string;
-}
-
-interface VMRecord {
-  vm: InventoryVM;
-  parent?: string;
-  pool?: string;
-}
-
-/** The objects of the walk, joined into VMs with their datacenter, folder and pool paths. */
-class InventoryTree {
-  private readonly entities = new Map<string, TreeEntity>();
-  private readonly vms: VMRecord[] = [];
-  private readonly paths = new Map<string, string | undefined>();
-  /** `path (fault)` -> how many objects lacked it. */
-  private readonly missing = new Map<string, number>();
-  private readonly rootKey: string;
-
-  constructor(rootFolder: MoRef) {
-    this.rootKey = refKey(rootFolder);
-  }
-
-  get entityCount(): number {
-    return this.entities.size;
-  }
-
-  add(object: ObjectContent): void {
-    for (const missing of object.missingSet) {
-      const key = `${object.obj.type}.${missing.path} (${missing.fault})`;
-      this.missing.set(key, (this.missing.get(key) ?? 0) + 1);
-    }
-    if (object.obj.type === 'VirtualMachine') this.vms.push(readVM(object));
-    else this.entities.set(refKey(object.obj), readEntity(object));
-  }
-
-  resolveVMs(): InventoryVM[] {
-    const vms = this.vms.map(({ vm, parent, pool }) =>
-      // Rebuilt in the model's field order, so snapshot files read naturally.
-      withoutUndefined({
-        moref: vm.moref,
-        name: vm.name,
-        biosUuid: vm.biosUuid,
-        instanceUuid: vm.instanceUuid,
-        template: vm.template,
-        powerState: vm.powerState,
-        datacenter: this.datacenterOf(parent ?? pool),
-        folder: parent ? this.pathOf(parent) : undefined,
-        resourcePool: pool ? this.pathOf(pool) : undefined,
-        capvMetadata: vm.capvMetadata,
-      }),
-    );
-    return vms.sort((a, b) => compare(a.name, b.name) || compare(a.moref, b.moref));
-  }
-
-  missingSummary(): string[] {
-    return [...this.missing].map(([what, count]) => `${count} object(s) without ${what}`);
-  }
-
-  /** Inventory path below the root folder, e.g. `/DC0/vm/tkg`; undefined when not rooted. */
-  private pathOf(key: string): string | undefined {
-    if (this.paths.has(key)) return this.paths.get(key);
-    let path: string | undefined;
-    const entity = this.entities.get(key);
-    if (entity?.name !== undefined && entity.parent !== undefined) {
-      const parentPath = entity.parent === this.rootKey ? '' : this.pathOf(entity.parent);
-      path = parentPath === undefined ? undefined : `${parentPath}/${entity.name}`;
-    }
-    this.paths.set(key, path);
-    return path;
-  }
-
-  private datacenterOf(key: string | undefined): string | undefined {
-    for (let hops = 0; key !== undefined && key !== this.rootKey && hops < 256; hops++) {
-      const entity = this.entities.get(key);
-      if (!entity) return undefined;
-      if (key.startsWith('Datacenter:')) return entity.name;
-      key = entity.parent;
-    }
-    return undefined;
-  }
-}
-
-function readVM(object: ObjectContent): VMRecord {
-  const vm: InventoryVM = { moref: object.obj.value, name: '', template: false, capvMetadata: false };
-  const record: VMRecord = { vm };
-  for (const { name, val } of object.propSet) {
-    switch (name) {
-      case 'name':
-        vm.name = textOf(val) ?? '';
-        break;
-      case 'config.uuid': {
-        const uuid = textOf(val)?.trim();
-        if (uuid) vm.biosUuid = uuid.toLowerCase();
-        break;
-      }
-      case 'config.instanceUuid': {
-        const uuid = textOf(val)?.trim();
-        if (uuid) vm.instanceUuid = uuid.toLowerCase();
-        break;
-      }
-      case 'config.template':
-        vm.template = readBoolean(textOf(val)) ?? false;
-        break;
-      case 'runtime.powerState': {
-        const state = textOf(val);
-        if (state) vm.powerState = state;
-        break;
-      }
-      case 'parent':
-        if (val.kind === 'ref') record.parent = refKey(val.ref);
-        break;
-      case 'resourcePool':
-        if (val.kind === 'ref') record.pool = refKey(val.ref);
-        break;
-      case 'config.extraConfig':
-        // The page reader keeps only the keys: the values hold cloud-init secrets.
-        vm.capvMetadata = val.kind === 'optionKeys' && val.keys.some((key) => key.trim() === CAPV_METADATA_KEY);
-        break;
-    }
-  }
-  return record;
-}
-
-function readEntity(object: ObjectContent): TreeEntity {
-  const entity: TreeEntity = {};
-  for (const { name, val } of object.propSet) {
-    if (name === 'name') entity.name = textOf(val);
-    else if (name === 'parent' && val.kind === 'ref') entity.parent = refKey(val.ref);
-  }
-  return entity;
-}
-
-function textOf(val: PropertyValue): string | undefined {
-  return val.kind === 'text' ? val.text : undefined;
-}
-
-/** MoRef values are unique per type; the type keeps a Datacenter recognisable on the way up. */
-function refKey(ref: MoRef): string {
-  return `${ref.type}:${ref.value}`;
-}
-
-function withoutUndefined<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
-  return value;
-}
-
 function positiveInteger(value: number | undefined): number | undefined {
   return value !== undefined && Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A walk past its bounds: no vCenter holds that much under one root folder. */

@@ -10,13 +10,17 @@ const VERSION = 1;
  * then renamed over `path`, so a reader sees the old file or the whole new one, never half.
  */
 export async function writeInventorySnapshot(path: string, vcenters: VCenterInventory[], takenAt: Date): Promise<void> {
-  const snapshot: InventorySnapshot = { kind: KIND, version: VERSION, takenAt: takenAt.toISOString(), vcenters };
-  const text = `${JSON.stringify(snapshot, null, 2)}\n`;
   try {
-    await writeFileAtomic(path, text, 0o644);
+    await writeFileAtomic(path, inventorySnapshotText(vcenters, takenAt), 0o644);
   } catch (err) {
     throw new Error(`${path}: cannot write the inventory snapshot: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The snapshot file's text (JSON, one trailing newline). */
+export function inventorySnapshotText(vcenters: VCenterInventory[], takenAt: Date): string {
+  const snapshot: InventorySnapshot = { kind: KIND, version: VERSION, takenAt: takenAt.toISOString(), vcenters };
+  return `${JSON.stringify(snapshot, null, 2)}\n`;
 }
 
 /** Reads and validates a snapshot; errors name the file and the field, e.g. `x.json: vcenters[0].vms[3].name: expected a string`. */

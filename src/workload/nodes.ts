@@ -103,7 +103,7 @@ export function toWorkloadNode(node: V1Node): WorkloadNode {
  * Why the client certificate cannot be used now, if it cannot: connecting with a certificate we
  * know has expired only earns a 401 that says less.
  */
-function certificateProblem(credentials: WorkloadCredentials, secretName: string, cluster: string, debug: Debug): string | undefined {
+export function certificateProblem(credentials: WorkloadCredentials, secretName: string, cluster: string, debug: Debug): string | undefined {
   const validity = clientCertificateValidity(credentials);
   if (!validity) return undefined;
   const now = new Date();

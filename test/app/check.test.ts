@@ -3,30 +3,23 @@
  * name the fields in the words of whichever door asks (here a REST-like door's camelCase).
  */
 import test from 'ava';
-import { ConfiguredStorageLocations } from '../../src/app/backup-locator.js';
-import { checkBackup, type CheckFieldNames } from '../../src/app/check.js';
-import { DriftService } from '../../src/app/drift-service.js';
+import { checkBackup, type CheckAnswer, type CheckFieldNames } from '../../src/app/check.js';
 import { DomainError } from '../../src/app/errors.js';
-import { SERVICE_WORDS } from '../../src/app/service.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
-import { FakeDetection, standardReport, testConfig } from '../grpc/helpers.js';
+import { FakeDetection, standardReport } from '../grpc/helpers.js';
+
+/** The answer of an analysed backup (a test of a backup that was not checked fails here). */
+function analysed(answer: CheckAnswer): Exclude<CheckAnswer, { notChecked: string }> {
+  if ('notChecked' in answer) throw new Error(`not checked: ${answer.notChecked}`);
+  return answer;
+}
 
 const REST_FIELDS: CheckFieldNames = { backupName: 'backupName', overrideReason: 'overrideReason', overrideClusters: 'overrideClusters' };
 
 function setup() {
   const detection = new FakeDetection();
   detection.reports.set('b1', standardReport('b1'));
-  const config = testConfig();
-  const deps = detection.deps();
-  const service = new DriftService({
-    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup),
-    analysis: config.analysis,
-    gate: config.gate,
-    vcenterCredentials: {},
-    words: SERVICE_WORDS,
-    detect: deps.detect!,
-    logger: jsonLogger({ level: 'error', write: () => {} }),
-  });
+  const service = detection.service(jsonLogger({ level: 'error', write: () => {} }));
   const counted: string[] = [];
   const metrics = { verdicts: { inc: (l: { verdict: string; source: string }) => counted.push(`${l.verdict}/${l.source}`) } };
   return { detection, service, counted, options: { fields: REST_FIELDS, metrics } };
@@ -35,22 +28,24 @@ function setup() {
 test('a backup with ghosts is BLOCKed cluster by cluster, each decision counted as a check', async (t) => {
   const { service, counted, options } = setup();
   t.teardown(() => service.close());
-  const answer = await checkBackup(service, { backupName: 'b1' }, options);
+  const answer = analysed(await checkBackup(service, { backupName: 'b1' }, options));
   t.is(answer.verdict, 'BLOCK');
   const byName = Object.fromEntries(answer.decisions.map((d) => [d.name, d.verdict]));
   t.deepEqual(byName, { 'wc-ghost': 'BLOCK', 'wc-ok': 'ALLOW', 'wc-stale': 'ALLOW', 'wc-unknown': 'BLOCK' });
   t.false(answer.cached);
   t.deepEqual(counted.sort(), ['ALLOW/check', 'ALLOW/check', 'BLOCK/check', 'BLOCK/check']);
-  t.true((await checkBackup(service, { backupName: 'b1' }, options)).cached, 'the second check reuses the analysis');
+  t.true(analysed(await checkBackup(service, { backupName: 'b1' }, options)).cached, 'the second check reuses the analysis');
 });
 
 test('an override of the blocked clusters and failurePolicy Ignore turn the verdict to ALLOW', async (t) => {
   const { service, options } = setup();
   t.teardown(() => service.close());
-  const answer = await checkBackup(
-    service,
-    { backupName: 'b1', overrideReason: 'INC-42', overrideClusters: ['default/wc-ghost'], failurePolicy: 'Ignore' },
-    options,
+  const answer = analysed(
+    await checkBackup(
+      service,
+      { backupName: 'b1', overrideReason: 'INC-42', overrideClusters: ['default/wc-ghost'], failurePolicy: 'Ignore' },
+      options,
+    ),
   );
   t.is(answer.verdict, 'ALLOW');
   t.true(answer.decisions.find((d) => d.name === 'wc-ghost')!.overridden);

@@ -5,12 +5,10 @@
  * already said. The clock is the test's; the detection is faked (the watch is about scheduling).
  */
 import test from 'ava';
-import { ConfiguredStorageLocations } from '../../src/app/backup-locator.js';
-import { DriftService } from '../../src/app/drift-service.js';
 import { ReadinessWatch, type AnalysisOutcome, type RestorabilityChange } from '../../src/app/readiness.js';
 import { recentCompleted } from '../../src/storage/backup-records.js';
 import { jsonLogger } from '../../src/util/jsonlog.js';
-import { FakeDetection, pollUntil, standardReport, testConfig } from '../grpc/helpers.js';
+import { FakeDetection, pollUntil, standardReport } from '../grpc/helpers.js';
 
 const HOUR = 3_600_000;
 
@@ -26,18 +24,10 @@ function setup(options: { recorded?: (backup: string) => Promise<boolean | undef
     { name: 'skewed', phase: 'Completed', completedAt: now + 48 * HOUR },
   ];
   for (const r of records) fake.reports.set(r.name, standardReport(r.name));
-  const config = testConfig();
   const logs: string[] = [];
   const logger = jsonLogger({ level: 'debug', write: (l) => logs.push(l) });
-  const deps = fake.deps();
-  const service = new DriftService({
-    locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup),
-    analysis: config.analysis,
-    gate: config.gate,
-    vcenterCredentials: {},
+  const service = fake.service(logger, {
     words: { overridesFrom: '', credentialsHint: '', certificateHints: { untrusted: '', 'thumbprint-mismatch': '' }, trustHint: () => '' },
-    detect: deps.detect!,
-    logger,
     now: clock.now,
   });
   const recorded: Array<[string, AnalysisOutcome]> = [];

@@ -2,7 +2,7 @@ import test from 'ava';
 import { BackupError } from '../../src/backup/errors.js';
 import { backedUpClusters } from '../../src/backup/topology.js';
 import { vcenterTargetsOf } from '../../src/backup/vcenter-targets.js';
-import { excludedManagementClusters, kubeconfigOf } from '../../src/backup/workload-clusters.js';
+import { excludedManagementClusters, kubeconfigOf, misplacedManagementLabel } from '../../src/backup/workload-clusters.js';
 import { emptyBackupObjects, type BackedUpMachine, type BackupObjects } from '../../src/model/backup.js';
 import type { KubeObject } from '../../src/model/kube.js';
 
@@ -268,7 +268,7 @@ test("KubeadmControlPlane name: controlPlaneRef, else the KCP labelled with the 
   }
 });
 
-test('the management cluster (tkg-system) is left out and reported as excluded', (t) => {
+test('the management cluster (tkg-system) is left out and reported as excluded; the management label elsewhere is judged', (t) => {
   const objects = backup({
     clusters: [
       cluster('tkg-mgmt', {}, {}, 'tkg-system'),
@@ -285,13 +285,18 @@ test('the management cluster (tkg-system) is left out and reported as excluded',
   const clusters = backedUpClusters(objects);
   t.deepEqual(
     clusters.map((c) => `${c.namespace}/${c.name}:${c.machines.map((m) => m.name).join(',')}`),
-    ['default/wc1:wc1-m1'],
+    ['default/labelled:labelled-m1', 'default/wc1:wc1-m1'],
   );
   const excluded = excludedManagementClusters(objects);
   t.deepEqual(
     excluded.map((e) => `${e.namespace}/${e.name}`),
-    ['default/labelled', 'tkg-system/old', 'tkg-system/tkg-mgmt'],
+    ['tkg-system/old', 'tkg-system/tkg-mgmt'],
   );
+  t.regex(
+    misplacedManagementLabel('default', 'labelled', { 'cluster-role.tkg.tanzu.vmware.com/management': '' })!,
+    /judged like any workload cluster/,
+  );
+  t.is(misplacedManagementLabel('tkg-system', 'tkg-mgmt', { 'cluster-role.tkg.tanzu.vmware.com/management': '' }), undefined);
   t.regex(excluded[0]!.reason, /management cluster/);
 });
 

@@ -44,8 +44,17 @@ test('the quick preset runs every measure and writes the results file', async (t
     'readiness.cycle.rss',
     'readiness.admission.p50',
     'readiness.admission.p99',
+    'replicas.admission.p50',
+    'replicas.admission.p99',
+    'replicas.handover.term',
+    'replicas.handover.kill',
+    'unpause.time',
+    'unpause.rss',
     'hostile.secrets.rss',
     'hostile.paging.rss',
+    'patterns.scope.attack',
+    'patterns.scope.budget',
+    'patterns.ignore.attack',
   ]);
   for (const m of results.measures) {
     t.true(Number.isFinite(m.ours) && m.ours > 0, `${m.id}: ours = ${m.ours}`);

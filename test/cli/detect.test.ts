@@ -44,6 +44,26 @@ test('no drift: every cluster Healthy, exit 0', async (t) => {
   t.is(report!.metadata!.apiServerAccess, false);
 });
 
+test('a workload cluster carrying the management role label outside tkg-system is judged: its Ghost is found, with a warning', async (t) => {
+  const { backup } = await scenario(
+    t,
+    { clusters: [tkgCluster('wc1', { labels: { 'cluster-role.tkg.tanzu.vmware.com/management': 'yes' } })] },
+    { mutate: (dcs, b) => dcs[0]!.vms.push(capvVM(`${b.clusters[0]!.machineDeploymentName}-7f9c8d-zzzzz`)) },
+  );
+  const { report } = await detect(backup.path);
+  t.is(report!.summary.status, 'ManualRemediationRequired');
+  t.is(machines(report!, 'wc1', 'workers').filter((m) => m.status === 'Ghost').length, 1);
+  t.deepEqual(report!.infraMachines, []);
+  t.true(
+    report!.errors.some(
+      (e) =>
+        e.scope === 'cluster:default/wc1' &&
+        e.severity === 'warning' &&
+        /carries the label cluster-role\.tkg\.tanzu\.vmware\.com\/management but is not in tkg-system/.test(e.message),
+    ),
+  );
+});
+
 test('workers scaled out after the backup: the new VM is a Ghost worker', async (t) => {
   const { backup } = await scenario(
     t,
@@ -350,6 +370,13 @@ test('inventory snapshot: written from the live vCenter, then used by detect wit
   t.regex(inv.stdout, /4 VMs/);
   const text = await readFile(snapshot, 'utf8');
   t.false(text.includes('instance-id'), 'no extraConfig values in the snapshot');
+  // -o -: the snapshot alone on stdout (a pipe), the counts on stderr.
+  const piped = await runCli(['inventory', '--backup', backup.path, '-o', '-']);
+  t.is(piped.code, 0, piped.stderr);
+  const pipedSnapshot = JSON.parse(piped.stdout) as { kind: string; vcenters: Array<{ vms: unknown[] }> };
+  t.is(pipedSnapshot.kind, 'DriftDetectorInventory');
+  t.is(pipedSnapshot.vcenters[0]!.vms.length, 4);
+  t.regex(piped.stderr, /4 VMs\nInventory snapshot written to standard output\n/);
   await vcsim.stop();
   const { result, report } = await detect(backup.path, '--inventory', snapshot);
   t.is(result.code, 0, result.stderr);

@@ -103,6 +103,8 @@ test('every manifest parses, has a kind, and every file is listed by its kustomi
   }
   t.deepEqual([...kinds].sort(), [
     'Certificate',
+    'ClusterRole',
+    'ClusterRoleBinding',
     'ConfigMap',
     'Deployment',
     'Issuer',

@@ -30,6 +30,9 @@ const globs: Array<[pattern: string, text: string, matches: boolean]> = [
   ['a.b', 'axb', false],
   ['(x)+', '(x)+', true],
   ['vm-{a,b}', 'vm-{a,b}', true],
+  // A later placement of the first literal is the only one that leaves no / under the second star.
+  ['**a*b', 'ba/ab', true],
+  ['x*a*b', 'xa/ab', false],
 ];
 
 for (const [pattern, text, matches] of globs) {
@@ -50,17 +53,31 @@ for (const [pattern, problem] of [
   });
 }
 
-test('escapeGlob: a pattern that matches exactly its text (control characters: any one character)', (t) => {
+test('escapeGlob: a pattern that matches exactly its text, control characters and bidirectional overrides included', (t) => {
   fc.assert(
-    fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ maxLength: 40 }), (text, other) => {
-      const regex = compileGlob(escapeGlob(text));
-      // eslint-disable-next-line no-control-regex
-      const plain = !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text);
-      return regex.test(text) && (!plain || other === text || !regex.test(other));
+    fc.property(fc.string({ minLength: 1, maxLength: 40, unit: 'binary' }), fc.string({ maxLength: 40, unit: 'binary' }), (text, other) => {
+      const glob = compileGlob(escapeGlob(text));
+      return glob.test(text) && (other === text || !glob.test(other));
     }),
     { seed: 13, numRuns: 500 },
   );
   t.pass();
+});
+
+test('escapeGlob: a control character or U+202E is written as \\u{hex}, never raw, and matches only itself', (t) => {
+  const name = 'vm\n# forged\u202etxt.exe\u001b[2J';
+  const pattern = escapeGlob(name);
+  t.is(pattern, 'vm\\u{a}# forged\\u{202e}txt.exe\\u{1b}\\[2J');
+  t.true(compileGlob(pattern).test(name));
+  t.false(compileGlob(pattern).test(name.replace('\n', 'x')), 'a control character is no wildcard');
+  t.is(globLiteral(pattern), name);
+});
+
+test('glob: \\u{hex} is the code point; an invalid one is a literal u', (t) => {
+  t.true(compileGlob('a\\u{9}b').test('a\tb'));
+  t.true(compileGlob('a\\u{zz}').test('au{zz}'));
+  t.true(compileGlob('\\u{110000}').test('u{110000}'));
+  t.is(globLiteral('\\u{110000}'), 'u{110000}');
 });
 
 const FILE = `
@@ -163,7 +180,7 @@ test('rules: the literal fast path decides as a plain last-match walk does (wild
     fc.property(fc.array(line, { minLength: 1, maxLength: 8 }), vmAt, (lines, [name, folder]) => {
       const parsed = parseIgnoreRules(lines.join('\n'), 'f');
       const path = folder ? `${folder}/${name}` : undefined;
-      const walk = [...parsed.rules].reverse().find((r) => r.regex.test(name) || (path !== undefined && r.regex.test(path)));
+      const walk = [...parsed.rules].reverse().find((r) => r.glob.test(name) || (path !== undefined && r.glob.test(path)));
       const expected = walk && !walk.negated ? walk : undefined;
       return ignoringRule(parsed, name, folder) === expected;
     }),

@@ -16,7 +16,8 @@ import {
   type GateConfig,
   type GateStatus,
 } from '../../src/gate/index.js';
-import { judgedClusters, leftOutOnPurpose } from '../../src/gate/judged-clusters.js';
+import { judgedClusters, leftOutOnPurpose, managementLabelWarnings } from '../../src/gate/judged-clusters.js';
+import { denialMessage } from '../../src/gate/admission.js';
 import type { ClusterReport, MachineReport, RollupStatus } from '../../src/model/report.js';
 import { cluster as clusterOf, machine, report as reportOf } from '../helpers/reports.js';
 
@@ -64,8 +65,22 @@ const overrides: Array<[string, Record<string, unknown> | undefined, ReturnType<
   ['empty reason', { [OVERRIDE]: '' }, undefined],
   ['whitespace reason', { [OVERRIDE]: '  \t\n ' }, undefined],
   ['non-string reason', { [OVERRIDE]: true }, undefined],
-  ['reason, all clusters', { [OVERRIDE]: ' ghosts removed by hand ' }, { reason: 'ghosts removed by hand', invalidEntries: [] }],
-  ['blank scope means all clusters', { [OVERRIDE]: 'r', [SCOPE]: '  ' }, { reason: 'r', invalidEntries: [] }],
+  ['reason, all clusters', { [OVERRIDE]: ' ghosts removed by hand ' }, { reason: 'ghosts removed by hand' }],
+  [
+    'a blank scope covers no cluster (never every cluster), and says why',
+    { [OVERRIDE]: 'r', [SCOPE]: '   ' },
+    { reason: 'r', clusters: [], scopeProblem: 'driftdetector.dev/override-clusters is blank, so the override covers no cluster' },
+  ],
+  [
+    'a scope of commas only is blank',
+    { [OVERRIDE]: 'r', [SCOPE]: ' , ,' },
+    { reason: 'r', clusters: [], scopeProblem: 'driftdetector.dev/override-clusters is blank, so the override covers no cluster' },
+  ],
+  [
+    'a scope that is not a string covers no cluster',
+    { [OVERRIDE]: 'r', [SCOPE]: 42 },
+    { reason: 'r', clusters: [], scopeProblem: 'driftdetector.dev/override-clusters is blank, so the override covers no cluster' },
+  ],
   [
     'scoped',
     { [OVERRIDE]: 'r', [SCOPE]: 'default/ghost, tkg/wc2 ,' },
@@ -75,13 +90,17 @@ const overrides: Array<[string, Record<string, unknown> | undefined, ReturnType<
         { namespace: 'default', name: 'ghost' },
         { namespace: 'tkg', name: 'wc2' },
       ],
-      invalidEntries: [],
     },
   ],
   [
-    'scope with bad entries',
-    { [OVERRIDE]: 'r', [SCOPE]: 'ghost,a/b/c,/x,default/ok' },
-    { reason: 'r', clusters: [{ namespace: 'default', name: 'ok' }], invalidEntries: ['ghost', 'a/b/c', '/x'] },
+    'a scope with a malformed entry covers no cluster, not even its valid entries',
+    { [OVERRIDE]: 'r', [SCOPE]: 'ghost,a/b/c,/x,Default/UPPER,default/ok' },
+    {
+      reason: 'r',
+      clusters: [],
+      scopeProblem:
+        'driftdetector.dev/override-clusters is malformed (entries not of the form namespace/name: "ghost", "a/b/c", "/x", "Default/UPPER"), so the override covers no cluster',
+    },
   ],
   ['scope without a reason is nothing', { [SCOPE]: 'default/ghost' }, undefined],
 ];
@@ -371,8 +390,8 @@ test('the override reason is annotated on the overridden cluster', (t) => {
 test('a scope typo covers nothing and the reason says so', (t) => {
   const d = decide(all, 'default', 'ghost', { [OVERRIDE]: 'r', [SCOPE]: 'ghost' }, block);
   t.is(d.action, 'fail');
-  t.regex(d.reason, /not of the form ns\/name: ghost/);
-  t.regex(d.error!, /covers only: no valid entry/);
+  t.regex(d.reason, /not of the form namespace\/name: "ghost"/);
+  t.regex(d.error!, /override-clusters is malformed .*, so the override covers no cluster\)$/);
 });
 
 test('a missing cluster says why, with the report error scoped to it', (t) => {
@@ -410,6 +429,30 @@ test('decide: a cluster named only in warnings (the old management cluster) is a
   t.false(leftOutOnPurpose(r, 'default', 'healthy'));
 });
 
+test('only tkg-system holds the old management cluster: a cluster elsewhere named only in warnings is judged, by both doors', (t) => {
+  const r = report(healthy);
+  // As a report from before this rule (or a tampered one) would say of a labelled workload cluster.
+  r.errors.push({ scope: 'cluster:default/wc-labelled', message: 'default/wc-labelled is the old management cluster', severity: 'warning' });
+  t.false(leftOutOnPurpose(r, 'default', 'wc-labelled'));
+  const d = decide(r, 'default', 'wc-labelled', {}, block);
+  t.is(d.status, 'NotAnalyzed');
+  t.is(d.action, 'fail');
+  t.deepEqual(
+    judgedClusters(r).map((c) => `${c.namespace}/${c.name}`),
+    ['default/healthy', 'default/wc-labelled'],
+  );
+  t.deepEqual(
+    managementLabelWarnings([
+      { namespace: 'default', name: 'wc-labelled', labels: { 'cluster-role.tkg.tanzu.vmware.com/management': 'anything' } },
+      { namespace: 'tkg-system', name: 'tkg-mgmt', labels: { 'cluster-role.tkg.tanzu.vmware.com/management': '' } },
+      { namespace: 'default', name: 'wc-plain' },
+    ]),
+    [
+      'default/wc-labelled carries the label cluster-role.tkg.tanzu.vmware.com/management but is not in tkg-system: it is judged like any workload cluster',
+    ],
+  );
+});
+
 test('check failure: Fail blocks, Ignore restores with the cause annotated, an override restores', (t) => {
   const failed = decideOnCheckFailure('default', 'c1', {}, block, 'S3 unreachable');
   t.is(failed.action, 'fail');
@@ -432,4 +475,19 @@ test('long machine lists are capped in annotations', (t) => {
   const d = decide(report(cluster('big', [], many)), 'default', 'big', {}, annotate);
   t.regex(d.annotations[GHOST_MACHINES_ANNOTATION]!, /,\+10 more$/);
   t.is(d.ghostMachines.length, 60);
+});
+
+test('names with a newline or a bidirectional override are shown escaped in the reason, the error, the annotations and the denial', (t) => {
+  const forged = 'wc-evil-md-x\n- Cluster default/healthy: Healthy\u202e';
+  const r = report(cluster('evil', [machine('evil-cp-1', 'Healthy')], [machine(forged, 'Ghost')]));
+  const d = decide(r, 'default', 'evil', {}, block);
+  const escaped = 'wc-evil-md-x\\u{a}- Cluster default/healthy: Healthy\\u{202e}';
+  for (const text of [d.reason, d.error!, d.annotations['driftdetector.dev/ghost-machines']!]) {
+    t.true(text.includes(escaped), text);
+    t.false(/[\n\u202e]/.test(text), text);
+  }
+  const denial = denialMessage({ backup: 'b1' }, [d]);
+  t.true(denial.includes(escaped));
+  t.false(denial.includes('\u202e'));
+  t.is(denial.split('\n').filter((l) => l.startsWith('- Cluster')).length, 1, 'no forged line');
 });

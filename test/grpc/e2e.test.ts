@@ -114,9 +114,14 @@ test('serve and check as processes: verdicts, override, Velero Execute, one scan
     'default/wc-drift',
   ]);
   t.is(overridden.code, 0, overridden.stderr);
+  // Not in a bucket that answered: allowed and not checked, as the webhook allows it (exit 0), with the warning.
   const missing = await runCli(['check', '--server', serving.address, '--backup-name', 'no-such-backup', '--token-file', tokenFile]);
-  t.is(missing.code, 2);
-  t.regex(missing.stderr, /NOT_FOUND: .*no-such-backup/);
+  t.is(missing.code, 0, missing.stderr);
+  t.is(
+    missing.stdout,
+    'ALLOW  backup no-such-backup (not checked)\n' +
+      "  warning: drift-detector did not check this restore: backup no-such-backup is not in storage location default (the bucket answered; Velero's backup sync may not have run yet)\n",
+  );
   const anonymous = await runCli(['check', '--server', serving.address, '--backup-name', 'b1']);
   t.is(anonymous.code, 2);
   t.regex(anonymous.stderr, /UNAUTHENTICATED/);

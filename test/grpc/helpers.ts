@@ -12,7 +12,9 @@ import type { BackupSource } from '../../src/backup/source.js';
 import type { DetectOptions } from '../../src/app/detect.js';
 import type { ServiceSecrets } from '../../src/serve/start.js';
 import type { ServiceConfig } from '../../src/app/service-config.js';
-import type { ServiceDeps } from '../../src/app/service.js';
+import { SERVICE_WORDS, type ServiceDeps } from '../../src/app/service.js';
+import { ConfiguredStorageLocations } from '../../src/app/backup-locator.js';
+import { DriftService, type DriftServiceOptions } from '../../src/app/drift-service.js';
 import type { DriftReport } from '../../src/model/report.js';
 import { createMetrics } from '../../src/grpc/metrics.js';
 import { loadProto, PROTO_FILES } from '../../src/rpc/protos.js';
@@ -95,6 +97,22 @@ export class FakeDetection {
       }),
       detect: (source: BackupSource, options: DetectOptions) => this.detect(source, options),
     };
+  }
+
+  /** A drift service over this detection and testConfig()'s locations, analysis and gate. */
+  service(logger: Logger, extra: Partial<DriftServiceOptions> = {}): DriftService {
+    const config = testConfig();
+    const deps = this.deps();
+    return new DriftService({
+      locations: new ConfiguredStorageLocations(config.storageLocations, deps.resolveBackup),
+      analysis: config.analysis,
+      gate: config.gate,
+      vcenterCredentials: {},
+      words: SERVICE_WORDS,
+      detect: deps.detect!,
+      logger,
+      ...extra,
+    });
   }
 
   private async detect(source: BackupSource, options: DetectOptions): Promise<DriftReport> {

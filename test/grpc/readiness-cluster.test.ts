@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { ConfiguredStorageLocation } from '../../src/storage/configured-locations.js';
-import { scenario, tkgCluster } from '../helpers/scenario.js';
+import { runCli, scenario, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, type S3Server } from '../helpers/s3.js';
 import { startKubeApi } from '../helpers/kube-api.js';
 import { call, pollUntil, startTestService, type TestService } from './helpers.js';
@@ -20,14 +20,15 @@ interface Location {
   analyzed: boolean;
   restorable: boolean;
   error: string;
+  not_checked: string;
 }
 
-function location(s3: S3Server, name: string): ConfiguredStorageLocation {
+function location(s3: S3Server, name: string, bucket = BUCKET): ConfiguredStorageLocation {
   return {
     name,
-    isDefault: true,
+    isDefault: name === 'default',
     location: {
-      bucket: BUCKET,
+      bucket,
       prefix: 'tkg',
       s3Url: s3.endpoint,
       s3ForcePathStyle: true,
@@ -53,8 +54,8 @@ function backupObject(name: string, status: { phase: string; completed?: string 
   };
 }
 
-const readiness = (service: TestService) =>
-  call<{ locations: Location[] }>(service.clients.detector, 'GetReadiness', { storage_location: 'default' }).then((r) => r.locations[0]!);
+const readiness = (service: TestService, storageLocation = 'default') =>
+  call<{ locations: Location[] }>(service.clients.detector, 'GetReadiness', { storage_location: storageLocation }).then((r) => r.locations[0]!);
 
 test("with a cluster, the watch follows the location's Backup objects: one that appears is analysed within an interval", async (t) => {
   const s = await scenario(t, { clusters: [tkgCluster('wc-a')] });
@@ -126,9 +127,10 @@ test("a cluster that refuses the listing is the location's failure; the watch do
     env: { KUBECONFIG: await kube.writeKubeconfig() },
   });
   t.teardown(() => service.stop());
+  // Until it leads, the replica says it cannot read the verdicts either; then the watch's own failure.
   const failed = await pollUntil(
     () => readiness(service),
-    (l) => l.error !== '',
+    (l) => l.error.startsWith('backups in velero:'),
     10_000,
     'failure reported',
   );
@@ -167,4 +169,80 @@ test('watch.source cluster without any cluster: each check says so', async (t) =
     'failure reported',
   );
   t.regex(failed.error, /no ~\/\.kube\/config and no KUBECONFIG/);
+});
+
+test("a Backup its bucket does not hold yet is not checked (a warning, no verdict); a bucket that cannot be used is the location's failure", async (t) => {
+  const s = await scenario(t, { clusters: [tkgCluster('wc-a')] });
+  const s3 = await startS3();
+  t.teardown(() => s3.stop());
+  await s3.createBucket(BUCKET);
+  const kube = await startKubeApi();
+  t.teardown(() => kube.stop());
+  kube.put(backupObject('b3', { phase: 'Completed', completed: '2026-11-30T10:00:00Z' }));
+  kube.put(backupObject('m1', { phase: 'Completed', completed: '2026-11-30T10:00:00Z' }, 'misnamed'));
+  const service = await startTestService({
+    config: {
+      storageLocations: [location(s3, 'default'), location(s3, 'misnamed', 'no-such-bucket')],
+      watch: { enabled: true, intervalMs: INTERVAL_MS, events: false, source: 'cluster' },
+    },
+    env: { KUBECONFIG: await kube.writeKubeconfig() },
+  });
+  t.teardown(() => service.stop());
+  const bound = 20 * INTERVAL_MS + 10_000;
+
+  const waiting = await pollUntil(
+    () => readiness(service),
+    (l) => l.not_checked !== '',
+    bound,
+    'not checked',
+  );
+  t.like(waiting, { backup: 'b3', analyzed: false, error: '' });
+  t.regex(
+    waiting.not_checked,
+    /^backup b3 is listed but not in the bucket of storage location default \(the bucket answered; .*\): not checked yet$/,
+  );
+  const watched = await runCli(['check', '--server', service.running.address, '--watch', '--storage-location', 'default', '--timeout', '2s']);
+  t.is(watched.code, 1, watched.stderr);
+  t.regex(watched.stdout, /^WAIT {2}default: backup b3 not checked yet\n {2}warning: backup b3 is listed but not in the bucket/);
+  const broken = await pollUntil(
+    () => readiness(service, 'misnamed'),
+    (l) => l.error !== '',
+    bound,
+    'misnamed failure',
+  );
+  t.like(broken, { backup: 'm1', analyzed: false, not_checked: '' });
+  t.regex(broken.error, /bucket no-such-bucket does not exist/);
+
+  // Listed again (and found absent again) after the first time: still no verdict on b3, still one warning.
+  const listed = kube.requests.filter((r) => r.path === BACKUPS && r.method === 'GET').length;
+  await pollUntil(
+    async () => kube.requests.filter((r) => r.path === BACKUPS && r.method === 'GET').length,
+    (n) => n >= listed + 4,
+    bound,
+    'relisted',
+  );
+  t.is(kube.get('velero.io/v1', 'Backup', 'velero', 'b3')?.metadata?.labels?.['driftdetector.dev/restore-verdict'], undefined);
+  t.is(kube.get('velero.io/v1', 'Backup', 'velero', 'm1')?.metadata?.labels?.['driftdetector.dev/restore-verdict'], 'Failed');
+  t.is(service.logs.filter((l) => l.includes('"backup not checked yet"')).length, 1);
+  const text = await service.running.metrics.registry.metrics();
+  t.regex(text, /drift_detector_backup_not_checked\{storage_location="default",backup="b3"\} 1/);
+  t.notRegex(text, /drift_detector_readiness_analysis_failures_total\{storage_location="default"\}/);
+  t.regex(text, /drift_detector_readiness_analysis_failures_total\{storage_location="misnamed"\} [1-9]/);
+
+  // Its tarball arrives: analysed, the warning gone, the verdict written.
+  await s3.putBackup(BUCKET, 'tkg', 'b3', s.backup.path);
+  const analysed = await pollUntil(
+    () => readiness(service),
+    (l) => l.analyzed,
+    bound,
+    'analysed',
+  );
+  t.like(analysed, { backup: 'b3', not_checked: '', error: '', restorable: true });
+  await pollUntil(
+    async () => kube.get('velero.io/v1', 'Backup', 'velero', 'b3')?.metadata?.labels?.['driftdetector.dev/restore-verdict'],
+    (v) => v === 'Restorable',
+    bound,
+    'verdict written',
+  );
+  t.pass();
 });

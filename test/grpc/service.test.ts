@@ -200,13 +200,18 @@ test('requests are validated: backup name, storage location, override fields', a
   t.is(fake.calls.length, 0, 'nothing invalid reaches the detection');
 });
 
-test('a missing backup is NOT_FOUND, for Detect and Check', async (t) => {
+test('a missing backup is NOT_FOUND for Detect; Check allows it, not checked, as the webhook does', async (t) => {
   const { service } = await withService(t);
-  for (const method of ['Detect', 'Check']) {
-    const err = await t.throwsAsync<ServiceError>(call(service.clients.detector, method, { backup_name: 'nope' }));
-    t.is(err.code, status.NOT_FOUND);
-    t.regex(err.details, /nope/);
-  }
+  const err = await t.throwsAsync<ServiceError>(call(service.clients.detector, 'Detect', { backup_name: 'nope' }));
+  t.is(err.code, status.NOT_FOUND);
+  t.regex(err.details, /nope/);
+  const checked = await call<{ verdict: string; summary_status: string; clusters: unknown[]; not_checked: string }>(
+    service.clients.detector,
+    'Check',
+    { backup_name: 'nope' },
+  );
+  t.like(checked, { verdict: 'ALLOW', summary_status: 'NotChecked', clusters: [] });
+  t.regex(checked.not_checked, /did not check this restore: backup nope is not in storage location/);
 });
 
 test('a call whose deadline passes while the analysis runs gets DEADLINE_EXCEEDED, and the analysis goes on for the others', async (t) => {

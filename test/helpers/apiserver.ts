@@ -1,7 +1,7 @@
 /**
  * A Kubernetes API server stand-in for one workload cluster: HTTPS on 127.0.0.1, its own server CA
  * and client CA, client-certificate authentication, `GET /api/v1/nodes` with limit/continue
- * paging, `DELETE /api/v1/nodes/<name>` and `GET /api/v1/namespaces/<ns>/pods` with an equality
+ * paging, `DELETE /api/v1/nodes/<name>`, what kubectl asks (apiserver-kubectl.ts) and `GET /api/v1/namespaces/<ns>/pods` with an equality
  * labelSelector. The certificates come from the openssl CLI because Node cannot issue X.509 certificates
  * and `openssl ca` can sign with a validity window in the past (an expired certificate).
  */
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
+import { podObject, serveKubectl } from './apiserver-kubectl.js';
 
 const run = promisify(execFile);
 
@@ -28,6 +29,10 @@ export interface NodeSpec {
   /** Adds the legacy `node-role.kubernetes.io/master` label instead. */
   legacyMaster?: boolean;
   labels?: Record<string, string>;
+  /** Set by the cordon patch of `kubectl drain`. */
+  unschedulable?: boolean;
+  /** Adds the `Ready` condition with this status; none when absent. */
+  ready?: boolean;
 }
 
 /** A Pod the test server lists (kubeadm's etcd Pods, say). */
@@ -228,6 +233,7 @@ function serve(req: IncomingMessage, res: ServerResponse, mode: ApiServerMode, o
     return;
   }
   if (req.method !== 'GET' || url.pathname !== '/api/v1/nodes') {
+    if (serveKubectl(req.method ?? 'GET', url, res, options, nodeObject, json)) return;
     status(res, 404, 'NotFound', 'the server could not find the requested resource');
     return;
   }
@@ -261,14 +267,7 @@ function podsOf(options: ApiServerOptions, namespace: string, url: URL): unknown
     .split(',')
     .filter(Boolean)
     .map((term) => term.split('=') as [string, string]);
-  return (options.pods ?? [])
-    .filter((p) => p.namespace === namespace && terms.every(([k, v]) => p.labels?.[k] === v))
-    .map((p) => ({
-      kind: 'Pod',
-      apiVersion: 'v1',
-      metadata: { name: p.name, namespace: p.namespace, uid: `uid-${p.name}`, labels: p.labels ?? {} },
-      spec: { nodeName: p.nodeName, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.9' }] },
-    }));
+  return (options.pods ?? []).filter((p) => p.namespace === namespace && terms.every(([k, v]) => p.labels?.[k] === v)).map(podObject);
 }
 
 function nodeObject(spec: NodeSpec): unknown {
@@ -283,10 +282,11 @@ function nodeObject(spec: NodeSpec): unknown {
     kind: 'Node',
     apiVersion: 'v1',
     metadata: { name: spec.name, uid: `uid-${spec.name}`, resourceVersion: '4711', labels },
-    spec: spec.providerID ? { providerID: spec.providerID } : {},
+    spec: { ...(spec.providerID ? { providerID: spec.providerID } : {}), ...(spec.unschedulable ? { unschedulable: true } : {}) },
     status: {
       nodeInfo: spec.providerID ? { systemUUID: spec.providerID.replace(/^vsphere:\/\//, '').toUpperCase() } : {},
       addresses: [{ type: 'Hostname', address: spec.name }],
+      ...(spec.ready !== undefined ? { conditions: [{ type: 'Ready', status: spec.ready ? 'True' : 'False' }] } : {}),
     },
   };
 }

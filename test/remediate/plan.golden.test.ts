@@ -49,7 +49,11 @@ test('sh plan: valid bash, hostile names quoted, VMs by BIOS UUID behind the ins
   const file = join(dir, 'plan.sh');
   await writeFile(file, sh);
   await promisify(execFile)('bash', ['-n', file]);
-  t.true(sh.includes(`'wc1-md-0-x'\\''; rm -rf / #\n$(reboot)<script>alert(1)</script>'`), 'the name is one single-quoted word');
+  t.true(
+    sh.includes(`$'wc1-md-0-x\\'; rm -rf / #\\x0a$(reboot)<script>alert(1)</script>'`),
+    'the name is one ANSI-C quoted word, its newline escaped',
+  );
+  t.false(sh.includes('\n$(reboot)'), 'a newline in a name cannot start a line');
   t.regex(sh, /^set -euo pipefail$/m);
   t.regex(sh, /vm_guard \/DC0 42000002-0000-4000-8000-000000000002 52000002-0000-4000-8000-000000000002\n/);
   t.regex(sh, /govc vm\.destroy -dc=\/DC0 -vm\.uuid=42000002-0000-4000-8000-000000000002/);

@@ -7,7 +7,7 @@ import { healthyCluster } from '../forecast/scenario.js';
 
 const hostile = () => forecast(healthyCluster().ghost('wc1', '<script>alert(1)</script>\u001b[2J').input());
 
-test('a hostile VM name is escaped in the page and its control characters replaced on the console', (t) => {
+test('a hostile VM name is escaped in the page and its control characters escaped on the console', (t) => {
   const f = hostile();
   const html = renderForecastHtml(f);
   t.false(html.includes('<script'));
@@ -17,7 +17,14 @@ test('a hostile VM name is escaped in the page and its control characters replac
   t.regex(html, /\.s-UnsafeToUnpause\{color:var\(--red\)\}/);
   const text = renderForecastConsole(f, { color: false });
   t.false(text.includes('\u001b'));
-  t.true(text.includes('<script>alert(1)</script>?[2J'));
+  t.true(text.includes('<script>alert(1)</script>\\u{1b}[2J'));
+});
+
+test('a newline or a bidirectional override (U+202E) in a VM name is shown escaped in the page', (t) => {
+  const html = renderForecastHtml(forecast(healthyCluster().ghost('wc1', 'wc1-\u202egnp.exe\nForged').input()));
+  t.false(html.includes('\u202e'));
+  t.false(html.includes('\nForged'));
+  t.true(html.includes('wc1-\\u{202e}gnp.exe\\u{a}Forged'));
 });
 
 test('the console paints verdicts only when asked', (t) => {

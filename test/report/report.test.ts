@@ -7,6 +7,7 @@ import type { DriftReport } from '../../src/model/report.js';
 import { renderConsole } from '../../src/report/console.js';
 import { withoutHealthy } from '../../src/report/filter.js';
 import { renderJson, writeJsonReport } from '../../src/report/json.js';
+import * as reportHelpers from '../helpers/reports.js';
 
 const VC = 'vc.example.com';
 const uuid = (n: number) => `00000000-0000-0000-0000-${n.toString().padStart(12, '0')}`;
@@ -83,4 +84,17 @@ test('a report that cannot be written leaves the old one whole and no temp file'
   }
   t.is(await readFile(path, 'utf8'), 'previous');
   t.deepEqual(await readdir(dir), ['report.json']);
+});
+
+test('console: names, reasons and findings from vSphere are shown escaped: no raw newline, terminal escape or U+202E', (t) => {
+  const { cluster, machine, report } = reportHelpers;
+  const forged = 'wc1-md-x\n  Cluster default/ok: Healthy\u001b[2J\u202e';
+  const r = report('b1', cluster('default', 'wc1', [machine('wc1-cp', 'Healthy')], [machine(forged, 'Ghost')]));
+  r.infraMachines.push({ name: 'jump\u202ebox', vcenter: 'vc', biosUUID: 'u', reason: 'no owner\nforged line' });
+  r.errors.push({ scope: 'vcenter:vc', message: 'VM jump\u2066box: odd', severity: 'warning' });
+  const text = renderConsole(r, { color: true });
+  t.true(text.includes('wc1-md-x\\u{a}  Cluster default/ok: Healthy\\u{1b}[2J\\u{202e}'));
+  t.true(text.includes('VM jump\\u{202e}box on vc (BIOS UUID u): no owner\\u{a}forged line'));
+  t.true(text.includes('vcenter:vc: VM jump\\u{2066}box: odd'));
+  t.false(text.includes('\u001b[2J') || /[\u202e\u2066]|\nforged/.test(text));
 });

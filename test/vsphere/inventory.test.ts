@@ -236,3 +236,19 @@ async function silentServer(): Promise<{ server: string; close: () => Promise<vo
       }),
   };
 }
+
+test('asked for clone resources, the same walk also names the datastores, networks, pools and folders', async (t) => {
+  const { walkVCenter } = await import('../../src/vsphere/inventory.js');
+  const walk = await walkVCenter(target(), { cloneResources: true });
+  t.true(walk.listing.ok);
+  const resources = walk.resources!;
+  t.true(resources.datastores.includes('/DC0/datastore/LocalDS_0'), resources.datastores.join(', '));
+  t.true(resources.networks.includes('/DC0/network/VM Network'), resources.networks.join(', '));
+  t.true(resources.resourcePools.includes('/DC0/host/DC0_C0/Resources/tkg'));
+  t.true(resources.resourcePools.includes('/DC1/host/Edge/Resources/apps'));
+  t.true(resources.folders.includes('/DC0/vm/tkg/workload'));
+  // The same VMs as a plain listing: the resources ride along, they do not replace anything.
+  const plain = await listVCenter(target());
+  t.deepEqual(walk.listing, plain);
+  t.is((await walkVCenter(target())).resources, undefined);
+});

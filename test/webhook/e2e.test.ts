@@ -73,6 +73,20 @@ test('serve with webhook.listen: a Restore of a drifted backup in the bucket is 
   );
   t.false(selected.allowed);
 
+  const judge = async (spec: Record<string, unknown>) =>
+    responseOf(await post(port, ca, admissionReview(restoreObject({ backupName: 'b1', spec }))));
+  // The CRDs' short names, as Velero resolves them through discovery.
+  const shortNames = await judge({ includedResources: ['cl', 'ma', 'md', 'kcp'] });
+  t.false(shortNames.allowed);
+  t.regex(shortNames.status!.message, /- Cluster default\/wc-drift: ManualRemediationRequired/);
+  // A selector on a label only the drifted cluster's Machines and MachineDeployment carry (not its Cluster).
+  const byMachines = await judge({ labelSelector: { matchLabels: { 'cluster.x-k8s.io/cluster-name': 'wc-drift' } } });
+  t.false(byMachines.allowed);
+  t.true((await judge({ includedResources: ['ma'], labelSelector: { matchLabels: { 'cluster.x-k8s.io/cluster-name': 'wc-clean' } } })).allowed);
+  // Six patterns of 32 stars and a letter no namespace of the backup ends with: judged like any other.
+  const stars = await judge({ includedNamespaces: ['x', 'y', 'z', 'q', 'j', 'k'].map((c) => `${'*'.repeat(32)}${c}`) });
+  t.true(stars.allowed, JSON.stringify(stars));
+
   const fromSchedule = responseOf(await post(port, ca, admissionReview(restoreObject({ scheduleName: 'daily' }))));
   t.false(fromSchedule.allowed, JSON.stringify(fromSchedule));
   t.regex(fromSchedule.status!.message, /backup daily-20240501100000 \(newest of schedule daily\)/);

@@ -123,16 +123,21 @@ async function started(config: Partial<ServiceConfig>, env: NodeJS.ProcessEnv = 
   return startWebhookOn(service, { tls: { certFile: pki.serverCert, keyFile: pki.serverKey }, deadlineMs: 60_000 });
 }
 
-const review = (backupName: string) => admissionReview(restoreObject({ backupName }));
-
-test('with the Backups readable: each backup is read from the location its Backup names, by the webhook and the RestoreItemAction', async (t) => {
-  const broken = ['misnamed', 'denied', 'not-s3', 'web', 'refused', 'hang'];
+/** Every location configured, the Backups readable: `in-<name>` in each broken location, apps, tkg-b (second), gone and offsite-1. */
+async function startedWithBackups(broken: string[]) {
   for (const name of broken) putBackupObject(`in-${name}`, name);
   putBackupObject('apps', 'default');
   putBackupObject('tkg-b', 'second');
   putBackupObject('gone', 'default');
   putBackupObject('offsite-1', 'offsite');
-  const w = await started({ storageLocations: await allLocations() }, { KUBECONFIG: await kubeconfigFile() });
+  return started({ storageLocations: await allLocations() }, { KUBECONFIG: await kubeconfigFile() });
+}
+
+const review = (backupName: string) => admissionReview(restoreObject({ backupName }));
+
+test('with the Backups readable: each backup is read from the location its Backup names, by the webhook and the RestoreItemAction', async (t) => {
+  const broken = ['misnamed', 'denied', 'not-s3', 'web', 'refused', 'hang'];
+  const w = await startedWithBackups(broken);
   t.teardown(() => w.stop());
   const ask = async (backup: string) => responseOf(await post(w.webhook.port, ca, review(backup)));
 
@@ -268,4 +273,54 @@ test('failurePolicy Ignore: a location that cannot be used lets the restore in w
     answer.warnings![0]!,
     /^drift-detector did not check this restore: backup b1 could not be analysed: storage location misnamed: bucket no-such-bucket does not exist/,
   );
+});
+
+test('Check follows the one rule: nothing to judge and a backup its bucket does not hold are ALLOW; a location that cannot be used fails, naming it', async (t) => {
+  const w = await startedWithBackups(['misnamed', 'denied', 'not-s3', 'web', 'refused']);
+  t.teardown(() => w.stop());
+  type Answer = { verdict: string; summary_status: string; clusters: unknown[]; not_checked: string };
+  type Expected = { verdict: string; status: string; notChecked?: RegExp } | { code: grpcStatus; details: RegExp };
+  const notChecked =
+    /^drift-detector did not check this restore: backup gone is not in storage location default \(the bucket answered; Velero's backup sync may not have run yet\)$/;
+  const cases: Array<[string, Record<string, string>, Expected]> = [
+    ['apps', {}, { verdict: 'ALLOW', status: 'Healthy' }],
+    ['tkg-b', {}, { verdict: 'BLOCK', status: 'NeedFurtherConfirmation' }],
+    ['gone', {}, { verdict: 'ALLOW', status: 'NotChecked', notChecked }],
+    ['gone', { storage_location: 'default' }, { verdict: 'ALLOW', status: 'NotChecked', notChecked }],
+    ['in-misnamed', {}, { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location misnamed: bucket no-such-bucket does not exist/ }],
+    ['in-denied', {}, { code: grpcStatus.PERMISSION_DENIED, details: /^storage location denied: access denied to s3:\/\/velero\/tkg/ }],
+    [
+      'in-not-s3',
+      {},
+      { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location not-s3: .* answers 404 to .* and to a listing of bucket velero/ },
+    ],
+    ['in-web', {}, { code: grpcStatus.FAILED_PRECONDITION, details: /^storage location web: .*with a web page \(text\/html\)/ }],
+    [
+      'in-refused',
+      {},
+      { code: grpcStatus.UNAVAILABLE, details: /^storage location refused: cannot reach S3 endpoint http:\/\/127\.0\.0\.1:1/ },
+    ],
+    [
+      'offsite-1',
+      {},
+      { code: grpcStatus.FAILED_PRECONDITION, details: /storage location "offsite" is not configured \(configured: default, second/ },
+    ],
+  ];
+  for (const [backup, extra, expected] of cases) {
+    const label = `${backup} ${JSON.stringify(extra)}`;
+    const answered = call<Answer>(w.service.clients.detector, 'Check', { backup_name: backup, ...extra });
+    if ('code' in expected) {
+      const err = await t.throwsAsync<ServiceError>(answered, undefined, label);
+      t.is(err?.code, expected.code, `${label}: ${err?.details}`);
+      t.regex(err?.details ?? '', expected.details, label);
+      continue;
+    }
+    const answer = await answered;
+    t.is(answer.verdict, expected.verdict, label);
+    t.is(answer.summary_status, expected.status, label);
+    if (expected.notChecked) {
+      t.regex(answer.not_checked, expected.notChecked, label);
+      t.deepEqual(answer.clusters, [], label);
+    } else t.is(answer.not_checked, '', label);
+  }
 });

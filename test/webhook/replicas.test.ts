@@ -11,9 +11,10 @@ import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import { buildBackup, type FixtureCluster } from '../fixtures/builder.js';
 import { makePki } from '../grpc/pki.js';
-import { pollUntil } from '../grpc/helpers.js';
+import * as grpc from '@grpc/grpc-js';
+import { call, makeClients, pollUntil, type Clients } from '../grpc/helpers.js';
 import { startKubeApi, type KubeApi } from '../helpers/kube-api.js';
-import { capvVM, scenario, tkgCluster } from '../helpers/scenario.js';
+import { capvVM, runCli, scenario, tkgCluster } from '../helpers/scenario.js';
 import { completedBackup, startS3, storageLocationYaml, type S3Server } from '../helpers/s3.js';
 import { startServeReplica, type ServeReplica } from '../helpers/serve-replica.js';
 import { admissionReview, post, responseOf, restoreObject } from './helpers.js';
@@ -61,6 +62,55 @@ async function readinessSeries(r: ServeReplica): Promise<string[]> {
   const address = r.lines.find((l) => l['@message'] === 'serving')!['metrics'] as string;
   const text = await (await fetch(`http://${address}/metrics`)).text();
   return text.split('\n').filter((l) => /^drift_detector_(readiness_(watch_start|last_success)|backup_restorable)/.test(l));
+}
+
+interface ReadinessLocation {
+  storage_location: string;
+  backup: string;
+  analyzed: boolean;
+  restorable: boolean;
+  analyzed_at: string;
+  summary_status: string;
+  clusters: unknown[];
+  infra_machines_to_confirm: number;
+  verdict: string;
+  verdict_summary: string;
+  from_verdicts: boolean;
+}
+
+const grpcAddress = (r: ServeReplica) => String(r.lines.find((l) => l['@message'] === 'serving')!['address']);
+
+function clientsOf(r: ServeReplica): Clients {
+  return makeClients(grpcAddress(r), grpc.credentials.createInsecure());
+}
+
+/** GetReadiness of the default location, through this replica. */
+async function readinessOf(r: ServeReplica): Promise<ReadinessLocation> {
+  const clients = clientsOf(r);
+  try {
+    return (await call<{ locations: ReadinessLocation[] }>(clients.detector, 'GetReadiness', { storage_location: 'default' })).locations[0]!;
+  } finally {
+    clients.close();
+  }
+}
+
+/** The first message of WatchReadiness through this replica. */
+async function firstWatchAnswer(r: ServeReplica): Promise<ReadinessLocation[]> {
+  const clients = clientsOf(r);
+  const detector = clients.detector as unknown as {
+    WatchReadiness(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<{ locations: ReadinessLocation[] }>;
+  };
+  const stream = detector.WatchReadiness({}, new grpc.Metadata());
+  try {
+    return await new Promise((resolve, reject) => {
+      stream.once('data', (m: { locations: ReadinessLocation[] }) => resolve(m.locations));
+      stream.once('error', reject);
+    });
+  } finally {
+    stream.on('error', () => {});
+    stream.cancel();
+    clients.close();
+  }
 }
 
 test('two replicas: one analyses, any answers from the signed verdict, a forged one is ignored, SIGTERM hands over at once', async (t) => {
@@ -126,6 +176,26 @@ test('two replicas: one analyses, any answers from the signed verdict, a forged 
   t.is(analysesBy(b), 0, 'the replica that does not lead does not analyse');
   t.is((await readinessSeries(a)).length, 3);
   t.deepEqual(await readinessSeries(b), [], 'no readiness series on the replica that does not run the watch');
+
+  // GetReadiness and WatchReadiness through either replica: the same backup and verdict; the follower's from the signed verdicts.
+  const [fromA, fromB] = await Promise.all([readinessOf(a), readinessOf(b)]);
+  const shared = (l: ReadinessLocation) => {
+    const { summary_status: _status, clusters: _clusters, infra_machines_to_confirm: _infra, from_verdicts: _from, ...rest } = l;
+    return rest;
+  };
+  t.like(fromA, { backup: 'b-drift', analyzed: true, restorable: false, verdict: 'Blocked', from_verdicts: false });
+  t.is(fromA.verdict_summary, '1 cluster blocked: default/wc-drift (1 ghost)');
+  t.deepEqual(shared(fromB), shared(fromA));
+  t.true(fromB.from_verdicts);
+  t.is(fromA.analyzed_at, analysedAt(api, 'b-drift') ?? 'none');
+  const streamed = await firstWatchAnswer(b);
+  t.deepEqual(streamed.map(shared), [shared(fromA)]);
+  const watched = await runCli(['check', '--server', grpcAddress(b), '--watch', '--timeout', '2s']);
+  t.is(watched.code, 1, watched.stderr);
+  t.regex(
+    watched.stdout,
+    /^DRIFT default: backup b-drift \(Blocked\) analysed \d{4}-.*\n {2}1 cluster blocked: default\/wc-drift \(1 ghost\)\n/,
+  );
 
   // The replica that never analysed answers from the verdict, without a read of the bucket.
   const reads = bucketReads(s3);

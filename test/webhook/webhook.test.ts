@@ -177,6 +177,44 @@ test('the override by label (every Velero) and by annotation (Velero >= 1.16) le
   });
 });
 
+test('an override narrowed by a blank or malformed override-clusters covers no cluster: denied, saying why', async (t) => {
+  await withWebhook({}, async (w) => {
+    w.detection.reports.set('b1', standardReport('b1'));
+    for (const [scope, why] of [
+      ['   ', /driftdetector\.dev\/override-clusters is blank, so the override covers no cluster/],
+      ['default/wc-ghost,wc-unknown', /override-clusters is malformed \(entries not of the form namespace\/name: "wc-unknown"\)/],
+    ] as const) {
+      const response = responseOf(
+        await post(
+          w.webhook.port,
+          ca,
+          review({
+            backupName: 'b1',
+            annotations: { 'driftdetector.dev/override': 'INC-1', 'driftdetector.dev/override-clusters': scope },
+          }),
+        ),
+      );
+      t.false(response.allowed, scope);
+      t.regex(response.status!.message, /- Cluster default\/wc-ghost: ManualRemediationRequired/);
+      t.regex(response.status!.message, why);
+    }
+  });
+});
+
+test('a Restore whose filters cannot be judged is denied as malformed, before its backup is analysed', async (t) => {
+  await withWebhook({}, async (w) => {
+    w.detection.reports.set('b1', report('b1'));
+    const many = { backupName: 'b1', spec: { includedNamespaces: Array.from({ length: 1001 }, (_, i) => `ns-${i}`) } };
+    const response = responseOf(await post(w.webhook.port, ca, review(many)));
+    t.false(response.allowed);
+    t.is(
+      response.status?.message,
+      'drift-detector denied this restore as malformed: its namespace and resource lists hold 1001 entries, more than 1000',
+    );
+    t.is(w.detection.calls.length, 0);
+  });
+});
+
 test('UPDATE and DELETE are allowed without judging', async (t) => {
   await withWebhook({}, async (w) => {
     w.detection.reports.set('b1', standardReport('b1'));

@@ -20,12 +20,49 @@ vm_guard() {
   [ "$n" -eq 1 ] || { echo "refusing: the VM with BIOS UUID $2 no longer has instance UUID $3 (re-created?)" >&2; return 1; }
 }
 
+# node_guard KUBECONFIG NODE BIOS_UUID ROLE: go on only when NODE is the one Node that carries this BIOS UUID
+# (spec.providerID vsphere://UUID or status.nodeInfo.systemUUID, in any case), or when no Node carries it
+# and none is named NODE; and a worker's Node carries no control-plane role label and runs no etcd Pod.
+node_guard() {
+  local rows found etcd
+  rows=$(kubectl --kubeconfig "$1" --request-timeout=60s get nodes -o go-template="$node_rows") ||
+    { echo "refusing: cannot list the Nodes to find the one with BIOS UUID $3" >&2; return 1; }
+  found=$(UUID="$3" awk 'BEGIN { u = tolower(ENVIRON["UUID"]) } tolower($2) == "vsphere://" u || tolower($3) == u { print $1, $4 }' <<<"$rows")
+  if [ "$(grep -c . <<<"$found")" -gt 1 ]; then
+    echo "refusing: Nodes $(cut -d' ' -f1 <<<"$found" | paste -sd' ') all carry BIOS UUID $3" >&2
+    return 1
+  fi
+  if [ -z "$found" ] && NAME="$2" awk '$1 == ENVIRON["NAME"] { named = 1 } END { exit !named }' <<<"$rows"; then
+    printf 'refusing: the plan names Node %q, but no Node carries BIOS UUID %s\n' "$2" "$3" >&2
+    return 1
+  fi
+  if [ -n "$found" ] && [ "${found%% *}" != "$2" ]; then
+    printf 'refusing: the plan names Node %q, but Node %s carries BIOS UUID %s\n' "$2" "${found%% *}" "$3" >&2
+    return 1
+  fi
+  if [ "$4" = worker ] && [ "${found#* }" = control-plane ]; then
+    echo "refusing: Node $2 (BIOS UUID $3) carries the control-plane role label: not a worker" >&2
+    return 1
+  fi
+  if [ "$4" = worker ] && [ -n "$found" ]; then
+    etcd=$(kubectl --kubeconfig "$1" --request-timeout=60s -n kube-system get pods -l component=etcd -o go-template='{{range .items}}{{.spec.nodeName}}{{"\n"}}{{end}}') ||
+      { echo "refusing: cannot tell whether an etcd Pod runs on Node $2 (BIOS UUID $3)" >&2; return 1; }
+    if grep -qxF -- "$2" <<<"$etcd"; then
+      echo "refusing: an etcd Pod runs on Node $2 (BIOS UUID $3): not a worker" >&2
+      return 1
+    fi
+  fi
+}
+# One row per Node: name, providerID, systemUUID, and control-plane or worker by its role labels.
+node_rows='{{range .items}}{{.metadata.name}} {{or .spec.providerID "-"}} {{or .status.nodeInfo.systemUUID "-"}} {{$role := "worker"}}{{range $k, $v := .metadata.labels}}{{if or (eq $k "node-role.kubernetes.io/control-plane") (eq $k "node-role.kubernetes.io/master")}}{{$role = "control-plane"}}{{end}}{{end}}{{$role}}{{"\n"}}{{end}}'
+
 BACKUP=${BACKUP:-/backups/daily-data.tar.gz}
 
 # default/wc1 wc1-control-plane-qqqqq: control-plane Ghost
 kubeconfig_from_backup default wc1 default-wc1.kubeconfig
 export GOVC_URL=vc-a.example.com
 vm_guard /DC0 42000002-0000-4000-8000-000000000002 52000002-0000-4000-8000-000000000002
+node_guard "$workdir"/default-wc1.kubeconfig wc1-control-plane-qqqqq 42000002-0000-4000-8000-000000000002 control-plane
 # on control-plane node wc1-control-plane-aaaaa, list the etcd members; the member ID is the first column of the row named wc1-control-plane-qqqqq
 member_id=$(kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig -n kube-system exec etcd-wc1-control-plane-aaaaa -- etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key member list | NAME=wc1-control-plane-qqqqq awk -F', ' '$3 == ENVIRON["NAME"] { print $1 }')
 # remove etcd member wc1-control-plane-qqqqq before its VM goes, so that the quorum does not count a dead member
@@ -37,16 +74,14 @@ govc vm.power -dc=/DC0 -off -force -vm.uuid=42000002-0000-4000-8000-000000000002
 # destroy that VM
 govc vm.destroy -dc=/DC0 -vm.uuid=42000002-0000-4000-8000-000000000002
 
-# default/wc1 wc1-md-0-x'; rm -rf / #?$(reboot)<script>alert(1)</script>: worker Ghost
+# default/wc1 wc1-md-0-x'; rm -rf / #\u{a}$(reboot)<script>alert(1)</script>: worker Ghost
 export GOVC_URL=vc-a.example.com
 vm_guard /DC0 42000003-0000-4000-8000-000000000003 52000003-0000-4000-8000-000000000003
-# move the workloads off Node wc1-md-0-x'; rm -rf / #?$(reboot)<script>alert(1)</script>
-if kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig get node 'wc1-md-0-x'\''; rm -rf / #
-$(reboot)<script>alert(1)</script>' -o name >/dev/null 2>&1; then kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig drain 'wc1-md-0-x'\''; rm -rf / #
-$(reboot)<script>alert(1)</script>' --ignore-daemonsets --delete-emptydir-data --timeout=300s; fi
-# delete Node wc1-md-0-x'; rm -rf / #?$(reboot)<script>alert(1)</script> from the workload cluster
-kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig delete node 'wc1-md-0-x'\''; rm -rf / #
-$(reboot)<script>alert(1)</script>' --ignore-not-found
+node_guard "$workdir"/default-wc1.kubeconfig $'wc1-md-0-x\'; rm -rf / #\x0a$(reboot)<script>alert(1)</script>' 42000003-0000-4000-8000-000000000003 worker
+# move the workloads off Node wc1-md-0-x'; rm -rf / #\u{a}$(reboot)<script>alert(1)</script>
+if kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig get node $'wc1-md-0-x\'; rm -rf / #\x0a$(reboot)<script>alert(1)</script>' -o name >/dev/null 2>&1; then kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig drain $'wc1-md-0-x\'; rm -rf / #\x0a$(reboot)<script>alert(1)</script>' --ignore-daemonsets --delete-emptydir-data --timeout=300s; fi
+# delete Node wc1-md-0-x'; rm -rf / #\u{a}$(reboot)<script>alert(1)</script> from the workload cluster
+kubectl --kubeconfig "$workdir"/default-wc1.kubeconfig delete node $'wc1-md-0-x\'; rm -rf / #\x0a$(reboot)<script>alert(1)</script>' --ignore-not-found
 # power off the VM with BIOS UUID 42000003-0000-4000-8000-000000000003 (instance UUID 52000003-0000-4000-8000-000000000003) on vc-a.example.com
 govc vm.power -dc=/DC0 -off -force -vm.uuid=42000003-0000-4000-8000-000000000003
 # destroy that VM
