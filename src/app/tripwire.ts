@@ -12,7 +12,7 @@ import { CAPI_RESOURCES } from '../kube/capi-resources.js';
 import type { KubeClient } from '../kube/client.js';
 import { followObjects, type Appearance } from '../kube/watch.js';
 import type { WorkloadNodeRequest } from '../workload/nodes.js';
-import { pause } from '../util/pause.js';
+import { sleep } from '../util/sleep.js';
 import { pauseCluster } from './unpause.js';
 
 const OWNER_LABELS = ['cluster.x-k8s.io/control-plane-name', 'cluster.x-k8s.io/deployment-name', 'cluster.x-k8s.io/set-name'];
@@ -136,6 +136,6 @@ async function followMembers(
       }
       for (const member of state.etcdMembers) members.add(member);
     }
-    await pause(DEFAULTS.unpause.etcdPollMs, signal);
+    await sleep(DEFAULTS.unpause.etcdPollMs, signal);
   }
 }

@@ -8,7 +8,7 @@ import https from 'node:https';
 import { createInterface } from 'node:readline';
 import type { ApiResource } from './capi-resources.js';
 import type { KubeClient } from './client.js';
-import { pause } from '../util/pause.js';
+import { sleep } from '../util/sleep.js';
 
 export type Appearance = 'ADDED' | 'DELETED';
 
@@ -67,7 +67,7 @@ export async function followObjects(
       if (signal.aborted) return;
       options.debug?.(`${resource.plural} in ${options.namespace}: ${why}; listing again`);
     }
-    if (Date.now() - started < options.relistMs) await pause(options.relistMs, signal);
+    if (Date.now() - started < options.relistMs) await sleep(options.relistMs, signal);
   }
 }
 
