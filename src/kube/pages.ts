@@ -30,3 +30,20 @@ export async function versionedPages(
   }
   throw new Error(`the listing goes on beyond ${MAX_LIST_PAGES} pages of ${DEFAULTS.kube.pageSize}`);
 }
+
+/** The same for client-node's typed lists (`metadata._continue`); `what` names the listing in the error. */
+export async function typedPages<T>(
+  what: string,
+  pageSize: number,
+  list: (page: { limit: number; _continue?: string }) => Promise<{ items: T[]; metadata?: { _continue?: string } }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let next: string | undefined;
+  for (let n = 0; n < MAX_LIST_PAGES; n++) {
+    const page = await list({ limit: pageSize, ...(next ? { _continue: next } : {}) });
+    items.push(...page.items);
+    next = page.metadata?._continue || undefined;
+    if (!next) return items;
+  }
+  throw new Error(`the ${what} listing goes on beyond ${MAX_LIST_PAGES} pages of ${pageSize}`);
+}

@@ -9,7 +9,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ReadyNode, WorkloadMembers } from '../model/workload.js';
 import { boundedKubeCall } from '../kube/call.js';
-import { MAX_LIST_PAGES } from '../kube/client.js';
+import { typedPages } from '../kube/pages.js';
 import { etcdMemberNodes } from './node-admin.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { redacted } from '../util/redact.js';
@@ -41,7 +41,7 @@ export async function readWorkloadMembers(request: WorkloadNodeRequest, options:
       const call = { server: credentials.server, timeoutMs, agent, ...(options.signal ? { signal: options.signal } : {}) };
       const pageSize = options.pageSize ?? DEFAULTS.apiserver.pageSize;
       const nodes = await boundedKubeCall({ ...call, object: `Nodes of ${credentials.server}`, verb: 'list' }, (o) =>
-        allPages((page) => api.listNode(page, o), pageSize),
+        typedPages('Node', pageSize, (page) => api.listNode(page, o)),
       );
       const members = [...(await etcdMemberNodes(request, { ...options, timeoutMs }))].sort();
       debug(`${nodes.length} Nodes, ${members.length} etcd members`);
@@ -62,21 +62,6 @@ export async function readAllWorkloadMembers(
 ): Promise<WorkloadMembers[]> {
   const { concurrency = DEFAULTS.apiserver.concurrency, ...perCluster } = options;
   return mapWithConcurrency(requests, concurrency, (request) => readWorkloadMembers(request, perCluster));
-}
-
-async function allPages<T>(
-  list: (page: { limit: number; _continue?: string }) => Promise<{ items: T[]; metadata?: { _continue?: string } }>,
-  pageSize: number,
-): Promise<T[]> {
-  const items: T[] = [];
-  let next: string | undefined;
-  for (let n = 0; n < MAX_LIST_PAGES; n++) {
-    const page = await list({ limit: pageSize, ...(next ? { _continue: next } : {}) });
-    items.push(...page.items);
-    next = page.metadata?._continue || undefined;
-    if (!next) return items;
-  }
-  throw new Error(`the Node listing goes on beyond ${MAX_LIST_PAGES} pages of ${pageSize}`);
 }
 
 export function forecastNode(node: V1Node): ReadyNode {

@@ -7,7 +7,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { DEFAULTS } from '../config/defaults.js';
 import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from '../kube/call.js';
-import { MAX_LIST_PAGES } from '../kube/client.js';
+import { typedPages } from '../kube/pages.js';
 import { parseWorkloadKubeconfig } from './kubeconfig.js';
 import { agentFor, apiFor, type WorkloadNodeOptions, type WorkloadNodeRequest } from './nodes.js';
 
@@ -44,23 +44,10 @@ async function workloadCall<T>(
 /** The names of the Nodes an etcd Pod runs on (`spec.nodeName` of the Pods labelled component=etcd in kube-system). */
 export async function etcdMemberNodes(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<Set<string>> {
   return workloadCall(request, `Pods labelled ${ETCD_SELECTOR} in ${ETCD_NAMESPACE}`, 'list', options, async (api, requestOptions) => {
-    const nodes = new Set<string>();
-    let next: string | undefined;
-    for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const list = await api.listNamespacedPod(
-        {
-          namespace: ETCD_NAMESPACE,
-          labelSelector: ETCD_SELECTOR,
-          limit: options.pageSize ?? DEFAULTS.apiserver.pageSize,
-          ...(next ? { _continue: next } : {}),
-        },
-        requestOptions,
-      );
-      for (const pod of list.items) if (pod.spec?.nodeName) nodes.add(pod.spec.nodeName);
-      next = list.metadata?._continue || undefined;
-      if (!next) return nodes;
-    }
-    throw new Error(`more than ${MAX_LIST_PAGES} pages of etcd Pods`);
+    const pods = await typedPages('etcd Pod', options.pageSize ?? DEFAULTS.apiserver.pageSize, (page) =>
+      api.listNamespacedPod({ namespace: ETCD_NAMESPACE, labelSelector: ETCD_SELECTOR, ...page }, requestOptions),
+    );
+    return new Set(pods.flatMap((pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : [])));
   });
 }
 
