@@ -65,8 +65,9 @@ export class ReadinessView {
     const sent = new Map<string, string>();
     const changed = (states: LocationReadiness[]) =>
       states.filter((s) => {
-        if (!wanted.has(s.location) || sent.get(s.location) === JSON.stringify(s)) return false;
-        sent.set(s.location, JSON.stringify(s));
+        const text = JSON.stringify(s);
+        if (!wanted.has(s.location) || sent.get(s.location) === text) return false;
+        sent.set(s.location, text);
         return true;
       });
     const first = await this.snapshot(signal);
@@ -83,7 +84,7 @@ export class ReadinessView {
     }
     try {
       while (!signal.aborted) {
-        await sleep(this.options.watch.listingIntervalMs, signal).catch(() => {});
+        await sleep(this.options.watch.listingIntervalMs, signal);
         if (signal.aborted || this.options.watch.runningSince !== undefined) continue;
         const fresh = changed(await this.snapshot(signal).catch(() => []));
         if (fresh.length) send(fresh);
