@@ -91,6 +91,7 @@ async function watchOnce(
     labelSelector: options.labelSelector,
     resourceVersion,
     allowWatchBookmarks: 'true',
+    timeoutSeconds: String(options.watchSeconds),
   }).toString();
   const request: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
   await client.config.applyToHTTPSOptions(request);

@@ -167,6 +167,7 @@ test('following Machines: when the watch ends and the listing fails, a later lis
     },
   );
   await until(() => api.requests.some((r) => r.path === path && r.query.get('watch') === 'true'));
+  t.is(api.requests.find((r) => r.path === path && r.query.get('watch') === 'true')?.query.get('timeoutSeconds'), '1');
   api.fail(path, 500);
   const failedFrom = api.requests.length;
   // The watch open before ends within its second; the listing after it fails.
