@@ -105,6 +105,8 @@ export const DEFAULTS = freeze({
      * Kubernetes call has it, the workload clusters' Node listings too.
      */
     maxResponseBytes: 64 * 1024 * 1024,
+    /** An idle kept-alive connection is closed after this, well before an API server or load balancer would drop it under a request. */
+    idleConnectionMs: 30 * SECOND,
   },
   /** `drift-detector serve`. */
   service: {

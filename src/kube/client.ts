@@ -9,6 +9,7 @@ import { boundedKubeCall, type KubeRequestOptions, type KubeVerb } from './call.
 import { apiServerOf } from './config.js';
 import { clusterApiMethods, type ClusterApiCalls } from './cluster-api-calls.js';
 import { listPages } from './pages.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 export { MAX_LIST_PAGES } from './pages.js';
 
@@ -148,8 +149,7 @@ async function keepAliveAgent(kc: KubeConfig): Promise<Agent | undefined> {
   await kc.applyToHTTPSOptions(tls);
   return new https.Agent({
     keepAlive: true,
-    // An idle connection is closed well before an API server or load balancer would drop it under a request.
-    timeout: 30_000,
+    timeout: DEFAULTS.kube.idleConnectionMs,
     ca: tls.ca,
     cert: tls.cert,
     key: tls.key,
