@@ -32,11 +32,11 @@ import { RestoreGate, type GateMetrics } from './restore-gate.js';
 import type { ScheduleSources } from './schedule-backup.js';
 import type { ServiceConfig } from './service-config.js';
 import { unpauseForecaster, type UnpauseForecaster } from './unpause-service.js';
+import type { VerdictAdmission } from './verdict-admission.js';
 
 /** Said after a 401 or 403 of the management cluster during a forecast. */
 const UNPAUSE_RBAC_HINT =
   'check that the service account may get, list and watch Cluster API and CAPV objects and Secrets (deploy/service/rbac.yaml)';
-import type { VerdictAdmission } from './verdict-admission.js';
 
 /** How the service words what the detection cannot know, in its configuration's keys. */
 export const SERVICE_WORDS: DoorWords = {
