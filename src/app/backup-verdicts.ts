@@ -45,7 +45,7 @@ export class BackupVerdicts {
   /** Writes the verdict on the Backup, signed over its uid: a Backup deleted and made again under the same name carries none. */
   async record(name: string, verdict: BackupVerdict, signal?: AbortSignal): Promise<void> {
     const backup = await this.backups.read(name, signal);
-    const uid = uidOf(backup);
+    const uid = metadataText(backup, 'uid');
     if (!uid) throw new Error(`Backup ${name} has no metadata.uid`);
     await this.backups.patch(name, verdictPatch(await this.key(), uid, verdict));
   }
@@ -68,10 +68,8 @@ export class BackupVerdicts {
     const [listed, key] = await Promise.all([this.backups.list(`${VERDICT_LABEL}=Restorable`, signal), this.key()]);
     let best: RestorableBackup | undefined;
     for (const backup of listed) {
-      const metadata = isMap(backup) && isMap(backup['metadata']) ? backup['metadata'] : {};
-      const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
-      const spec = isMap(backup) && isMap(backup['spec']) ? backup['spec'] : {};
-      if (name === '' || name === scope.exclude || spec['storageLocation'] !== scope.location) continue;
+      const name = metadataText(backup, 'name') ?? '';
+      if (name === '' || name === scope.exclude || backupPlace(backup).location !== scope.location) continue;
       const record = backupRecordOf(name, backup);
       if (record.phase !== 'Completed' || (scope.schedule && record.schedule !== scope.schedule)) continue;
       if ((record.completedAt ?? -Infinity) > scope.notAfter) continue;
@@ -97,8 +95,7 @@ export class BackupVerdicts {
     const [listed, key] = await Promise.all([this.backups.list(VERDICT_LABEL, signal), this.key()]);
     const newest = new Map<string, SignedBackup>();
     for (const backup of listed) {
-      const metadata = isMap(backup) && isMap(backup['metadata']) ? backup['metadata'] : {};
-      const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
+      const name = metadataText(backup, 'name') ?? '';
       const { location } = backupPlace(backup);
       const record = backupRecordOf(name, backup);
       if (name === '' || !location || record.phase !== 'Completed' || (record.completedAt ?? -Infinity) > notAfter) continue;
@@ -126,9 +123,11 @@ export class BackupVerdicts {
   }
 }
 
-function uidOf(backup: unknown): string | undefined {
+/** A non-empty string of the Backup's metadata (`name`, `uid`). */
+function metadataText(backup: unknown, key: 'name' | 'uid'): string | undefined {
   const metadata = isMap(backup) && isMap(backup['metadata']) ? backup['metadata'] : {};
-  return typeof metadata['uid'] === 'string' && metadata['uid'] !== '' ? metadata['uid'] : undefined;
+  const value = metadata[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** The storage location and schedule a Backup object names. */
