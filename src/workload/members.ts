@@ -15,9 +15,7 @@ import { mapWithConcurrency } from '../util/concurrency.js';
 import { redacted } from '../util/redact.js';
 import { describeFailure } from './failure.js';
 import { WorkloadKubeconfigError, parseWorkloadKubeconfig } from './kubeconfig.js';
-import { agentFor, apiFor, certificateProblem, type WorkloadNodeOptions, type WorkloadNodeRequest } from './nodes.js';
-
-const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
+import { agentFor, apiFor, certificateProblem, toWorkloadNode, type WorkloadNodeOptions, type WorkloadNodeRequest } from './nodes.js';
 
 export async function readWorkloadMembers(request: WorkloadNodeRequest, options: WorkloadNodeOptions = {}): Promise<WorkloadMembers> {
   const { namespace, cluster } = request;
@@ -64,14 +62,8 @@ export async function readAllWorkloadMembers(
   return mapWithConcurrency(requests, concurrency, (request) => readWorkloadMembers(request, perCluster));
 }
 
+/** A Node as the forecast reads it: the listing's view, and whether its Ready condition is True. */
 export function forecastNode(node: V1Node): ReadyNode {
-  const labels = node.metadata?.labels ?? {};
-  const providerID = node.spec?.providerID;
   const ready = (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-  return {
-    name: node.metadata?.name ?? '',
-    ...(providerID ? { providerID } : {}),
-    controlPlane: CONTROL_PLANE_LABELS.some((label) => label in labels),
-    ready,
-  };
+  return { ...toWorkloadNode(node), ready };
 }
